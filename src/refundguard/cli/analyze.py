@@ -1,0 +1,99 @@
+"""``refundguard analyze``: analyse the photos of one claim and print or write the report."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from refundguard.checks.registry import ClaimInfo, registered
+from refundguard.cli.app import app, err, fail, out, parse_time
+from refundguard.config import load_settings
+from refundguard.engine import Analysis, analyze, expand_paths
+from refundguard.errors import RefundGuardError
+from refundguard.report import html as html_report
+from refundguard.report import json as json_report
+
+LEVEL_STYLE = {"low": "bold green", "review": "bold yellow", "high": "bold red"}
+
+
+@app.command("analyze")
+def analyze_command(
+    paths: Annotated[list[Path], typer.Argument(help="Claim photos or folders (several photos of one claim).")],
+    reference: Annotated[list[Path] | None, typer.Option("--reference", "-r",
+                                                         help="Merchant listing/shipping photo or folder.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+    html: Annotated[Path | None, typer.Option("--html", help="Write the self-contained HTML report here.")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the text output: zh or en.")] = "zh",
+    claim_id: Annotated[str | None, typer.Option("--claim-id", help="Claim id.")] = None,
+    order_time: Annotated[str | None, typer.Option("--order-time", help="When the order was placed (ISO 8601).")] = None,
+    delivered_at: Annotated[str | None, typer.Option("--delivered-at", help="Delivery time (ISO 8601).")] = None,
+    buyer: Annotated[str | None, typer.Option("--buyer", help="Buyer id.")] = None,
+    merchant: Annotated[str | None, typer.Option("--merchant", help="Merchant id.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
+    check: Annotated[list[str] | None, typer.Option("--check", help="Run only these checks.")] = None,
+    no_heatmaps: Annotated[bool, typer.Option("--no-heatmaps", help="Leave heatmaps out of the JSON.")] = False,
+) -> None:
+    """Analyse claim photos, optionally against the merchant's reference photos."""
+    if lang not in ("zh", "en"):
+        raise fail("--lang must be zh or en")
+    try:
+        settings = load_settings(config)
+    except RefundGuardError as exc:
+        raise fail(str(exc)) from exc
+    known = {c.name for c in registered()}
+    if check and (unknown := sorted(set(check) - known)):
+        raise fail(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    claims = expand_paths(paths)
+    refs = expand_paths(reference or [])
+    if not claims:
+        raise fail("no image found in the given claim path(s)")
+    info = ClaimInfo(claim_id=claim_id, order_time=parse_time(order_time, "order-time"),
+                     delivered_at=parse_time(delivered_at, "delivered-at"), buyer_id=buyer, merchant_id=merchant)
+    total = len(claims) + len(refs) + len(known)
+    try:
+        if total - len(known) > 3 and err.is_terminal:
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=err, transient=True) as bar:
+                task = bar.add_task("analysing", total=total)
+                result = analyze(claims, refs, info=info, settings=settings, only=check,
+                                 progress=lambda what: bar.update(task, advance=1, description=what))
+        else:
+            result = analyze(claims, refs, info=info, settings=settings, only=check)
+    except RefundGuardError as exc:
+        raise fail(str(exc)) from exc
+    if html:
+        html_report.write(result, html, lang=lang)
+    if as_json:
+        print(json_report.dumps(result, heatmaps=not no_heatmaps))
+    else:
+        _print_summary(result, lang)
+        if html:
+            out.print(("HTML 报告: " if lang == "zh" else "HTML report: ") + os.fspath(html))
+
+
+def _print_summary(result: Analysis, lang: str) -> None:
+    zh = lang == "zh"
+    a = result.assessment
+    label = {"low": ("low", "低风险"), "review": ("review", "需人工审核"), "high": ("high", "高风险")}[a.level]
+    out.print(f"[{LEVEL_STYLE[a.level]}]{'风险' if zh else 'risk'} {a.risk:.0%} · "
+              f"{label[1] if zh else label[0]}[/]")
+    for i, f in enumerate(a.reasons, 1):
+        out.print(f"  {i}. {f.message.zh if zh else f.message.en}  [dim]({f.code})[/]", highlight=False)
+    if not a.reasons:
+        out.print("  " + ("未发现伪造证据（没有证据不等于证明真实）" if zh else
+                          "no evidence of forgery found (absence of evidence is not proof of authenticity)"))
+    table = Table(show_header=True, header_style="bold")
+    for col in (("图片", "image"), ("角色", "role"), ("风险", "risk"), ("发现", "findings")):
+        table.add_column(col[0] if zh else col[1])
+    for i, (im, role) in enumerate(zip(result.images, result.roles, strict=True)):
+        codes = ", ".join(sorted({f.code for f in result.findings if f.image == i})) or "-"
+        table.add_row(im.name, role, f"{a.image_risks[i]:.0%}", codes)
+    out.print(table)
+    failed = {n: s for n, s in result.checks.items() if s.status == "failed"}
+    for name, s in failed.items():
+        err.print(f"[yellow]check {name} failed:[/] {s.error}", highlight=False)

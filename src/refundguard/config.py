@@ -1,0 +1,98 @@
+"""Settings: limits, thresholds and finding weights.
+
+Values come from defaults, then ``REFUNDGUARD_*`` environment variables, then an optional TOML file
+named by ``REFUNDGUARD_CONFIG``. Thresholds and weights are data, not code.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from refundguard.errors import ConfigError
+
+
+class Limits(BaseModel):
+    """Hard limits on what the loader accepts (decompression-bomb and hostile-metadata guards)."""
+
+    max_bytes: int = 60 * 1024 * 1024
+    max_pixels: int = 64_000_000
+    max_side: int = 20_000
+    max_frames: int = 4
+    max_xmp_bytes: int = 2 * 1024 * 1024
+    max_metadata_bytes: int = 8 * 1024 * 1024
+    max_chunks: int = 5_000
+    max_video_bytes: int = 300 * 1024 * 1024
+
+
+class Levels(BaseModel):
+    """Risk thresholds that turn a probability into a level."""
+
+    review: float = 0.5
+    high: float = 0.9
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REFUNDGUARD_", env_nested_delimiter="__")
+
+    limits: Limits = Field(default_factory=Limits)
+    levels: Levels = Field(default_factory=Levels)
+    prior_logit: float = -3.0
+    weights: dict[str, float] = Field(default_factory=dict)
+    trust_anchors: Path | None = None
+    database_url: str = "sqlite:///refundguard.db"
+    index_url: str | None = None
+    data_dir: Path = Path("refundguard-data")
+
+    def weight(self, code: str) -> float:
+        """The log-odds weight of a finding code; unknown codes fall back to their family."""
+        if code in self.weights:
+            return self.weights[code]
+        family = code.rsplit(".", 1)[0]
+        while family:
+            if family in self.weights:
+                return self.weights[family]
+            if "." not in family:
+                break
+            family = family.rsplit(".", 1)[0]
+        raise ConfigError(f"no weight configured for finding code {code!r}")
+
+
+def _default_file() -> dict[str, Any]:
+    text = resources.files("refundguard.data").joinpath("defaults.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from the packaged defaults, an optional TOML file, the environment and overrides."""
+    data = _default_file()
+    path = path or os.environ.get("REFUNDGUARD_CONFIG")
+    if path:
+        try:
+            user = tomllib.loads(Path(path).read_text("utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config {path}: {exc}") from exc
+        for key, value in user.items():
+            if isinstance(value, dict) and isinstance(data.get(key), dict):
+                data[key] = {**data[key], **value}
+            else:
+                data[key] = value
+    data.update(overrides)
+    # Environment variables win over files: pydantic-settings gives init kwargs priority, so drop
+    # keys that the environment sets.
+    env_keys = {k[len("REFUNDGUARD_"):].split("__")[0].lower() for k in os.environ if k.startswith("REFUNDGUARD_")}
+    for key in env_keys & set(data) - set(overrides):
+        data.pop(key)
+    return Settings(**data)
+
+
+@lru_cache(maxsize=1)
+def default_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,42 @@
+"""Error types of the engine, one tree.
+
+::
+
+    RefundGuardError
+    ├── InputError            unusable input: the CLI exits 2, the API answers 4xx
+    │   ├── UnsupportedFormat the content is not an image type we read
+    │   ├── InputTooLarge     bytes, pixels, frames or metadata over the configured limits
+    │   └── UnreadableImage   truncated, corrupt, or hostile content
+    └── ConfigError           bad settings
+    NotApplicable             control flow: a check's input is outside its domain
+"""
+
+from __future__ import annotations
+
+
+class RefundGuardError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+
+class InputError(RefundGuardError):
+    """The input cannot be analysed. The message is one line, fit for a user."""
+
+
+class UnsupportedFormat(InputError):
+    pass
+
+
+class InputTooLarge(InputError):
+    pass
+
+
+class UnreadableImage(InputError):
+    pass
+
+
+class ConfigError(RefundGuardError):
+    pass
+
+
+class NotApplicable(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by a check whose inputs are outside its domain; the reason is shown to users."""

@@ -1,0 +1,57 @@
+"""The self-contained HTML report: thumbnails, outlined regions, heatmap overlays, bilingual reasons."""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from PIL import Image as PILImage
+
+from refundguard.engine import Analysis
+from refundguard.media.load import LoadedImage
+from refundguard.report.json import to_dict
+
+_env = Environment(loader=PackageLoader("refundguard.report", "templates"),
+                   autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+
+LEVEL_TEXT = {
+    "low": ("Low risk", "低风险"),
+    "review": ("Needs human review", "需人工审核"),
+    "high": ("High risk: likely forged", "高风险：疑似伪造"),
+}
+
+
+def thumbnail_data_url(image: LoadedImage, max_side: int = 900) -> str:
+    img = PILImage.fromarray(image.pixels)
+    img.thumbnail((max_side, max_side), PILImage.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=85)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def render(analysis: Analysis, *, lang: str = "zh") -> str:
+    """Render the report as one HTML page with everything embedded."""
+    report = to_dict(analysis)
+    cards: list[dict[str, Any]] = []
+    for i, (im, meta) in enumerate(zip(analysis.images, report["images"], strict=True)):
+        findings = [f for f in report["findings"] if f["image"] == i]
+        ref_index = next((f["details"].get("reference_image") for f in findings
+                          if isinstance(f["details"].get("reference_image"), int)), None)
+        cards.append({"index": i, "meta": meta, "thumb": thumbnail_data_url(im), "findings": findings,
+                      "heatmaps": [f["heatmap"] for f in findings if f["heatmap"]],
+                      "reference": ref_index})
+    claim_level = [f for f in report["findings"] if f["image"] is None]
+    return _env.get_template("report.html").render(
+        report=report, cards=cards, claim_level=claim_level, lang=lang, level_text=LEVEL_TEXT,
+        thumbs={c["index"]: c["thumb"] for c in cards},
+    )
+
+
+def write(analysis: Analysis, path: str | Path, *, lang: str = "zh") -> Path:
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(analysis, lang=lang), encoding="utf-8")
+    return out

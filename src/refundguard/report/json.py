@@ -1,0 +1,69 @@
+"""The JSON report (schema ``refundguard.report/1``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from refundguard.engine import Analysis
+from refundguard.report.schema import SCHEMA, ReportModel
+
+
+def jsonable(value: Any) -> Any:
+    """Convert NumPy scalars/arrays, tuples, sets and dates into JSON-ready values."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy scalar or array
+        return jsonable(value.tolist())
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    return value
+
+
+def _claim_facts(analysis: Analysis) -> dict[str, Any]:
+    facts = {}
+    for key in ("claim_id", "order_time", "shipped_at", "delivered_at", "claimed_at", "amount"):
+        value = getattr(analysis.claim, key)
+        if value is not None:
+            facts[key] = value.isoformat() if hasattr(value, "isoformat") else value
+    return facts
+
+
+def to_dict(analysis: Analysis, *, heatmaps: bool = True) -> dict[str, Any]:
+    """The report as plain JSON-ready data, validated against :class:`ReportModel`."""
+    a = analysis.assessment
+    data: dict[str, Any] = {
+        "schema": SCHEMA,
+        "version": analysis.version,
+        "risk": round(a.risk, 4),
+        "level": a.level,
+        "images": [
+            {"path": im.path, "sha256": im.sha256, "width": im.width, "height": im.height, "format": im.format,
+             "role": role, "risk": round(risk, 4), "level": level}
+            for im, role, risk, level in zip(analysis.images, analysis.roles, a.image_risks, a.image_levels,
+                                             strict=True)
+        ],
+        "findings": [
+            {"code": f.code, "check": f.check, "image": f.image, "score": round(f.score, 4),
+             "weight": f.weight, "message": f.message.to_dict(), "regions": [r.to_dict() for r in f.regions],
+             "heatmap": f.heatmap.to_data_url() if (heatmaps and f.heatmap is not None) else None,
+             "details": jsonable(f.details)}
+            for f in analysis.findings
+        ],
+        "checks": {name: {k: v for k, v in vars(s).items() if v is not None}
+                   for name, s in analysis.checks.items()},
+        "reasons": [f.message.en for f in a.reasons],
+        "reasons_zh": [f.message.zh for f in a.reasons],
+        "claim": _claim_facts(analysis),
+    }
+    return ReportModel.model_validate(data).model_dump(mode="json", by_alias=True)
+
+
+def dumps(analysis: Analysis, *, indent: int | None = 2, heatmaps: bool = True) -> str:
+    return json.dumps(to_dict(analysis, heatmaps=heatmaps), ensure_ascii=False, indent=indent, default=str)

@@ -1,0 +1,67 @@
+"""The report contract (``refundguard.report/1``) as Pydantic models: what every surface returns."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+SCHEMA = "refundguard.report/1"
+Level = Literal["low", "review", "high"]
+
+
+class RegionModel(BaseModel):
+    x: int
+    y: int
+    w: int
+    h: int
+
+
+class MessageModel(BaseModel):
+    en: str
+    zh: str
+
+
+class ImageModel(BaseModel):
+    path: str
+    sha256: str
+    width: int
+    height: int
+    format: str
+    role: Literal["claim", "reference"]
+    risk: float = Field(ge=0, le=1)
+    level: Level
+
+
+class FindingModel(BaseModel):
+    code: str = Field(description="stable finding code, e.g. reference.derived_edit")
+    check: str
+    image: int | None = Field(description="index into images; null for a claim-level finding")
+    score: float = Field(ge=0, le=1)
+    weight: float = Field(description="log-odds weight of the code; contribution = weight × score")
+    message: MessageModel
+    regions: list[RegionModel] = Field(default_factory=list, description="in the image's pixel coordinates")
+    heatmap: str | None = Field(default=None, description="PNG data URL aligned to the image, values 0..1")
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class CheckStatusModel(BaseModel):
+    status: Literal["ran", "not_applicable", "failed"]
+    ms: float | None = None
+    why: str | None = None
+    error: str | None = None
+
+
+class ReportModel(BaseModel):
+    schema_: Literal["refundguard.report/1"] = Field(SCHEMA, alias="schema")
+    version: str
+    risk: float = Field(ge=0, le=1)
+    level: Level
+    images: list[ImageModel]
+    findings: list[FindingModel]
+    checks: dict[str, CheckStatusModel]
+    reasons: list[str] = Field(description="the reasons behind the level, strongest first, in English")
+    reasons_zh: list[str] = Field(description="the same reasons in Chinese")
+    claim: dict[str, Any] = Field(default_factory=dict, description="claim facts the analysis used")
+
+    model_config = {"populate_by_name": True}

@@ -1,0 +1,27 @@
+"""Shared fixtures. Tests that read ../shared/corpus skip without it, and fail instead when CI=true."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def corpus_path(*parts: str) -> Path:
+    """Path inside ../shared/corpus; skips (or fails under CI=true) when the corpus is absent."""
+    path = CORPUS.joinpath(*parts)
+    if not path.exists():
+        message = f"../shared/corpus not available ({path} missing)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " — required in CI")
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture
+def corpus() -> Path:
+    return corpus_path()

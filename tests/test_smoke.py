@@ -1,0 +1,7 @@
+from refundguard import analyze
+from refundguard.checks.registry import registered
+
+
+def test_registry_orders_checks_and_names_are_unique():
+    names = [c.name for c in registered()]
+    assert len(names) == len(set(names))
