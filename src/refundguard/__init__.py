@@ -2,9 +2,9 @@
 
 __version__ = "0.1.0"
 
-from refundguard.checks.registry import ClaimInfo  # noqa: E402
-from refundguard.engine import Analysis, analyze  # noqa: E402
-from refundguard.errors import InputError, RefundGuardError  # noqa: E402
-from refundguard.findings import Finding, Region  # noqa: E402
+from refundguard.checks.registry import ClaimInfo
+from refundguard.engine import Analysis, analyze
+from refundguard.errors import InputError, RefundGuardError
+from refundguard.findings import Finding, Region
 
-__all__ = ["Analysis", "ClaimInfo", "Finding", "InputError", "Region", "RefundGuardError", "__version__", "analyze"]
+__all__ = ["Analysis", "ClaimInfo", "Finding", "InputError", "RefundGuardError", "Region", "__version__", "analyze"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from refundguard import __version__
-from refundguard.checks.registry import CheckContext, ClaimInfo, ReuseIndex, registered
+from refundguard.checks.registry import IMPORT_ERRORS, CheckContext, ClaimInfo, ReuseIndex, registered
 from refundguard.config import Settings, default_settings
 from refundguard.errors import InputError, NotApplicable
 from refundguard.findings import Finding
@@ -83,7 +83,10 @@ def analyze(claim: Sequence[Source], references: Sequence[Source] = (), *, info:
     ctx = CheckContext(images=images, roles=roles, claim=info or ClaimInfo(), settings=settings, index=index)
     findings: list[Finding] = []
     statuses: dict[str, CheckStatus] = {}
-    for chk in registered():
+    checks = registered()
+    for module, error in IMPORT_ERRORS.items():
+        statuses[module] = CheckStatus("failed", error=f"check module did not import: {error}")
+    for chk in checks:
         if only is not None and chk.name not in only:
             statuses[chk.name] = CheckStatus("not_applicable", why="not requested")
             continue

@@ -38,5 +38,5 @@ class ConfigError(RefundGuardError):
     pass
 
 
-class NotApplicable(Exception):  # noqa: N818 - a signal, not an error
+class NotApplicable(Exception):
     """Raised by a check whose inputs are outside its domain; the reason is shown to users."""

@@ -93,6 +93,8 @@ class Check:
 
 
 _REGISTRY: dict[str, Check] = {}
+#: check modules that failed to import: module name -> error. Reported as failed checks, never fatal.
+IMPORT_ERRORS: dict[str, str] = {}
 
 
 def check(name: str, *, after: Sequence[str] = ()) -> Callable[[CheckFunction], CheckFunction]:
@@ -112,8 +114,12 @@ def _discover() -> None:
     import refundguard.checks as package
 
     for info in pkgutil.iter_modules(package.__path__):
-        if not info.name.startswith("_") and info.name != "registry":
+        if info.name.startswith("_") or info.name == "registry" or info.name in IMPORT_ERRORS:
+            continue
+        try:
             importlib.import_module(f"refundguard.checks.{info.name}")
+        except Exception as exc:  # a broken check module must not take the other checks down
+            IMPORT_ERRORS[info.name] = f"{type(exc).__name__}: {exc}"
 
 
 def registered() -> list[Check]:

@@ -106,8 +106,7 @@ def decode_user_comment(raw: bytes, *, big_endian: bool = False) -> str:
     if code.startswith(b"ASCII"):
         return body.decode("utf-8", "replace").strip("\x00 ")
     # undefined code: try UTF-8 (many tools write raw UTF-8 JSON), then latin-1
-    data = raw if not code.strip(b"\x00 ") else raw
-    data = body if code == b"\x00" * 8 else data
+    data = body if code == b"\x00" * 8 else raw
     try:
         return data.decode("utf-8").strip("\x00 ")
     except UnicodeDecodeError:

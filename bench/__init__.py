@@ -1,0 +1,1 @@
+"""Benchmarks. Each module ``bench/<name>.py`` defines ``run(quick: bool = False) -> dict``."""
