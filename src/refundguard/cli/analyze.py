@@ -30,7 +30,7 @@ def analyze_command(
     html: Annotated[Path | None, typer.Option("--html", help="Write the self-contained HTML report here.")] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of the text output: zh or en.")] = "zh",
     claim_id: Annotated[str | None, typer.Option("--claim-id", help="Claim id.")] = None,
-    order_time: Annotated[str | None, typer.Option("--order-time", help="When the order was placed (ISO 8601).")] = None,
+    order_time: Annotated[str | None, typer.Option("--order-time", help="Order time (ISO 8601).")] = None,
     delivered_at: Annotated[str | None, typer.Option("--delivered-at", help="Delivery time (ISO 8601).")] = None,
     buyer: Annotated[str | None, typer.Option("--buyer", help="Buyer id.")] = None,
     merchant: Annotated[str | None, typer.Option("--merchant", help="Merchant id.")] = None,

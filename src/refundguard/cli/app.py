@@ -11,7 +11,8 @@ from rich.console import Console
 from refundguard import __version__
 
 app = typer.Typer(name="refundguard", add_completion=False, no_args_is_help=True,
-                  help="Find AI-forged evidence in refund-only claims and explain why. / 识别仅退款申请中的 AI 伪造凭证。")
+                  help="Find AI-forged evidence in refund-only claims and explain why. / "
+                       "识别仅退款申请中的 AI 伪造凭证。")
 err = Console(stderr=True)
 out = Console()
 
