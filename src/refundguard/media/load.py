@@ -15,8 +15,8 @@ from PIL import Image as PILImage
 from PIL import ImageFile, ImageOps, features
 
 from refundguard.config import Limits
-from refundguard.errors import InputTooLarge, UnreadableImage, UnsupportedFormat
-from refundguard.media.metadata import Metadata, extract
+from refundguard.errors import InputError, InputTooLarge, UnreadableImage, UnsupportedFormat
+from refundguard.media.metadata import Metadata, extract, walk_container
 from refundguard.media.sniff import IMAGE_FORMATS, VIDEO_FORMATS, describe_unknown, sniff
 
 try:  # HEIC/HEIF through pillow-heif
@@ -120,6 +120,10 @@ def load_image(source: str | os.PathLike[str] | bytes, *, limits: Limits | None 
         raise UnsupportedFormat(f"{label}: not a supported image ({describe_unknown(data[:256])})")
     if fmt == "AVIF" and not AVIF_SUPPORTED:
         raise UnsupportedFormat(f"{label}: AVIF is not supported by this installation's Pillow build")
+    try:
+        walked = walk_container(data, fmt, limits)
+    except InputError as exc:
+        raise type(exc)(f"{label}: {exc}") from exc
     old_limit = PILImage.MAX_IMAGE_PIXELS
     try:
         PILImage.MAX_IMAGE_PIXELS = limits.max_pixels
@@ -140,7 +144,10 @@ def load_image(source: str | os.PathLike[str] | bytes, *, limits: Limits | None 
             frames = int(getattr(img, "n_frames", 1) or 1)
             if frames > limits.max_frames:
                 raise InputTooLarge(f"{label}: {frames} frames; at most {limits.max_frames} are accepted")
-            metadata = extract(data, fmt, img, limits)
+            try:
+                metadata = extract(data, fmt, img, limits, walked)
+            except InputError as exc:
+                raise type(exc)(f"{label}: {exc}") from exc
             try:
                 img.load()
                 orientation = int(img.getexif().get(0x0112, 1) or 1)

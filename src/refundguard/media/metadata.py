@@ -372,14 +372,15 @@ def _has_c2pa_jumbf(data: bytes, limit: int = 64) -> bool:
     """A JUMBF superbox (``jumb``) whose description box labels it ``c2pa``, anywhere in the file."""
     pos, seen = data.find(b"jumb"), 0
     while pos >= 0 and seen < limit:
-        if b"c2pa" in data[pos:pos + 48]:
+        if data[pos + 8:pos + 12] == b"jumd" and b"c2pa" in data[pos:pos + 48]:
             return True
         pos, seen = data.find(b"jumb", pos + 4), seen + 1
     return False
 
 
-def extract(data: bytes, fmt: str, img: PILImage.Image, limits: Limits) -> Metadata:
-    """Extract every kind of metadata from the file's bytes and the opened (not yet decoded) image."""
+def walk_container(data: bytes, fmt: str, limits: Limits) -> tuple[Metadata, list[tuple[str, bytes]]]:
+    """First pass, before any decoder sees the file: walk the container structure under the limits and
+    collect raw XMP payloads. Hostile structure (too many chunks, oversized or bomb metadata) stops here."""
     meta = Metadata()
     raw_xmp: list[tuple[str, bytes]] = []
     if fmt == "JPEG":
@@ -390,6 +391,14 @@ def extract(data: bytes, fmt: str, img: PILImage.Image, limits: Limits) -> Metad
         raw_xmp += walk_riff(data, meta, limits)
     elif fmt in ("HEIF", "AVIF"):
         walk_bmff(data, meta, limits)
+    return meta, raw_xmp
+
+
+def extract(data: bytes, fmt: str, img: PILImage.Image, limits: Limits,
+            walked: tuple[Metadata, list[tuple[str, bytes]]] | None = None) -> Metadata:
+    """Extract every kind of metadata from the file's bytes and the opened (not yet decoded) image."""
+    meta, raw_xmp = walked or walk_container(data, fmt, limits)
+    if fmt in ("HEIF", "AVIF"):
         xmp_info = img.info.get("xmp")
         if isinstance(xmp_info, bytes | str) and xmp_info:
             raw_xmp.append((f"{fmt.lower()}:xmp", xmp_info if isinstance(xmp_info, bytes) else xmp_info.encode()))

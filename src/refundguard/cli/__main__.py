@@ -1,0 +1,3 @@
+from refundguard.cli.app import run
+
+run()
