@@ -62,7 +62,9 @@ def to_dict(analysis: Analysis, *, heatmaps: bool = True) -> dict[str, Any]:
         "reasons_zh": [f.message.zh for f in a.reasons],
         "claim": _claim_facts(analysis),
     }
-    return ReportModel.model_validate(data).model_dump(mode="json", by_alias=True)
+    out = ReportModel.model_validate(data).model_dump(mode="json", by_alias=True)
+    out["checks"] = {name: {k: v for k, v in status.items() if v is not None} for name, status in out["checks"].items()}
+    return out
 
 
 def dumps(analysis: Analysis, *, indent: int | None = 2, heatmaps: bool = True) -> str:

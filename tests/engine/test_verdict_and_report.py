@@ -1,0 +1,132 @@
+"""verdict.assess, the JSON contract and the HTML report, on hand-made findings."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data
+
+from refundguard.config import load_settings
+from refundguard.engine import Analysis, CheckStatus
+from refundguard.errors import ConfigError
+from refundguard.findings import CODES, Finding, Heatmap, Message, Region
+from refundguard.media import load_image
+from refundguard.report import html as html_report
+from refundguard.report import json as json_report
+from refundguard.report.schema import ReportModel
+from refundguard.verdict import assess
+
+SETTINGS = load_settings()
+
+
+def finding(code: str, image: int | None, score: float = 1.0, **kw) -> Finding:
+    return Finding(code=code, check=code.split(".")[0], image=image, score=score,
+                   message=Message(en=f"en {code}", zh=f"中文 {code}"), weight=SETTINGS.weight(code), **kw)
+
+
+def test_every_code_has_a_weight_and_bilingual_title():
+    for code, (en, zh) in CODES.items():
+        assert isinstance(SETTINGS.weight(code), float)
+        assert en and zh and en != zh
+
+
+def test_unknown_code_is_rejected():
+    with pytest.raises(ValueError):
+        Finding(code="made.up", check="x", image=0, score=1.0, message=Message(en="e", zh="z"))
+    with pytest.raises(ConfigError):
+        SETTINGS.weight("made.up")
+
+
+def test_no_findings_is_low_and_one_weak_signal_never_accuses():
+    assert assess([], ["claim"], SETTINGS).level == "low"
+    for weak in ("capture.no_camera_data", "capture.screenshot", "reference.different_product",
+                 "capture.editing_software", "provenance.conflict"):
+        assert assess([finding(weak, 0)], ["claim"], SETTINGS).level == "low", weak
+
+
+def test_strong_verified_signals_are_high():
+    for strong in ("provenance.c2pa.ai_source", "provenance.aigc_label", "reference.derived_edit",
+                   "watermark.invisible", "label.visible_ai_text"):
+        assert assess([finding(strong, 0)], ["claim"], SETTINGS).level == "high", strong
+
+
+def test_derived_copy_is_review():
+    assert assess([finding("reference.derived_copy", 0)], ["claim"], SETTINGS).level == "review"
+
+
+def test_valid_capture_lowers_risk():
+    base = assess([finding("tamper.local", 0)], ["claim"], SETTINGS).risk
+    lowered = assess([finding("tamper.local", 0), finding("provenance.c2pa.valid_capture", 0)], ["claim"], SETTINGS)
+    assert lowered.risk < base
+
+
+def test_reference_findings_do_not_count_toward_the_claim():
+    a = assess([finding("provenance.aigc_label", 1)], ["claim", "reference"], SETTINGS)
+    assert a.level == "low" and a.image_levels == ("low", "high") and a.reasons == ()
+
+
+def test_claim_level_findings_add_to_the_riskiest_photo():
+    a = assess([finding("tamper.local", 0, 0.5), finding("multiview.inconsistent_damage", None)],
+               ["claim", "claim"], SETTINGS)
+    b = assess([finding("tamper.local", 0, 0.5)], ["claim", "claim"], SETTINGS)
+    assert a.risk > b.risk
+    assert [f.code for f in a.reasons] == ["multiview.inconsistent_damage", "tamper.local"]
+
+
+def test_settings_file_overrides_thresholds_and_weights(tmp_path):
+    cfg = tmp_path / "rg.toml"
+    cfg.write_text('[levels]\nhigh = 0.99\n[weights]\n"tamper.local" = 1.0\n')
+    s = load_settings(cfg)
+    assert s.levels.high == 0.99 and s.levels.review == 0.5
+    assert s.weight("tamper.local") == 1.0 and s.weight("reference.derived_edit") == 9.0
+
+
+def test_environment_overrides_settings(monkeypatch):
+    monkeypatch.setenv("REFUNDGUARD_PRIOR_LOGIT", "-4.5")
+    assert load_settings().prior_logit == -4.5
+
+
+@pytest.fixture
+def analysis(tmp_path) -> Analysis:
+    claim_path, ref_path = tmp_path / "claim.jpg", tmp_path / "listing.png"
+    Image.fromarray(data.coffee()).save(claim_path, quality=90)
+    Image.fromarray(data.coffee()).save(ref_path)
+    images = [load_image(claim_path), load_image(ref_path)]
+    roles = ["claim", "reference"]
+    heat = np.zeros((40, 60), np.float32)
+    heat[10:20, 20:30] = 1.0
+    findings = [
+        finding("reference.derived_edit", 0, 0.97, regions=(Region(100, 80, 120, 60),), heatmap=Heatmap(heat),
+                details={"reference_image": 1, "transform": np.eye(3), "changed_share": np.float32(0.12)}),
+        finding("capture.no_camera_data", 0, 1.0),
+    ]
+    checks = {"reference": CheckStatus("ran", ms=12.5), "tamper": CheckStatus("failed", ms=1.0, error="Boom: x"),
+              "reuse": CheckStatus("not_applicable", why="no reuse index configured")}
+    return Analysis(images=images, roles=roles, findings=findings, checks=checks,
+                    assessment=assess(findings, roles, SETTINGS), claim=__import__("refundguard").ClaimInfo())
+
+
+def test_json_report_follows_the_contract(analysis):
+    report = json.loads(json_report.dumps(analysis))
+    ReportModel.model_validate(report)
+    assert report["schema"] == "refundguard.report/1" and report["level"] == "high"
+    assert [im["role"] for im in report["images"]] == ["claim", "reference"]
+    f = report["findings"][0]
+    assert f["code"] == "reference.derived_edit" and f["regions"] == [{"x": 100, "y": 80, "w": 120, "h": 60}]
+    assert f["heatmap"].startswith("data:image/png;base64,")
+    assert f["details"]["transform"] == np.eye(3).tolist()
+    assert report["checks"]["tamper"] == {"status": "failed", "ms": 1.0, "error": "Boom: x"}
+    assert report["checks"]["reuse"]["why"] == "no reuse index configured"
+    assert report["reasons"][0] == "en reference.derived_edit" and report["reasons_zh"][0].startswith("中文")
+
+
+def test_html_report_is_self_contained_and_bilingual(analysis):
+    page = html_report.render(analysis, lang="zh")
+    assert "高风险" in page and "High risk" not in page.split("<main>")[0] or "高风险" in page
+    assert 'src="http' not in page and "data:image/jpeg;base64," in page
+    assert '<rect x="100" y="80" width="120" height="60">' in page
+    assert "en reference.derived_edit" in page and "中文 reference.derived_edit" in page
+    assert "Matched merchant reference" in html_report.render(analysis, lang="en")
