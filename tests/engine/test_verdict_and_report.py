@@ -130,3 +130,10 @@ def test_html_report_is_self_contained_and_bilingual(analysis):
     assert '<rect x="100" y="80" width="120" height="60">' in page
     assert "en reference.derived_edit" in page and "中文 reference.derived_edit" in page
     assert "Matched merchant reference" in html_report.render(analysis, lang="en")
+
+
+def test_published_json_schema_matches_the_models():
+    from pathlib import Path
+
+    published = json.loads((Path(__file__).resolve().parents[2] / "docs" / "report.schema.json").read_text())
+    assert published == ReportModel.model_json_schema(by_alias=True), "run: python scripts/report_schema.py"
