@@ -1,0 +1,51 @@
+"""Contradictions between provenance signals of one image.
+
+An AI declaration (C2PA AI source, GB 45438 label, IPTC, generator metadata) beside camera EXIF means
+either an AI-edited camera photo or camera data copied onto a generated image; a C2PA capture claim
+beside an AI label means one of the two was planted. Either way a person should look.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from refundguard.checks.provenance.signal import AI_CODES, Signal
+from refundguard.media.load import LoadedImage
+
+CAMERA_FIELDS = ("Make", "Model", "ExposureTime", "FNumber", "ISOSpeedRatings", "PhotographicSensitivity",
+                 "FocalLength", "LensModel")
+
+
+def camera_fields(image: LoadedImage) -> dict[str, Any]:
+    """Camera-only EXIF fields present in the image (empty values ignored)."""
+    out = {}
+    for name in CAMERA_FIELDS:
+        value = image.metadata.exif_value(name)
+        if value not in (None, "", 0, [], "0"):
+            out[name] = value
+    return out
+
+
+def conflict_signals(image: LoadedImage, signals: list[Signal]) -> list[Signal]:
+    """Conflicts among ``signals`` (already found for ``image``) and the image's camera EXIF."""
+    ai = [s for s in signals if s.code in AI_CODES]
+    out: list[Signal] = []
+    camera = camera_fields(image)
+    if ai and camera:
+        shown = ", ".join(f"{k}={v}" for k, v in list(camera.items())[:4])
+        codes = sorted({s.code for s in ai})
+        out.append(Signal("provenance.conflict", 0.8,
+                          f"Camera EXIF ({shown}) sits beside an AI declaration ({', '.join(codes)}): an AI-edited "
+                          "camera photo, or camera data copied onto a generated image",
+                          f"相机 EXIF（{shown}）与 AI 声明（{', '.join(codes)}）同时存在：要么是经 AI 编辑的相机照片，"
+                          "要么是把相机数据复制到了生成图片上", {"camera": camera, "ai_codes": codes}))
+    capture = [s for s in signals if s.code == "provenance.c2pa.valid_capture"]
+    if capture and ai:
+        codes = sorted({s.code for s in ai})
+        kind = (capture[0].details.get("capture_action") or {}).get("source_type")
+        out.append(Signal("provenance.conflict", 1.0,
+                          f"A valid C2PA capture manifest ({kind}) contradicts an AI declaration in the same file "
+                          f"({', '.join(codes)})",
+                          f"有效的 C2PA 拍摄清单（{kind}）与同一文件中的 AI 声明（{', '.join(codes)}）相互矛盾",
+                          {"capture": capture[0].details.get("capture_action"), "ai_codes": codes}))
+    return out
