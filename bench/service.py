@@ -1,0 +1,137 @@
+"""Claim service throughput: claims created and analysed per second, and create latency (p50/p95).
+
+Embedded setup: one ``refundguard serve`` process (SQLite file, in-process analysis pool) on this
+machine's cores; the load comes from a second process over loopback HTTP. Bounded in count and time
+(at most ``max_s`` seconds in all). Each claim carries three distinct 640x480 camera-like JPEGs.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+
+FINAL = {"auto_approved", "awaiting_merchant", "in_review"}
+
+
+def _photo(seed: int) -> bytes:
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    h, w = 480, 640
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    base = np.stack([x * 255 / w, y * 255 / h, (x + y + seed * 37) % 256], -1)
+    for _ in range(5):
+        cx, cy, r = rng.integers(0, w), rng.integers(0, h), rng.integers(10, 120)
+        base[(x - cx) ** 2 + (y - cy) ** 2 < r * r] = rng.integers(0, 255, 3)
+    pixels = np.clip(base + rng.normal(0, 6, base.shape), 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=88)
+    return buffer.getvalue()
+
+
+def _load(url: str, key: str, count: int, concurrency: int, budget_s: float) -> dict:
+    """The load generator (runs in its own process): create ``count`` claims, then poll them to routing."""
+    import httpx
+
+    photos = [_photo(s) for s in range(count * 3)]
+    headers = {"Authorization": f"Bearer {key}"}
+    stop_at = time.monotonic() + budget_s
+    created: dict[str, float] = {}
+    latencies: list[float] = []
+    errors = 0
+
+    def create(i: int) -> None:
+        nonlocal errors
+        if time.monotonic() > stop_at * 0.999:
+            return
+        files = [("photos", (f"{i}-{k}.jpg", photos[i * 3 + k], "image/jpeg")) for k in range(3)]
+        started = time.perf_counter()
+        resp = client.post(url + "/v1/claims", headers=headers | {"Idempotency-Key": f"bench-{i}"}, files=files,
+                           data={"merchant_id": f"m{i % 7}", "amount": str(50 + i), "buyer_id": f"b{i}"})
+        latencies.append(time.perf_counter() - started)
+        if resp.status_code == 201:
+            created[resp.json()["claim"]["id"]] = time.monotonic()
+        else:
+            errors += 1
+
+    started = time.monotonic()
+    with httpx.Client(timeout=60) as client, ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(create, range(count)))
+        done: dict[str, float] = {}
+        while len(done) < len(created) and time.monotonic() < stop_at:
+            page = client.get(url + "/v1/claims", headers=headers, params={"limit": 200}).json()["items"]
+            now = time.monotonic()
+            for item in page:
+                if item["state"] in FINAL and item["id"] in created and item["id"] not in done:
+                    done[item["id"]] = now
+            time.sleep(0.1)
+    elapsed = (max(done.values()) if done else time.monotonic()) - started
+    lat = np.array(latencies) * 1000 if latencies else np.array([float("nan")])
+    turnaround = np.array([done[c] - created[c] for c in done]) if done else np.array([float("nan")])
+    return {"claims_created": len(created), "claims_analysed": len(done), "create_errors": errors,
+            "elapsed_s": round(elapsed, 2),
+            "claims_per_s": round(len(done) / elapsed, 3) if done else 0.0,
+            "create_latency_ms": {"p50": round(float(np.percentile(lat, 50)), 1),
+                                  "p95": round(float(np.percentile(lat, 95)), 1),
+                                  "max": round(float(lat.max()), 1)},
+            "turnaround_s": {"p50": round(float(np.percentile(turnaround, 50)), 2),
+                             "p95": round(float(np.percentile(turnaround, 95)), 2)}}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(quick: bool = False, max_s: float = 60.0) -> dict:
+    count, concurrency = (6, 2) if quick else (16, 4)
+    workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    exe = Path(sys.executable).with_name("refundguard")
+    tmp = Path(tempfile.mkdtemp(prefix="rg-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REFUNDGUARD_")}
+    env |= {"REFUNDGUARD_DATABASE_URL": f"sqlite:///{tmp / 'rg.db'}", "REFUNDGUARD_DATA_DIR": str(tmp / "files"),
+            "REFUNDGUARD_SERVICE_LOCAL_WORKERS": str(workers)}
+    began = time.monotonic()
+    proc = None
+    try:
+        key = subprocess.run([str(exe), "keys", "create", "--tenant", "bench", "--role", "platform"], env=env,
+                             capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+        port = _free_port()
+        proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--log-level", "warning"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        import httpx
+
+        while True:
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+            if time.monotonic() - began > 30 or proc.poll() is not None:
+                raise RuntimeError("the server did not start")
+        budget = max(5.0, max_s - (time.monotonic() - began) - 2)
+        with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+            result = pool.submit(_load, url, key, count, concurrency, budget).result(timeout=budget + 60)
+    finally:
+        if proc is not None and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=15)
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"setup": {"database": "sqlite", "jobs": "local thread pool", "analysis_workers": workers,
+                      "client_concurrency": concurrency, "photos_per_claim": 3, "photo_size": "640x480 JPEG",
+                      "claims_requested": count, "time_budget_s": max_s},
+            **result}

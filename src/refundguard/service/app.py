@@ -1,0 +1,152 @@
+"""``create_app(settings)``: the FastAPI application of the claim service.
+
+Extra routers (the web pages) are included from ``extra_routers`` and, when the package exists,
+from ``refundguard.web.router``. Domain errors map to 4xx in one handler; request validation errors
+become 422 with a readable message; nothing a client sends produces a 500.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from refundguard import __version__
+from refundguard.config import Settings, default_settings
+from refundguard.errors import InputError
+from refundguard.service.api import router as api_router
+from refundguard.service.background import Background
+from refundguard.service.config import ServiceConfig
+from refundguard.service.db import Database
+from refundguard.service.errors import DomainError
+from refundguard.service.evidence.store import EvidenceStore
+from refundguard.service.jobs import JobContext, LocalRunner, make_runner, recover
+
+log = logging.getLogger("refundguard.service")
+
+
+def _error(status: int, code: str, en: str, zh: str, details: Any = None) -> JSONResponse:
+    body: dict[str, Any] = {"error": {"code": code, "message": {"en": en, "zh": zh}}}
+    if details is not None:
+        body["error"]["details"] = details
+    return JSONResponse(body, status_code=status)
+
+
+def _describe(errors: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
+    details = []
+    parts = []
+    for e in errors[:10]:
+        loc = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body",)) or "request"
+        msg = str(e.get("msg", "invalid"))
+        details.append({"field": loc, "message": msg})
+        parts.append(f"{loc}: {msg}")
+    return "; ".join(parts), details
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """The one place where errors become HTTP responses."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return _error(exc.status, exc.code, exc.en, exc.zh)
+
+    @app.exception_handler(InputError)
+    async def _input(_: Request, exc: InputError) -> JSONResponse:
+        return _error(422, "unusable_input", str(exc), f"输入无法使用：{exc}")
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        text, details = _describe(exc.errors())
+        return _error(422, "invalid_request", f"invalid request: {text}", f"请求无效：{text}", details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        en = str(exc.detail)
+        zh = {404: "未找到", 405: "不允许的方法", 400: "请求无效", 413: "请求过大"}.get(exc.status_code, "请求错误")
+        return _error(exc.status_code, "http_error", en, f"{zh}：{en}")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return _error(500, "internal_error", "internal error; the request was not applied",
+                      "内部错误；请求未被执行")
+
+
+def _web_router() -> APIRouter | None:
+    """``refundguard.web.router`` when the web package is installed (helpers may add it later)."""
+    if importlib.util.find_spec("refundguard.web") is None:
+        return None
+    try:
+        module = importlib.import_module("refundguard.web")
+        return getattr(module, "router", None)
+    except ImportError as exc:  # the JSON API works without the pages; say why they are missing
+        log.warning("web pages not mounted: %s", exc)
+        return None
+
+
+def create_app(settings: Settings | None = None, config: ServiceConfig | None = None, *,
+               extra_routers: Sequence[APIRouter] = (), include_web: bool = True) -> FastAPI:
+    """Build the service. State on ``app.state``: ``settings``, ``config``, ``db``, ``store``, ``runner``, ``jobs``.
+
+    The database is migrated, unfinished jobs are re-submitted, and the background loops start when the
+    app starts (lifespan); ``app.state.db`` and ``app.state.store`` exist right away for route helpers.
+    """
+    settings = settings or default_settings()
+    config = config or ServiceConfig()
+    db = Database(settings.database_url)
+    store = EvidenceStore(settings.data_dir)
+    ctx = JobContext(db=db, settings=settings, config=config, store=store)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if config.upgrade_on_start:
+            db.upgrade()
+        runner = make_runner(ctx)
+        app.state.runner = runner
+        recovered = recover(ctx, runner.submit, all_running=isinstance(runner, LocalRunner))
+        if recovered:
+            log.warning("re-queued %d unfinished analysis job(s)", len(recovered))
+        periodic = None
+        if not isinstance(runner, LocalRunner):  # a broker's worker may die: re-send its expired jobs
+            lease = timedelta(seconds=config.job_lease_s)
+            periodic = partial(recover, ctx, runner.submit, all_running=False, queued_older_than=lease)
+        background = Background(db, config, recover=periodic) if config.background else None
+        if background:
+            background.start()
+        try:
+            yield
+        finally:
+            if background:
+                background.stop()
+            runner.shutdown()
+            db.dispose()
+
+    app = FastAPI(title="RefundGuard claim service", version=__version__, lifespan=lifespan,
+                  description="Refund-only claims with evidence forensics, a merchant window, human review, "
+                              "a hash-chained audit trail and signed webhooks. Authenticate with "
+                              "`Authorization: Bearer <key>` or `X-API-Key`.")
+    app.state.settings, app.state.config, app.state.db, app.state.store, app.state.jobs = \
+        settings, config, db, store, ctx
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok", "version": __version__}
+
+    app.include_router(api_router)
+    for router in extra_routers:
+        app.include_router(router)
+    if include_web and (web := _web_router()) is not None:
+        app.include_router(web)
+    return app

@@ -1,0 +1,1 @@
+"""API keys bound to a tenant and a role; the request's principal."""

@@ -1,0 +1,58 @@
+"""Background loops of a server process: the deadline sweeper, the webhook dispatcher and (with a broker)
+the re-submission of jobs whose worker died."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from refundguard.service import policy
+from refundguard.service.config import ServiceConfig
+from refundguard.service.db import Database
+from refundguard.service.webhooks import service as webhooks
+
+log = logging.getLogger("refundguard.background")
+
+
+class Background:
+    """Daemon threads that stop when :meth:`stop` is called."""
+
+    def __init__(self, db: Database, config: ServiceConfig, *, recover: Callable[[], object] | None = None) -> None:
+        self.db = db
+        self.config = config
+        self._stop = threading.Event()
+        loops: list[tuple[Callable[[], object], float, str]] = [
+            (self.sweep_once, config.sweep_interval_s, "rg-sweeper"),
+            (self.dispatch_once, config.dispatch_interval_s, "rg-webhooks")]
+        if recover is not None:
+            loops.append((recover, config.recover_interval_s, "rg-recovery"))
+        self._threads = [threading.Thread(target=self._loop, args=(step, interval), name=name, daemon=True)
+                         for step, interval, name in loops]
+
+    def sweep_once(self) -> None:
+        with self.db.session() as session:
+            moved = policy.sweep(session=session, policy=self.config.policy)
+        if moved:
+            log.info("deadline sweeper moved %d claim(s) to review", len(moved))
+
+    def dispatch_once(self) -> None:
+        while webhooks.dispatch_due(self.db, self.config.webhooks) and not self._stop.is_set():
+            pass
+
+    def _loop(self, step: Callable[[], object], interval: float) -> None:
+        while not self._stop.is_set():
+            try:
+                step()
+            except Exception:  # a failing round is logged and retried at the next interval
+                log.exception("background task failed")
+            self._stop.wait(interval)
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=5)

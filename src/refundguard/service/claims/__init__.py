@@ -1,0 +1,1 @@
+"""Claims: lifecycle, analyses, decisions."""

@@ -1,0 +1,153 @@
+"""Pydantic schemas of the claim API (request bodies and responses)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from refundguard.service.claims.workflow import Outcome
+
+Ident = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$")]
+
+
+class ClaimCreate(BaseModel):
+    """Claim facts sent by the platform with the buyer's photos (multipart form fields)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    merchant_id: Ident
+    buyer_id: Ident | None = None
+    order_id: Ident | None = None
+    amount: Annotated[float, Field(ge=0, le=1e9)]
+    currency: Annotated[str, Field(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$")] = "CNY"
+    reason: Annotated[str, Field(max_length=2000)] | None = None
+    order_time: datetime | None = None
+    shipped_at: datetime | None = None
+    delivered_at: datetime | None = None
+
+    @field_validator("amount")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("amount must be a finite number")
+        return value
+
+    @field_validator("order_time", "shipped_at", "delivered_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give a time zone offset, e.g. 2026-05-01T14:30:00+08:00")
+        return value
+
+
+class DecisionIn(BaseModel):
+    """A reviewer's decision. The reason is required and goes into the audit chain."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Outcome
+    reason: Annotated[str, Field(min_length=1, max_length=5000)]
+    abuse: bool = Field(False, description="Adjudicated abuse by the buyer (counts against later auto-approval).")
+
+    @field_validator("reason")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("reason must not be blank")
+        return value.strip()
+
+
+class CloseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class EvidenceRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    sha256: str
+    role: str
+    kind: str
+    format: str
+    size: int
+    filename: str | None
+    source_sha256: str | None
+    frame_time: str | None
+    created_at: datetime
+
+
+class ClaimRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    tenant: str
+    merchant_id: str
+    buyer_id: str | None
+    order_id: str | None
+    amount: float
+    currency: str
+    reason: str | None
+    state: str
+    level: str | None
+    risk: float | None
+    deadline: datetime | None
+    merchant_responded: bool
+    outcome: str | None
+    decision_reason: str | None
+    order_time: datetime | None
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    claimed_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClaimDetail(ClaimRead):
+    evidence: list[EvidenceRead] = Field(default_factory=list)
+    analyses: int = 0
+
+
+class ClaimPage(BaseModel):
+    items: list[ClaimRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class AnalysisRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    risk: float
+    level: str
+    references: int
+    created_at: datetime
+
+
+class AuditRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    subject_type: str
+    subject_id: str
+    details: dict[str, Any]
+    hash: str
+
+    @field_validator("details", mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> Any:
+        import json
+
+        return json.loads(value) if isinstance(value, str) else value
+
+
+class JobAccepted(BaseModel):
+    claim: ClaimRead
+    job_id: str | None

@@ -1,0 +1,291 @@
+"""Claim use cases. Functions take ``session=`` (and the actor), flush and never commit; they raise
+domain errors. Every state change goes through :func:`transition`, which audits it and emits a webhook."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from refundguard.service import policy as policy_rules
+from refundguard.service.audit import service as audit
+from refundguard.service.auth.permissions import require
+from refundguard.service.auth.service import Principal, Role
+from refundguard.service.claims.models import AnalysisJob, Claim, ClaimAnalysis
+from refundguard.service.claims.schemas import ClaimCreate, DecisionIn
+from refundguard.service.claims.workflow import OPEN_FOR_EVIDENCE, Outcome, State, can_transition
+from refundguard.service.config import ServiceConfig
+from refundguard.service.db import utcnow
+from refundguard.service.errors import Conflict, Invalid, NotFound
+from refundguard.service.evidence import service as evidence_service
+from refundguard.service.evidence.service import Upload
+from refundguard.service.evidence.store import EvidenceStore
+from refundguard.service.webhooks import service as webhooks
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    claim: Claim
+    job: AnalysisJob | None
+    replayed: bool
+
+
+def transition(*, session: Session, claim: Claim, target: State, actor: str,
+               details: dict[str, Any] | None = None) -> None:
+    """Move ``claim`` to ``target`` if the lifecycle allows it; audit and emit ``claim.state_changed``."""
+    if not can_transition(claim.state, target):
+        raise Conflict(f"claim {claim.id} cannot go from {claim.state} to {target.value}",
+                       f"申请 {claim.id} 不能从 {claim.state} 变为 {target.value}", code="invalid_transition")
+    previous = claim.state
+    claim.state = target.value
+    claim.updated_at = utcnow()
+    info = {"from": previous, "to": target.value, **(details or {})}
+    audit.record(session=session, actor=actor, action="claim.state_changed", subject_type="claim",
+                 subject_id=claim.id, tenant=claim.tenant, details=info)
+    webhooks.emit(session=session, tenant=claim.tenant, event="claim.state_changed",
+                  data={"claim_id": claim.id, "merchant_id": claim.merchant_id, "outcome": claim.outcome,
+                        "level": claim.level, "risk": claim.risk, **info})
+
+
+def enqueue_analysis(*, session: Session, claim: Claim, actor: str, with_references: bool) -> AnalysisJob:
+    """Move the claim to ``analysing`` and persist a queued job (submitted after commit by the caller)."""
+    transition(session=session, claim=claim, target=State.ANALYSING, actor=actor,
+               details={"with_references": with_references})
+    job = AnalysisJob(id="job_" + uuid.uuid4().hex[:20], claim_id=claim.id, with_references=with_references)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def _request_hash(data: ClaimCreate, shas: list[str]) -> str:
+    body = json.dumps({"claim": data.model_dump(mode="json"), "photos": shas}, sort_keys=True)
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _replay(session: Session, principal: Principal, key: str, request_hash: str) -> Created | None:
+    existing = session.scalar(select(Claim).where(Claim.tenant == principal.tenant, Claim.idempotency_key == key))
+    if existing is None:
+        return None
+    if existing.request_hash != request_hash:
+        raise Conflict("Idempotency-Key was already used with a different request",
+                       "该 Idempotency-Key 已用于另一个不同的请求", code="idempotency_conflict")
+    job = session.scalar(select(AnalysisJob).where(AnalysisJob.claim_id == existing.id)
+                         .order_by(AnalysisJob.created_at))
+    return Created(existing, job, replayed=True)
+
+
+def create(*, session: Session, principal: Principal, data: ClaimCreate, photos: list[Upload],
+           store: EvidenceStore, config: ServiceConfig, idempotency_key: str | None = None) -> Created:
+    """Create a claim with the buyer's photos and queue its analysis. Idempotent per ``idempotency_key``."""
+    require(principal, "claim.create")
+    if not photos:
+        raise Invalid("at least one photo is required (form field 'photos')",
+                      "至少需要一张照片（表单字段 'photos'）")
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
+        raise Invalid("Idempotency-Key must be 1-200 characters", "Idempotency-Key 须为 1-200 个字符")
+    stored = evidence_service.store_photos(store, photos, config.evidence)
+    request_hash = _request_hash(data, [s.sha256 for _, s in stored])
+    if idempotency_key and (replay := _replay(session, principal, idempotency_key, request_hash)):
+        return replay
+    claim = Claim(id="clm_" + uuid.uuid4().hex[:20], tenant=principal.tenant, merchant_id=data.merchant_id,
+                  buyer_id=data.buyer_id, order_id=data.order_id, amount=data.amount, currency=data.currency,
+                  reason=data.reason, order_time=data.order_time, shipped_at=data.shipped_at,
+                  delivered_at=data.delivered_at, claimed_at=utcnow(), state=State.CREATED.value,
+                  idempotency_key=idempotency_key, request_hash=request_hash, created_by=principal.actor,
+                  merchant_responded=False, abuse_confirmed=False)
+    try:
+        with session.begin_nested():
+            session.add(claim)
+            session.flush()
+    except IntegrityError:
+        if idempotency_key and (replay := _replay(session, principal, idempotency_key, request_hash)):
+            return replay
+        raise
+    audit.record(session=session, actor=principal.actor, action="claim.created", subject_type="claim",
+                 subject_id=claim.id, tenant=claim.tenant,
+                 details={"merchant_id": claim.merchant_id, "buyer_id": claim.buyer_id, "amount": claim.amount,
+                          "currency": claim.currency, "order_id": claim.order_id})
+    for upload, item in stored:
+        evidence_service.attach(session=session, claim=claim, stored=item, role="claim", kind="photo",
+                                actor=principal.actor, filename=upload.filename)
+    job = enqueue_analysis(session=session, claim=claim, actor=principal.actor, with_references=False)
+    return Created(claim, job, replayed=False)
+
+
+def get_visible(*, session: Session, principal: Principal, claim_id: str) -> Claim:
+    """The claim if the principal may see it; otherwise :class:`NotFound` (existence is not revealed)."""
+    require(principal, "claim.read")
+    claim = session.get(Claim, claim_id) if isinstance(claim_id, str) and len(claim_id) <= 40 else None
+    if claim is None or claim.tenant != principal.tenant or (
+            principal.role is Role.MERCHANT and claim.merchant_id != principal.merchant_id):
+        raise NotFound(f"claim {claim_id[:64]} not found", f"未找到申请 {claim_id[:64]}")
+    return claim
+
+
+def list_(*, session: Session, principal: Principal, state: str | None = None, merchant_id: str | None = None,
+          limit: int = 50, offset: int = 0) -> tuple[list[Claim], int]:
+    """Claims visible to the principal, newest first, with the total count."""
+    require(principal, "claim.read")
+    query = select(Claim).where(Claim.tenant == principal.tenant)
+    if principal.role is Role.MERCHANT:
+        query = query.where(Claim.merchant_id == principal.merchant_id)
+    if state is not None:
+        query = query.where(Claim.state == state)
+    if merchant_id is not None:
+        query = query.where(Claim.merchant_id == merchant_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Claim.created_at.desc(), Claim.id).limit(limit).offset(offset)).all()
+    return list(rows), int(total)
+
+
+def queue(*, session: Session, principal: Principal, limit: int = 100) -> list[Claim]:
+    """The reviewer queue: claims in review, then those in a merchant window, by deadline."""
+    require(principal, "queue.read")
+    query = (select(Claim).where(Claim.tenant == principal.tenant,
+                                 Claim.state.in_([State.IN_REVIEW.value, State.AWAITING_MERCHANT.value]))
+             .order_by((Claim.state != State.IN_REVIEW.value), Claim.deadline, Claim.created_at).limit(limit))
+    return list(session.scalars(query))
+
+
+def decide(*, session: Session, principal: Principal, claim_id: str, decision: DecisionIn) -> Claim:
+    """Record a reviewer decision (reason required); the audit chain keeps who decided what and why."""
+    require(principal, "claim.decide")
+    claim = get_visible(session=session, principal=principal, claim_id=claim_id)
+    if claim.state not in (State.IN_REVIEW.value, State.AWAITING_MERCHANT.value):
+        raise Conflict(f"claim is {claim.state}; decisions are taken in review",
+                       f"申请当前为 {claim.state}；只能在审核中作出决定", code="invalid_transition")
+    claim.outcome = decision.outcome.value
+    claim.decision_reason = decision.reason
+    claim.abuse_confirmed = bool(decision.abuse and decision.outcome is Outcome.REJECTED)
+    claim.decided_by = principal.actor
+    claim.decided_at = utcnow()
+    claim.deadline = None
+    audit.record(session=session, actor=principal.actor, action="claim.decided", subject_type="claim",
+                 subject_id=claim.id, tenant=claim.tenant,
+                 details={"outcome": claim.outcome, "reason": claim.decision_reason,
+                          "abuse": claim.abuse_confirmed})
+    transition(session=session, claim=claim, target=State.DECIDED, actor=principal.actor,
+               details={"outcome": claim.outcome})
+    return claim
+
+
+def close(*, session: Session, principal: Principal, claim_id: str, note: str | None = None) -> Claim:
+    require(principal, "claim.close")
+    claim = get_visible(session=session, principal=principal, claim_id=claim_id)
+    if claim.state == State.DECIDED.value and claim.outcome == Outcome.MORE_EVIDENCE_REQUESTED.value \
+            and principal.role is Role.PLATFORM:
+        raise Conflict("more evidence was requested; a reviewer closes this claim",
+                       "已要求补充证据；须由审核员关闭该申请", code="invalid_transition")
+    transition(session=session, claim=claim, target=State.CLOSED, actor=principal.actor,
+               details={"note": note} if note else None)
+    return claim
+
+
+def add_evidence(*, session: Session, principal: Principal, claim_id: str, photos: list[Upload],
+                 video: Upload | None, statement: str | None, store: EvidenceStore,
+                 config: ServiceConfig) -> tuple[Claim, AnalysisJob | None]:
+    """Merchant references / packing video / statement, or the buyer's extra photos (platform keys).
+
+    New photos trigger a re-analysis (with the reference check when references exist).
+    """
+    merchant = principal.role is Role.MERCHANT
+    require(principal, "claim.respond" if merchant else "claim.add_buyer_evidence")
+    claim = get_visible(session=session, principal=principal, claim_id=claim_id)
+    if claim.state not in OPEN_FOR_EVIDENCE or (
+            claim.state == State.DECIDED.value and claim.outcome != Outcome.MORE_EVIDENCE_REQUESTED.value):
+        raise Conflict(f"claim is {claim.state}: it does not accept evidence now",
+                       f"申请当前为 {claim.state}：暂不接受证据", code="invalid_transition")
+    if not photos and video is None and not statement:
+        raise Invalid("send photos, a video or a statement", "请提交照片、视频或说明")
+    if statement is not None and len(statement) > config.evidence.max_statement_chars:
+        raise Invalid(f"statement longer than {config.evidence.max_statement_chars} characters",
+                      f"说明超过 {config.evidence.max_statement_chars} 个字符")
+    role = "reference" if principal.role in (Role.MERCHANT, Role.ADMIN) else "claim"
+    added = 0
+    for upload, item in evidence_service.store_photos(store, photos, config.evidence):
+        row = evidence_service.attach(session=session, claim=claim, stored=item, role=role,
+                                      kind="photo", actor=principal.actor, filename=upload.filename)
+        added += row is not None
+    if video is not None:
+        if role != "reference":
+            raise Invalid("only the merchant sends a packing video", "只有商家可以提交打包视频")
+        added += len(evidence_service.add_video(session=session, store=store, claim=claim, upload=video,
+                                                actor=principal.actor, config=config.evidence))
+    if statement:
+        claim.merchant_statement = statement.strip()
+        audit.record(session=session, actor=principal.actor, action="claim.statement", subject_type="claim",
+                     subject_id=claim.id, tenant=claim.tenant, details={"statement": claim.merchant_statement})
+    if role == "reference":
+        claim.merchant_responded = True
+    job = None
+    if added:
+        has_refs = bool(evidence_service.for_claim(session=session, claim_id=claim.id, role="reference"))
+        job = enqueue_analysis(session=session, claim=claim, actor=principal.actor, with_references=has_refs)
+    elif merchant and claim.state == State.AWAITING_MERCHANT.value:
+        transition(session=session, claim=claim, target=State.IN_REVIEW, actor=principal.actor,
+                   details={"why": "the merchant responded"})
+        claim.deadline = utcnow() + _hours(config.policy.review_window_hours)
+    session.flush()
+    return claim, job
+
+
+def _hours(hours: float) -> timedelta:
+    return timedelta(hours=hours)
+
+
+def apply_analysis(*, session: Session, claim: Claim, job: AnalysisJob, report: dict[str, Any],
+                   config: ServiceConfig) -> ClaimAnalysis:
+    """Store a report, then route the claim by policy (the only place analysis results change state)."""
+    references = sum(1 for im in report.get("images", []) if im.get("role") == "reference")
+    row = ClaimAnalysis(claim_id=claim.id, job_id=job.id, risk=float(report["risk"]), level=str(report["level"]),
+                        references=references, report=json.dumps(report, ensure_ascii=False))
+    session.add(row)
+    claim.risk, claim.level = row.risk, row.level
+    session.flush()
+    audit.record(session=session, actor="system:analysis", action="claim.analysed", subject_type="claim",
+                 subject_id=claim.id, tenant=claim.tenant,
+                 details={"job_id": job.id, "risk": row.risk, "level": row.level, "references": references,
+                          "findings": sorted({f["code"] for f in report.get("findings", [])})})
+    webhooks.emit(session=session, tenant=claim.tenant, event="claim.analysed",
+                  data={"claim_id": claim.id, "risk": row.risk, "level": row.level,
+                        "reasons": report.get("reasons", [])})
+    now = utcnow()
+    decision = policy_rules.route(
+        level=row.level, amount=claim.amount,
+        buyer_abuse=policy_rules.buyer_has_abuse(session=session, tenant=claim.tenant, buyer_id=claim.buyer_id),
+        merchant_responded=claim.merchant_responded, policy=config.policy, now=now)
+    claim.deadline = decision.deadline
+    if decision.state is State.AUTO_APPROVED:
+        claim.outcome = Outcome.APPROVED.value
+    transition(session=session, claim=claim, target=decision.state, actor="system:policy",
+               details={"why": decision.why, "deadline": decision.deadline.isoformat() if decision.deadline else None})
+    return row
+
+
+def route_without_analysis(*, session: Session, claim: Claim, error: str, config: ServiceConfig) -> None:
+    """An analysis that cannot run sends the claim to a person, never to an automatic refund."""
+    audit.record(session=session, actor="system:analysis", action="claim.analysis_failed", subject_type="claim",
+                 subject_id=claim.id, tenant=claim.tenant, details={"error": error})
+    claim.deadline = utcnow() + _hours(config.policy.review_window_hours)
+    transition(session=session, claim=claim, target=State.IN_REVIEW, actor="system:policy",
+               details={"why": "analysis failed: a reviewer decides"})
+
+
+def analyses(*, session: Session, claim: Claim) -> list[ClaimAnalysis]:
+    return list(session.scalars(select(ClaimAnalysis).where(ClaimAnalysis.claim_id == claim.id)
+                                .order_by(ClaimAnalysis.id)))
+
+
+def latest_report(*, session: Session, claim: Claim) -> dict[str, Any]:
+    row = session.scalar(select(ClaimAnalysis).where(ClaimAnalysis.claim_id == claim.id)
+                         .order_by(ClaimAnalysis.id.desc()).limit(1))
+    if row is None:
+        raise NotFound("no analysis yet for this claim", "该申请尚无分析结果", code="not_analysed")
+    return json.loads(row.report)

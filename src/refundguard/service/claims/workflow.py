@@ -1,0 +1,53 @@
+"""The claim lifecycle as a table. Pure: no I/O.
+
+::
+
+    created ─► analysing ─► auto_approved ─────────────────────────► closed
+                   ▲   ├──► awaiting_merchant ─► in_review ─► decided ─► closed
+                   │   └──► in_review ──────────────┘           │
+                   └──────── new evidence (merchant references, buyer's extra photos) ◄┘
+
+``decided`` carries an outcome: approved, rejected or more_evidence_requested.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class State(StrEnum):
+    CREATED = "created"
+    ANALYSING = "analysing"
+    AUTO_APPROVED = "auto_approved"
+    AWAITING_MERCHANT = "awaiting_merchant"
+    IN_REVIEW = "in_review"
+    DECIDED = "decided"
+    CLOSED = "closed"
+
+
+class Outcome(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    MORE_EVIDENCE_REQUESTED = "more_evidence_requested"
+
+
+ALLOWED_TRANSITIONS: dict[State, frozenset[State]] = {
+    State.CREATED: frozenset({State.ANALYSING}),
+    State.ANALYSING: frozenset({State.AUTO_APPROVED, State.AWAITING_MERCHANT, State.IN_REVIEW}),
+    State.AUTO_APPROVED: frozenset({State.CLOSED}),
+    State.AWAITING_MERCHANT: frozenset({State.ANALYSING, State.IN_REVIEW, State.DECIDED}),
+    State.IN_REVIEW: frozenset({State.ANALYSING, State.DECIDED}),
+    State.DECIDED: frozenset({State.ANALYSING, State.CLOSED}),
+    State.CLOSED: frozenset(),
+}
+
+#: States in which new evidence may be attached (and triggers a re-analysis).
+OPEN_FOR_EVIDENCE = frozenset({State.AWAITING_MERCHANT, State.IN_REVIEW, State.DECIDED})
+
+
+def can_transition(current: str, target: str) -> bool:
+    """Whether the lifecycle allows ``current -> target``."""
+    try:
+        return State(target) in ALLOWED_TRANSITIONS[State(current)]
+    except ValueError:
+        return False

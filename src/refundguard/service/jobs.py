@@ -1,0 +1,222 @@
+"""Analysis jobs: persisted rows executed by an in-process pool (default) or Celery workers on Redis.
+
+Both backends run :func:`execute`, which calls the same :func:`refundguard.engine.analyze` as the CLI.
+A job row is ``queued`` until a worker leases it (``running`` with ``lease_until``); killing the worker or
+the server leaves it queued or running, and :func:`recover` re-submits it on the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import or_, select
+
+from refundguard.checks.registry import ClaimInfo
+from refundguard.config import Settings
+from refundguard.service.audit import service as audit
+from refundguard.service.claims import service as claim_service
+from refundguard.service.claims.models import AnalysisJob, Claim
+from refundguard.service.claims.workflow import State
+from refundguard.service.config import ServiceConfig
+from refundguard.service.db import Database, utcnow
+from refundguard.service.evidence import service as evidence_service
+from refundguard.service.evidence.store import EvidenceStore
+
+log = logging.getLogger("refundguard.jobs")
+TASK_NAME = "refundguard.analyse"
+
+
+@dataclass
+class JobContext:
+    """What :func:`execute` needs; built once per process."""
+
+    db: Database
+    settings: Settings
+    config: ServiceConfig
+    store: EvidenceStore
+
+
+def _claim_info(claim: Claim) -> ClaimInfo:
+    return ClaimInfo(claim_id=claim.id, order_time=claim.order_time, shipped_at=claim.shipped_at,
+                     delivered_at=claim.delivered_at, claimed_at=claim.claimed_at, buyer_id=claim.buyer_id,
+                     merchant_id=claim.merchant_id, account_id=claim.tenant, amount=claim.amount)
+
+
+def _lease(ctx: JobContext, job_id: str) -> tuple[list[str], list[str], ClaimInfo] | None:
+    """Mark the job running and collect its inputs; None when it is not ours to run."""
+    with ctx.db.session() as session:
+        job = session.get(AnalysisJob, job_id, with_for_update=True)
+        now = utcnow()
+        if job is None or job.status in ("done", "failed"):
+            return None
+        if job.status == "running" and job.lease_until is not None and job.lease_until > now:
+            return None
+        claim = session.get(Claim, job.claim_id)
+        if claim is None or claim.state != State.ANALYSING.value:
+            job.status, job.error, job.finished_at = "failed", "claim is no longer being analysed", now
+            return None
+        job.attempts += 1
+        if job.attempts > ctx.config.max_job_attempts:
+            job.status, job.error, job.finished_at = "failed", "too many attempts", now
+            claim_service.route_without_analysis(session=session, claim=claim, error="too many attempts",
+                                                 config=ctx.config)
+            return None
+        job.status, job.started_at = "running", now
+        job.lease_until = now + timedelta(seconds=ctx.config.job_lease_s)
+        rows = evidence_service.for_claim(session=session, claim_id=claim.id)
+        claims = [str(ctx.store.path(r.sha256)) for r in rows if r.role == "claim"]
+        refs = [str(ctx.store.path(r.sha256)) for r in rows if r.role == "reference"]
+        return claims, refs, _claim_info(claim)
+
+
+def execute(ctx: JobContext, job_id: str) -> str:
+    """Run one analysis job to the end; returns the job's final status (or ``skipped``)."""
+    from refundguard.engine import analyze
+    from refundguard.errors import RefundGuardError
+    from refundguard.report.json import to_dict
+
+    leased = _lease(ctx, job_id)
+    if leased is None:
+        return "skipped"
+    claims, refs, info = leased
+    report: dict[str, Any] | None = None
+    error: str | None = None
+    try:
+        report = to_dict(analyze(claims, refs, info=info, settings=ctx.settings), heatmaps=True)
+    except RefundGuardError as exc:
+        error = str(exc)
+    except Exception as exc:  # a crashing analysis routes the claim to a person; the service stays up
+        log.exception("analysis job %s crashed", job_id)
+        error = f"internal error: {type(exc).__name__}"
+    with ctx.db.session() as session:
+        job = session.get(AnalysisJob, job_id, with_for_update=True)
+        claim = session.get(Claim, job.claim_id) if job else None
+        if job is None or claim is None or job.status != "running" or claim.state != State.ANALYSING.value:
+            return "skipped"
+        job.finished_at, job.lease_until = utcnow(), None
+        if report is not None:
+            claim_service.apply_analysis(session=session, claim=claim, job=job, report=report, config=ctx.config)
+            job.status = "done"
+        else:
+            job.status, job.error = "failed", error
+            claim_service.route_without_analysis(session=session, claim=claim, error=error or "unknown",
+                                                 config=ctx.config)
+        return job.status
+
+
+class Runner(Protocol):
+    def submit(self, job_id: str) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+class LocalRunner:
+    """An in-process thread pool (NumPy/OpenCV release the GIL for the heavy parts)."""
+
+    def __init__(self, ctx: JobContext, workers: int) -> None:
+        self.ctx = ctx
+        self.pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="rg-analysis")
+
+    def submit(self, job_id: str) -> None:
+        self.pool.submit(self._run, job_id)
+
+    def _run(self, job_id: str) -> None:
+        try:
+            execute(self.ctx, job_id)
+        except Exception:  # logged; the job row stays leased and is recovered on the next start
+            log.exception("job %s failed outside the analysis", job_id)
+
+    def shutdown(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def make_celery(broker_url: str) -> Any:
+    """The Celery app; the task resolves its :class:`JobContext` from the environment in the worker."""
+    from celery import Celery
+
+    app = Celery("refundguard", broker=broker_url)
+    app.conf.update(task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
+                    task_ignore_result=True, broker_connection_retry_on_startup=True,
+                    task_default_queue="refundguard", worker_hijack_root_logger=False)
+
+    @app.task(name=TASK_NAME)
+    def analyse(job_id: str) -> str:
+        return execute(worker_context(), job_id)
+
+    return app
+
+
+_worker_ctx: JobContext | None = None
+_worker_lock = threading.Lock()
+
+
+def worker_context() -> JobContext:
+    """The job context of a Celery worker process, from ``REFUNDGUARD_*`` settings."""
+    global _worker_ctx
+    with _worker_lock:
+        if _worker_ctx is None:
+            from refundguard.config import load_settings
+
+            settings = load_settings()
+            _worker_ctx = JobContext(db=Database(settings.database_url), settings=settings, config=ServiceConfig(),
+                                     store=EvidenceStore(settings.data_dir))
+        return _worker_ctx
+
+
+class CeleryRunner:
+    """Sends jobs to Celery workers through the broker."""
+
+    def __init__(self, broker_url: str) -> None:
+        self.app = make_celery(broker_url)
+
+    def submit(self, job_id: str) -> None:
+        self.app.send_task(TASK_NAME, args=[job_id], queue="refundguard")
+
+    def shutdown(self) -> None:
+        self.app.close()
+
+
+def make_runner(ctx: JobContext) -> Runner:
+    if ctx.config.jobs_backend == "celery":
+        return CeleryRunner(ctx.config.broker_url)
+    return LocalRunner(ctx, ctx.config.local_workers or (os.cpu_count() or 1))
+
+
+def recover(ctx: JobContext, submit: Callable[[str], None], *, all_running: bool,
+            queued_older_than: timedelta | None = None) -> list[str]:
+    """Re-submit unfinished jobs: running ones whose lease ended (every running one when ``all_running``:
+    an embedded server is their only executor, so after a restart none can still be alive) and queued ones
+    (only those older than ``queued_older_than`` when given, for periodic sweeps with a broker)."""
+    now = utcnow()
+    with ctx.db.session() as session:
+        running = AnalysisJob.status == "running"
+        if not all_running:
+            running = running & (AnalysisJob.lease_until < now)
+        queued = AnalysisJob.status == "queued"
+        if queued_older_than is not None:  # not re-sent within the last lease period
+            never_resent = AnalysisJob.lease_until.is_(None) & (AnalysisJob.created_at < now - queued_older_than)
+            queued = queued & or_(AnalysisJob.lease_until < now, never_resent)
+        jobs = session.scalars(select(AnalysisJob).where(or_(queued, running))
+                               .order_by(AnalysisJob.created_at)).all()
+        ids = []
+        for job in jobs:
+            resend_after = now + timedelta(seconds=ctx.config.job_lease_s)
+            if job.status == "running":
+                job.status, job.lease_until = "queued", resend_after
+                claim = session.get(Claim, job.claim_id)
+                audit.record(session=session, actor="system:recovery", action="job.requeued", subject_type="claim",
+                             subject_id=job.claim_id, tenant=claim.tenant if claim else None,
+                             details={"job_id": job.id, "attempts": job.attempts})
+            else:
+                job.lease_until = resend_after
+            ids.append(job.id)
+    for job_id in ids:
+        submit(job_id)
+    return ids

@@ -1,0 +1,76 @@
+"""Routing policy (configuration data) and the deadline sweeper.
+
+Auto-approval needs the level to be one of ``auto_approve_levels`` (default: low) AND the amount under
+``auto_approve_max_amount`` AND no adjudicated abuse by the buyer. Everything else opens a merchant window
+(default 48 h) in which nothing is refunded automatically; when it ends, the claim joins the reviewer queue.
+A merchant's response moves the claim to review after re-analysis. Deadlines live in the claim row, so a
+restart loses none; :func:`sweep` is safe to run from several processes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from refundguard.service.claims.models import Claim
+from refundguard.service.claims.workflow import Outcome, State
+from refundguard.service.config import PolicyConfig
+from refundguard.service.db import utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    state: State
+    deadline: datetime | None
+    why: str
+
+
+def route(*, level: str, amount: float, buyer_abuse: bool, merchant_responded: bool, policy: PolicyConfig,
+          now: datetime) -> Route:
+    """Where an analysed claim goes next."""
+    if merchant_responded:
+        return Route(State.IN_REVIEW, now + timedelta(hours=policy.review_window_hours),
+                     "the merchant responded: a reviewer decides")
+    if level in policy.auto_approve_levels and amount < policy.auto_approve_max_amount and not buyer_abuse:
+        return Route(State.AUTO_APPROVED, None,
+                     f"level {level}, amount under {policy.auto_approve_max_amount:g}, no adjudicated abuse")
+    reasons = []
+    if level not in policy.auto_approve_levels:
+        reasons.append(f"level {level}")
+    if amount >= policy.auto_approve_max_amount:
+        reasons.append(f"amount {amount:g} not under {policy.auto_approve_max_amount:g}")
+    if buyer_abuse:
+        reasons.append("buyer has adjudicated abuse")
+    return Route(State.AWAITING_MERCHANT, now + timedelta(hours=policy.merchant_window_hours),
+                 "merchant window opened: " + ", ".join(reasons))
+
+
+def buyer_has_abuse(*, session: Session, tenant: str, buyer_id: str | None) -> bool:
+    """Whether a reviewer ever rejected a claim of this buyer (in this tenant) as abuse."""
+    if not buyer_id:
+        return False
+    count = session.scalar(select(func.count()).select_from(Claim).where(
+        Claim.tenant == tenant, Claim.buyer_id == buyer_id, Claim.abuse_confirmed.is_(True),
+        Claim.outcome == Outcome.REJECTED.value))
+    return bool(count)
+
+
+def sweep(*, session: Session, policy: PolicyConfig, now: datetime | None = None, limit: int = 200) -> list[str]:
+    """Move claims whose merchant window has ended to the reviewer queue; returns their ids."""
+    from refundguard.service.claims import service as claim_service
+
+    now = now or utcnow()
+    due = session.scalars(select(Claim).where(Claim.state == State.AWAITING_MERCHANT.value,
+                                              Claim.deadline <= now)
+                          .order_by(Claim.deadline).limit(limit).with_for_update(skip_locked=True)).all()
+    moved = []
+    for claim in due:
+        claim_service.transition(session=session, claim=claim, target=State.IN_REVIEW, actor="system:sweeper",
+                                 details={"why": "merchant window ended without automatic refund"})
+        claim.deadline = now + timedelta(hours=policy.review_window_hours)
+        moved.append(claim.id)
+    session.flush()
+    return moved

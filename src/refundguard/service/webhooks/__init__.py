@@ -1,0 +1,1 @@
+"""Signed webhooks with retries and a delivery log."""

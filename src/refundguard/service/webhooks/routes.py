@@ -1,0 +1,81 @@
+"""Webhook endpoint management and the delivery log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from refundguard.service.auth.deps import CurrentPrincipal, DbSession
+from refundguard.service.auth.permissions import require
+from refundguard.service.webhooks import service
+
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+
+
+class EndpointIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: Annotated[str, Field(min_length=8, max_length=2000)]
+    secret: Annotated[str, Field(min_length=16, max_length=128)] | None = None
+
+
+class EndpointRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    url: str
+    active: bool
+    created_at: datetime
+
+
+class EndpointCreated(EndpointRead):
+    secret: str
+
+
+class DeliveryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    endpoint_id: str
+    event: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+@router.post("", status_code=201, response_model=EndpointCreated)
+def create_endpoint(body: EndpointIn, session: DbSession, principal: CurrentPrincipal) -> EndpointCreated:
+    """Register an endpoint; the signing secret is returned once."""
+    require(principal, "webhook.manage")
+    endpoint, secret = service.create_endpoint(session=session, principal=principal, url=body.url,
+                                               secret=body.secret)
+    session.commit()
+    return EndpointCreated(**EndpointRead.model_validate(endpoint).model_dump(), secret=secret)
+
+
+@router.get("", response_model=list[EndpointRead])
+def list_endpoints(session: DbSession, principal: CurrentPrincipal) -> list[EndpointRead]:
+    require(principal, "webhook.manage")
+    return [EndpointRead.model_validate(e) for e in service.list_endpoints(session=session, principal=principal)]
+
+
+@router.delete("/{endpoint_id}", status_code=204)
+def delete_endpoint(endpoint_id: str, session: DbSession, principal: CurrentPrincipal) -> None:
+    """Deactivate an endpoint (its delivery log stays)."""
+    require(principal, "webhook.manage")
+    service.delete_endpoint(session=session, principal=principal, endpoint_id=endpoint_id)
+    session.commit()
+
+
+@router.get("/deliveries", response_model=list[DeliveryRead])
+def deliveries(session: DbSession, principal: CurrentPrincipal,
+               limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[DeliveryRead]:
+    """The delivery log, newest first."""
+    require(principal, "webhook.manage")
+    return [DeliveryRead.model_validate(d) for d in service.list_deliveries(session=session, principal=principal,
+                                                                            limit=limit)]
