@@ -82,6 +82,21 @@ class Heatmap:
     def to_data_url(self, max_side: int = 256) -> str:
         return "data:image/png;base64," + base64.b64encode(self.to_png(max_side)).decode("ascii")
 
+    def to_overlay_data_url(self, max_side: int = 512, rgb: tuple[int, int, int] = (255, 23, 68)) -> str:
+        """A transparent PNG for drawing over the photo: colour ``rgb`` with opacity rising with the value."""
+        arr = np.clip(np.nan_to_num(self.values.astype(np.float32)), 0.0, 1.0)
+        rgba = np.zeros((*arr.shape, 4), np.uint8)
+        rgba[..., :3] = rgb
+        rgba[..., 3] = (np.clip((arr - 0.15) / 0.85, 0.0, 1.0) * 210).astype(np.uint8)  # faint values stay clear
+        img = PILImage.fromarray(rgba, mode="RGBA")
+        scale = max_side / max(img.size)
+        if scale < 1:
+            img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
+                             PILImage.Resampling.BILINEAR)
+        buf = io.BytesIO()
+        img.save(buf, format="PNG", optimize=True)
+        return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
 
 @dataclass(frozen=True, slots=True)
 class Message:

@@ -38,10 +38,12 @@ def render(analysis: Analysis, *, lang: str = "zh") -> str:
     cards: list[dict[str, Any]] = []
     for i, (im, meta) in enumerate(zip(analysis.images, report["images"], strict=True)):
         findings = [f for f in report["findings"] if f["image"] == i]
+        overlays = [f.heatmap.to_overlay_data_url() for f in sorted(analysis.findings, key=lambda f: -f.contribution)
+                    if f.image == i and f.heatmap is not None]
         ref_index = next((f["details"].get("reference_image") for f in findings
                           if isinstance(f["details"].get("reference_image"), int)), None)
         cards.append({"index": i, "meta": meta, "thumb": thumbnail_data_url(im), "findings": findings,
-                      "heatmaps": [f["heatmap"] for f in findings if f["heatmap"]],
+                      "heatmaps": overlays,
                       "reference": ref_index})
     claim_level = [f for f in report["findings"] if f["image"] is None]
     return _env.get_template("report.html").render(

@@ -35,6 +35,13 @@ def _claim_facts(analysis: Analysis) -> dict[str, Any]:
     return facts
 
 
+def _which(analysis: Analysis, image: int | None) -> str:
+    """Name the photo a reason is about when the claim has several."""
+    if image is None or analysis.roles.count("claim") < 2:
+        return ""
+    return f"{analysis.images[image].name}: "
+
+
 def to_dict(analysis: Analysis, *, heatmaps: bool = True) -> dict[str, Any]:
     """The report as plain JSON-ready data, validated against :class:`ReportModel`."""
     a = analysis.assessment
@@ -58,8 +65,8 @@ def to_dict(analysis: Analysis, *, heatmaps: bool = True) -> dict[str, Any]:
         ],
         "checks": {name: {k: v for k, v in vars(s).items() if v is not None}
                    for name, s in analysis.checks.items()},
-        "reasons": [f.message.en for f in a.reasons],
-        "reasons_zh": [f.message.zh for f in a.reasons],
+        "reasons": [_which(analysis, f.image) + f.message.en for f in a.reasons],
+        "reasons_zh": [_which(analysis, f.image) + f.message.zh for f in a.reasons],
         "claim": _claim_facts(analysis),
     }
     out = ReportModel.model_validate(data).model_dump(mode="json", by_alias=True)
