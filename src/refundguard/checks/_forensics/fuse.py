@@ -1,0 +1,124 @@
+"""Fuse the cue maps into a heatmap, find compact anomalous regions and score them.
+
+Score meaning (``tamper.local``, weight 4.5 log-odds on a -3 prior): the score is the strength of the
+best *localised, coherent* anomaly, never of diffuse texture.
+
+* < 0.30  nothing worth reporting (the check emits no finding);
+* 0.30-0.60 one cue, or weak agreement: a hint for a reviewer, never enough for ``review`` alone;
+* 0.60-0.80 a very strong aligned double-quantisation break (a counted statistical test) or
+  double quantisation plus another cue of moderate strength;
+* 0.80-1.00 two or three independent cues agreeing on the same compact region; 1.0 needs
+  all cues at full strength.
+
+Noise alone is capped at 0.35, the grid alone at 0.5 and grid + noise without double-quantisation
+support at 0.6, because textures, flat areas and resampled JPEGs mimic them (CocoGlide real photos
+re-saved at q80 showed grid + noise agreement). So only double-quantisation evidence can reach
+``review`` (0.667 with the default weight 4.5 and prior -3); ``high`` (0.9, i.e. a score of 1.155) is out
+of reach of this finding alone by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage
+
+#: single-cue ceilings: how far one cue alone may push the score.
+SINGLE_CAP = {"dq": 0.8, "grid": 0.5, "noise": 0.35}
+#: ceiling of grid + noise agreement without double-quantisation support.
+NO_DQ_CAP = 0.6
+#: weight of each cue in the displayed heatmap.
+HEAT_WEIGHT = {"dq": 0.9, "grid": 0.7, "noise": 0.5}
+
+
+@dataclass
+class RegionEvidence:
+    """One candidate region, on the cue grid: bounding box in cells, per-cue strength and score."""
+
+    box: tuple[int, int, int, int]
+    cells: int
+    strengths: dict[str, float]
+    score: float
+    fill: float
+    share: float
+    mask: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0), bool))
+
+
+def cue_maps(dq_llr: np.ndarray | None, grid: np.ndarray | None, noise_z: np.ndarray | None,
+             shape: tuple[int, int]) -> dict[str, np.ndarray]:
+    """Turn raw cue statistics (window means on the cue grid) into [0, 1] anomaly maps.
+
+    Parameters
+    ----------
+    dq_llr : mean per-block log-likelihood ratio of single vs double quantisation, or None.
+    grid : shifted/missing-grid map already in [0, 1], or None.
+    noise_z : window-mean robust z of the noise level, or None.
+    """
+    zero = np.zeros(shape, np.float32)
+    maps = {"dq": zero, "grid": zero, "noise": zero}
+    if dq_llr is not None:
+        maps["dq"] = np.clip((dq_llr - 0.5) / 2.0, 0.0, 1.0).astype(np.float32)
+    if grid is not None:
+        maps["grid"] = np.clip(grid, 0.0, 1.0).astype(np.float32)
+    if noise_z is not None:
+        maps["noise"] = np.clip((np.abs(noise_z) - 1.5) / 2.0, 0.0, 1.0).astype(np.float32)
+    return maps
+
+
+def heatmap(maps: dict[str, np.ndarray]) -> np.ndarray:
+    """Noisy-OR of the weighted cue maps, in [0, 1]."""
+    keep = np.ones(next(iter(maps.values())).shape, np.float32)
+    for name, m in maps.items():
+        keep *= 1.0 - HEAT_WEIGHT[name] * m
+    return 1.0 - keep
+
+
+def combine(strengths: dict[str, float]) -> float:
+    """Score of one region from its per-cue strengths (see the module docstring)."""
+    single = max(SINGLE_CAP[k] * v for k, v in strengths.items())
+    v = sorted(strengths.values(), reverse=True)
+    multi = 0.3 + 0.6 * (v[0] + v[1]) / 2 + 0.1 * v[2] if v[1] >= 0.35 else 0.0
+    if strengths.get("dq", 0.0) < 0.35:
+        multi = min(multi, NO_DQ_CAP)  # grid and noise agree on real textures too often to accuse
+    return float(min(1.0, max(single, multi)))
+
+
+def find_regions(maps: dict[str, np.ndarray], heat: np.ndarray, *, threshold: float = 0.35,
+                 min_frac: float = 0.002, max_frac: float = 0.45, min_cells: int = 6) -> list[RegionEvidence]:
+    """Connected hot regions with their evidence, best first.
+
+    A region counts only if it is compact (it fills at least 30 % of its box without penalty),
+    local (between ``min_frac`` and ``max_frac`` of the picture) and holds most of the hot area
+    (``share``); diffuse anomalies spread over the picture are scored down.
+    """
+    hot = heat >= threshold
+    n = heat.size
+    total_hot = int(hot.sum())
+    if total_hot == 0:
+        return []
+    labels, _ = ndimage.label(ndimage.binary_closing(hot, iterations=1) & (heat > 0.5 * threshold),
+                                  structure=np.ones((3, 3), bool))
+    out: list[RegionEvidence] = []
+    for idx, sl in enumerate(ndimage.find_objects(labels), start=1):
+        if sl is None:
+            continue
+        mask = labels == idx
+        cells = int(mask.sum())
+        if cells < max(min_cells, int(min_frac * n)) or cells > max_frac * n:
+            continue
+        outside = ~mask
+        strengths = {}
+        for name, m in maps.items():
+            inside = float(m[mask].mean())
+            rest = float(np.median(m[outside])) if outside.any() else 0.0
+            strengths[name] = float(np.clip(inside - rest, 0.0, 1.0))
+        box = (sl[1].start, sl[0].start, sl[1].stop - sl[1].start, sl[0].stop - sl[0].start)
+        fill = cells / float(box[2] * box[3])
+        share = float(hot[mask].sum()) / total_hot
+        score = combine(strengths)
+        score *= min(1.0, fill / 0.3) * float(np.clip(share / 0.6, 0.3, 1.0))
+        out.append(RegionEvidence(box=box, cells=cells, strengths=strengths, score=float(score), fill=fill,
+                                  share=share, mask=mask))
+    out.sort(key=lambda r: -r.score)
+    return out

@@ -1,0 +1,130 @@
+"""The blind local-trace analysis of one picture: cues, fusion, regions, score (arrays in, result out)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import ndimage
+
+from refundguard.checks._forensics.fuse import RegionEvidence, cue_maps, find_regions, heatmap
+from refundguard.checks._forensics.jpeg_dct import block_dct, dq_analysis, unclipped_blocks
+from refundguard.checks._forensics.jpeg_grid import grid_analysis
+from refundguard.checks._forensics.noise import noise_zmap
+from refundguard.checks._forensics.orient import orient_array, orient_box
+
+#: pictures smaller than this (shorter side, pixels) are not analysed.
+MIN_SIDE = 64
+#: above this longer side (pixels) the noise cue runs on 2x2-binned luma.
+NOISE_BIN_ABOVE = 2400
+
+
+@dataclass
+class TamperResult:
+    """Outcome for one picture, in the displayed frame.
+
+    ``heat`` is a [0, 1] map on a grid of ``cell`` pixels; ``regions`` are pixel boxes
+    ``(x, y, w, h)`` with their evidence; ``score`` is the best region's score (0 when none).
+    """
+
+    score: float
+    heat: np.ndarray
+    cell: int
+    regions: list[dict[str, Any]] = field(default_factory=list)
+    cues: dict[str, Any] = field(default_factory=dict)
+
+
+def clipped_pixels(pixels: np.ndarray, low: int = 4, high: int = 251) -> np.ndarray:
+    """Pixels where any channel of ``pixels`` ((H, W, 3) or (H, W)) is at most ``low`` or at least ``high``."""
+    p = pixels if pixels.ndim == 3 else pixels[..., None]
+    out = np.zeros(p.shape[:2], bool)
+    for c in range(p.shape[2]):
+        ch = p[..., c]
+        out |= (ch >= high) | (ch <= low)
+    return out
+
+
+def grid_geometry(height: int, width: int) -> tuple[int, int]:
+    """Cue-grid cell size (pixels, multiple of 8) and smoothing window (cells) for a picture."""
+    cell = 8 * max(1, math.ceil(max(height, width) / 1600))
+    window = max(3, round(min(height, width) / cell / 12))
+    return cell, window
+
+
+def _dq_cells(llr: np.ndarray, valid: np.ndarray, k: int, ny: int, nx: int, window: int) -> np.ndarray:
+    """Window mean of the block log-likelihood ratios over valid (unclipped) blocks, per cell."""
+    v = valid[:ny * k, :nx * k].astype(np.float32)
+    num = (llr[:ny * k, :nx * k] * v).reshape(ny, k, nx, k).sum(axis=(1, 3))
+    den = v.reshape(ny, k, nx, k).sum(axis=(1, 3))
+    num = ndimage.uniform_filter(num, size=window, mode="nearest")
+    den = ndimage.uniform_filter(den, size=window, mode="nearest")
+    enough = den >= 0.3 * k * k
+    return np.where(enough, num / np.maximum(den, 1e-6), 0.0).astype(np.float32)
+
+
+def analyse(gray: np.ndarray, *, qtable: np.ndarray | None = None, is_jpeg: bool = False,
+            orientation: int = 1, clipped: np.ndarray | None = None) -> TamperResult:
+    """Run every cue on ``gray`` (luma in the file's stored frame) and fuse them.
+
+    Parameters
+    ----------
+    gray : (H, W) array
+        Luma in [0, 255] in the stored frame (for JPEG: the decoder's own Y channel).
+    qtable : (8, 8) array, optional
+        The file's luma quantisation table; enables the double-quantisation cue.
+    is_jpeg : bool
+        The file itself is a JPEG (the final save's grid then covers the whole picture, so a missing
+        grid is not a cue).
+    orientation : int
+        EXIF orientation used to map results to the displayed frame.
+    clipped : (H, W) bool array, optional
+        Stored-frame pixels with a colour channel near 0 or 255 (see :func:`clipped_pixels`);
+        by default derived from the luma alone.
+    """
+    h, w = gray.shape
+    cell, window = grid_geometry(h, w)
+    ny, nx = h // cell, w // cell
+    cues: dict[str, Any] = {"cell": cell, "window": window}
+    dq_map = None
+    if is_jpeg and qtable is not None:
+        coef = block_dct(gray)
+        dq = dq_analysis(coef, block_dct(gray, (4, 4), step=2), qtable)
+        cues["dq"] = {"observed": dq.observed, "frequencies": len(dq.used), "grid_fit": round(dq.grid_fit, 3),
+                      "double_fraction": round(dq.alpha, 3),
+                      "first_steps": {f"{d['u']},{d['v']}": int(d["q1"]) for d in dq.used[:6]}}
+        if dq.observed and dq.grid_fit >= 0.3:
+            usable = unclipped_blocks(clipped if clipped is not None else clipped_pixels(gray))
+            # Per-block ratio scaled to "4 frequencies' worth", so that the map's scale does not depend
+            # on how many frequencies showed double quantisation.
+            dq_map = _dq_cells(dq.llr / max(len(dq.used), 1) * 4.0, usable, cell // 8, ny, nx, window)
+    grid = grid_analysis(gray, cell, window)
+    cues["grid"] = {"phase": list(grid.phase), "strength": round(grid.strength, 2)}
+    grid_map = grid.shifted if is_jpeg else np.maximum(grid.shifted, grid.missing)
+    if max(h, w) > NOISE_BIN_ABOVE and cell >= 16:
+        # Large phone pictures: camera noise is spatially correlated (demosaicing, noise reduction), so
+        # 2x2-binned luma keeps the noise contrast between regions at a quarter of the cost.
+        binned = gray[:h // 2 * 2, :w // 2 * 2].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+        noise_z, _ = noise_zmap(binned, cell // 2, window)
+    else:
+        noise_z, _ = noise_zmap(gray, cell, window)
+    shapes = [m.shape for m in (grid_map, noise_z) + ((dq_map,) if dq_map is not None else ())]
+    ny, nx = min(s[0] for s in shapes), min(s[1] for s in shapes)
+    maps = cue_maps(dq_map[:ny, :nx] if dq_map is not None else None, grid_map[:ny, :nx], noise_z[:ny, :nx],
+                    (ny, nx))
+    heat = heatmap(maps)
+    found = find_regions(maps, heat)
+    regions = [_region_dict(r, cell, orientation, w, h) for r in found[:3] if r.score >= 0.05]
+    full = np.zeros((math.ceil(h / cell), math.ceil(w / cell)), np.float32)
+    full[:ny, :nx] = heat
+    score = regions[0]["score"] if regions else 0.0
+    return TamperResult(score=score, heat=orient_array(full, orientation), cell=cell, regions=regions, cues=cues)
+
+
+def _region_dict(r: RegionEvidence, cell: int, orientation: int, width: int, height: int) -> dict[str, Any]:
+    bx, by, bw, bh = r.box
+    x, y, ww, hh = orient_box((bx * cell, by * cell, bw * cell, bh * cell), orientation, width, height)
+    return {"box": (int(x), int(y), int(ww), int(hh)), "score": round(r.score, 4),
+            "strengths": {k: round(v, 3) for k, v in r.strengths.items()},
+            "fill": round(r.fill, 3), "share": round(r.share, 3), "cells": r.cells}
