@@ -1,0 +1,158 @@
+"""Compare one claim photo with one reference photo: match, align, normalise, test capture, find changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from refundguard.checks._align.capture import NCC_CONSISTENT, TILE, CaptureEvidence, capture_evidence
+from refundguard.checks._align.changes import Changes, find_changes
+from refundguard.checks._align.match import Match, match
+from refundguard.checks._align.photometric import apply_colour, fit_colour
+from refundguard.checks._align.prepare import Prepared
+from refundguard.checks._align.refine import refine, warp
+
+#: logistic calibration of "same capture" on tile consistency (see docs/reference_check.md)
+SAME_CENTER = 0.46
+SAME_WIDTH = 0.025
+#: logistic calibration of "meaningfully changed" on the changed share of the footprint
+EDIT_CENTER = 0.0003
+EDIT_WIDTH = 0.0001
+
+
+def _logistic(x: float, center: float, width: float) -> float:
+    return float(1.0 / (1.0 + np.exp(-(x - center) / width)))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Result of comparing a claim with one reference (coordinates in full-resolution pixels).
+
+    Attributes
+    ----------
+    match : the feature match (None when the reference does not match the claim).
+    homography : reference full pixels -> claim full pixels (None without a match).
+    capture : same-capture statistics (None without a match).
+    changes : changed area at working resolution (None unless the photos share a capture).
+    p_same : probability that the claim is derived from this reference's capture.
+    p_edit : probability that regions were meaningfully changed (given same capture).
+    regions : changed boxes (x, y, w, h) in full claim pixels.
+    heat : change heatmap aligned to the whole claim photo at its working resolution (None unless derived).
+    coverage : share of the claim frame covered by the reference.
+    """
+
+    match: Match | None
+    homography: np.ndarray | None = None
+    capture: CaptureEvidence | None = None
+    changes: Changes | None = None
+    p_same: float = 0.0
+    p_edit: float = 0.0
+    regions: tuple[tuple[int, int, int, int], ...] = ()
+    coverage: float = 0.0
+    ecc_converged: bool = False
+    heat: np.ndarray | None = None
+
+
+#: when a reference covers less than this share of the claim frame, compare on a full-detail crop
+CROP_BELOW = 0.5
+
+
+def _to_full(h_work: np.ndarray, claim: Prepared, ref: Prepared) -> np.ndarray:
+    full = np.linalg.inv(claim.from_full()) @ h_work @ ref.from_full()
+    return full / full[2, 2]
+
+
+def _focus(claim: Prepared, ref: Prepared, h: np.ndarray) -> tuple[Prepared, np.ndarray]:
+    """Re-prepare the claim on the area the reference covers when that area is small (screenshots).
+
+    Returns the frame to compare in and ``h`` expressed in that frame's working pixels.
+    """
+    if claim.pixels is None or claim.scale >= 0.999:
+        return claim, h
+    w, hh = ref.size
+    corners = np.array([[0, 0], [w, 0], [w, hh], [0, hh]], np.float64).reshape(-1, 1, 2)
+    proj = cv2.perspectiveTransform(corners, h).reshape(-1, 2)
+    cw, ch = claim.size
+    x0, y0 = np.clip(proj.min(axis=0), 0, [cw, ch])
+    x1, y1 = np.clip(proj.max(axis=0), 0, [cw, ch])
+    if (x1 - x0) * (y1 - y0) >= CROP_BELOW * cw * ch:
+        return claim, h
+    fw, fh = claim.full_size
+    box = (int(max(0, np.floor(x0 / claim.scale) - 2)), int(max(0, np.floor(y0 / claim.scale) - 2)),
+           int(min(fw, np.ceil(x1 / claim.scale) + 2)), int(min(fh, np.ceil(y1 / claim.scale) + 2)))
+    if box[2] - box[0] < 16 or box[3] - box[1] < 16:
+        return claim, h
+    sub = claim.crop(box)
+    return sub, sub.from_full() @ np.linalg.inv(claim.from_full()) @ h
+
+
+def _embed(heat: np.ndarray, frame: Prepared, claim: Prepared) -> np.ndarray:
+    """Place a heatmap computed on ``frame`` (maybe a crop) into the whole claim's working frame."""
+    if frame is claim:
+        return heat
+    canvas = np.zeros(claim.gray.shape, np.float32)
+    ox = (frame.offset[0] - claim.offset[0]) * claim.scale
+    oy = (frame.offset[1] - claim.offset[1]) * claim.scale
+    fw, fh = frame.full_size
+    x0, y0 = round(ox), round(oy)
+    x1 = min(canvas.shape[1], round(ox + fw * claim.scale))
+    y1 = min(canvas.shape[0], round(oy + fh * claim.scale))
+    if x1 > x0 and y1 > y0:
+        canvas[y0:y1, x0:x1] = cv2.resize(heat, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
+    return canvas
+
+
+def _boxes_to_full(boxes: list[tuple[int, int, int, int]], claim: Prepared) -> tuple[tuple[int, int, int, int], ...]:
+    """Working-pixel boxes of ``claim`` (maybe a crop) as boxes in full claim-photo pixels."""
+    back = np.linalg.inv(claim.from_full())
+    fw, fh = claim.full_size
+    ox, oy = claim.offset
+    out = []
+    for x, y, w, h in boxes:
+        corners = np.array([[x - 0.5, y - 0.5], [x + w - 0.5, y + h - 0.5]], np.float64).reshape(-1, 1, 2)
+        (x0, y0), (x1, y1) = cv2.perspectiveTransform(corners, back).reshape(-1, 2)
+        x0, y0 = max(ox, int(np.floor(x0 + 0.5))), max(oy, int(np.floor(y0 + 0.5)))
+        x1, y1 = min(ox + fw, int(np.ceil(x1 + 0.5))), min(oy + fh, int(np.ceil(y1 + 0.5)))
+        out.append((x0, y0, max(1, x1 - x0), max(1, y1 - y0)))
+    return tuple(out)
+
+
+def _consistent_pixels(evidence: CaptureEvidence, size: tuple[int, int]) -> np.ndarray:
+    """Pixels of the tiles whose fine detail correlates with the reference (unchanged area)."""
+    good = np.nan_to_num(evidence.tile_ncc, nan=0.0) >= NCC_CONSISTENT
+    up = np.kron(good, np.ones((TILE, TILE), bool))
+    out = np.zeros((size[1], size[0]), bool)
+    out[: up.shape[0], : up.shape[1]] = up
+    return out
+
+
+def compare(claim: Prepared, ref: Prepared) -> Comparison:
+    """Decide how ``claim`` relates to ``ref`` (both prepared; neither may have a ``problem``)."""
+    m = match(claim, ref)
+    if m is None:
+        return Comparison(match=None)
+    whole = claim
+    claim, h = _focus(claim, ref, m.homography)
+    h, converged = refine(claim.gray, ref.gray, h)
+    warped, valid = warp(ref.rgb, h, claim.size)
+    coverage = float(valid.mean())
+    if coverage < 0.05:
+        return Comparison(match=m, homography=_to_full(h, claim, ref), coverage=coverage)
+    coef = fit_colour(claim.rgb, warped, valid)
+    normalised = apply_colour(warped, coef)
+    ref_gray = cv2.cvtColor(normalised, cv2.COLOR_RGB2GRAY)
+    evidence = capture_evidence(claim.gray, ref_gray, valid)
+    p_same = _logistic(evidence.consistency, SAME_CENTER, SAME_WIDTH)
+    if evidence.textured_tiles < 6:
+        p_same = min(p_same, 0.2)
+    result = Comparison(match=m, homography=_to_full(h, claim, ref), capture=evidence, p_same=p_same,
+                        coverage=coverage, ecc_converged=converged)
+    if p_same < 0.5:
+        return result
+    changes = find_changes(claim.rgb, normalised, valid, _consistent_pixels(evidence, claim.size))
+    p_edit = _logistic(changes.share, EDIT_CENTER, EDIT_WIDTH) if changes.boxes else 0.0
+    return Comparison(match=m, homography=result.homography, capture=evidence, changes=changes, p_same=p_same,
+                      p_edit=p_edit, regions=_boxes_to_full(changes.boxes, claim), coverage=coverage,
+                      ecc_converged=converged, heat=_embed(changes.heat, claim, whole))

@@ -1,0 +1,143 @@
+"""Reference check: is the claim photo the merchant's own photo, and if so, which regions were changed?
+
+Each claim photo is matched against every usable reference photo (SIFT + MAGSAC homography, also
+against the mirrored reference), aligned to sub-pixel accuracy (ECC), colour-normalised, and tested for
+*same capture*: photos derived from one capture align everywhere and share fine detail, distinct
+captures of the same product do not (parallax, independent noise). A derived claim is then differenced
+against the reference to find the changed regions. See docs/reference_check.md for the method and the
+measurements behind the thresholds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from refundguard.checks._align import Comparison, Prepared, compare, prepare
+from refundguard.checks._align.similarity import colour_similarity
+from refundguard.checks.registry import CheckContext, check
+from refundguard.errors import NotApplicable
+from refundguard.findings import Finding, Heatmap, Region
+
+#: colour similarity below which an unmatched claim is reported as possibly another product
+DIFFERENT_SIMILARITY = 0.6
+MAX_REGIONS = 12
+
+
+def _prepared(ctx: CheckContext, index: int) -> Prepared:
+    key = f"reference.prepared.{index}"
+    if key not in ctx.cache:
+        ctx.cache[key] = prepare(ctx.images[index].pixels)
+    return ctx.cache[key]
+
+
+def _transform(c: Comparison) -> list[list[float]]:
+    assert c.homography is not None
+    return [[round(float(v), 6) for v in row] for row in c.homography]
+
+
+def _pair_details(ref_index: int, c: Comparison) -> dict[str, Any]:
+    details: dict[str, Any] = {"reference_image": ref_index, "transform": _transform(c),
+                               "mirrored": bool(c.match and c.match.mirrored),
+                               "matched_features": int(c.match.inliers if c.match else 0),
+                               "reference_coverage": round(c.coverage, 4),
+                               "same_capture_probability": round(c.p_same, 4),
+                               "subpixel_refined": c.ecc_converged}
+    if c.capture is not None:
+        details.update(capture_consistency=round(c.capture.consistency, 4),
+                       shared_fine_detail=round(c.capture.fine, 4),
+                       shared_mid_detail=round(c.capture.mid, 4),
+                       aligned_tiles=round(c.capture.aligned, 4),
+                       shared_pixel_detail=round(c.capture.pixel, 4),
+                       alignment_residual_px=round(c.capture.residual_px, 3)
+                       if np.isfinite(c.capture.residual_px) else None)
+    if c.changes is not None:
+        details.update(changed_share=round(c.changes.share, 5), noise_level=round(c.changes.noise, 5),
+                       changed_regions=len(c.regions))
+    return details
+
+
+def _usable_references(ctx: CheckContext) -> tuple[list[tuple[int, Prepared]], list[dict[str, Any]]]:
+    usable: list[tuple[int, Prepared]] = []
+    skipped: list[dict[str, Any]] = []
+    for i, _ in ctx.reference_images:
+        p = _prepared(ctx, i)
+        if p.problem is None and len(p.features()) < 12:
+            p.problem = ("too little detail to match (fewer than 12 distinctive points)",
+                         "细节太少，无法匹配（少于 12 个特征点）")
+        if p.problem is None:
+            usable.append((i, p))
+        else:
+            skipped.append({"image": i, "why": p.problem[0], "why_zh": p.problem[1]})
+    return usable, skipped
+
+
+def _decide(ctx: CheckContext, index: int, claim: Prepared, refs: list[tuple[int, Prepared]],
+            skipped: list[dict[str, Any]]) -> list[Finding]:
+    results = [(ri, compare(claim, rp)) for ri, rp in refs]
+    matched = [(ri, c) for ri, c in results if c.match is not None]
+    if not matched:
+        sims = [colour_similarity(claim.rgb, rp.rgb) for _, rp in refs]
+        best_sim = max(sims)
+        if best_sim >= DIFFERENT_SIMILARITY:
+            return []
+        score = 0.3 + 0.4 * (DIFFERENT_SIMILARITY - best_sim) / DIFFERENT_SIMILARITY
+        return [ctx.finding(
+            "reference.different_product", image=index, score=score,
+            en=f"The photo matches none of the {len(refs)} reference photo(s) and its colours differ from them "
+               "(weak evidence: the item may be another product, or photographed very differently).",
+            zh=f"该图片与 {len(refs)} 张参考图片均不匹配，颜色分布也不同"
+               "（弱证据：可能不是所售商品，或拍摄方式差异很大）。",
+            details={"colour_similarity": round(best_sim, 4), "references_compared": [ri for ri, _ in refs],
+                     "references_skipped": skipped})]
+    ri, best = max(matched, key=lambda rc: (rc[1].p_same, rc[1].match.inliers if rc[1].match else 0))
+    if best.p_same < 0.5:
+        return []  # a different capture of the same product: the honest buyer
+    details = _pair_details(ri, best)
+    details["references_skipped"] = skipped
+    name = ctx.images[ri].name
+    if best.p_edit >= 0.5 and best.changes is not None:
+        share = best.changes.share
+        residual = details.get("alignment_residual_px")
+        aligned_en = f"aligned to {residual} px" if residual is not None else "aligned to sub-pixel accuracy"
+        aligned_zh = f"对齐误差 {residual} 像素" if residual is not None else "亚像素级对齐"
+        regions = [Region(*box) for box in best.regions[:MAX_REGIONS]]
+        return [ctx.finding(
+            "reference.derived_edit", image=index, score=best.p_same * best.p_edit,
+            en=f"This photo is the reference photo {name} (same capture, {aligned_en}) with "
+               f"{len(best.regions)} region(s) changed, {share:.1%} of the shown area.",
+            zh=f"该图片就是参考图片 {name}（同一次拍摄，{aligned_zh}），"
+               f"其中 {len(best.regions)} 处区域被修改，占画面的 {share:.1%}。",
+            regions=regions, heatmap=Heatmap(best.heat if best.heat is not None else best.changes.heat),
+            details=details)]
+    return [ctx.finding(
+        "reference.derived_copy", image=index, score=best.p_same * (1.0 - best.p_edit),
+        en=f"This photo is the reference photo {name} itself (re-encoded, cropped or filtered, no meaningful "
+           "change): it shows the merchant's photo, not the received item.",
+        zh=f"该图片就是参考图片 {name}（仅经过重新压缩、裁剪或滤镜，没有实质改动）："
+           "它展示的是商家的图片，而不是收到的商品。",
+        details=details)]
+
+
+@check("reference")
+def run(ctx: CheckContext) -> list[Finding]:
+    """Compare each claim photo with the merchant's reference photos."""
+    if not any(True for _ in ctx.reference_images):
+        raise NotApplicable("no reference photo given / 未提供参考图片")
+    refs, skipped = _usable_references(ctx)
+    if not refs:
+        reasons = "; ".join(f"{ctx.images[s['image']].name}: {s['why']}" for s in skipped)
+        reasons_zh = "；".join(f"{ctx.images[s['image']].name}：{s['why_zh']}" for s in skipped)
+        raise NotApplicable(f"no usable reference photo ({reasons}) / 没有可用的参考图片（{reasons_zh}）")
+    findings: list[Finding] = []
+    judged = 0
+    for index, _ in ctx.claim_images:
+        claim = _prepared(ctx, index)
+        if claim.problem is not None:
+            continue
+        judged += 1
+        findings.extend(_decide(ctx, index, claim, refs, skipped))
+    if not judged:
+        raise NotApplicable("no claim photo can be compared (too small or blank) / 没有可比较的申请图片（太小或空白）")
+    return findings

@@ -1,0 +1,102 @@
+"""`refundguard analyze` end to end on the repository's sample evidence and on folders."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from refundguard.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "samples"
+runner = CliRunner()
+
+
+def run_json(*args: str) -> dict:
+    result = runner.invoke(app, ["analyze", *args, "--json", "--no-heatmaps"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def sample_report() -> dict:
+    return run_json(str(SAMPLES / "claim.jpg"), str(SAMPLES / "claim_ai.png"), "--reference",
+                    str(SAMPLES / "listing.jpg"))
+
+
+def test_sample_claim_is_high_with_explained_findings(sample_report):
+    assert sample_report["schema"] == "refundguard.report/1"
+    assert sample_report["level"] == "high"
+    by_image = {}
+    for f in sample_report["findings"]:
+        by_image.setdefault(f["image"], set()).add(f["code"])
+    assert "reference.derived_edit" in by_image[0]
+    assert {"provenance.aigc_label", "label.visible_ai_text"} <= by_image[1]
+    assert [im["role"] for im in sample_report["images"]] == ["claim", "claim", "reference"]
+    assert sample_report["images"][2]["level"] == "low"
+    assert all(s["status"] in ("ran", "not_applicable", "failed") for s in sample_report["checks"].values())
+    assert not [n for n, s in sample_report["checks"].items() if s["status"] == "failed"]
+    assert sample_report["reasons"] and len(sample_report["reasons"]) == len(sample_report["reasons_zh"])
+
+
+def test_derived_edit_regions_are_in_claim_pixels(sample_report):
+    claim = sample_report["images"][0]
+    edit = next(f for f in sample_report["findings"] if f["code"] == "reference.derived_edit" and f["image"] == 0)
+    for r in edit["regions"]:
+        assert 0 <= r["x"] and r["x"] + r["w"] <= claim["width"]
+        assert 0 <= r["y"] and r["y"] + r["h"] <= claim["height"]
+
+
+def test_listing_photo_alone_is_low():
+    report = run_json(str(SAMPLES / "listing.jpg"))
+    assert report["level"] == "low"
+    assert report["checks"]["reference"]["status"] == "not_applicable"
+
+
+def test_folders_are_walked_and_non_images_skipped(tmp_path):
+    folder = tmp_path / "claim"
+    (folder / "more").mkdir(parents=True)
+    shutil.copy(SAMPLES / "claim.jpg", folder / "a.jpg")
+    shutil.copy(SAMPLES / "listing.jpg", folder / "more" / "b.jpeg")
+    (folder / "notes.txt").write_text("the buyer's message")
+    report = run_json(str(folder), "--check", "provenance")
+    assert [Path(im["path"]).name for im in report["images"]] == ["a.jpg", "b.jpeg"]
+
+
+def test_html_report_is_written(tmp_path):
+    out = tmp_path / "r" / "report.html"
+    result = runner.invoke(app, ["analyze", str(SAMPLES / "claim_ai.png"), "--html", str(out), "--lang", "en",
+                                 "--check", "provenance"])
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "GB 45438" in page and "data:image/jpeg;base64," in page
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--lang", "fr"], "--lang"),
+    (["--check", "nonsense"], "unknown check"),
+    (["--delivered-at", "yesterday"], "ISO-8601"),
+])
+def test_bad_options_exit_2_with_one_line(args, message):
+    result = runner.invoke(app, ["analyze", str(SAMPLES / "listing.jpg"), *args])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_empty_folder_exits_2(tmp_path):
+    result = runner.invoke(app, ["analyze", str(tmp_path)])
+    assert result.exit_code == 2 and "no image" in result.output
+
+
+def test_console_script_runs_as_a_real_process():
+    exe = Path(sys.executable).with_name("refundguard")
+    proc = subprocess.run([str(exe), "analyze", str(SAMPLES / "claim.jpg"), "-r", str(SAMPLES / "listing.jpg"),
+                           "--lang", "zh", "--check", "reference"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "高风险" in proc.stdout and "reference.derived_edit" in proc.stdout
