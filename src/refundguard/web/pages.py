@@ -1,0 +1,327 @@
+"""Reviewer and merchant pages of the claim service, under ``/ui`` (``create_app`` includes :data:`router`).
+
+Pages authenticate with the service's API keys: the login form checks the key and keeps it in an HttpOnly,
+SameSite=Strict cookie (so a form on another site cannot post with it). Every action calls the same service
+functions as the JSON API, so the audit chain, webhooks and permissions are the API's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from refundguard.errors import RefundGuardError
+from refundguard.report.pdf import cumulative_amount, load_legal_tiers, standings
+from refundguard.service.auth.deps import DbSession
+from refundguard.service.auth.service import Principal, Role, authenticate
+from refundguard.service.claims import service as claims
+from refundguard.service.claims.models import Claim
+from refundguard.service.claims.schemas import DecisionIn
+from refundguard.service.claims.workflow import OPEN_FOR_EVIDENCE, Outcome, State
+from refundguard.service.db import utcnow
+from refundguard.service.errors import DomainError, Unauthorized
+from refundguard.service.evidence import service as evidence_service
+from refundguard.service.evidence.service import Upload
+from refundguard.web.errors import PageError
+from refundguard.web.rendering import SERVICE_PREFIX, error_page, page, stylesheet
+from refundguard.web.stored import StoredClaimError, bundle_for_claim, load_case
+from refundguard.web.uploads import safe_name, uploads_of
+from refundguard.web.view import report_view
+
+KEY_COOKIE = "rg_key"
+LEVEL_ORDER = {"high": 3, "review": 2, "low": 1}
+STATE_TEXT = {
+    "created": ("created", "已创建"), "analysing": ("analysing", "分析中"),
+    "auto_approved": ("auto-approved", "已自动通过"), "awaiting_merchant": ("awaiting merchant", "等待商家举证"),
+    "in_review": ("in review", "人工审核中"), "decided": ("decided", "已决定"), "closed": ("closed", "已关闭"),
+}
+OUTCOME_TEXT = {
+    "approved": ("approved (refund)", "同意退款"), "rejected": ("rejected", "驳回"),
+    "more_evidence_requested": ("more evidence requested", "要求补充证据"),
+    "fraud_confirmed": ("rejected as abuse", "认定为恶意（驳回）"),
+}
+
+
+class LoginRequired(Exception):
+    """No valid key in the cookie: the page redirects to the login form."""
+
+
+class PageRoute(APIRoute):
+    """Routes whose errors are pages: domain and input errors become 4xx pages, a missing login a redirect.
+
+    The service's JSON error handlers stay in charge of the API; these pages never answer with JSON.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except LoginRequired:
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"{SERVICE_PREFIX}/login?next={quote(target, safe='')}", status_code=303)
+            except PageError as exc:
+                return error_page(request, exc)
+            except DomainError as exc:
+                return error_page(request, PageError(exc.status, exc.en, exc.zh))
+            except RefundGuardError as exc:
+                return error_page(request, PageError(422, str(exc), f"输入无法使用：{exc}"))
+            except StoredClaimError as exc:
+                return error_page(request, PageError(409, str(exc), f"无法读取已存储的申请：{exc}"))
+            except StarletteHTTPException as exc:
+                return error_page(request, PageError(exc.status_code, str(exc.detail), f"请求错误：{exc.detail}"))
+
+        return route
+
+
+router = APIRouter(prefix=SERVICE_PREFIX, route_class=PageRoute, include_in_schema=False)
+
+
+def viewer(request: Request, session: DbSession) -> Principal:
+    """The principal of the key in the login cookie."""
+    key = request.cookies.get(KEY_COOKIE)
+    if not key:
+        raise LoginRequired
+    try:
+        return authenticate(session=session, key=key)
+    except Unauthorized as exc:
+        raise LoginRequired from exc
+
+
+Viewer = Annotated[Principal, Depends(viewer)]
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith(SERVICE_PREFIX + "/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return SERVICE_PREFIX + "/"
+
+
+async def _form(request: Request, *, max_bytes: int, max_files: int = 0) -> FormData:
+    length = request.headers.get("content-length")
+    if length is None or not length.isdigit():
+        raise PageError(411, "The form must state its size (Content-Length).", "表单请求必须声明大小。")
+    if int(length) > max_bytes:
+        raise PageError(413, f"The form is larger than {max_bytes // (1024 * 1024)} MiB.",
+                        f"表单超过 {max_bytes // (1024 * 1024)} MiB。")
+    try:
+        return await request.form(max_files=max_files, max_fields=20)
+    except StarletteHTTPException as exc:
+        raise PageError(400, f"The form could not be read: {exc.detail}", f"无法读取表单：{exc.detail}") from exc
+
+
+def _overdue(claim: Claim, now: datetime) -> bool:
+    return claim.deadline is not None and claim.deadline < now
+
+
+# ------------------------------------------------------------------------------------------------ login
+@router.get("/static/web.css")
+def css() -> Response:
+    return stylesheet()
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str | None = None) -> HTMLResponse:
+    return page(request, "login.html", {"next": _safe_next(next)})
+
+
+@router.post("/login")
+async def login(request: Request, session: DbSession) -> Response:
+    form = await _form(request, max_bytes=16 * 1024)
+    key = str(form.get("key") or "").strip()
+    target = _safe_next(str(form.get("next") or ""))
+    try:
+        await run_in_threadpool(authenticate, session=session, key=key)
+    except Unauthorized:
+        return page(request, "login.html", {"next": target, "failed": True}, status=401)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(KEY_COOKIE, key, httponly=True, samesite="strict", path=SERVICE_PREFIX,
+                        secure=request.url.scheme == "https", max_age=12 * 3600)
+    return response
+
+
+@router.post("/logout")
+def logout() -> Response:
+    response = RedirectResponse(f"{SERVICE_PREFIX}/login", status_code=303)
+    response.delete_cookie(KEY_COOKIE, path=SERVICE_PREFIX)
+    return response
+
+
+@router.get("/")
+def home(who: Viewer) -> Response:
+    target = "queue" if who.role in (Role.REVIEWER, Role.ADMIN) else "claims"
+    return RedirectResponse(f"{SERVICE_PREFIX}/{target}", status_code=303)
+
+
+# ------------------------------------------------------------------------------------------------ lists
+SORTS: dict[str, Callable[[Claim], Any]] = {
+    "deadline": lambda c: c.deadline,  # sorted separately: claims without a deadline go last
+    "amount": lambda c: c.amount,
+    "level": lambda c: LEVEL_ORDER.get(c.level or "", 0),
+    "merchant": lambda c: c.merchant_id,
+    "created": lambda c: c.created_at,
+}
+
+
+def _filter_sort(rows: list[Claim], *, level: str | None, merchant: str | None, state: str | None, sort: str,
+                 order: str) -> list[Claim]:
+    if level:
+        rows = [c for c in rows if c.level == level]
+    if merchant:
+        needle = merchant.strip().lower()
+        rows = [c for c in rows if needle in c.merchant_id.lower()]
+    if state:
+        rows = [c for c in rows if c.state == state]
+    key = SORTS.get(sort, SORTS["deadline"])
+    if sort == "deadline":
+        with_deadline = sorted((c for c in rows if c.deadline is not None), key=lambda c: c.deadline,
+                               reverse=order == "desc")
+        return with_deadline + [c for c in rows if c.deadline is None]
+    return sorted(rows, key=key, reverse=order == "desc")
+
+
+def _list_context(request: Request, rows: list[Claim]) -> dict[str, Any]:
+    q = request.query_params
+    sort = q.get("sort", "deadline") if q.get("sort") in SORTS else "deadline"
+    order = "desc" if q.get("order") == "desc" else "asc"
+    level = q.get("level") if q.get("level") in LEVEL_ORDER else None
+    state = q.get("state") if q.get("state") in STATE_TEXT else None
+    merchant = (q.get("merchant") or "")[:128] or None
+    shown = _filter_sort(rows, level=level, merchant=merchant, state=state, sort=sort, order=order)
+    now = utcnow()
+    return {"rows": shown, "now": now, "overdue": {c.id for c in shown if _overdue(c, now)},
+            "filters": {"sort": sort, "order": order, "level": level or "", "state": state or "",
+                        "merchant": merchant or ""},
+            "state_text": STATE_TEXT, "outcome_text": OUTCOME_TEXT}
+
+
+@router.get("/queue", response_class=HTMLResponse, name="web_queue")
+def queue_page(request: Request, session: DbSession, who: Viewer) -> HTMLResponse:
+    """Reviewer queue: claims in review and in a merchant window; filter and sort; overdue ones stand out."""
+    rows = claims.queue(session=session, principal=who, limit=500)
+    return page(request, "queue.html", {**_list_context(request, rows), "who": who, "title_en": "Review queue",
+                                        "title_zh": "审核队列"})
+
+
+@router.get("/claims", response_class=HTMLResponse, name="web_claims")
+def claims_page(request: Request, session: DbSession, who: Viewer) -> HTMLResponse:
+    """All claims the key may see (a merchant sees its own), with deadlines."""
+    rows, _total = claims.list_(session=session, principal=who, limit=200)
+    return page(request, "queue.html", {**_list_context(request, rows), "who": who, "title_en": "Claims",
+                                        "title_zh": "申请列表"})
+
+
+# ------------------------------------------------------------------------------------------------- case
+def _masked_for(who: Principal) -> str | None:
+    """A merchant sees other merchants' claims of the same buyer only as amounts (see ``stored.buyer_history``)."""
+    return who.merchant_id or "" if who.role is Role.MERCHANT else None
+
+
+def _may_decide(who: Principal, claim: Claim) -> bool:
+    return who.role in (Role.REVIEWER, Role.ADMIN) and claim.state in (State.IN_REVIEW.value,
+                                                                        State.AWAITING_MERCHANT.value)
+
+
+def _may_respond(who: Principal, claim: Claim) -> bool:
+    if who.role not in (Role.MERCHANT, Role.ADMIN) or claim.state not in OPEN_FOR_EVIDENCE:
+        return False
+    return claim.state != State.DECIDED.value or claim.outcome == Outcome.MORE_EVIDENCE_REQUESTED.value
+
+
+@router.get("/claims/{claim_id}", response_class=HTMLResponse, name="web_case")
+def case_page(request: Request, claim_id: str, session: DbSession, who: Viewer) -> HTMLResponse:
+    """Photos beside the matched reference, findings with evidence, timeline, buyer history, decision/response."""
+    claim = claims.get_visible(session=session, principal=who, claim_id=claim_id)
+    store = request.app.state.store
+    case = load_case(session=session, store=store, claim=claim, limits=request.app.state.settings.limits,
+                     viewer_merchant=_masked_for(who))
+    view = report_view(case.report, case.images) if case.report else None
+    tiers = load_legal_tiers()
+    total = cumulative_amount(case.facts.history, tiers.counted_outcomes)
+    evidence = evidence_service.for_claim(session=session, claim_id=claim.id)
+    now = utcnow()
+    return page(request, "case.html", {
+        "who": who, "claim": claim, "view": view, "facts": case.facts, "evidence": evidence, "tiers": tiers,
+        "total": total, "standings": standings(tiers, total), "counted": tiers.counted_outcomes,
+        "may_decide": _may_decide(who, claim), "may_respond": _may_respond(who, claim),
+        "overdue": _overdue(claim, now), "now": now, "state_text": STATE_TEXT, "outcome_text": OUTCOME_TEXT,
+        "pending": claim.state in (State.CREATED.value, State.ANALYSING.value),
+        "evidence_config": request.app.state.config.evidence,
+        **(view or {}),
+    })
+
+
+@router.post("/claims/{claim_id}/decision")
+async def decide(request: Request, claim_id: str, session: DbSession, who: Viewer) -> Response:
+    """Approve, reject or ask for more evidence, with a required reason (recorded in the audit chain)."""
+    form = await _form(request, max_bytes=64 * 1024)
+    reason = str(form.get("reason") or "").strip()
+    if not reason:
+        raise PageError(422, "A reason is required for every decision.", "每个决定都必须填写理由。")
+    try:
+        decision = DecisionIn(outcome=str(form.get("outcome") or ""), reason=reason,
+                              abuse=form.get("abuse") in ("on", "true", "1"))
+    except ValidationError as exc:
+        raise PageError(422, "Choose approve, reject or ask for more evidence; the reason is at most 5000 characters.",
+                        "请选择同意、驳回或要求补充证据；理由最多 5000 字。") from exc
+
+    def work() -> None:
+        claims.decide(session=session, principal=who, claim_id=claim_id, decision=decision)
+        session.commit()
+
+    await run_in_threadpool(work)
+    return RedirectResponse(f"{SERVICE_PREFIX}/claims/{quote(claim_id)}#timeline", status_code=303)
+
+
+@router.post("/claims/{claim_id}/respond")
+async def respond(request: Request, claim_id: str, session: DbSession, who: Viewer) -> Response:
+    """The merchant's answer: listing and shipping photos, a packing video and a statement."""
+    cfg = request.app.state.config
+    limit = cfg.evidence.max_video_bytes + cfg.evidence.max_files_per_request * cfg.evidence.max_photo_bytes
+    form = await _form(request, max_bytes=limit, max_files=cfg.evidence.max_files_per_request + 1)
+    try:
+        photos: list[Upload] = []
+        for field, label in (("listing", "listing"), ("shipping", "shipping")):
+            for n, upload in enumerate(uploads_of(form.getlist(field)), 1):
+                photos.append(Upload(f"{label}-{safe_name(upload.filename, str(n))}", upload.file))
+        videos = uploads_of(form.getlist("video"))
+        if len(videos) > 1:
+            raise PageError(400, "Send one packing video.", "请只提交一个打包视频。")
+        video = Upload(safe_name(videos[0].filename, "packing-video"), videos[0].file) if videos else None
+        statement = str(form.get("statement") or "").strip() or None
+
+        def work() -> str | None:
+            _claim, job = claims.add_evidence(session=session, principal=who, claim_id=claim_id, photos=photos,
+                                              video=video, statement=statement, store=request.app.state.store,
+                                              config=cfg)
+            session.commit()
+            return job.id if job else None
+
+        job_id = await run_in_threadpool(work)
+    finally:
+        await form.close()
+    if job_id is not None:
+        request.app.state.runner.submit(job_id)
+    return RedirectResponse(f"{SERVICE_PREFIX}/claims/{quote(claim_id)}", status_code=303)
+
+
+@router.get("/claims/{claim_id}/bundle.pdf")
+def bundle(request: Request, claim_id: str, session: DbSession, who: Viewer) -> Response:
+    """The evidence bundle PDF of the claim."""
+    claim = claims.get_visible(session=session, principal=who, claim_id=claim_id)
+    pdf = bundle_for_claim(session=session, store=request.app.state.store, claim=claim,
+                           limits=request.app.state.settings.limits, viewer_merchant=_masked_for(who))
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="refundguard-bundle-{claim.id}.pdf"',
+        "Cache-Control": "no-store"})

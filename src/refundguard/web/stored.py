@@ -1,0 +1,182 @@
+"""A claim stored by the claim service, read back for the pages and the evidence bundle.
+
+The service stores the newest report as JSON and the evidence files by SHA-256; this module reloads the
+report's images from the store, and gathers the timeline (audit entries), the audit chain head and the buyer's
+adjudicated history. It reads through the service's own tables and functions, never writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from refundguard.config import Limits, load_settings
+from refundguard.errors import InputError
+from refundguard.media.load import LoadedImage, load_image
+from refundguard.report.pdf import (
+    AdjudicatedClaim,
+    AuditHead,
+    CaseFacts,
+    LegalTiers,
+    TimelineEvent,
+    render_bundle,
+)
+from refundguard.service.audit import service as audit
+from refundguard.service.audit.models import AuditHead as AuditHeadRow
+from refundguard.service.claims import service as claims
+from refundguard.service.claims.models import Claim
+from refundguard.service.errors import DomainError, NotFound
+from refundguard.service.evidence import service as evidence_service
+from refundguard.service.evidence.store import EvidenceStore
+
+#: Outcome name used for claims rejected as adjudicated abuse (counted against legal tiers by default).
+FRAUD_CONFIRMED = "fraud_confirmed"
+MAX_HISTORY = 500
+#: What a merchant sees instead of another merchant's claim or merchant id.
+OTHER_MERCHANT = "其他商家 / another merchant"
+
+
+class StoredClaimError(Exception):
+    """A stored claim cannot be bundled (missing, not analysed, evidence file gone)."""
+
+
+@dataclass
+class StoredCase:
+    claim: Claim
+    report: dict[str, Any] | None
+    images: list[LoadedImage]
+    facts: CaseFacts
+
+
+def outcome_label(claim: Claim) -> str | None:
+    """The outcome as the legal tiers count it: a rejection marked as abuse is ``fraud_confirmed``."""
+    if claim.outcome == "rejected" and claim.abuse_confirmed:
+        return FRAUD_CONFIRMED
+    return claim.outcome
+
+
+def buyer_history(*, session: Session, claim: Claim, viewer_merchant: str | None = None) -> list[AdjudicatedClaim]:
+    """The decided claims of the same buyer in the same tenant (this one included), oldest first.
+
+    For a merchant viewer (``viewer_merchant``), other merchants' claim and merchant ids are masked: the amounts
+    and outcomes still add up, but merchants do not learn each other's claims.
+    """
+    if not claim.buyer_id:
+        return []
+    rows = session.scalars(select(Claim).where(Claim.tenant == claim.tenant, Claim.buyer_id == claim.buyer_id,
+                                               Claim.outcome.is_not(None))
+                           .order_by(Claim.decided_at, Claim.id).limit(MAX_HISTORY))
+    out = []
+    for c in rows:
+        hidden = viewer_merchant is not None and c.merchant_id != viewer_merchant
+        out.append(AdjudicatedClaim(claim_id=OTHER_MERCHANT if hidden else c.id, amount=float(c.amount),
+                                    outcome=outcome_label(c) or "", decided_at=c.decided_at,
+                                    merchant_id=OTHER_MERCHANT if hidden else c.merchant_id))
+    return out
+
+
+def _detail_text(details: str) -> str:
+    try:
+        data = json.loads(details)
+    except ValueError:
+        return details[:300]
+    if not isinstance(data, dict):
+        return str(data)[:300]
+    parts = [f"{k}={v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)}" for k, v in data.items()
+             if v not in (None, "", [], {})]
+    text = "; ".join(parts)
+    return text if len(text) <= 300 else text[:300] + "…"
+
+
+def timeline(*, session: Session, claim: Claim) -> list[TimelineEvent]:
+    return [TimelineEvent(at=e.at, action=e.action, actor=e.actor, detail=_detail_text(e.details))
+            for e in audit.for_subject(session=session, subject_id=claim.id)]
+
+
+def audit_head(*, session: Session, verify: bool) -> AuditHead | None:
+    """The chain head; ``verify`` walks the whole chain (for the bundle)."""
+    if verify:
+        result = audit.verify(session=session)
+        return AuditHead(hash=result.head, entries=result.entries, verified=result.ok)
+    row = session.get(AuditHeadRow, 1)
+    return None if row is None else AuditHead(hash=row.hash, entries=row.seq, verified=None)
+
+
+def report_images(*, session: Session, store: EvidenceStore, claim: Claim, report: dict[str, Any],
+                  limits: Limits) -> list[LoadedImage]:
+    """The report's images, reloaded from the store by SHA-256, named by their uploaded file names."""
+    names = {e.sha256: (e.filename or (f"keyframe@{e.frame_time}s" if e.frame_time else e.sha256[:12]))
+             for e in evidence_service.for_claim(session=session, claim_id=claim.id)}
+    images: list[LoadedImage] = []
+    for meta in report["images"]:
+        sha = str(meta.get("sha256", ""))
+        try:
+            path = store.path(sha)
+            images.append(load_image(path, limits=limits, name=names.get(sha, sha[:12])))
+        except (InputError, DomainError, OSError) as exc:  # the store refuses a malformed digest (DomainError)
+            raise StoredClaimError(f"evidence file {sha[:16]}… of claim {claim.id} cannot be read: {exc}") from exc
+    return images
+
+
+def case_facts(*, session: Session, claim: Claim, verify_chain: bool,
+               viewer_merchant: str | None = None) -> CaseFacts:
+    return CaseFacts(
+        claim_id=claim.id, status=claim.state, tenant=claim.tenant, merchant_id=claim.merchant_id,
+        buyer_id=claim.buyer_id, amount=float(claim.amount), created_at=claim.created_at, deadline=claim.deadline,
+        decision=outcome_label(claim), decision_reason=claim.decision_reason,
+        timeline=timeline(session=session, claim=claim), audit_head=audit_head(session=session, verify=verify_chain),
+        history=buyer_history(session=session, claim=claim, viewer_merchant=viewer_merchant))
+
+
+def load_case(*, session: Session, store: EvidenceStore, claim: Claim, limits: Limits,
+              verify_chain: bool = False, viewer_merchant: str | None = None) -> StoredCase:
+    """The claim with its newest report (``None`` while not analysed) and its images."""
+    try:
+        report = claims.latest_report(session=session, claim=claim)
+    except NotFound:
+        report = None
+    images = report_images(session=session, store=store, claim=claim, report=report, limits=limits) if report else []
+    return StoredCase(claim=claim, report=report, images=images,
+                      facts=case_facts(session=session, claim=claim, verify_chain=verify_chain,
+                                       viewer_merchant=viewer_merchant))
+
+
+def bundle_for_claim(*, session: Session, store: EvidenceStore, claim: Claim, limits: Limits,
+                     tiers: LegalTiers | None = None, viewer_merchant: str | None = None) -> bytes:
+    """The evidence bundle PDF of a stored, analysed claim (other merchants masked for a merchant viewer)."""
+    case = load_case(session=session, store=store, claim=claim, limits=limits, verify_chain=True,
+                     viewer_merchant=viewer_merchant)
+    if case.report is None:
+        raise StoredClaimError(f"claim {claim.id} has no analysis yet; try again when it is analysed")
+    return render_bundle(case.report, case.images, case.facts, tiers=tiers)
+
+
+def bundle_for_stored_claim(claim_id: str, *, tiers: LegalTiers | None = None, database_url: str | None = None,
+                            config: str | os.PathLike[str] | None = None) -> bytes:
+    """``refundguard bundle CLAIM_ID``: open the service's database and store (operator access, no API key)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from refundguard.service.db import Database
+
+    settings = load_settings(config)
+    url = database_url or settings.database_url
+    try:
+        db = Database(url)
+    except (SQLAlchemyError, ValueError) as exc:
+        raise StoredClaimError(f"database {url!r} is not usable: {str(exc).splitlines()[0]}") from exc
+    try:
+        with db.session() as session:
+            claim = session.get(Claim, claim_id) if len(claim_id) <= 40 else None
+            if claim is None:
+                raise StoredClaimError(f"no claim {claim_id[:64]!r} in {url}")
+            store = EvidenceStore(settings.data_dir)
+            return bundle_for_claim(session=session, store=store, claim=claim, limits=settings.limits, tiers=tiers)
+    except SQLAlchemyError as exc:
+        raise StoredClaimError(f"database {url!r} is not usable: {str(exc).splitlines()[0]}") from exc
+    finally:
+        db.dispose()

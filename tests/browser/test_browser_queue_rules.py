@@ -1,0 +1,134 @@
+"""The reviewer queue's filters, sorting and overdue marking (in-process app, real SQLite; no browser needed)."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+
+def _photo(seed: int) -> bytes:
+    rng = np.random.default_rng(seed)
+    buf = io.BytesIO()
+    Image.fromarray(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)).save(buf, format="JPEG", quality=90)
+    return buf.getvalue()
+
+
+@pytest.fixture
+def app_client(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str], object]]:
+    from refundguard.config import load_settings
+    from refundguard.service.app import create_app
+    from refundguard.service.auth.service import create_key
+    from refundguard.service.config import ServiceConfig
+
+    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'rg.db'}", data_dir=tmp_path / "data")
+    app = create_app(settings, ServiceConfig(background=False, local_workers=1))
+    with TestClient(app) as client:
+        with app.state.db.session() as session:
+            keys = {role: create_key(session=session, tenant="t", role=role)[0] for role in ("platform", "reviewer")}
+            keys["merchant"] = create_key(session=session, tenant="t", role="merchant", merchant_id="m-a")[0]
+        yield client, keys, app
+
+
+def _settle(client: TestClient, key: str, claim_id: str) -> None:
+    for _ in range(300):
+        if client.get(f"/v1/claims/{claim_id}", headers={"X-API-Key": key}).json()["state"] not in (
+                "created", "analysing"):
+            return
+        time.sleep(0.1)
+    raise AssertionError("analysis did not finish")
+
+
+def _rows(html: str) -> list[str]:
+    return re.findall(r'data-claim="([^"]+)"', html)
+
+
+def test_queue_filters_sorts_and_marks_overdue(app_client) -> None:  # type: ignore[no-untyped-def]
+    from refundguard.service.claims.models import Claim
+    from refundguard.service.db import utcnow
+
+    client, keys, app = app_client
+    ids = {}
+    for n, (merchant, amount) in enumerate((("m-a", "300"), ("m-b", "900"), ("m-c", "500"))):
+        r = client.post("/v1/claims", headers={"X-API-Key": keys["platform"]},
+                        data={"merchant_id": merchant, "buyer_id": f"b{n}", "amount": amount},
+                        files=[("photos", (f"{merchant}.jpg", _photo(n), "image/jpeg"))])
+        assert r.status_code == 201, r.text
+        ids[merchant] = r.json()["claim"]["id"]
+        _settle(client, keys["platform"], ids[merchant])
+    with app.state.db.session() as session:  # put the claims in review with known deadlines and levels
+        now = utcnow()
+        for merchant, hours, level in (("m-a", -2, "high"), ("m-b", 5, "review"), ("m-c", 30, "review")):
+            claim = session.get(Claim, ids[merchant])
+            claim.state, claim.deadline, claim.level = "in_review", now + timedelta(hours=hours), level
+    client.post("/ui/login", data={"key": keys["reviewer"], "next": "/ui/queue"})
+
+    page = client.get("/ui/queue")
+    assert page.status_code == 200
+    assert _rows(page.text) == [ids["m-a"], ids["m-b"], ids["m-c"]]  # by deadline, soonest first
+    overdue = re.findall(r'<tr class="overdue" data-claim="([^"]+)"', page.text)
+    assert overdue == [ids["m-a"]] and 'id="overdue-count"' in page.text
+    assert _rows(client.get("/ui/queue?sort=amount&order=desc").text) == [ids["m-b"], ids["m-c"], ids["m-a"]]
+    assert _rows(client.get("/ui/queue?level=review").text) == [ids["m-b"], ids["m-c"]]
+    assert _rows(client.get("/ui/queue?merchant=m-c").text) == [ids["m-c"]]
+    assert _rows(client.get("/ui/queue?sort=level&order=desc").text)[0] == ids["m-a"]
+    # unknown filter values are ignored, never an error
+    assert client.get("/ui/queue?sort=%27;drop&level=nope&order=x").status_code == 200
+
+
+def test_decision_needs_a_reason_and_platform_keys_cannot_decide(app_client) -> None:  # type: ignore[no-untyped-def]
+    client, keys, _app = app_client
+    r = client.post("/v1/claims", headers={"X-API-Key": keys["platform"]},
+                    data={"merchant_id": "m-a", "amount": "999"},
+                    files=[("photos", ("x.jpg", _photo(9), "image/jpeg"))])
+    claim_id = r.json()["claim"]["id"]
+    _settle(client, keys["platform"], claim_id)
+    client.post("/ui/login", data={"key": keys["reviewer"], "next": "/ui/queue"})
+    blank = client.post(f"/ui/claims/{claim_id}/decision", data={"outcome": "rejected", "reason": "   "})
+    assert blank.status_code == 422 and "理由" in blank.text
+    bad = client.post(f"/ui/claims/{claim_id}/decision", data={"outcome": "refund-twice", "reason": "x"})
+    assert bad.status_code == 422
+    client.cookies.clear()
+    client.post("/ui/login", data={"key": keys["platform"], "next": "/ui/claims"})
+    denied = client.post(f"/ui/claims/{claim_id}/decision", data={"outcome": "approved", "reason": "ok"})
+    assert denied.status_code == 403 and "text/html" in denied.headers["content-type"]
+    assert client.get(f"/v1/claims/{claim_id}", headers={"X-API-Key": keys["platform"]}).json()["outcome"] is None
+
+
+def test_open_redirect_is_refused(app_client) -> None:  # type: ignore[no-untyped-def]
+    client, keys, _app = app_client
+    r = client.post("/ui/login", data={"key": keys["reviewer"], "next": "https://evil.example/"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/ui/"
+    assert "httponly" in r.headers["set-cookie"].lower() and "samesite=strict" in r.headers["set-cookie"].lower()
+
+
+def test_buyer_history_hides_other_merchants_from_a_merchant(app_client) -> None:  # type: ignore[no-untyped-def]
+    client, keys, _app = app_client
+    ids = {}
+    for merchant, amount in (("m-a", "1200"), ("m-b", "2000")):
+        r = client.post("/v1/claims", headers={"X-API-Key": keys["platform"]},
+                        data={"merchant_id": merchant, "buyer_id": "same-buyer", "amount": amount},
+                        files=[("photos", (f"{merchant}.jpg", _photo(len(ids) + 20), "image/jpeg"))])
+        ids[merchant] = r.json()["claim"]["id"]
+        _settle(client, keys["platform"], ids[merchant])
+        decided = client.post(f"/v1/claims/{ids[merchant]}/decision", headers={"X-API-Key": keys["reviewer"]},
+                              json={"outcome": "rejected", "reason": "forged", "abuse": True})
+        assert decided.status_code == 200, decided.text
+    client.post("/ui/login", data={"key": keys["reviewer"], "next": "/ui/queue"})
+    reviewer_view = client.get(f"/ui/claims/{ids['m-a']}").text
+    assert ids["m-b"] in reviewer_view and "¥3,200.00" in reviewer_view
+    client.cookies.clear()
+    client.post("/ui/login", data={"key": keys["merchant"], "next": "/ui/claims"})
+    merchant_view = client.get(f"/ui/claims/{ids['m-a']}").text
+    assert ids["m-b"] not in merchant_view and "m-b" not in merchant_view
+    assert "another merchant" in merchant_view and "¥3,200.00" in merchant_view
+    assert client.get(f"/ui/claims/{ids['m-b']}").status_code == 404

@@ -1,0 +1,198 @@
+"""Service pages in a real browser: claim via the API -> queue -> merchant response -> case page -> decision ->
+audit entry visible; then ``refundguard bundle CLAIM_ID`` renders the stored claim's PDF."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+pytestmark = pytest.mark.slow
+
+REASON = "裂纹是在商家主图上画出来的 / crack drawn onto the listing photo"
+
+
+def _jpeg(seed: int, crack: bool) -> bytes:
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:300, 0:400]
+    base = np.stack([100 + 70 * np.sin(x / 30.0), 150 + 40 * np.cos(y / 45.0), 90 + 0 * x], axis=-1)
+    pixels = np.clip(base + rng.normal(0, 5, base.shape), 0, 255).astype(np.uint8)
+    if crack:
+        for i in range(90):
+            pixels[150 + i // 3: 153 + i // 3, 160 + i] = 20
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="JPEG", quality=90)
+    return buf.getvalue()
+
+
+class Service:
+    def __init__(self, base: str, env: dict[str, str], keys: dict[str, str]) -> None:
+        self.base, self.env, self.keys = base, env, keys
+
+    def h(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[role]}"}
+
+    def wait_settled(self, claim_id: str, timeout: float = 90.0) -> dict:  # type: ignore[type-arg]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            body = httpx.get(f"{self.base}/v1/claims/{claim_id}", headers=self.h("platform"), timeout=10).json()
+            if body["state"] not in ("created", "analysing"):
+                return body
+            time.sleep(0.3)
+        raise AssertionError(f"claim {claim_id} still {body['state']} after {timeout:.0f} s")
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory, free_port, start_server, stop_server) -> Iterator[Service]:
+    from refundguard.service.auth.service import create_key
+    from refundguard.service.db import Database
+
+    tmp = tmp_path_factory.mktemp("service-server")
+    env = {"REFUNDGUARD_DATABASE_URL": f"sqlite:///{tmp / 'rg.db'}", "REFUNDGUARD_DATA_DIR": str(tmp / "data")}
+    db = Database(env["REFUNDGUARD_DATABASE_URL"])
+    db.upgrade()
+    with db.session() as session:
+        keys = {role: create_key(session=session, tenant="shop-a", role=role,
+                                 merchant_id="m-tea" if role == "merchant" else None)[0]
+                for role in ("platform", "reviewer", "merchant")}
+    db.dispose()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc, _log = start_server(["serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+                              f"{base}/healthz", tmp, env)
+    try:
+        yield Service(base, env, keys)
+    finally:
+        stop_server(proc)
+
+
+def _login(page, base: str, key: str) -> None:  # type: ignore[no-untyped-def]
+    page.fill("input[name=key]", key)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_queue_respond_decide_and_audit(browser, service: Service, artifacts: Path, tmp_path: Path,
+                                        overflow_x, pdf_text) -> None:
+    r = httpx.post(f"{service.base}/v1/claims", headers=service.h("platform"), timeout=30,
+                   data={"merchant_id": "m-tea", "buyer_id": "buyer-9", "amount": "350", "reason": "杯子裂了"},
+                   files=[("photos", ("claim.jpg", _jpeg(3, crack=True), "image/jpeg"))])
+    assert r.status_code == 201, r.text
+    claim_id = r.json()["claim"]["id"]
+    assert service.wait_settled(claim_id)["state"] in ("awaiting_merchant", "in_review")
+
+    # merchant: log in, answer with a listing photo and a statement before the deadline
+    merchant = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = merchant.new_page()
+    try:
+        page.goto(f"{service.base}/ui/claims/{claim_id}")
+        assert "/ui/login" in page.url
+        _login(page, service.base, service.keys["merchant"])
+        assert page.url.endswith(f"/ui/claims/{claim_id}")
+        assert page.locator("#respond").is_visible()
+        listing = tmp_path / "listing.jpg"
+        listing.write_bytes(_jpeg(3, crack=False))
+        page.set_input_files("#respond input[name=listing]", str(listing))
+        page.fill("#respond textarea[name=statement]", "发货前拍过照片，杯子完好。")
+        page.click("#respond button[type=submit]")
+        page.wait_for_url(re.compile(rf".*/ui/claims/{claim_id}$"))
+        assert "发货前拍过照片" in page.inner_text("#statement")
+        assert "listing-listing.jpg" in page.inner_text("#files")
+        assert overflow_x(page) <= 0
+        page.screenshot(path=str(artifacts / "service-merchant-phone.png"), full_page=True)
+    finally:
+        merchant.close()
+    service.wait_settled(claim_id)
+
+    # reviewer: queue -> case page -> decision with a reason -> the audit entry is on the page
+    reviewer = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = reviewer.new_page()
+    try:
+        page.goto(f"{service.base}/ui/queue?lang=zh")
+        _login(page, service.base, service.keys["reviewer"])
+        assert page.url.endswith("/ui/queue?lang=zh") or page.url.endswith("/ui/queue")
+        row = page.locator(f'tr[data-claim="{claim_id}"]')
+        assert row.count() == 1 and "m-tea" in row.inner_text()
+        page.screenshot(path=str(artifacts / "service-queue.png"), full_page=True)
+        page.goto(f"{service.base}/ui/queue?merchant=nobody")
+        assert page.locator(f'tr[data-claim="{claim_id}"]').count() == 0
+        page.goto(f"{service.base}/ui/queue")
+        page.click(f'a[href="/ui/claims/{claim_id}"]')
+        report = httpx.get(f"{service.base}/v1/claims/{claim_id}/report", headers=service.h("platform"),
+                           timeout=10).json()
+        body = page.inner_text("main")
+        for f in report["findings"]:
+            if f["image"] is None or report["images"][f["image"]]["role"] == "claim":
+                assert f["message"]["zh"] in body, f["code"]
+        for im in report["images"]:
+            assert im["sha256"] in body
+        assert "evidence.uploaded" in page.inner_text("#timeline")
+        page.select_option("#decide select[name=outcome]", "rejected")
+        page.check("#decide input[name=abuse]")
+        page.fill("#decide textarea[name=reason]", REASON)
+        page.click("#decide button[type=submit]")
+        page.wait_for_selector('li.audit-entry[data-action="claim.decided"]')
+        entry = page.locator('li.audit-entry[data-action="claim.decided"]').inner_text()
+        assert "reviewer:" in entry and REASON in entry
+        assert REASON in page.inner_text("#decision-reason")
+        assert "¥350.00" in page.inner_text("#history")
+        page.screenshot(path=str(artifacts / "service-case-decided.png"), full_page=True)
+        with page.expect_download() as info:
+            page.click("#bundle-link")
+        web_pdf = tmp_path / "web-bundle.pdf"
+        info.value.save_as(web_pdf)
+        assert web_pdf.read_bytes().startswith(b"%PDF-")
+    finally:
+        reviewer.close()
+    audit = httpx.get(f"{service.base}/v1/claims/{claim_id}/audit", headers=service.h("platform"), timeout=10).json()
+    decided = [e for e in audit if e["action"] == "claim.decided"]
+    assert len(decided) == 1 and decided[0]["details"]["reason"] == REASON
+
+    # the CLI builds the same claim's bundle from the stored data
+    out = tmp_path / "cli-bundle.pdf"
+    done = subprocess.run([sys.executable, "-m", "refundguard.cli", "bundle", claim_id, "--out", str(out)],
+                          env={**__import__("os").environ, **service.env}, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    text = pdf_text(out)
+    flat = re.sub(r"\s+", "", text)
+    assert claim_id in flat and "buyer-9" in text and "claim.decided" in flat
+    assert re.sub(r"\s+", "", REASON) in flat
+    assert "¥350.00" in text and "不构成法律意见" in text
+    assert shutil.which("pdftotext")
+
+
+def test_login_rejects_a_bad_key_and_pages_need_login(browser, service: Service) -> None:
+    page = browser.new_page()
+    try:
+        response = page.goto(f"{service.base}/ui/queue")
+        assert response is not None and "/ui/login" in page.url
+        with page.expect_response(lambda r: r.url.endswith("/ui/login") and r.request.method == "POST") as info:
+            _login(page, service.base, "rg_0000000000000000_not-a-real-secret-key-at-all")
+        assert info.value.status == 401
+        assert page.locator("#error-message").is_visible()
+    finally:
+        page.close()
+
+
+def test_missing_claim_is_a_404_page(browser, service: Service) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(f"{service.base}/ui/login?lang=en")
+        _login(page, service.base, service.keys["reviewer"])
+        response = page.goto(f"{service.base}/ui/claims/clm_doesnotexist")
+        assert response is not None and response.status == 404
+        assert "not found" in page.inner_text("#error-message")
+    finally:
+        context.close()
