@@ -231,3 +231,9 @@ def test_migrations_match_the_models(tmp_path: Path) -> None:
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
+
+
+def test_root_redirects_to_the_web_pages(service):
+    client, _keys = service
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 307 and response.headers["location"] == "/ui/"

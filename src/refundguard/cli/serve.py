@@ -65,11 +65,9 @@ def serve(
         raise fail("--workers-backend must be local or celery / --workers-backend 只能是 local 或 celery")
     settings = _settings(config)
     if local:
-        try:
-            from refundguard.web.local import create_local_app
-        except ImportError as exc:
-            raise fail(f"the local web mode is not installed: {exc}") from exc
-        application = create_local_app()
+        from refundguard.web.local import create_local_app
+
+        application = create_local_app(settings=settings)
     else:
         from pydantic import ValidationError
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from refundguard import __version__
@@ -149,4 +149,10 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
         app.include_router(router)
     if include_web and (web := _web_router()) is not None:
         app.include_router(web)
+
+        @app.get("/", include_in_schema=False)
+        def home() -> RedirectResponse:
+            """The web pages live under /ui."""
+            return RedirectResponse("/ui/", status_code=307)
+
     return app
