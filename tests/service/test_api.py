@@ -12,6 +12,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
 
+from refundguard.config import load_settings
+from refundguard.service.app import create_app
+from refundguard.service.config import ServiceConfig
 from refundguard.service.db import Database
 from refundguard.service.errors import PayloadTooLarge, UnsupportedMedia
 from refundguard.service.evidence.store import EvidenceStore
@@ -233,7 +236,9 @@ def test_migrations_match_the_models(tmp_path: Path) -> None:
     assert diff == []
 
 
-def test_root_redirects_to_the_web_pages(service):
-    client, _keys = service
-    response = client.get("/", follow_redirects=False)
+def test_root_redirects_to_the_web_pages(tmp_path):
+    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'rg.db'}", data_dir=tmp_path / "data")
+    app = create_app(settings, ServiceConfig(background=False, local_workers=1))
+    with TestClient(app) as client:
+        response = client.get("/", follow_redirects=False)
     assert response.status_code == 307 and response.headers["location"] == "/ui/"
