@@ -1,0 +1,243 @@
+"""multiview benchmark: independently edited views vs consistent views of one real object.
+
+Each pair is two views of one real photo under two known perspective warps (a little scale and
+rotation, different JPEG quality and brightness). *Consistent* pairs carry one painted crack placed
+on the object and carried into both views by the true homographies (like a real crack seen from two
+angles); *inconsistent* pairs carry a crack painted independently in each view (the forger's case).
+The check must flag the second kind and stay quiet on the first.
+
+The scene builder (:func:`make_pair`) is also used by the tests.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image as PILImage
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+@dataclass(frozen=True)
+class ViewPair:
+    """Two encoded views and what is true about them."""
+
+    view_a: bytes
+    view_b: bytes
+    consistent: bool
+    h_a: np.ndarray  # object (base image) -> view A
+    h_b: np.ndarray  # object (base image) -> view B (before B is shrunk by ``shrink``)
+    shrink: float
+    crack_a: tuple[int, int, int, int]  # bounding box of the damage in view A (x, y, w, h)
+    crack_b: tuple[int, int, int, int]
+
+
+def base_images() -> list[tuple[str, np.ndarray]]:
+    """Real photos to build views from: scikit-image's samples and the corpus camera photos when present."""
+    from skimage import data
+
+    images = [(name, getattr(data, name)()) for name in ("coffee", "astronaut", "chelsea", "rocket")]
+    for name in ("IMG_0003.jpg", "P1000827.jpg"):
+        path = CORPUS / "natural" / name
+        if path.exists():
+            with PILImage.open(path) as im:
+                images.append((name, np.asarray(im.convert("RGB"))))
+    return images
+
+
+def random_view(shape: tuple[int, int], rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
+    """A random perspective warp of an image of ``shape`` (h, w): corner jitter, scale and rotation."""
+    h, w = shape
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    jitter = rng.uniform(-0.07, 0.07, size=(4, 2)) * np.float32([w, h]) * strength
+    angle = np.deg2rad(rng.uniform(-10, 10) * strength)
+    scale = rng.uniform(0.85, 1.1)
+    centre = np.float32([w / 2, h / 2])
+    rot = np.float32([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]) * scale
+    dst = (src + jitter - centre) @ rot.T + centre
+    return cv2.getPerspectiveTransform(src, dst.astype(np.float32))
+
+
+def crack_points(rng: np.random.Generator, centre: tuple[float, float], size: float) -> list[np.ndarray]:
+    """Polylines of a random branching crack around ``centre`` spanning about ``size`` pixels."""
+    lines: list[np.ndarray] = []
+    angle = rng.uniform(0, 2 * np.pi)
+    pts = [np.array(centre, dtype=np.float64)]
+    steps = int(rng.integers(9, 15))
+    for _ in range(steps):
+        angle += rng.normal(0, 0.5)
+        pts.append(pts[-1] + size / steps * np.array([np.cos(angle), np.sin(angle)]))
+    lines.append(np.array(pts))
+    for _ in range(int(rng.integers(1, 3))):
+        start = lines[0][int(rng.integers(2, len(lines[0]) - 1))]
+        branch_angle = angle + rng.choice([-1, 1]) * rng.uniform(0.6, 1.3)
+        branch = [start]
+        for _ in range(int(rng.integers(3, 7))):
+            branch_angle += rng.normal(0, 0.4)
+            branch.append(branch[-1] + size / steps * np.array([np.cos(branch_angle), np.sin(branch_angle)]))
+        lines.append(np.array(branch))
+    return lines
+
+
+def paint_crack(image: np.ndarray, lines: list[np.ndarray], thickness: int, shade: int) -> np.ndarray:
+    """Draw a dark anti-aliased crack (polylines, in image coordinates) with a faint halo."""
+    out = image.copy()
+    mask = np.zeros(image.shape[:2], np.uint8)
+    for line in lines:
+        cv2.polylines(mask, [np.round(line * 4).astype(np.int32)], False, 255, thickness, cv2.LINE_AA, shift=2)
+    halo = cv2.GaussianBlur(mask, (0, 0), 2.0).astype(np.float32) / 255.0 * 0.25
+    alpha = np.maximum(mask.astype(np.float32) / 255.0, halo)[..., None]
+    return (out.astype(np.float32) * (1 - alpha) + shade * alpha).clip(0, 255).astype(np.uint8)
+
+
+def _warp_lines(lines: list[np.ndarray], h: np.ndarray) -> list[np.ndarray]:
+    return [cv2.perspectiveTransform(line.reshape(-1, 1, 2).astype(np.float64), h).reshape(-1, 2) for line in lines]
+
+
+def _bbox(lines: list[np.ndarray], pad: int = 3) -> tuple[int, int, int, int]:
+    pts = np.concatenate(lines)
+    x0, y0 = np.floor(pts.min(axis=0)) - pad
+    x1, y1 = np.ceil(pts.max(axis=0)) + pad
+    return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
+
+
+def _encode(pixels: np.ndarray, quality: int, gain: float, offset: float) -> bytes:
+    adjusted = (pixels.astype(np.float32) * gain + offset).clip(0, 255).astype(np.uint8)
+    buf = io.BytesIO()
+    PILImage.fromarray(adjusted).save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def make_pair(base: np.ndarray, seed: int, *, consistent: bool, damaged: bool = True,
+              strength: float = 1.0) -> ViewPair:
+    """Two views of ``base`` under random known homographies, with consistent or independent damage.
+
+    ``damaged=False`` gives two clean views (the damage boxes are then empty).
+    """
+    rng = np.random.default_rng(seed)
+    h, w = base.shape[:2]
+    h_a, h_b = random_view((h, w), rng, strength), random_view((h, w), rng, strength)
+    size = float(rng.uniform(0.12, 0.22) * min(h, w))
+    thickness = int(rng.integers(2, 4))
+    shade = int(rng.integers(10, 60))
+
+    def centre() -> tuple[float, float]:
+        return float(rng.uniform(0.35, 0.65) * w), float(rng.uniform(0.35, 0.65) * h)
+
+    obj_lines = crack_points(rng, centre(), size)
+    other_lines = crack_points(rng, centre(), size)
+    view_a = cv2.warpPerspective(base, h_a, (w, h), borderMode=cv2.BORDER_REFLECT)
+    view_b = cv2.warpPerspective(base, h_b, (w, h), borderMode=cv2.BORDER_REFLECT)
+    lines_a = _warp_lines(obj_lines, h_a)
+    lines_b = _warp_lines(obj_lines if consistent else other_lines, h_b)
+    if damaged:
+        view_a = paint_crack(view_a, lines_a, thickness, shade)
+        view_b = paint_crack(view_b, lines_b, thickness, shade)
+    enc_a = _encode(view_a, int(rng.integers(80, 96)), float(rng.uniform(0.85, 1.15)), float(rng.uniform(-12, 12)))
+    shrink = float(rng.uniform(0.6, 1.0))  # view B taken from further away / saved smaller
+    view_b = cv2.resize(view_b, (round(w * shrink), round(h * shrink)), interpolation=cv2.INTER_AREA)
+    lines_b = [line * shrink for line in lines_b]
+    enc_b = _encode(view_b, int(rng.integers(70, 92)), float(rng.uniform(0.85, 1.15)), float(rng.uniform(-12, 12)))
+    empty = (0, 0, 0, 0)
+    return ViewPair(enc_a, enc_b, consistent, h_a, h_b, shrink, _bbox(lines_a) if damaged else empty,
+                    _bbox(lines_b) if damaged else empty)
+
+
+def make_pair_with(base: np.ndarray, seed: int, damage: Callable[[np.ndarray, np.random.Generator],
+                   tuple[np.ndarray, np.ndarray]], *, consistent: bool) -> tuple[bytes, bytes]:
+    """Two views of ``base`` with damage from a claimbench painter: painted once on the object and carried
+    into both views by the true homographies (consistent), or painted separately in each view."""
+    rng = np.random.default_rng(seed)
+    h, w = base.shape[:2]
+    h_a, h_b = random_view((h, w), rng), random_view((h, w), rng)
+    if consistent:
+        painted, _ = damage(base, rng)
+        view_a = cv2.warpPerspective(painted, h_a, (w, h), borderMode=cv2.BORDER_REFLECT)
+        view_b = cv2.warpPerspective(painted, h_b, (w, h), borderMode=cv2.BORDER_REFLECT)
+    else:
+        view_a, _ = damage(cv2.warpPerspective(base, h_a, (w, h), borderMode=cv2.BORDER_REFLECT), rng)
+        view_b, _ = damage(cv2.warpPerspective(base, h_b, (w, h), borderMode=cv2.BORDER_REFLECT), rng)
+    return (_encode(view_a, int(rng.integers(80, 96)), float(rng.uniform(0.85, 1.15)), float(rng.uniform(-12, 12))),
+            _encode(view_b, int(rng.integers(70, 92)), float(rng.uniform(0.85, 1.15)), float(rng.uniform(-12, 12))))
+
+
+def _claimbench_kinds(bases: list[tuple[str, np.ndarray]], per_kind: int) -> dict[str, object]:
+    """Detection / false positives per claimbench damage kind (cracks, stains, tears, dents)."""
+    try:
+        from bench.claimbench import damage as painters
+    except ImportError:
+        return {"skipped": "bench/claimbench/damage.py not available"}
+    out: dict[str, object] = {}
+    for kind in ("add_crack", "add_stain", "add_tear", "add_dent"):
+        paint = getattr(painters, kind, None)
+        if paint is None:
+            continue
+        hits = false = 0
+        for k in range(per_kind):
+            _, base = bases[k % len(bases)]
+            a, b = make_pair_with(base, 5000 + k, paint, consistent=False)
+            hits += int(_flagged(a, b)[0])
+            a, b = make_pair_with(base, 5000 + k, paint, consistent=True)
+            false += int(_flagged(a, b)[0])
+        out[kind.removeprefix("add_")] = {"pairs": per_kind, "detection_rate": round(hits / per_kind, 3),
+                                          "false_positive_rate": round(false / per_kind, 3)}
+    return out
+
+
+def _flagged(view_a: bytes, view_b: bytes) -> tuple[bool, str, float]:
+    from refundguard.engine import analyze
+    from refundguard.media.load import load_image
+
+    started = time.perf_counter()
+    result = analyze([load_image(view_a, name="a.jpg"), load_image(view_b, name="b.jpg")], only=["multiview"])
+    seconds = time.perf_counter() - started
+    status = result.checks["multiview"].status
+    return any(f.code == "multiview.inconsistent_damage" for f in result.findings), status, seconds
+
+
+def run(quick: bool = False) -> dict:
+    """Detection rate on independently edited pairs, false positives on consistent and clean pairs."""
+    from skimage import data
+
+    per_kind = 8 if quick else 40
+    bases = base_images()
+    counts = {"inconsistent": [0, 0], "consistent": [0, 0], "clean": [0, 0]}
+    statuses: dict[str, int] = {}
+    times: list[float] = []
+    for k in range(per_kind):
+        _, base = bases[k % len(bases)]
+        for kind in counts:
+            pair = make_pair(base, seed=1000 + k, consistent=kind != "inconsistent", damaged=kind != "clean")
+            flagged, status, seconds = _flagged(pair.view_a, pair.view_b)
+            counts[kind][0] += int(flagged)
+            counts[kind][1] += 1
+            statuses[status] = statuses.get(status, 0) + 1
+            times.append(seconds)
+    left, right, _ = data.stereo_motorcycle()
+    buffers = []
+    for arr in (left, right):
+        buf = io.BytesIO()
+        PILImage.fromarray(arr).save(buf, format="JPEG", quality=92)
+        buffers.append(buf.getvalue())
+    stereo_flagged, stereo_status, _ = _flagged(buffers[0], buffers[1])
+    ms = np.array(times) * 1000.0
+    return {
+        "pairs_per_kind": per_kind,
+        "base_images": [n for n, _ in bases],
+        "detection_rate_independent_edits": round(counts["inconsistent"][0] / counts["inconsistent"][1], 3),
+        "false_positive_rate_consistent_damage": round(counts["consistent"][0] / counts["consistent"][1], 3),
+        "false_positive_rate_clean_views": round(counts["clean"][0] / counts["clean"][1], 3),
+        "stereo_motorcycle": {"flagged": stereo_flagged, "status": stereo_status},
+        "check_status_counts": statuses,
+        "claimbench_damage_kinds": _claimbench_kinds(bases, 4 if quick else 12),
+        "ms_per_pair": {"p50": round(float(np.percentile(ms, 50)), 1), "p95": round(float(np.percentile(ms, 95)), 1)},
+        "note": "views are warped real photos (perspective, scale, rotation, JPEG q70-95, brightness ±15 %); "
+                "damage = painted branching crack; the analysis runs only the multiview check (no prior regions)",
+    }

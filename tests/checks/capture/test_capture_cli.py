@@ -1,0 +1,45 @@
+"""The CLI path: ``refundguard analyze X --delivered-at ... --order-time ...``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.checks.capture.conftest import camera_exif, jpeg_bytes
+
+
+def analyze(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "refundguard.cli", "analyze", *args, "--check", "capture"],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_delivery_time_flags_early_photo(tmp_path: Path) -> None:
+    photo = tmp_path / "damage.jpg"
+    photo.write_bytes(jpeg_bytes(camera_exif("2026:05:01 09:00:00", offset="+08:00")))
+    done = analyze(str(photo), "--delivered-at", "2026-05-03T12:00:00+08:00",
+                   "--order-time", "2026-04-28T10:00:00+08:00", "--json", "--no-heatmaps")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["checks"]["capture"]["status"] == "ran"
+    [finding] = [f for f in report["findings"] if f["code"] == "capture.after_delivery_mismatch"]
+    assert finding["image"] == 0
+    assert "2026-05-01 09:00:00+08:00" in finding["message"]["en"]
+    assert "签收" in finding["message"]["zh"]
+
+
+def test_cli_photo_after_delivery_passes(tmp_path: Path) -> None:
+    photo = tmp_path / "ok.jpg"
+    photo.write_bytes(jpeg_bytes(camera_exif("2026:05:04 09:00:00", offset="+08:00")))
+    done = analyze(str(photo), "--delivered-at", "2026-05-03T12:00:00+08:00", "--json", "--no-heatmaps")
+    assert done.returncode == 0, done.stderr
+    assert not [f for f in json.loads(done.stdout)["findings"] if f["code"] == "capture.after_delivery_mismatch"]
+
+
+def test_cli_bad_time_is_one_line_error(tmp_path: Path) -> None:
+    photo = tmp_path / "ok.jpg"
+    photo.write_bytes(jpeg_bytes(camera_exif()))
+    done = analyze(str(photo), "--delivered-at", "yesterday")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and "delivered-at" in done.stderr
