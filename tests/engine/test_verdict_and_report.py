@@ -137,3 +137,11 @@ def test_published_json_schema_matches_the_models():
 
     published = json.loads((Path(__file__).resolve().parents[2] / "docs" / "report.schema.json").read_text())
     assert published == ReportModel.model_json_schema(by_alias=True), "run: python scripts/report_schema.py"
+
+
+def test_html_draws_claim_level_regions_on_each_photo(analysis):
+    views = {"0": [{"x": 5, "y": 6, "w": 7, "h": 8, "role": "damage"}],
+             "1": [{"x": 1, "y": 2, "w": 3, "h": 4, "role": "expected_damage_missing"}]}
+    analysis.findings.append(finding("multiview.inconsistent_damage", None, 0.9, details={"regions_by_image": views}))
+    page = html_report.render(analysis, lang="en")
+    assert '<rect class="view damage" x="5" y="6" width="7" height="8">' in page

@@ -42,7 +42,9 @@ def render(analysis: Analysis, *, lang: str = "zh") -> str:
                     if f.image == i and f.heatmap is not None]
         ref_index = next((f["details"].get("reference_image") for f in findings
                           if isinstance(f["details"].get("reference_image"), int)), None)
-        cards.append({"index": i, "meta": meta, "thumb": thumbnail_data_url(im), "findings": findings,
+        views = [dict(r, code=f["code"]) for f in report["findings"] if f["image"] is None
+                 for r in (f["details"].get("regions_by_image") or {}).get(str(i), [])]
+        cards.append({"index": i, "meta": meta, "thumb": thumbnail_data_url(im), "findings": findings, "views": views,
                       "heatmaps": overlays,
                       "reference": ref_index})
     claim_level = [f for f in report["findings"] if f["image"] is None]
