@@ -12,9 +12,11 @@ from rich.table import Table
 
 from refundguard.checks.registry import ClaimInfo, registered
 from refundguard.cli.app import app, err, fail, out, parse_time
+from refundguard.cli.index import open_configured
 from refundguard.config import load_settings
 from refundguard.engine import Analysis, analyze, expand_paths
 from refundguard.errors import RefundGuardError
+from refundguard.index import record_analysis
 from refundguard.report import html as html_report
 from refundguard.report import json as json_report
 
@@ -37,6 +39,8 @@ def analyze_command(
     config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
     check: Annotated[list[str] | None, typer.Option("--check", help="Run only these checks.")] = None,
     no_heatmaps: Annotated[bool, typer.Option("--no-heatmaps", help="Leave heatmaps out of the JSON.")] = False,
+    index: Annotated[str | None, typer.Option("--index", help="Reuse index URL; default: settings index_url. "
+                                              "With --claim-id the photos are recorded in it.")] = None,
 ) -> None:
     """Analyse claim photos, optionally against the merchant's reference photos."""
     if lang not in ("zh", "en"):
@@ -55,17 +59,23 @@ def analyze_command(
     info = ClaimInfo(claim_id=claim_id, order_time=parse_time(order_time, "order-time"),
                      delivered_at=parse_time(delivered_at, "delivered-at"), buyer_id=buyer, merchant_id=merchant)
     total = len(claims) + len(refs) + len(known)
+    reuse_index = open_configured(index, config)[1] if index or settings.index_url else None
     try:
         if total - len(known) > 3 and err.is_terminal:
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                           console=err, transient=True) as bar:
                 task = bar.add_task("analysing", total=total)
-                result = analyze(claims, refs, info=info, settings=settings, only=check,
+                result = analyze(claims, refs, info=info, settings=settings, only=check, index=reuse_index,
                                  progress=lambda what: bar.update(task, advance=1, description=what))
         else:
-            result = analyze(claims, refs, info=info, settings=settings, only=check)
+            result = analyze(claims, refs, info=info, settings=settings, only=check, index=reuse_index)
+        if reuse_index is not None and claim_id:
+            record_analysis(reuse_index, result)
     except RefundGuardError as exc:
         raise fail(str(exc)) from exc
+    finally:
+        if reuse_index is not None:
+            reuse_index.close()
     if html:
         html_report.write(result, html, lang=lang)
     if as_json:

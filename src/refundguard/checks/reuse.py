@@ -1,0 +1,142 @@
+"""Reuse: was this photo, or this damage pattern, already submitted in another claim?
+
+Fraud rings reuse one "damage" photo across orders and accounts (cropped, rescaled, re-encoded,
+mirrored, colour-filtered or screenshotted), and grey-market "damage templates" paste the same crack
+onto many products. Each claim photo is looked up in the reuse index by its PDQ hash and, failing that,
+by local features checked for one consistent geometric transform; each damage region that the
+reference and tamper checks found is looked up among the damage regions of earlier claims.
+
+A match within the same claim is a resubmission, not reuse. A match from a different buyer is strong
+evidence; from the same buyer in a different claim, medium.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from refundguard.checks.registry import CheckContext, ClaimInfo, check
+from refundguard.errors import NotApplicable
+from refundguard.findings import Finding, Region
+from refundguard.index.base import Match, ReuseIndex
+from refundguard.index.fingerprint import QUERY_FEATURES, image_fingerprint, region_fingerprint
+from refundguard.index.record import damage_regions
+
+#: score by who submitted the earlier photo (the verdict multiplies it by the code's weight)
+SCORE_OTHER_BUYER = 0.95
+SCORE_OTHER_ACCOUNT = 0.85
+SCORE_UNKNOWN_BUYER = 0.75
+SCORE_SAME_BUYER = 0.55
+SHOWN = 5
+
+
+def _differs(mine: str | None, theirs: str | None) -> bool | None:
+    if not mine or not theirs:
+        return None
+    return mine != theirs
+
+
+def _relation(claim: ClaimInfo, match: Match) -> dict[str, bool | None]:
+    r = match.record
+    return {"buyer_differs": _differs(claim.buyer_id, r.buyer_id),
+            "account_differs": _differs(claim.account_id, r.account_id),
+            "merchant_differs": _differs(claim.merchant_id, r.merchant_id)}
+
+
+def _score(relation: dict[str, bool | None]) -> float:
+    if relation["buyer_differs"]:
+        return SCORE_OTHER_BUYER
+    if relation["account_differs"]:
+        return SCORE_OTHER_ACCOUNT
+    if relation["buyer_differs"] is None:
+        return SCORE_UNKNOWN_BUYER
+    return SCORE_SAME_BUYER
+
+
+def _other_claims(claim: ClaimInfo, matches: list[Match]) -> list[Match]:
+    """Matches from other claims (a resubmission within the same claim is not reuse)."""
+    return [m for m in matches if not (claim.claim_id and m.record.claim_id == claim.claim_id)]
+
+
+def _describe(matches: list[Match]) -> tuple[str, str]:
+    parts = []
+    for m in matches[:SHOWN]:
+        when = m.record.at.date().isoformat() if m.record.at else "?"
+        parts.append(f"{m.record.claim_id or '?'} ({when})")
+    more = len(matches) - SHOWN
+    text = ", ".join(parts)
+    return (text + (f" and {more} more" if more > 0 else ""), text + (f" 等另外 {more} 个" if more > 0 else ""))
+
+
+def _who(relations: list[dict[str, bool | None]]) -> tuple[str, str]:
+    if any(r["buyer_differs"] for r in relations):
+        return "by a different buyer", "提交者为其他买家"
+    if any(r["account_differs"] for r in relations):
+        return "from a different account", "来自其他账号"
+    if all(r["buyer_differs"] is False for r in relations):
+        return "by the same buyer", "提交者为同一买家"
+    return "by an unknown buyer", "提交者未知"
+
+
+def _details(claim: ClaimInfo, matches: list[Match]) -> dict[str, object]:
+    return {"matches": [{**m.to_dict(), **_relation(claim, m)} for m in matches],
+            "claims": sorted({m.record.claim_id or "" for m in matches}),
+            "buyers": sorted({m.record.buyer_id for m in matches if m.record.buyer_id})}
+
+
+@check("reuse", after=("reference", "tamper"))
+def run(ctx: CheckContext) -> list[Finding]:
+    """Look every claim photo and damage region up in the reuse index."""
+    if ctx.index is None:
+        raise NotApplicable("no reuse index configured / 未配置复用索引")
+    findings: list[Finding] = []
+    for i, image in ctx.claim_images:
+        fingerprint = image_fingerprint(image.pixels, features=QUERY_FEATURES)
+        duplicates = _other_claims(ctx.claim, ctx.index.query(fingerprint, k=20, mirror_pixels=image.pixels))
+        duplicates = [m for m in duplicates if m.record.kind == "image"]
+        if duplicates:
+            findings.append(_duplicate_finding(ctx, i, duplicates))
+        seen_images = {m.record.image_sha256 for m in duplicates if m.record.image_sha256}
+        for region in damage_regions(ctx.prior, i):
+            finding = _template_finding(ctx, i, image.pixels, region, seen_images)
+            if finding is not None:
+                findings.append(finding)
+    return findings
+
+
+def _duplicate_finding(ctx: CheckContext, i: int, matches: list[Match]) -> Finding:
+    relations = [_relation(ctx.claim, m) for m in matches]
+    score = max(_score(r) * m.strength for r, m in zip(relations, matches, strict=True))
+    listed_en, listed_zh = _describe(matches)
+    who_en, who_zh = _who(relations)
+    n = len({m.record.claim_id for m in matches})
+    how = "a mirrored, cropped or framed copy" if any(m.method == "local" for m in matches) else "the same photo"
+    how_zh = "镜像、裁剪或加框后的副本" if how.startswith("a ") else "同一张照片"
+    return ctx.finding(
+        "reuse.duplicate", image=i, score=score,
+        en=f"This photo ({how}) was already submitted in {n} other claim(s) {who_en}: {listed_en}.",
+        zh=f"该图片（{how_zh}）已在其他 {n} 个申请中提交过，{who_zh}：{listed_zh}。",
+        details=_details(ctx.claim, matches))
+
+
+def _template_finding(ctx: CheckContext, i: int, pixels: np.ndarray, region: Region,
+                      seen_images: set[str]) -> Finding | None:
+    if not isinstance(ctx.index, ReuseIndex):  # an index without damage-region search
+        return None
+    try:
+        fingerprint = region_fingerprint(pixels, region, features=QUERY_FEATURES)
+    except ValueError:  # region too small for a fingerprint
+        return None
+    matches = [m for m in _other_claims(ctx.claim, ctx.index.query_region(fingerprint, k=20))
+               if m.record.kind == "region" and m.record.image_sha256 not in seen_images]
+    if not matches:
+        return None
+    relations = [_relation(ctx.claim, m) for m in matches]
+    score = max(_score(r) * m.strength for r, m in zip(relations, matches, strict=True))
+    listed_en, listed_zh = _describe(matches)
+    who_en, who_zh = _who(relations)
+    return ctx.finding(
+        "reuse.template", image=i, score=score, regions=[region],
+        en=f"The same damage pattern appears on other photos, in claim(s) {listed_en}, {who_en}: "
+           "a pasted damage template.",
+        zh=f"相同的损坏图案出现在其他照片上（申请 {listed_zh}，{who_zh}）：疑似粘贴的损坏模板。",
+        details=_details(ctx.claim, matches))
