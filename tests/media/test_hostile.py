@@ -126,3 +126,11 @@ def test_polyglot_jpeg_with_appended_archive_is_analysed_as_jpeg(tmp_path):
     path.write_bytes(_jpeg() + b"PK\x03\x04" + b"\x00" * 100)
     im = load_image(path)
     assert im.format == "JPEG" and im.metadata.trailing_bytes == 104
+
+
+def test_truncated_file_still_fails_after_a_library_relaxes_pillow(hostile_dir):
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = True  # what importing WeasyPrint does
+    with pytest.raises(UnreadableImage):
+        load_image(hostile_dir / "truncated.jpg")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -124,40 +123,36 @@ def load_image(source: str | os.PathLike[str] | bytes, *, limits: Limits | None 
         walked = walk_container(data, fmt, limits)
     except InputError as exc:
         raise type(exc)(f"{label}: {exc}") from exc
-    old_limit = PILImage.MAX_IMAGE_PIXELS
+    # Other libraries flip Pillow's truncation switch on import (WeasyPrint sets it to True): a truncated
+    # file must fail here, so set it back before every decode.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
-        PILImage.MAX_IMAGE_PIXELS = limits.max_pixels
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", PILImage.DecompressionBombWarning)
-            try:
-                img = PILImage.open(io.BytesIO(data))
-            except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning) as exc:
-                raise InputTooLarge(f"{label}: image dimensions exceed {limits.max_pixels:,} pixels") from exc
-            except (OSError, SyntaxError, ValueError, struct_error()) as exc:
-                raise UnreadableImage(f"{label}: cannot decode {fmt} ({_short(exc)})") from exc
-            width, height = img.size
-            if width * height > limits.max_pixels or max(width, height) > limits.max_side:
-                raise InputTooLarge(f"{label}: {width}x{height} exceeds the limit of {limits.max_pixels:,} pixels "
-                                    f"or {limits.max_side:,} px per side")
-            if width < 1 or height < 1:
-                raise UnreadableImage(f"{label}: image has no pixels")
-            frames = int(getattr(img, "n_frames", 1) or 1)
-            if frames > limits.max_frames:
-                raise InputTooLarge(f"{label}: {frames} frames; at most {limits.max_frames} are accepted")
-            try:
-                metadata = extract(data, fmt, img, limits, walked)
-            except InputError as exc:
-                raise type(exc)(f"{label}: {exc}") from exc
-            try:
-                img.load()
-                orientation = int(img.getexif().get(0x0112, 1) or 1)
-                oriented = ImageOps.exif_transpose(img) or img
-            except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning) as exc:
-                raise InputTooLarge(f"{label}: image exceeds the pixel limit") from exc
-            except (OSError, SyntaxError, ValueError, EOFError, struct_error()) as exc:
-                raise UnreadableImage(f"{label}: cannot decode {fmt} ({_short(exc)})") from exc
-    finally:
-        PILImage.MAX_IMAGE_PIXELS = old_limit
+        img = PILImage.open(io.BytesIO(data))
+    except PILImage.DecompressionBombError as exc:
+        raise InputTooLarge(f"{label}: image dimensions exceed {limits.max_pixels:,} pixels") from exc
+    except (OSError, SyntaxError, ValueError, struct_error()) as exc:
+        raise UnreadableImage(f"{label}: cannot decode {fmt} ({_short(exc)})") from exc
+    width, height = img.size
+    if width * height > limits.max_pixels or max(width, height) > limits.max_side:
+        raise InputTooLarge(f"{label}: {width}x{height} exceeds the limit of {limits.max_pixels:,} pixels "
+                            f"or {limits.max_side:,} px per side")
+    if width < 1 or height < 1:
+        raise UnreadableImage(f"{label}: image has no pixels")
+    frames = int(getattr(img, "n_frames", 1) or 1)
+    if frames > limits.max_frames:
+        raise InputTooLarge(f"{label}: {frames} frames; at most {limits.max_frames} are accepted")
+    try:
+        metadata = extract(data, fmt, img, limits, walked)
+    except InputError as exc:
+        raise type(exc)(f"{label}: {exc}") from exc
+    try:
+        img.load()
+        orientation = int(img.getexif().get(0x0112, 1) or 1)
+        oriented = ImageOps.exif_transpose(img) or img
+    except PILImage.DecompressionBombError as exc:
+        raise InputTooLarge(f"{label}: image exceeds the pixel limit") from exc
+    except (OSError, SyntaxError, ValueError, EOFError, struct_error()) as exc:
+        raise UnreadableImage(f"{label}: cannot decode {fmt} ({_short(exc)})") from exc
     mode = oriented.mode
     alpha = None
     if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in oriented.info):
