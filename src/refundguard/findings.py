@@ -58,6 +58,17 @@ class Region:
         return {"x": int(self.x), "y": int(self.y), "w": int(self.w), "h": int(self.h)}
 
 
+def _png_bytes(img: PILImage.Image, max_side: int) -> bytes:
+    """PNG bytes of ``img`` shrunk (never enlarged) to at most ``max_side`` pixels on its long side."""
+    scale = max_side / max(img.size)
+    if scale < 1:
+        img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
+                         PILImage.Resampling.BILINEAR)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
 @dataclass(frozen=True, slots=True)
 class Heatmap:
     """A per-pixel map in [0, 1] aligned to an image (it may be smaller: it is scaled to the image)."""
@@ -68,34 +79,23 @@ class Heatmap:
         if self.values.ndim != 2:
             raise ValueError("a heatmap is a 2-D array")
 
+    def _clipped(self) -> np.ndarray:
+        return np.clip(np.nan_to_num(self.values.astype(np.float32)), 0.0, 1.0)
+
     def to_png(self, max_side: int = 256) -> bytes:
-        arr = np.clip(np.nan_to_num(self.values.astype(np.float32)), 0.0, 1.0)
-        img = PILImage.fromarray((arr * 255).astype(np.uint8), mode="L")
-        scale = max_side / max(img.size)
-        if scale < 1:
-            img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
-                             PILImage.Resampling.BILINEAR)
-        buf = io.BytesIO()
-        img.save(buf, format="PNG", optimize=True)
-        return buf.getvalue()
+        return _png_bytes(PILImage.fromarray((self._clipped() * 255).astype(np.uint8), mode="L"), max_side)
 
     def to_data_url(self, max_side: int = 256) -> str:
         return "data:image/png;base64," + base64.b64encode(self.to_png(max_side)).decode("ascii")
 
     def to_overlay_data_url(self, max_side: int = 512, rgb: tuple[int, int, int] = (255, 23, 68)) -> str:
         """A transparent PNG for drawing over the photo: colour ``rgb`` with opacity rising with the value."""
-        arr = np.clip(np.nan_to_num(self.values.astype(np.float32)), 0.0, 1.0)
+        arr = self._clipped()
         rgba = np.zeros((*arr.shape, 4), np.uint8)
         rgba[..., :3] = rgb
         rgba[..., 3] = (np.clip((arr - 0.15) / 0.85, 0.0, 1.0) * 210).astype(np.uint8)  # faint values stay clear
-        img = PILImage.fromarray(rgba, mode="RGBA")
-        scale = max_side / max(img.size)
-        if scale < 1:
-            img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
-                             PILImage.Resampling.BILINEAR)
-        buf = io.BytesIO()
-        img.save(buf, format="PNG", optimize=True)
-        return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+        png = _png_bytes(PILImage.fromarray(rgba, mode="RGBA"), max_side)
+        return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,21 +7,12 @@ import io
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image as PILImage
 
 from refundguard.engine import Analysis
 from refundguard.media.load import LoadedImage
 from refundguard.report.json import to_dict
-
-_env = Environment(loader=PackageLoader("refundguard.report", "templates"),
-                   autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-
-LEVEL_TEXT = {
-    "low": ("Low risk", "低风险"),
-    "review": ("Needs human review", "需人工审核"),
-    "high": ("High risk: likely forged", "高风险：疑似伪造"),
-}
+from refundguard.report.templating import LEVEL_TEXT, env
 
 
 def thumbnail_data_url(image: LoadedImage, max_side: int = 900) -> str:
@@ -48,7 +39,7 @@ def render(analysis: Analysis, *, lang: str = "zh") -> str:
                       "heatmaps": overlays,
                       "reference": ref_index})
     claim_level = [f for f in report["findings"] if f["image"] is None]
-    return _env.get_template("report.html").render(
+    return env.get_template("report.html").render(
         report=report, cards=cards, claim_level=claim_level, lang=lang, level_text=LEVEL_TEXT,
         thumbs={c["index"]: c["thumb"] for c in cards},
     )

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from jinja2 import Environment, PackageLoader, select_autoescape
 from PIL import Image as PILImage
 from PIL import ImageDraw
 
@@ -35,15 +34,8 @@ from refundguard.engine import Analysis
 from refundguard.errors import ConfigError
 from refundguard.media.load import LoadedImage
 from refundguard.report.json import to_dict
+from refundguard.report.templating import LEVEL_TEXT, env
 
-_env = Environment(loader=PackageLoader("refundguard.report", "templates"),
-                   autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-
-LEVEL_TEXT = {
-    "low": ("Low risk", "低风险"),
-    "review": ("Needs human review", "需人工审核"),
-    "high": ("High risk: likely forged", "高风险：疑似伪造"),
-}
 ROLE_TEXT = {"claim": ("buyer's evidence", "买家凭证"), "reference": ("merchant reference", "商家参考图")}
 KINDS = ("criminal", "administrative", "civil")
 
@@ -345,7 +337,7 @@ def render_html(report: dict[str, Any], images: Sequence[LoadedImage], case: Cas
     total = cumulative_amount(history, tiers.counted_outcomes)
     digest = report_digest(report)
     css = resources.files("refundguard.report").joinpath("templates", "bundle.css").read_text("utf-8")
-    return _env.get_template("bundle.html").render(
+    return env.get_template("bundle.html").render(
         report=report, images=images, cards=cards, claim_level=claim_level, case=case, claim_id=claim_id,
         amount=amount, tiers=tiers, standings=standings(tiers, total), total=total, history=history,
         counted=tiers.counted_outcomes, digest=digest, level_text=LEVEL_TEXT, role_text=ROLE_TEXT,

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from refundguard import __version__
+from refundguard.report.templating import LEVEL_TEXT
 from refundguard.web.errors import PageError
 from refundguard.web.i18n import pick_lang, remember_lang, translator
 
@@ -20,12 +21,6 @@ templates.env.lstrip_blocks = True
 
 #: URL prefix of the claim service's pages (the local mode serves from the root).
 SERVICE_PREFIX = "/ui"
-
-LEVEL_TEXT = {
-    "low": ("Low risk", "低风险"),
-    "review": ("Needs human review", "需人工审核"),
-    "high": ("High risk: likely forged", "高风险：疑似伪造"),
-}
 
 
 def page(request: Request, name: str, context: dict[str, Any] | None = None, *, status: int = 200) -> HTMLResponse:
