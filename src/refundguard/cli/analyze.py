@@ -93,7 +93,8 @@ def _print_summary(result: Analysis, lang: str) -> None:
     out.print(f"[{LEVEL_STYLE[a.level]}]{'风险' if zh else 'risk'} {a.risk:.0%} · "
               f"{label[1] if zh else label[0]}[/]")
     for i, f in enumerate(a.reasons, 1):
-        out.print(f"  {i}. {f.message.zh if zh else f.message.en}  [dim]({f.code})[/]", highlight=False)
+        text = json_report.photo_prefix(result, f.image) + (f.message.zh if zh else f.message.en)
+        out.print(f"  {i}. {text}  [dim]({f.code})[/]", highlight=False)
     if not a.reasons:
         out.print("  " + ("未发现伪造证据（没有证据不等于证明真实）" if zh else
                           "no evidence of forgery found (absence of evidence is not proof of authenticity)"))

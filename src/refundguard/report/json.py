@@ -35,7 +35,7 @@ def _claim_facts(analysis: Analysis) -> dict[str, Any]:
     return facts
 
 
-def _which(analysis: Analysis, image: int | None) -> str:
+def photo_prefix(analysis: Analysis, image: int | None) -> str:
     """Name the photo a reason is about when the claim has several."""
     if image is None or analysis.roles.count("claim") < 2:
         return ""
@@ -65,8 +65,8 @@ def to_dict(analysis: Analysis, *, heatmaps: bool = True) -> dict[str, Any]:
         ],
         "checks": {name: {k: v for k, v in vars(s).items() if v is not None}
                    for name, s in analysis.checks.items()},
-        "reasons": [_which(analysis, f.image) + f.message.en for f in a.reasons],
-        "reasons_zh": [_which(analysis, f.image) + f.message.zh for f in a.reasons],
+        "reasons": [photo_prefix(analysis, f.image) + f.message.en for f in a.reasons],
+        "reasons_zh": [photo_prefix(analysis, f.image) + f.message.zh for f in a.reasons],
         "claim": _claim_facts(analysis),
     }
     out = ReportModel.model_validate(data).model_dump(mode="json", by_alias=True)
