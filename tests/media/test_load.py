@@ -34,6 +34,7 @@ def coffee() -> Image.Image:
     ("GIF", {}, "GIF"),
     ("BMP", {}, "BMP"),
     ("HEIF", {"quality": 90}, "HEIF"),
+    ("AVIF", {"quality": 90}, "AVIF"),
 ])
 def test_decodes_every_supported_format(coffee, fmt, kw, expected, tmp_path):
     path = tmp_path / "photo.bin"  # the name says nothing: the type comes from the content
