@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT))
 from bench.claimbench.damage import add_crack, add_stain  # noqa: E402
 from refundguard.checks.provenance.aigc_label import uscc_valid  # noqa: E402
 
-FONT_CANDIDATES = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+FONT_CANDIDATES = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+                   "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 
 
 def provider_code(uscc17: str, service: str) -> str:

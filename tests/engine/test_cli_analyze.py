@@ -49,8 +49,8 @@ def test_derived_edit_regions_are_in_claim_pixels(sample_report):
     claim = sample_report["images"][0]
     edit = next(f for f in sample_report["findings"] if f["code"] == "reference.derived_edit" and f["image"] == 0)
     for r in edit["regions"]:
-        assert 0 <= r["x"] and r["x"] + r["w"] <= claim["width"]
-        assert 0 <= r["y"] and r["y"] + r["h"] <= claim["height"]
+        assert r["x"] >= 0 and r["x"] + r["w"] <= claim["width"]
+        assert r["y"] >= 0 and r["y"] + r["h"] <= claim["height"]
 
 
 def test_listing_photo_alone_is_low():

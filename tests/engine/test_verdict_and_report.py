@@ -125,7 +125,8 @@ def test_json_report_follows_the_contract(analysis):
 
 def test_html_report_is_self_contained_and_bilingual(analysis):
     page = html_report.render(analysis, lang="zh")
-    assert "高风险" in page and "High risk" not in page.split("<main>")[0] or "高风险" in page
+    header = page.split("<main>")[0]
+    assert "高风险：疑似伪造" in header and "High risk: likely forged" not in header
     assert 'src="http' not in page and "data:image/jpeg;base64," in page
     assert '<rect x="100" y="80" width="120" height="60">' in page
     assert "en reference.derived_edit" in page and "中文 reference.derived_edit" in page
