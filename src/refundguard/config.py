@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     levels: Levels = Field(default_factory=Levels)
     prior_logit: float = -3.0
     weights: dict[str, float] = Field(default_factory=dict)
+    subsumes: dict[str, list[str]] = Field(default_factory=dict)
     trust_anchors: Path | None = None
     database_url: str = "sqlite:///refundguard.db"
     index_url: str | None = None

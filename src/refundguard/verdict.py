@@ -3,7 +3,8 @@
 Each finding contributes ``weight × score`` log-odds (weights are data, in ``data/defaults.toml``).
 A photo's risk is ``sigmoid(prior + Σ contributions of its findings)``. The claim's risk starts from
 its riskiest photo and adds claim-level findings (those with no single image, such as damage that
-disagrees between photos). Levels come from configured thresholds.
+disagrees between photos). Levels come from configured thresholds. A finding whose fact another
+finding on the same photo already explains (``subsumes`` in the settings) is reported but not counted.
 """
 
 from __future__ import annotations
@@ -27,6 +28,22 @@ class Assessment:
     image_risks: tuple[float, ...]
     image_levels: tuple[str, ...]
     reasons: tuple[Finding, ...]
+    uncounted: frozenset[int] = frozenset()  # indexes of findings explained by another finding
+
+
+def explained(findings: Sequence[Finding], settings: Settings) -> frozenset[int]:
+    """Indexes of findings that another finding on the same photo subsumes (see ``[subsumes]``)."""
+    present: dict[int | None, set[str]] = {}
+    for f in findings:
+        if f.contribution > 0:
+            present.setdefault(f.image, set()).add(f.code)
+    out = set()
+    for i, f in enumerate(findings):
+        if f.image is None:
+            continue
+        if any(f.code in settings.subsumes.get(other, ()) for other in present.get(f.image, set()) - {f.code}):
+            out.add(i)
+    return frozenset(out)
 
 
 def level_for(risk: float, settings: Settings) -> str:
@@ -39,18 +56,20 @@ def level_for(risk: float, settings: Settings) -> str:
 
 def assess(findings: Sequence[Finding], roles: Sequence[str], settings: Settings) -> Assessment:
     """Turn findings into per-photo and per-claim risk, with the reasons ordered by contribution."""
+    uncounted = explained(findings, settings)
+    counted = [f for i, f in enumerate(findings) if i not in uncounted]
     logits = [settings.prior_logit] * len(roles)
-    for f in findings:
+    for f in counted:
         if f.image is not None:
             logits[f.image] += f.contribution
     claim_logits = [lg for lg, role in zip(logits, roles, strict=True) if role == "claim"]
     claim_logit = max(claim_logits) if claim_logits else settings.prior_logit
-    claim_logit += sum(f.contribution for f in findings if f.image is None)
+    claim_logit += sum(f.contribution for f in counted if f.image is None)
     image_risks = tuple(sigmoid(lg) for lg in logits)
     risk = sigmoid(claim_logit)
-    counted = [f for f in findings if f.image is None or roles[f.image] == "claim"]
-    reasons = tuple(sorted((f for f in counted if f.contribution > 0), key=lambda f: -f.contribution))
+    on_claim = [f for f in counted if f.image is None or roles[f.image] == "claim"]
+    reasons = tuple(sorted((f for f in on_claim if f.contribution > 0), key=lambda f: -f.contribution))
     return Assessment(
         risk=risk, level=level_for(risk, settings), image_risks=image_risks,
-        image_levels=tuple(level_for(r, settings) for r in image_risks), reasons=reasons,
+        image_levels=tuple(level_for(r, settings) for r in image_risks), reasons=reasons, uncounted=uncounted,
     )

@@ -146,3 +146,26 @@ def test_html_draws_claim_level_regions_on_each_photo(analysis):
     analysis.findings.append(finding("multiview.inconsistent_damage", None, 0.9, details={"regions_by_image": views}))
     page = html_report.render(analysis, lang="en")
     assert '<rect class="view damage" x="5" y="6" width="7" height="8">' in page
+
+
+def test_explained_findings_are_reported_but_not_counted():
+    copy = finding("reference.derived_copy", 0)
+    tamper = finding("tamper.local", 0, 0.6)
+    screenshot = finding("capture.screenshot", 0, 0.95)
+    a = assess([copy, tamper, screenshot], ["claim"], SETTINGS)
+    assert a.uncounted == frozenset({1, 2})
+    assert a.level == assess([copy], ["claim"], SETTINGS).level == "review"
+    honest_screenshot = assess([screenshot, tamper], ["claim"], SETTINGS)
+    assert honest_screenshot.uncounted == frozenset({1}) and honest_screenshot.level == "low"
+    # a finding on another photo explains nothing here
+    other = assess([finding("capture.screenshot", 1, 0.95), finding("tamper.local", 0, 1.0)], ["claim", "claim"],
+                   SETTINGS)
+    assert other.uncounted == frozenset()
+
+
+def test_uncounted_findings_are_marked_in_json_and_html(analysis):
+    analysis.findings.append(finding("tamper.local", 0, 0.5))
+    analysis.assessment = assess(analysis.findings, analysis.roles, SETTINGS)
+    report = json_report.to_dict(analysis)
+    assert [f["counted"] for f in report["findings"]] == [True, True, False]
+    assert "explained by another finding, not counted" in html_report.render(analysis, lang="en")

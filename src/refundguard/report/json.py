@@ -60,8 +60,8 @@ def to_dict(analysis: Analysis, *, heatmaps: bool = True) -> dict[str, Any]:
             {"code": f.code, "check": f.check, "image": f.image, "score": round(f.score, 4),
              "weight": f.weight, "message": f.message.to_dict(), "regions": [r.to_dict() for r in f.regions],
              "heatmap": f.heatmap.to_data_url() if (heatmaps and f.heatmap is not None) else None,
-             "details": jsonable(f.details)}
-            for f in analysis.findings
+             "details": jsonable(f.details), "counted": i not in a.uncounted}
+            for i, f in enumerate(analysis.findings)
         ],
         "checks": {name: {k: v for k, v in vars(s).items() if v is not None}
                    for name, s in analysis.checks.items()},

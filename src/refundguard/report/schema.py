@@ -43,6 +43,8 @@ class FindingModel(BaseModel):
     regions: list[RegionModel] = Field(default_factory=list, description="in the image's pixel coordinates")
     heatmap: str | None = Field(default=None, description="PNG data URL aligned to the image, values 0..1")
     details: dict[str, Any] = Field(default_factory=dict)
+    counted: bool = Field(default=True, description="false when another finding on the same photo explains it "
+                                                    "(settings [subsumes]); it is then shown but not counted")
 
 
 class CheckStatusModel(BaseModel):
