@@ -85,23 +85,27 @@ def cases(sizes: dict[str, int]) -> Iterator[tuple[str, int, list[LoadedImage | 
         yield "damage:magnetic_tile", 0, [p], []
 
 
-def features(sizes: dict[str, int]) -> tuple[list[str], np.ndarray, np.ndarray, list[str]]:
+def features(sizes: dict[str, int]) -> tuple[list[str], np.ndarray, np.ndarray, list[str], np.ndarray]:
+    """Per claim: the counted findings' scores by code, the label, the source and the shipped verdict's risk."""
     codes = sorted(CODES)
-    rows, labels, sources = [], [], []
+    rows, labels, sources, risks = [], [], [], []
     for source, label, claim, refs in cases(sizes):
         try:
             result = analyze(claim, refs)
         except InputError:
             continue
         x = np.zeros(len(codes))
-        for f in result.findings:
+        for n, f in enumerate(result.findings):
+            if n in result.assessment.uncounted:
+                continue
             if f.image is None or result.roles[f.image] == "claim":
                 i = codes.index(f.code)
                 x[i] = max(x[i], f.score)
         rows.append(x)
         labels.append(label)
         sources.append(source)
-    return codes, np.array(rows), np.array(labels, float), sources
+        risks.append(result.assessment.risk)
+    return codes, np.array(rows), np.array(labels, float), sources, np.array(risks)
 
 
 def fit(codes: list[str], x: np.ndarray, y: np.ndarray, l2: float = 0.05) -> tuple[float, np.ndarray]:
@@ -152,9 +156,7 @@ def _reliability(risk: np.ndarray, y: np.ndarray, bins: int = 10) -> dict[str, f
 def run(quick: bool = False) -> dict[str, Any]:
     sizes = QUICK if quick else FULL
     settings = default_settings()
-    codes, x, y, sources = features(sizes)
-    default_w = np.array([settings.weight(c) for c in codes])
-    default_risk = np.array([sigmoid(settings.prior_logit + row @ default_w) for row in x])
+    codes, x, y, sources, default_risk = features(sizes)
     bias, w = fit(codes, x, y)
     fitted_risk = np.array([sigmoid(bias + row @ w) for row in x])
     copies = np.array([src.endswith(":copy") for src in sources])
