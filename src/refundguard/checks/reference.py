@@ -52,6 +52,11 @@ def _pair_details(ref_index: int, c: Comparison) -> dict[str, Any]:
                        shared_pixel_detail=round(c.capture.pixel, 4),
                        alignment_residual_px=round(c.capture.residual_px, 3)
                        if np.isfinite(c.capture.residual_px) else None)
+    if c.relight is not None:
+        details.update(smooth_residual=round(c.relight.lowfreq, 5), relit_reshoot=c.relight.reshoot,
+                       reshoot_test_pixel_detail=round(c.relight.evidence.pixel, 4),
+                       reshoot_test_aligned_tiles=round(c.relight.evidence.aligned, 4),
+                       reshoot_test_fine_detail=round(c.relight.evidence.fine, 4))
     if c.changes is not None:
         details.update(changed_share=round(c.changes.share, 5), noise_level=round(c.changes.noise, 5),
                        changed_regions=len(c.regions))

@@ -2,7 +2,8 @@
 
 Pipeline: :func:`prepare` (working resolution, usability) -> :func:`match` (SIFT + MAGSAC homography, also
 against the mirrored reference) -> :func:`refine` (ECC, sub-pixel) -> :func:`warp` -> :func:`fit_colour`
-(robust colour model) -> :func:`capture_evidence` (same capture or a different one?) -> :func:`find_changes`.
+(robust colour model) -> :func:`capture_evidence` (same capture or a different one?) -> :func:`find_changes`
+-> :func:`relighting` (or a fixed-camera re-shoot under other light?).
 :func:`compare` runs it all for one pair.
 """
 

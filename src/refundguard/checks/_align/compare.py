@@ -13,10 +13,13 @@ from refundguard.checks._align.match import Match, match
 from refundguard.checks._align.photometric import apply_colour, fit_colour
 from refundguard.checks._align.prepare import Prepared
 from refundguard.checks._align.refine import refine, warp
+from refundguard.checks._align.relight import Relighting, relighting
 
 #: logistic calibration of "same capture" on tile consistency (see docs/reference_check.md)
 SAME_CENTER = 0.46
 SAME_WIDTH = 0.025
+#: same-capture probability left to a pair that looks like a relit re-shoot (``relight``)
+RESHOOT_P_SAME = 0.1
 #: logistic calibration of "meaningfully changed" on the changed share of the footprint
 EDIT_CENTER = 0.0003
 EDIT_WIDTH = 0.0001
@@ -41,6 +44,7 @@ class Comparison:
     regions : changed boxes (x, y, w, h) in full claim pixels.
     heat : change heatmap aligned to the whole claim photo at its working resolution (None unless derived).
     coverage : share of the claim frame covered by the reference.
+    relight : relit re-shoot evidence (None unless the texture tests said "same capture").
     """
 
     match: Match | None
@@ -53,6 +57,7 @@ class Comparison:
     coverage: float = 0.0
     ecc_converged: bool = False
     heat: np.ndarray | None = None
+    relight: Relighting | None = None
 
 
 #: when a reference covers less than this share of the claim frame, compare on a full-detail crop
@@ -152,7 +157,12 @@ def compare(claim: Prepared, ref: Prepared) -> Comparison:
     if p_same < 0.5:
         return result
     changes = find_changes(claim.rgb, normalised, valid, _consistent_pixels(evidence, claim.size))
+    relit = relighting(claim.gray, ref_gray, valid, changes.mask, evidence,
+                       magnification=float(np.sqrt(valid.sum() / max(1, ref.size[0] * ref.size[1]))))
+    if relit.reshoot:
+        return Comparison(match=m, homography=result.homography, capture=evidence, coverage=coverage,
+                          p_same=min(p_same, RESHOOT_P_SAME), ecc_converged=converged, relight=relit)
     p_edit = _logistic(changes.share, EDIT_CENTER, EDIT_WIDTH) if changes.boxes else 0.0
     return Comparison(match=m, homography=result.homography, capture=evidence, changes=changes, p_same=p_same,
                       p_edit=p_edit, regions=_boxes_to_full(changes.boxes, claim), coverage=coverage,
-                      ecc_converged=converged, heat=_embed(changes.heat, claim, whole))
+                      ecc_converged=converged, heat=_embed(changes.heat, claim, whole), relight=relit)
