@@ -79,6 +79,15 @@ class Heatmap:
         if self.values.ndim != 2:
             raise ValueError("a heatmap is a 2-D array")
 
+    @classmethod
+    def from_data_url(cls, url: str) -> Heatmap:
+        """Read back a map written by :meth:`to_data_url` (as stored in a JSON report)."""
+        head, _, payload = url.partition(",")
+        if not head.startswith("data:image/png;base64"):
+            raise ValueError("not a PNG data URL")
+        with PILImage.open(io.BytesIO(base64.b64decode(payload, validate=True))) as img:
+            return cls(np.asarray(img.convert("L"), dtype=np.float32) / 255.0)
+
     def _clipped(self) -> np.ndarray:
         return np.clip(np.nan_to_num(self.values.astype(np.float32)), 0.0, 1.0)
 

@@ -3,38 +3,29 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from refundguard.engine import analyze
 
 pytestmark = pytest.mark.slow
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
 @pytest.fixture(scope="module")
 def claim_photos(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A listing PNG and a claim JPEG derived from it with a dark 'crack' drawn in (no camera data)."""
+    """The repository's sample claim (the listing photo with a crack painted in, shrunk and re-encoded) and
+    the listing photo it came from (see scripts/make_samples.py)."""
     folder = tmp_path_factory.mktemp("browser-photos")
-    rng = np.random.default_rng(11)
-    y, x = np.mgrid[0:360, 0:480]
-    base = np.stack([120 + 60 * np.sin(x / 40.0), 140 + 50 * np.cos(y / 35.0), 160 + 0 * x], axis=-1)
-    base = np.clip(base + rng.normal(0, 6, base.shape), 0, 255).astype(np.uint8)
-    listing = folder / "listing.png"
-    Image.fromarray(base).save(listing)
-    edited = base.copy()
-    for i in range(120):
-        edited[200 + i // 3: 204 + i // 3, 250 + i] = 25
-    claim = folder / "claim.jpg"
-    buf = io.BytesIO()
-    Image.fromarray(edited).save(buf, format="JPEG", quality=88)
-    claim.write_bytes(buf.getvalue())
+    claim, listing = folder / "claim.jpg", folder / "listing.jpg"
+    shutil.copy(ROOT / "samples" / "claim.jpg", claim)
+    shutil.copy(ROOT / "samples" / "listing.jpg", listing)
     return claim, listing
 
 
@@ -61,18 +52,19 @@ def test_upload_report_and_pdf(browser, local_server: str, claim_photos: tuple[P
         page.wait_for_url(re.compile(r".*/report/[\w-]+$"), timeout=60_000)
         page.screenshot(path=str(artifacts / "local-report-desktop.png"), full_page=True)
         body = page.inner_text("main")
-        if not expected.findings:  # with no finding the page must say so, never show an empty list
-            assert page.locator("#no-evidence").is_visible()
+        assert "reference.derived_edit" in {f.code for f in expected.findings}
+        assert expected.assessment.level == "high"
         for f in expected.findings:  # every finding as a plain-language reason, in Chinese by default
             assert f.message.zh in body, f.code
             assert page.locator(f'li.finding[data-code="{f.code}"]').count() >= 1
         assert expected.images[0].sha256 in body
         assert len(expected.images) == 2 and expected.images[1].sha256 in body
-        if page.locator("input.heat-toggle").count():
-            heat = page.locator("img.heat").first
-            assert heat.is_visible()
-            page.locator("input.heat-toggle").first.uncheck()
-            assert not heat.is_visible()
+        assert page.locator('li.finding[data-code="reference.derived_edit"]').count() == 1
+        assert page.locator(".stage svg rect").count() >= 1  # the changed region is outlined
+        heat = page.locator("img.heat").first
+        assert heat.is_visible()
+        page.locator("input.heat-toggle").first.uncheck()
+        assert not heat.is_visible()
         with page.expect_download() as info:
             page.click("#bundle-link")
         pdf = tmp_path / "bundle.pdf"
@@ -88,8 +80,7 @@ def test_upload_report_and_pdf(browser, local_server: str, claim_photos: tuple[P
         page.click("text=English")
         assert page.locator("html").get_attribute("lang") == "en"
         assert "Evidence report" in page.inner_text("h1")
-        if expected.findings:
-            assert expected.findings[0].message.en in page.inner_text("main")
+        assert expected.findings[0].message.en in page.inner_text("main")
         page.goto(local_server + "/")
         assert "Is this damage photo genuine?" in page.inner_text("h1")
     finally:

@@ -169,3 +169,12 @@ def test_uncounted_findings_are_marked_in_json_and_html(analysis):
     report = json_report.to_dict(analysis)
     assert [f["counted"] for f in report["findings"]] == [True, True, False]
     assert "explained by another finding, not counted" in html_report.render(analysis, lang="en")
+
+
+def test_heatmap_survives_the_json_round_trip():
+    values = np.zeros((20, 30), np.float32)
+    values[5:10, 10:20] = 1.0
+    back = Heatmap.from_data_url(Heatmap(values).to_data_url())
+    assert back.values.shape == (20, 30) and np.allclose(back.values, values, atol=1 / 255)
+    with pytest.raises(ValueError):
+        Heatmap.from_data_url("data:text/plain;base64,aGk=")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from refundguard.findings import Heatmap
 from refundguard.media.load import LoadedImage
 from refundguard.report.html import thumbnail_data_url
 from refundguard.report.pdf import evidence_lines
@@ -31,7 +32,7 @@ def report_view(report: dict[str, Any], images: Sequence[LoadedImage], *, max_si
         ref = _matched_reference(found, len(images))
         cards.append({
             "index": i, "meta": meta, "name": images[i].name, "thumb": thumbs[i],
-            "heatmaps": [f["heatmap"] for f in found if f.get("heatmap")],
+            "heatmaps": [Heatmap.from_data_url(f["heatmap"]).to_overlay_data_url() for f in found if f.get("heatmap")],
             "regions": [{**r, "code": f["code"]} for f in found for r in f["regions"]],
             "reference": None if ref is None else {"index": ref, "name": images[ref].name, "thumb": thumbs[ref],
                                                    "meta": report["images"][ref]},
