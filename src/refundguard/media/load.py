@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import struct
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -130,7 +131,7 @@ def load_image(source: str | os.PathLike[str] | bytes, *, limits: Limits | None 
         img = PILImage.open(io.BytesIO(data))
     except PILImage.DecompressionBombError as exc:
         raise InputTooLarge(f"{label}: image dimensions exceed {limits.max_pixels:,} pixels") from exc
-    except (OSError, SyntaxError, ValueError, struct_error()) as exc:
+    except (OSError, SyntaxError, ValueError, struct.error) as exc:
         raise UnreadableImage(f"{label}: cannot decode {fmt} ({_short(exc)})") from exc
     width, height = img.size
     if width * height > limits.max_pixels or max(width, height) > limits.max_side:
@@ -151,7 +152,7 @@ def load_image(source: str | os.PathLike[str] | bytes, *, limits: Limits | None 
         oriented = ImageOps.exif_transpose(img) or img
     except PILImage.DecompressionBombError as exc:
         raise InputTooLarge(f"{label}: image exceeds the pixel limit") from exc
-    except (OSError, SyntaxError, ValueError, EOFError, struct_error()) as exc:
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
         raise UnreadableImage(f"{label}: cannot decode {fmt} ({_short(exc)})") from exc
     mode = oriented.mode
     alpha = None
@@ -175,12 +176,6 @@ def load_image(source: str | os.PathLike[str] | bytes, *, limits: Limits | None 
         alpha=alpha, metadata=metadata, mode=mode, frames=frames, orientation=orientation,
         info={k: v for k, v in img.info.items() if isinstance(v, str | int | float) and k != "xmp"},
     )
-
-
-def struct_error() -> type[Exception]:
-    import struct
-
-    return struct.error
 
 
 def _short(exc: BaseException) -> str:

@@ -25,7 +25,7 @@ def thumbnail_data_url(image: LoadedImage, max_side: int = 900) -> str:
 
 def render(analysis: Analysis, *, lang: str = "zh") -> str:
     """Render the report as one HTML page with everything embedded."""
-    report = to_dict(analysis)
+    report = to_dict(analysis, heatmaps=False)  # the page draws overlays from the Heatmap objects
     cards: list[dict[str, Any]] = []
     for i, (im, meta) in enumerate(zip(analysis.images, report["images"], strict=True)):
         findings = [f for f in report["findings"] if f["image"] == i]
