@@ -138,7 +138,8 @@ def server_env(data: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFUNDGUARD_")}
     env.update({"REFUNDGUARD_DATABASE_URL": f"sqlite:///{data / 'rg.db'}", "REFUNDGUARD_DATA_DIR": str(data / "files"),
                 "REFUNDGUARD_SERVICE_SWEEP_INTERVAL_S": "0.5", "REFUNDGUARD_SERVICE_DISPATCH_INTERVAL_S": "0.2",
-                "REFUNDGUARD_SERVICE_WEBHOOKS__BACKOFF_BASE_S": "0.3", "PYTHONUNBUFFERED": "1", **extra})
+                "REFUNDGUARD_SERVICE_WEBHOOKS__BACKOFF_BASE_S": "0.3", "PYTHONUNBUFFERED": "1",
+                "REFUNDGUARD_SERVICE_WEBHOOKS__ALLOW_PRIVATE_TARGETS": "true", **extra})
     return env
 
 

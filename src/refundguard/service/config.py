@@ -40,6 +40,9 @@ class WebhookConfig(BaseModel):
     backoff_max_s: float = 600.0
     timeout_s: float = 5.0
     tolerance_s: int = 300
+    #: deliver to loopback/private/link-local addresses (a receiver inside your own network); off by default,
+    #: because a tenant's URL would otherwise let it make the service call internal systems.
+    allow_private_targets: bool = False
 
 
 class ServiceConfig(BaseSettings):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from refundguard.service.auth.deps import CurrentPrincipal, DbSession
@@ -49,11 +49,14 @@ class DeliveryRead(BaseModel):
 
 
 @router.post("", status_code=201, response_model=EndpointCreated)
-def create_endpoint(body: EndpointIn, session: DbSession, principal: CurrentPrincipal) -> EndpointCreated:
-    """Register an endpoint; the signing secret is returned once."""
+def create_endpoint(body: EndpointIn, session: DbSession, principal: CurrentPrincipal,
+                    request: Request) -> EndpointCreated:
+    """Register an endpoint; the signing secret is returned once. Hosts must be public unless the operator
+    allows private targets (``webhooks.allow_private_targets``)."""
     require(principal, "webhook.manage")
-    endpoint, secret = service.create_endpoint(session=session, principal=principal, url=body.url,
-                                               secret=body.secret)
+    endpoint, secret = service.create_endpoint(
+        session=session, principal=principal, url=body.url, secret=body.secret,
+        allow_private=request.app.state.config.webhooks.allow_private_targets)
     session.commit()
     return EndpointCreated(**EndpointRead.model_validate(endpoint).model_dump(), secret=secret)
 

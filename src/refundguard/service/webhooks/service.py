@@ -13,7 +13,6 @@ import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select
@@ -22,17 +21,15 @@ from sqlalchemy.orm import Session
 from refundguard.service.auth.service import Principal
 from refundguard.service.config import WebhookConfig
 from refundguard.service.db import Database, utcnow
-from refundguard.service.errors import Invalid, NotFound
-from refundguard.service.webhooks import signing
+from refundguard.service.errors import NotFound
+from refundguard.service.webhooks import signing, targets
 from refundguard.service.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
-def create_endpoint(*, session: Session, principal: Principal, url: str,
-                    secret: str | None = None) -> tuple[WebhookEndpoint, str]:
+def create_endpoint(*, session: Session, principal: Principal, url: str, secret: str | None = None,
+                    allow_private: bool = False) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint for the principal's tenant; returns it and its signing secret."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Invalid("webhook url must be an absolute http(s) URL", "Webhook 地址必须是完整的 http(s) URL")
+    targets.check_url(url, allow_private=allow_private)
     secret = secret or secrets.token_urlsafe(32)
     endpoint = WebhookEndpoint(id="whe_" + uuid.uuid4().hex[:20], tenant=principal.tenant, url=url, secret=secret)
     session.add(endpoint)
@@ -130,10 +127,13 @@ def dispatch_due(db: Database, config: WebhookConfig, *, client: httpx.Client | 
             status_code: int | None = None
             error: str | None = None
             try:
+                targets.check_resolved(url, allow_private=config.allow_private_targets)
                 response = client.post(url, content=body, headers=headers)
                 status_code = response.status_code
                 if not 200 <= status_code < 300:
                     error = f"HTTP {status_code}"
+            except targets.RefusedTarget as exc:
+                error = f"refused: {exc}"[:500]
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"[:500]
             _record(db, config, delivery_id, status_code, error, (time.perf_counter() - started) * 1000)
