@@ -55,6 +55,7 @@ class ServiceConfig(BaseSettings):
     local_workers: int = 2
     broker_url: str = "redis://127.0.0.1:6379/0"
     job_lease_s: float = 600.0
+    max_job_runtime_s: float = 3600.0
     max_job_attempts: int = 3
     sweep_interval_s: float = 15.0
     recover_interval_s: float = 30.0

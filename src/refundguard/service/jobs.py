@@ -2,7 +2,9 @@
 
 Both backends run :func:`execute`, which calls the same :func:`refundguard.engine.analyze` as the CLI.
 A job row is ``queued`` until a worker leases it (``running`` with ``lease_until``); killing the worker or
-the server leaves it queued or running, and :func:`recover` re-submits it on the next start.
+the server leaves it queued or running, and :func:`recover` re-submits it on the next start. While the
+analysis runs, the worker renews the lease every third of ``job_lease_s`` (up to ``max_job_runtime_s``), so a
+slow analysis is not taken for a dead one, and a dead worker's job is re-sent one lease period after it died.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from refundguard.checks.registry import ClaimInfo
 from refundguard.config import Settings
@@ -49,7 +53,7 @@ def _claim_info(claim: Claim) -> ClaimInfo:
                      merchant_id=claim.merchant_id, account_id=claim.tenant, amount=claim.amount)
 
 
-def _lease(ctx: JobContext, job_id: str) -> tuple[list[str], list[str], ClaimInfo] | None:
+def _lease(ctx: JobContext, job_id: str) -> tuple[list[str], list[str], ClaimInfo, int] | None:
     """Mark the job running and collect its inputs; None when it is not ours to run."""
     with ctx.db.session() as session:
         job = session.get(AnalysisJob, job_id, with_for_update=True)
@@ -73,7 +77,47 @@ def _lease(ctx: JobContext, job_id: str) -> tuple[list[str], list[str], ClaimInf
         rows = evidence_service.for_claim(session=session, claim_id=claim.id)
         claims = [str(ctx.store.path(r.sha256)) for r in rows if r.role == "claim"]
         refs = [str(ctx.store.path(r.sha256)) for r in rows if r.role == "reference"]
-        return claims, refs, _claim_info(claim)
+        return claims, refs, _claim_info(claim), job.attempts
+
+
+class LeaseKeeper:
+    """Renews a running job's lease in the background while its analysis runs.
+
+    Renewal stops when the block ends, when the job is no longer this attempt's (re-sent, finished), or after
+    ``max_job_runtime_s``: a hung analysis then loses its lease and :func:`recover` re-sends the job.
+    """
+
+    def __init__(self, ctx: JobContext, job_id: str, attempt: int) -> None:
+        self.ctx, self.job_id, self.attempt = ctx, job_id, attempt
+        self.renewals = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{job_id}", daemon=True)
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        lease_s = self.ctx.config.job_lease_s
+        deadline = time.monotonic() + self.ctx.config.max_job_runtime_s
+        while not self._stop.wait(lease_s / 3) and time.monotonic() < deadline:
+            try:
+                with self.ctx.db.session() as session:
+                    renewed = session.execute(
+                        update(AnalysisJob)
+                        .where(AnalysisJob.id == self.job_id, AnalysisJob.status == "running",
+                               AnalysisJob.attempts == self.attempt)
+                        .values(lease_until=utcnow() + timedelta(seconds=lease_s))).rowcount
+            except SQLAlchemyError:
+                log.warning("could not renew the lease of job %s", self.job_id, exc_info=True)
+                continue
+            if not renewed:
+                return
+            self.renewals += 1
 
 
 def execute(ctx: JobContext, job_id: str) -> str:
@@ -85,11 +129,12 @@ def execute(ctx: JobContext, job_id: str) -> str:
     leased = _lease(ctx, job_id)
     if leased is None:
         return "skipped"
-    claims, refs, info = leased
+    claims, refs, info, attempt = leased
     report: dict[str, Any] | None = None
     error: str | None = None
     try:
-        report = to_dict(analyze(claims, refs, info=info, settings=ctx.settings), heatmaps=True)
+        with LeaseKeeper(ctx, job_id, attempt):
+            report = to_dict(analyze(claims, refs, info=info, settings=ctx.settings), heatmaps=True)
     except RefundGuardError as exc:
         error = str(exc)
     except Exception as exc:  # a crashing analysis routes the claim to a person; the service stays up
