@@ -4,7 +4,9 @@ Each pair is two views of one real photo under two known perspective warps (a li
 rotation, different JPEG quality and brightness). *Consistent* pairs carry one painted crack placed
 on the object and carried into both views by the true homographies (like a real crack seen from two
 angles); *inconsistent* pairs carry a crack painted independently in each view (the forger's case).
-The check must flag the second kind and stay quiet on the first.
+The check must flag the second kind and stay quiet on the first. The same generator paints dents
+(smooth shading, ``kind="dent"``), relights the second view (``relight``) and adds specular
+highlights that move with the viewpoint (``highlight``) for the shading sets of ``painted_dents``.
 
 The scene builder (:func:`make_pair`) is also used by the tests.
 """
@@ -115,12 +117,105 @@ def _encode(pixels: np.ndarray, quality: int, gain: float, offset: float) -> byt
     return buf.getvalue()
 
 
+def dent_factor(shape: tuple[int, int], centre: tuple[float, float], sigmas: tuple[float, float], tilt: float,
+                light: float, depth: float) -> np.ndarray:
+    """Brightness factor of a dent (a smooth Gaussian depression) lit from direction ``light`` (radians).
+
+    The shading is the slope of the depression along the light direction (a light lobe on the side
+    facing the lamp, a dark one opposite), normalised to ``depth`` (fraction of the brightness), plus a
+    faint darkening of the hollow. ``tilt`` turns the elliptical dent. Returns a (h, w) float32 factor
+    that is 1 away from the dent.
+    """
+    h, w = shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    dx, dy = xx - centre[0], yy - centre[1]
+    u = np.cos(tilt) * dx + np.sin(tilt) * dy
+    v = -np.sin(tilt) * dx + np.cos(tilt) * dy
+    bump = np.exp(-((u / sigmas[0]) ** 2 + (v / sigmas[1]) ** 2) / 2.0)
+    gy, gx = np.gradient(bump)
+    shade = np.cos(light) * gx + np.sin(light) * gy
+    shade = shade / (np.abs(shade).max() + 1e-9) * depth
+    return np.clip(1.0 + shade - 0.2 * depth * bump, 0.2, 1.8).astype(np.float32)
+
+
+def _apply_factor(view: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    return (view.astype(np.float32) * factor[..., None]).clip(0, 255).astype(np.uint8)
+
+
+def _factor_bbox(factor: np.ndarray, level: float = 0.03) -> tuple[int, int, int, int]:
+    ys, xs = np.nonzero(np.abs(factor - 1.0) > level)
+    if len(xs) == 0:
+        return 0, 0, 0, 0
+    return int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)
+
+
+def add_highlight(view: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A specular highlight: a bright, nearly saturated soft ellipse (it moves with the viewpoint)."""
+    h, w = view.shape[:2]
+    side = min(h, w)
+    cx, cy = rng.uniform(0.3, 0.7) * w, rng.uniform(0.3, 0.7) * h
+    sx, sy = side * rng.uniform(0.02, 0.05), side * rng.uniform(0.02, 0.05)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    blob = np.exp(-(((xx - cx) / sx) ** 2 + ((yy - cy) / sy) ** 2) / 2.0) * rng.uniform(0.6, 0.9)
+    out = view.astype(np.float32)
+    return (out + (255.0 - out) * blob[..., None]).clip(0, 255).astype(np.uint8)
+
+
+def light_ramp(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """A smooth brightness gain across the picture (a lamp moved to one side): 1 ± 10–25 %."""
+    h, w = shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    angle = rng.uniform(0, 2 * np.pi)
+    t = (np.cos(angle) * (xx / w - 0.5) + np.sin(angle) * (yy / h - 0.5)) * 2.0
+    return (1.0 + rng.uniform(0.1, 0.25) * t).astype(np.float32)
+
+
+def _dent_views(base: np.ndarray, h_a: np.ndarray, h_b: np.ndarray, seed: int, consistent: bool, relight: bool
+                ) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int], tuple[int, int, int, int]]:
+    """Views A and B of ``base`` with a dent painted on the object (consistent) or separately per view."""
+    rng = np.random.default_rng(seed + 7919)
+    h, w = base.shape[:2]
+    side = min(h, w)
+
+    def dent(light: float | None = None) -> dict[str, object]:
+        return {"centre": (float(rng.uniform(0.3, 0.7) * w), float(rng.uniform(0.3, 0.7) * h)),
+                "sigmas": (float(side * rng.uniform(0.04, 0.1)), float(side * rng.uniform(0.04, 0.1))),
+                "tilt": float(rng.uniform(0, np.pi)),
+                "light": float(rng.uniform(0, 2 * np.pi)) if light is None else light,
+                "depth": float(rng.uniform(0.35, 0.55))}
+
+    first = dent()
+    if consistent:
+        second = dict(first)
+        if relight:
+            second["light"] = float(first["light"]) + float(rng.choice([-1, 1]) * rng.uniform(np.pi / 3, np.pi))
+    else:
+        second = dent()
+    factors = []
+    for params, hom in ((first, h_a), (second, h_b)):
+        obj = dent_factor((h, w), **params)  # type: ignore[arg-type]
+        factors.append(cv2.warpPerspective(obj, hom, (w, h), borderMode=cv2.BORDER_CONSTANT, borderValue=1.0))
+    view_a = _apply_factor(cv2.warpPerspective(base, h_a, (w, h), borderMode=cv2.BORDER_REFLECT), factors[0])
+    view_b = cv2.warpPerspective(base, h_b, (w, h), borderMode=cv2.BORDER_REFLECT)
+    boxes = _factor_bbox(factors[0]), _factor_bbox(factors[1])
+    if relight:
+        factors[1] = factors[1] * light_ramp((h, w), rng)
+    return view_a, _apply_factor(view_b, factors[1]), boxes[0], boxes[1]
+
+
 def make_pair(base: np.ndarray, seed: int, *, consistent: bool, damaged: bool = True,
-              strength: float = 1.0) -> ViewPair:
+              strength: float = 1.0, kind: str = "crack", relight: bool = False, highlight: bool = False
+              ) -> ViewPair:
     """Two views of ``base`` under random known homographies, with consistent or independent damage.
 
-    ``damaged=False`` gives two clean views (the damage boxes are then empty).
+    ``damaged=False`` gives two clean views (the damage boxes are then empty). ``kind`` is "crack" (a
+    painted branching crack) or "dent" (smooth shading, :func:`dent_factor`). ``relight`` lights the
+    second view differently: a dent lit from another direction and a smooth brightness ramp across the
+    picture (a real dent photographed under a moved lamp). ``highlight`` adds a specular highlight at a
+    different place of the object in each view (highlights move with the viewpoint).
     """
+    if kind not in ("crack", "dent"):
+        raise ValueError(f"unknown damage kind {kind!r}")
     rng = np.random.default_rng(seed)
     h, w = base.shape[:2]
     h_a, h_b = random_view((h, w), rng, strength), random_view((h, w), rng, strength)
@@ -137,17 +232,26 @@ def make_pair(base: np.ndarray, seed: int, *, consistent: bool, damaged: bool = 
     view_b = cv2.warpPerspective(base, h_b, (w, h), borderMode=cv2.BORDER_REFLECT)
     lines_a = _warp_lines(obj_lines, h_a)
     lines_b = _warp_lines(obj_lines if consistent else other_lines, h_b)
-    if damaged:
+    box_a, box_b = (_bbox(lines_a), _bbox(lines_b)) if damaged else ((0, 0, 0, 0), (0, 0, 0, 0))
+    if damaged and kind == "crack":
         view_a = paint_crack(view_a, lines_a, thickness, shade)
         view_b = paint_crack(view_b, lines_b, thickness, shade)
+    elif damaged:
+        view_a, view_b, box_a, box_b = _dent_views(base, h_a, h_b, seed, consistent, relight)
+    if relight and not (damaged and kind == "dent"):
+        view_b = _apply_factor(view_b, light_ramp((h, w), np.random.default_rng(seed + 104729)))
+    if highlight:
+        extra = np.random.default_rng(seed + 15485863)
+        view_a, view_b = add_highlight(view_a, extra), add_highlight(view_b, extra)
     enc_a = _encode(view_a, int(rng.integers(80, 96)), float(rng.uniform(0.85, 1.15)), float(rng.uniform(-12, 12)))
     shrink = float(rng.uniform(0.6, 1.0))  # view B taken from further away / saved smaller
     view_b = cv2.resize(view_b, (round(w * shrink), round(h * shrink)), interpolation=cv2.INTER_AREA)
-    lines_b = [line * shrink for line in lines_b]
+    if damaged and kind == "crack":
+        box_b = _bbox([line * shrink for line in lines_b])
+    else:
+        box_b = tuple(round(v * shrink) for v in box_b)  # type: ignore[assignment]
     enc_b = _encode(view_b, int(rng.integers(70, 92)), float(rng.uniform(0.85, 1.15)), float(rng.uniform(-12, 12)))
-    empty = (0, 0, 0, 0)
-    return ViewPair(enc_a, enc_b, consistent, h_a, h_b, shrink, _bbox(lines_a) if damaged else empty,
-                    _bbox(lines_b) if damaged else empty)
+    return ViewPair(enc_a, enc_b, consistent, h_a, h_b, shrink, box_a, box_b)
 
 
 def make_pair_with(base: np.ndarray, seed: int, damage: Callable[[np.ndarray, np.random.Generator],
@@ -188,6 +292,29 @@ def _claimbench_kinds(bases: list[tuple[str, np.ndarray]], per_kind: int) -> dic
             false += int(_flagged(a, b)[0])
         out[kind.removeprefix("add_")] = {"pairs": per_kind, "detection_rate": round(hits / per_kind, 3),
                                           "false_positive_rate": round(false / per_kind, 3)}
+    return out
+
+
+def _dent_sets(bases: list[tuple[str, np.ndarray]], pairs: int) -> dict[str, object]:
+    """Flag rates on painted dents (:func:`dent_factor`) and on the hard genuine sets.
+
+    ``independent``: a dent painted separately in each view (should be flagged); ``consistent``: one
+    dent carried into both views; ``relit``: one dent, the second view lit from another direction plus
+    a smooth brightness ramp (a real dent under a moved lamp); ``moved_highlight``: clean views with a
+    specular highlight at a different place of the object in each (the last three must stay quiet).
+    """
+    sets = {"independent": {"consistent": False, "kind": "dent"},
+            "consistent": {"consistent": True, "kind": "dent"},
+            "relit": {"consistent": True, "kind": "dent", "relight": True},
+            "moved_highlight": {"consistent": True, "damaged": False, "highlight": True}}
+    out: dict[str, object] = {}
+    for name, options in sets.items():
+        flagged = 0
+        for k in range(pairs):
+            _, base = bases[k % len(bases)]
+            pair = make_pair(base, 3000 + k, **options)  # type: ignore[arg-type]
+            flagged += int(_flagged(pair.view_a, pair.view_b)[0])
+        out[name] = {"pairs": pairs, "flag_rate": round(flagged / pairs, 3)}
     return out
 
 
@@ -237,7 +364,9 @@ def run(quick: bool = False) -> dict:
         "stereo_motorcycle": {"flagged": stereo_flagged, "status": stereo_status},
         "check_status_counts": statuses,
         "claimbench_damage_kinds": _claimbench_kinds(bases, 4 if quick else 12),
+        "painted_dents": _dent_sets(bases, 4 if quick else 12),
         "ms_per_pair": {"p50": round(float(np.percentile(ms, 50)), 1), "p95": round(float(np.percentile(ms, 95)), 1)},
         "note": "views are warped real photos (perspective, scale, rotation, JPEG q70-95, brightness ±15 %); "
-                "damage = painted branching crack; the analysis runs only the multiview check (no prior regions)",
+                "damage = painted branching crack; the analysis runs only the multiview check (no prior regions); "
+                "painted_dents: flag rate per set (independent should be flagged, the others not)",
     }

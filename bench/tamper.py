@@ -5,7 +5,9 @@ CocoGlide fake vs real (25 + 25), each clean and after JPEG q80, JPEG q60, WebP 
 Reports image-level AUC of the ``tamper.local`` score, pixel F1 of the heatmap (threshold 0.35) against
 masks derived from |original - edited| (SAGI, MagicInpainter), the false-positive rate on genuine damage
 photos (damage/magnetic_tile cracks and breaks) at the levels the score reaches alone, and time per 12 MP
-picture. Published reference numbers are quoted from research/forensics_anchors.md.
+picture. Synthetic edits of honest captures include resampled pastes (scaled 0.6-1.6x and/or rotated 5-15
+degrees), scored with and without the resampling cue; ``genuine_other`` holds honest pictures resized as a
+whole. Published reference numbers are quoted from research/forensics_anchors.md.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from refundguard.media.load import load_image
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 VARIANTS = ("clean", "jpeg80", "jpeg60", "webp80", "resize0.5")
 HEAT_THRESHOLD = 0.35
+#: resampled-paste splices made from each honest capture (donor, scale/angle and quality drawn per splice).
+SPLICES_PER_CAPTURE = 3
 
 PUBLISHED = {
     "TruFor (TGIF, in-repo xlsx)": "fake-image pixel F1 0.831 SD2-spliced, 0.794 PS/Firefly-spliced, 0.186/0.178 fully "
@@ -100,9 +104,9 @@ def _auc(pos: list[float], neg: list[float]) -> float | None:
     return float(((p > n).sum() + 0.5 * (p == n).sum()) / (p.size * n.size))
 
 
-def _score(data: bytes) -> tuple[float, np.ndarray, tuple[int, int]]:
+def _score(data: bytes, use_resample: bool = True) -> tuple[float, np.ndarray, tuple[int, int]]:
     img = load_image(data)
-    r = analyse_image(img)
+    r = analyse_image(img, use_resample=use_resample)
     return r.score, r.heat, (img.height, img.width)
 
 
@@ -177,6 +181,62 @@ def _synthetic_edit(capture: np.ndarray, donor: np.ndarray, kind: str) -> tuple[
     return out, mask
 
 
+def resampled_splice(capture: np.ndarray, donor: np.ndarray, rng: np.random.Generator
+                     ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+    """Paste a patch of ``donor`` scaled by 0.6-1.6 and/or rotated 5-15 degrees into ``capture``.
+
+    The patch (a quarter of each side of ``capture``) goes to a random place away from the borders;
+    returns the pixels, the true mask and the parameters drawn.
+    """
+    h, w = capture.shape[:2]
+    ph, pw = h // 4, w // 4
+    mode = rng.choice(["scale", "rotate", "both"])
+    scale = float(rng.choice([0.6, 0.7, 0.8, 1.2, 1.3, 1.5, 1.6])) if mode != "rotate" else 1.0
+    angle = float(rng.uniform(5, 15) * rng.choice([-1, 1])) if mode != "scale" else 0.0
+    src = Image.fromarray(donor)
+    if angle:
+        src = src.rotate(angle, resample=Image.Resampling.BICUBIC)
+    if scale != 1.0:
+        src = src.resize((round(src.width * scale), round(src.height * scale)), Image.Resampling.BICUBIC)
+    d = np.asarray(src)
+    cy, cx = (d.shape[0] - ph) // 2, (d.shape[1] - pw) // 2
+    y = int(rng.integers(h // 8, h - ph - h // 8))
+    x = int(rng.integers(w // 8, w - pw - w // 8))
+    out = capture.copy()
+    out[y:y + ph, x:x + pw] = d[cy:cy + ph, cx:cx + pw]
+    mask = np.zeros((h, w), bool)
+    mask[y:y + ph, x:x + pw] = True
+    return out, mask, {"scale": scale, "angle": round(angle, 1)}
+
+
+def _resampled(captures: list[tuple[str, np.ndarray]], variant: str, neg: dict[bool, list[float]]
+               ) -> dict[str, object]:
+    """Resampled-paste splices (donor: the next capture, or the same one for every other capture), saved
+    at JPEG q75-95, scored with and without the resampling cue against the honest resaves."""
+    rng = np.random.default_rng(7)
+    runs: dict[bool, tuple[list[float], list[float]]] = {False: ([], []), True: ([], [])}
+    for i, (_, cap) in enumerate(captures * SPLICES_PER_CAPTURE):
+        donor = cap if i % 2 else captures[(i + 1) % len(captures)][1]
+        pixels, truth, _ = resampled_splice(cap, donor, rng)
+        edited = io.BytesIO()
+        Image.fromarray(pixels).save(edited, format="JPEG", quality=int(rng.integers(75, 96)))
+        data = _variant(edited.getvalue(), variant)
+        for use in (False, True):
+            s, heat, shape = _score(data, use_resample=use)
+            t = truth
+            if t.shape != shape:
+                t = np.asarray(Image.fromarray(t).resize((shape[1], shape[0]), Image.Resampling.NEAREST))
+            runs[use][0].append(s)
+            runs[use][1].append(_f1(_pred_mask(heat, shape), t))
+    out: dict[str, object] = {}
+    for use, label in ((False, "without_resample_cue"), (True, "with_resample_cue")):
+        pos, f1s = runs[use]
+        out[label] = {"n": len(pos), "auc_vs_honest_resave": _round(_auc(pos, neg[use])),
+                      "pixel_f1_mean": _round(float(np.mean(f1s)) if f1s else None),
+                      "reported": sum(s >= 0.3 for s in pos), "at_review": sum(s >= REVIEW_SCORE for s in pos)}
+    return out
+
+
 def _synthetic(quick: bool) -> dict[str, object]:
     """Edits of honest camera JPEGs saved once more at q92 (the case the JPEG cues are built for)."""
     captures = _captures()[: 3 if quick else None]
@@ -188,10 +248,13 @@ def _synthetic(quick: bool) -> dict[str, object]:
     for variant in VARIANTS:
         row: dict[str, object] = {}
         neg = []
+        neg_without = []
         for _, cap in captures:
             honest = io.BytesIO()
             Image.fromarray(cap).save(honest, format="JPEG", quality=92)
-            neg.append(_score(_variant(honest.getvalue(), variant))[0])
+            data = _variant(honest.getvalue(), variant)
+            neg.append(_score(data)[0])
+            neg_without.append(_score(data, use_resample=False)[0])
         for kind in ("aligned", "shifted", "smoothed"):
             pos, f1s = [], []
             for _, cap in captures:
@@ -206,6 +269,7 @@ def _synthetic(quick: bool) -> dict[str, object]:
             row[kind] = {"n": len(pos), "auc_vs_honest_resave": _round(_auc(pos, neg)),
                          "pixel_f1_mean": _round(float(np.mean(f1s)) if f1s else None),
                          "reported": sum(s >= 0.3 for s in pos), "at_review": sum(s >= REVIEW_SCORE for s in pos)}
+        row["resampled_paste"] = _resampled(captures, variant, {True: neg, False: neg_without})
         row["honest_resaves"] = {"n": len(neg), "reported": sum(s >= 0.3 for s in neg),
                                  "at_review": sum(s >= REVIEW_SCORE for s in neg)}
         out[variant] = row
@@ -241,6 +305,26 @@ def _damage(quick: bool) -> dict[str, object]:
             "score_p99": round(float(np.percentile(scores, 99)) if scores else 0.0, 3)}
 
 
+def _genuine_other() -> dict[str, object]:
+    """Honest pictures outside the matrix: corpus natural/ as they are, and the captures resized as a whole
+    (0.5x, 0.75x, 1.3x, 2x; every marketplace upload is resized) and saved at JPEG q85, with and without the
+    resampling cue."""
+    items: list[tuple[str, bytes]] = [(p.name, p.read_bytes()) for p in sorted((CORPUS / "natural").glob("*.jpg"))]
+    for name, cap in _captures():
+        for factor in (0.5, 0.75, 1.3, 2.0):
+            im = Image.fromarray(cap)
+            im = im.resize((round(im.width * factor), round(im.height * factor)), Image.Resampling.BICUBIC)
+            buf = io.BytesIO()
+            im.save(buf, format="JPEG", quality=85)
+            items.append((f"{name}@{factor}x", buf.getvalue()))
+    out: dict[str, object] = {"n": len(items)}
+    for use, label in ((False, "without_resample_cue"), (True, "with_resample_cue")):
+        scores = [_score(data, use_resample=use)[0] for _, data in items]
+        out[label] = {"reported": sum(s >= 0.3 for s in scores), "at_review": sum(s >= REVIEW_SCORE for s in scores),
+                      "score_max": round(max(scores), 3)}
+    return out
+
+
 def _timing(quick: bool) -> dict[str, object]:
     src = Image.open(CORPUS / "natural" / "P1000827.jpg").convert("RGB")
     big = src.resize((4000, 3000), Image.Resampling.BICUBIC)
@@ -267,5 +351,6 @@ def run(quick: bool = False) -> dict:
                               "high_alone_at": round(HIGH_SCORE, 3),
                               "note": "high is unreachable by tamper.local alone when high_alone_at > 1"},
             "matrix": _matrix(quick), "synthetic_edits": _synthetic(quick), "genuine_damage": _damage(quick),
+            "genuine_other": _genuine_other(),
             "time_12mp": _timing(quick),
             "heat_threshold": HEAT_THRESHOLD, "published": PUBLISHED}

@@ -6,12 +6,13 @@ named by ``REFUNDGUARD_CONFIG``. Thresholds and weights are data, not code.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,18 +40,40 @@ class Levels(BaseModel):
     high: float = 0.9
 
 
+class Calibration(BaseModel):
+    """The fitted intercept of the verdict model and the share of forged claims in the data it was fitted on.
+
+    ``python -m bench calibrate`` writes both; :attr:`Settings.prior_logit` moves the intercept from the
+    training share to the platform's ``base_rate`` (prior correction), so risks are probabilities there.
+    """
+
+    intercept: float = -1.5
+    training_share: float = Field(0.33, gt=0.0, lt=1.0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REFUNDGUARD_", env_nested_delimiter="__")
 
     limits: Limits = Field(default_factory=Limits)
     levels: Levels = Field(default_factory=Levels)
-    prior_logit: float = -3.0
+    base_rate: float = Field(0.05, gt=0.0, lt=1.0)
+    calibration: Calibration = Field(default_factory=Calibration)
     weights: dict[str, float] = Field(default_factory=dict)
     subsumes: dict[str, list[str]] = Field(default_factory=dict)
+    floors: dict[str, Literal["review", "high"]] = Field(default_factory=dict)
     trust_anchors: Path | None = None
     database_url: str = "sqlite:///refundguard.db"
     index_url: str | None = None
     data_dir: Path = Path("refundguard-data")
+
+    @property
+    def prior_logit(self) -> float:
+        """Log-odds of forgery for a claim photo without any finding, at this platform's ``base_rate``.
+
+        The fitted intercept holds at the calibration data's share of forged claims; under label shift the
+        log-odds move by the difference of the two priors' logits (King & Zeng 2001, Saerens et al. 2002).
+        """
+        return self.calibration.intercept + _logit(self.base_rate) - _logit(self.calibration.training_share)
 
     def weight(self, code: str) -> float:
         """The log-odds weight of a finding code; unknown codes fall back to their family."""
@@ -66,9 +89,18 @@ class Settings(BaseSettings):
         raise ConfigError(f"no weight configured for finding code {code!r}")
 
 
+def _logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
 def _default_file() -> dict[str, Any]:
-    text = resources.files("refundguard.data").joinpath("defaults.toml").read_text("utf-8")
-    return tomllib.loads(text)
+    """The packaged defaults with the packaged verdict fit (``calibration.toml``) merged in."""
+    package = resources.files("refundguard.data")
+    data = tomllib.loads(package.joinpath("defaults.toml").read_text("utf-8"))
+    fitted = tomllib.loads(package.joinpath("calibration.toml").read_text("utf-8"))
+    for key, value in fitted.items():
+        data[key] = {**data.get(key, {}), **value}
+    return data
 
 
 def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:

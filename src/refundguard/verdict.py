@@ -1,10 +1,14 @@
 """Combine findings into an explained, calibrated risk.
 
-Each finding contributes ``weight × score`` log-odds (weights are data, in ``data/defaults.toml``).
-A photo's risk is ``sigmoid(prior + Σ contributions of its findings)``. The claim's risk starts from
-its riskiest photo and adds claim-level findings (those with no single image, such as damage that
-disagrees between photos). Levels come from configured thresholds. A finding whose fact another
-finding on the same photo already explains (``subsumes`` in the settings) is reported but not counted.
+Each finding contributes ``weight × score`` log-odds (weights are data, in ``data/defaults.toml``, fitted
+by ``python -m bench calibrate``). A photo's risk is ``sigmoid(prior + Σ contributions of its findings)``,
+where the prior is the fitted intercept moved to the platform's base rate, so the risk is the probability
+that the photo is forged on a platform with that share of forged claims. The claim's risk starts from its
+riskiest photo and adds claim-level findings (those with no single image, such as damage that disagrees
+between photos). Levels come from configured thresholds; a policy floor (``floors``) raises the level of a
+photo whose finding must be seen by a person whatever its probability (a re-sent listing photo is not a
+forgery, but it is no evidence of damage either). A finding whose fact another finding on the same photo
+already explains (``subsumes``) is reported but not counted.
 """
 
 from __future__ import annotations
@@ -46,12 +50,24 @@ def explained(findings: Sequence[Finding], settings: Settings) -> frozenset[int]
     return frozenset(out)
 
 
+LEVELS = ("low", "review", "high")
+
+
 def level_for(risk: float, settings: Settings) -> str:
     if risk >= settings.levels.high:
         return "high"
     if risk >= settings.levels.review:
         return "review"
     return "low"
+
+
+def _raised(level: str, floor: str | None) -> str:
+    return level if floor is None or LEVELS.index(level) >= LEVELS.index(floor) else floor
+
+
+def _floor(findings: Sequence[Finding], settings: Settings) -> str | None:
+    floors = [settings.floors[f.code] for f in findings if f.code in settings.floors and f.score > 0]
+    return max(floors, key=LEVELS.index) if floors else None
 
 
 def assess(findings: Sequence[Finding], roles: Sequence[str], settings: Settings) -> Assessment:
@@ -68,8 +84,10 @@ def assess(findings: Sequence[Finding], roles: Sequence[str], settings: Settings
     image_risks = tuple(sigmoid(lg) for lg in logits)
     risk = sigmoid(claim_logit)
     on_claim = [f for f in counted if f.image is None or roles[f.image] == "claim"]
-    reasons = tuple(sorted((f for f in on_claim if f.contribution > 0), key=lambda f: -f.contribution))
-    return Assessment(
-        risk=risk, level=level_for(risk, settings), image_risks=image_risks,
-        image_levels=tuple(level_for(r, settings) for r in image_risks), reasons=reasons, uncounted=uncounted,
-    )
+    image_levels = tuple(_raised(level_for(r, settings), _floor([f for f in counted if f.image == i], settings))
+                         for i, r in enumerate(image_risks))
+    level = _raised(level_for(risk, settings), _floor(on_claim, settings))
+    reasons = tuple(sorted((f for f in on_claim if f.contribution > 0 or (f.code in settings.floors and f.score > 0)),
+                           key=lambda f: -f.contribution))
+    return Assessment(risk=risk, level=level, image_risks=image_risks, image_levels=image_levels, reasons=reasons,
+                      uncounted=uncounted)

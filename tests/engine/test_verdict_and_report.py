@@ -53,8 +53,13 @@ def test_strong_verified_signals_are_high():
         assert assess([finding(strong, 0)], ["claim"], SETTINGS).level == "high", strong
 
 
-def test_derived_copy_is_review():
-    assert assess([finding("reference.derived_copy", 0)], ["claim"], SETTINGS).level == "review"
+def test_derived_copy_is_review_by_its_policy_floor_whatever_its_weight():
+    for weight in (0.0, SETTINGS.weight("reference.derived_copy")):
+        copy = Finding(code="reference.derived_copy", check="reference", image=0, score=1.0,
+                       message=Message(en="copy", zh="副本"), weight=weight)
+        a = assess([copy], ["claim"], SETTINGS)
+        assert a.level == "review" and a.image_levels == ("review",) and a.reasons == (copy,)
+    assert assess([finding("reference.derived_copy", 1)], ["claim", "reference"], SETTINGS).level == "low"
 
 
 def test_valid_capture_lowers_risk():
@@ -81,12 +86,13 @@ def test_settings_file_overrides_thresholds_and_weights(tmp_path):
     cfg.write_text('[levels]\nhigh = 0.99\n[weights]\n"tamper.local" = 1.0\n')
     s = load_settings(cfg)
     assert s.levels.high == 0.99 and s.levels.review == 0.5
-    assert s.weight("tamper.local") == 1.0 and s.weight("reference.derived_edit") == 9.0
+    assert s.weight("tamper.local") == 1.0
+    assert s.weight("reference.derived_edit") == SETTINGS.weight("reference.derived_edit")
 
 
 def test_environment_overrides_settings(monkeypatch):
-    monkeypatch.setenv("REFUNDGUARD_PRIOR_LOGIT", "-4.5")
-    assert load_settings().prior_logit == -4.5
+    monkeypatch.setenv("REFUNDGUARD_BASE_RATE", "0.01")
+    assert load_settings().base_rate == 0.01
 
 
 @pytest.fixture

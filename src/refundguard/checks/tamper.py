@@ -1,7 +1,7 @@
 """Blind local editing traces (``tamper.local``): compression history and noise that differ in one region.
 
 A phone photo is JPEG-compressed once on capture; an AI edit regenerates a region and the file is
-saved again. Three hand-written cues look for a region whose history differs from the rest
+saved again. Four hand-written cues look for a region whose history differs from the rest
 (``checks/_forensics``):
 
 * aligned double quantisation (JPEG files): per 8x8 block, the log-likelihood of the single- vs
@@ -9,7 +9,10 @@ saved again. Three hand-written cues look for a region whose history differs fro
   the file's own histograms and quantisation table;
 * JPEG grid: an 8x8 blocking grid at another phase (a region pasted from a shifted JPEG), or no grid
   in one region of a picture that otherwise shows one (non-JPEG files only);
-* noise level: the robust z-score of the finest-scale noise against cells of similar texture.
+* noise level: the robust z-score of the finest-scale noise against cells of similar texture;
+* resampling: a spectral peak of the linear-predictor residual (Kirchner's p-map) in one region
+  that the rest of the picture lacks, as left by a patch scaled or rotated to fit (a picture
+  resized as a whole is uniformly resampled and stays quiet).
 
 The cues are fused into a heatmap; the score comes only from a compact, connected region (see
 ``_forensics/fuse.py`` for the scale): one weak cue never accuses.
@@ -32,7 +35,8 @@ Limits
   than the last one; equal or higher first quality, resizing, or a re-save at much lower quality
   erase it. Fully regenerated pictures have no "rest" to compare with.
 * Noise and grid cues are confused by textures with an 8-pixel period and by very flat areas;
-  they are capped so that alone they never reach ``review``.
+  they are capped so that alone they never reach ``review``. Resampling traces are weak after JPEG
+  compression (q <= 95) and absent in flat or smooth patches; alone they are never reported.
 * Error level analysis is drawn for people only (``_forensics/ela.py``) and is never evidence.
 """
 
@@ -81,20 +85,23 @@ def stored_luma(image: LoadedImage) -> tuple[np.ndarray, np.ndarray | None]:
     return image.gray, None
 
 
-def analyse_image(image: LoadedImage) -> TamperResult:
-    """Run the blind local-trace analysis of one loaded picture."""
+def analyse_image(image: LoadedImage, *, use_resample: bool = True) -> TamperResult:
+    """Run the blind local-trace analysis of one loaded picture (``use_resample``: see :func:`analyse`)."""
     gray, qtable = stored_luma(image)
     is_jpeg = image.format == "JPEG"
     orientation = image.orientation if is_jpeg else 1
     clipped = clipped_pixels(image.pixels)
     if is_jpeg:
         clipped = unorient_array(clipped, orientation)
-    return analyse(gray, qtable=qtable, is_jpeg=is_jpeg, orientation=orientation, clipped=clipped)
+    return analyse(gray, qtable=qtable, is_jpeg=is_jpeg, orientation=orientation, clipped=clipped,
+                   use_resample=use_resample)
 
 
 def _messages(score: float, cues: dict[str, float]) -> tuple[str, str]:
-    names_en = {"dq": "double JPEG compression", "grid": "JPEG block grid", "noise": "noise level"}
-    names_zh = {"dq": "JPEG 双重压缩", "grid": "JPEG 分块网格", "noise": "噪声水平"}
+    names_en = {"dq": "double JPEG compression", "grid": "JPEG block grid", "noise": "noise level",
+                "resample": "resampling (scaling or rotation) traces"}
+    names_zh = {"dq": "JPEG 双重压缩", "grid": "JPEG 分块网格", "noise": "噪声水平",
+                "resample": "重采样（缩放或旋转）痕迹"}
     active = [k for k, v in sorted(cues.items(), key=lambda kv: -kv[1]) if v >= 0.25] or [max(cues, key=cues.get)]
     en = ("One region's " + " and ".join(names_en[k] for k in active)
           + " differ from the rest of the photo, as when a region is edited and the file saved again")

@@ -12,15 +12,15 @@ from scipy import ndimage
 from skimage import data as skdata
 
 from refundguard.checks.tamper import REPORT_MIN, analyse_image
-from refundguard.config import load_settings
 from refundguard.engine import analyze
 from refundguard.media.load import load_image
 from refundguard.report.json import to_dict
 from tests.conftest import corpus_path
 
-#: a tamper.local score at or above this reaches ``review`` on its own (weight 4.5, prior -3).
-_S = load_settings()
-REVIEW_ALONE = (np.log(_S.levels.review / (1 - _S.levels.review)) - _S.prior_logit) / _S.weight("tamper.local")
+#: the check's own scale: a score at or above this is a strong, coherent local anomaly (reported with an outlined
+#: region). Whether it reaches ``review`` on its own is the calibrated verdict's call (docs/verdict.md), so the
+#: tests hold the check to a fixed bar rather than to the current weights.
+STRONG = 2 / 3
 BOX = (200, 160, 192, 160)  # x, y, w, h of the edited region in the coffee photo
 
 
@@ -76,7 +76,7 @@ def test_edited_region_is_found_and_localised(capture, donor, kind):
 def test_shifted_paste_is_seen_by_two_cues(capture, donor):
     best = analyse_image(load_image(_edited(capture, donor, "shifted"))).regions[0]
     assert best["strengths"]["grid"] > 0.35 and best["strengths"]["dq"] > 0.35
-    assert best["score"] >= REVIEW_ALONE
+    assert best["score"] >= STRONG
 
 
 def test_check_reports_a_finding_with_region_and_heatmap(capture, donor, tmp_path):
@@ -98,27 +98,27 @@ def _quiet(data: bytes) -> float:
 
 def test_camera_photos_stay_quiet():
     for name in ("IMG_0003.jpg", "P1000827.jpg", "earth_apollo17.jpg"):
-        assert _quiet(corpus_path("natural", name).read_bytes()) < REVIEW_ALONE, name
+        assert _quiet(corpus_path("natural", name).read_bytes()) < STRONG, name
 
 
 def test_genuine_damage_photos_stay_quiet():
     files = sorted(corpus_path("damage", "magnetic_tile").glob("MT_*/Imgs/*.jpg"))[::6]
     assert len(files) >= 20
     scores = [_quiet(p.read_bytes()) for p in files]
-    assert max(scores) < REVIEW_ALONE
+    assert max(scores) < STRONG
 
 
 @pytest.mark.parametrize("quality", [60, 75, 90, 95])
 def test_single_compressed_jpegs_stay_quiet(quality):
     for photo in (skdata.astronaut(), skdata.coffee(), skdata.chelsea()):
-        assert _quiet(_jpeg(photo, quality)) < REVIEW_ALONE
+        assert _quiet(_jpeg(photo, quality)) < STRONG
 
 
 def test_pngs_stay_quiet():
     for photo in (skdata.astronaut(), skdata.coffee()):
         buf = io.BytesIO()
         Image.fromarray(photo).save(buf, format="PNG")
-        assert _quiet(buf.getvalue()) < REVIEW_ALONE
+        assert _quiet(buf.getvalue()) < STRONG
 
 
 def test_regions_are_reported_in_the_displayed_frame(capture, donor):
@@ -153,4 +153,4 @@ def test_grayscale_and_cmyk_jpegs_are_analysed_without_error():
     Image.fromarray(skdata.coffee()).convert("CMYK").save(cmyk, format="JPEG", quality=85)
     for data in (gray.getvalue(), cmyk.getvalue()):
         result = analyse_image(load_image(data))
-        assert 0.0 <= result.score < REVIEW_ALONE and result.heat.ndim == 2
+        assert 0.0 <= result.score < STRONG and result.heat.ndim == 2

@@ -1,7 +1,8 @@
 """Private image-forensics math for the ``tamper`` check: arrays in, arrays out.
 
 Modules: :mod:`.jpeg_dct` (blockwise DCT, aligned double-quantisation maps), :mod:`.jpeg_grid`
-(8x8 blocking-grid phase and presence), :mod:`.noise` (local noise-level inconsistency), :mod:`.fuse`
+(8x8 blocking-grid phase and presence), :mod:`.noise` (local noise-level inconsistency),
+:mod:`.resample` (local resampling traces in the predictor-residual spectrum), :mod:`.fuse`
 (cue fusion, regions, the localised score), :mod:`.pipeline` (all cues on one picture),
 :mod:`.orient` (stored-to-displayed frame) and :mod:`.ela`
 (error-level picture for people, never evidence).

@@ -10,11 +10,12 @@ best *localised, coherent* anomaly, never of diffuse texture.
 * 0.80-1.00 two or three independent cues agreeing on the same compact region; 1.0 needs
   all cues at full strength.
 
-Noise alone is capped at 0.35, the grid alone at 0.5 and grid + noise without double-quantisation
-support at 0.6, because textures, flat areas and resampled JPEGs mimic them (CocoGlide real photos
-re-saved at q80 showed grid + noise agreement). So only double-quantisation evidence can reach
-``review`` (0.667 with the default weight 4.5 and prior -3); ``high`` (0.9, i.e. a score of 1.155) is out
-of reach of this finding alone by construction.
+Noise alone is capped at 0.35, resampling alone at 0.25 (below the reporting threshold: periodic
+textures and JPEG artefacts leave chance spectral peaks), the grid alone at 0.5 and any agreement
+without double-quantisation support at 0.6, because textures, flat areas and resampled JPEGs mimic
+them (CocoGlide real photos re-saved at q80 showed grid + noise agreement). So only
+double-quantisation evidence can reach ``review`` (0.667 with the default weight 4.5 and prior -3);
+``high`` (0.9, i.e. a score of 1.155) is out of reach of this finding alone by construction.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ import numpy as np
 from scipy import ndimage
 
 #: single-cue ceilings: how far one cue alone may push the score.
-SINGLE_CAP = {"dq": 0.8, "grid": 0.5, "noise": 0.35}
-#: ceiling of grid + noise agreement without double-quantisation support.
+SINGLE_CAP = {"dq": 0.8, "grid": 0.5, "noise": 0.35, "resample": 0.25}
+#: ceiling of an agreement of the other cues without double-quantisation support.
 NO_DQ_CAP = 0.6
 #: weight of each cue in the displayed heatmap.
-HEAT_WEIGHT = {"dq": 0.9, "grid": 0.7, "noise": 0.5}
+HEAT_WEIGHT = {"dq": 0.9, "grid": 0.7, "noise": 0.5, "resample": 0.5}
 
 
 @dataclass
@@ -46,7 +47,7 @@ class RegionEvidence:
 
 
 def cue_maps(dq_llr: np.ndarray | None, grid: np.ndarray | None, noise_z: np.ndarray | None,
-             shape: tuple[int, int]) -> dict[str, np.ndarray]:
+             shape: tuple[int, int], resample: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Turn raw cue statistics (window means on the cue grid) into [0, 1] anomaly maps.
 
     Parameters
@@ -54,15 +55,18 @@ def cue_maps(dq_llr: np.ndarray | None, grid: np.ndarray | None, noise_z: np.nda
     dq_llr : mean per-block log-likelihood ratio of single vs double quantisation, or None.
     grid : shifted/missing-grid map already in [0, 1], or None.
     noise_z : window-mean robust z of the noise level, or None.
+    resample : local resampling strength already in [0, 1] (:mod:`.resample`), or None.
     """
     zero = np.zeros(shape, np.float32)
-    maps = {"dq": zero, "grid": zero, "noise": zero}
+    maps = {"dq": zero, "grid": zero, "noise": zero, "resample": zero}
     if dq_llr is not None:
         maps["dq"] = np.clip((dq_llr - 0.5) / 2.0, 0.0, 1.0).astype(np.float32)
     if grid is not None:
         maps["grid"] = np.clip(grid, 0.0, 1.0).astype(np.float32)
     if noise_z is not None:
         maps["noise"] = np.clip((np.abs(noise_z) - 1.5) / 2.0, 0.0, 1.0).astype(np.float32)
+    if resample is not None:
+        maps["resample"] = np.clip(resample, 0.0, 1.0).astype(np.float32)
     return maps
 
 
@@ -75,12 +79,16 @@ def heatmap(maps: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def combine(strengths: dict[str, float]) -> float:
-    """Score of one region from its per-cue strengths (see the module docstring)."""
+    """Score of one region from its per-cue strengths (see the module docstring).
+
+    Two cues of at least 0.35 agreeing give ``0.3 + 0.6 * mean(two best) + 0.1 * mean(the others)``.
+    """
     single = max(SINGLE_CAP[k] * v for k, v in strengths.items())
-    v = sorted(strengths.values(), reverse=True)
-    multi = 0.3 + 0.6 * (v[0] + v[1]) / 2 + 0.1 * v[2] if v[1] >= 0.35 else 0.0
+    v = [*sorted(strengths.values(), reverse=True), 0.0, 0.0]
+    rest = v[2:len(strengths)] or [0.0]
+    multi = 0.3 + 0.6 * (v[0] + v[1]) / 2 + 0.1 * float(np.mean(rest)) if v[1] >= 0.35 else 0.0
     if strengths.get("dq", 0.0) < 0.35:
-        multi = min(multi, NO_DQ_CAP)  # grid and noise agree on real textures too often to accuse
+        multi = min(multi, NO_DQ_CAP)  # the other cues agree on real textures too often to accuse
     return float(min(1.0, max(single, multi)))
 
 

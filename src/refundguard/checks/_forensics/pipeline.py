@@ -14,6 +14,7 @@ from refundguard.checks._forensics.jpeg_dct import block_dct, dq_analysis, uncli
 from refundguard.checks._forensics.jpeg_grid import grid_analysis
 from refundguard.checks._forensics.noise import noise_zmap
 from refundguard.checks._forensics.orient import orient_array, orient_box
+from refundguard.checks._forensics.resample import block_size, resample_analysis, resample_cells
 
 #: pictures smaller than this (shorter side, pixels) are not analysed.
 MIN_SIDE = 64
@@ -65,7 +66,7 @@ def _dq_cells(llr: np.ndarray, valid: np.ndarray, k: int, ny: int, nx: int, wind
 
 
 def analyse(gray: np.ndarray, *, qtable: np.ndarray | None = None, is_jpeg: bool = False,
-            orientation: int = 1, clipped: np.ndarray | None = None) -> TamperResult:
+            orientation: int = 1, clipped: np.ndarray | None = None, use_resample: bool = True) -> TamperResult:
     """Run every cue on ``gray`` (luma in the file's stored frame) and fuse them.
 
     Parameters
@@ -82,6 +83,8 @@ def analyse(gray: np.ndarray, *, qtable: np.ndarray | None = None, is_jpeg: bool
     clipped : (H, W) bool array, optional
         Stored-frame pixels with a colour channel near 0 or 255 (see :func:`clipped_pixels`);
         by default derived from the luma alone.
+    use_resample : bool
+        Include the local resampling cue (:mod:`.resample`); off only to measure its contribution.
     """
     h, w = gray.shape
     cell, window = grid_geometry(h, w)
@@ -111,8 +114,13 @@ def analyse(gray: np.ndarray, *, qtable: np.ndarray | None = None, is_jpeg: bool
         noise_z, _ = noise_zmap(gray, cell, window)
     shapes = [m.shape for m in (grid_map, noise_z) + ((dq_map,) if dq_map is not None else ())]
     ny, nx = min(s[0] for s in shapes), min(s[1] for s in shapes)
+    resample_map = None
+    if use_resample:
+        rs = resample_analysis(gray, block_size(cell))
+        cues["resample"] = {"block": rs.block, "hot_blocks": int((rs.strength > 0).sum())}
+        resample_map = resample_cells(rs, cell, ny, nx)
     maps = cue_maps(dq_map[:ny, :nx] if dq_map is not None else None, grid_map[:ny, :nx], noise_z[:ny, :nx],
-                    (ny, nx))
+                    (ny, nx), resample=resample_map)
     heat = heatmap(maps)
     found = find_regions(maps, heat)
     regions = [_region_dict(r, cell, orientation, w, h) for r in found[:3] if r.score >= 0.05]

@@ -8,7 +8,9 @@ tolerance absorbs small misalignment and resampling blur). Unexplained structure
 it counts only when the ring of surface around it is explained (the surrounding surface obeys the
 transform while the candidate does not) and when it cannot be found anywhere along its epipolar line
 (a point off the matched surfaces moves along that line, never across it). Misaligned areas
-(parallax, occlusion) fail these tests and are ignored rather than accused.
+(parallax, occlusion) fail these tests and are ignored rather than accused. A candidate that X
+brightens towards white without darkening anywhere is a specular highlight that moved with the
+viewpoint, not damage.
 """
 
 from __future__ import annotations
@@ -30,6 +32,11 @@ RING_UNEXPLAINED = 0.25
 MIN_CONTRAST = 0.8
 #: a candidate found again along its epipolar line with this gradient correlation is parallax
 PARALLAX_NCC = 0.75
+#: a candidate that X lifts this fraction of the way from its surrounding brightness to white …
+HIGHLIGHT_LIFT = 0.45
+#: … while darkening nowhere by more than this fraction of the way to black is a specular highlight that
+#: moved with the viewpoint, not damage (cracks, stains and tears darken)
+HIGHLIGHT_MAX_DARKENING = 0.15
 
 
 @dataclass(frozen=True)
@@ -57,10 +64,17 @@ class Anomaly:
     ring: float  # fraction of the surrounding surface's structure that is unexplained
     contrast: float  # strongest unexplained structure relative to the object's typical gradient
     parallax_ncc: float = 0.0  # best agreement found along the epipolar line
+    lift: float = 0.0  # X's brightening of the candidate over its ring towards white, when it nowhere darkens
 
     def to_dict(self) -> dict[str, float]:
         return {"unexplained": round(self.unexplained, 3), "ring_unexplained": round(self.ring, 3),
-                "contrast": round(self.contrast, 2), "epipolar_best_ncc": round(self.parallax_ncc, 3)}
+                "contrast": round(self.contrast, 2), "epipolar_best_ncc": round(self.parallax_ncc, 3),
+                "highlight_lift": round(self.lift, 3)}
+
+    @property
+    def highlight(self) -> bool:
+        """Whether X is brightened towards white at the candidate and darkened nowhere: a specular highlight."""
+        return self.lift >= HIGHLIGHT_LIFT
 
 
 def gradient(gray: np.ndarray) -> np.ndarray:
@@ -124,6 +138,24 @@ def _ring(mask: np.ndarray, overlap: np.ndarray, size: int) -> np.ndarray:
     return (outer > 0) & (inner == 0) & overlap
 
 
+def _lift(image: np.ndarray, mask: np.ndarray, ring: np.ndarray) -> tuple[float, float]:
+    """How far ``image`` departs under ``mask`` from its ``ring``: up towards white, down towards black.
+
+    Returns (up, down): the 90th percentile inside above the ring's median, as a fraction of the way
+    to white, and the 10th percentile below it, as a fraction of the way to black.
+    """
+    around = float(np.median(image[ring]))
+    up = (float(np.percentile(image[mask], 90)) - around) / max(255.0 - around, 8.0)
+    down = (around - float(np.percentile(image[mask], 10))) / max(around, 8.0)
+    return up, down
+
+
+def _highlight_lift(x: tuple[float, float]) -> float:
+    """X's brightening towards white at a candidate that nowhere darkens (0 otherwise): a highlight's mark."""
+    up, down = x
+    return up if down <= HIGHLIGHT_MAX_DARKENING else 0.0
+
+
 def measure(al: Aligned, mask: np.ndarray) -> Anomaly | None:
     """Measure how much of X's structure under ``mask`` (bool, X's frame) Y lacks, and around it."""
     mask = mask & al.overlap
@@ -139,13 +171,14 @@ def measure(al: Aligned, mask: np.ndarray) -> Anomaly | None:
     unexplained = float(al.extra[mask].sum() / (al.grad_x[mask].sum() + floor * mask.sum()))
     ring_part = float(al.extra[ring].sum() / (al.grad_x[ring].sum() + floor * ring.sum()))
     contrast = float(np.percentile(al.extra[mask], 95) / al.scale)
-    return Anomaly(box=box, unexplained=unexplained, ring=ring_part, contrast=contrast)
+    return Anomaly(box=box, unexplained=unexplained, ring=ring_part, contrast=contrast,
+                   lift=_highlight_lift(_lift(al.blur_x, mask, ring)))
 
 
 def is_anomalous(anomaly: Anomaly) -> bool:
     """Whether a measured candidate is structure one view shows alone on an otherwise consistent surface."""
     return (anomaly.unexplained >= BLOB_UNEXPLAINED and anomaly.ring <= RING_UNEXPLAINED
-            and anomaly.contrast >= MIN_CONTRAST)
+            and anomaly.contrast >= MIN_CONTRAST and not anomaly.highlight)
 
 
 def candidates(al: Aligned, min_area: int, within: np.ndarray | None = None, level: float = 0.35

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -99,7 +99,7 @@ def _judge(side: _Side, anomaly: Anomaly) -> Anomaly | None:
     ncc, _ = epipolar_search(side.aligned, anomaly.box, line, side.max_shift)
     if ncc >= PARALLAX_NCC:
         return None
-    return Anomaly(anomaly.box, anomaly.unexplained, anomaly.ring, anomaly.contrast, parallax_ncc=ncc)
+    return replace(anomaly, parallax_ncc=ncc)
 
 
 def _expected(side: _Side, box: Box) -> Box:

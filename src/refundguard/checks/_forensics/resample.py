@@ -1,0 +1,208 @@
+"""Local resampling traces: periodic predictor-residual correlations that differ in one region.
+
+Interpolation (scaling, rotation) makes some pixels near-exact linear combinations of their
+neighbours, periodically along the resampling lattice (Popescu & Farid 2005). Kirchner (2008) showed
+that a fixed linear predictor is enough: the "p-map" ``exp(-e^2 / (2 s^2))`` of its residual ``e`` is
+periodic in a resampled picture, and the periodicity shows as isolated peaks in the p-map's spectrum.
+
+A marketplace upload is usually resized as a whole, so a peak seen everywhere is not evidence. The
+cue therefore measures, per block and frequency, how much sharper a spectral peak is than the same
+frequency in the picture's other blocks (a robust z-score), keeps frequencies whose excess is
+consistent over neighbouring blocks (a pasted patch is resampled with one factor and one angle) and
+reports the best one per block. A patch scaled or rotated to fit lights up; a picture resampled
+uniformly, a JPEG grid (present in every block) or camera demosaicing (likewise) do not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import fft as sfft
+from scipy import ndimage
+
+#: p-map sharpness: residuals within about this many grey levels count as "predictable".
+P_SIGMA = 1.0
+#: frequencies below this radius (cycles per pixel) carry picture content, not resampling.
+F_MIN = 0.08
+#: robust z (after smoothing over neighbouring blocks) from which a block's peak starts to count.
+Z_START = 2.5
+#: z span over which the map rises from 0 to 1.
+Z_SPAN = 4.0
+
+
+def predictor_residual(gray: np.ndarray) -> np.ndarray:
+    """Residual of Kirchner's fixed 3x3 linear predictor (edge-padded, same shape as ``gray``).
+
+    The predictor is ``0.5 * (N + S + W + E) - 0.25 * (NW + NE + SW + SE)``; it is exact for bilinear
+    surfaces, so pixels interpolated from a regular lattice leave near-zero residuals.
+
+    Parameters
+    ----------
+    gray : (H, W) array
+        Luma in [0, 255].
+
+    Returns
+    -------
+    (H, W) float32 array.
+    """
+    g = np.pad(gray.astype(np.float32, copy=False), 1, mode="edge")
+    cross = g[:-2, 1:-1] + g[2:, 1:-1] + g[1:-1, :-2] + g[1:-1, 2:]
+    diag = g[:-2, :-2] + g[:-2, 2:] + g[2:, :-2] + g[2:, 2:]
+    return g[1:-1, 1:-1] - 0.5 * cross + 0.25 * diag
+
+
+def p_map(gray: np.ndarray, sigma: float = P_SIGMA) -> np.ndarray:
+    """Kirchner's p-map: ``exp(-e^2 / (2 sigma^2))`` of the predictor residual ``e``, in [0, 1]."""
+    e = predictor_residual(gray)
+    e *= e
+    e *= -1.0 / (2.0 * sigma * sigma)
+    return np.exp(e, out=e)
+
+
+def _frequency_mask(block: int) -> np.ndarray:
+    """(block, block // 2 + 1) mask of the rfft2 bins used.
+
+    Bins near DC (picture content) and the JPEG lattice ``(k / 8, l / 8)`` (blocking artefacts, whose
+    strength varies with content) are left out.
+    """
+    fy = np.fft.fftfreq(block)[:, None]
+    fx = np.fft.rfftfreq(block)[None, :]
+    step = block // 8
+    iy = np.arange(block)[:, None] % step
+    ix = np.arange(block // 2 + 1)[None, :] % step
+    near_y = (iy == 0) | (iy == 1) | (iy == step - 1)
+    near_x = (ix == 0) | (ix == 1) | (ix == step - 1)
+    lattice = near_y & near_x if step >= 4 else (iy == 0) & (ix == 0)
+    return (np.hypot(fy, fx) >= F_MIN) & ~lattice
+
+
+def block_power(p: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-block power spectrum of the p-map, normalised to a mean of 1 over the used bins.
+
+    Parameters
+    ----------
+    p : (H, W) array
+        p-map (:func:`p_map`).
+    block : int
+        Block side in pixels (non-overlapping; a multiple of 8).
+
+    Returns
+    -------
+    power : (nby, nbx, block, block // 2 + 1) float32
+        Hann-windowed ``|rfft2|^2`` of each block's zero-mean p-map.
+    valid : (nby, nbx) bool
+        Blocks whose p-map varies (not flat, saturated or noise-free areas).
+    """
+    h, w = p.shape
+    nby, nbx = h // block, w // block
+    if nby == 0 or nbx == 0:
+        return np.zeros((nby, nbx, block, block // 2 + 1), np.float32), np.zeros((nby, nbx), bool)
+    b = p[:nby * block, :nbx * block].reshape(nby, block, nbx, block).transpose(0, 2, 1, 3)
+    b = b - b.mean(axis=(2, 3), keepdims=True, dtype=np.float32)
+    valid = b.std(axis=(2, 3)) > 0.03
+    win = np.hanning(block).astype(np.float32)
+    b *= np.outer(win, win)
+    power = np.abs(sfft.rfft2(b, axes=(2, 3))) ** 2
+    mask = _frequency_mask(block)
+    power /= power[:, :, mask].mean(axis=2)[:, :, None, None] + 1e-9
+    return power.astype(np.float32, copy=False), valid
+
+
+def peak_ratio(power: np.ndarray, valid: np.ndarray, smooth: int) -> np.ndarray:
+    """Welch-averaged spectral peak ratio of every block, relative to the picture's typical one.
+
+    The power spectra of the ``smooth`` x ``smooth`` neighbouring blocks are averaged (a patch keeps one
+    resampling frequency over its area, chance peaks do not), each bin is divided by the mean of its
+    5x5 spectral neighbourhood (an isolated peak stands out, broad content does not), and that ratio
+    is divided by its median over the picture's valid blocks at the same frequency (a peak present
+    everywhere, as after a global resize, a JPEG grid or demosaicing, cancels).
+
+    Returns
+    -------
+    (nby, nbx, F) float32 ratio for the ``F`` bins of :func:`_frequency_mask`.
+    """
+    v = valid.astype(np.float32)[..., None, None]
+    num = ndimage.uniform_filter(power * v, size=(smooth, smooth, 1, 1), mode="constant")
+    den = ndimage.uniform_filter(v, size=(smooth, smooth, 1, 1), mode="constant")
+    avg = num / np.maximum(den, 1e-6)
+    bg = ndimage.uniform_filter(avg, size=(1, 1, 5, 5), mode=("nearest", "nearest", "wrap", "mirror"))
+    bg = (bg * 25.0 - avg) / 24.0
+    mask = _frequency_mask(power.shape[2])
+    ratio = (avg / (bg + 1e-6))[:, :, mask]
+    ref = np.median(ratio[valid], axis=0) if valid.any() else np.ones(ratio.shape[-1], np.float32)
+    return (ratio / np.maximum(ref, 1e-6)).astype(np.float32)
+
+
+@dataclass
+class ResampleResult:
+    """Per-block local resampling evidence.
+
+    ``z`` is each block's robust z (against the picture's own blocks) of the log of its best relative
+    peak ratio; ``strength`` maps it to [0, 1]; ``frequency`` is the (fy, fx) of that peak in cycles
+    per pixel; ``block`` the block side in pixels.
+    """
+
+    z: np.ndarray
+    strength: np.ndarray
+    frequency: np.ndarray
+    valid: np.ndarray
+    block: int
+
+
+def resample_analysis(gray: np.ndarray, block: int, *, smooth: int = 3) -> ResampleResult:
+    """Blocks whose p-map spectrum has a peak that the picture's other blocks lack.
+
+    Parameters
+    ----------
+    gray : (H, W) array
+        Luma in [0, 255] at full resolution (downsampling would erase the traces).
+    block : int
+        Block side in pixels (a multiple of 8).
+    smooth : int
+        Side (blocks) of the Welch averaging window.
+
+    Returns
+    -------
+    ResampleResult
+    """
+    power, valid = block_power(p_map(gray), block)
+    nby, nbx = valid.shape
+    zero = np.zeros((nby, nbx), np.float32)
+    if int(valid.sum()) < 8:
+        return ResampleResult(zero, zero, np.zeros((nby, nbx, 2), np.float32), valid, block)
+    ratio = peak_ratio(power, valid, smooth if min(nby, nbx) >= smooth else 1)
+    best = np.argmax(ratio, axis=2)
+    top = np.log(np.maximum(np.take_along_axis(ratio, best[..., None], axis=2)[..., 0], 1e-6))
+    # Chance maxima over many frequencies depend on the picture (texture, size): measure each block
+    # against the picture's own typical maximum.
+    typical = float(np.median(top[valid]))
+    scatter = 1.4826 * float(np.median(np.abs(top[valid] - typical))) + 0.05
+    z = np.where(valid, (top - typical) / scatter, 0.0).astype(np.float32)
+    strength = np.clip((z - Z_START) / Z_SPAN, 0.0, 1.0).astype(np.float32)
+    fy = np.fft.fftfreq(block)[:, None] * np.ones((1, block // 2 + 1))
+    fx = np.ones((block, 1)) * np.fft.rfftfreq(block)[None, :]
+    mask = _frequency_mask(block)
+    freqs = np.stack([fy[mask], fx[mask]], axis=1).astype(np.float32)
+    return ResampleResult(z, strength, freqs[best], valid, block)
+
+
+def block_size(cell: int) -> int:
+    """Block side (pixels) for a cue grid of ``cell``-pixel cells: 32 for small pictures, else 64."""
+    return 32 if cell < 16 else 64
+
+
+def resample_cells(result: ResampleResult, cell: int, ny: int, nx: int) -> np.ndarray:
+    """The block strength map sampled at the centres of the ``cell``-pixel cue grid, shape (ny, nx)."""
+    out = np.zeros((ny, nx), np.float32)
+    nby, nbx = result.strength.shape
+    if nby == 0 or nbx == 0:
+        return out
+    iy = np.minimum((np.arange(ny) * cell + cell // 2) // result.block, nby - 1)
+    ix = np.minimum((np.arange(nx) * cell + cell // 2) // result.block, nbx - 1)
+    inside_y = np.arange(ny) * cell + cell // 2 < nby * result.block
+    inside_x = np.arange(nx) * cell + cell // 2 < nbx * result.block
+    out[:] = result.strength[iy[:, None], ix[None, :]]
+    out[~inside_y, :] = 0.0
+    out[:, ~inside_x] = 0.0
+    return out
