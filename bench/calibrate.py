@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +40,7 @@ import numpy as np
 from PIL import Image
 from scipy.optimize import minimize
 
-from refundguard.config import default_settings
+from refundguard.config import default_settings, logit
 from refundguard.engine import analyze
 from refundguard.errors import InputError
 from refundguard.findings import CODES
@@ -158,15 +157,15 @@ def _jpeg(pixels: np.ndarray, quality: int) -> LoadedImage:
 def splices(limit: int) -> Iterator[tuple[str, int, list[LoadedImage | Path], list[LoadedImage]]]:
     """Honest camera JPEGs saved once more (genuine), and the same photos with a region pasted from another
     photo — aligned, off the 8x8 grid, smoothed, or scaled/rotated — then saved once (forged, no reference)."""
-    from bench.tamper import _captures, _synthetic_edit, resampled_splice
+    from bench.tamper import captures, resampled_splice, synthetic_edit
 
-    captures = _captures()[:limit]
+    photos = captures()[:limit]
     rng = np.random.default_rng(SEED)
-    for n, (_name, cap) in enumerate(captures):
-        donor = captures[(n + 1) % len(captures)][1]
+    for n, (_name, cap) in enumerate(photos):
+        donor = photos[(n + 1) % len(photos)][1]
         yield "splice:honest_resave", 0, [_jpeg(cap, 92)], []
         for kind in ("aligned", "shifted", "smoothed"):
-            yield f"splice:{kind}", 1, [_jpeg(_synthetic_edit(cap, donor, kind)[0], 92)], []
+            yield f"splice:{kind}", 1, [_jpeg(synthetic_edit(cap, donor, kind)[0], 92)], []
         yield "splice:resampled", 1, [_jpeg(resampled_splice(cap, donor, rng)[0], 92)], []
 
 
@@ -238,12 +237,8 @@ class Fit:
 
     def logits(self, x: np.ndarray, base_rate: float | None = None) -> np.ndarray:
         """Log-odds of forgery, at the training share or moved to ``base_rate`` (prior correction)."""
-        shift = 0.0 if base_rate is None else _logit(base_rate) - _logit(self.training_share)
+        shift = 0.0 if base_rate is None else logit(base_rate) - logit(self.training_share)
         return self.intercept + shift + x @ self.weights
-
-
-def _logit(p: float) -> float:
-    return math.log(p / (1.0 - p))
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

@@ -160,7 +160,7 @@ def _sagi_quality_matched(quick: bool) -> dict[str, object]:
             "note": "the matrix's SAGI rows compare with the originals as published (q~95)"}
 
 
-def _captures() -> list[tuple[str, np.ndarray]]:
+def captures() -> list[tuple[str, np.ndarray]]:
     """Honest "phone photos": camera JPEGs from the corpus as they are, and scikit-image photos saved at q75-q85."""
     from skimage import data as skdata
 
@@ -173,7 +173,7 @@ def _captures() -> list[tuple[str, np.ndarray]]:
     return out
 
 
-def _synthetic_edit(capture: np.ndarray, donor: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
+def synthetic_edit(capture: np.ndarray, donor: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """Edit a region of ``capture`` (a third of each side, centred); returns pixels and the true mask."""
     h, w = capture.shape[:2]
     rh, rw = h // 3 // 8 * 8, w // 3 // 8 * 8
@@ -191,6 +191,23 @@ def _synthetic_edit(capture: np.ndarray, donor: np.ndarray, kind: str) -> tuple[
     return out, mask
 
 
+def paste_transformed(capture: np.ndarray, donor: np.ndarray, scale: float, angle: float,
+                      box: tuple[int, int, int, int]) -> np.ndarray:
+    """``capture`` with ``box`` (x, y, w, h) replaced by the centre of ``donor`` rotated by ``angle`` degrees and
+    scaled by ``scale`` (bicubic, so the patch carries resampling traces)."""
+    x, y, pw, ph = box
+    src = Image.fromarray(donor)
+    if angle:
+        src = src.rotate(angle, resample=Image.Resampling.BICUBIC)
+    if scale != 1.0:
+        src = src.resize((round(src.width * scale), round(src.height * scale)), Image.Resampling.BICUBIC)
+    d = np.asarray(src)
+    cy, cx = (d.shape[0] - ph) // 2, (d.shape[1] - pw) // 2
+    out = capture.copy()
+    out[y:y + ph, x:x + pw] = d[cy:cy + ph, cx:cx + pw]
+    return out
+
+
 def resampled_splice(capture: np.ndarray, donor: np.ndarray, rng: np.random.Generator
                      ) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
     """Paste a patch of ``donor`` scaled by 0.6-1.6 and/or rotated 5-15 degrees into ``capture``.
@@ -203,17 +220,9 @@ def resampled_splice(capture: np.ndarray, donor: np.ndarray, rng: np.random.Gene
     mode = rng.choice(["scale", "rotate", "both"])
     scale = float(rng.choice([0.6, 0.7, 0.8, 1.2, 1.3, 1.5, 1.6])) if mode != "rotate" else 1.0
     angle = float(rng.uniform(5, 15) * rng.choice([-1, 1])) if mode != "scale" else 0.0
-    src = Image.fromarray(donor)
-    if angle:
-        src = src.rotate(angle, resample=Image.Resampling.BICUBIC)
-    if scale != 1.0:
-        src = src.resize((round(src.width * scale), round(src.height * scale)), Image.Resampling.BICUBIC)
-    d = np.asarray(src)
-    cy, cx = (d.shape[0] - ph) // 2, (d.shape[1] - pw) // 2
     y = int(rng.integers(h // 8, h - ph - h // 8))
     x = int(rng.integers(w // 8, w - pw - w // 8))
-    out = capture.copy()
-    out[y:y + ph, x:x + pw] = d[cy:cy + ph, cx:cx + pw]
+    out = paste_transformed(capture, donor, scale, angle, (x, y, pw, ph))
     mask = np.zeros((h, w), bool)
     mask[y:y + ph, x:x + pw] = True
     return out, mask, {"scale": scale, "angle": round(angle, 1)}
@@ -249,7 +258,7 @@ def _resampled(captures: list[tuple[str, np.ndarray]], variant: str, neg: dict[b
 
 def _synthetic(quick: bool) -> dict[str, object]:
     """Edits of honest camera JPEGs saved once more at q92 (the case the JPEG cues are built for)."""
-    captures = _captures()[: 3 if quick else None]
+    photos = captures()[: 3 if quick else None]
     buf = io.BytesIO()
     Image.open(CORPUS / "inpainting" / "sagi" / "016_final_paper_supp_good_rd7513783t_Q94.jpg").convert("RGB").save(
         buf, format="JPEG", quality=90)
@@ -259,7 +268,7 @@ def _synthetic(quick: bool) -> dict[str, object]:
         row: dict[str, object] = {}
         neg = []
         neg_without = []
-        for _, cap in captures:
+        for _, cap in photos:
             honest = io.BytesIO()
             Image.fromarray(cap).save(honest, format="JPEG", quality=92)
             data = _variant(honest.getvalue(), variant)
@@ -267,8 +276,8 @@ def _synthetic(quick: bool) -> dict[str, object]:
             neg_without.append(_score(data, use_resample=False)[0])
         for kind in ("aligned", "shifted", "smoothed"):
             pos, f1s = [], []
-            for _, cap in captures:
-                pixels, truth = _synthetic_edit(cap, donor, kind)
+            for _, cap in photos:
+                pixels, truth = synthetic_edit(cap, donor, kind)
                 edited = io.BytesIO()
                 Image.fromarray(pixels).save(edited, format="JPEG", quality=92)
                 s, heat, shape = _score(_variant(edited.getvalue(), variant))
@@ -279,7 +288,7 @@ def _synthetic(quick: bool) -> dict[str, object]:
             row[kind] = {"n": len(pos), "auc_vs_honest_resave": _round(_auc(pos, neg)),
                          "pixel_f1_mean": _round(float(np.mean(f1s)) if f1s else None),
                          "reported": sum(s >= 0.3 for s in pos), "at_review": sum(s >= REVIEW_SCORE for s in pos)}
-        row["resampled_paste"] = _resampled(captures, variant, {True: neg, False: neg_without})
+        row["resampled_paste"] = _resampled(photos, variant, {True: neg, False: neg_without})
         row["honest_resaves"] = {"n": len(neg), "reported": sum(s >= 0.3 for s in neg),
                                  "at_review": sum(s >= REVIEW_SCORE for s in neg)}
         out[variant] = row
@@ -320,7 +329,7 @@ def _genuine_other() -> dict[str, object]:
     (0.5x, 0.75x, 1.3x, 2x; every marketplace upload is resized) and saved at JPEG q85, with and without the
     resampling cue."""
     items: list[tuple[str, bytes]] = [(p.name, p.read_bytes()) for p in sorted((CORPUS / "natural").glob("*.jpg"))]
-    for name, cap in _captures():
+    for name, cap in captures():
         for factor in (0.5, 0.75, 1.3, 2.0):
             im = Image.fromarray(cap)
             im = im.resize((round(im.width * factor), round(im.height * factor)), Image.Resampling.BICUBIC)

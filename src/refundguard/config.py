@@ -73,7 +73,7 @@ class Settings(BaseSettings):
         The fitted intercept holds at the calibration data's share of forged claims; under label shift the
         log-odds move by the difference of the two priors' logits (King & Zeng 2001, Saerens et al. 2002).
         """
-        return self.calibration.intercept + _logit(self.base_rate) - _logit(self.calibration.training_share)
+        return self.calibration.intercept + logit(self.base_rate) - logit(self.calibration.training_share)
 
     def weight(self, code: str) -> float:
         """The log-odds weight of a finding code; unknown codes fall back to their family."""
@@ -89,7 +89,8 @@ class Settings(BaseSettings):
         raise ConfigError(f"no weight configured for finding code {code!r}")
 
 
-def _logit(p: float) -> float:
+def logit(p: float) -> float:
+    """Log-odds of a probability."""
     return math.log(p / (1.0 - p))
 
 

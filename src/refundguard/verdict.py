@@ -65,8 +65,12 @@ def _raised(level: str, floor: str | None) -> str:
     return level if floor is None or LEVELS.index(level) >= LEVELS.index(floor) else floor
 
 
+def _sets_floor(f: Finding, settings: Settings) -> bool:
+    return f.code in settings.floors and f.score > 0
+
+
 def _floor(findings: Sequence[Finding], settings: Settings) -> str | None:
-    floors = [settings.floors[f.code] for f in findings if f.code in settings.floors and f.score > 0]
+    floors = [settings.floors[f.code] for f in findings if _sets_floor(f, settings)]
     return max(floors, key=LEVELS.index) if floors else None
 
 
@@ -87,7 +91,7 @@ def assess(findings: Sequence[Finding], roles: Sequence[str], settings: Settings
     image_levels = tuple(_raised(level_for(r, settings), _floor([f for f in counted if f.image == i], settings))
                          for i, r in enumerate(image_risks))
     level = _raised(level_for(risk, settings), _floor(on_claim, settings))
-    reasons = tuple(sorted((f for f in on_claim if f.contribution > 0 or (f.code in settings.floors and f.score > 0)),
+    reasons = tuple(sorted((f for f in on_claim if f.contribution > 0 or _sets_floor(f, settings)),
                            key=lambda f: -f.contribution))
     return Assessment(risk=risk, level=level, image_risks=image_risks, image_levels=image_levels, reasons=reasons,
                       uncounted=uncounted)

@@ -89,7 +89,6 @@ class LeaseKeeper:
 
     def __init__(self, ctx: JobContext, job_id: str, attempt: int) -> None:
         self.ctx, self.job_id, self.attempt = ctx, job_id, attempt
-        self.renewals = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"lease-{job_id}", daemon=True)
 
@@ -117,7 +116,6 @@ class LeaseKeeper:
                 continue
             if not renewed:
                 return
-            self.renewals += 1
 
 
 def execute(ctx: JobContext, job_id: str) -> str:

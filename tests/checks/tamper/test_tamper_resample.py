@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from bench.tamper import paste_transformed
 from refundguard.checks._forensics.fuse import combine
 from refundguard.checks._forensics.resample import (
     ResampleResult,
@@ -32,16 +33,7 @@ def photos() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _splice(base: np.ndarray, donor: np.ndarray, scale: float, angle: float) -> np.ndarray:
-    im = Image.fromarray(donor)
-    if angle:
-        im = im.rotate(angle, resample=Image.Resampling.BICUBIC)
-    if scale != 1.0:
-        im = im.resize((round(im.width * scale), round(im.height * scale)), Image.Resampling.BICUBIC)
-    d = np.asarray(im)
-    cy, cx = (d.shape[0] - PH) // 2, (d.shape[1] - PW) // 2
-    out = base.copy()
-    out[Y0:Y0 + PH, X0:X0 + PW] = d[cy:cy + PH, cx:cx + PW]
-    return out
+    return paste_transformed(base, donor, scale, angle, (X0, Y0, PW, PH))
 
 
 def _luma(pixels: np.ndarray, quality: int | None = None) -> np.ndarray:
