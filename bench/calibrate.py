@@ -11,7 +11,9 @@ Labelled data (all real photos or claimbench cases made from them):
   review); honest photos with real damage (damage/magnetic_tile, no reference); camera photos (natural/,
   SAGI originals, CocoGlide reals); two views of one damage carried through the true geometry.
 - splices (bench.tamper's edits): honest camera JPEGs re-saved once (genuine) and the same photos with a pasted,
-  shifted, smoothed or resampled region saved once (forged, no reference): the forger's paste.
+  shifted, smoothed or resampled region saved once (forged, no reference): the forger's paste; and JPEGs cropped
+  off their 8x8 grid and saved again at q95 or as PNG, as they are (genuine) or with a stain, a smoothed region
+  or a pasted patch (forged).
 
 Every case runs the full ``analyze`` (all checks, no reuse index). The features of a claim are the counted
 findings' scores by code. The model is the verdict's own: ``logit P(forged) = intercept + Σ weight × score``.
@@ -167,6 +169,37 @@ def splices(limit: int) -> Iterator[tuple[str, int, list[LoadedImage | Path], li
         for kind in ("aligned", "shifted", "smoothed"):
             yield f"splice:{kind}", 1, [_jpeg(synthetic_edit(cap, donor, kind)[0], 92)], []
         yield "splice:resampled", 1, [_jpeg(resampled_splice(cap, donor, rng)[0], 92)], []
+    yield from cropped_edits(photos, rng)
+
+
+def _saved(pixels: np.ndarray, final: str) -> LoadedImage:
+    from bench.tamper import _save
+
+    return load_image(_save(pixels, final))
+
+
+def cropped_edits(photos: list[tuple[str, np.ndarray]], rng: np.random.Generator
+                  ) -> Iterator[tuple[str, int, list[LoadedImage | Path], list[LoadedImage]]]:
+    """A listing-style JPEG (q75) cropped off its 8x8 grid and saved again at q95 or as PNG (genuine), and the
+    same crop with a stain painted, a region smoothed or a patch pasted before that save (forged): the case of
+    the earlier-lattice cue."""
+    from bench.tamper import cropped_edit
+
+    for n, (_name, cap) in enumerate(photos):
+        donor = photos[(n + 1) % len(photos)][1]
+        first = np.asarray(Image.open(io.BytesIO(_jpeg_bytes(cap, 75))).convert("RGB"))
+        dy, dx = (int(v) for v in rng.integers(1, 8, size=2))
+        base = np.ascontiguousarray(first[dy:, dx:])
+        for final in ("jpeg95", "png"):
+            yield "cropped:honest", 0, [_saved(base, final)], []
+            for kind in ("stain", "smoothed", "paste"):
+                yield f"cropped:{kind}", 1, [_saved(cropped_edit(base, donor, kind, rng)[0], final)], []
+
+
+def _jpeg_bytes(pixels: np.ndarray, quality: int) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()
 
 
 def view_pairs(per_kind: int) -> Iterator[tuple[str, int, list[LoadedImage | Path], list[LoadedImage]]]:

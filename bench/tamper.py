@@ -7,7 +7,8 @@ masks derived from |original - edited| (SAGI, MagicInpainter), the false-positiv
 photos (damage/magnetic_tile cracks and breaks) at the levels the score reaches alone, and time per 12 MP
 picture. Synthetic edits of honest captures include resampled pastes (scaled 0.6-1.6x and/or rotated 5-15
 degrees), scored with and without the resampling cue; ``genuine_other`` holds honest pictures resized as a
-whole. Published reference numbers are quoted from research/forensics_anchors.md.
+whole. ``cropped_then_edited`` holds JPEGs cropped off their grid, edited and saved again (JPEG or PNG),
+the case of the earlier-lattice cue. Published reference numbers are quoted from research/forensics_anchors.md.
 """
 
 from __future__ import annotations
@@ -295,6 +296,101 @@ def _synthetic(quick: bool) -> dict[str, object]:
     return out
 
 
+#: first (listing / camera) qualities and final saves of the cropped-then-edited set.
+CROP_FIRST_QUALITIES = (70, 80, 90)
+CROP_FINAL_SAVES = ("jpeg90", "jpeg95", "png")
+CROP_EDITS = ("crack", "stain", "smoothed", "paste")
+
+
+def _save(pixels: np.ndarray, final: str) -> bytes:
+    buf = io.BytesIO()
+    if final == "png":
+        Image.fromarray(pixels).save(buf, format="PNG")
+    else:
+        Image.fromarray(pixels).save(buf, format="JPEG", quality=int(final[4:]))
+    return buf.getvalue()
+
+
+def cropped_edit(base: np.ndarray, donor: np.ndarray, kind: str, rng: np.random.Generator
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Paint a crack or stain (claimbench's painters), smooth a region or paste a donor patch into ``base``."""
+    from bench.claimbench.damage import add_crack, add_stain
+
+    if kind == "crack":
+        return add_crack(base, rng)
+    if kind == "stain":
+        return add_stain(base, rng)
+    h, w = base.shape[:2]
+    rh, rw = h // 4, w // 4
+    y, x = int(rng.integers(h // 8, h - rh - h // 8)), int(rng.integers(w // 8, w - rw - w // 8))
+    out = base.copy()
+    if kind == "smoothed":
+        out[y:y + rh, x:x + rw] = ndimage.gaussian_filter(base.astype(np.float32), (1.5, 1.5, 0))[y:y + rh, x:x + rw]
+    else:
+        sy, sx = (donor.shape[0] - rh) // 2, (donor.shape[1] - rw) // 2
+        out[y:y + rh, x:x + rw] = donor[sy:sy + rh, sx:sx + rw]
+    mask = np.zeros((h, w), bool)
+    mask[y:y + rh, x:x + rw] = True
+    return out, mask
+
+
+def _history_strength(data: bytes) -> tuple[float, float, np.ndarray, tuple[int, int], bool, float]:
+    """Score, the strongest compression-history ("dq") strength of any region, heatmap, shape, lattice seen,
+    and the score without the earlier-lattice cue."""
+    img = load_image(data)
+    r = analyse_image(img)
+    dq = max([reg["strengths"].get("dq", 0.0) for reg in r.regions] + [0.0])
+    without = analyse_image(img, use_lattice=False).score
+    return r.score, dq, r.heat, (img.height, img.width), bool(r.cues.get("lattice", {}).get("observed")), without
+
+
+def _cropped(quick: bool) -> dict[str, object]:
+    """Listing or camera JPEGs cropped (grid moved by 1-7 px), edited and saved again (JPEG q90/q95 or PNG).
+
+    The case for the earlier-lattice cue: the first compression survives on a shifted grid (or, in a
+    PNG, exactly) everywhere except where the picture was changed. Negatives are the same crops saved
+    the same way without an edit.
+    """
+    rng = np.random.default_rng(11)
+    photos = captures()[: 2 if quick else None]
+    qualities = CROP_FIRST_QUALITIES[:1] if quick else CROP_FIRST_QUALITIES
+    rows: dict[str, dict[str, object]] = {}
+    for q1 in qualities:
+        for final in CROP_FINAL_SAVES:
+            neg, neg_dq, neg_without, seen = [], [], [], 0
+            pos: dict[str, list[tuple[float, float, float, float]]] = {k: [] for k in CROP_EDITS}
+            for i, (_, cap) in enumerate(photos):
+                first = io.BytesIO()
+                Image.fromarray(cap).save(first, format="JPEG", quality=q1)
+                decoded = np.asarray(Image.open(io.BytesIO(first.getvalue())).convert("RGB"))
+                dy, dx = (int(v) for v in rng.integers(1, 8, size=2))
+                base = np.ascontiguousarray(decoded[dy:, dx:])
+                score, dq, _, _, lattice, without = _history_strength(_save(base, final))
+                neg.append(score)
+                neg_without.append(without)
+                neg_dq.append(dq)
+                seen += lattice
+                donor = photos[(i + 1) % len(photos)][1]
+                for kind in CROP_EDITS:
+                    pixels, truth = cropped_edit(base, donor, kind, rng)
+                    s, d, heat, shape, _, s0 = _history_strength(_save(pixels, final))
+                    pos[kind].append((s, d, _f1(_pred_mask(heat, shape), truth), s0))
+            row: dict[str, object] = {"honest": {"n": len(neg), "lattice_found": seen,
+                                                 "history_region_ge_0.35": sum(d >= 0.35 for d in neg_dq),
+                                                 "reported": sum(s >= 0.3 for s in neg),
+                                                 "at_review": sum(s >= REVIEW_SCORE for s in neg)}}
+            for kind, vals in pos.items():
+                scores = [v[0] for v in vals]
+                row[kind] = {"n": len(vals), "auc_vs_honest": _round(_auc(scores, neg)),
+                             "auc_without_lattice_cue": _round(_auc([v[3] for v in vals], neg_without)),
+                             "history_region_ge_0.35": sum(v[1] >= 0.35 for v in vals),
+                             "pixel_f1_mean": _round(float(np.mean([v[2] for v in vals]))),
+                             "reported": sum(s >= 0.3 for s in scores),
+                             "at_review": sum(s >= REVIEW_SCORE for s in scores)}
+            rows[f"q{q1}->crop->{final}"] = row
+    return rows
+
+
 def _levels() -> tuple[float, float, float]:
     """Score that reaches review and high alone: prior + weight * score >= logit(level)."""
     s = load_settings()
@@ -370,7 +466,8 @@ def run(quick: bool = False) -> dict:
                               "high_alone_at": round(HIGH_SCORE, 3),
                               "note": "high is unreachable by tamper.local alone when high_alone_at > 1"},
             "matrix": _matrix(quick), "sagi_quality_matched": _sagi_quality_matched(quick),
-            "synthetic_edits": _synthetic(quick), "genuine_damage": _damage(quick),
+            "synthetic_edits": _synthetic(quick), "cropped_then_edited": _cropped(quick),
+            "genuine_damage": _damage(quick),
             "genuine_other": _genuine_other(),
             "time_12mp": _timing(quick),
             "heat_threshold": HEAT_THRESHOLD, "published": PUBLISHED}

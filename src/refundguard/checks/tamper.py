@@ -1,12 +1,16 @@
 """Blind local editing traces (``tamper.local``): compression history and noise that differ in one region.
 
 A phone photo is JPEG-compressed once on capture; an AI edit regenerates a region and the file is
-saved again. Four hand-written cues look for a region whose history differs from the rest
+saved again. Five hand-written cues look for a region whose history differs from the rest
 (``checks/_forensics``):
 
 * aligned double quantisation (JPEG files): per 8x8 block, the log-likelihood of the single- vs
   double-compression law of the low-frequency DCT coefficients, with the first step estimated from
   the file's own histograms and quantisation table;
+* an earlier JPEG lattice on any grid (every format): a JPEG cropped before it was saved again keeps
+  its first compression on a shifted grid (non-aligned double quantisation), and a PNG or other
+  lossless file exported from a JPEG keeps that JPEG's lattice exactly; blocks off that lattice were
+  changed after it;
 * JPEG grid: an 8x8 blocking grid at another phase (a region pasted from a shifted JPEG), or no grid
   in one region of a picture that otherwise shows one (non-JPEG files only);
 * noise level: the robust z-score of the finest-scale noise against cells of similar texture;
@@ -31,9 +35,11 @@ tamper.local   0.3-1  a compact region whose compression history or noise differ
 
 Limits
 ------
-* Double quantisation is visible only when the first save was of lower quality (larger steps)
-  than the last one; equal or higher first quality, resizing, or a re-save at much lower quality
-  erase it. Fully regenerated pictures have no "rest" to compare with.
+* Double quantisation (aligned or not) is visible only when the first save was of lower quality
+  (larger steps) than the last one, or the last save was lossless; equal or higher first quality,
+  resizing, or a re-save at much lower quality erase it. A crop by a multiple of 4 pixels on both
+  axes hides a non-aligned grid behind the file's own. Fully regenerated pictures have no "rest" to
+  compare with.
 * Noise and grid cues are confused by textures with an 8-pixel period and by very flat areas;
   they are capped so that alone they never reach ``review``. Resampling traces are weak after JPEG
   compression (q <= 95) and absent in flat or smooth patches; alone they are never reported.
@@ -85,8 +91,9 @@ def stored_luma(image: LoadedImage) -> tuple[np.ndarray, np.ndarray | None]:
     return image.gray, None
 
 
-def analyse_image(image: LoadedImage, *, use_resample: bool = True) -> TamperResult:
-    """Run the blind local-trace analysis of one loaded picture (``use_resample``: see :func:`analyse`)."""
+def analyse_image(image: LoadedImage, *, use_resample: bool = True, use_lattice: bool = True) -> TamperResult:
+    """Run the blind local-trace analysis of one loaded picture (``use_resample``, ``use_lattice``: see
+    :func:`analyse`)."""
     gray, qtable = stored_luma(image)
     is_jpeg = image.format == "JPEG"
     orientation = image.orientation if is_jpeg else 1
@@ -94,13 +101,13 @@ def analyse_image(image: LoadedImage, *, use_resample: bool = True) -> TamperRes
     if is_jpeg:
         clipped = unorient_array(clipped, orientation)
     return analyse(gray, qtable=qtable, is_jpeg=is_jpeg, orientation=orientation, clipped=clipped,
-                   use_resample=use_resample)
+                   use_resample=use_resample, use_lattice=use_lattice)
 
 
 def _messages(score: float, cues: dict[str, float]) -> tuple[str, str]:
-    names_en = {"dq": "double JPEG compression", "grid": "JPEG block grid", "noise": "noise level",
+    names_en = {"dq": "JPEG compression history", "grid": "JPEG block grid", "noise": "noise level",
                 "resample": "resampling (scaling or rotation) traces"}
-    names_zh = {"dq": "JPEG 双重压缩", "grid": "JPEG 分块网格", "noise": "噪声水平",
+    names_zh = {"dq": "JPEG 压缩历史", "grid": "JPEG 分块网格", "noise": "噪声水平",
                 "resample": "重采样（缩放或旋转）痕迹"}
     active = [k for k, v in sorted(cues.items(), key=lambda kv: -kv[1]) if v >= 0.25] or [max(cues, key=cues.get)]
     en = ("One region's " + " and ".join(names_en[k] for k in active)

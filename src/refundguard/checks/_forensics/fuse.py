@@ -1,21 +1,22 @@
 """Fuse the cue maps into a heatmap, find compact anomalous regions and score them.
 
-Score meaning (``tamper.local``, weight 4.5 log-odds on a -3 prior): the score is the strength of the
-best *localised, coherent* anomaly, never of diffuse texture.
+Score meaning (``tamper.local``; what a score is worth in log-odds is fitted on labelled claims, see
+docs/verdict.md and docs/checks/tamper.md): the score is the strength of the best *localised, coherent*
+anomaly, never of diffuse texture.
 
 * < 0.30  nothing worth reporting (the check emits no finding);
-* 0.30-0.60 one cue, or weak agreement: a hint for a reviewer, never enough for ``review`` alone;
-* 0.60-0.80 a very strong aligned double-quantisation break (a counted statistical test) or
-  double quantisation plus another cue of moderate strength;
+* 0.30-0.60 one cue, or weak agreement: a hint for a reviewer;
+* 0.60-0.80 a very strong compression-history break (aligned double quantisation or blocks off an
+  earlier JPEG lattice: a counted statistical test) or that plus another cue of moderate strength;
 * 0.80-1.00 two or three independent cues agreeing on the same compact region; 1.0 needs
   all cues at full strength.
 
 Noise alone is capped at 0.35, resampling alone at 0.25 (below the reporting threshold: periodic
 textures and JPEG artefacts leave chance spectral peaks), the grid alone at 0.5 and any agreement
-without double-quantisation support at 0.6, because textures, flat areas and resampled JPEGs mimic
+without compression-history support at 0.6, because textures, flat areas and resampled JPEGs mimic
 them (CocoGlide real photos re-saved at q80 showed grid + noise agreement). So only
-double-quantisation evidence can reach ``review`` (0.667 with the default weight 4.5 and prior -3);
-``high`` (0.9, i.e. a score of 1.155) is out of reach of this finding alone by construction.
+compression-history evidence can come near ``review`` alone, and ``high`` stays out of reach of this
+finding alone at every fit so far.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ class RegionEvidence:
 
 
 def cue_maps(dq_llr: np.ndarray | None, grid: np.ndarray | None, noise_z: np.ndarray | None,
-             shape: tuple[int, int], resample: np.ndarray | None = None) -> dict[str, np.ndarray]:
+             shape: tuple[int, int], resample: np.ndarray | None = None,
+             lattice: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Turn raw cue statistics (window means on the cue grid) into [0, 1] anomaly maps.
 
     Parameters
@@ -56,11 +58,15 @@ def cue_maps(dq_llr: np.ndarray | None, grid: np.ndarray | None, noise_z: np.nda
     grid : shifted/missing-grid map already in [0, 1], or None.
     noise_z : window-mean robust z of the noise level, or None.
     resample : local resampling strength already in [0, 1] (:mod:`.resample`), or None.
+    lattice : share of blocks off an earlier JPEG lattice already in [0, 1] (:mod:`.jpeg_lattice`), or None;
+        it is compression-history evidence like ``dq_llr`` and shares its map (the larger of the two).
     """
     zero = np.zeros(shape, np.float32)
     maps = {"dq": zero, "grid": zero, "noise": zero, "resample": zero}
     if dq_llr is not None:
         maps["dq"] = np.clip((dq_llr - 0.5) / 2.0, 0.0, 1.0).astype(np.float32)
+    if lattice is not None:
+        maps["dq"] = np.maximum(maps["dq"], np.clip(lattice, 0.0, 1.0)).astype(np.float32)
     if grid is not None:
         maps["grid"] = np.clip(grid, 0.0, 1.0).astype(np.float32)
     if noise_z is not None:

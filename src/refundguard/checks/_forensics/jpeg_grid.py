@@ -96,7 +96,8 @@ def _peak_z(profile: np.ndarray) -> tuple[int, float]:
     return p, float((profile[p] - others.mean()) / spread)
 
 
-def grid_analysis(gray: np.ndarray, cell: int, window: int) -> GridResult:
+def grid_analysis(gray: np.ndarray, cell: int, window: int,
+                  native: tuple[tuple[int, int], ...] = ()) -> GridResult:
     """Estimate the JPEG grid and flag windows whose grid is shifted or absent.
 
     Parameters
@@ -107,6 +108,9 @@ def grid_analysis(gray: np.ndarray, cell: int, window: int) -> GridResult:
         Cell size in pixels (multiple of 8); the maps have one value per cell.
     window : int
         Side of the sliding window, in cells, over which local profiles are summed.
+    native : (dy, dx) phases
+        Grids known to cover the whole picture besides the strongest one (a JPEG file's own grid at
+        (0, 0), and the grid of an earlier compression found by :mod:`.jpeg_lattice`): never foreign.
     """
     px, py = phase_profiles(gray, cell)
     ny, nx = px.shape[:2]
@@ -127,8 +131,8 @@ def grid_analysis(gray: np.ndarray, cell: int, window: int) -> GridResult:
     # the off-grid phases (window sums of honest content scatter around zero).
     cx = lx - np.median(lx, axis=2, keepdims=True)
     cy = ly - np.median(ly, axis=2, keepdims=True)
-    off_x = np.delete(cx, gx, axis=2)
-    off_y = np.delete(cy, gy, axis=2)
+    off_x = np.delete(cx, sorted({gx, *(p[1] for p in native)}), axis=2)
+    off_y = np.delete(cy, sorted({gy, *(p[0] for p in native)}), axis=2)
     sx = 1.4826 * float(np.median(np.abs(off_x))) + 1e-3
     sy = 1.4826 * float(np.median(np.abs(off_y))) + 1e-3
     # A foreign grid keeps one phase over its whole region: smooth each phase's z once more, so that a

@@ -12,6 +12,7 @@ from scipy import ndimage
 from refundguard.checks._forensics.fuse import RegionEvidence, cue_maps, find_regions, heatmap
 from refundguard.checks._forensics.jpeg_dct import block_dct, dq_analysis, unclipped_blocks
 from refundguard.checks._forensics.jpeg_grid import grid_analysis
+from refundguard.checks._forensics.jpeg_lattice import LatticeResult, lattice_analysis
 from refundguard.checks._forensics.noise import noise_zmap
 from refundguard.checks._forensics.orient import orient_array, orient_box
 from refundguard.checks._forensics.resample import block_size, resample_analysis, resample_cells
@@ -56,8 +57,12 @@ def grid_geometry(height: int, width: int) -> tuple[int, int]:
 
 def _dq_cells(llr: np.ndarray, valid: np.ndarray, k: int, ny: int, nx: int, window: int) -> np.ndarray:
     """Window mean of the block log-likelihood ratios over valid (unclipped) blocks, per cell."""
-    v = valid[:ny * k, :nx * k].astype(np.float32)
-    num = (llr[:ny * k, :nx * k] * v).reshape(ny, k, nx, k).sum(axis=(1, 3))
+    v = np.zeros((ny * k, nx * k), np.float32)
+    lv = np.zeros((ny * k, nx * k), np.float32)
+    my, mx = min(ny * k, valid.shape[0]), min(nx * k, valid.shape[1])
+    v[:my, :mx] = valid[:my, :mx]
+    lv[:my, :mx] = llr[:my, :mx]
+    num = (lv * v).reshape(ny, k, nx, k).sum(axis=(1, 3))
     den = v.reshape(ny, k, nx, k).sum(axis=(1, 3))
     num = ndimage.uniform_filter(num, size=window, mode="nearest")
     den = ndimage.uniform_filter(den, size=window, mode="nearest")
@@ -65,8 +70,40 @@ def _dq_cells(llr: np.ndarray, valid: np.ndarray, k: int, ny: int, nx: int, wind
     return np.where(enough, num / np.maximum(den, 1e-6), 0.0).astype(np.float32)
 
 
+#: per-block log-likelihood ratios (off vs on an earlier lattice) are bounded to this range before averaging.
+LATTICE_LLR_RANGE = (-3.0, 6.0)
+#: mean ratio over a neighbourhood mapped to 0 and to 1 of the lattice cue.
+LATTICE_MEAN = (0.5, 2.5)
+
+
+def lattice_cells(llr: np.ndarray, usable: np.ndarray, k: int, ny: int, nx: int, window: int) -> np.ndarray:
+    """Mean block ratio "off the earlier lattice" around each cell, mapped to [0, 1].
+
+    The ratios are summed over the usable blocks of a neighbourhood half the size of the other cues'
+    window (a likelihood-ratio test over that area: honest blocks that happen to sit off the lattice
+    are outvoted by their neighbours, a painted region accumulates), each bounded by
+    :data:`LATTICE_LLR_RANGE` so that one block cannot decide alone. A neighbourhood needs at least
+    three usable blocks.
+    """
+    lo, hi = LATTICE_LLR_RANGE
+    v = np.zeros((ny * k, nx * k), np.float32)
+    o = np.zeros((ny * k, nx * k), np.float32)
+    my, mx = min(ny * k, usable.shape[0]), min(nx * k, usable.shape[1])
+    v[:my, :mx] = usable[:my, :mx]
+    o[:my, :mx] = np.clip(llr[:my, :mx], lo, hi)
+    num = (o * v).reshape(ny, k, nx, k).sum(axis=(1, 3))
+    den = v.reshape(ny, k, nx, k).sum(axis=(1, 3))
+    size = max(3, window // 2)
+    num = ndimage.uniform_filter(num, size=size, mode="nearest") * size * size
+    den = ndimage.uniform_filter(den, size=size, mode="nearest") * size * size
+    mean = np.where(den >= max(3.0, 0.25 * size * size * k * k), num / np.maximum(den, 1e-6), 0.0)
+    a, b = LATTICE_MEAN
+    return np.clip((mean - a) / (b - a), 0.0, 1.0).astype(np.float32)
+
+
 def analyse(gray: np.ndarray, *, qtable: np.ndarray | None = None, is_jpeg: bool = False,
-            orientation: int = 1, clipped: np.ndarray | None = None, use_resample: bool = True) -> TamperResult:
+            orientation: int = 1, clipped: np.ndarray | None = None, use_resample: bool = True,
+            use_lattice: bool = True) -> TamperResult:
     """Run every cue on ``gray`` (luma in the file's stored frame) and fuse them.
 
     Parameters
@@ -83,14 +120,16 @@ def analyse(gray: np.ndarray, *, qtable: np.ndarray | None = None, is_jpeg: bool
     clipped : (H, W) bool array, optional
         Stored-frame pixels with a colour channel near 0 or 255 (see :func:`clipped_pixels`);
         by default derived from the luma alone.
-    use_resample : bool
-        Include the local resampling cue (:mod:`.resample`); off only to measure its contribution.
+    use_resample, use_lattice : bool
+        Include the local resampling cue (:mod:`.resample`) / the earlier-lattice cue
+        (:mod:`.jpeg_lattice`); off only to measure their contribution.
     """
     h, w = gray.shape
     cell, window = grid_geometry(h, w)
     ny, nx = h // cell, w // cell
     cues: dict[str, Any] = {"cell": cell, "window": window}
     dq_map = None
+    lattice_map = None
     if is_jpeg and qtable is not None:
         coef = block_dct(gray)
         dq = dq_analysis(coef, block_dct(gray, (4, 4), step=2), qtable)
@@ -102,7 +141,22 @@ def analyse(gray: np.ndarray, *, qtable: np.ndarray | None = None, is_jpeg: bool
             # Per-block ratio scaled to "4 frequencies' worth", so that the map's scale does not depend
             # on how many frequencies showed double quantisation.
             dq_map = _dq_cells(dq.llr / max(len(dq.used), 1) * 4.0, usable, cell // 8, ny, nx, window)
-    grid = grid_analysis(gray, cell, window)
+    usable_clip = clipped if clipped is not None else clipped_pixels(gray)
+    # An earlier compression on another grid (a cropped JPEG saved again), or the JPEG a lossless file
+    # was exported from: blocks off that lattice were changed after it.
+    lattice = (lattice_analysis(gray, exclude_final_grid=is_jpeg, clipped=usable_clip) if use_lattice
+               else LatticeResult(shift=None, score=0.0, runner_up=0.0))
+    cues["lattice"] = {"observed": lattice.observed, "score": round(lattice.score, 1),
+                       "runner_up": round(lattice.runner_up, 1)}
+    if lattice.observed and lattice.shift is not None:
+        cues["lattice"].update({
+            "kind": "non_aligned" if is_jpeg else "lossless_after_jpeg", "shift": list(lattice.shift),
+            "steps": {f"{f['u']},{f['v']}": int(f["q"]) for f in lattice.steps[:6]}})
+        lattice_map = lattice_cells(lattice.llr, lattice.usable, cell // 8, ny, nx, window)
+    native = ((0, 0),) if is_jpeg else ()
+    if lattice.observed and lattice.shift is not None:
+        native = (*native, lattice.shift)
+    grid = grid_analysis(gray, cell, window, native)
     cues["grid"] = {"phase": list(grid.phase), "strength": round(grid.strength, 2)}
     grid_map = grid.shifted if is_jpeg else np.maximum(grid.shifted, grid.missing)
     if max(h, w) > NOISE_BIN_ABOVE and cell >= 16:
@@ -112,7 +166,7 @@ def analyse(gray: np.ndarray, *, qtable: np.ndarray | None = None, is_jpeg: bool
         noise_z, _ = noise_zmap(binned, cell // 2, window)
     else:
         noise_z, _ = noise_zmap(gray, cell, window)
-    shapes = [m.shape for m in (grid_map, noise_z) + ((dq_map,) if dq_map is not None else ())]
+    shapes = [m.shape for m in (grid_map, noise_z, dq_map, lattice_map) if m is not None]
     ny, nx = min(s[0] for s in shapes), min(s[1] for s in shapes)
     resample_map = None
     if use_resample:
@@ -120,7 +174,8 @@ def analyse(gray: np.ndarray, *, qtable: np.ndarray | None = None, is_jpeg: bool
         cues["resample"] = {"block": rs.block, "hot_blocks": int((rs.strength > 0).sum())}
         resample_map = resample_cells(rs, cell, ny, nx)
     maps = cue_maps(dq_map[:ny, :nx] if dq_map is not None else None, grid_map[:ny, :nx], noise_z[:ny, :nx],
-                    (ny, nx), resample=resample_map)
+                    (ny, nx), resample=resample_map,
+                    lattice=lattice_map[:ny, :nx] if lattice_map is not None else None)
     heat = heatmap(maps)
     found = find_regions(maps, heat)
     regions = [_region_dict(r, cell, orientation, w, h) for r in found[:3] if r.score >= 0.05]
