@@ -139,6 +139,21 @@ def test_html_report_is_self_contained_and_bilingual(analysis):
     assert "Matched merchant reference" in html_report.render(analysis, lang="en")
 
 
+def test_html_shows_the_error_level_picture_of_claim_photos_only_and_never_as_evidence(analysis):
+    import base64
+    import io
+
+    page = html_report.render(analysis, lang="en")
+    assert page.count('alt="error level picture"') == 1  # the claim photo; the reference gets none
+    assert "never evidence" in page and "never uses this picture as evidence" in page
+    assert "不作为证据" in html_report.render(analysis, lang="zh")
+    url = page.split('alt="error level picture"')[0].rsplit('src="', 1)[1].split('"')[0]
+    picture = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
+    assert picture.format == "PNG" and max(picture.size) <= 900
+    report = json.loads(json_report.dumps(analysis))
+    assert "error level" not in json.dumps(report).lower()
+
+
 def test_published_json_schema_matches_the_models():
     from pathlib import Path
 

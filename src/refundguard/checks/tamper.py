@@ -43,7 +43,8 @@ Limits
 * Noise and grid cues are confused by textures with an 8-pixel period and by very flat areas;
   they are capped so that alone they never reach ``review``. Resampling traces are weak after JPEG
   compression (q <= 95) and absent in flat or smooth patches; alone they are never reported.
-* Error level analysis is drawn for people only (``_forensics/ela.py``) and is never evidence.
+* Error level analysis is drawn for people only (``report/ela.py``, in the HTML report) and is never
+  evidence.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from PIL import Image as PILImage
 
 from refundguard.engine import Analysis
 from refundguard.media.load import LoadedImage
+from refundguard.report.ela import error_level_image
 from refundguard.report.json import to_dict
 from refundguard.report.templating import LEVEL_TEXT, env
 
@@ -21,6 +22,15 @@ def thumbnail_data_url(image: LoadedImage, max_side: int = 900) -> str:
     buf = io.BytesIO()
     img.save(buf, format="JPEG", quality=85)
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def error_level_data_url(image: LoadedImage, max_side: int = 900) -> str:
+    """The error-level picture of ``image`` (full resolution, then reduced) as a PNG data URL: for people only."""
+    ela = PILImage.fromarray(error_level_image(image.pixels))
+    ela.thumbnail((max_side, max_side), PILImage.Resampling.BOX)
+    buf = io.BytesIO()
+    ela.save(buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def render(analysis: Analysis, *, lang: str = "zh") -> str:
@@ -36,8 +46,8 @@ def render(analysis: Analysis, *, lang: str = "zh") -> str:
         views = [dict(r, code=f["code"]) for f in report["findings"] if f["image"] is None
                  for r in (f["details"].get("regions_by_image") or {}).get(str(i), [])]
         cards.append({"index": i, "meta": meta, "thumb": thumbnail_data_url(im), "findings": findings, "views": views,
-                      "heatmaps": overlays,
-                      "reference": ref_index})
+                      "heatmaps": overlays, "reference": ref_index,
+                      "ela": error_level_data_url(im) if meta["role"] == "claim" else None})
     claim_level = [f for f in report["findings"] if f["image"] is None]
     return env.get_template("report.html").render(
         report=report, cards=cards, claim_level=claim_level, lang=lang, level_text=LEVEL_TEXT,

@@ -9,12 +9,12 @@ from PIL import Image, ImageOps
 from scipy.fft import dctn
 from skimage import data as skdata
 
-from refundguard.checks._forensics.ela import error_level_image
 from refundguard.checks._forensics.fuse import combine
 from refundguard.checks._forensics.jpeg_dct import ZIGZAG, block_dct, dq_analysis
 from refundguard.checks._forensics.jpeg_grid import grid_analysis
 from refundguard.checks._forensics.noise import noise_zmap
 from refundguard.checks._forensics.orient import orient_array, orient_box, unorient_array
+from refundguard.report.ela import error_level_image
 
 
 def _jpeg_luma(pixels: np.ndarray, quality: int) -> tuple[np.ndarray, np.ndarray]:
