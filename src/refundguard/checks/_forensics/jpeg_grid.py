@@ -57,8 +57,9 @@ def phase_profiles(gray: np.ndarray, cell: int) -> tuple[np.ndarray, np.ndarray]
     ex = boundary_excess(gray, 1)[:ny * cell, :nx * cell]
     ey = boundary_excess(gray, 0)[:ny * cell, :nx * cell]
     k = cell // 8
-    px = ex.reshape(ny, cell, nx, k, 8).sum(axis=(1, 3))
-    py = ey.reshape(ny, k, 8, nx, cell).sum(axis=(1, 4)).transpose(0, 2, 1)
+    # Reduce along contiguous runs first (rows of a cell, then the k blocks), which is what makes it fast.
+    px = ex.reshape(ny, cell, nx * cell).sum(axis=1).reshape(ny, nx, k, 8).sum(axis=2)
+    py = ey.reshape(ny * cell, nx, cell).sum(axis=2).reshape(ny, k, 8, nx).sum(axis=1).transpose(0, 2, 1)
     return px, py
 
 
