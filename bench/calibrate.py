@@ -172,34 +172,20 @@ def splices(limit: int) -> Iterator[tuple[str, int, list[LoadedImage | Path], li
     yield from cropped_edits(photos, rng)
 
 
-def _saved(pixels: np.ndarray, final: str) -> LoadedImage:
-    from bench.tamper import _save
-
-    return load_image(_save(pixels, final))
-
-
 def cropped_edits(photos: list[tuple[str, np.ndarray]], rng: np.random.Generator
                   ) -> Iterator[tuple[str, int, list[LoadedImage | Path], list[LoadedImage]]]:
     """A listing-style JPEG (q75) cropped off its 8x8 grid and saved again at q95 or as PNG (genuine), and the
     same crop with a stain painted, a region smoothed or a patch pasted before that save (forged): the case of
     the earlier-lattice cue."""
-    from bench.tamper import cropped_edit
+    from bench.tamper import crop_off_grid, cropped_edit, encode
 
     for n, (_name, cap) in enumerate(photos):
         donor = photos[(n + 1) % len(photos)][1]
-        first = np.asarray(Image.open(io.BytesIO(_jpeg_bytes(cap, 75))).convert("RGB"))
-        dy, dx = (int(v) for v in rng.integers(1, 8, size=2))
-        base = np.ascontiguousarray(first[dy:, dx:])
+        base = crop_off_grid(cap, 75, rng)
         for final in ("jpeg95", "png"):
-            yield "cropped:honest", 0, [_saved(base, final)], []
+            yield "cropped:honest", 0, [load_image(encode(base, final))], []
             for kind in ("stain", "smoothed", "paste"):
-                yield f"cropped:{kind}", 1, [_saved(cropped_edit(base, donor, kind, rng)[0], final)], []
-
-
-def _jpeg_bytes(pixels: np.ndarray, quality: int) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, format="JPEG", quality=quality)
-    return buf.getvalue()
+                yield f"cropped:{kind}", 1, [load_image(encode(cropped_edit(base, donor, kind, rng)[0], final))], []
 
 
 def view_pairs(per_kind: int) -> Iterator[tuple[str, int, list[LoadedImage | Path], list[LoadedImage]]]:

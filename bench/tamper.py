@@ -302,13 +302,22 @@ CROP_FINAL_SAVES = ("jpeg90", "jpeg95", "png")
 CROP_EDITS = ("crack", "stain", "smoothed", "paste")
 
 
-def _save(pixels: np.ndarray, final: str) -> bytes:
+def encode(pixels: np.ndarray, final: str) -> bytes:
+    """``pixels`` saved as ``"png"`` or ``"jpegQ"`` (JPEG at quality Q)."""
     buf = io.BytesIO()
     if final == "png":
         Image.fromarray(pixels).save(buf, format="PNG")
     else:
         Image.fromarray(pixels).save(buf, format="JPEG", quality=int(final[4:]))
     return buf.getvalue()
+
+
+def crop_off_grid(capture: np.ndarray, quality: int, rng: np.random.Generator) -> np.ndarray:
+    """``capture`` saved as a JPEG at ``quality``, decoded and cropped by 1-7 px on each axis (drawn from ``rng``):
+    the first compression's 8x8 grid no longer starts at (0, 0)."""
+    decoded = np.asarray(Image.open(io.BytesIO(encode(capture, f"jpeg{quality}"))).convert("RGB"))
+    dy, dx = (int(v) for v in rng.integers(1, 8, size=2))
+    return np.ascontiguousarray(decoded[dy:, dx:])
 
 
 def cropped_edit(base: np.ndarray, donor: np.ndarray, kind: str, rng: np.random.Generator
@@ -360,12 +369,8 @@ def _cropped(quick: bool) -> dict[str, object]:
             neg, neg_dq, neg_without, seen = [], [], [], 0
             pos: dict[str, list[tuple[float, float, float, float]]] = {k: [] for k in CROP_EDITS}
             for i, (_, cap) in enumerate(photos):
-                first = io.BytesIO()
-                Image.fromarray(cap).save(first, format="JPEG", quality=q1)
-                decoded = np.asarray(Image.open(io.BytesIO(first.getvalue())).convert("RGB"))
-                dy, dx = (int(v) for v in rng.integers(1, 8, size=2))
-                base = np.ascontiguousarray(decoded[dy:, dx:])
-                score, dq, _, _, lattice, without = _history_strength(_save(base, final))
+                base = crop_off_grid(cap, q1, rng)
+                score, dq, _, _, lattice, without = _history_strength(encode(base, final))
                 neg.append(score)
                 neg_without.append(without)
                 neg_dq.append(dq)
@@ -373,7 +378,7 @@ def _cropped(quick: bool) -> dict[str, object]:
                 donor = photos[(i + 1) % len(photos)][1]
                 for kind in CROP_EDITS:
                     pixels, truth = cropped_edit(base, donor, kind, rng)
-                    s, d, heat, shape, _, s0 = _history_strength(_save(pixels, final))
+                    s, d, heat, shape, _, s0 = _history_strength(encode(pixels, final))
                     pos[kind].append((s, d, _f1(_pred_mask(heat, shape), truth), s0))
             row: dict[str, object] = {"honest": {"n": len(neg), "lattice_found": seen,
                                                  "history_region_ge_0.35": sum(d >= 0.35 for d in neg_dq),

@@ -144,21 +144,6 @@ def lattice_strength(coef: np.ndarray) -> tuple[float, list[tuple[int, float, fl
     return float(np.mean([z for _, _, z in per])), per
 
 
-def sampled_dct(gray: np.ndarray, shift: tuple[int, int], step: int) -> np.ndarray:
-    """DCT of every ``step``-th block (rows and columns) of the grid at ``shift``, reading only those pixels.
-
-    Same result as ``block_dct(gray, shift, step=step)`` without copying the shifted picture first.
-    """
-    dy, dx = shift
-    nby, nbx = (gray.shape[0] - dy) // 8, (gray.shape[1] - dx) // 8
-    if nby <= 0 or nbx <= 0:
-        return np.zeros((0, 0, 8, 8), np.float32)
-    off = np.arange(8)
-    ys = (dy + 8 * step * np.arange((nby + step - 1) // step))[:, None] + off
-    xs = (dx + 8 * step * np.arange((nbx + step - 1) // step))[:, None] + off
-    return block_dct(np.ascontiguousarray(gray[np.ix_(ys.ravel(), xs.ravel())]))
-
-
 def _candidates(exclude_final_grid: bool) -> list[tuple[int, int]]:
     skip = {(0, 0), *_ALIASES} if exclude_final_grid else set()
     return [(dy, dx) for dy in range(8) for dx in range(8) if (dy, dx) not in skip]
@@ -176,7 +161,7 @@ def search(gray: np.ndarray, *, exclude_final_grid: bool) -> tuple[tuple[int, in
     step = max(1, int(np.sqrt(nblocks / SEARCH_BLOCKS)))
     scores: dict[tuple[int, int], tuple[float, list[tuple[int, float, float]]]] = {}
     for shift in _candidates(exclude_final_grid):
-        coef = sampled_dct(gray, shift, step)
+        coef = block_dct(gray, shift, step=step)
         if coef.shape[0] * coef.shape[1] < 64:
             continue
         scores[shift] = lattice_strength(coef)

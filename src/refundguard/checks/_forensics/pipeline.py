@@ -55,15 +55,22 @@ def grid_geometry(height: int, width: int) -> tuple[int, int]:
     return cell, window
 
 
-def _dq_cells(llr: np.ndarray, valid: np.ndarray, k: int, ny: int, nx: int, window: int) -> np.ndarray:
-    """Window mean of the block log-likelihood ratios over valid (unclipped) blocks, per cell."""
+def _cell_sums(values: np.ndarray, valid: np.ndarray, k: int, ny: int, nx: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell of ``k`` x ``k`` blocks: the sum of ``values`` over valid blocks, and the number of valid blocks.
+
+    Block maps smaller than the cue grid (a shifted grid has fewer whole blocks) count as invalid there.
+    """
     v = np.zeros((ny * k, nx * k), np.float32)
-    lv = np.zeros((ny * k, nx * k), np.float32)
+    x = np.zeros((ny * k, nx * k), np.float32)
     my, mx = min(ny * k, valid.shape[0]), min(nx * k, valid.shape[1])
     v[:my, :mx] = valid[:my, :mx]
-    lv[:my, :mx] = llr[:my, :mx]
-    num = (lv * v).reshape(ny, k, nx, k).sum(axis=(1, 3))
-    den = v.reshape(ny, k, nx, k).sum(axis=(1, 3))
+    x[:my, :mx] = values[:my, :mx]
+    return (x * v).reshape(ny, k, nx, k).sum(axis=(1, 3)), v.reshape(ny, k, nx, k).sum(axis=(1, 3))
+
+
+def _dq_cells(llr: np.ndarray, valid: np.ndarray, k: int, ny: int, nx: int, window: int) -> np.ndarray:
+    """Window mean of the block log-likelihood ratios over valid (unclipped) blocks, per cell."""
+    num, den = _cell_sums(llr, valid, k, ny, nx)
     num = ndimage.uniform_filter(num, size=window, mode="nearest")
     den = ndimage.uniform_filter(den, size=window, mode="nearest")
     enough = den >= 0.3 * k * k
@@ -85,14 +92,7 @@ def lattice_cells(llr: np.ndarray, usable: np.ndarray, k: int, ny: int, nx: int,
     :data:`LATTICE_LLR_RANGE` so that one block cannot decide alone. A neighbourhood needs at least
     three usable blocks.
     """
-    lo, hi = LATTICE_LLR_RANGE
-    v = np.zeros((ny * k, nx * k), np.float32)
-    o = np.zeros((ny * k, nx * k), np.float32)
-    my, mx = min(ny * k, usable.shape[0]), min(nx * k, usable.shape[1])
-    v[:my, :mx] = usable[:my, :mx]
-    o[:my, :mx] = np.clip(llr[:my, :mx], lo, hi)
-    num = (o * v).reshape(ny, k, nx, k).sum(axis=(1, 3))
-    den = v.reshape(ny, k, nx, k).sum(axis=(1, 3))
+    num, den = _cell_sums(np.clip(llr, *LATTICE_LLR_RANGE), usable, k, ny, nx)
     size = max(3, window // 2)
     num = ndimage.uniform_filter(num, size=size, mode="nearest") * size * size
     den = ndimage.uniform_filter(den, size=size, mode="nearest") * size * size
@@ -130,6 +130,8 @@ def analyse(gray: np.ndarray, *, qtable: np.ndarray | None = None, is_jpeg: bool
     cues: dict[str, Any] = {"cell": cell, "window": window}
     dq_map = None
     lattice_map = None
+    if clipped is None:
+        clipped = clipped_pixels(gray)
     if is_jpeg and qtable is not None:
         coef = block_dct(gray)
         dq = dq_analysis(coef, block_dct(gray, (4, 4), step=2), qtable)
@@ -137,24 +139,22 @@ def analyse(gray: np.ndarray, *, qtable: np.ndarray | None = None, is_jpeg: bool
                       "double_fraction": round(dq.alpha, 3),
                       "first_steps": {f"{d['u']},{d['v']}": int(d["q1"]) for d in dq.used[:6]}}
         if dq.observed and dq.grid_fit >= 0.3:
-            usable = unclipped_blocks(clipped if clipped is not None else clipped_pixels(gray))
+            usable = unclipped_blocks(clipped)
             # Per-block ratio scaled to "4 frequencies' worth", so that the map's scale does not depend
             # on how many frequencies showed double quantisation.
             dq_map = _dq_cells(dq.llr / max(len(dq.used), 1) * 4.0, usable, cell // 8, ny, nx, window)
-    usable_clip = clipped if clipped is not None else clipped_pixels(gray)
     # An earlier compression on another grid (a cropped JPEG saved again), or the JPEG a lossless file
     # was exported from: blocks off that lattice were changed after it.
-    lattice = (lattice_analysis(gray, exclude_final_grid=is_jpeg, clipped=usable_clip) if use_lattice
+    lattice = (lattice_analysis(gray, exclude_final_grid=is_jpeg, clipped=clipped) if use_lattice
                else LatticeResult(shift=None, score=0.0, runner_up=0.0))
     cues["lattice"] = {"observed": lattice.observed, "score": round(lattice.score, 1),
                        "runner_up": round(lattice.runner_up, 1)}
+    native = ((0, 0),) if is_jpeg else ()  # grids that cover the whole picture are never foreign
     if lattice.observed and lattice.shift is not None:
         cues["lattice"].update({
             "kind": "non_aligned" if is_jpeg else "lossless_after_jpeg", "shift": list(lattice.shift),
             "steps": {f"{f['u']},{f['v']}": int(f["q"]) for f in lattice.steps[:6]}})
         lattice_map = lattice_cells(lattice.llr, lattice.usable, cell // 8, ny, nx, window)
-    native = ((0, 0),) if is_jpeg else ()
-    if lattice.observed and lattice.shift is not None:
         native = (*native, lattice.shift)
     grid = grid_analysis(gray, cell, window, native)
     cues["grid"] = {"phase": list(grid.phase), "strength": round(grid.strength, 2)}
