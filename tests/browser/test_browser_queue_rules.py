@@ -84,6 +84,47 @@ def test_queue_filters_sorts_and_marks_overdue(app_client) -> None:  # type: ign
     assert client.get("/ui/queue?sort=%27;drop&level=nope&order=x").status_code == 200
 
 
+def test_lists_page_through_every_claim_and_filter_all_of_them(app_client) -> None:  # type: ignore[no-untyped-def]
+    from refundguard.service.claims.models import Claim
+    from refundguard.service.db import utcnow
+    from refundguard.web.pages import PAGE_SIZE
+
+    client, keys, app = app_client
+    n = 2 * PAGE_SIZE + 20
+    with app.state.db.session() as session:  # many claims in review, inserted directly (no analysis needed)
+        now = utcnow()
+        for k in range(n):
+            session.add(Claim(id=f"c-{k:04d}", tenant="t", merchant_id=f"Shop-{k}", amount=float(k), state="in_review",
+                              level="review" if k % 2 else "high", deadline=now + timedelta(hours=k - 3, minutes=30),
+                              created_by="test"))
+        session.add(Claim(id="c-other", tenant="other", merchant_id="Shop-1", amount=1.0, state="in_review",
+                          created_by="test"))
+        session.commit()
+    client.post("/ui/login", data={"key": keys["reviewer"], "next": "/ui/queue"})
+
+    first = client.get("/ui/queue").text
+    assert f'id="total">({n})' in first and 'id="overdue-count">· 3 ' in first  # counted over all pages
+    assert _rows(first) == [f"c-{k:04d}" for k in range(PAGE_SIZE)]
+    seen = _rows(first)
+    page = first
+    while 'id="next-page"' in page:
+        link = re.search(r'href="([^"]+)" rel="next"', page).group(1).replace("&amp;", "&")  # type: ignore[union-attr]
+        page = client.get("/ui/queue" + link).text
+        seen += _rows(page)
+    assert seen == [f"c-{k:04d}" for k in range(n)]  # every claim once, in deadline order, never another tenant's
+    assert 'id="previous-page"' in page and "3 / 3" in page
+    # filters apply to all claims, not to one page: "shop-11" is Shop-11 and Shop-110 … Shop-119
+    assert sorted(_rows(client.get("/ui/queue?merchant=shop-11").text)) == (
+        ["c-0011"] + [f"c-{k:04d}" for k in range(110, 120)])
+    by_amount = client.get("/ui/queue?sort=amount&order=desc&level=review&page=2").text
+    assert _rows(by_amount)[0] == f"c-{n - 1 - 2 * PAGE_SIZE:04d}" and "page=1" in by_amount
+    assert "level=review" in re.search(r'href="([^"]+)" rel="prev"', by_amount).group(1)  # type: ignore[union-attr]
+    # a page past the end shows the last one; nonsense is ignored
+    assert _rows(client.get("/ui/queue?page=99").text) == [f"c-{k:04d}" for k in range(2 * PAGE_SIZE, n)]
+    assert client.get("/ui/queue?page=-1&page=x").status_code == 200
+    assert _rows(client.get("/ui/queue?merchant=%25").text) == []  # a LIKE wildcard is matched literally
+
+
 def test_decision_needs_a_reason_and_platform_keys_cannot_decide(app_client) -> None:  # type: ignore[no-untyped-def]
     client, keys, _app = app_client
     r = client.post("/v1/claims", headers={"X-API-Key": keys["platform"]},

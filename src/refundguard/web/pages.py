@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -165,61 +165,57 @@ def home(who: Viewer) -> Response:
 
 
 # ------------------------------------------------------------------------------------------------ lists
-SORTS: dict[str, Callable[[Claim], Any]] = {
-    "deadline": lambda c: c.deadline,  # sorted separately: claims without a deadline go last
-    "amount": lambda c: c.amount,
-    "level": lambda c: LEVEL_ORDER.get(c.level or "", 0),
-    "merchant": lambda c: c.merchant_id,
-    "created": lambda c: c.created_at,
-}
+#: claims per page of the lists
+PAGE_SIZE = 50
 
 
-def _filter_sort(rows: list[Claim], *, level: str | None, merchant: str | None, state: str | None, sort: str,
-                 order: str) -> list[Claim]:
-    if level:
-        rows = [c for c in rows if c.level == level]
-    if merchant:
-        needle = merchant.strip().lower()
-        rows = [c for c in rows if needle in c.merchant_id.lower()]
-    if state:
-        rows = [c for c in rows if c.state == state]
-    key = SORTS.get(sort, SORTS["deadline"])
-    if sort == "deadline":
-        with_deadline = sorted((c for c in rows if c.deadline is not None), key=lambda c: c.deadline,
-                               reverse=order == "desc")
-        return with_deadline + [c for c in rows if c.deadline is None]
-    return sorted(rows, key=key, reverse=order == "desc")
-
-
-def _list_context(request: Request, rows: list[Claim]) -> dict[str, Any]:
+def _list_context(request: Request, session: DbSession, who: Principal, *, queue: bool) -> dict[str, Any]:
+    """One page of the queue or the claim list, with the filters, order and page from the query string."""
     q = request.query_params
-    sort = q.get("sort", "deadline") if q.get("sort") in SORTS else "deadline"
+    sort = q.get("sort") if q.get("sort") in claims.LIST_ORDERS else "deadline"
     order = "desc" if q.get("order") == "desc" else "asc"
     level = q.get("level") if q.get("level") in LEVEL_ORDER else None
     state = q.get("state") if q.get("state") in STATE_TEXT else None
     merchant = (q.get("merchant") or "")[:128] or None
-    shown = _filter_sort(rows, level=level, merchant=merchant, state=state, sort=sort, order=order)
+    wanted = q.get("page", "1")
+    number = int(wanted) if wanted.isdigit() and 0 < len(wanted) <= 6 else 1
     now = utcnow()
-    return {"rows": shown, "now": now, "overdue": {c.id for c in shown if _overdue(c, now)},
-            "filters": {"sort": sort, "order": order, "level": level or "", "state": state or "",
-                        "merchant": merchant or ""},
+
+    def fetch(n: int) -> claims.ClaimListing:
+        return claims.browse(session=session, principal=who, queue=queue, level=level, merchant=merchant,
+                             state=state, order_by=sort, descending=order == "desc", limit=PAGE_SIZE,
+                             offset=(max(n, 1) - 1) * PAGE_SIZE, now=now)
+
+    listing = fetch(number)
+    pages = max(1, -(-listing.total // PAGE_SIZE))
+    if number > pages:  # past the end (claims were decided meanwhile): show the last page
+        number = pages
+        listing = fetch(number)
+    filters = {"sort": sort, "order": order, "level": level or "", "state": state or "", "merchant": merchant or ""}
+
+    def link(n: int) -> str:
+        return "?" + urlencode({**{k: v for k, v in filters.items() if v}, "page": n})
+
+    return {"rows": listing.rows, "total": listing.total, "overdue_total": listing.overdue, "now": now,
+            "overdue": {c.id for c in listing.rows if _overdue(c, now)}, "filters": filters,
+            "page_number": number, "pages": pages,
+            "previous_page": link(number - 1) if number > 1 else None,
+            "next_page": link(number + 1) if number < pages else None,
             "state_text": STATE_TEXT, "outcome_text": OUTCOME_TEXT}
 
 
 @router.get("/queue", response_class=HTMLResponse, name="web_queue")
 def queue_page(request: Request, session: DbSession, who: Viewer) -> HTMLResponse:
-    """Reviewer queue: claims in review and in a merchant window; filter and sort; overdue ones stand out."""
-    rows = claims.queue(session=session, principal=who, limit=500)
-    return page(request, "queue.html", {**_list_context(request, rows), "who": who, "title_en": "Review queue",
-                                        "title_zh": "审核队列"})
+    """Reviewer queue: claims in review and in a merchant window; filter, sort, page; overdue ones stand out."""
+    return page(request, "queue.html", {**_list_context(request, session, who, queue=True), "who": who,
+                                        "title_en": "Review queue", "title_zh": "审核队列"})
 
 
 @router.get("/claims", response_class=HTMLResponse, name="web_claims")
 def claims_page(request: Request, session: DbSession, who: Viewer) -> HTMLResponse:
-    """All claims the key may see (a merchant sees its own), with deadlines."""
-    rows, _total = claims.list_(session=session, principal=who, limit=200)
-    return page(request, "queue.html", {**_list_context(request, rows), "who": who, "title_en": "Claims",
-                                        "title_zh": "申请列表"})
+    """All claims the key may see (a merchant sees its own), with deadlines; filter, sort, page."""
+    return page(request, "queue.html", {**_list_context(request, session, who, queue=False), "who": who,
+                                        "title_en": "Claims", "title_zh": "申请列表"})
 
 
 # ------------------------------------------------------------------------------------------------- case

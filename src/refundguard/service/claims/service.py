@@ -7,10 +7,10 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -129,29 +129,86 @@ def get_visible(*, session: Session, principal: Principal, claim_id: str) -> Cla
     return claim
 
 
-def list_(*, session: Session, principal: Principal, state: str | None = None, merchant_id: str | None = None,
-          limit: int = 50, offset: int = 0) -> tuple[list[Claim], int]:
-    """Claims visible to the principal, newest first, with the total count."""
+def _visible(principal: Principal) -> Select[tuple[Claim]]:
+    """The claims the principal may read: its tenant's, or only its own for a merchant."""
     require(principal, "claim.read")
     query = select(Claim).where(Claim.tenant == principal.tenant)
     if principal.role is Role.MERCHANT:
         query = query.where(Claim.merchant_id == principal.merchant_id)
+    return query
+
+
+def _in_queue(principal: Principal) -> Select[tuple[Claim]]:
+    """The reviewer queue's claims: in review or in a merchant window."""
+    require(principal, "queue.read")
+    return select(Claim).where(Claim.tenant == principal.tenant,
+                               Claim.state.in_([State.IN_REVIEW.value, State.AWAITING_MERCHANT.value]))
+
+
+def _count(session: Session, query: Select[tuple[Claim]]) -> int:
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+def list_(*, session: Session, principal: Principal, state: str | None = None, merchant_id: str | None = None,
+          limit: int = 50, offset: int = 0) -> tuple[list[Claim], int]:
+    """Claims visible to the principal, newest first, with the total count."""
+    query = _visible(principal)
     if state is not None:
         query = query.where(Claim.state == state)
     if merchant_id is not None:
         query = query.where(Claim.merchant_id == merchant_id)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(Claim.created_at.desc(), Claim.id).limit(limit).offset(offset)).all()
-    return list(rows), int(total)
+    return list(rows), _count(session, query)
 
 
 def queue(*, session: Session, principal: Principal, limit: int = 100) -> list[Claim]:
     """The reviewer queue: claims in review, then those in a merchant window, by deadline."""
-    require(principal, "queue.read")
-    query = (select(Claim).where(Claim.tenant == principal.tenant,
-                                 Claim.state.in_([State.IN_REVIEW.value, State.AWAITING_MERCHANT.value]))
-             .order_by((Claim.state != State.IN_REVIEW.value), Claim.deadline, Claim.created_at).limit(limit))
-    return list(session.scalars(query))
+    query = _in_queue(principal).order_by((Claim.state != State.IN_REVIEW.value), Claim.deadline, Claim.created_at)
+    return list(session.scalars(query.limit(limit)))
+
+
+#: what the claim lists can be ordered by; ties are broken by the claim id so pages never overlap
+LIST_ORDERS: dict[str, Any] = {
+    "deadline": Claim.deadline,  # claims without a deadline go last in both directions
+    "amount": Claim.amount,
+    "level": case({"high": 3, "review": 2, "low": 1}, value=Claim.level, else_=0),
+    "merchant": Claim.merchant_id,
+    "created": Claim.created_at,
+}
+
+
+@dataclass(frozen=True)
+class ClaimListing:
+    """One page of a claim list: its rows, how many claims match, and how many of those are overdue."""
+
+    rows: list[Claim]
+    total: int
+    overdue: int
+
+
+def browse(*, session: Session, principal: Principal, queue: bool = False, level: str | None = None,
+           merchant: str | None = None, state: str | None = None, order_by: str = "deadline",
+           descending: bool = False, limit: int = 50, offset: int = 0, now: datetime | None = None) -> ClaimListing:
+    """A page of the claims the principal may see, filtered and ordered by the database.
+
+    ``queue`` keeps the reviewer queue's claims (in review or in a merchant window); otherwise a merchant
+    sees its own claims and the other roles their tenant's. ``merchant`` matches part of the merchant id,
+    ignoring case.
+    """
+    query = _in_queue(principal) if queue else _visible(principal)
+    if level is not None:
+        query = query.where(Claim.level == level)
+    if state is not None:
+        query = query.where(Claim.state == state)
+    if merchant:
+        query = query.where(func.lower(Claim.merchant_id).contains(merchant.strip().lower(), autoescape=True))
+    now = now or utcnow()
+    total, overdue = _count(session, query), _count(session, query.where(Claim.deadline < now))
+    column = LIST_ORDERS.get(order_by, LIST_ORDERS["deadline"])
+    keys = [Claim.deadline.is_(None)] if order_by == "deadline" else []
+    keys += [column.desc() if descending else column.asc(), Claim.id]
+    rows = session.scalars(query.order_by(*keys).limit(limit).offset(offset)).all()
+    return ClaimListing(list(rows), total, overdue)
 
 
 def decide(*, session: Session, principal: Principal, claim_id: str, decision: DecisionIn) -> Claim:
