@@ -5,11 +5,13 @@ Labelled data (all real photos or claimbench cases made from them):
 - forged (1): claimbench forged claims (listing photo + damage or real AI inpainting, laundered) with their
   references; real AI-inpainted photos without a reference (SAGI edited, MagicInpainter tampered, CocoGlide
   fakes); real AI-generator outputs (corpus provenance/ai); two photos of one object with damage painted
-  independently in each (bench.multiview's pairs).
+  independently in each (bench.multiview's pairs), or one showing a real AI inpainting and the other the
+  original picture (SAGI; MagicInpainter for evaluation only).
 - genuine (0): claimbench genuine claims (different captures of one object, real damage beside a reference of
   the same product type, the reference re-sent — a derived copy is *not* a forgery, a policy floor sends it to
   review); honest photos with real damage (damage/magnetic_tile, no reference); camera photos (natural/,
-  SAGI originals, CocoGlide reals); two views of one damage carried through the true geometry.
+  SAGI originals, CocoGlide reals); two views of one damage carried through the true geometry; two views of
+  one original picture.
 - splices (bench.tamper's edits): honest camera JPEGs re-saved once (genuine) and the same photos with a pasted,
   shifted, smoothed or resampled region saved once (forged, no reference): the forger's paste; and JPEGs cropped
   off their 8x8 grid and saved again at q95 or as PNG, as they are (genuine) or with a stain, a smoothed region
@@ -57,7 +59,8 @@ SEED = 424242
 BASE_RATE = 0.05
 #: sources whose licence allows evaluation but not fitting what ships (CocoGlide: research evaluation only;
 #: MagicInpainter: GPL-3.0). They are scored, never fitted on: always out of sample.
-EVALUATION_ONLY = ("cocoglide:", "magicinpainter:", "claimbench:forged:magicinpainter", "claimbench:genuine:road")
+EVALUATION_ONLY = ("cocoglide:", "magicinpainter:", "claimbench:forged:magicinpainter", "claimbench:genuine:road",
+                   "views:ai:magicinpainter:")
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,7 @@ def cases(sizes: dict[str, int]) -> Iterator[tuple[str, int, list[LoadedImage | 
     for p in tiles[::step][: sizes["tiles"]]:
         yield "damage:magnetic_tile", 0, [p], []
     yield from view_pairs(sizes["view_pairs"])
+    yield from inpainted_views(n)
     yield from splices(sizes["view_pairs"])
 
 
@@ -205,6 +209,24 @@ def view_pairs(per_kind: int) -> Iterator[tuple[str, int, list[LoadedImage | Pat
                        [load_image(a), load_image(b)], [])
 
 
+
+
+def inpainted_views(limit: int) -> Iterator[tuple[str, int, list[LoadedImage | Path], list[LoadedImage]]]:
+    """Two photos of one scene from two angles where one shows a real AI inpainting and the other the original
+    (forged: the forger edits one photo and sends an untouched second one), and two views of the original
+    (genuine); bench.multiview's ``ai_view_pair``."""
+    from bench.claimbench import sources
+    from bench.multiview import ai_view_pair
+
+    taken: dict[str, int] = {}
+    for i, (source, original, edited) in enumerate(sources.inpainting_pairs()):
+        taken[source] = taken.get(source, 0) + 1
+        if taken[source] > limit:
+            continue
+        o, e = sources.read(str(original)), sources.read(str(edited))
+        for label, first, kind in ((1, "edited", "edited"), (0, "original", "original")):
+            a, b, _, _ = ai_view_pair(o, e, SEED + 7000 + i, first, "original")
+            yield f"views:ai:{source}:{kind}", label, [load_image(a), load_image(b)], []
 
 
 @dataclass

@@ -8,6 +8,10 @@ The check must flag the second kind and stay quiet on the first. The same genera
 (smooth shading, ``kind="dent"``), relights the second view (``relight``) and adds specular
 highlights that move with the viewpoint (``highlight``) for the shading sets of ``painted_dents``.
 
+``ai_inpainted_views`` does the same with real AI inpainting (SAGI, MagicInpainter pairs from
+../shared/corpus): one view of the edited picture and one of the original must be flagged; two views
+of the same picture must not.
+
 The scene builder (:func:`make_pair`) is also used by the tests.
 """
 
@@ -318,6 +322,69 @@ def _dent_sets(bases: list[tuple[str, np.ndarray]], pairs: int) -> dict[str, obj
     return out
 
 
+def ai_view_pair(original: np.ndarray, edited: np.ndarray, seed: int, first: str, second: str
+                 ) -> tuple[bytes, bytes, np.ndarray, np.ndarray]:
+    """Two views of a real AI-inpainting pair: ``first``/``second`` name which picture ("original" or
+    "edited") each view shows. Returns the encoded views and the edit mask (|edited - original|) in each
+    view's frame."""
+    rng = np.random.default_rng(seed)
+    h, w = original.shape[:2]
+    if edited.shape != original.shape:
+        edited = cv2.resize(edited, (w, h), interpolation=cv2.INTER_AREA)
+    diff = np.abs(original.astype(np.float32) - edited.astype(np.float32)).max(axis=2)
+    edit = (cv2.GaussianBlur(diff, (0, 0), 2.0) > 20).astype(np.uint8)
+    pictures = {"original": original, "edited": edited}
+    views, masks = [], []
+    for name, quality in ((first, int(rng.integers(80, 96))), (second, int(rng.integers(70, 92)))):
+        hom = random_view((h, w), rng)
+        views.append(_encode(cv2.warpPerspective(pictures[name], hom, (w, h), borderMode=cv2.BORDER_REFLECT),
+                             quality, float(rng.uniform(0.85, 1.15)), float(rng.uniform(-12, 12))))
+        masks.append(cv2.warpPerspective(edit, hom, (w, h), flags=cv2.INTER_NEAREST).astype(bool))
+    return views[0], views[1], masks[0], masks[1]
+
+
+def _ai_inpainted_views() -> dict[str, object]:
+    """Real AI inpainting (SAGI's six pipelines, MagicInpainter's object removals) seen from two angles.
+
+    ``edited_vs_original``: one view shows the AI-edited picture, the other the original (the forger
+    edits one photo and sends an untouched second one): should be flagged, with a reported region on the
+    edit. ``original_vs_original`` and ``edited_vs_edited``: both views show the same picture (consistent,
+    whatever it holds): must not be flagged.
+    """
+    try:
+        from bench.claimbench.sources import available, inpainting_pairs, read
+    except ImportError:
+        return {"skipped": "bench/claimbench/sources.py not available"}
+    if not available():
+        return {"skipped": f"corpus not found at {CORPUS}"}
+    from refundguard.engine import analyze
+    from refundguard.media.load import load_image
+
+    out: dict[str, dict[str, object]] = {}
+    for case, (first, second) in (("edited_vs_original", ("edited", "original")),
+                                  ("original_vs_original", ("original", "original")),
+                                  ("edited_vs_edited", ("edited", "edited"))):
+        per_source: dict[str, dict[str, int]] = {}
+        for i, (source, original, edited) in enumerate(inpainting_pairs()):
+            a, b, mask_a, mask_b = ai_view_pair(read(str(original)), read(str(edited)), 7000 + i, first, second)
+            result = analyze([load_image(a, name="a.jpg"), load_image(b, name="b.jpg")], only=["multiview"])
+            row = per_source.setdefault(source, {"pairs": 0, "compared": 0, "flagged": 0, "two_sided": 0,
+                                                 "region_on_edit": 0})
+            row["pairs"] += 1
+            row["compared"] += int(result.checks["multiview"].status == "ran")
+            found = [f for f in result.findings if f.code == "multiview.inconsistent_damage"]
+            if not found:
+                continue
+            diffs = [d for pair in found[0].details["pairs"] for d in pair["differences"]]
+            row["flagged"] += 1
+            row["two_sided"] += int(len({d["shown_in"] for d in diffs}) == 2)
+            masks = (mask_a, mask_b)
+            row["region_on_edit"] += int(any(
+                masks[int(k)][y:y + hh, x:x + ww].any() for d in diffs for k, (x, y, ww, hh) in d["regions"].items()))
+        out[case] = per_source
+    return out
+
+
 def _flagged(view_a: bytes, view_b: bytes) -> tuple[bool, str, float]:
     from refundguard.engine import analyze
     from refundguard.media.load import load_image
@@ -365,6 +432,7 @@ def run(quick: bool = False) -> dict:
         "check_status_counts": statuses,
         "claimbench_damage_kinds": _claimbench_kinds(bases, 4 if quick else 12),
         "painted_dents": _dent_sets(bases, 4 if quick else 12),
+        "ai_inpainted_views": _ai_inpainted_views(),
         "ms_per_pair": {"p50": round(float(np.percentile(ms, 50)), 1), "p95": round(float(np.percentile(ms, 95)), 1)},
         "note": "views are warped real photos (perspective, scale, rotation, JPEG q70-95, brightness ±15 %); "
                 "damage = painted branching crack; the analysis runs only the multiview check (no prior regions); "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,7 @@ from refundguard.checks._forensics.jpeg_grid import grid_analysis
 from refundguard.checks._forensics.jpeg_lattice import LatticeResult, lattice_analysis
 from refundguard.checks._forensics.noise import noise_zmap
 from refundguard.checks._forensics.orient import orient_array, orient_box
-from refundguard.checks._forensics.resample import block_size, resample_analysis, resample_cells
+from refundguard.checks._forensics.resample import ResampleResult, block_size, resample_analysis, resample_cells
 
 #: pictures smaller than this (shorter side, pixels) are not analysed.
 MIN_SIDE = 64
@@ -126,6 +127,29 @@ def analyse(gray: np.ndarray, *, qtable: np.ndarray | None = None, is_jpeg: bool
     """
     h, w = gray.shape
     cell, window = grid_geometry(h, w)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The resampling and noise cues need only the luma: one worker computes them while this thread
+        # does the compression cues (NumPy, SciPy and OpenCV release the GIL), a third less time on two
+        # cores.
+        resampled = pool.submit(resample_analysis, gray, block_size(cell)) if use_resample else None
+        noised = pool.submit(_noise_map, gray, cell, window)
+        return _analyse(gray, cell, window, qtable, is_jpeg, orientation, clipped, resampled, noised, use_lattice)
+
+
+def _noise_map(gray: np.ndarray, cell: int, window: int) -> np.ndarray:
+    h, w = gray.shape
+    if max(h, w) > NOISE_BIN_ABOVE and cell >= 16:
+        # Large phone pictures: camera noise is spatially correlated (demosaicing, noise reduction), so
+        # 2x2-binned luma keeps the noise contrast between regions at a quarter of the cost.
+        binned = gray[:h // 2 * 2, :w // 2 * 2].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+        return noise_zmap(binned, cell // 2, window)[0]
+    return noise_zmap(gray, cell, window)[0]
+
+
+def _analyse(gray: np.ndarray, cell: int, window: int, qtable: np.ndarray | None, is_jpeg: bool, orientation: int,
+             clipped: np.ndarray | None, resampled: Future[ResampleResult] | None, noised: Future[np.ndarray],
+             use_lattice: bool) -> TamperResult:
+    h, w = gray.shape
     ny, nx = h // cell, w // cell
     cues: dict[str, Any] = {"cell": cell, "window": window}
     dq_map = None
@@ -159,18 +183,12 @@ def analyse(gray: np.ndarray, *, qtable: np.ndarray | None = None, is_jpeg: bool
     grid = grid_analysis(gray, cell, window, native)
     cues["grid"] = {"phase": list(grid.phase), "strength": round(grid.strength, 2)}
     grid_map = grid.shifted if is_jpeg else np.maximum(grid.shifted, grid.missing)
-    if max(h, w) > NOISE_BIN_ABOVE and cell >= 16:
-        # Large phone pictures: camera noise is spatially correlated (demosaicing, noise reduction), so
-        # 2x2-binned luma keeps the noise contrast between regions at a quarter of the cost.
-        binned = gray[:h // 2 * 2, :w // 2 * 2].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
-        noise_z, _ = noise_zmap(binned, cell // 2, window)
-    else:
-        noise_z, _ = noise_zmap(gray, cell, window)
+    noise_z = noised.result()
     shapes = [m.shape for m in (grid_map, noise_z, dq_map, lattice_map) if m is not None]
     ny, nx = min(s[0] for s in shapes), min(s[1] for s in shapes)
     resample_map = None
-    if use_resample:
-        rs = resample_analysis(gray, block_size(cell))
+    if resampled is not None:
+        rs = resampled.result()
         cues["resample"] = {"block": rs.block, "hot_blocks": int((rs.strength > 0).sum())}
         resample_map = resample_cells(rs, cell, ny, nx)
     maps = cue_maps(dq_map[:ny, :nx] if dq_map is not None else None, grid_map[:ny, :nx], noise_z[:ny, :nx],

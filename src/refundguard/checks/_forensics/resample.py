@@ -101,10 +101,12 @@ def block_power(p: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros((nby, nbx, block, block // 2 + 1), np.float32), np.zeros((nby, nbx), bool)
     b = p[:nby * block, :nbx * block].reshape(nby, block, nbx, block).transpose(0, 2, 1, 3)
     b = b - b.mean(axis=(2, 3), keepdims=True, dtype=np.float32)
-    valid = b.std(axis=(2, 3)) > 0.03
+    valid = np.einsum("ijkl,ijkl->ij", b, b) > 0.03**2 * block * block  # standard deviation > 0.03
     win = np.hanning(block).astype(np.float32)
     b *= np.outer(win, win)
-    power = np.abs(sfft.rfft2(b, axes=(2, 3))) ** 2
+    spectrum = sfft.rfft2(b, axes=(2, 3), workers=-1)
+    power = spectrum.real * spectrum.real
+    power += spectrum.imag * spectrum.imag
     mask = _frequency_mask(block)
     power /= power[:, :, mask].mean(axis=2)[:, :, None, None] + 1e-9
     return power.astype(np.float32, copy=False), valid
@@ -131,7 +133,9 @@ def peak_ratio(power: np.ndarray, valid: np.ndarray, smooth: int) -> np.ndarray:
     bg = (bg * 25.0 - avg) / 24.0
     mask = _frequency_mask(power.shape[2])
     ratio = (avg / (bg + 1e-6))[:, :, mask]
-    ref = np.median(ratio[valid], axis=0) if valid.any() else np.ones(ratio.shape[-1], np.float32)
+    # the median along the contiguous axis: the same numbers, a third faster than along axis 0
+    ref = (np.median(np.ascontiguousarray(ratio[valid].T), axis=1) if valid.any()
+           else np.ones(ratio.shape[-1], np.float32))
     return (ratio / np.maximum(ref, 1e-6)).astype(np.float32)
 
 

@@ -1,0 +1,48 @@
+"""multiview on real AI inpainting: one photo of a SAGI pair's edited picture and one of its original."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bench.claimbench.sources import SAGI_PIPELINES
+from bench.multiview import ai_view_pair
+from refundguard.engine import analyze
+from refundguard.media.load import load_image
+from tests.conftest import corpus_path
+
+CODE = "multiview.inconsistent_damage"
+#: SAGI pairs by 3-digit id: BrushNet, PowerPaint (two) and ControlNet edits of COCO and OpenImages photos
+PAIRS = ("000", "003", "005", "009")
+
+
+def sagi(pair_id: str) -> tuple[np.ndarray, np.ndarray]:
+    folder = corpus_path("inpainting", "sagi")
+    files = sorted(folder.glob(f"{pair_id}_*.jpg"))
+    edited = [f for f in files if any(p in f.name for p in SAGI_PIPELINES)]
+    [original] = [f for f in files if f not in edited]
+    with Image.open(original) as o, Image.open(edited[0]) as e:
+        return np.asarray(o.convert("RGB")), np.asarray(e.convert("RGB"))
+
+
+@pytest.mark.parametrize("pair_id", PAIRS)
+def test_an_ai_edited_view_beside_the_original_is_flagged_on_the_edit(pair_id: str) -> None:
+    original, edited = sagi(pair_id)
+    a, b, mask_a, mask_b = ai_view_pair(original, edited, 7000 + int(pair_id), "edited", "original")
+    result = analyze([load_image(a, name="edited.jpg"), load_image(b, name="original.jpg")], only=["multiview"])
+    [finding] = [f for f in result.findings if f.code == CODE]
+    masks = (mask_a, mask_b)
+    regions = finding.details["regions_by_image"]
+    assert any(masks[int(image)][r["y"]:r["y"] + r["h"], r["x"]:r["x"] + r["w"]].any()
+               for image, rs in regions.items() for r in rs), "no reported region lies on the AI edit"
+
+
+@pytest.mark.parametrize("pair_id", PAIRS)
+@pytest.mark.parametrize("picture", ["original", "edited"])
+def test_two_views_of_one_picture_pass(pair_id: str, picture: str) -> None:
+    original, edited = sagi(pair_id)
+    a, b, _, _ = ai_view_pair(original, edited, 7000 + int(pair_id), picture, picture)
+    result = analyze([load_image(a, name="a.jpg"), load_image(b, name="b.jpg")], only=["multiview"])
+    assert result.checks["multiview"].status == "ran"
+    assert not [f for f in result.findings if f.code == CODE]
