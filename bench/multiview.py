@@ -385,6 +385,16 @@ def _ai_inpainted_views() -> dict[str, object]:
     return out
 
 
+def _tile_relit() -> dict[str, object]:
+    """A real break on one magnetic tile photographed twice by the same rig under two lightings (genuine)."""
+    folder = CORPUS / "damage" / "magnetic_tile" / "MT_Break" / "Imgs"
+    files = [folder / "exp4_num_348673.jpg", folder / "exp6_num_348888.jpg"]
+    if not all(f.exists() for f in files):
+        return {"skipped": f"corpus not found at {CORPUS}"}
+    flagged, status, _ = _flagged(files[0].read_bytes(), files[1].read_bytes())
+    return {"flagged": flagged, "status": status}
+
+
 def _flagged(view_a: bytes, view_b: bytes) -> tuple[bool, str, float]:
     from refundguard.engine import analyze
     from refundguard.media.load import load_image
@@ -429,6 +439,7 @@ def run(quick: bool = False) -> dict:
         "false_positive_rate_consistent_damage": round(counts["consistent"][0] / counts["consistent"][1], 3),
         "false_positive_rate_clean_views": round(counts["clean"][0] / counts["clean"][1], 3),
         "stereo_motorcycle": {"flagged": stereo_flagged, "status": stereo_status},
+        "magnetic_tile_relit": _tile_relit(),
         "check_status_counts": statuses,
         "claimbench_damage_kinds": _claimbench_kinds(bases, 4 if quick else 12),
         "painted_dents": _dent_sets(bases, 4 if quick else 12),

@@ -83,6 +83,15 @@ def test_corpus_photo_views() -> None:
     assert [f.code for f in run_views(forged.view_a, forged.view_b).findings] == [CODE]
 
 
+def test_real_damage_photographed_twice_under_other_light_passes() -> None:
+    # one magnetic tile with a real break, the same rig camera, two lighting set-ups (MT dataset)
+    folder = corpus_path("damage", "magnetic_tile", "MT_Break", "Imgs")
+    views = [(folder / name).read_bytes() for name in ("exp4_num_348673.jpg", "exp6_num_348888.jpg")]
+    result = run_views(*views)
+    assert result.checks["multiview"].status == "ran"
+    assert not result.findings
+
+
 def test_match_recovers_the_true_geometry() -> None:
     pair = make_pair(data.rocket(), 3, consistent=True)
     wa = work_image(np.asarray(Image.open(io.BytesIO(pair.view_a)).convert("RGB")))
