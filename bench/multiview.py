@@ -339,8 +339,20 @@ def ai_view_pair(original: np.ndarray, edited: np.ndarray, seed: int, first: str
         hom = random_view((h, w), rng)
         views.append(_encode(cv2.warpPerspective(pictures[name], hom, (w, h), borderMode=cv2.BORDER_REFLECT),
                              quality, float(rng.uniform(0.85, 1.15)), float(rng.uniform(-12, 12))))
-        masks.append(cv2.warpPerspective(edit, hom, (w, h), flags=cv2.INTER_NEAREST).astype(bool))
+        masks.append(cv2.warpPerspective(edit, hom, (w, h), flags=cv2.INTER_NEAREST,
+                                         borderMode=cv2.BORDER_REFLECT).astype(bool))
     return views[0], views[1], masks[0], masks[1]
+
+
+#: a reported region lies "on the edit" when at least this share of its box was changed by the edit
+ON_EDIT_SHARE = 0.3
+
+
+def on_edit(mask: np.ndarray, box: list[int] | tuple[int, ...]) -> bool:
+    """Whether at least :data:`ON_EDIT_SHARE` of the box ``(x, y, w, h)`` lies on the edit ``mask``."""
+    x, y, w, h = (int(v) for v in box)
+    inside = mask[max(0, y):max(0, y + h), max(0, x):max(0, x + w)]
+    return inside.size > 0 and float(inside.mean()) >= ON_EDIT_SHARE
 
 
 def _ai_inpainted_views() -> dict[str, object]:
@@ -348,7 +360,9 @@ def _ai_inpainted_views() -> dict[str, object]:
 
     ``edited_vs_original``: one view shows the AI-edited picture, the other the original (the forger
     edits one photo and sends an untouched second one): should be flagged, with a reported region on the
-    edit. ``original_vs_original`` and ``edited_vs_edited``: both views show the same picture (consistent,
+    edit (:func:`on_edit`; the edit mask is |edited - original| > 20 after a light blur, which for some
+    SAGI pipelines covers a third of the frame because the whole picture went through the generator).
+    ``original_vs_original`` and ``edited_vs_edited``: both views show the same picture (consistent,
     whatever it holds): must not be flagged.
     """
     try:
@@ -379,8 +393,8 @@ def _ai_inpainted_views() -> dict[str, object]:
             row["flagged"] += 1
             row["two_sided"] += int(len({d["shown_in"] for d in diffs}) == 2)
             masks = (mask_a, mask_b)
-            row["region_on_edit"] += int(any(
-                masks[int(k)][y:y + hh, x:x + ww].any() for d in diffs for k, (x, y, ww, hh) in d["regions"].items()))
+            row["region_on_edit"] += int(any(on_edit(masks[int(k)], box)
+                                             for d in diffs for k, box in d["regions"].items()))
         out[case] = per_source
     return out
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -51,6 +52,16 @@ def _rows(html: str) -> list[str]:
     return re.findall(r'data-claim="([^"]+)"', html)
 
 
+def _insert(app: Any, rows: list[dict[str, Any]]) -> None:
+    """Claims written straight to the database (no analysis needed): tenant "t", decided, unless a row says."""
+    from refundguard.service.claims.models import Claim
+
+    with app.state.db.session() as session:
+        for row in rows:
+            session.add(Claim(**{"tenant": "t", "amount": 1.0, "state": "decided", "created_by": "test", **row}))
+        session.commit()
+
+
 def test_queue_filters_sorts_and_marks_overdue(app_client) -> None:  # type: ignore[no-untyped-def]
     from refundguard.service.claims.models import Claim
     from refundguard.service.db import utcnow
@@ -85,21 +96,15 @@ def test_queue_filters_sorts_and_marks_overdue(app_client) -> None:  # type: ign
 
 
 def test_lists_page_through_every_claim_and_filter_all_of_them(app_client) -> None:  # type: ignore[no-untyped-def]
-    from refundguard.service.claims.models import Claim
     from refundguard.service.db import utcnow
     from refundguard.web.pages import PAGE_SIZE
 
     client, keys, app = app_client
     n = 2 * PAGE_SIZE + 20
-    with app.state.db.session() as session:  # many claims in review, inserted directly (no analysis needed)
-        now = utcnow()
-        for k in range(n):
-            session.add(Claim(id=f"c-{k:04d}", tenant="t", merchant_id=f"Shop-{k}", amount=float(k), state="in_review",
-                              level="review" if k % 2 else "high", deadline=now + timedelta(hours=k - 3, minutes=30),
-                              created_by="test"))
-        session.add(Claim(id="c-other", tenant="other", merchant_id="Shop-1", amount=1.0, state="in_review",
-                          created_by="test"))
-        session.commit()
+    now = utcnow()
+    _insert(app, [dict(id=f"c-{k:04d}", merchant_id=f"Shop-{k}", amount=float(k), state="in_review",
+                       level="review" if k % 2 else "high", deadline=now + timedelta(hours=k - 3, minutes=30))
+                  for k in range(n)] + [dict(id="c-other", tenant="other", merchant_id="Shop-1", state="in_review")])
     client.post("/ui/login", data={"key": keys["reviewer"], "next": "/ui/queue"})
 
     first = client.get("/ui/queue").text
@@ -117,12 +122,34 @@ def test_lists_page_through_every_claim_and_filter_all_of_them(app_client) -> No
     assert sorted(_rows(client.get("/ui/queue?merchant=shop-11").text)) == (
         ["c-0011"] + [f"c-{k:04d}" for k in range(110, 120)])
     by_amount = client.get("/ui/queue?sort=amount&order=desc&level=review&page=2").text
-    assert _rows(by_amount)[0] == f"c-{n - 1 - 2 * PAGE_SIZE:04d}" and "page=1" in by_amount
-    assert "level=review" in re.search(r'href="([^"]+)" rel="prev"', by_amount).group(1)  # type: ignore[union-attr]
-    # a page past the end shows the last one; nonsense is ignored
+    assert _rows(by_amount)[0] == f"c-{n - 1 - 2 * PAGE_SIZE:04d}"
+    previous = re.search(r'href="([^"]+)" rel="prev"', by_amount).group(1)  # type: ignore[union-attr]
+    assert re.search(r"page=1(&|$)", previous) and "level=review" in previous and "sort=amount" in previous
+    # a page past the end shows the last one; page 0 and nonsense show the first, never an error
     assert _rows(client.get("/ui/queue?page=99").text) == [f"c-{k:04d}" for k in range(2 * PAGE_SIZE, n)]
-    assert client.get("/ui/queue?page=-1&page=x").status_code == 200
+    for wanted in ("0", "-1", "x", "²", "9" * 40):
+        shown = client.get("/ui/queue", params={"page": wanted})
+        assert shown.status_code == 200 and _rows(shown.text)[0] in ("c-0000", f"c-{2 * PAGE_SIZE:04d}")
+    assert "1 / 3" in client.get("/ui/queue?page=0").text
     assert _rows(client.get("/ui/queue?merchant=%25").text) == []  # a LIKE wildcard is matched literally
+
+
+def test_merchants_page_through_their_own_claims_only(app_client) -> None:  # type: ignore[no-untyped-def]
+    from refundguard.web.pages import PAGE_SIZE
+
+    client, keys, app = app_client
+    _insert(app, [dict(id=f"{who}-{k:03d}", merchant_id=merchant, amount=float(k))
+                  for k in range(PAGE_SIZE + 5) for who, merchant in (("own", "m-a"), ("else", "m-b"))]
+            + [dict(id="accent", merchant_id="ÉShop")])
+    client.post("/ui/login", data={"key": keys["merchant"], "next": "/ui/claims"})
+    first = client.get("/ui/claims?sort=amount").text
+    second = client.get("/ui/claims?sort=amount&page=2").text
+    assert f'id="total">({PAGE_SIZE + 5})' in first
+    assert _rows(first) + _rows(second) == [f"own-{k:03d}" for k in range(PAGE_SIZE + 5)]
+    assert _rows(client.get("/ui/claims?merchant=m-b").text) == []  # another merchant's claims stay hidden
+    assert client.get("/ui/queue").status_code == 403
+    client.post("/ui/login", data={"key": keys["reviewer"], "next": "/ui/claims"})
+    assert _rows(client.get("/ui/claims", params={"merchant": "ÉShop"}).text) == ["accent"]  # non-ASCII as typed
 
 
 def test_decision_needs_a_reason_and_platform_keys_cannot_decide(app_client) -> None:  # type: ignore[no-untyped-def]

@@ -178,7 +178,7 @@ def _list_context(request: Request, session: DbSession, who: Principal, *, queue
     state = q.get("state") if q.get("state") in STATE_TEXT else None
     merchant = (q.get("merchant") or "")[:128] or None
     wanted = q.get("page", "1")
-    number = int(wanted) if wanted.isdigit() and 0 < len(wanted) <= 6 else 1
+    number = max(1, int(wanted)) if wanted.isascii() and wanted.isdigit() and len(wanted) <= 6 else 1
     now = utcnow()
 
     def fetch(n: int) -> claims.ClaimListing:

@@ -7,14 +7,15 @@ import pytest
 from PIL import Image
 
 from bench.claimbench.sources import SAGI_PIPELINES
-from bench.multiview import ai_view_pair
+from bench.multiview import ai_view_pair, on_edit
 from refundguard.engine import analyze
 from refundguard.media.load import load_image
 from tests.conftest import corpus_path
 
 CODE = "multiview.inconsistent_damage"
-#: SAGI pairs by 3-digit id: BrushNet, PowerPaint (two) and ControlNet edits of COCO and OpenImages photos
-PAIRS = ("000", "003", "005", "009")
+#: SAGI pairs by 3-digit id whose edit changed under 12 % of the frame (others regenerated much of it):
+#: BrushNet, HD-Painter, Inpaint-Anything and Remove-Anything (LaMa) edits
+PAIRS = ("000", "008", "013", "017")
 
 
 def sagi(pair_id: str) -> tuple[np.ndarray, np.ndarray]:
@@ -34,7 +35,8 @@ def test_an_ai_edited_view_beside_the_original_is_flagged_on_the_edit(pair_id: s
     [finding] = [f for f in result.findings if f.code == CODE]
     masks = (mask_a, mask_b)
     regions = finding.details["regions_by_image"]
-    assert any(masks[int(image)][r["y"]:r["y"] + r["h"], r["x"]:r["x"] + r["w"]].any()
+    assert min(mask_a.mean(), mask_b.mean()) < 0.12  # a small edit: lying on it is not chance
+    assert any(on_edit(masks[int(image)], (r["x"], r["y"], r["w"], r["h"]))
                for image, rs in regions.items() for r in rs), "no reported region lies on the AI edit"
 
 

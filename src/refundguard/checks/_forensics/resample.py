@@ -104,7 +104,7 @@ def block_power(p: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
     valid = np.einsum("ijkl,ijkl->ij", b, b) > 0.03**2 * block * block  # standard deviation > 0.03
     win = np.hanning(block).astype(np.float32)
     b *= np.outer(win, win)
-    spectrum = sfft.rfft2(b, axes=(2, 3), workers=-1)
+    spectrum = sfft.rfft2(b, axes=(2, 3))
     power = spectrum.real * spectrum.real
     power += spectrum.imag * spectrum.imag
     mask = _frequency_mask(block)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -201,7 +201,10 @@ def browse(*, session: Session, principal: Principal, queue: bool = False, level
     if state is not None:
         query = query.where(Claim.state == state)
     if merchant:
-        query = query.where(func.lower(Claim.merchant_id).contains(merchant.strip().lower(), autoescape=True))
+        # Both sides lowered by the database (SQLite lowers ASCII letters only, PostgreSQL all), LIKE
+        # wildcards in the search matched literally.
+        pattern = "%" + merchant.strip().replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+        query = query.where(func.lower(Claim.merchant_id).like(func.lower(literal(pattern)), escape="/"))
     now = now or utcnow()
     total, overdue = _count(session, query), _count(session, query.where(Claim.deadline < now))
     column = LIST_ORDERS.get(order_by, LIST_ORDERS["deadline"])
