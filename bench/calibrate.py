@@ -154,25 +154,19 @@ def cases(sizes: dict[str, int]) -> Iterator[tuple[str, int, list[LoadedImage | 
     yield from splices(sizes["view_pairs"])
 
 
-def _jpeg(pixels: np.ndarray, quality: int) -> LoadedImage:
-    buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, format="JPEG", quality=quality)
-    return load_image(buf.getvalue())
-
-
 def splices(limit: int) -> Iterator[tuple[str, int, list[LoadedImage | Path], list[LoadedImage]]]:
     """Honest camera JPEGs saved once more (genuine), and the same photos with a region pasted from another
     photo — aligned, off the 8x8 grid, smoothed, or scaled/rotated — then saved once (forged, no reference)."""
-    from bench.tamper import captures, resampled_splice, synthetic_edit
+    from bench.tamper import captures, encode, resampled_splice, synthetic_edit
 
     photos = captures()[:limit]
     rng = np.random.default_rng(SEED)
     for n, (_name, cap) in enumerate(photos):
         donor = photos[(n + 1) % len(photos)][1]
-        yield "splice:honest_resave", 0, [_jpeg(cap, 92)], []
+        yield "splice:honest_resave", 0, [load_image(encode(cap, "jpeg92"))], []
         for kind in ("aligned", "shifted", "smoothed"):
-            yield f"splice:{kind}", 1, [_jpeg(synthetic_edit(cap, donor, kind)[0], 92)], []
-        yield "splice:resampled", 1, [_jpeg(resampled_splice(cap, donor, rng)[0], 92)], []
+            yield f"splice:{kind}", 1, [load_image(encode(synthetic_edit(cap, donor, kind)[0], "jpeg92"))], []
+        yield "splice:resampled", 1, [load_image(encode(resampled_splice(cap, donor, rng)[0], "jpeg92"))], []
     yield from cropped_edits(photos, rng)
 
 

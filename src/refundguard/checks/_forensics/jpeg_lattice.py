@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from refundguard.checks._forensics.jpeg_dct import ZIGZAG, block_dct
+from refundguard.checks._forensics.jpeg_dct import ZIGZAG, block_dct, unclipped_blocks
 
 #: frequencies searched for a lattice and scored per block: the first nine zig-zag AC ones. DC is left out:
 #: a smooth block decodes to nearly constant integer pixels, whose common rounding moves DC by up to 4
@@ -225,8 +225,7 @@ def usable_blocks(coef: np.ndarray, clipped: np.ndarray | None, shift: tuple[int
     if clipped is not None:
         dy, dx = shift
         nby, nbx = coef.shape[:2]
-        c = clipped[dy:dy + nby * 8, dx:dx + nbx * 8]
-        ok &= ~c.reshape(nby, 8, nbx, 8).any(axis=(1, 3))
+        ok &= unclipped_blocks(clipped[dy:, dx:])[:nby, :nbx]
     return ok
 
 
