@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     weights: dict[str, float] = Field(default_factory=dict)
     subsumes: dict[str, list[str]] = Field(default_factory=dict)
     floors: dict[str, Literal["review", "high"]] = Field(default_factory=dict)
+    #: per-check typed settings, ``[checks.<name>]``; each check's model validates its own section
+    checks: dict[str, dict[str, Any]] = Field(default_factory=dict)
     trust_anchors: Path | None = None
     database_url: str = "sqlite:///refundguard.db"
     index_url: str | None = None
@@ -99,9 +101,18 @@ def _default_file() -> dict[str, Any]:
     package = resources.files("refundguard.data")
     data = tomllib.loads(package.joinpath("defaults.toml").read_text("utf-8"))
     fitted = tomllib.loads(package.joinpath("calibration.toml").read_text("utf-8"))
-    for key, value in fitted.items():
-        data[key] = {**data.get(key, {}), **value}
-    return data
+    return _merged(data, fitted)
+
+
+def _merged(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``update`` laid over it, tables merged key by key at every depth."""
+    out = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
@@ -113,11 +124,7 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) 
             user = tomllib.loads(Path(path).read_text("utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"cannot read config {path}: {exc}") from exc
-        for key, value in user.items():
-            if isinstance(value, dict) and isinstance(data.get(key), dict):
-                data[key] = {**data[key], **value}
-            else:
-                data[key] = value
+        data = _merged(data, user)
     data.update(overrides)
     # Environment variables win over files: pydantic-settings gives init kwargs priority, so drop
     # keys that the environment sets.

@@ -13,7 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from refundguard import __version__
-from refundguard.checks.registry import IMPORT_ERRORS, CheckContext, ClaimInfo, ReuseIndex, registered
+from refundguard.checks.registry import (
+    IMPORT_ERRORS,
+    CheckContext,
+    ClaimInfo,
+    ReuseIndex,
+    Skip,
+    Verification,
+    check_configs,
+    registered,
+)
 from refundguard.config import Settings, default_settings
 from refundguard.errors import InputError, NotApplicable
 from refundguard.findings import Finding
@@ -25,7 +34,7 @@ Source = str | os.PathLike[str] | LoadedImage
 
 @dataclass
 class CheckStatus:
-    status: str  # ran | not_applicable | failed
+    status: str  # ran | not_applicable | failed | not_requested
     ms: float | None = None
     why: str | None = None
     error: str | None = None
@@ -43,6 +52,8 @@ class Analysis:
     claim: ClaimInfo
     version: str = __version__
     extras: dict[str, object] = field(default_factory=dict)
+    skips: list[Skip] = field(default_factory=list)
+    verifications: list[Verification] = field(default_factory=list)
 
 
 def _load(source: Source, settings: Settings) -> LoadedImage:
@@ -80,18 +91,20 @@ def analyze(claim: Sequence[Source], references: Sequence[Source] = (), *, info:
             roles.append(role)
             if progress:
                 progress(f"loaded {images[-1].name}")
-    ctx = CheckContext(images=images, roles=roles, claim=info or ClaimInfo(), settings=settings, index=index)
+    checks = registered()
+    ctx = CheckContext(images=images, roles=roles, claim=info or ClaimInfo(), settings=settings, index=index,
+                       configs=check_configs(settings, checks))
     findings: list[Finding] = []
     statuses: dict[str, CheckStatus] = {}
-    checks = registered()
     for module, error in IMPORT_ERRORS.items():
         statuses[module] = CheckStatus("failed", error=f"check module did not import: {error}")
     for chk in checks:
         if only is not None and chk.name not in only:
-            statuses[chk.name] = CheckStatus("not_applicable", why="not requested")
+            statuses[chk.name] = CheckStatus("not_requested", why="not requested")
             continue
         ctx.check_name = chk.name
         ctx.prior = [f for f in findings if f.check in chk.after]
+        ctx.upstream = {name: statuses[name].status for name in chk.after if name in statuses}
         started = time.perf_counter()
         try:
             produced = chk.run(ctx)
@@ -109,7 +122,8 @@ def analyze(claim: Sequence[Source], references: Sequence[Source] = (), *, info:
         if progress:
             progress(f"check {chk.name}")
     return Analysis(images=images, roles=roles, findings=findings, checks=statuses,
-                    assessment=assess(findings, roles, settings), claim=ctx.claim)
+                    assessment=assess(findings, roles, settings), claim=ctx.claim,
+                    skips=ctx.skips, verifications=ctx.verifications)
 
 
 def _ms(started: float) -> float:

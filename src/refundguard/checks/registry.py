@@ -8,7 +8,27 @@ A check is a module in :mod:`refundguard.checks` that decorates one function wit
 
 Checks are pure functions of the context. They raise :class:`~refundguard.errors.NotApplicable` when
 their inputs are outside their domain; any other exception is recorded as ``failed``. A check that
-builds on another's findings names it in ``after=`` and reads them from ``ctx.prior``.
+builds on another's findings names it in ``after=`` and reads them from ``ctx.prior``; whether those
+checks actually ran is in ``ctx.upstream``.
+
+Besides findings, a check tells the engine what it did, so that "found nothing" is never confused with
+"did not look":
+
+- ``ctx.skip(image, en=..., zh=...)`` — this photo was not examined by the check, and why;
+- ``ctx.verified(kind, images, en=..., zh=...)`` — a verification that actually happened (kinds in
+  :data:`COVERAGE_KINDS`: the claim photo compared with a matched reference, with a second view of the
+  same item, its provenance metadata read, a live capture).
+
+A check with thresholds declares them as a Pydantic model (``config=``); the values come from the
+``[checks.<name>]`` section of the settings and the check reads them from ``ctx.config``::
+
+    class TamperConfig(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        min_side: int = 64
+
+    @check("tamper", config=TamperConfig)
+    def run(ctx: CheckContext) -> list[Finding]:
+        if ctx.config.min_side ...
 """
 
 from __future__ import annotations
@@ -20,7 +40,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from pydantic import BaseModel, ValidationError
+
 from refundguard.config import Settings
+from refundguard.errors import ConfigError
 from refundguard.findings import Finding, Heatmap, Message, Region
 from refundguard.media.load import LoadedImage
 
@@ -38,6 +61,33 @@ class ClaimInfo:
     merchant_id: str | None = None
     account_id: str | None = None
     amount: float | None = None
+
+
+#: what a verification can be: ``reference`` (compared with a matched merchant photo), ``second_view``
+#: (compared with another photo of the same item), ``provenance`` (metadata read completely),
+#: ``live_capture`` (taken live through the capture page).
+COVERAGE_KINDS = ("reference", "second_view", "provenance", "live_capture")
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A photo a check did not examine, and why (in both languages)."""
+
+    check: str
+    image: int
+    en: str
+    zh: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """A verification that actually happened: ``kind`` (see :data:`COVERAGE_KINDS`) over ``images``."""
+
+    kind: str
+    check: str
+    images: tuple[int, ...]
+    en: str
+    zh: str
 
 
 class ReuseIndex(Protocol):
@@ -61,6 +111,29 @@ class CheckContext:
     prior: list[Finding] = field(default_factory=list)
     check_name: str = ""
     cache: dict[str, Any] = field(default_factory=dict)
+    #: status (``ran``, ``not_applicable``, ``failed``, ...) of each check this one runs after
+    upstream: dict[str, str] = field(default_factory=dict)
+    configs: dict[str, BaseModel] = field(default_factory=dict)
+    skips: list[Skip] = field(default_factory=list)
+    verifications: list[Verification] = field(default_factory=list)
+
+    @property
+    def config(self) -> Any:
+        """The typed ``[checks.<name>]`` settings of the running check (its ``config=`` model)."""
+        try:
+            return self.configs[self.check_name]
+        except KeyError:
+            raise ConfigError(f"check {self.check_name!r} declares no config model") from None
+
+    def skip(self, image: int, *, en: str, zh: str) -> None:
+        """Record that the running check did not examine photo ``image``, and why."""
+        self.skips.append(Skip(check=self.check_name, image=image, en=en, zh=zh))
+
+    def verified(self, kind: str, images: Sequence[int], *, en: str, zh: str) -> None:
+        """Record a verification the running check actually made (``kind`` in :data:`COVERAGE_KINDS`)."""
+        if kind not in COVERAGE_KINDS:
+            raise ValueError(f"unknown coverage kind {kind!r}")
+        self.verifications.append(Verification(kind=kind, check=self.check_name, images=tuple(images), en=en, zh=zh))
 
     @property
     def claim_images(self) -> Iterator[tuple[int, LoadedImage]]:
@@ -90,6 +163,7 @@ class Check:
     run: CheckFunction
     after: tuple[str, ...]
     doc: str
+    config: type[BaseModel] | None = None
 
 
 _REGISTRY: dict[str, Check] = {}
@@ -97,17 +171,42 @@ _REGISTRY: dict[str, Check] = {}
 IMPORT_ERRORS: dict[str, str] = {}
 
 
-def check(name: str, *, after: Sequence[str] = ()) -> Callable[[CheckFunction], CheckFunction]:
-    """Register ``fn`` as the check ``name``; ``after`` names checks whose findings it reads."""
+def check(name: str, *, after: Sequence[str] = (), config: type[BaseModel] | None = None
+          ) -> Callable[[CheckFunction], CheckFunction]:
+    """Register ``fn`` as the check ``name``; ``after`` names checks whose findings it reads; ``config`` is
+    the Pydantic model of its ``[checks.<name>]`` settings."""
 
     def register(fn: CheckFunction) -> CheckFunction:
         if name in _REGISTRY and _REGISTRY[name].run is not fn:
             raise ValueError(f"check {name!r} registered twice")
         module = importlib.import_module(fn.__module__)
-        _REGISTRY[name] = Check(name=name, run=fn, after=tuple(after), doc=(module.__doc__ or "").strip())
+        _REGISTRY[name] = Check(name=name, run=fn, after=tuple(after), doc=(module.__doc__ or "").strip(),
+                                config=config)
         return fn
 
     return register
+
+
+def check_configs(settings: Settings, checks: Sequence[Check]) -> dict[str, BaseModel]:
+    """Validate the ``[checks.*]`` settings against each check's model; unknown sections or keys are errors."""
+    known = {c.name: c for c in checks}
+    unknown = sorted(set(settings.checks) - set(known) - set(IMPORT_ERRORS))
+    if unknown:
+        raise ConfigError(f"[checks] names no such check: {', '.join(unknown)} (checks: {', '.join(sorted(known))})")
+    out: dict[str, BaseModel] = {}
+    for c in checks:
+        raw = settings.checks.get(c.name, {})
+        if c.config is None:
+            if raw:
+                raise ConfigError(f"check {c.name!r} takes no [checks.{c.name}] settings")
+            continue
+        try:
+            out[c.name] = c.config.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            raise ConfigError(f"[checks.{c.name}] {where}: {first.get('msg', 'invalid')}") from None
+    return out
 
 
 def _discover() -> None:

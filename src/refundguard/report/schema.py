@@ -48,7 +48,7 @@ class FindingModel(BaseModel):
 
 
 class CheckStatusModel(BaseModel):
-    status: Literal["ran", "not_applicable", "failed"]
+    status: Literal["ran", "not_applicable", "failed", "not_requested"]
     ms: float | None = None
     why: str | None = None
     error: str | None = None
