@@ -33,6 +33,7 @@ A check with thresholds declares them as a Pydantic model (``config=``); the val
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterator, Sequence
@@ -45,6 +46,7 @@ from pydantic import BaseModel, ValidationError
 from refundguard.config import Settings
 from refundguard.errors import ConfigError
 from refundguard.findings import Finding, Heatmap, Message, Region
+from refundguard.media.derived import Pictures
 from refundguard.media.load import LoadedImage
 
 
@@ -129,6 +131,15 @@ class CheckContext:
     configs: dict[str, BaseModel] = field(default_factory=dict)
     skips: list[Skip] = field(default_factory=list)
     verifications: list[Verification] = field(default_factory=list)
+    #: pictures derived from the photos (grey levels, reduced decodes, ...), made once per analysis and shared
+    pictures: Pictures = field(default_factory=Pictures)
+
+    def for_check(self, name: str, *, prior: Sequence[Finding] = (), upstream: dict[str, str] | None = None
+                  ) -> CheckContext:
+        """The view of this analysis that check ``name`` runs on: the same photos, settings, caches and
+        pictures, with its own ``prior``/``upstream`` and its own lists of skips and verifications."""
+        return dataclasses.replace(self, check_name=name, prior=list(prior), upstream=dict(upstream or {}),
+                                   skips=[], verifications=[])
 
     @property
     def config(self) -> Any:

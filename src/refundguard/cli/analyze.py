@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from refundguard.checks.registry import ClaimInfo, registered
 from refundguard.cli.app import app, err, fail, out, parse_time
-from refundguard.cli.index import open_configured
-from refundguard.config import load_settings
-from refundguard.engine import Analysis, analyze, expand_paths
 from refundguard.errors import RefundGuardError
-from refundguard.index import record_analysis
-from refundguard.report import html as html_report
-from refundguard.report import json as json_report
+
+if TYPE_CHECKING:
+    from refundguard.engine import Analysis
 
 LEVEL_STYLE = {"low": "bold green", "review": "bold yellow", "high": "bold red"}
 
@@ -43,6 +37,16 @@ def analyze_command(
                                               "With --claim-id the photos are recorded in it.")] = None,
 ) -> None:
     """Analyse claim photos, optionally against the merchant's reference photos."""
+    # imported here, not at the top: `refundguard --help` and the other commands do not load the engine
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from refundguard.checks.registry import ClaimInfo, registered
+    from refundguard.cli.index import open_configured
+    from refundguard.config import load_settings
+    from refundguard.engine import analyze, expand_paths
+    from refundguard.index import record_analysis
+    from refundguard.report import json as json_report
+
     if lang not in ("zh", "en"):
         raise fail("--lang must be zh or en")
     try:
@@ -77,6 +81,8 @@ def analyze_command(
         if reuse_index is not None:
             reuse_index.close()
     if html:
+        from refundguard.report import html as html_report
+
         html_report.write(result, html, lang=lang)
     if as_json:
         print(json_report.dumps(result, heatmaps=not no_heatmaps))
@@ -87,6 +93,10 @@ def analyze_command(
 
 
 def _print_summary(result: Analysis, lang: str) -> None:
+    from rich.table import Table
+
+    from refundguard.report import json as json_report
+
     zh = lang == "zh"
     a = result.assessment
     label = {"low": ("low", "低风险"), "review": ("review", "需人工审核"), "high": ("high", "高风险")}[a.level]

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from refundguard.cli.app import app, fail, out
-from refundguard.config import Settings, load_settings
 from refundguard.errors import RefundGuardError
 
 if TYPE_CHECKING:
+    from refundguard.config import Settings
     from refundguard.service.db import Database
 
 db_app = typer.Typer(help="Database schema. / 数据库结构。", no_args_is_help=True)
@@ -26,6 +26,8 @@ ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML settin
 
 
 def _settings(config: Path | None) -> Settings:
+    from refundguard.config import load_settings
+
     try:
         return load_settings(config)
     except RefundGuardError as exc:
