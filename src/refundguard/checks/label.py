@@ -11,7 +11,10 @@ created on first use; calls are serialised because the engine keeps per-call par
 Cost per photo: one OCR pass on a copy whose long side is at most 1280 px (it reads "AI生成" down to
 0.8 % of the short side of a 12 MP photo), plus — only when the photo's long side exceeds 5120 px and
 the first pass found no label — one pass per corner tile (30 % × 15 % of the photo) at up to 1280 px.
-See bench/results/watermark_label.json for measured times; the models load once per process (~2–3 s).
+Each pass reads only where text can be: a stroke pass (:mod:`refundguard.checks._text_regions`, a few
+ms) picks the regions of thin, high-contrast strokes, and the OCR reads those crops at the same scale; a
+photo without such strokes is not read at all, and the models are then never loaded. See
+bench/results/watermark_label.json for measured times; the models load once per process (~2–3 s).
 
 Text rules: text is normalised first (NFKC folds full-width letters and digits, upper case, runs of
 white space become one space, none around CJK). The AI element tolerates one OCR confusion of the
@@ -33,6 +36,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from refundguard.checks._text_regions import read_where_text
 from refundguard.checks.registry import CheckContext, check
 from refundguard.errors import NotApplicable
 from refundguard.findings import Finding, Region
@@ -154,8 +158,12 @@ def ocr_engine() -> Any:
                 folder = model_dir()
                 # the detector's default scales every input up to a 736-px short side; capping the long
                 # side instead keeps the cost of small or wide inputs bounded (our inputs are ≤ 1280 px)
+                # one onnxruntime thread: analyses run their checks side by side on refundguard.parallel's
+                # pool, and idle intra-op threads spin (measured: 10 % more CPU for the same pass)
                 params: dict[str, Any] = {"Global.log_level": "error", "Det.limit_type": "max",
-                                          "Det.limit_side_len": OCR_LONG_SIDE}
+                                          "Det.limit_side_len": OCR_LONG_SIDE,
+                                          "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+                                          "EngineConfig.onnxruntime.inter_op_num_threads": 1}
                 params.update({f"{task}.model_path": str(folder / name) for task, name in MODEL_FILES.items()})
                 _ENGINE = RapidOCR(params=params)
     return _ENGINE
@@ -190,11 +198,19 @@ def _padded(rgb: np.ndarray) -> np.ndarray:
 def _ocr(rgb: np.ndarray) -> list[tuple[str, float, np.ndarray]]:
     bgr = np.ascontiguousarray(_padded(rgb)[:, :, ::-1])
     with _CALL_LOCK:
-        out = ocr_engine()(bgr)
+        out = ocr_engine()(bgr, use_det=True, use_cls=True, use_rec=True)  # explicit: the engine keeps them
     if out.boxes is None or out.txts is None:
         return []
     return [(str(t), float(s), np.asarray(b, dtype=np.float64)) for t, s, b in zip(out.txts, out.scores, out.boxes,
                                                                                   strict=False)]
+
+
+def _detect(rgb: np.ndarray) -> list[np.ndarray]:
+    """Text-line quadrilaterals of the detector alone (no recognition), in ``rgb``'s pixels."""
+    bgr = np.ascontiguousarray(_padded(rgb)[:, :, ::-1])
+    with _CALL_LOCK:
+        out = ocr_engine()(bgr, use_det=True, use_cls=False, use_rec=False)
+    return [] if out.boxes is None else [np.asarray(b, dtype=np.float64) for b in out.boxes]
 
 
 def _resized(rgb: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
@@ -206,10 +222,10 @@ def _resized(rgb: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
 
 
 def read_full(rgb: np.ndarray) -> list[TextLine]:
-    """OCR of the whole photo on a copy whose long side is at most :data:`OCR_LONG_SIDE`."""
+    """OCR of the whole photo on a copy whose long side is at most :data:`OCR_LONG_SIDE` (where text can be)."""
     small, scale = _resized(rgb, OCR_LONG_SIDE)
     lines = []
-    for text, conf, quad in _ocr(small):
+    for text, conf, quad in read_where_text(small, _ocr, _detect):
         q = quad / scale
         box = (float(q[:, 0].min()), float(q[:, 1].min()), float(q[:, 0].max()), float(q[:, 1].max()))
         lines.append(TextLine(text, conf, box, "full"))
@@ -232,7 +248,7 @@ def read_corners(rgb: np.ndarray, corners: tuple[str, ...] = CORNERS) -> list[Te
         px = 0 if corner.endswith("left") else w - cw
         py = 0 if corner.startswith("top") else h - ch
         tile, scale = _resized(np.ascontiguousarray(rgb[py:py + ch, px:px + cw]), OCR_LONG_SIDE)
-        for text, conf, quad in _ocr(tile):
+        for text, conf, quad in read_where_text(tile, _ocr, _detect):
             q = quad / scale
             box = (float(q[:, 0].min() + px), float(q[:, 1].min() + py), float(q[:, 0].max() + px),
                    float(q[:, 1].max() + py))

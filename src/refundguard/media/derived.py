@@ -113,6 +113,8 @@ def reduced_decode(data: bytes, long_side: int) -> np.ndarray:
     """
     from PIL import Image, ImageFile, ImageOps
 
+    import refundguard.media.load  # noqa: F401  (registers the HEIF opener, as for the first decode)
+
     ImageFile.LOAD_TRUNCATED_IMAGES = False  # see media/load.py: other libraries flip it on import
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
