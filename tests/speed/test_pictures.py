@@ -61,3 +61,27 @@ def test_reduced_decode_uses_draft_mode_and_keeps_orientation():
     with Image.open(io.BytesIO(data)) as im:
         im.draft("RGB", (400, 300))
         assert im.size == (400, 300)  # the decoder itself scaled by 1/4
+
+
+def test_thumbnails_are_made_once_and_kept_in_the_store(tmp_path):
+    import base64
+
+    from refundguard.service.evidence.store import EvidenceStore
+    from refundguard.web.thumbs import thumbnail_url
+
+    store = EvidenceStore(tmp_path)
+    stored = store.put_bytes(_jpeg(1600, 1200), kinds=frozenset({"image"}), max_bytes=10 << 20)
+    made = []
+    original = store.derived
+
+    def counting(sha, name, make):
+        return original(sha, name, lambda data: made.append(name) or make(data))
+
+    store.derived = counting  # type: ignore[method-assign]
+    first = thumbnail_url(store, stored.sha256, max_side=400)
+    second = thumbnail_url(store, stored.sha256, max_side=400)
+    assert first == second and made == ["thumb-400.jpg"]
+    jpeg = base64.b64decode(first.split(",", 1)[1])
+    with Image.open(io.BytesIO(jpeg)) as im:
+        assert im.format == "JPEG" and max(im.size) == 400
+    assert list((tmp_path / "derived").rglob("*.thumb-400.jpg"))

@@ -11,10 +11,11 @@ rectangles go to the OCR, each at the scale of the picture it came from, so what
 the text is what it saw before.
 
 A busy picture (a building's facade, foliage, a patterned cloth) has such strokes nearly everywhere. When
-the rectangles cover more than ``confirm_above`` of the picture, the text detector first looks at a copy
-of them at half size (a quarter of the cost); only the lines it finds there, with a margin, are read at
-full scale. Text at least ~2 % of the picture's short side high is found at half size; smaller text in a
-busy picture may not be (in a quiet one it still is).
+the rectangles cover more than ``confirm_above`` of the picture and more than ``confirm_min_pixels``, the
+text detector first looks at a copy of them at half size (a quarter of the cost); only the lines it finds
+there, with a margin, are read at full scale. Text at least ~2 % of the picture's short side high is
+found at half size; smaller text in the busy part of a large picture may not be (in a quiet part, or in
+a picture under ``confirm_min_pixels``, it still is).
 
 Large text in weak contrast (dark letters on a dark background) has strokes too faint for the stroke pass;
 the detector finds it on a small copy of the whole picture (long side ``overview_side``, ~0.06 CPU-s),
@@ -49,8 +50,10 @@ class TextRegionConfig(BaseModel):
     tile: int = Field(32, ge=8)
     #: scales examined: the picture and ``scales - 1`` halvings
     scales: int = Field(3, ge=1, le=5)
-    #: above this share of the picture covered, the detector confirms the rectangles at half size first
+    #: above this share of the picture covered (and ``confirm_min_pixels``), the detector confirms the
+    #: rectangles at half size first
     confirm_above: float = Field(0.25, gt=0, le=1)
+    confirm_min_pixels: int = Field(400_000, ge=0)
     #: scale of the confirming look (0.5: half size)
     confirm_scale: float = Field(0.5, gt=0, le=1)
     #: margin around a confirmed line, as a multiple of its height (at least one tile)
@@ -174,11 +177,12 @@ def read_where_text(rgb: np.ndarray, ocr: Callable[[np.ndarray], list[OcrLine]],
     gray = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
     regions = text_regions(gray, config)
     if detect is not None:
-        if _area(regions) > config.confirm_above * gray.size:
+        area = _area(regions)
+        if area > config.confirm_above * gray.size and area > config.confirm_min_pixels:
             regions = confirmed_regions(rgb, regions, detect, config)
         h, w = gray.shape
         overview = min(1.0, config.overview_side / max(h, w))
-        if overview < 1.0:
+        if overview < 1.0 and _area(regions) < gray.size:
             regions = merge_boxes(regions + confirmed_regions(rgb, [(0, 0, w, h)], detect, config, overview))
     out: list[OcrLine] = []
     for x0, y0, x1, y1 in (snapped(b, gray.shape) for b in regions):

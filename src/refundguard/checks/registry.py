@@ -36,6 +36,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import pkgutil
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -191,6 +192,8 @@ class Check:
 
 
 _REGISTRY: dict[str, Check] = {}
+#: analyses in several threads (the service's jobs) may discover the checks at the same time
+_DISCOVER_LOCK = threading.Lock()
 #: check modules that failed to import: module name -> error. Reported as failed checks, never fatal.
 IMPORT_ERRORS: dict[str, str] = {}
 
@@ -247,7 +250,8 @@ def _discover() -> None:
 
 def registered() -> list[Check]:
     """All checks, ordered so that every check comes after the checks it reads."""
-    _discover()
+    with _DISCOVER_LOCK:
+        _discover()
     ordered: list[Check] = []
     placed: set[str] = set()
     pending = dict(sorted(_REGISTRY.items()))
