@@ -7,8 +7,9 @@
   ``os.wait4``) and peak RSS, median of N runs; beside it, decoding the same three files with Pillow
   in this process (median of N), and the ratio analysis / decode. Two cases: a genuine claim (another
   camera photo of the same scene as the references) and a forged one (a reference with a painted crack).
-* **cli**: ``refundguard --help`` and the start of an analysis (the whole ``analyze`` of a 64x64 JPEG,
-  every check: interpreter start, imports, settings, check discovery, load, report).
+* **cli**: ``refundguard --help`` and the start of an analysis (the whole ``analyze`` of a plain 64x64 JPEG,
+  every check: interpreter start, imports, settings, check discovery, load, report; the photo has no
+  text, so the OCR models are not loaded -- they load on the first photo that may carry text).
 * **service**: claims per second through an embedded ``refundguard serve`` (SQLite, in-process pool) with
   three 12 MP photos a claim, and the same claims through the command line one after another.
 
@@ -91,8 +92,9 @@ def fixtures(folder: Path) -> dict[str, Any]:
 
         exif = Image.open(fh).info.get("exif", b"")
     forged = save_jpeg(cracked, folder / f"{refs[0]}_12mp_cracked.jpg", exif, quality=90)
-    tiny = folder / "tiny.jpg"
-    save_jpeg(pixels[claim][::62, ::62][:64, :64].copy(), tiny, b"")
+    tiny = folder / "tiny.jpg"  # a plain 64x64 photo (a smooth gradient): start-up cost, no OCR model load
+    y, x = np.mgrid[0:64, 0:64]
+    save_jpeg(np.stack([x * 3, y * 3, np.full_like(x, 128)], -1).astype(np.uint8), tiny, b"")
     return {"genuine": (files[claim], [files[r] for r in refs]),
             "forged": (forged, [files[r] for r in refs]), "tiny": tiny,
             "service_photos": [files[claim], *[files[r] for r in refs], forged]}
