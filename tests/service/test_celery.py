@@ -68,6 +68,7 @@ def test_celery_workers_analyse_and_a_killed_worker_loses_nothing(
         server_factory: Callable[..., Server], redis_url: str) -> None:
     server = server_factory(REFUNDGUARD_SERVICE_JOB_LEASE_S="8", REFUNDGUARD_SERVICE_RECOVER_INTERVAL_S="0.5")
     server.extra_args = ["--workers-backend", "celery", "--broker-url", redis_url]
+    server.cli("db", "upgrade")
     key = server.cli("keys", "create", "--tenant", "acme", "--role", "platform").stdout.strip()
     server.start()
     headers = {"Authorization": f"Bearer {key}"}

@@ -186,7 +186,7 @@ def _index_photos(ctx: JobContext, index: ReuseIndex, analysis: Any) -> None:
 
     try:
         record_new(index, analysis, db=ctx.db)
-    except Exception:  # noqa: BLE001 - the index is a cache of fingerprints; the claim must still be routed
+    except Exception:
         log.exception("could not add the photos of claim %s to the reuse index", analysis.claim.claim_id)
 
 

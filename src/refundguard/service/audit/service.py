@@ -26,10 +26,10 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from refundguard.config import Settings
 from refundguard.service.audit import facts as bound
 from refundguard.service.audit.chain import GENESIS, GLOBAL, canonical, entry_hash, report_digest_of_text, tenant_hash
 from refundguard.service.audit.models import AuditEntry, AuditHead, AuditTenantHead
-from refundguard.config import Settings
 from refundguard.service.audit.signing import BadCheckpoint, Checkpoint, Signer, load_signer
 from refundguard.service.audit.witness import Witness
 from refundguard.service.claims.models import Claim, ClaimAnalysis
@@ -38,8 +38,8 @@ from refundguard.service.db import utcnow
 
 log = logging.getLogger("refundguard.audit")
 
-__all__ = ["GENESIS", "GLOBAL", "ChainGuard", "Verification", "canonical", "checkpoint", "entry_hash", "for_subject",
-           "guard_for", "record", "verify"]
+__all__ = ["GENESIS", "GLOBAL", "BadCheckpoint", "ChainGuard", "Verification", "canonical", "chain_diverged",
+           "checkpoint", "entry_hash", "for_subject", "guard_for", "guard_of", "held_checkpoints", "record", "verify"]
 
 #: key of the :class:`ChainGuard` in ``Session.info`` (set by ``Database(session_info=...)``)
 GUARD = "audit_guard"
@@ -68,6 +68,20 @@ def guard_for(settings: Settings, config: ServiceConfig, *, create_key: bool = F
 
 def _guard(session: Session) -> ChainGuard | None:
     return session.info.get(GUARD)
+
+
+def guard_of(session: Session) -> ChainGuard | None:
+    """The key and held checkpoints this session's database was opened with (None when opened without)."""
+    return _guard(session)
+
+
+def held_checkpoints(session: Session, tenant: str | None) -> list[Checkpoint]:
+    """The service's own held checkpoints for a scope: the tenant's chain, or every chain (``None``)."""
+    guard = _guard(session)
+    if guard is None or guard.witness is None:
+        return []
+    held = guard.witness.load()
+    return list(held.values()) if tenant is None else [cp for chain, cp in held.items() if chain == tenant]
 
 
 # ------------------------------------------------------------------------------------------------ record
@@ -144,16 +158,18 @@ def checkpoint(session: Session, chain: str) -> Checkpoint | None:
     guard = _guard(session)
     if guard is None or guard.signer is None or chain in session.info.get(_DIVERGED, set()):
         return None
-    if chain == GLOBAL:
-        row = session.get(AuditHead, 1)
-    else:
-        row = session.get(AuditTenantHead, chain)
+    row = session.get(AuditHead, 1) if chain == GLOBAL else session.get(AuditTenantHead, chain)
     if row is None or row.seq == 0:
         return None
     _check_held(session, chain, row.seq)
     if chain in session.info.get(_DIVERGED, set()):
         return None
     return guard.signer.sign(chain=chain, seq=row.seq, hash=row.hash, at=utcnow())
+
+
+def chain_diverged(session: Session, chain: str) -> bool:
+    """Whether ``chain`` was found, in this transaction, no longer to contain its held checkpoint."""
+    return chain in session.info.get(_DIVERGED, set())
 
 
 @event.listens_for(Session, "after_commit")
