@@ -28,7 +28,7 @@ class Witness:
     def __init__(self, path: Path) -> None:
         self.path = Path(path).expanduser()
         self._lock = threading.Lock()
-        self._cache: tuple[tuple[int, int], dict[str, Checkpoint]] | None = None
+        self._cache: tuple[tuple[int, int, int], dict[str, Checkpoint]] | None = None
 
     def load(self) -> dict[str, Checkpoint]:
         """Every held checkpoint by chain (empty when the file does not exist yet)."""
@@ -36,7 +36,7 @@ class Witness:
             st = self.path.stat()
         except FileNotFoundError:
             return {}
-        stamp = (st.st_mtime_ns, st.st_size)
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)  # every write is a new file (renamed into place)
         with self._lock:
             if self._cache is not None and self._cache[0] == stamp:
                 return dict(self._cache[1])
