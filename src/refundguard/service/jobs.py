@@ -62,12 +62,6 @@ class JobContext:
                 self._index_opened = True
             return self._index
 
-    def close(self) -> None:
-        with self._index_lock:
-            if self._index is not None:
-                self._index.close()
-            self._index, self._index_opened = None, False
-
 
 def _claim_info(claim: Claim) -> ClaimInfo:
     return ClaimInfo(claim_id=claim.id, order_time=claim.order_time, shipped_at=claim.shipped_at,
