@@ -93,6 +93,7 @@ PRIOR: dict[str, Prior] = {
     "provenance.generator_metadata": _verified(7.0),
     "provenance.remnant": _weak(2.5, 3.0),
     "provenance.conflict": _weak(1.0, 1.5),
+    "provenance.hostile_metadata": _verified(3.0),
     "watermark.invisible": _verified(7.5),
     "label.visible_ai_text": _verified(7.0),
     "reference.derived_edit": _verified(9.0),

@@ -28,6 +28,7 @@ class Limits(BaseModel):
     max_side: int = 20_000
     max_frames: int = 4
     max_xmp_bytes: int = 2 * 1024 * 1024
+    max_xmp_depth: int = 64
     max_metadata_bytes: int = 8 * 1024 * 1024
     max_chunks: int = 5_000
     max_video_bytes: int = 300 * 1024 * 1024

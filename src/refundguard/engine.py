@@ -16,6 +16,7 @@ from refundguard import __version__
 from refundguard.checks.registry import (
     IMPORT_ERRORS,
     CheckContext,
+    CheckStatus,
     ClaimInfo,
     ReuseIndex,
     Skip,
@@ -24,6 +25,7 @@ from refundguard.checks.registry import (
     registered,
 )
 from refundguard.config import Settings, default_settings
+from refundguard.coverage import Coverage, coverage_of
 from refundguard.errors import InputError, NotApplicable
 from refundguard.findings import Finding
 from refundguard.media.load import LoadedImage, load_image
@@ -32,12 +34,7 @@ from refundguard.verdict import Assessment, assess
 Source = str | os.PathLike[str] | LoadedImage
 
 
-@dataclass
-class CheckStatus:
-    status: str  # ran | not_applicable | failed | not_requested
-    ms: float | None = None
-    why: str | None = None
-    error: str | None = None
+__all__ = ["Analysis", "CheckStatus", "analyze", "expand_paths"]
 
 
 @dataclass
@@ -54,6 +51,10 @@ class Analysis:
     extras: dict[str, object] = field(default_factory=dict)
     skips: list[Skip] = field(default_factory=list)
     verifications: list[Verification] = field(default_factory=list)
+
+    @property
+    def coverage(self) -> Coverage:
+        return self.assessment.coverage
 
 
 def _load(source: Source, settings: Settings) -> LoadedImage:
@@ -118,12 +119,25 @@ def analyze(claim: Sequence[Source], references: Sequence[Source] = (), *, info:
                 traceback.print_exc()
         else:
             findings.extend(produced)
-            statuses[chk.name] = CheckStatus("ran", ms=_ms(started))
+            statuses[chk.name] = CheckStatus("ran", ms=_ms(started), photos=_photo_outcomes(ctx, chk.name))
         if progress:
             progress(f"check {chk.name}")
+    coverage = coverage_of(statuses, roles, skips=ctx.skips, verifications=ctx.verifications)
     return Analysis(images=images, roles=roles, findings=findings, checks=statuses,
-                    assessment=assess(findings, roles, settings), claim=ctx.claim,
-                    skips=ctx.skips, verifications=ctx.verifications)
+                    assessment=assess(findings, roles, settings, coverage=coverage,
+                                      names=[im.name for im in images]),
+                    claim=ctx.claim, skips=ctx.skips, verifications=ctx.verifications)
+
+
+def _photo_outcomes(ctx: CheckContext, name: str) -> list[dict[str, object]]:
+    """Each claim photo's outcome in a check that ran: examined, or skipped with the check's reason."""
+    skipped = {s.image: s for s in ctx.skips if s.check == name}
+    out: list[dict[str, object]] = []
+    for i, _ in ctx.claim_images:
+        s = skipped.get(i)
+        out.append({"image": i, "status": "ran"} if s is None else
+                   {"image": i, "status": "skipped", "why": s.en, "why_zh": s.zh})
+    return out
 
 
 def _ms(started: float) -> float:

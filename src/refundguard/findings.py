@@ -27,6 +27,7 @@ CODES: dict[str, tuple[str, str]] = {
     "provenance.generator_metadata": ("AI generator metadata", "AI 生成工具元数据"),
     "provenance.remnant": ("Remnants of removed AI provenance metadata", "残留的已删除 AI 溯源元数据"),
     "provenance.conflict": ("Contradictory provenance metadata", "相互矛盾的溯源元数据"),
+    "provenance.hostile_metadata": ("Metadata built to make analysis tools fail", "为使分析工具出错而构造的元数据"),
     "watermark.invisible": ("Invisible AI watermark", "AI 隐形水印"),
     "label.visible_ai_text": ("Visible AI-generation label in the image", "图片中可见的 AI 生成标识"),
     "reference.derived_edit": ("Merchant's photo with regions changed", "商家图片被局部修改"),

@@ -20,10 +20,20 @@ def test_shipped_calibration_is_the_committed_benchmark_fit():
     result = json.loads(RESULT.read_text("utf-8"))
     assert TARGET.read_text("utf-8") == render(result), "run: python scripts/apply_calibration.py"
     shipped = tomllib.loads(TARGET.read_text("utf-8"))
-    assert set(shipped["weights"]) == set(CODES)
+    assert set(shipped["weights"]) <= set(CODES)
     settings = load_settings()
     for code, weight in result["fit"]["weights"].items():
         assert settings.weight(code) == weight
+
+
+def test_every_code_has_a_weight_and_a_prior_for_the_next_fit():
+    """Codes added since the last fit take their prior weight from defaults.toml until the next fit."""
+    settings = load_settings()
+    fitted = set(tomllib.loads(TARGET.read_text("utf-8"))["weights"])
+    assert set(CODES) <= set(settings.weights)
+    assert set(calibrate.PRIOR) == set(CODES)
+    for code in set(CODES) - fitted:
+        assert settings.weight(code) == calibrate.PRIOR[code].mean, code
 
 
 def test_committed_benchmark_holds_the_false_positive_target_out_of_sample():

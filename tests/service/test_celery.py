@@ -126,7 +126,7 @@ def test_a_worker_started_with_config_analyses_with_that_config(
         assert resp.status_code == 201, resp.text
         claim = wait_state(lambda p, headers: httpx.get(server.url + p, headers=headers), resp.json()["claim"]["id"],
                            headers, timeout=90)
-        # on the defaults this photo is low risk and the claim of 10 would be refunded automatically
+        # on the defaults this photo is low risk (level low, a 48 h merchant window)
         assert claim["level"] == "high" and claim["state"] == "awaiting_merchant", claim
         deadline = datetime.fromisoformat(claim["deadline"])
         assert abs((deadline - (datetime.now(UTC) + timedelta(hours=1))).total_seconds()) < 120

@@ -69,6 +69,19 @@ class ClaimInfo:
 COVERAGE_KINDS = ("reference", "second_view", "provenance", "live_capture")
 
 
+@dataclass
+class CheckStatus:
+    """How one check went: ``ran`` (with ``ms``), ``not_applicable`` (``why``), ``failed`` (``error``) or
+    ``not_requested``; ``photos`` holds, for a check that ran, each claim photo's own outcome
+    (``{"image": i, "status": "ran"}`` or ``"skipped"`` with ``why``/``why_zh``)."""
+
+    status: str
+    ms: float | None = None
+    why: str | None = None
+    error: str | None = None
+    photos: list[dict[str, Any]] | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Skip:
     """A photo a check did not examine, and why (in both languages)."""

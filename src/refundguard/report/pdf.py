@@ -34,7 +34,7 @@ from refundguard.engine import Analysis
 from refundguard.errors import ConfigError
 from refundguard.media.load import LoadedImage
 from refundguard.report.json import to_dict
-from refundguard.report.templating import LEVEL_TEXT, env
+from refundguard.report.templating import BASIS_TEXT, LEVEL_TEXT, basis_of, env
 
 ROLE_TEXT = {"claim": ("buyer's evidence", "买家凭证"), "reference": ("merchant reference", "商家参考图")}
 KINDS = ("criminal", "administrative", "civil")
@@ -351,6 +351,7 @@ def render_html(report: dict[str, Any], images: Sequence[LoadedImage], case: Cas
         report=report, images=images, cards=cards, claim_level=claim_level, case=case, claim_id=claim_id,
         amount=amount, tiers=tiers, standings=standings(tiers, total), total=total, history=history,
         counted=tiers.counted_outcomes, digest=digest, level_text=LEVEL_TEXT, role_text=ROLE_TEXT,
+        basis_text=BASIS_TEXT, coverage=basis_of(report),
         generated_at=(generated_at or datetime.now(UTC)).isoformat(timespec="seconds"),
         money=lambda v: _money(v, tiers.symbol), when=_when, css=css,
         timeline=sorted(case.timeline, key=lambda e: e.at.timestamp() if e.at.tzinfo else e.at.replace(

@@ -36,6 +36,8 @@ provenance.remnant              0.6   dcterms:provenance self#jumbf without JUMB
 provenance.conflict             ≤1.0  camera EXIF beside an AI declaration 0.8; C2PA capture
                                       manifest beside an AI declaration 1.0 (the capture finding
                                       is then withheld)
+provenance.hostile_metadata     1.0   an XMP packet nested beyond the depth limit (built to make
+                                      parsers fail); read to the limit, labels beside it still found
 =============================== ===== ==========================================================
 """
 
@@ -49,6 +51,7 @@ from refundguard.checks.provenance.aigc_label import LABEL_SCORE, REMNANT_SCORE,
 from refundguard.checks.provenance.c2pa_manifest import c2pa_signals
 from refundguard.checks.provenance.conflicts import conflict_signals
 from refundguard.checks.provenance.generator import MAX_STEALTH_BYTES, generator_signals
+from refundguard.checks.provenance.hostile import hostile_signals
 from refundguard.checks.provenance.iptc import iptc_signals
 from refundguard.checks.provenance.signal import AI_CODES, Signal
 from refundguard.checks.registry import CheckContext, check
@@ -87,7 +90,8 @@ def analyse_image(image: LoadedImage, *, trust_anchors: Path | None = None,
     """Every provenance signal of one image, one per finding code."""
     signals = (c2pa_signals(image, trust_anchors=trust_anchors, remnant_score=config.remnant_score)
                + aigc_label_signals(image, label_scores=config.label_scores, remnant_score=config.remnant_score)
-               + iptc_signals(image) + generator_signals(image, max_stealth_bytes=config.max_stealth_bytes))
+               + iptc_signals(image) + generator_signals(image, max_stealth_bytes=config.max_stealth_bytes)
+               + hostile_signals(image))
     conflicts = conflict_signals(image, signals, camera_score=config.conflict_camera_score,
                                  capture_score=config.conflict_capture_score)
     if any(s.code in AI_CODES for s in signals):
@@ -122,4 +126,11 @@ def run(ctx: CheckContext) -> list[Finding]:
                 en, zh = (s.en, s.zh) if role == "claim" else (f"Reference photo: {s.en}", f"参考图片：{s.zh}")
                 findings.append(ctx.finding(s.code, image=index, score=s.score, en=en, zh=zh,
                                             details={**s.details, "image_role": role}))
+            unread = [p.source for p in image.metadata.xmp if p.error]
+            if unread:
+                ctx.skip(index, en=f"metadata partly unreadable ({', '.join(unread)})",
+                         zh=f"元数据部分无法读取（{', '.join(unread)}）")
+            else:
+                ctx.verified("provenance", [index], en=f"{image.name}: every metadata block read",
+                             zh=f"{image.name}：所有元数据块均已读取")
     return findings

@@ -52,12 +52,16 @@ def detail(session: Any, claim: Any) -> ClaimDetail:
 def create_claim(request: Request, response: Response, session: DbSession, principal: CurrentPrincipal,
                  data: Annotated[ClaimCreate, Form()],
                  photos: Annotated[list[UploadFile], File(description="The buyer's photos (1-12).")],
+                 references: Annotated[list[UploadFile] | None, File(
+                     description="The listing photos of the product sold, when the platform holds them: the "
+                                 "claim photos are compared with them (a claim can only be verified, and "
+                                 "approved automatically, against such independent evidence).")] = None,
                  idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
                  ) -> JobAccepted:
     """Create a claim with the buyer's photos; its analysis starts at once (platform and admin keys)."""
     created = service.create(session=session, principal=principal, data=data, photos=_uploads(photos),
                              store=request.app.state.store, config=request.app.state.config,
-                             idempotency_key=idempotency_key)
+                             idempotency_key=idempotency_key, references=_uploads(references))
     session.commit()
     if created.replayed:
         response.status_code = 200
