@@ -331,3 +331,18 @@ def test_db_upgrade_creates_the_database_explicitly(tmp_path: Path) -> None:
     assert runner.invoke(cli, ["db", "upgrade", "--database-url", url]).exit_code == 0
     result = runner.invoke(cli, ["keys", "create", "--tenant", "t", "--role", "admin", "--database-url", url])
     assert result.exit_code == 0 and result.output.startswith("rg_")
+
+
+def test_a_deleted_claim_and_a_swapped_evidence_file_are_caught(deployment: Deployment, tmp_path: Path) -> None:
+    kept, gone = deployment.claim(seed=1), deployment.claim(seed=2)
+    for table, column in (("evidence", "claim_id"), ("claim_analyses", "claim_id"), ("analysis_jobs", "claim_id"),
+                          ("claims", "id")):
+        _sql(deployment.db_path, f"DELETE FROM {table} WHERE {column} = :c", c=gone)
+    code, output = deployment.cli("audit", "verify")
+    assert code == 1 and f"claim {gone} is in the audit chain but its row was deleted" in " ".join(output.split())
+    # the evidence store is content-addressed: a file whose bytes changed is refused by the bundle
+    sha = deployment.client.get(f"/v1/claims/{kept}", headers=deployment.keys.h("platform")).json()["evidence"][0]
+    stored = next((deployment.data / "evidence").rglob(sha["sha256"]))
+    stored.write_bytes(photo(99))
+    code, output = deployment.cli("bundle", kept, "--out", str(tmp_path / "b.pdf"))
+    assert code == 2 and "altered on disk" in " ".join(output.split()) and not (tmp_path / "b.pdf").exists()
