@@ -14,6 +14,7 @@ from sqlalchemy import Select, case, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from refundguard.ledger import hooks as ledger_hooks
 from refundguard.service import policy as policy_rules
 from refundguard.service.audit import service as audit
 from refundguard.service.auth.permissions import require
@@ -233,6 +234,7 @@ def decide(*, session: Session, principal: Principal, claim_id: str, decision: D
                           "abuse": claim.abuse_confirmed})
     transition(session=session, claim=claim, target=State.DECIDED, actor=principal.actor,
                details={"outcome": claim.outcome})
+    ledger_hooks.decision_recorded(session=session, claim=claim)  # adjudicated abuse goes to the ledger
     return claim
 
 
