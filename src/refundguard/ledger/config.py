@@ -144,6 +144,15 @@ def load_ledger_config(path: str | os.PathLike[str] | None = None, **overrides: 
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
         raise ConfigError(f"ledger config {where or ''}: {first.get('msg', 'invalid')}") from None
+    return validate(config)
+
+
+def validate(config: LedgerConfig) -> LedgerConfig:
+    """The rules across fields (also for a config built in code)."""
     if config.mode == "network" and not (config.operator.url and config.operator.public_key):
         raise ConfigError("ledger config: network mode needs operator.url and operator.public_key")
+    if config.mode == "single" and config.peers:
+        raise ConfigError("ledger config: peers need network mode (single-platform pseudonyms match nowhere else)")
+    if config.platform in {p.platform for p in config.peers}:
+        raise ConfigError(f"ledger config: {config.platform} is this platform; it cannot be its own peer")
     return config

@@ -48,11 +48,11 @@ def decision_recorded(*, session: Session, claim: Claim) -> None:
 
 def mount(app: FastAPI, config: LedgerConfig | None = None) -> Ledger | None:
     """Attach the ledger to a service app: routes, the engine's handle, and the background round."""
-    from refundguard.ledger.config import load_ledger_config
+    from refundguard.ledger.config import load_ledger_config, validate
     from refundguard.ledger.routes import routers
     from refundguard.ledger.runtime import Ledger
 
-    config = config or load_ledger_config()
+    config = validate(config) if config is not None else load_ledger_config()
     if not config.enabled:
         return None
     ledger = Ledger(config, app.state.db, app.state.settings.data_dir)

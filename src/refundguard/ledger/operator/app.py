@@ -1,7 +1,7 @@
 """``create_operator_app(config)``: the operator's FastAPI application.
 
 ``POST /v1/oprf/evaluate`` (member-signed JSON ``{"blinded": [base64, ...]}``) answers
-``{"evaluated": base64}``: the evaluated elements and one DLEQ proof (RFC 9497 VOPRF batch output).
+``{"evaluated": [base64, ...]}``: per element the evaluated element and its DLEQ proof (RFC 9497 VOPRF).
 ``GET /v1/oprf/key`` gives the public key members verify against. Every refusal is a JSON error with a code.
 """
 
@@ -119,6 +119,6 @@ def create_operator_app(config: OperatorConfig) -> FastAPI:
             log.warning("member %s: invalid element(s)", member)
             return _error(422, "invalid_element", str(exc), "盲化元素无效")
         log.info("member %s: evaluated %d element(s)", member, len(blinded))
-        return {"evaluated": base64.b64encode(evaluated).decode("ascii")}
+        return {"evaluated": [base64.b64encode(e).decode("ascii") for e in evaluated]}
 
     return app

@@ -47,7 +47,10 @@ class OperatorClient:
                 or len(response.content) > MAX_RESPONSE:
             raise PseudonymError("the OPRF operator's answer is not a JSON document of the expected size")
         try:
-            evaluated = base64.b64decode(response.json()["evaluated"], validate=True)
+            items = response.json()["evaluated"]
+            if not isinstance(items, list):
+                raise TypeError
+            evaluated = [base64.b64decode(item, validate=True) for item in items]
         except (ValueError, KeyError, TypeError):
             raise PseudonymError("the OPRF operator's answer is malformed") from None
         return [oprf.pseudonym_of(o) for o in oprf.finalize(blinded, evaluated, self.public_key)]

@@ -3,7 +3,8 @@
 ``voprf`` (BSD-3-Clause) wraps the ``voprf`` Rust crate (Meta's implementation, used by ``opaque-ke``) on
 ``curve25519-dalek``; tests/ledger/test_oprf_vectors.py checks it against the RFC's appendix A.1.2 vectors.
 The operator's key is derived from a 32-byte seed with ``DeriveKeyPair(seed, KEY_INFO)`` (RFC 9497 §3.2.1).
-Batches use one DLEQ proof for every element (RFC 9497 §2.2.1).
+Each element gets its own evaluation and DLEQ proof: ``voprf`` 0.2.0's batch finalize panics (a Rust ``unwrap``)
+instead of raising when a batch proof does not verify, so batches are not used.
 
 The pseudonym is the first 32 bytes of the 64-byte OPRF output, in hex.
 """
@@ -35,8 +36,8 @@ class Evaluator:
     def public_key(self) -> str:
         return self._evaluator.public_key.serialize().hex()
 
-    def evaluate(self, blinded: Sequence[bytes]) -> bytes:
-        """Serialized batch output (evaluated elements + proof) for ``blinded`` (1 to :data:`MAX_BATCH`)."""
+    def evaluate(self, blinded: Sequence[bytes]) -> list[bytes]:
+        """For each blinded element (1 to :data:`MAX_BATCH`), the evaluated element and its proof (96 bytes)."""
         if not 1 <= len(blinded) <= MAX_BATCH:
             raise ValueError(f"send 1 to {MAX_BATCH} blinded elements")
         inputs = []
@@ -45,7 +46,7 @@ class Evaluator:
                 inputs.append(ristretto.BlindedInput.deserialize(bytes(item)))
             except ValueError:
                 raise ValueError("a blinded element is not a valid ristretto255 element") from None
-        return bytes(self._evaluator.evaluate_batch(inputs).serialize())
+        return [bytes(self._evaluator.evaluate(i).serialize()) for i in inputs]
 
     def evaluate_known(self, message: bytes) -> bytes:
         """RFC 9497 ``Evaluate``: the output for a known input (tests only; the operator never has inputs)."""
@@ -71,11 +72,13 @@ def blind(messages: Sequence[bytes]) -> Blinded:
     return Blinded(clients, elements)
 
 
-def finalize(blinded: Blinded, batch_output: bytes, public_key_hex: str) -> list[bytes]:
-    """The OPRF outputs, after verifying the operator's proof under ``public_key_hex``."""
+def finalize(blinded: Blinded, evaluated: Sequence[bytes], public_key_hex: str) -> list[bytes]:
+    """The OPRF outputs, after verifying each of the operator's proofs under ``public_key_hex``."""
+    if len(evaluated) != len(blinded.clients):
+        raise PseudonymError(f"the operator answered {len(evaluated)} elements for {len(blinded.clients)}")
     try:
         key = ristretto.PublicKey.deserialize(bytes.fromhex(public_key_hex))
-        output = ristretto.VerifiableBatchOutput.deserialize(batch_output)
-        return [bytes(o) for o in ristretto.Client.finalize_batch(blinded.clients, output, key)]
+        return [bytes(client.finalize(ristretto.VerifiableOutput.deserialize(bytes(item)), key))
+                for client, item in zip(blinded.clients, evaluated, strict=True)]
     except ValueError as exc:
         raise PseudonymError(f"the operator's answer does not verify under the configured key: {exc}") from None
