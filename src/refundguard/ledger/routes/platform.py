@@ -49,6 +49,7 @@ def register_buyer(buyer_id: Ident, body: BuyerIdentifiers, request: Request, se
                    principal: CurrentPrincipal) -> BuyerRegistered:
     """Register (or replace) the buyer's identifiers for ledger matching."""
     require(principal, "ledger.register_buyer")
+    session.commit()  # no transaction (on SQLite: no write lock) held while the operator is asked
     ledger = ledger_of(request)
     found = identifiers.normalise(phone_number=body.phone, id_value=body.id_number, id_country=body.id_country,
                                   default_region=ledger.config.default_region)
@@ -202,9 +203,10 @@ def status(request: Request, session: DbSession, principal: CurrentPrincipal) ->
 
 
 @router.post("/sync")
-def sync_now(request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+def sync_now(request: Request, session: DbSession, principal: CurrentPrincipal) -> dict[str, Any]:
     """Run one round now: publish due entries, expire, forward appeals, pull every peer."""
     require(principal, "ledger.sync")
+    session.commit()  # the round uses its own transactions
     out = ledger_of(request).tick()
     synced = out.get("synced")
     return {"published": out.get("published"), "forwarded": out.get("forwarded"),
