@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from refundguard.ledger.models import LedgerAppeal, LedgerEntry, LedgerEntryKey, LedgerIdentity, LedgerRecord
+from refundguard.ledger.models import LedgerAppeal, LedgerEntry, LedgerEntryKey, LedgerIdentity
 from refundguard.service.audit import service as audit
 from refundguard.service.claims.models import Claim
 from refundguard.service.db import utcnow
@@ -95,20 +95,18 @@ def matches_for(session: Session, pseudonyms: list[str], *, today: date, limit: 
         return []
     appealed = exists().where(LedgerAppeal.status == "open", LedgerAppeal.issuer == LedgerEntry.issuer,
                               LedgerAppeal.entry_id == LedgerEntry.entry_id)
-    query = (select(LedgerEntry, LedgerRecord.hash)
+    query = (select(LedgerEntry)
              .join(LedgerEntryKey, (LedgerEntryKey.issuer == LedgerEntry.issuer)
                    & (LedgerEntryKey.entry_id == LedgerEntry.entry_id))
-             .join(LedgerRecord, (LedgerRecord.issuer == LedgerEntry.issuer)
-                   & (LedgerRecord.seq == LedgerEntry.record_seq))
              .where(LedgerEntryKey.pseudonym.in_(pseudonyms), LedgerEntry.status == "active",
                     LedgerEntry.expires_on > today, ~appealed)
              .order_by(LedgerEntry.decided_on, LedgerEntry.issuer, LedgerEntry.entry_id).limit(limit))
     seen: dict[tuple[str, str], Match] = {}
-    for entry, record_hash in session.execute(query):
+    for entry in session.scalars(query):
         seen[(entry.issuer, entry.entry_id)] = Match(
             issuer=entry.issuer, entry_id=entry.entry_id, outcome=entry.outcome or "", amount=float(entry.amount or 0),
             currency=entry.currency or "", decided_on=entry.decided_on or today, expires_on=entry.expires_on,
-            record_seq=entry.record_seq, record_hash=record_hash)
+            record_seq=entry.record_seq, record_hash=entry.record_hash)
     return list(seen.values())
 
 

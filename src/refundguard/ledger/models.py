@@ -72,6 +72,8 @@ class LedgerEntry(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     status_reason: Mapped[str | None] = mapped_column(String(32))
     record_seq: Mapped[int] = mapped_column(Integer)
+    #: hash of the record that issued the entry (kept here so a lookup reads one table besides the keys)
+    record_hash: Mapped[str] = mapped_column(String(64))
 
 
 class LedgerEntryKey(Base):

@@ -45,6 +45,6 @@ def append(session: Session, *, key: signing.SigningKey, issuer: str, kind: str,
     head.seq, head.hash = record["seq"], record["hash"]
     session.flush()
     state.apply(session, issuer=issuer, seq=record["seq"], kind=kind, body=record["body"],
-                today=today or now.date())
+                today=today or now.date(), record_hash=record["hash"])
     session.flush()
     return record

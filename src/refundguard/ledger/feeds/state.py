@@ -18,7 +18,8 @@ from refundguard.ledger.models import LedgerAppeal, LedgerEntry, LedgerEntryKey,
 from refundguard.service.db import utcnow
 
 
-def apply(session: Session, *, issuer: str, seq: int, kind: str, body: dict | None, today: date) -> None:
+def apply(session: Session, *, issuer: str, seq: int, kind: str, body: dict | None, today: date,
+          record_hash: str) -> None:
     if body is None:  # an erased entry: nothing to hold
         return
     entry_id = body["entry_id"]
@@ -31,7 +32,7 @@ def apply(session: Session, *, issuer: str, seq: int, kind: str, body: dict | No
                                 currency=body["currency"], decided_on=date.fromisoformat(body["decided_on"]),
                                 category=body.get("category"), evidence_sha256=body["evidence_sha256"],
                                 expires_on=expires, status="active" if expires > today else "expired",
-                                record_seq=seq))
+                                record_seq=seq, record_hash=record_hash))
         session.flush()
         for pseudonym in dict.fromkeys(body["pseudonyms"]):
             session.add(LedgerEntryKey(pseudonym=pseudonym, issuer=issuer, entry_id=entry_id))

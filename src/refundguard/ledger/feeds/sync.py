@@ -181,12 +181,13 @@ def apply_page(session: Session, *, issuer: str, held_seq: int,
                             "decided_on": date.fromisoformat(body["decided_on"]), "category": body.get("category"),
                             "evidence_sha256": body["evidence_sha256"], "expires_on": expires,
                             "status": "active" if expires > today else "expired", "status_reason": None,
-                            "record_seq": record["seq"]})
+                            "record_seq": record["seq"], "record_hash": record["hash"]})
             keys.extend({"pseudonym": p, "issuer": issuer, "entry_id": body["entry_id"]}
                         for p in dict.fromkeys(body["pseudonyms"]))
         else:
             flush()
-            state.apply(session, issuer=issuer, seq=record["seq"], kind=record["kind"], body=body, today=today)
+            state.apply(session, issuer=issuer, seq=record["seq"], kind=record["kind"], body=body, today=today,
+                        record_hash=record["hash"])
     flush()
     if records:
         head.seq, head.hash = records[-1][0]["seq"], records[-1][0]["hash"]

@@ -82,6 +82,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('status_reason', sa.String(length=32), nullable=True),
     sa.Column('record_seq', sa.Integer(), nullable=False),
+    sa.Column('record_hash', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('issuer', 'entry_id', name='pk_ledger_entries')
     )
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
