@@ -40,7 +40,7 @@ class BuyerLinks:
         return hmac.new(self._secret, b"refundguard-ledger/buyer/v1\n" + payload, hashlib.sha256).hexdigest()[:40]
 
     def issue(self, tenant: str, buyer_id: str, hours: float, *, now: float | None = None) -> tuple[str, int]:
-        expires = int((now or time.time()) + hours * 3600)
+        expires = int((time.time() if now is None else now) + hours * 3600)
         payload = json.dumps({"t": tenant, "b": buyer_id, "e": expires}, separators=(",", ":")).encode()
         text = base64.urlsafe_b64encode(payload).decode().rstrip("=")
         return f"{PREFIX}{text}.{self._mac(payload)}", expires

@@ -7,8 +7,8 @@ is configuration: a member is a platform name, the URL of its feed and its Ed255
 Two modes:
 
 - ``single`` (default): one platform, pseudonyms are a keyed HMAC under a local secret, no peers. Serves
-  ``make run`` and small users; entries are still signed and chained, so the platform can join a network later
-  (its own entries are re-keyed when it does: see docs/ledger.md).
+  ``make run`` and small users; entries are still signed and chained. Its pseudonyms mean nothing to other
+  platforms, so a platform that joins a network registers its buyers' identifiers again (docs/ledger.md).
 - ``network``: pseudonyms come from the OPRF operator (RFC 9497 VOPRF, ristretto255-SHA512), feeds are pulled
   from every configured peer.
 """
