@@ -189,3 +189,35 @@ def test_feed_endpoint_refuses_unsigned_unknown_and_replayed_requests(member):
     assert again.status_code == 401 and again.json()["error"]["code"] == "replayed_request"
     tampered = auth.sign_request(PEER_KEY, "mallory", "GET", target)
     assert node.call("GET", target.replace("limit=10", "limit=11"), headers=tampered).status_code == 401
+
+
+def test_forwarded_appeals_refuse_hostile_bodies(member):
+    from refundguard.ledger import auth
+
+    node, _ = member
+    path = "/v1/ledger/member/appeals"
+
+    def send(body: bytes, content_type: str = "application/json"):
+        headers = {"Content-Type": content_type, **auth.sign_request(PEER_KEY, "mallory", "POST", path, body)}
+        return node.call("POST", path, content=body, headers=headers)
+
+    assert send(b'{"appeal_id": "x"}', "text/plain").status_code == 415
+    assert send(b"{" + b" " * 20_000 + b"}").status_code == 413
+    assert send(b"[not json").status_code == 422
+    assert send(b"[1, 2]").status_code == 422
+    missing = send(json.dumps({"appeal_id": "apl_1", "entry_id": "e_" + "0" * 20, "statement": "x"}).encode())
+    assert missing.status_code == 404 and missing.json()["error"]["message"]["zh"]
+    unsigned = node.call("POST", path, content=b"{}", headers={"Content-Type": "application/json"})
+    assert unsigned.status_code == 401
+
+
+def test_celery_beat_runs_the_ledger_round(monkeypatch):
+    from refundguard.ledger.tasks import TASK_NAME
+    from refundguard.service.jobs import make_celery
+
+    monkeypatch.setenv("REFUNDGUARD_LEDGER_SCHEDULE", "celery")
+    monkeypatch.setenv("REFUNDGUARD_LEDGER_SYNC_INTERVAL_S", "120")
+    app = make_celery("redis://127.0.0.1:1/0")
+    assert TASK_NAME in app.tasks
+    entry = app.conf.beat_schedule["refundguard-ledger"]
+    assert entry["task"] == TASK_NAME and entry["schedule"] == 120
