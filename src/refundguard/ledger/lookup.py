@@ -95,18 +95,18 @@ def matches_for(session: Session, pseudonyms: list[str], *, today: date, limit: 
         return []
     appealed = exists().where(LedgerAppeal.status == "open", LedgerAppeal.issuer == LedgerEntry.issuer,
                               LedgerAppeal.entry_id == LedgerEntry.entry_id)
-    query = (select(LedgerEntry)
-             .join(LedgerEntryKey, (LedgerEntryKey.issuer == LedgerEntry.issuer)
-                   & (LedgerEntryKey.entry_id == LedgerEntry.entry_id))
-             .where(LedgerEntryKey.pseudonym.in_(pseudonyms), LedgerEntry.status == "active",
-                    LedgerEntry.expires_on > today, ~appealed)
-             .order_by(LedgerEntry.decided_on, LedgerEntry.issuer, LedgerEntry.entry_id).limit(limit))
+    e = LedgerEntry
+    query = (select(e.issuer, e.entry_id, e.outcome, e.amount, e.currency, e.decided_on, e.expires_on, e.record_seq,
+                    e.record_hash)
+             .join(LedgerEntryKey, (LedgerEntryKey.issuer == e.issuer) & (LedgerEntryKey.entry_id == e.entry_id))
+             .where(LedgerEntryKey.pseudonym.in_(pseudonyms), e.status == "active", e.expires_on > today, ~appealed)
+             .order_by(e.decided_on, e.issuer, e.entry_id).limit(limit))
     seen: dict[tuple[str, str], Match] = {}
-    for entry in session.scalars(query):
-        seen[(entry.issuer, entry.entry_id)] = Match(
-            issuer=entry.issuer, entry_id=entry.entry_id, outcome=entry.outcome or "", amount=float(entry.amount or 0),
-            currency=entry.currency or "", decided_on=entry.decided_on or today, expires_on=entry.expires_on,
-            record_seq=entry.record_seq, record_hash=entry.record_hash)
+    for row in session.execute(query):
+        seen[(row.issuer, row.entry_id)] = Match(
+            issuer=row.issuer, entry_id=row.entry_id, outcome=row.outcome or "", amount=float(row.amount or 0),
+            currency=row.currency or "", decided_on=row.decided_on or today, expires_on=row.expires_on,
+            record_seq=row.record_seq, record_hash=row.record_hash)
     return list(seen.values())
 
 

@@ -37,12 +37,16 @@ from refundguard.ledger import auth, signing
 from refundguard.ledger.config import LedgerConfig, Peer
 from refundguard.ledger.feeds import state
 from refundguard.ledger.models import LedgerEntry, LedgerEntryKey, LedgerHead, LedgerRecord
-from refundguard.ledger.records import GENESIS, FeedError, canonical, check_record, page_statement
+from refundguard.ledger.records import GENESIS, FeedError, check_records, page_statement
 from refundguard.service.db import Database, utcnow
 
 log = logging.getLogger("refundguard.ledger.sync")
 FEED_PATH = "/v1/ledger/feed"
 MAX_PAGES_PER_RUN = 10_000
+
+
+#: a verified record: the record as served, its validated body (None when erased), its canonical body text
+Verified = tuple[dict[str, Any], dict[str, Any] | None, str | None]
 
 
 @dataclass
@@ -103,7 +107,7 @@ def _field(page: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> An
 
 
 def verify_page(page: Any, *, peer: Peer, after: int, nonce: str, held_seq: int, held_hash: str,
-                config: LedgerConfig, now: datetime) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+                config: LedgerConfig, now: datetime) -> list[Verified]:
     """Every record of ``page`` with its validated body, or :class:`FeedError`. Nothing is written."""
     if not isinstance(page, dict):
         raise FeedError("malformed_page", "the page is not a JSON object")
@@ -138,20 +142,15 @@ def verify_page(page: Any, *, peer: Peer, after: int, nonce: str, held_seq: int,
         raise FeedError("fork", f"{peer.platform}'s record {head_seq} differs from the one held here (fork)")
     if head_seq > held_seq and not records:
         raise FeedError("gap", f"the head is record {head_seq} but the page holds none after {held_seq}")
-    out = []
-    seq, prev = held_seq, held_hash
-    for record in records:
-        seq += 1
-        body = check_record(record, issuer=issuer, public_key=peer.public_key, seq=seq, prev=prev)
-        out.append((record, body))
-        prev = record["hash"]
+    checked = check_records(records, issuer=issuer, public_key=peer.public_key, seq=held_seq + 1, prev=held_hash)
+    seq, prev = held_seq + len(records), records[-1]["hash"] if records else held_hash
     if seq > head_seq or (seq == head_seq and prev != head_hash):
         raise FeedError("fork", f"the records served do not end at the signed head {head_seq}")
-    return out
+    return [(record, body, text) for record, (body, text) in zip(records, checked, strict=True)]
 
 
 def apply_page(session: Session, *, issuer: str, held_seq: int,
-               records: list[tuple[dict[str, Any], dict[str, Any] | None]], today: date) -> int:
+               records: list[Verified], today: date) -> int:
     """Write a verified page in the caller's transaction; the head must still be at ``held_seq``."""
     head = session.execute(select(LedgerHead).where(LedgerHead.issuer == issuer).with_for_update()).scalar_one()
     if head.seq != held_seq:
@@ -167,10 +166,10 @@ def apply_page(session: Session, *, issuer: str, held_seq: int,
                 session.execute(insert(model), batch)
                 batch.clear()
 
-    for record, body in records:
+    for record, body, text in records:
         rows.append({"issuer": issuer, "seq": record["seq"], "prev": record["prev"], "kind": record["kind"],
                      "at": record["at"], "body_sha256": record["body_sha256"], "hash": record["hash"],
-                     "sig": record["sig"], "body": None if body is None else canonical(body).decode(),
+                     "sig": record["sig"], "body": text,
                      "entry_id": None if body is None else body["entry_id"], "received_at": now})
         if body is None:
             continue
