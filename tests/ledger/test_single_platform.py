@@ -82,12 +82,17 @@ def test_window_appeal_publication_and_the_next_claim(platform):
 
     # the buyer appeals through the page before publication
     bt = token(client, keys, "u1")
-    page = client.get(f"/ledger/me?token={bt}")
+    moved = client.get(f"/ledger/me?token={bt}", follow_redirects=False)
+    assert moved.status_code == 303 and moved.headers["location"] == "/ledger/me"  # the token leaves the address
+    cookie = moved.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+    page = client.get("/ledger/me")
     assert page.status_code == 200 and "我的账本记录" in page.text and "What the ledger holds on me" in page.text
+    assert bt not in page.text
     held = client.get("/v1/ledger/me", headers={"Authorization": f"Bearer {bt}"}).json()
     (adj,) = held["adjudications"]
     assert adj["status"] == "waiting" and held["identifiers"][0]["kind"] == "phone"
-    r = client.post("/ledger/me/appeal", data={"token": bt, "adjudication_id": adj["id"],
+    r = client.post("/ledger/me/appeal", data={"adjudication_id": adj["id"],
                                               "statement": "the crack was there on delivery"}, follow_redirects=False)
     assert r.status_code == 303 and parse_qs(urlparse(r.headers["location"]).query)["message"] == ["appeal_filed"]
     assert publish(app, days=16) == 0  # appealed: waits for the appeal
@@ -104,7 +109,7 @@ def test_window_appeal_publication_and_the_next_claim(platform):
     assert finding(report)["details"]["platforms"] == ["shop-a"]
     merchant = client.get(f"/v1/claims/{second['id']}/report", headers=keys.h("merchant")).json()
     assert finding(merchant) is None
-    export = client.get(f"/v1/ledger/me/export?token={bt}")
+    export = client.get("/v1/ledger/me/export")  # the page's link: the cookie
     assert export.headers["content-disposition"].startswith("attachment") and export.json()["entries"]
     erased = client.post("/v1/ledger/me/erase", headers={"Authorization": f"Bearer {bt}"}).json()
     assert erased["kept"] and erased["kept"][0]["until"] == export.json()["entries"][0]["expires_on"]
@@ -156,6 +161,8 @@ def test_buyer_links_are_bound_and_expire(platform):
     assert client.get(f"/v1/ledger/me?token={old}").status_code == 401
     page = client.get("/ledger/me?token=bt_bad.x")
     assert page.status_code == 401 and "访问链接无效" in page.text
+    client.cookies.clear()
+    assert client.get("/ledger/me").status_code == 401
     r = client.post("/v1/ledger/me/appeals", headers={"Authorization": f"Bearer {bt}"},
                     json={"issuer": "shop-a", "entry_id": "e_" + "0" * 20, "statement": "x"})
     assert r.status_code == 404

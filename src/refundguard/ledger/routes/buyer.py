@@ -1,8 +1,9 @@
 """The buyer's endpoints: ``/v1/ledger/me`` (JSON) and ``/ledger/me`` (a page), with the platform's access token.
 
-The token comes as ``Authorization: Bearer bt_…`` or, for the page's link, as ``?token=``; the page's forms carry
-it in a hidden field. What the buyer sees is everything the ledger holds on them here: identifiers (as kinds and
-pseudonyms), this platform's adjudications, entries from every member, appeals.
+The token comes as ``Authorization: Bearer bt_…`` or, for the page's link, as ``?token=``: the page then moves it
+into an HttpOnly, SameSite=Strict cookie and redirects to a URL without it, so that it does not stay in the
+browser's history or the server's access log. What the buyer sees is everything the ledger holds on them here:
+identifiers (as kinds and pseudonyms), this platform's adjudications, entries from every member, appeals.
 """
 
 from __future__ import annotations
@@ -27,9 +28,14 @@ templates = Environment(loader=PackageLoader("refundguard.ledger", "templates"),
                         autoescape=select_autoescape(["html"]))
 
 
+COOKIE = "rg_buyer"
+
+
 def _token(request: Request, token: str | None = None) -> str | None:
     header = request.headers.get("authorization", "")
-    return header[7:].strip() if header.lower().startswith("bearer ") else token
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return token or request.cookies.get(COOKIE)
 
 
 def _buyer(request: Request, token: str | None = None) -> tuple[str, str]:
@@ -84,27 +90,34 @@ def erase(request: Request, session: DbSession) -> dict[str, Any]:
 
 @pages.get("/me", response_class=HTMLResponse)
 def page(request: Request, session: DbSession, token: Annotated[str | None, Query(max_length=600)] = None,
-         message: Annotated[str | None, Query(max_length=40)] = None) -> HTMLResponse:
+         message: Annotated[str | None, Query(max_length=40)] = None) -> Response:
     """The buyer's page: what is held, appeal forms, export."""
     try:
         tenant, buyer_id = _buyer(request, token)
     except DomainError as exc:
-        html = templates.get_template("buyer.html").render(error=exc, data=None, token="", message=None)
-        return HTMLResponse(html, status_code=exc.status)
+        html = templates.get_template("buyer.html").render(error=exc, data=None, message=None)
+        response: Response = HTMLResponse(html, status_code=exc.status)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+    if token:  # from the link: keep it in a cookie, not in the address
+        response = RedirectResponse("/ledger/me" + (f"?message={quote(message)}" if message else ""), status_code=303)
+        response.set_cookie(COOKIE, token, max_age=int(ledger_of(request).config.buyer_link_hours * 3600),
+                            httponly=True, samesite="strict", path="/", secure=request.url.scheme == "https")
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
     data = buyers.holdings(session, ledger_of(request), tenant=tenant, buyer_id=buyer_id)
-    html = templates.get_template("buyer.html").render(error=None, data=data, token=token or "", message=message)
+    html = templates.get_template("buyer.html").render(error=None, data=data, message=message)
     return HTMLResponse(html, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
 
 @pages.post("/me/appeal")
-def page_appeal(request: Request, session: DbSession, token: Annotated[str, Form(max_length=600)],
-                statement: Annotated[str, Form(min_length=1, max_length=5000)],
+def page_appeal(request: Request, session: DbSession, statement: Annotated[str, Form(min_length=1, max_length=5000)],
                 adjudication_id: Annotated[str | None, Form(max_length=32)] = None,
                 issuer: Annotated[str | None, Form(max_length=64)] = None,
                 entry_id: Annotated[str | None, Form(max_length=32)] = None) -> Response:
     """The page's appeal form; back to the page with a message."""
     try:
-        tenant, buyer_id = _buyer(request, token)
+        tenant, buyer_id = _buyer(request)
         appeals.file_appeal(session, ledger_of(request), tenant=tenant, buyer_id=buyer_id, statement=statement,
                             adjudication_id=adjudication_id or None, issuer=issuer or None, entry_id=entry_id or None)
         session.commit()
@@ -112,4 +125,4 @@ def page_appeal(request: Request, session: DbSession, token: Annotated[str, Form
     except DomainError as exc:
         session.rollback()
         message = exc.code[:40]
-    return RedirectResponse(f"/ledger/me?token={quote(token)}&message={quote(message)}", status_code=303)
+    return RedirectResponse(f"/ledger/me?message={quote(message)}", status_code=303)
