@@ -8,9 +8,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.service.svc_helpers import Server
 
 
+@pytest.mark.slow
 def test_ledger_endpoints_give_no_server_error(server_factory: Callable[..., Server], tmp_path: Path) -> None:
     server = server_factory()
     server.cli("db", "upgrade")

@@ -115,6 +115,7 @@ def link(node: Node, buyer: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
+@pytest.mark.slow
 def test_three_platforms_share_adjudicated_abuse(network, tmp_path):
     a, b, c, operator = network
     a.register("ua-1", phone=PHONE)
