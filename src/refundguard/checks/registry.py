@@ -109,6 +109,13 @@ class ReuseIndex(Protocol):
     def query(self, image: LoadedImage, **kwargs: Any) -> list[Any]: ...
 
 
+class LedgerHandle(Protocol):
+    """What a check may ask of the cross-platform ledger (see :mod:`refundguard.ledger`): the buyer's standing
+    adjudicated entries for the claim; raises ``NotApplicable`` when the ledger cannot answer for it."""
+
+    def prior_abuse(self, info: ClaimInfo) -> Any: ...
+
+
 @dataclass
 class CheckContext:
     """Inputs of one analysis: the claim's photos, the merchant's references and the claim facts.
@@ -121,6 +128,7 @@ class CheckContext:
     claim: ClaimInfo
     settings: Settings
     index: ReuseIndex | None = None
+    ledger: LedgerHandle | None = None
     prior: list[Finding] = field(default_factory=list)
     check_name: str = ""
     cache: dict[str, Any] = field(default_factory=dict)

@@ -48,6 +48,8 @@ class JobContext:
     settings: Settings
     config: ServiceConfig
     store: EvidenceStore
+    #: the cross-platform ledger the ``ledger`` check asks (set by ``refundguard.ledger.hooks``); None: not attached
+    ledger: Any = None
     _index: ReuseIndex | None = field(default=None, repr=False)
     _index_opened: bool = field(default=False, repr=False)
     _index_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -149,7 +151,7 @@ def execute(ctx: JobContext, job_id: str) -> str:
     try:
         with LeaseKeeper(ctx, job_id, attempt):
             index = ctx.reuse_index()
-            analysis = analyze(claims, refs, info=info, settings=ctx.settings, index=index)
+            analysis = analyze(claims, refs, info=info, settings=ctx.settings, index=index, ledger=ctx.ledger)
             report = to_dict(analysis, heatmaps=True)
             if index is not None:
                 _index_photos(ctx, index, analysis)
@@ -224,6 +226,10 @@ def make_celery(broker_url: str, config: AppConfig | None = None) -> Any:
     def analyse(job_id: str) -> str:
         return execute(worker_context(config), job_id)
 
+    from refundguard.ledger.tasks import register as register_ledger_tasks
+
+    register_ledger_tasks(app)  # the ledger's beat entry (docs/ledger.md)
+
     return app
 
 
@@ -234,10 +240,13 @@ _worker_lock = threading.Lock()
 def context_for(config: AppConfig) -> JobContext:
     """A job context for ``config``: its database (with the audit chain's key and held checkpoints), store and
     settings. Nothing is created: the server creates the database and the key."""
+    from refundguard.ledger.hooks import worker_ledger
+
     settings, service = config.settings, config.service
     guard = audit.guard_for(settings, service)
     db = Database(settings.database_url, create=False, session_info=guard.session_info())
-    return JobContext(db=db, settings=settings, config=service, store=EvidenceStore(settings.data_dir))
+    return JobContext(db=db, settings=settings, config=service, store=EvidenceStore(settings.data_dir),
+                      ledger=worker_ledger(db, settings))
 
 
 def worker_context(config: AppConfig | None = None) -> JobContext:

@@ -14,6 +14,7 @@ from sqlalchemy import Select, case, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from refundguard.ledger import hooks as ledger_hooks
 from refundguard.service import policy as policy_rules
 from refundguard.service.audit import service as audit
 from refundguard.service.audit.chain import report_digest_of_text
@@ -273,6 +274,7 @@ def decide(*, session: Session, principal: Principal, claim_id: str, decision: D
                           "abuse": claim.abuse_confirmed})
     transition(session=session, claim=claim, target=State.DECIDED, actor=principal.actor,
                details={"outcome": claim.outcome})
+    ledger_hooks.decision_recorded(session=session, claim=claim)  # adjudicated abuse goes to the ledger
     return claim
 
 
@@ -447,7 +449,8 @@ def apply_analysis(*, session: Session, claim: Claim, job: AnalysisJob, report: 
     else:
         decision = policy_rules.route(
             level=row.level, amount=claim.amount,
-            buyer_abuse=policy_rules.buyer_has_abuse(session=session, tenant=claim.tenant, buyer_id=claim.buyer_id),
+            buyer_abuse=policy_rules.buyer_has_abuse(session=session, tenant=claim.tenant, buyer_id=claim.buyer_id)
+            or any(f.get("code") == "ledger.prior_abuse" for f in report.get("findings", [])),
             merchant_responded=claim.merchant_responded, policy=config.policy, now=now,
             coverage=coverage)
     claim.deadline = decision.deadline

@@ -11,7 +11,7 @@
 - ``reuse_recorded``: which photos and damage regions of a claim are already in the reuse index.
 
 Revision ID: 0002_audit_facts
-Revises: 0001
+Revises: ledger_0001
 Create Date: 2026-12-02
 """
 
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0002_audit_facts'
-down_revision = '0001'
+down_revision = 'ledger_0001'
 branch_labels = None
 depends_on = None
 
