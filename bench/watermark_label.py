@@ -174,7 +174,7 @@ def _label_matrix(carriers: list[tuple[str, np.ndarray]], quick: bool) -> dict[s
     """Labels found reading only where text can be (the check) vs reading the whole copy (as before)."""
     from refundguard.checks import _text_regions, label
 
-    def whole(rgb: np.ndarray, ocr: Any, detect: Any = None, config: Any = None) -> list[Any]:
+    def whole(rgb: np.ndarray, ocr: Any, detect: Any = None, config: Any = None) -> list[Any]:  # as before
         return ocr(rgb)
 
     images = [(name, hf, style, _draw_matrix_label(px, text, hf, where, style))

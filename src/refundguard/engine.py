@@ -15,6 +15,7 @@ from refundguard.checks.registry import (
     CheckContext,
     CheckStatus,
     ClaimInfo,
+    LedgerHandle,
     ReuseIndex,
     Skip,
     Verification,
@@ -62,7 +63,7 @@ def _load(source: Source, settings: Settings) -> LoadedImage:
 
 
 def analyze(claim: Sequence[Source], references: Sequence[Source] = (), *, info: ClaimInfo | None = None,
-            settings: Settings | None = None, index: ReuseIndex | None = None,
+            settings: Settings | None = None, index: ReuseIndex | None = None, ledger: LedgerHandle | None = None,
             only: Sequence[str] | None = None,
             progress: Callable[[str], None] | None = None) -> Analysis:
     """Analyse the photos of one claim against optional reference photos.
@@ -72,6 +73,7 @@ def analyze(claim: Sequence[Source], references: Sequence[Source] = (), *, info:
     claim : paths or loaded images of the buyer's photos (several photos of one claim).
     references : the merchant's listing/shipping photos or packing-video frames.
     info : claim facts (order and delivery times, ids) used by the capture and reuse checks.
+    ledger : the cross-platform ledger (the claim service passes it; the ``ledger`` check needs it).
     only : run just these checks (by name); others are reported as not applicable.
 
     Raises
@@ -92,7 +94,7 @@ def analyze(claim: Sequence[Source], references: Sequence[Source] = (), *, info:
                 progress(f"loaded {images[-1].name}")
     checks = registered()
     ctx = CheckContext(images=images, roles=roles, claim=info or ClaimInfo(), settings=settings, index=index,
-                       configs=check_configs(settings, checks))
+                       ledger=ledger, configs=check_configs(settings, checks))
     results = run_checks(ctx, checks, only=only, progress=progress)
     coverage = coverage_of(results.statuses, roles, skips=results.skips, verifications=results.verifications)
     return Analysis(images=images, roles=roles, findings=results.findings, checks=results.statuses,

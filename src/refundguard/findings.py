@@ -43,7 +43,13 @@ CODES: dict[str, tuple[str, str]] = {
     "capture.camera_mismatch": ("Photos of one claim from different cameras", "同一申请的照片来自不同相机"),
     "multiview.inconsistent_damage": ("Damage differs between photos of the same item",
                                       "同一商品不同照片中的损坏不一致"),
+    "ledger.prior_abuse": ("Buyer has adjudicated abuse on record (cross-platform ledger)",
+                           "买家有经裁定的滥用记录（跨平台账本）"),
 }
+
+#: codes whose weight is set in ``data/defaults.toml`` and never fitted by ``bench calibrate``: they say nothing
+#: about the photos (the calibration data has no buyers), and their weight is bounded by design.
+FIXED_WEIGHT: frozenset[str] = frozenset({"ledger.prior_abuse"})
 
 
 @dataclass(frozen=True, slots=True)

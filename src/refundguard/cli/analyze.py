@@ -53,19 +53,21 @@ def analyze_command(
         settings = load_settings(config)
     except RefundGuardError as exc:
         raise fail(str(exc)) from exc
-    known = {c.name for c in registered()}
-    if check and (unknown := sorted(set(check) - known)):
-        raise fail(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    if check:  # the check modules are imported only when needed: unusable photos fail before that
+        known = {c.name for c in registered()}
+        if unknown := sorted(set(check) - known):
+            raise fail(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     claims = expand_paths(paths)
     refs = expand_paths(reference or [])
     if not claims:
         raise fail("no image found in the given claim path(s)")
     info = ClaimInfo(claim_id=claim_id, order_time=parse_time(order_time, "order-time"),
                      delivered_at=parse_time(delivered_at, "delivered-at"), buyer_id=buyer, merchant_id=merchant)
-    total = len(claims) + len(refs) + len(known)
+    photos = len(claims) + len(refs)
     reuse_index = open_configured(index, config)[1] if index or settings.index_url else None
     try:
-        if total - len(known) > 3 and err.is_terminal:
+        if photos > 3 and err.is_terminal:
+            total = photos + len(registered())
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                           console=err, transient=True) as bar:
                 task = bar.add_task("analysing", total=total)
