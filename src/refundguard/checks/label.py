@@ -241,9 +241,14 @@ def _resized(rgb: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), scale
 
 
-def read_full(rgb: np.ndarray, regions: TextRegionConfig | None = None) -> list[TextLine]:
-    """OCR of the whole photo on a copy whose long side is at most :data:`OCR_LONG_SIDE` (where text can be)."""
-    small, scale = _resized(rgb, OCR_LONG_SIDE)
+def read_full(rgb: np.ndarray, regions: TextRegionConfig | None = None,
+              working: np.ndarray | None = None) -> list[TextLine]:
+    """OCR of the whole photo on a copy whose long side is at most :data:`OCR_LONG_SIDE` (where text can be);
+    ``working`` is that copy when the caller has it (the analysis's picture cache)."""
+    if working is None:
+        small, scale = _resized(rgb, OCR_LONG_SIDE)
+    else:
+        small, scale = working, min(1.0, OCR_LONG_SIDE / max(rgb.shape[:2]))  # as _resized reports it
     lines = []
     for text, conf, quad in read_where_text(small, _ocr, _detect, regions):
         q = quad / scale
@@ -348,11 +353,11 @@ def _label(line: TextLine, width: int, height: int, config: LabelConfig) -> Labe
                  score_label(match.kind, borders, ratio, line.confidence, config))
 
 
-def find_labels(rgb: np.ndarray, config: LabelConfig = _DEFAULT) -> list[Label]:
-    """Every AI label OCR finds in a photo, strongest first."""
+def find_labels(rgb: np.ndarray, config: LabelConfig = _DEFAULT, working: np.ndarray | None = None) -> list[Label]:
+    """Every AI label OCR finds in a photo, strongest first (``working``: see :func:`read_full`)."""
     height, width = rgb.shape[:2]
     labels = [lab for lab in (_label(line, width, height, config)
-                              for line in read_full(rgb, config.text_regions)) if lab]
+                              for line in read_full(rgb, config.text_regions, working)) if lab]
     if max(height, width) > config.corner_pass_min_side and not any(lab.match.kind != "partial" for lab in labels):
         more = [lab for lab in (_label(line, width, height, config)
                                 for line in read_corners(rgb, fraction=config.corner_fraction,
@@ -406,7 +411,8 @@ def run(ctx: CheckContext) -> list[Finding]:
     seen = 0
     for index, image in ctx.claim_images:
         seen += 1
-        labels = find_labels(image.pixels, ctx.config)
+        # the ≤ 1280-px copy comes from the analysis's picture cache (same INTER_AREA reduction as _resized)
+        labels = find_labels(image.pixels, ctx.config, ctx.pictures.reduced(image, OCR_LONG_SIDE))
         if labels:
             findings.append(_finding(ctx, index, labels))
     if seen == 0:
