@@ -6,15 +6,12 @@ The same function serves the CLI, the API worker and batch jobs.
 from __future__ import annotations
 
 import os
-import time
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from refundguard import __version__
 from refundguard.checks.registry import (
-    IMPORT_ERRORS,
     CheckContext,
     CheckStatus,
     ClaimInfo,
@@ -27,9 +24,10 @@ from refundguard.checks.registry import (
 )
 from refundguard.config import Settings, default_settings
 from refundguard.coverage import Coverage, coverage_of
-from refundguard.errors import InputError, NotApplicable
+from refundguard.errors import InputError
 from refundguard.findings import Finding
 from refundguard.media.load import LoadedImage, load_image
+from refundguard.scheduling import run_checks
 from refundguard.verdict import Assessment, assess
 
 Source = str | os.PathLike[str] | LoadedImage
@@ -97,53 +95,12 @@ def analyze(claim: Sequence[Source], references: Sequence[Source] = (), *, info:
     checks = registered()
     ctx = CheckContext(images=images, roles=roles, claim=info or ClaimInfo(), settings=settings, index=index,
                        ledger=ledger, configs=check_configs(settings, checks))
-    findings: list[Finding] = []
-    statuses: dict[str, CheckStatus] = {}
-    for module, error in IMPORT_ERRORS.items():
-        statuses[module] = CheckStatus("failed", error=f"check module did not import: {error}")
-    for chk in checks:
-        if only is not None and chk.name not in only:
-            statuses[chk.name] = CheckStatus("not_requested", why="not requested")
-            continue
-        ctx.check_name = chk.name
-        ctx.prior = [f for f in findings if f.check in chk.after]
-        ctx.upstream = {name: statuses[name].status for name in chk.after if name in statuses}
-        started = time.perf_counter()
-        try:
-            produced = chk.run(ctx)
-        except NotApplicable as exc:
-            statuses[chk.name] = CheckStatus("not_applicable", why=str(exc) or "not applicable")
-        except InputError:
-            raise
-        except Exception as exc:  # a crashing check is reported, never fatal
-            statuses[chk.name] = CheckStatus("failed", ms=_ms(started), error=f"{type(exc).__name__}: {exc}")
-            if os.environ.get("REFUNDGUARD_DEBUG"):
-                traceback.print_exc()
-        else:
-            findings.extend(produced)
-            statuses[chk.name] = CheckStatus("ran", ms=_ms(started), photos=_photo_outcomes(ctx, chk.name))
-        if progress:
-            progress(f"check {chk.name}")
-    coverage = coverage_of(statuses, roles, skips=ctx.skips, verifications=ctx.verifications)
-    return Analysis(images=images, roles=roles, findings=findings, checks=statuses,
-                    assessment=assess(findings, roles, settings, coverage=coverage,
+    results = run_checks(ctx, checks, only=only, progress=progress)
+    coverage = coverage_of(results.statuses, roles, skips=results.skips, verifications=results.verifications)
+    return Analysis(images=images, roles=roles, findings=results.findings, checks=results.statuses,
+                    assessment=assess(results.findings, roles, settings, coverage=coverage,
                                       names=[im.name for im in images]),
-                    claim=ctx.claim, skips=ctx.skips, verifications=ctx.verifications)
-
-
-def _photo_outcomes(ctx: CheckContext, name: str) -> list[dict[str, object]]:
-    """Each claim photo's outcome in a check that ran: examined, or skipped with the check's reason."""
-    skipped = {s.image: s for s in ctx.skips if s.check == name}
-    out: list[dict[str, object]] = []
-    for i, _ in ctx.claim_images:
-        s = skipped.get(i)
-        out.append({"image": i, "status": "ran"} if s is None else
-                   {"image": i, "status": "skipped", "why": s.en, "why_zh": s.zh})
-    return out
-
-
-def _ms(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000.0, 1)
+                    claim=ctx.claim, skips=results.skips, verifications=results.verifications)
 
 
 def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:

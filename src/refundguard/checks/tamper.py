@@ -144,13 +144,11 @@ def run(ctx: CheckContext) -> list[Finding]:
     cfg: TamperConfig = ctx.config
     findings: list[Finding] = []
     analysed = 0
-    cache = ctx.cache.setdefault(CACHE_KEY, {})
     for index, image in ctx.claim_images:
         if min(image.width, image.height) < cfg.min_side:
             continue
-        result = cache.get(image.sha256)
-        if result is None:
-            result = cache[image.sha256] = analyse_image(image)
+        # kept in the analysis's picture cache: made once per photo, shared with any check that asks
+        result = ctx.pictures.get(image, CACHE_KEY, lambda image=image: analyse_image(image))
         analysed += 1
         if result.score < cfg.report_min or not result.regions:
             continue

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from refundguard.checks.registry import ClaimInfo, registered
 from refundguard.cli.app import app, err, fail, out, parse_time
-from refundguard.cli.index import open_configured
-from refundguard.config import load_settings
-from refundguard.engine import Analysis, analyze, expand_paths
 from refundguard.errors import RefundGuardError
-from refundguard.index import record_analysis
-from refundguard.report import html as html_report
-from refundguard.report import json as json_report
+
+if TYPE_CHECKING:
+    from refundguard.engine import Analysis
 
 LEVEL_STYLE = {"low": "bold green", "review": "bold yellow", "high": "bold red"}
 
@@ -43,25 +37,37 @@ def analyze_command(
                                               "With --claim-id the photos are recorded in it.")] = None,
 ) -> None:
     """Analyse claim photos, optionally against the merchant's reference photos."""
+    # imported here, not at the top: `refundguard --help` and the other commands do not load the engine
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from refundguard.checks.registry import ClaimInfo, registered
+    from refundguard.cli.index import open_configured
+    from refundguard.config import load_settings
+    from refundguard.engine import analyze, expand_paths
+    from refundguard.index import record_analysis
+    from refundguard.report import json as json_report
+
     if lang not in ("zh", "en"):
         raise fail("--lang must be zh or en")
     try:
         settings = load_settings(config)
     except RefundGuardError as exc:
         raise fail(str(exc)) from exc
-    known = {c.name for c in registered()}
-    if check and (unknown := sorted(set(check) - known)):
-        raise fail(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    if check:  # the check modules are imported only when needed: unusable photos fail before that
+        known = {c.name for c in registered()}
+        if unknown := sorted(set(check) - known):
+            raise fail(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     claims = expand_paths(paths)
     refs = expand_paths(reference or [])
     if not claims:
         raise fail("no image found in the given claim path(s)")
     info = ClaimInfo(claim_id=claim_id, order_time=parse_time(order_time, "order-time"),
                      delivered_at=parse_time(delivered_at, "delivered-at"), buyer_id=buyer, merchant_id=merchant)
-    total = len(claims) + len(refs) + len(known)
+    photos = len(claims) + len(refs)
     reuse_index = open_configured(index, config)[1] if index or settings.index_url else None
     try:
-        if total - len(known) > 3 and err.is_terminal:
+        if photos > 3 and err.is_terminal:
+            total = photos + len(registered())
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                           console=err, transient=True) as bar:
                 task = bar.add_task("analysing", total=total)
@@ -77,6 +83,8 @@ def analyze_command(
         if reuse_index is not None:
             reuse_index.close()
     if html:
+        from refundguard.report import html as html_report
+
         html_report.write(result, html, lang=lang)
     if as_json:
         print(json_report.dumps(result, heatmaps=not no_heatmaps))
@@ -87,6 +95,10 @@ def analyze_command(
 
 
 def _print_summary(result: Analysis, lang: str) -> None:
+    from rich.table import Table
+
+    from refundguard.report import json as json_report
+
     zh = lang == "zh"
     a = result.assessment
     label = {"low": ("low", "低风险"), "review": ("review", "需人工审核"), "high": ("high", "高风险")}[a.level]

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from refundguard.cli.app import app, fail, out
-from refundguard.config import load_settings
 from refundguard.errors import RefundGuardError
 
 if TYPE_CHECKING:
@@ -35,6 +34,7 @@ LedgerOption = Annotated[Path | None, typer.Option("--ledger-config", help="Ledg
 def _ledger(config: Path | None, ledger_config: Path | None) -> Ledger:
     from sqlalchemy.exc import SQLAlchemyError
 
+    from refundguard.config import load_settings
     from refundguard.ledger.config import load_ledger_config
     from refundguard.ledger.runtime import Ledger
     from refundguard.service.db import Database
@@ -153,6 +153,7 @@ def verify_records(
 @ledger_app.command("beat")
 def beat(config: ConfigOption = None) -> None:
     """Run Celery beat for the ledger's rounds (with ``schedule = "celery"``). / 以 Celery beat 运行账本同步。"""
+    from refundguard.config import load_settings
     from refundguard.service.config import ServiceConfig
     from refundguard.service.jobs import make_celery
 

@@ -136,6 +136,18 @@ class LeaseKeeper:
                 return
 
 
+def warm_up() -> None:
+    """Import the engine and every check once, before the first job: a worker's first claim then costs what the
+    others cost. The analyses' checks run on the process's shared pool (:mod:`refundguard.parallel`), so the
+    number of jobs in flight never multiplies the threads doing check work."""
+    from refundguard.checks.registry import registered
+    from refundguard.parallel import shared_pool
+    from refundguard.report.json import to_dict  # noqa: F401  (imported for its cost, once)
+
+    registered()
+    shared_pool()
+
+
 def execute(ctx: JobContext, job_id: str) -> str:
     """Run one analysis job to the end; returns the job's final status (or ``skipped``)."""
     from refundguard.engine import analyze
@@ -197,7 +209,9 @@ class LocalRunner:
 
     def __init__(self, ctx: JobContext, workers: int) -> None:
         self.ctx = ctx
+        # ``workers`` analyses in flight; their checks share refundguard.parallel's pool (one per process)
         self.pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="rg-analysis")
+        self.pool.submit(warm_up)
 
     def submit(self, job_id: str) -> None:
         self.pool.submit(self._run, job_id)
@@ -229,6 +243,10 @@ def make_celery(broker_url: str, config: AppConfig | None = None) -> Any:
     from refundguard.ledger.tasks import register as register_ledger_tasks
 
     register_ledger_tasks(app)  # the ledger's beat entry (docs/ledger.md)
+
+    from celery.signals import worker_process_init
+
+    worker_process_init.connect(lambda **_: warm_up(), weak=False)
 
     return app
 

@@ -8,6 +8,7 @@ functions as the JSON API, so the audit chain, webhooks and permissions are the 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -35,6 +36,7 @@ from refundguard.service.evidence.service import Upload
 from refundguard.web.errors import PageError
 from refundguard.web.rendering import SERVICE_PREFIX, error_page, page, stylesheet
 from refundguard.web.stored import StoredClaimError, bundle_for_claim, load_case
+from refundguard.web.thumbs import thumbnail_url
 from refundguard.web.uploads import safe_name, uploads_of
 from refundguard.web.view import report_view
 
@@ -225,6 +227,20 @@ def _masked_for(who: Principal) -> str | None:
     return who.merchant_id or "" if who.role is Role.MERCHANT else None
 
 
+@dataclass(frozen=True)
+class _Photo:
+    name: str
+
+
+def case_view(store: Any, report: dict[str, Any], photos: list[tuple[str, str]]) -> dict[str, Any]:
+    """The report's view with the thumbnails kept in the evidence store (made on the first view)."""
+    try:
+        thumbs = [thumbnail_url(store, sha) for _, sha in photos]
+    except (OSError, ValueError, DomainError) as exc:  # the store refuses a malformed digest (DomainError)
+        raise StoredClaimError(f"an evidence file of this claim cannot be shown: {exc}") from exc
+    return report_view(report, [_Photo(name) for name, _ in photos], thumbs=thumbs)
+
+
 def _may_decide(who: Principal, claim: Claim) -> bool:
     return who.role in (Role.REVIEWER, Role.ADMIN) and claim.state in DECIDABLE
 
@@ -243,8 +259,8 @@ def case_page(request: Request, claim_id: str, session: DbSession, who: Viewer) 
     claim = claims.get_visible(session=session, principal=who, claim_id=claim_id)
     store = request.app.state.store
     case = load_case(session=session, store=store, claim=claim, limits=request.app.state.settings.limits,
-                     viewer_merchant=_masked_for(who))
-    view = report_view(case.report, case.images) if case.report else None
+                     viewer_merchant=_masked_for(who), decode=False)
+    view = case_view(store, case.report, case.photos or []) if case.report else None
     tiers = load_legal_tiers()
     total = cumulative_amount(case.facts.history, tiers.counted_outcomes)
     evidence = evidence_service.for_claim(session=session, claim_id=claim.id)
