@@ -1,0 +1,75 @@
+"""Sentences of the checks' findings, skips and not-applicable reasons, keyed ``code:variant``.
+
+Parameters come from the finding's ``details`` (and, for photo names, the report's images). Checks not listed
+here (reference, multiview, live) still write their own sentences; they are converted when their rebuilds land.
+"""
+
+from refundguard.messages.catalogue import CATALOGUE
+
+# ------------------------------------------------------------------------------------------------ tamper
+CATALOGUE.define("tamper.cue.", {
+    "dq": ("JPEG compression history", "JPEG 压缩历史"),
+    "grid": ("JPEG block grid", "JPEG 分块网格"),
+    "noise": ("noise level", "噪声水平"),
+    "resample": ("resampling (scaling or rotation) traces", "重采样（缩放或旋转）痕迹"),
+})
+CATALOGUE.define("tamper.local:", {
+    "strong": ("One region's {shown_cues:msg:tamper.cue.} differ from the rest of the photo, as when a region is "
+               "edited and the file saved again.",
+               "照片中某一区域的{shown_cues:msg:tamper.cue.}与其余部分不一致，符合局部编辑后再次保存的特征。"),
+    "single_cue": ("One region's {shown_cues:msg:tamper.cue.} differ from the rest of the photo, as when a region "
+                   "is edited and the file saved again (weak: a single cue; not proof on its own).",
+                   "照片中某一区域的{shown_cues:msg:tamper.cue.}与其余部分不一致，符合局部编辑后再次保存的特征"
+                   "（证据较弱：仅单一线索，不能单独作为证明）。"),
+})
+CATALOGUE.define("tamper.na.", {
+    "too_small": ("no claim photo of at least {min_side}×{min_side} pixels",
+                  "没有至少 {min_side}×{min_side} 像素的凭证图片"),
+})
+
+# --------------------------------------------------------------------------------------------- watermark
+CATALOGUE.define("watermark.invisible:", {
+    "decoded": ("Invisible {scheme} watermark of {generator} found: {matched_bits} of {bits} bits match the "
+                "'{payload}' payload ({channel_order} channel order, {domain} colour conversion). These marks are "
+                "embedded by the image generator, not by cameras.",
+                "检测到 {generator} 的 {scheme} 隐形水印：{bits} 位中有 {matched_bits} 位与“{payload}”载荷一致"
+                "（{channel_order} 通道顺序，{domain} 色彩转换）。此类水印由图像生成模型嵌入，相机不会产生。"),
+})
+CATALOGUE.define("watermark.na.", {
+    "too_small": ("no claim photo of at least 256×256 pixels (smaller images cannot carry these marks)",
+                  "没有至少 256×256 像素的凭证图片（更小的图片无法携带此类水印）"),
+})
+
+# ------------------------------------------------------------------------------------------------- label
+CATALOGUE.define("label.position.", {
+    "top-left": ("top-left corner", "左上角"), "top-right": ("top-right corner", "右上角"),
+    "bottom-left": ("bottom-left corner", "左下角"), "bottom-right": ("bottom-right corner", "右下角"),
+    "top": ("top edge", "顶部"), "bottom": ("bottom edge", "底部"), "left": ("left edge", "左侧"),
+    "right": ("right edge", "右侧"), "centre": ("middle", "中部"),
+})
+CATALOGUE.define("label.visible_ai_text:", {
+    "label": ("Visible AI label “{text}” at the {position:msg:label.position.} of the photo (text height "
+              "{height_ratio:pct} of the short side; GB 45438 asks for ≥ 5 % on an edge or corner).",
+              "图片{position:msg:label.position.}有可见的 AI 生成标识“{text}”（文字高度为短边的 {height_ratio:pct}；"
+              "GB 45438 要求位于边角且不低于 5%）。"),
+    "partial": ("Part of an AI label, “{text}”, is cut off at the border ({position:msg:label.position.}); the "
+                "label may have been cropped out. Text height {height_ratio:pct} of the short side.",
+                "图片{position:msg:label.position.}有被边缘截断的 AI 标识残留“{text}”，标识可能已被裁掉。"
+                "文字高度为短边的 {height_ratio:pct}。"),
+})
+CATALOGUE.define("label.na.", {
+    "no_claim_photo": ("no claim photo", "没有凭证图片"),
+})
+
+# ------------------------------------------------------------------------------------------------ ledger
+CATALOGUE.define("ledger.prior_abuse:", {
+    "entries": ("The buyer has {count:plural:adjudicated abuse entry|adjudicated abuse entries} (forged or reused "
+                "evidence) on {platforms:list}, {totals:totals} in total, decided {first_decided_on:date} – "
+                "{last_decided_on:date}.",
+                "该买家在 {platforms:list} 有 {count} 条经裁定的滥用记录（伪造或重复使用凭证），合计 {totals:totals}，"
+                "裁定时间 {first_decided_on} – {last_decided_on}。"),
+})
+CATALOGUE.define("ledger.na.", {
+    "no_ledger": ("no ledger attached to this analysis (the claim service attaches it)",
+                  "本次分析未接入账本（由申请服务接入）"),
+})

@@ -1,0 +1,35 @@
+"""Sentences of the command line: errors, progress stages and the summary it prints."""
+
+from refundguard.messages.catalogue import CATALOGUE
+
+CATALOGUE.define("cli.", {
+    "error": ("error: {message}", "错误：{message}"),
+    "no_photo": ("no claim photo given", "未提供凭证图片"),
+    "no_such_file": ("{file}: no such file", "{file}：文件不存在"),
+    "not_a_folder_image": ("{folder}: no photo in this folder", "{folder}：文件夹中没有图片"),
+    "unusable": ("{file}: {what:msg:input_problem.} ({detail})", "{file}：{what:msg:input_problem.}（{detail}）"),
+    "config": ("configuration: {detail}", "配置错误：{detail}"),
+    "written": ("written: {path}", "已写入：{path}"),
+    "risk": ("risk {risk:pct0} · {level:msg:level.}", "风险 {risk:pct0} · {level:msg:level.}"),
+    "no_evidence": ("No evidence of AI generation or editing was found. Absence of evidence is not proof of "
+                    "authenticity.", "未发现 AI 生成或编辑的证据。没有证据并不等于证明图片真实。"),
+    "photo_line": ("{image:photo} ({role:msg:role.}): risk {risk:pct0} · {level:msg:level.}",
+                   "{image:photo}（{role:msg:role.}）：风险 {risk:pct0} · {level:msg:level.}"),
+    "check_failed": ("check {check:msg:check.} failed: {error}", "{check:msg:check.}检查运行失败：{error}"),
+    "not_examined": ("{check:msg:check.} did not examine {image:photo}: {why}", "{check:msg:check.}未检查 {image:photo}：{why}"),
+    "claim_done": ("claim {n} of {total}: {name}", "第 {n}/{total} 个申请：{name}"),
+})
+
+CATALOGUE.define("stage.", {
+    "queued": ("waiting to start…", "排队等待…"),
+    "decoding": ("decoding {file}…", "正在解码 {file}…"),
+    "checking": ("checking: {check:msg:check.}…", "正在检查：{check:msg:check.}…"),
+    "comparing": ("comparing with the listing photo…", "正在与商品图比对…"),
+    "assessing": ("weighing the findings…", "正在综合判断…"),
+    "report": ("writing the report…", "正在生成报告…"),
+    "bundle": ("writing the evidence bundle…", "正在生成证据材料…"),
+    "bundle.figures": ("drawing the photos and crops…", "正在绘制图片与局部放大图…"),
+    "bundle.pdf": ("laying out the PDF…", "正在排版 PDF…"),
+    "done": ("done", "完成"),
+    "failed": ("the analysis failed", "分析失败"),
+})
