@@ -42,10 +42,10 @@ CATALOGUE.define("watermark.na.", {
 
 # ------------------------------------------------------------------------------------------------- label
 CATALOGUE.define("label.position.", {
-    "top-left": ("top-left corner", "左上角"), "top-right": ("top-right corner", "右上角"),
-    "bottom-left": ("bottom-left corner", "左下角"), "bottom-right": ("bottom-right corner", "右下角"),
-    "top": ("top edge", "顶部"), "bottom": ("bottom edge", "底部"), "left": ("left edge", "左侧"),
-    "right": ("right edge", "右侧"), "centre": ("middle", "中部"),
+    "top-left corner": ("top-left corner", "左上角"), "top-right corner": ("top-right corner", "右上角"),
+    "bottom-left corner": ("bottom-left corner", "左下角"), "bottom-right corner": ("bottom-right corner", "右下角"),
+    "top edge": ("top edge", "顶部边缘"), "bottom edge": ("bottom edge", "底部边缘"),
+    "left edge": ("left edge", "左侧边缘"), "right edge": ("right edge", "右侧边缘"), "centre": ("middle", "中部"),
 })
 CATALOGUE.define("label.visible_ai_text:", {
     "label": ("Visible AI label “{text}” at the {position:msg:label.position.} of the photo (text height "
