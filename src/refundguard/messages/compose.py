@@ -53,3 +53,54 @@ def photo_prefix(names: Sequence[str], image: int | None, evidence_photos: int, 
     if image is None or evidence_photos < 2 or not 0 <= image < len(names):
         return ""
     return f"{names[image]}：" if ctx.lang == "zh" else f"{names[image]}: "
+
+
+# ----------------------------------------------------------------------------------------------- timeline
+#: details of an audit entry that become a line of their own (after the entry's sentence), in this order
+_TIMELINE_LINES = ("reason", "statement", "request", "note", "error")
+
+
+def timeline_entry(action: str, details: Mapping[str, Any], ctx: Context,
+                   file_names: Mapping[str, str] | None = None) -> tuple[str, list[str]]:
+    """An audit entry in words: its sentence (``timeline.<action>``) and the lines that follow it (the policy's
+    reason, a decision's reason, a statement ...). An entry the catalogue cannot word shows its action name."""
+    from refundguard.messages.catalogue import CATALOGUE
+
+    params = dict(details)
+    if "sha256" in params:
+        sha = str(params["sha256"])
+        params["file"] = (file_names or {}).get(sha) or f"{sha[:12]}…"
+    params.setdefault("file", "—")
+    if action == "claim.analysis_failed":
+        params.setdefault("error", "")
+    key = f"timeline.{action}"
+    try:
+        title = render(key, params, ctx) if key in CATALOGUE else render("timeline.other", {"action": action}, ctx)
+    except LookupError:
+        title = action
+    lines = []
+    why_key = params.get("why_key")
+    if isinstance(why_key, str) and why_key in CATALOGUE:
+        try:
+            lines.append(render(why_key, params.get("why_params") or {}, ctx))
+        except LookupError:
+            lines.append(str(params.get("why") or ""))
+    elif params.get("why"):  # written before the policy's reasons were catalogued (English only)
+        lines.append(str(params["why"]))
+    for name in _TIMELINE_LINES:
+        value = params.get(name)
+        if value not in (None, "", [], {}) and not (name == "error" and action != "claim.analysis_failed"):
+            lines.append(render(f"timeline.{name}", {name: value}, ctx))
+    if params.get("abuse"):
+        lines.append(render("timeline.abuse", {}, ctx))
+    if action == "claim.state_changed" and params.get("deadline"):
+        lines.append(render("timeline.deadline", {"deadline": params["deadline"]}, ctx))
+    return title, [line for line in lines if line]
+
+
+def actor_words(actor: str, ctx: Context) -> str:
+    """``system:policy`` -> "RefundGuard policy"; a person's or a key's actor (``reviewer:r1``) as it is."""
+    from refundguard.messages.catalogue import CATALOGUE
+
+    key = f"timeline.actor.{actor}"
+    return render(key, {}, ctx) if key in CATALOGUE else actor

@@ -100,3 +100,26 @@ CATALOGUE.define("strength.", {
     "cue": ("Weak cue: a blind trace, not proof on its own", "弱线索：盲检痕迹，不能单独作为证明"),
     "context": ("Context: facts about the claim, not about the pixels", "背景信息：关于申请本身，而非图片像素"),
 })
+
+# The first page of the bundle and the top of the pages: two sentences, what was found and what it rests on.
+CATALOGUE.define("headline.", {
+    "found": ("RefundGuard rates this claim {level:msg:level_plain.} ({risk:pct0}) because: {reason}",
+              "RefundGuard 评估该申请为{level:msg:level_plain.}（{risk:pct0}），原因：{reason}"),
+    "nothing": ("RefundGuard found no sign of AI generation or editing in these photos ({risk:pct0} risk).",
+                "RefundGuard 未在这些照片中发现 AI 生成或编辑的迹象（风险 {risk:pct0}）。"),
+    "basis.verified": ("This rests on a comparison with independent evidence (the merchant's own photo, another view "
+                       "or a live capture); a person decides what follows.",
+                       "该结论基于与独立证据（商家自己的图片、另一角度或现场拍摄）的比对；后续处理由人决定。"),
+    "basis.unverified": ("Nothing independent could be compared with the photos, so this is unverified, not proof "
+                         "either way: ask for the listing photo, another angle or a live capture.",
+                         "没有可与照片比对的独立证据，因此这只是未经核实的结论，不能证明真假：请补充商品图、另一角度或现场拍摄。"),
+    "basis.incomplete": ("Some checks did not run, so the analysis is incomplete and must never lead to an automatic "
+                         "refund.",
+                         "部分检查未能运行，分析不完整，不得据此自动退款。"),
+})
+
+CATALOGUE.define("level_plain.", {
+    "low": ("low risk", "低风险"),
+    "review": ("uncertain: a person must look", "不确定：需人工查看"),
+    "high": ("high risk", "高风险"),
+})
