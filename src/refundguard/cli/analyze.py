@@ -9,9 +9,10 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from refundguard.checks.registry import ClaimInfo, registered
-from refundguard.cli.app import app, err, fail, out, parse_time
+from refundguard.cli.app import app, err, fail, out, parse_time, plain
 from refundguard.cli.index import open_configured
 from refundguard.config import load_settings
 from refundguard.engine import Analysis, analyze, expand_paths
@@ -48,7 +49,7 @@ def analyze_command(
     try:
         settings = load_settings(config)
     except RefundGuardError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     known = {c.name for c in registered()}
     if check and (unknown := sorted(set(check) - known)):
         raise fail(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -72,7 +73,7 @@ def analyze_command(
         if reuse_index is not None and claim_id:
             record_analysis(reuse_index, result)
     except RefundGuardError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     finally:
         if reuse_index is not None:
             reuse_index.close()
@@ -94,7 +95,7 @@ def _print_summary(result: Analysis, lang: str) -> None:
               f"{label[1] if zh else label[0]}[/]")
     for i, f in enumerate(a.reasons, 1):
         text = json_report.photo_prefix(result, f.image) + (f.message.zh if zh else f.message.en)
-        out.print(f"  {i}. {text}  [dim]({f.code})[/]", highlight=False)
+        out.print(Text(f"  {i}. ") + plain(text) + Text(f"  ({f.code})", style="dim"), highlight=False)
     if not a.reasons:
         out.print("  " + ("未发现伪造证据（没有证据不等于证明真实）" if zh else
                           "no evidence of forgery found (absence of evidence is not proof of authenticity)"))
@@ -103,8 +104,14 @@ def _print_summary(result: Analysis, lang: str) -> None:
         table.add_column(col[0] if zh else col[1])
     for i, (im, role) in enumerate(zip(result.images, result.roles, strict=True)):
         codes = ", ".join(sorted({f.code for f in result.findings if f.image == i})) or "-"
-        table.add_row(im.name, role, f"{a.image_risks[i]:.0%}", codes)
+        table.add_row(plain(im.name), role, f"{a.image_risks[i]:.0%}", codes)
     out.print(table)
+    for im in result.images:
+        if im.reduction is not None:
+            en, zh_text = im.reduction.message()
+            out.print(Text("注意：" if zh else "note: ", style="yellow") + plain(f"{im.name}: {zh_text if zh else en}"),
+                      highlight=False)
     failed = {n: s for n, s in result.checks.items() if s.status == "failed"}
     for name, s in failed.items():
-        err.print(f"[yellow]check {name} failed:[/] {s.error}", highlight=False)
+        err.print(Text(f"check {name} failed: ", style="yellow") + plain(s.error), highlight=False)
+
