@@ -179,9 +179,9 @@ def tiff_ifd_loop() -> bytes:
 
 
 def tiff_float_infinities(side: int = 64) -> bytes:
-    """A float TIFF full of +inf with a -inf, a NaN and one finite value."""
+    """A float TIFF full of +inf with a -inf, a NaN and two finite values (0 and 1)."""
     arr = np.full((side, side), np.inf, dtype=np.float32)
-    arr[0, 0], arr[1, 1], arr[2, 2] = -np.inf, np.nan, 1.0
+    arr[0, 0], arr[1, 1], arr[2, 2], arr[3, 3] = -np.inf, np.nan, 1.0, 0.0
     return _encode(Image.fromarray(arr, "F"), "TIFF")
 
 

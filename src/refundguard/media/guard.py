@@ -11,10 +11,14 @@ context yields — the loader keeps them in ``Metadata.notes`` — and never rea
 The recorder is thread-safe: one process-wide ``warnings.showwarning`` hook and one handler on the
 ``PIL`` logger hand each record to the recording of the thread that raised it, and pass records of
 other threads on unchanged (``warnings.catch_warnings`` swaps global state and is unsafe in threads).
+libtiff, which Pillow uses for compressed TIFFs, writes its errors and warnings straight to the C
+``stderr`` ("Using code not yet in table", "Fax3SetupState: ..."); its global handlers are replaced
+(through ``ctypes``, in the copy of libtiff that Pillow loaded) by one that records the message.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import threading
 import warnings
@@ -62,6 +66,50 @@ _handler = _Recorder(level=logging.WARNING)
 _handler.addFilter(_OnlyWhenRecording())
 
 
+#: libtiff's TIFFErrorHandler: (module, printf format, va_list); the arguments are never read
+_TIFF_HANDLER = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p)
+
+
+def _tiff_message(module: bytes | None, fmt: bytes | None, _args: int | None) -> None:
+    records: list[str] | None = getattr(_local, "records", None)
+    if records is not None and len(records) < MAX_NOTES:
+        where = (module or b"").decode("utf-8", "replace")
+        records.append(f"libtiff: {_one_line(where)}: {_one_line((fmt or b'').decode('utf-8', 'replace'))}")
+
+
+_tiff_callback = _TIFF_HANDLER(_tiff_message)
+_tiff_routed = False
+
+
+def _pillow_libtiff() -> str | None:
+    """The path of the libtiff that Pillow's C core loaded (Linux: from the process's memory map)."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            for line in maps:
+                path = line.rsplit(None, 1)[-1] if line.count(" ") >= 5 else ""
+                if "libtiff" in path.rsplit("/", 1)[-1] and ".so" in path:
+                    return path
+    except OSError:
+        return None
+    return None
+
+
+def _route_libtiff() -> None:
+    global _tiff_routed
+    _tiff_routed = True
+    path = _pillow_libtiff()
+    if path is None:
+        return
+    try:
+        lib = ctypes.CDLL(path)
+        for name in ("TIFFSetErrorHandler", "TIFFSetWarningHandler"):
+            setter = getattr(lib, name)
+            setter.argtypes, setter.restype = [_TIFF_HANDLER], ctypes.c_void_p
+            setter(_tiff_callback)
+    except (OSError, AttributeError):
+        return
+
+
 def _install() -> None:
     global _previous_showwarning
     with _install_lock:
@@ -71,6 +119,8 @@ def _install() -> None:
         pil = logging.getLogger("PIL")
         if _handler not in pil.handlers:
             pil.addHandler(_handler)
+        if not _tiff_routed:
+            _route_libtiff()
 
 
 @contextmanager

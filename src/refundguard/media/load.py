@@ -319,14 +319,16 @@ def _resized(img: PILImage.Image, size: tuple[int, int]) -> PILImage.Image:
 
 def _scaled_to_bytes(img: PILImage.Image, size: tuple[int, int], *, unsigned: bool) -> np.ndarray:
     """A 16-bit, 32-bit integer or float image as uint8: integers over [0, max] (unsigned) or [min, max],
-    floats over their finite range with NaN and infinities set to the minimum."""
+    floats over their finite range, +inf shown as the maximum, -inf and NaN as the minimum."""
     arr = np.array(img.convert("I") if img.mode.startswith("I;16") else img, dtype=np.float32)
     finite = np.isfinite(arr)
     lo = float(np.min(arr, where=finite, initial=np.inf)) if finite.any() else 0.0
     hi = float(np.max(arr, where=finite, initial=-np.inf)) if finite.any() else 0.0
     if unsigned:
         lo = 0.0
-    arr[~finite] = lo
+    if not finite.all():
+        arr[np.isposinf(arr)] = hi
+        arr[~np.isfinite(arr)] = lo
     del finite
     if arr.shape[::-1] != size:
         arr = np.asarray(_resized(PILImage.fromarray(arr, mode="F"), size), dtype=np.float32)

@@ -43,20 +43,23 @@ def _split(tag: str) -> tuple[str, str]:
     return "", tag
 
 
-def _walk(el: Element, owner: tuple[str, str] | None) -> Iterator[tuple[str, str, str]]:
-    ns, local = _split(el.tag)
-    for key, value in el.attrib.items():
-        ans, alocal = _split(key)
-        if ans != RDF_NS:
-            yield ans, alocal, value
-    text = (el.text or "").strip()
-    if ns == RDF_NS and local == "li" and owner is not None and text:
-        yield owner[0], owner[1], text
-    elif ns != RDF_NS and text:
-        yield ns, local, text
-    child_owner = owner if ns == RDF_NS else (ns, local)
-    for child in el:
-        yield from _walk(child, child_owner)
+def _walk(root: Element, owner: tuple[str, str] | None) -> Iterator[tuple[str, str, str]]:
+    """Document order, with an explicit stack: a hostile packet nests elements thousands deep."""
+    stack: list[tuple[Element, tuple[str, str] | None]] = [(root, owner)]
+    while stack:
+        el, owner = stack.pop()
+        ns, local = _split(el.tag)
+        for key, value in el.attrib.items():
+            ans, alocal = _split(key)
+            if ans != RDF_NS:
+                yield ans, alocal, value
+        text = (el.text or "").strip()
+        if ns == RDF_NS and local == "li" and owner is not None and text:
+            yield owner[0], owner[1], text
+        elif ns != RDF_NS and text:
+            yield ns, local, text
+        child_owner = owner if ns == RDF_NS else (ns, local)
+        stack.extend((child, child_owner) for child in reversed(el))
 
 
 def parse_packet(raw: bytes | str, source: str, *, max_bytes: int) -> XmpPacket:
