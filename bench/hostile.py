@@ -21,8 +21,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,28 +45,34 @@ def _cases() -> list[tuple[str, str, str, Callable[[], list[bytes]], str | None]
     return cases
 
 
-def _measure(paths: list[Path], config: Path | None) -> dict[str, object]:
-    """Run one ``refundguard analyze`` process; its wall time, CPU time and peak RSS (from ``os.wait4``)."""
+#: Forks the measured command from this small process and writes its wall time and rusage to argv[1]. A
+#: command exec'd straight from the bench would report the bench's own peak memory: Linux keeps the
+#: high-water RSS of the forked copy in ru_maxrss across exec.
+_RUSAGE_WRAPPER = """
+import json, os, sys, time
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    json.dump({"returncode": os.waitstatus_to_exitcode(status), "wall": time.perf_counter() - started,
+               "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024.0}, out)
+"""
+
+
+def _measure(paths: list[Path], config: Path | None, folder: Path) -> dict[str, object]:
+    """Run one ``refundguard analyze`` process: exit status, wall time, CPU time, peak RSS, its output."""
     cmd = [sys.executable, "-m", "refundguard.cli", "analyze", *map(str, paths), "--json", "--no-heatmaps"]
     if config is not None:
         cmd += ["--config", str(config)]
     path = os.pathsep.join(p for p in (str(ROOT / "src"), str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": path})
-    streams: dict[str, bytes] = {}
-    readers = [threading.Thread(target=lambda n=n, s=s: streams.__setitem__(n, s.read()))
-               for n, s in (("out", proc.stdout), ("err", proc.stderr))]
-    for reader in readers:
-        reader.start()
-    _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage (RUSAGE_CHILDREN would be the max of all)
-    wall = time.perf_counter() - started
-    for reader in readers:
-        reader.join()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return {"returncode": proc.returncode, "wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
-            "rss_mb": usage.ru_maxrss / 1024.0,  # Linux reports kilobytes
-            "stdout": streams["out"].decode("utf-8", "replace"), "stderr": streams["err"].decode("utf-8", "replace")}
+    usage_file = folder / "usage.json"
+    proc = subprocess.run([sys.executable, "-c", _RUSAGE_WRAPPER, str(usage_file), *cmd], capture_output=True,
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": path}, check=False)
+    usage = json.loads(usage_file.read_text())
+    usage_file.unlink()
+    return {**usage, "stdout": proc.stdout.decode("utf-8", "replace"), "stderr": proc.stderr.decode("utf-8", "replace")}
 
 
 def _outcome(run: dict[str, object]) -> dict[str, object]:
@@ -104,7 +108,7 @@ def run(quick: bool = False) -> dict:
             if config_text:
                 config = folder / f"{name}.toml"
                 config.write_text(config_text)
-            runs = [_measure(paths, config) for _ in range(repeats)]
+            runs = [_measure(paths, config, folder) for _ in range(repeats)]
             outcome = _outcome(runs[0])
             wall = statistics.median(float(r["wall"]) for r in runs)
             rss = max(float(r["rss_mb"]) for r in runs)

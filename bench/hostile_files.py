@@ -314,9 +314,10 @@ CLASSES: tuple[HostileClass, ...] = (
     HostileClass("gif_bomb", gif_bomb, "reduce", "47 KB GIF of 7900×7900 pixels"),
     HostileClass("gif_frames", gif_frames, "refuse", "GIF with 10,000 frames"),
     HostileClass("gif_tiny_sub_blocks", gif_tiny_sub_blocks, "refuse", "GIF comment cut into 2 M one-byte sub-blocks"),
-    HostileClass("bmp_rle", bmp_rle, "refuse", "33 KB RLE8 BMP of 8000×8000 (Python decoder pads byte by byte)"),
-    HostileClass("bmp_rle_at_limit", lambda: bmp_rle(4000, 4000), "analyse",
-                 "RLE8 BMP of 4000×4000, at the RLE limit"),
+    HostileClass("bmp_rle", bmp_rle, "refuse", "33 KB RLE8 BMP of 8000×8000 (Pillow's Python decoder pads byte "
+                 "by byte)"),
+    HostileClass("bmp_rle_at_limit", lambda: bmp_rle(2000, 2000), "analyse",
+                 "RLE8 BMP of 2000×2000 (4 MP, the RLE limit) padded byte by byte"),
     HostileClass("tiff_many_strips", tiff_many_strips, "refuse", "40 MB TIFF with 5,000,000 strips"),
     HostileClass("tiff_ifd_loop", tiff_ifd_loop, "analyse", "TIFF page chain looping back, tags past the end"),
     HostileClass("tiff_float_inf", tiff_float_infinities, "analyse", "float TIFF of infinities and NaN"),

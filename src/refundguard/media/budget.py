@@ -58,10 +58,10 @@ class Reduction:
         was, now = _mp(self.original_width * self.original_height), _mp(self.width * self.height)
         if self.scope == "claim":
             why_en = f"the claim's photos together may use {_mp(self.budget)} MP each here"
-            why_zh = f"本次申请的图片合计超出分析上限，每张分配 {_wan(self.budget)} 像素"
+            why_zh = f"本次申请的图片合计超出分析上限，每张分配 {_wan(self.budget)}像素"
         else:
             why_en = f"the analysis budget is {_mp(self.budget)} MP per photo"
-            why_zh = f"每张图片的分析上限为 {_wan(self.budget)} 像素"
+            why_zh = f"每张图片的分析上限为 {_wan(self.budget)}像素"
         en = (f"analysed at reduced size: {self.original_width}×{self.original_height} ({was} MP) → "
               f"{self.width}×{self.height} ({now} MP), because {why_en}")
         zh = (f"已缩小后分析：{self.original_width}×{self.original_height}（{was} MP）→ "
@@ -81,7 +81,7 @@ def _mp(pixels: int) -> str:
 
 
 def _wan(pixels: int) -> str:
-    return f"{pixels / 1e4:,.0f} 万"
+    return f"{pixels / 1e4:.0f} 万"
 
 
 def check_geometry(geometry: Geometry, fmt: str, limits: Limits) -> None:

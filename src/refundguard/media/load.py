@@ -137,9 +137,12 @@ Source = str | os.PathLike[str] | bytes
 
 @dataclass(eq=False)
 class Probe:
-    """A file read, identified and its container walked — not yet decoded."""
+    """A file read, identified and its container walked — not yet decoded. ``label`` is the name for
+    messages (control characters escaped, :func:`~refundguard.media.names.printable`); ``path`` the name
+    as given."""
 
     label: str
+    path: str
     data: bytes
     format: str
     walked: Walked
@@ -179,7 +182,7 @@ def probe(source: Source, *, limits: Limits | None = None, name: str | None = No
     with decoding(label, fmt):
         walked = walk_container(data, fmt, limits)
         check_geometry(walked.geometry, fmt, limits)
-    return Probe(label, data, fmt, walked)
+    return Probe(label, name or path, data, fmt, walked)
 
 
 def decode(probed: Probe, *, limits: Limits | None = None, budget: Budget | None = None) -> LoadedImage:
@@ -225,7 +228,7 @@ def decode(probed: Probe, *, limits: Limits | None = None, budget: Budget | None
         rh, rw = pixels.shape[:2]
         reduction = Reduction(ow, oh, rw, rh, budget.pixels, budget.scope, "+".join(methods))
     return LoadedImage(
-        path=label, data=data, sha256=hashlib.sha256(data).hexdigest(), format=fmt, pixels=pixels,
+        path=probed.path, data=data, sha256=hashlib.sha256(data).hexdigest(), format=fmt, pixels=pixels,
         alpha=alpha, metadata=metadata, mode=mode, frames=frames, orientation=orientation,
         info={k: v for k, v in img.info.items() if isinstance(v, str | int | float) and k != "xmp"},
         reduction=reduction,
@@ -279,7 +282,7 @@ def fit_loaded(image: LoadedImage, budget: Budget, limits: Limits) -> LoadedImag
     try:
         check_budget(image.width * image.height, budget, limits)
     except InputError as exc:
-        raise exc.prefixed(image.path) from exc
+        raise exc.prefixed(printable(image.path)) from exc
     w, h = fit(image.width, image.height, budget.pixels)
     pixels = cv2.resize(image.pixels, (w, h), interpolation=cv2.INTER_AREA)
     alpha = cv2.resize(image.alpha, (w, h), interpolation=cv2.INTER_AREA) if image.alpha is not None else None
@@ -304,7 +307,7 @@ def _shrunk(img: PILImage.Image, size: tuple[int, int]) -> tuple[PILImage.Image,
     """
     mode = img.mode
     if mode in ("RGBA", "LA", "PA", "RGBa", "La") or (mode == "P" and "transparency" in img.info):
-        return _resized(img.convert("RGBA"), size), True
+        return _resized(img if mode == "RGBA" else img.convert("RGBA"), size), True
     if mode.startswith("I;16") or mode in ("I", "F"):
         return PILImage.fromarray(_scaled_to_bytes(img, size, unsigned=mode.startswith("I;16"))), False
     return _resized(img if mode == "RGB" else img.convert("RGB"), size), False
