@@ -165,7 +165,12 @@ def probe(source: Source, *, limits: Limits | None = None, name: str | None = No
         Missing, empty or corrupt files and hostile structure.
     """
     limits = limits or Limits()
-    path, data = _read(source, limits)
+    try:
+        path, data = _read(source, limits)
+    except InputError as exc:  # a path names itself in the message; bytes take the name given
+        if isinstance(source, bytes | bytearray):
+            raise exc.prefixed(printable(name or "<bytes>")) from exc
+        raise
     label = printable(name or path)
     if not data:
         raise UnreadableImage(f"{label}: the file is empty", zh=f"{label}：文件为空")
