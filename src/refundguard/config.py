@@ -37,6 +37,7 @@ class Limits(BaseModel):
     max_aspect: float = Field(50.0, ge=1.0)
     max_frames: int = Field(4, gt=0)
     max_xmp_bytes: int = Field(2 * 1024 * 1024, gt=0)
+    max_xmp_depth: int = Field(64, gt=0)
     max_metadata_bytes: int = Field(8 * 1024 * 1024, gt=0)
     max_chunks: int = Field(5_000, gt=0)
     #: strips or tiles of one TIFF image (each a separate piece to locate and decode); also the most

@@ -69,6 +69,19 @@ class ClaimInfo:
 COVERAGE_KINDS = ("reference", "second_view", "provenance", "live_capture")
 
 
+@dataclass
+class CheckStatus:
+    """How one check went: ``ran`` (with ``ms``), ``not_applicable`` (``why``), ``failed`` (``error``) or
+    ``not_requested``; ``photos`` holds, for a check that ran, each claim photo's own outcome
+    (``{"image": i, "status": "ran"}`` or ``"skipped"`` with ``why``/``why_zh``)."""
+
+    status: str
+    ms: float | None = None
+    why: str | None = None
+    error: str | None = None
+    photos: list[dict[str, Any]] | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Skip:
     """A photo a check did not examine, and why (in both languages)."""
@@ -96,6 +109,13 @@ class ReuseIndex(Protocol):
     def query(self, image: LoadedImage, **kwargs: Any) -> list[Any]: ...
 
 
+class LedgerHandle(Protocol):
+    """What a check may ask of the cross-platform ledger (see :mod:`refundguard.ledger`): the buyer's standing
+    adjudicated entries for the claim; raises ``NotApplicable`` when the ledger cannot answer for it."""
+
+    def prior_abuse(self, info: ClaimInfo) -> Any: ...
+
+
 @dataclass
 class CheckContext:
     """Inputs of one analysis: the claim's photos, the merchant's references and the claim facts.
@@ -108,6 +128,7 @@ class CheckContext:
     claim: ClaimInfo
     settings: Settings
     index: ReuseIndex | None = None
+    ledger: LedgerHandle | None = None
     prior: list[Finding] = field(default_factory=list)
     check_name: str = ""
     cache: dict[str, Any] = field(default_factory=dict)

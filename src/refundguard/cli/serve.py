@@ -82,7 +82,10 @@ def serve(
         except ValidationError as exc:
             raise fail(f"service settings are invalid: {exc.errors()[0]['msg']}") from exc
         _database(settings).dispose()
-        application = create_app(settings, service_config)
+        try:
+            application = create_app(settings, service_config)
+        except RefundGuardError as exc:  # e.g. unusable ledger settings
+            raise fail(str(exc)) from exc
     uvicorn.run(application, host=host, port=port, log_level=log_level, workers=1)
 
 

@@ -18,6 +18,9 @@ class PolicyConfig(BaseModel):
 
     auto_approve_levels: list[str] = Field(default_factory=lambda: ["low"])
     auto_approve_max_amount: float = 200.0
+    #: where a ``low`` that no verification backs goes (never to an automatic refund): ``merchant_window``
+    #: (the merchant may add the listing photo, then a reviewer) or ``review`` (straight to a reviewer)
+    unverified_low: Literal["merchant_window", "review"] = "merchant_window"
     merchant_window_hours: float = 48.0
     review_window_hours: float = 72.0
 

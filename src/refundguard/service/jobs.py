@@ -45,6 +45,8 @@ class JobContext:
     settings: Settings
     config: ServiceConfig
     store: EvidenceStore
+    #: the cross-platform ledger the ``ledger`` check asks (set by ``refundguard.ledger.hooks``); None: not attached
+    ledger: Any = None
 
 
 def _claim_info(claim: Claim) -> ClaimInfo:
@@ -132,7 +134,8 @@ def execute(ctx: JobContext, job_id: str) -> str:
     error: str | None = None
     try:
         with LeaseKeeper(ctx, job_id, attempt):
-            report = to_dict(analyze(claims, refs, info=info, settings=ctx.settings), heatmaps=True)
+            report = to_dict(analyze(claims, refs, info=info, settings=ctx.settings, ledger=ctx.ledger),
+                                 heatmaps=True)
     except RefundGuardError as exc:
         error = str(exc)
     except Exception as exc:  # a crashing analysis routes the claim to a person; the service stays up
@@ -193,6 +196,10 @@ def make_celery(broker_url: str) -> Any:
     def analyse(job_id: str) -> str:
         return execute(worker_context(), job_id)
 
+    from refundguard.ledger.tasks import register as register_ledger_tasks
+
+    register_ledger_tasks(app)  # the ledger's beat entry (docs/ledger.md)
+
     return app
 
 
@@ -206,10 +213,12 @@ def worker_context() -> JobContext:
     with _worker_lock:
         if _worker_ctx is None:
             from refundguard.config import load_settings
+            from refundguard.ledger.hooks import worker_ledger
 
             settings = load_settings()
-            _worker_ctx = JobContext(db=Database(settings.database_url), settings=settings, config=ServiceConfig(),
-                                     store=EvidenceStore(settings.data_dir))
+            db = Database(settings.database_url)
+            _worker_ctx = JobContext(db=db, settings=settings, config=ServiceConfig(),
+                                     store=EvidenceStore(settings.data_dir), ledger=worker_ledger(db, settings))
         return _worker_ctx
 
 

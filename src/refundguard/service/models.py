@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import refundguard.ledger.models  # noqa: F401 - the ledger's tables (migration ledger_0001)
 from refundguard.service.audit.models import AuditEntry, AuditHead
 from refundguard.service.auth.models import ApiKey
 from refundguard.service.claims.models import AnalysisJob, Claim, ClaimAnalysis

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from refundguard.config import Limits, load_settings
 from refundguard.errors import InputError
+from refundguard.ledger import bundle as ledger_bundle
+from refundguard.ledger import visibility as ledger_visibility
 from refundguard.media.load import LoadedImage, load_image
 from refundguard.report.pdf import (
     AdjudicatedClaim,
@@ -141,9 +143,12 @@ def load_case(*, session: Session, store: EvidenceStore, claim: Claim, limits: L
     except NotFound:
         report = None
     images = report_images(session=session, store=store, claim=claim, report=report, limits=limits) if report else []
-    return StoredCase(claim=claim, report=report, images=images,
-                      facts=case_facts(session=session, claim=claim, verify_chain=verify_chain,
-                                       viewer_merchant=viewer_merchant))
+    facts = case_facts(session=session, claim=claim, verify_chain=verify_chain, viewer_merchant=viewer_merchant)
+    if viewer_merchant is None:  # the ledger is shown to reviewers and the police, never to merchants
+        facts.ledger = ledger_bundle.section_for(session, report)
+    elif report is not None:
+        report = ledger_visibility.for_merchant(report)
+    return StoredCase(claim=claim, report=report, images=images, facts=facts)
 
 
 def bundle_for_claim(*, session: Session, store: EvidenceStore, claim: Claim, limits: Limits,

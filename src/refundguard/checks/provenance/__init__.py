@@ -36,6 +36,8 @@ provenance.remnant              0.6   dcterms:provenance self#jumbf without JUMB
 provenance.conflict             ≤1.0  camera EXIF beside an AI declaration 0.8; C2PA capture
                                       manifest beside an AI declaration 1.0 (the capture finding
                                       is then withheld)
+provenance.hostile_metadata     1.0   an XMP packet nested beyond the depth limit (built to make
+                                      parsers fail); read to the limit, labels beside it still found
 =============================== ===== ==========================================================
 """
 
@@ -47,6 +49,7 @@ from refundguard.checks.provenance.aigc_label import aigc_label_signals
 from refundguard.checks.provenance.c2pa_manifest import c2pa_signals
 from refundguard.checks.provenance.conflicts import conflict_signals
 from refundguard.checks.provenance.generator import generator_signals
+from refundguard.checks.provenance.hostile import hostile_signals
 from refundguard.checks.provenance.iptc import iptc_signals
 from refundguard.checks.provenance.signal import AI_CODES, Signal
 from refundguard.checks.registry import CheckContext, check
@@ -59,7 +62,7 @@ __all__ = ["analyse_image", "run"]
 def analyse_image(image: LoadedImage, *, trust_anchors: Path | None = None) -> list[Signal]:
     """Every provenance signal of one image, one per finding code."""
     signals = (c2pa_signals(image, trust_anchors=trust_anchors) + aigc_label_signals(image) + iptc_signals(image)
-               + generator_signals(image))
+               + generator_signals(image) + hostile_signals(image))
     conflicts = conflict_signals(image, signals)
     if any(s.code in AI_CODES for s in signals):
         signals = [s for s in signals if s.code != "provenance.c2pa.valid_capture"]
@@ -98,4 +101,11 @@ def run(ctx: CheckContext) -> list[Finding]:
                 en, zh = (s.en, s.zh) if role == "claim" else (f"Reference photo: {s.en}", f"参考图片：{s.zh}")
                 findings.append(ctx.finding(s.code, image=index, score=s.score, en=en, zh=zh,
                                             details={**s.details, "image_role": role}))
+            unread = [p.source for p in image.metadata.xmp if p.error]
+            if unread:
+                ctx.skip(index, en=f"metadata partly unreadable ({', '.join(unread)})",
+                         zh=f"元数据部分无法读取（{', '.join(unread)}）")
+            else:
+                ctx.verified("provenance", [index], en=f"{image.name}: every metadata block read",
+                             zh=f"{image.name}：所有元数据块均已读取")
     return findings

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from refundguard.checks.provenance.signal import Signal, short
+from refundguard.media import bounded_json
 from refundguard.media.load import LoadedImage
 
 TC260_NS = "http://www.tc260.org.cn/ns/AIGC/1.0/"
@@ -96,8 +97,10 @@ def parse_label(raw: str) -> tuple[dict[str, Any] | None, bool, str | None]:
     if text.startswith("AIGC") and not text.startswith("AIGC\""):
         text = text[4:].lstrip(" :=")
     try:
-        value, _ = json.JSONDecoder().raw_decode(text)
-    except (json.JSONDecodeError, RecursionError):
+        value, _ = bounded_json.raw_decode(text)
+    except bounded_json.NestingTooDeep as exc:
+        return None, False, f"the value is {exc} (built to break parsers)"
+    except ValueError:
         return None, False, "the value is not JSON"
     wrapped = False
     if isinstance(value, dict) and set(value) == {"AIGC"} and isinstance(value["AIGC"], dict):

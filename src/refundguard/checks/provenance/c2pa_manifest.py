@@ -8,7 +8,6 @@ untrusted/expired) are separate axes: only integrity failures are tampering.
 from __future__ import annotations
 
 import io
-import json
 import os
 import threading
 from pathlib import Path
@@ -18,6 +17,7 @@ from c2pa import C2paError, Context, Reader, Settings
 
 from refundguard.checks.provenance.signal import Signal, short
 from refundguard.errors import ConfigError
+from refundguard.media import bounded_json
 from refundguard.media.load import LoadedImage
 
 DCTERMS_NS = "http://purl.org/dc/terms/"
@@ -168,7 +168,10 @@ def c2pa_signals(image: LoadedImage, *, trust_anchors: Path | None = None) -> li
                            "清单：清单已被删除", {"dcterms_provenance": refs})]
         return []
     with reader:
-        store = json.loads(reader.json())
+        try:
+            store = bounded_json.loads(reader.json())
+        except ValueError as exc:
+            return [_unreadable(f"manifest store {exc}", container, refs)]
         state = reader.get_validation_state()
         results = reader.get_validation_results() or {}
     return _assess(store, state, results, container)

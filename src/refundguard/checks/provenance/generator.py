@@ -8,7 +8,6 @@ JSON, and AI tool names in EXIF Software/Make, XMP CreatorTool and xmpMM:History
 
 from __future__ import annotations
 
-import json
 import re
 import zlib
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from refundguard.checks.provenance.signal import Signal, short
+from refundguard.media import bounded_json
 from refundguard.media.load import LoadedImage
 
 XMP_NS = "http://ns.adobe.com/xap/1.0/"
@@ -52,8 +52,8 @@ _BYTEDANCE_PRODUCTS = {"doubao": "豆包 Doubao", "dreamina": "即梦 Dreamina",
 
 def _json(text: str) -> Any:
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
+        return bounded_json.loads(text)
+    except ValueError:
         return None
 
 

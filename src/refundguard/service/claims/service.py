@@ -14,6 +14,7 @@ from sqlalchemy import Select, case, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from refundguard.ledger import hooks as ledger_hooks
 from refundguard.service import policy as policy_rules
 from refundguard.service.audit import service as audit
 from refundguard.service.auth.permissions import require
@@ -82,16 +83,23 @@ def _replay(session: Session, principal: Principal, key: str, request_hash: str)
 
 
 def create(*, session: Session, principal: Principal, data: ClaimCreate, photos: list[Upload],
-           store: EvidenceStore, config: ServiceConfig, idempotency_key: str | None = None) -> Created:
-    """Create a claim with the buyer's photos and queue its analysis. Idempotent per ``idempotency_key``."""
+           store: EvidenceStore, config: ServiceConfig, idempotency_key: str | None = None,
+           references: list[Upload] | None = None) -> Created:
+    """Create a claim with the buyer's photos (and the listing photos the platform holds, if any) and queue
+    its analysis. Idempotent per ``idempotency_key``."""
     require(principal, "claim.create")
     if not photos:
         raise Invalid("at least one photo is required (form field 'photos')",
                       "至少需要一张照片（表单字段 'photos'）")
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
         raise Invalid("Idempotency-Key must be 1-200 characters", "Idempotency-Key 须为 1-200 个字符")
+    references = references or []
+    if len(photos) + len(references) > config.evidence.max_files_per_request:
+        raise Invalid(f"at most {config.evidence.max_files_per_request} files per request",
+                      f"每次请求最多 {config.evidence.max_files_per_request} 个文件")
     stored = evidence_service.store_photos(store, photos, config.evidence)
-    request_hash = _request_hash(data, [s.sha256 for _, s in stored])
+    stored_refs = evidence_service.store_photos(store, references, config.evidence) if references else []
+    request_hash = _request_hash(data, [s.sha256 for _, s in stored] + [f"ref:{s.sha256}" for _, s in stored_refs])
     if idempotency_key and (replay := _replay(session, principal, idempotency_key, request_hash)):
         return replay
     claim = Claim(id="clm_" + uuid.uuid4().hex[:20], tenant=principal.tenant, merchant_id=data.merchant_id,
@@ -115,7 +123,10 @@ def create(*, session: Session, principal: Principal, data: ClaimCreate, photos:
     for upload, item in stored:
         evidence_service.attach(session=session, claim=claim, stored=item, role="claim", kind="photo",
                                 actor=principal.actor, filename=upload.filename)
-    job = enqueue_analysis(session=session, claim=claim, actor=principal.actor, with_references=False)
+    for upload, item in stored_refs:
+        evidence_service.attach(session=session, claim=claim, stored=item, role="reference", kind="photo",
+                                actor=principal.actor, filename=upload.filename)
+    job = enqueue_analysis(session=session, claim=claim, actor=principal.actor, with_references=bool(stored_refs))
     return Created(claim, job, replayed=False)
 
 
@@ -233,6 +244,7 @@ def decide(*, session: Session, principal: Principal, claim_id: str, decision: D
                           "abuse": claim.abuse_confirmed})
     transition(session=session, claim=claim, target=State.DECIDED, actor=principal.actor,
                details={"outcome": claim.outcome})
+    ledger_hooks.decision_recorded(session=session, claim=claim)  # adjudicated abuse goes to the ledger
     return claim
 
 
@@ -309,18 +321,24 @@ def apply_analysis(*, session: Session, claim: Claim, job: AnalysisJob, report: 
     session.add(row)
     claim.risk, claim.level = row.risk, row.level
     session.flush()
+    coverage = report.get("coverage") or {}
     audit.record(session=session, actor="system:analysis", action="claim.analysed", subject_type="claim",
                  subject_id=claim.id, tenant=claim.tenant,
                  details={"job_id": job.id, "risk": row.risk, "level": row.level, "references": references,
+                          "basis": coverage.get("basis", "incomplete"),
                           "findings": sorted({f["code"] for f in report.get("findings", [])})})
     webhooks.emit(session=session, tenant=claim.tenant, event="claim.analysed",
                   data={"claim_id": claim.id, "risk": row.risk, "level": row.level,
+                        "basis": coverage.get("basis", "incomplete"),
+                        "failed_checks": [f.get("check") for f in coverage.get("failed", [])],
                         "reasons": report.get("reasons", [])})
     now = utcnow()
     decision = policy_rules.route(
         level=row.level, amount=claim.amount,
-        buyer_abuse=policy_rules.buyer_has_abuse(session=session, tenant=claim.tenant, buyer_id=claim.buyer_id),
-        merchant_responded=claim.merchant_responded, policy=config.policy, now=now)
+        buyer_abuse=policy_rules.buyer_has_abuse(session=session, tenant=claim.tenant, buyer_id=claim.buyer_id)
+        or any(f.get("code") == "ledger.prior_abuse" for f in report.get("findings", [])),
+        merchant_responded=claim.merchant_responded, policy=config.policy, now=now,
+        coverage=coverage)
     claim.deadline = decision.deadline
     if decision.state is State.AUTO_APPROVED:
         claim.outcome = Outcome.APPROVED.value
