@@ -22,10 +22,10 @@ err = Console(stderr=True)
 out = Console()
 
 
-def plain(text: object) -> Text:
+def plain(text: object, style: str = "") -> Text:
     """Untrusted text (file names, messages that quote them, OCR output) for Rich: one line, control and
     escape characters made visible, never read as markup."""
-    return Text(printable(" ".join(str(text).split()), max_chars=2000))
+    return Text(printable(" ".join(str(text).split()), max_chars=2000), style=style)
 
 
 def fail(message: str | BaseException, code: int = 2) -> typer.Exit:
