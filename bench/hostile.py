@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def _cases() -> list[tuple[str, str, str, Callable[[], list[bytes]], str | None]]:
     """(name, expectation, description, files, config) of every measured case."""
     cases: list[tuple[str, str, str, Callable[[], list[bytes]], str | None]] = [
-        ("baseline_tiny", "analyse", "64×64 PNG: start-up, imports and OCR model load",
+        ("baseline_tiny", "analyse", "64×64 JPEG: start-up, imports and OCR model load",
          lambda: [jpeg_photo(64, 64)], None)]
     cases += [(c.name, c.expect, c.about, (lambda make=c.make: [make()]), None) for c in CLASSES]
     cases.append(("claim_of_four_bombs", "reduce", "one claim of four 3.2 KB JPEGs promising 8000×8000 each "
