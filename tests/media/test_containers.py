@@ -157,3 +157,14 @@ def test_bmff_item_count_is_bounded():
     data[at:at + 2] = struct.pack(">H", 60_000)
     with pytest.raises(InputTooLarge, match="items"):
         probe(bytes(data))
+
+
+def test_tiff_with_a_truncated_second_page_keeps_the_first(photo):
+    buf = io.BytesIO()
+    photo.save(buf, format="TIFF", save_all=True, append_images=[photo])
+    data = bytearray(buf.getvalue())
+    first = struct.unpack("<I", data[4:8])[0]
+    count = struct.unpack("<H", data[first:first + 2])[0]
+    second = struct.unpack("<I", data[first + 2 + 12 * count:first + 6 + 12 * count])[0]
+    walked = walk_container(bytes(data[:second + 8]), "TIFF", Limits())
+    assert walked.geometry.frames == 1 and "cut off" in " ".join(walked.meta.notes)

@@ -135,7 +135,13 @@ def walk_tiff(data: bytes, limits: Limits) -> TiffWalk:
         if pages and (offset < 8 or offset + 2 > len(data)):
             r.notes.append(f"TIFF page {len(pages) + 1} lies outside the file (ignored)")
             break
-        entries = {e.tag: e for e in r.entries(offset, "page" if not pages else f"page {len(pages) + 1}")}
+        try:
+            entries = {e.tag: e for e in r.entries(offset, "page" if not pages else f"page {len(pages) + 1}")}
+        except UnreadableImage:
+            if not pages:
+                raise
+            r.notes.append(f"TIFF page {len(pages) + 1} is cut off by the end of the file (ignored)")
+            break
         pages.append(entries)
         if len(pages) > limits.max_frames:
             raise InputTooLarge(f"TIFF has more than {limits.max_frames} pages; at most {limits.max_frames} "
