@@ -189,11 +189,21 @@ class AdjudicatedClaim:
 
 @dataclass(frozen=True, slots=True)
 class AuditHead:
-    """The head of the hash-chained audit log when the bundle was made."""
+    """The head of the hash-chained audit log when the bundle was made, and what its verification found.
+
+    ``verified`` is None when the chain was not walked; False when anything disagrees: an entry, the head, a
+    claim row against the chain's snapshot of its facts, or the chain against a held checkpoint (``problems``
+    says which, ``checkpoints`` how many signed checkpoints were compared). ``checkpoint`` is the signed
+    checkpoint of this head (only for an intact chain) for the reader to keep.
+    """
 
     hash: str
     entries: int
     verified: bool | None = None
+    chain: str | None = None
+    problems: tuple[str, ...] = ()
+    checkpoints: int = 0
+    checkpoint: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,6 +422,10 @@ def render_bundle(report: dict[str, Any], images: Sequence[LoadedImage], case: C
     html = render_html(report, images, case, tiers=tiers, generated_at=generated_at)
     attachments = [Attachment(string=canonical_json(report), name="report.json",
                               description="RefundGuard JSON report (refundguard.report/1)")]
+    if case is not None and case.audit_head is not None and case.audit_head.checkpoint:
+        attachments.append(Attachment(string=json.dumps(case.audit_head.checkpoint, indent=2, sort_keys=True),
+                                      name="audit-checkpoint.json",
+                                      description="Signed audit checkpoint (refundguard.audit-checkpoint/1)"))
     if case is not None and case.ledger is not None and case.ledger.records:
         attachments.append(Attachment(string=json.dumps({"records": case.ledger.records}, ensure_ascii=False,
                                                         indent=1),

@@ -26,6 +26,7 @@ from refundguard.config import Settings, default_settings
 from refundguard.errors import InputError
 from refundguard.ledger.hooks import mount as mount_ledger
 from refundguard.service.api import router as api_router
+from refundguard.service.audit.service import guard_for
 from refundguard.service.background import Background
 from refundguard.service.config import ServiceConfig
 from refundguard.service.db import Database
@@ -108,7 +109,8 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
     """
     settings = settings or default_settings()
     config = config or ServiceConfig()
-    db = Database(settings.database_url)
+    # the audit chain's signing key is created on the first start (a file outside the database, mode 0600)
+    db = Database(settings.database_url, session_info=guard_for(settings, config, create_key=True).session_info())
     store = EvidenceStore(settings.data_dir)
     ctx = JobContext(db=db, settings=settings, config=config, store=store)
 

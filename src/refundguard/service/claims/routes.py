@@ -131,9 +131,13 @@ def add_evidence(claim_id: str, request: Request, session: DbSession, principal:
 
 
 @router.post("/claims/{claim_id}/decision", response_model=ClaimRead)
-def decide(claim_id: str, body: DecisionIn, session: DbSession, principal: CurrentPrincipal) -> ClaimRead:
-    """A reviewer's decision: approved, rejected or more_evidence_requested, with a reason."""
-    claim = service.decide(session=session, principal=principal, claim_id=claim_id, decision=body)
+def decide(claim_id: str, body: DecisionIn, request: Request, session: DbSession,
+           principal: CurrentPrincipal) -> ClaimRead:
+    """A reviewer's decision: approved or rejected, with a reason; or ``more_evidence_requested`` with
+    ``evidence_from`` (buyer or merchant) and an optional ``deadline_hours``: the claim then awaits that evidence
+    and returns to the reviewer queue when it arrives or when the deadline passes."""
+    claim = service.decide(session=session, principal=principal, claim_id=claim_id, decision=body,
+                           config=request.app.state.config)
     session.commit()
     return ClaimRead.model_validate(claim)
 
