@@ -26,7 +26,7 @@ from refundguard.config import Settings, default_settings
 from refundguard.coverage import Coverage, coverage_of
 from refundguard.errors import InputError
 from refundguard.findings import Finding
-from refundguard.media.load import LoadedImage, load_image
+from refundguard.media.load import LoadedImage, load_claim
 from refundguard.scheduling import run_checks
 from refundguard.verdict import Assessment, assess
 
@@ -56,12 +56,6 @@ class Analysis:
         return self.assessment.coverage
 
 
-def _load(source: Source, settings: Settings) -> LoadedImage:
-    if isinstance(source, LoadedImage):
-        return source
-    return load_image(source, limits=settings.limits)
-
-
 def analyze(claim: Sequence[Source], references: Sequence[Source] = (), *, info: ClaimInfo | None = None,
             settings: Settings | None = None, index: ReuseIndex | None = None, ledger: LedgerHandle | None = None,
             only: Sequence[str] | None = None,
@@ -84,14 +78,10 @@ def analyze(claim: Sequence[Source], references: Sequence[Source] = (), *, info:
     if not claim:
         raise InputError("no claim photo given")
     settings = settings or default_settings()
-    images: list[LoadedImage] = []
-    roles: list[str] = []
-    for role, sources in (("claim", claim), ("reference", references)):
-        for source in sources:
-            images.append(_load(source, settings))
-            roles.append(role)
-            if progress:
-                progress(f"loaded {images[-1].name}")
+    roles = ["claim"] * len(claim) + ["reference"] * len(references)
+    # every file is walked before any is decoded, and the claim's pixel budget shared among them
+    images = load_claim([*claim, *references], limits=settings.limits,
+                        progress=(lambda im: progress(f"loaded {im.name}")) if progress else None)
     checks = registered()
     ctx = CheckContext(images=images, roles=roles, claim=info or ClaimInfo(), settings=settings, index=index,
                        ledger=ledger, configs=check_configs(settings, checks))

@@ -130,8 +130,14 @@ def run(ctx: CheckContext) -> list[Finding]:
     """Blind local traces on every claim photo."""
     cfg: TamperConfig = ctx.config
     findings: list[Finding] = []
-    analysed = 0
+    analysed = reduced = 0
     for index, image in ctx.claim_images:
+        if image.reduction is not None:  # JPEG grids and noise live in the file's own pixel grid
+            reduced += 1
+            en, zh = image.reduction.message()
+            ctx.skip(index, en=f"Blind local traces need the file's own pixel grid; this photo was {en}.",
+                     zh=f"盲检局部编辑痕迹需要文件原始像素网格，此图片{zh}。")
+            continue
         if min(image.width, image.height) < cfg.min_side:
             continue
         # kept in the analysis's picture cache: made once per photo, shared with any check that asks
@@ -147,6 +153,8 @@ def run(ctx: CheckContext) -> list[Finding]:
             details={"cues": best["strengths"], "shown_cues": _shown_cues(best["strengths"]),
                      "regions": result.regions, "analysis": result.cues, "cell_px": result.cell},
         ))
+    if analysed == 0 and reduced:
+        raise NotApplicable("every claim photo was analysed at reduced size (blind traces need the file's own pixels)")
     if analysed == 0:
         raise not_applicable("tamper.na.too_small", min_side=cfg.min_side)
     return findings

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from refundguard.cli.app import app, err, fail, out, parse_time
+from refundguard.cli.app import app, err, fail, out, parse_time, plain
 from refundguard.errors import RefundGuardError
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def analyze_command(
     try:
         settings = load_settings(config)
     except RefundGuardError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     if check:  # the check modules are imported only when needed: unusable photos fail before that
         known = {c.name for c in registered()}
         if unknown := sorted(set(check) - known):
@@ -78,7 +78,7 @@ def analyze_command(
         if reuse_index is not None and claim_id:
             record_analysis(reuse_index, result)
     except RefundGuardError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     finally:
         if reuse_index is not None:
             reuse_index.close()
@@ -96,6 +96,7 @@ def analyze_command(
 
 def _print_summary(result: Analysis, lang: str) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     from refundguard.report import json as json_report
 
@@ -107,22 +108,28 @@ def _print_summary(result: Analysis, lang: str) -> None:
     out.print(f"[{LEVEL_STYLE[a.level]}]{'风险' if zh else 'risk'} {a.risk:.0%} · "
               f"{label[1] if zh else label[0]}[/] · {basis[1] if zh else basis[0]}")
     for i, note in enumerate(a.notes, 1):
-        out.print(f"  {i}. [yellow]{note.zh if zh else note.en}[/]", highlight=False)
+        out.print(Text(f"  {i}. ") + plain(note.zh if zh else note.en, style="yellow"), highlight=False)
     for i, f in enumerate(a.reasons, len(a.notes) + 1):
         text = json_report.photo_prefix(result, f.image) + (f.message.zh if zh else f.message.en)
-        out.print(f"  {i}. {text}  [dim]({f.code})[/]", highlight=False)
+        out.print(Text(f"  {i}. ") + plain(text) + Text(f"  ({f.code})", style="dim"), highlight=False)
     if not a.reasons:
         out.print("  " + ("未发现伪造证据（没有证据不等于证明真实）" if zh else
                           "no evidence of forgery found (absence of evidence is not proof of authenticity)"))
     if a.basis_text is not None:
-        out.print("  " + (a.basis_text.zh if zh else a.basis_text.en), highlight=False)
+        out.print(Text("  ") + plain(a.basis_text.zh if zh else a.basis_text.en), highlight=False)
     table = Table(show_header=True, header_style="bold")
     for col in (("图片", "image"), ("角色", "role"), ("风险", "risk"), ("发现", "findings")):
         table.add_column(col[0] if zh else col[1])
     for i, (im, role) in enumerate(zip(result.images, result.roles, strict=True)):
         codes = ", ".join(sorted({f.code for f in result.findings if f.image == i})) or "-"
-        table.add_row(im.name, role, f"{a.image_risks[i]:.0%}", codes)
+        table.add_row(plain(im.name), role, f"{a.image_risks[i]:.0%}", codes)
     out.print(table)
+    for im in result.images:
+        if im.reduction is not None:
+            en, zh_text = im.reduction.message()
+            out.print(Text("注意：" if zh else "note: ", style="yellow") + plain(f"{im.name}: {zh_text if zh else en}"),
+                      highlight=False)
     failed = {n: s for n, s in result.checks.items() if s.status == "failed"}
     for name, s in failed.items():
-        err.print(f"[yellow]check {name} failed:[/] {s.error}", highlight=False)
+        err.print(Text(f"check {name} failed: ", style="yellow") + plain(s.error), highlight=False)
+
