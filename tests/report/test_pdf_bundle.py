@@ -61,7 +61,8 @@ def test_bundle_text_holds_hashes_findings_timeline_audit_and_tiers(analysis: An
         assert image.sha256 in flat
     assert squash(FINDING_ZH) in flat and squash(FINDING_EN) in flat
     assert "AI生成" in flat  # evidence details (OCR text) are printed
-    assert "CLM-2026-0042" in text and "claim.created" in text and "claim.decided" in text
+    assert "CLM-2026-0042" in text and "申请已创建" in text and "已作出审核决定" in text  # the timeline in words
+    assert "claim.created" not in text and "claim.decided" not in text
     assert HEAD in flat and "12" in text
     # cumulative adjudicated amount: fraud_confirmed only, not the approved or plainly rejected claims
     assert "¥3,205.00" in text
@@ -131,8 +132,8 @@ def test_figure_outlines_regions_and_tints_the_heatmap(analysis: Analysis) -> No
     hot, cold = drawn[20:100, 20:140], plain[20:100, 20:140]
     assert (hot[..., 0] - hot[..., 1]).mean() > (cold[..., 0] - cold[..., 1]).mean() + 80
     assert np.abs(drawn[150:230, 20:140] - plain[150:230, 20:140]).mean() < 4
-    edge = drawn[20, 220:280]  # top edge of the outlined box
-    assert edge[:, 0].mean() > 200 and edge[:, 1].mean() < 80
+    edge = drawn[20, 220:280]  # top edge of the outlined box, in the proven-change red (213, 0, 0)
+    assert edge[:, 0].mean() > 150 and edge[:, 1].mean() < 80
     inside = drawn[45:55, 230:270]
     assert np.abs(inside - plain[45:55, 230:270]).mean() < 4
 

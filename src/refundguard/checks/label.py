@@ -380,8 +380,9 @@ def _finding(ctx: CheckContext, index: int, labels: list[Label]) -> Finding:
     }
     if top.match.kind == "partial":
         details["note"] = "label cut at the image border: possibly cropped out"
-    return ctx.finding(CODE, image=index, score=top.score, variant="partial" if top.match.kind == "partial" else "label",
-                       regions=[lab.region for lab in labels], details=details)
+    variant = "partial" if top.match.kind == "partial" else "label"
+    return ctx.finding(CODE, image=index, score=top.score, variant=variant, regions=[lab.region for lab in labels],
+                       details=details)
 
 
 @check("label", config=LabelConfig)

@@ -50,4 +50,5 @@ def run(ctx: CheckContext) -> list[Finding]:
     if result.count == 0:
         return []
     score, capped = _capped(ctx, min(1.0, ctx.config.score_first + ctx.config.score_per_more * (result.count - 1)))
-    return [ctx.finding(CODE, image=None, score=score, variant="entries", details={**result.to_dict(), "capped": capped})]
+    return [ctx.finding(CODE, image=None, score=score, variant="entries",
+                        details={**result.to_dict(), "capped": capped})]

@@ -154,7 +154,7 @@ def run(ctx: CheckContext) -> list[Finding]:
                      "regions": result.regions, "analysis": result.cues, "cell_px": result.cell},
         ))
     if analysed == 0 and reduced:
-        raise NotApplicable("every claim photo was analysed at reduced size (blind traces need the file's own pixels)")
+        raise not_applicable("tamper.na.reduced")
     if analysed == 0:
         raise not_applicable("tamper.na.too_small", min_side=cfg.min_side)
     return findings

@@ -67,7 +67,8 @@ def _finding(ctx: CheckContext, index: int, hits: list[Decode]) -> Finding:
     return ctx.finding(
         CODE, image=index, score=score(best, ctx.config), variant="decoded",
         details={
-            "generator": who, "scheme": best.scheme, "payload": best.payload, "matched_bits": best.matched, "bits": best.length,
+            "generator": who, "scheme": best.scheme,
+            "payload": best.payload, "matched_bits": best.matched, "bits": best.length,
             "threshold": best.threshold, "channel_order": order, "domain": best.domain, "blocks": best.blocks,
             "decoded": "".join(str(int(b)) for b in best.bits),
             "all_hits": [{"scheme": h.scheme, "payload": h.payload, "matched_bits": h.matched, "bits": h.length,
@@ -95,7 +96,7 @@ def run(ctx: CheckContext) -> list[Finding]:
         if hits:
             findings.append(_finding(ctx, index, hits))
     if decoded == 0 and reduced:
-        raise NotApplicable("every claim photo was analysed at reduced size (watermarks need the file's own pixels)")
+        raise not_applicable("watermark.na.reduced")
     if decoded == 0:
         raise not_applicable("watermark.na.too_small")
     return findings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -70,15 +71,12 @@ def timeline_entry(action: str, details: Mapping[str, Any], ctx: Context,
     if "sha256" in params:
         sha = str(params["sha256"])
         params["file"] = (file_names or {}).get(sha) or f"{sha[:12]}…"
-    params.setdefault("file", "—")
-    if action == "claim.analysis_failed":
-        params.setdefault("error", "")
     key = f"timeline.{action}"
-    try:
-        title = render(key, params, ctx) if key in CATALOGUE else render("timeline.other", {"action": action}, ctx)
-    except LookupError:
-        title = action
+    title = render(key, {}, ctx) if key in CATALOGUE else render("timeline.other", {"action": action}, ctx)
     lines = []
+    if f"timeline_detail.{action}" in CATALOGUE:
+        with contextlib.suppress(LookupError):  # an entry recorded without the parameter: its title says enough
+            lines.append(render(f"timeline_detail.{action}", params, ctx))
     why_key = params.get("why_key")
     if isinstance(why_key, str) and why_key in CATALOGUE:
         try:

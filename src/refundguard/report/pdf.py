@@ -18,6 +18,7 @@ import base64
 import functools
 import hashlib
 import io
+import itertools
 import json
 import os
 import shutil
@@ -122,7 +123,7 @@ def _dashed(draw: ImageDraw.ImageDraw, points: Sequence[tuple[float, float]], co
             width: int, dash: float) -> None:
     """A closed outline through ``points``, dashed (``dash`` > 0) or solid."""
     closed = [*points, points[0]]
-    for (x0, y0), (x1, y1) in zip(closed, closed[1:], strict=False):
+    for (x0, y0), (x1, y1) in itertools.pairwise(closed):
         if dash <= 0:
             draw.line([(x0, y0), (x1, y1)], fill=colour, width=width)
             continue

@@ -28,7 +28,8 @@ STRENGTH: dict[str, str] = {
     "reuse.duplicate": "proven", "reuse.template": "proven", "provenance.c2pa.tampered": "proven",
     "live.damage_absent": "proven", "live.item_not_matched": "proven", "live.inconsistent_views": "proven",
     "live.code_wrong": "proven",
-    "provenance.c2pa.ai_source": "declared", "provenance.aigc_label": "declared", "provenance.iptc.ai_source": "declared",
+    "provenance.c2pa.ai_source": "declared", "provenance.aigc_label": "declared",
+    "provenance.iptc.ai_source": "declared",
     "provenance.generator_metadata": "declared", "watermark.invisible": "declared", "label.visible_ai_text": "declared",
     "ledger.prior_abuse": "context", "provenance.c2pa.valid_capture": "context", "live.damage_confirmed": "context",
 }
@@ -342,7 +343,8 @@ def report_view(report: Mapping[str, Any] | ReportModel, *, names: Sequence[str]
         ref = matched_reference(own, len(model.images)) if im.role != "reference" else None
         photo = PhotoView(
             index=i, number=i + 1, name=names[i], role=im.role,
-            role_words=words(f"role.{im.role}", {}, ctx) if f"role.{im.role}" in _catalogue() else Words(im.role, im.role),
+            role_words=(words(f"role.{im.role}", {}, ctx) if f"role.{im.role}" in _catalogue()
+                        else Words(im.role, im.role)),
             sha256=im.sha256, width=im.width, height=im.height, format=im.format, risk=im.risk, level=im.level,
             level_words=words(f"level.{im.level}", {}, ctx), thumb=thumbs[i] if thumbs else None,
             findings=[findings[j] for j, f in enumerate(model.findings) if f.image == i], reference=ref)

@@ -23,7 +23,9 @@ CATALOGUE.define("tamper.local:", {
                    "（证据较弱：仅单一线索，不能单独作为证明）。"),
 })
 CATALOGUE.define("tamper.na.", {
-    "too_small": ("no claim photo of at least {min_side}×{min_side} pixels",
+    "reduced": ("every claim photo was analysed at reduced size (blind traces need the file's own pixels)",
+                "所有凭证图片均以缩小尺寸分析（盲检痕迹需要文件的原始像素）"),
+    "too_small": ("no claim photo of at least {min_side}x{min_side} pixels",
                   "没有至少 {min_side}×{min_side} 像素的凭证图片"),
 })
 
@@ -36,6 +38,8 @@ CATALOGUE.define("watermark.invisible:", {
                 "（{channel_order} 通道顺序，{domain} 色彩转换）。此类水印由图像生成模型嵌入，相机不会产生。"),
 })
 CATALOGUE.define("watermark.na.", {
+    "reduced": ("every claim photo was analysed at reduced size (watermarks need the file's own pixels)",
+                "所有凭证图片均以缩小尺寸分析（水印需要文件的原始像素）"),
     "too_small": ("no claim photo of at least 256×256 pixels (smaller images cannot carry these marks)",
                   "没有至少 256×256 像素的凭证图片（更小的图片无法携带此类水印）"),
 })

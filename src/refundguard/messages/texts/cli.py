@@ -16,7 +16,8 @@ CATALOGUE.define("cli.", {
     "photo_line": ("{image:photo} ({role:msg:role.}): risk {risk:pct0} · {level:msg:level.}",
                    "{image:photo}（{role:msg:role.}）：风险 {risk:pct0} · {level:msg:level.}"),
     "check_failed": ("check {check:msg:check.} failed: {error}", "{check:msg:check.}检查运行失败：{error}"),
-    "not_examined": ("{check:msg:check.} did not examine {image:photo}: {why}", "{check:msg:check.}未检查 {image:photo}：{why}"),
+    "not_examined": ("{check:msg:check.} did not examine {image:photo}: {why}",
+                     "{check:msg:check.}未检查 {image:photo}：{why}"),
     "claim_done": ("claim {n} of {total}: {name}", "第 {n}/{total} 个申请：{name}"),
 })
 

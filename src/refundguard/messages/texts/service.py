@@ -7,7 +7,8 @@ CATALOGUE.define("error.", {
     "forbidden_action": ("A {role:msg:principal_role.} key may not {action:msg:action.}.",
                          "{role:msg:principal_role.}密钥无权{action:msg:action.}。"),
     "invalid_request": ("The request is invalid: {problems}", "请求无效：{problems}"),
-    "unusable_input": ("{file} cannot be used: {what:msg:input_problem.}.", "{file}无法使用：{what:msg:input_problem.}。"),
+    "unusable_input": ("{file} cannot be used: {what:msg:input_problem.}.",
+                       "{file}无法使用：{what:msg:input_problem.}。"),
     "unusable_input_plain": ("The upload cannot be used: {what:msg:input_problem.}.",
                              "上传内容无法使用：{what:msg:input_problem.}。"),
     "not_found": ("Not found.", "未找到。"),
@@ -25,8 +26,10 @@ CATALOGUE.define("error.", {
 CATALOGUE.define("input_problem.", {
     "unsupported": ("not a photo type RefundGuard reads (JPEG, PNG, WebP, HEIC, TIFF, BMP, GIF)",
                     "不是 RefundGuard 能读取的图片类型（JPEG、PNG、WebP、HEIC、TIFF、BMP、GIF）"),
-    "too_large": ("larger than the limits (bytes, pixels, frames or metadata)", "超过限制（文件大小、像素、帧数或元数据）"),
-    "unreadable": ("the file is truncated, corrupt or built to break readers", "文件被截断、已损坏，或被构造用于使读取出错"),
+    "too_large": ("larger than the limits (bytes, pixels, frames or metadata)",
+                  "超过限制（文件大小、像素、帧数或元数据）"),
+    "unreadable": ("the file is truncated, corrupt or built to break readers",
+                   "文件被截断、已损坏，或被构造用于使读取出错"),
     "other": ("the file cannot be read", "无法读取该文件"),
 })
 
@@ -105,18 +108,16 @@ CATALOGUE.define("validation.", {
 
 # ----------------------------------------------------------------------------------------------- timeline
 CATALOGUE.define("timeline.", {
-    "claim.created": ("Claim created: {amount:money}, merchant {merchant_id}", "申请已创建：{amount:money}，商家 {merchant_id}"),
-    "claim.state_changed": ("{from:msg:state.} → {to:msg:state.}", "{from:msg:state.} → {to:msg:state.}"),
-    "claim.analysed": ("Analysed: risk {risk:pct0}, {level:msg:level.}; {basis:msg:basis.}",
-                       "分析完成：风险 {risk:pct0}，{level:msg:level.}；{basis:msg:basis.}"),
-    "claim.analysis_failed": ("The analysis could not run: a reviewer decides", "分析未能运行：由审核员决定"),
-    "claim.decided": ("Decision: {outcome:msg:outcome.}", "审核决定：{outcome:msg:outcome.}"),
-    "claim.evidence_requested": ("More evidence requested from {from:msg:party.} until {deadline:time}",
-                                 "已要求{from:msg:party.}在 {deadline:time} 前补充证据"),
+    "claim.created": ("Claim created", "申请已创建"),
+    "claim.state_changed": ("Status changed", "状态变更"),
+    "claim.analysed": ("Photos analysed", "图片分析完成"),
+    "claim.analysis_failed": ("The analysis could not run", "分析未能运行"),
+    "claim.decided": ("Decision recorded", "已作出审核决定"),
+    "claim.evidence_requested": ("More evidence requested", "要求补充证据"),
     "claim.statement": ("The merchant's statement", "商家说明"),
     "claim.buyer_statement": ("The buyer's statement", "买家说明"),
-    "evidence.uploaded": ("Evidence added: {file} ({role:msg:role.})", "已添加证据：{file}（{role:msg:role.}）"),
-    "job.requeued": ("The analysis was started again (attempt {attempts})", "分析已重新开始（第 {attempts} 次）"),
+    "evidence.uploaded": ("Evidence added", "已添加证据"),
+    "job.requeued": ("The analysis was started again", "分析已重新开始"),
     "ledger.adjudicated": ("Recorded on the cross-platform ledger", "已记入跨平台账本"),
     "ledger.published": ("Published on the cross-platform ledger", "已在跨平台账本发布"),
     "ledger.not_recorded": ("Not recorded on the ledger", "未记入账本"),
@@ -127,7 +128,7 @@ CATALOGUE.define("timeline.", {
     "ledger.appeal_resolved": ("The appeal was resolved", "申诉已处理"),
     "ledger.erasure": ("The buyer's data were erased from the ledger", "买家数据已从账本删除"),
     "ledger.query": ("The ledger was asked about the buyer", "已查询该买家的账本记录"),
-    "other": ("{action}", "{action}"),
+    "other": ("Recorded: {action}", "记录：{action}"),
     "reason": ("Reason: {reason}", "理由：{reason}"),
     "statement": ("“{statement}”", "“{statement}”"),
     "note": ("Note: {note}", "备注：{note}"),
@@ -139,6 +140,19 @@ CATALOGUE.define("timeline.", {
     "actor.system:analysis": ("RefundGuard analysis", "RefundGuard 分析"),
     "actor.system:sweeper": ("RefundGuard deadline check", "RefundGuard 截止检查"),
     "actor.system:recovery": ("RefundGuard job recovery", "RefundGuard 任务恢复"),
+})
+
+# the line under an entry's title, from its recorded details
+CATALOGUE.define("timeline_detail.", {
+    "claim.created": ("{amount:money}, merchant {merchant_id}", "{amount:money}，商家 {merchant_id}"),
+    "claim.state_changed": ("{from:msg:state.} → {to:msg:state.}", "{from:msg:state.} → {to:msg:state.}"),
+    "claim.analysed": ("risk {risk:pct0}, {level:msg:level.}; {basis:msg:basis.}",
+                       "风险 {risk:pct0}，{level:msg:level.}；{basis:msg:basis.}"),
+    "claim.decided": ("{outcome:msg:outcome.}", "{outcome:msg:outcome.}"),
+    "claim.evidence_requested": ("from {from:msg:party.}, until {deadline:time}",
+                                 "向{from:msg:party.}，截止 {deadline:time}"),
+    "evidence.uploaded": ("{file} ({role:msg:role.})", "{file}（{role:msg:role.}）"),
+    "job.requeued": ("attempt {attempts}", "第 {attempts} 次"),
 })
 
 # ----------------------------------------------------------------------------------------- routing policy
@@ -153,7 +167,8 @@ CATALOGUE.define("policy.", {
                       "{level:msg:level.}，照片已核实，金额低于 {limit}，无经裁定的恶意记录：自动通过"),
     "unverified_review": ("{level:msg:level.} but unverified (nothing to compare the photos with): a reviewer decides",
                           "{level:msg:level.}但未经核实（没有可比对的证据）：由审核员决定"),
-    "window": ("merchant window opened: {reasons:parts:policy.reason.}", "已开启商家举证期：{reasons:parts:policy.reason.}"),
+    "window": ("merchant window opened: {reasons:parts:policy.reason.}",
+               "已开启商家举证期：{reasons:parts:policy.reason.}"),
     "reason.unverified": ("{level:msg:level.} but unverified (nothing to compare the photos with)",
                           "{level:msg:level.}但未经核实（没有可比对的证据）"),
     "reason.level": ("{level:msg:level.}", "{level:msg:level.}"),
@@ -163,7 +178,8 @@ CATALOGUE.define("policy.", {
     "more_evidence": ("more evidence requested from {party:msg:party.}", "已要求{party:msg:party.}补充证据"),
     "evidence_expired": ("the evidence requested from {party:msg:party.} did not arrive by {deadline:time}: a reviewer "
                          "decides (no automatic refund or rejection)",
-                         "{party:msg:party.}未在 {deadline:time} 前提交所要求的证据：由审核员决定（不会自动退款或驳回）"),
+                         "{party:msg:party.}未在 {deadline:time} 前提交所要求的证据："
+                         "由审核员决定（不会自动退款或驳回）"),
     "evidence_arrived": ("the evidence requested from {party:msg:party.} arrived: a reviewer decides",
                          "{party:msg:party.}已提交所要求的证据：由审核员决定"),
     "statement_arrived": ("the requested evidence arrived (a statement)", "所要求的证据已提交（一份说明）"),
