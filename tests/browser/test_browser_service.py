@@ -154,7 +154,8 @@ def test_queue_respond_decide_and_audit(browser, service: Service, artifacts: Pa
         assert web_pdf.read_bytes().startswith(b"%PDF-")
     finally:
         reviewer.close()
-    audit = httpx.get(f"{service.base}/v1/claims/{claim_id}/audit", headers=service.h("platform"), timeout=10).json()
+    audit = httpx.get(f"{service.base}/v1/claims/{claim_id}/audit", headers=service.h("platform"),
+                      timeout=10).json()["items"]
     decided = [e for e in audit if e["action"] == "claim.decided"]
     assert len(decided) == 1 and decided[0]["details"]["reason"] == REASON
 

@@ -74,9 +74,10 @@ def test_a_request_is_a_state_with_a_party_and_a_deadline_and_stays_on_the_queue
     assert body["evidence_request"] == "a photo of the base, another angle"
     deadline = datetime.fromisoformat(body["deadline"])
     assert abs((deadline - (utcnow() + timedelta(hours=24))).total_seconds()) < 60
-    queue = [c["id"] for c in client.get("/v1/review/queue", headers=keys.h("reviewer")).json()]
+    queue = [c["id"] for c in client.get("/v1/review/queue", headers=keys.h("reviewer")).json()["items"]]
     assert claim_id in queue
-    actions = [e["action"] for e in client.get(f"/v1/claims/{claim_id}/audit", headers=keys.h("reviewer")).json()]
+    actions = [e["action"] for e in
+               client.get(f"/v1/claims/{claim_id}/audit", headers=keys.h("reviewer")).json()["items"]]
     assert "claim.evidence_requested" in actions
 
 
@@ -97,11 +98,11 @@ def test_an_expired_request_goes_to_the_reviewer_never_to_a_refund_or_rejection(
     claim = client.get(f"/v1/claims/{claim_id}", headers=keys.h("reviewer")).json()
     assert claim["state"] == "in_review" and claim["outcome"] is None and claim["evidence_status"] == "expired"
     assert claim["deadline"] is not None
-    entry = [e for e in client.get(f"/v1/claims/{claim_id}/audit", headers=keys.h("reviewer")).json()
+    entry = [e for e in client.get(f"/v1/claims/{claim_id}/audit", headers=keys.h("reviewer")).json()["items"]
              if e["action"] == "claim.state_changed"][-1]
     assert entry["actor"] == "system:sweeper" and entry["details"]["to"] == "in_review"
     assert "did not arrive" in entry["details"]["why"] and entry["details"]["evidence_from"] == "buyer"
-    assert client.get("/v1/review/queue", headers=keys.h("reviewer")).json()[0]["id"] == claim_id
+    assert client.get("/v1/review/queue", headers=keys.h("reviewer")).json()["items"][0]["id"] == claim_id
     page = _page(client, keys.reviewer, f"/ui/claims/{claim_id}")
     assert "not received by the deadline" in page or "截止前未收到" in page
     assert _expire(client, claim_id) == []  # once

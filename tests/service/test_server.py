@@ -179,7 +179,7 @@ def test_sigkill_mid_analysis_requeues_the_claim_on_restart(server_factory: Call
     claim = wait_state(lambda p, headers: httpx.get(server.url + p, headers=headers), claim_id, _h(key))
     assert claim["state"] == "awaiting_merchant"
     assert job_status() == "done"
-    audit = httpx.get(server.url + f"/v1/claims/{claim_id}/audit", headers=_h(key)).json()
+    audit = httpx.get(server.url + f"/v1/claims/{claim_id}/audit", headers=_h(key)).json()["items"]
     actions = [e["action"] for e in audit]
     assert "job.requeued" in actions and actions.count("claim.analysed") == 1
     assert server.cli("audit", "verify").returncode == 0

@@ -25,6 +25,7 @@ from refundguard import __version__
 from refundguard.config import Settings, default_settings
 from refundguard.errors import InputError
 from refundguard.ledger.hooks import mount as mount_ledger
+from refundguard.service import error_text
 from refundguard.service.api import router as api_router
 from refundguard.service.audit.service import guard_for
 from refundguard.service.background import Background
@@ -47,17 +48,6 @@ def _error(status: int, code: str, en: str, zh: str, details: Any = None) -> JSO
     return JSONResponse(body, status_code=status)
 
 
-def _describe(errors: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
-    details = []
-    parts = []
-    for e in errors[:10]:
-        loc = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body",)) or "request"
-        msg = str(e.get("msg", "invalid"))
-        details.append({"field": loc, "message": msg})
-        parts.append(f"{loc}: {msg}")
-    return "; ".join(parts), details
-
-
 def install_error_handlers(app: FastAPI) -> None:
     """The one place where errors become HTTP responses."""
 
@@ -67,24 +57,23 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InputError)
     async def _input(_: Request, exc: InputError) -> JSONResponse:
-        return _error(422, "unusable_input", str(exc), f"输入无法使用：{exc}")
+        en, zh = error_text.unusable_input(exc)
+        return _error(422, "unusable_input", en, zh)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        text, details = _describe(exc.errors())
-        return _error(422, "invalid_request", f"invalid request: {text}", f"请求无效：{text}", details)
+        en, zh, details = error_text.validation(exc.errors())  # worded by the catalogue, never pydantic's English
+        return _error(422, "invalid_request", en, zh, details)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        en = str(exc.detail)
-        zh = {404: "未找到", 405: "不允许的方法", 400: "请求无效", 413: "请求过大"}.get(exc.status_code, "请求错误")
-        return _error(exc.status_code, "http_error", en, f"{zh}：{en}")
+        en, zh = error_text.http(exc.status_code, exc.detail)
+        return _error(exc.status_code, "http_error", en, zh)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
-        return _error(500, "internal_error", "internal error; the request was not applied",
-                      "内部错误；请求未被执行")
+        return _error(500, "internal_error", *error_text.internal())
 
 
 def _web_router() -> APIRouter | None:

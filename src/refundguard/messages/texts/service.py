@@ -51,6 +51,7 @@ CATALOGUE.define("action.", {
     "audit.verify_all": ("verify every tenant's audit chain", "校验所有平台的审计链"),
     "audit.checkpoint": ("get audit checkpoints", "获取审计检查点"),
     "job.read": ("read analysis jobs", "查看分析任务"),
+    "key.manage": ("manage API keys", "管理 API 密钥"),
 })
 
 # Validation problems, by pydantic error type (its ``ctx`` gives the parameters) or our own validators' types.

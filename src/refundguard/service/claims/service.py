@@ -192,10 +192,26 @@ def list_(*, session: Session, principal: Principal, state: str | None = None, m
     return list(rows), _count(session, query)
 
 
-def queue(*, session: Session, principal: Principal, limit: int = 100) -> list[Claim]:
+def queue(*, session: Session, principal: Principal, limit: int = 100, offset: int = 0) -> list[Claim]:
     """The reviewer queue: claims in review, then those waiting (merchant window, evidence request), by deadline."""
-    query = _in_queue(principal).order_by((Claim.state != State.IN_REVIEW.value), Claim.deadline, Claim.created_at)
-    return list(session.scalars(query.limit(limit)))
+    return queue_page(session=session, principal=principal, limit=limit, offset=offset)[0]
+
+
+def queue_page(*, session: Session, principal: Principal, limit: int = 100, offset: int = 0
+               ) -> tuple[list[Claim], int]:
+    """One page of the reviewer queue and how many claims it holds in all."""
+    base = _in_queue(principal)
+    query = base.order_by((Claim.state != State.IN_REVIEW.value), Claim.deadline, Claim.created_at, Claim.id)
+    return list(session.scalars(query.limit(limit).offset(offset))), _count(session, base)
+
+
+def job(*, session: Session, principal: Principal, job_id: str) -> AnalysisJob:
+    """An analysis job of a claim the principal may see (anything else is not found)."""
+    found = session.get(AnalysisJob, job_id) if len(job_id) <= 40 else None
+    if found is None:
+        raise NotFound(f"no analysis job {job_id[:40]}", f"没有分析任务 {job_id[:40]}", code="job_not_found")
+    get_visible(session=session, principal=principal, claim_id=found.claim_id)  # NotFound when not visible
+    return found
 
 
 #: what the claim lists can be ordered by; ties are broken by the claim id so pages never overlap
