@@ -159,9 +159,9 @@ CATALOGUE.define("timeline_detail.", {
 # ----------------------------------------------------------------------------------------- routing policy
 CATALOGUE.define("policy.", {
     "merchant_responded": ("the merchant responded: a reviewer decides", "商家已举证：由审核员决定"),
-    "incomplete": ("merchant window opened: incomplete analysis ({what}), never refunded automatically",
-                   "已开启商家举证期：分析不完整（{what}），不会自动退款"),
-    "incomplete.failed": ("the check(s) of {checks:checks} failed", "{checks:checks}检查运行失败"),
+    "incomplete": ("merchant window opened: incomplete analysis ({what:parts:policy.incomplete.}), never refunded "
+                   "automatically", "已开启商家举证期：分析不完整（{what:parts:policy.incomplete.}），不会自动退款"),
+    "incomplete.failed": ("check(s) {checks:list} failed", "{checks:checks}检查运行失败"),
     "incomplete.not_all": ("not every check ran", "并非所有检查都已运行"),
     "auto_approved": ("{level:msg:level.}, photos verified, amount under {limit}, no adjudicated abuse: approved "
                       "automatically",
