@@ -31,6 +31,7 @@ from refundguard.service.audit.service import guard_for
 from refundguard.service.background import Background
 from refundguard.service.config import ServiceConfig
 from refundguard.service.db import Database
+from refundguard.service.docs import mount_docs
 from refundguard.service.errors import DomainError
 from refundguard.service.evidence.store import EvidenceStore
 from refundguard.service.jobs import JobContext, LocalRunner, make_runner, recover
@@ -128,12 +129,14 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
             db.dispose()
 
     app = FastAPI(title="RefundGuard claim service", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,  # served offline by service.docs
                   description="Refund-only claims with evidence forensics, a merchant window, human review, "
                               "a hash-chained audit trail and signed webhooks. Authenticate with "
                               "`Authorization: Bearer <key>` or `X-API-Key`.")
     app.state.settings, app.state.config, app.state.db, app.state.store, app.state.jobs = \
         settings, config, db, store, ctx
     install_error_handlers(app)
+    mount_docs(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
