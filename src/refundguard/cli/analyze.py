@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from refundguard.cli.app import app, err, fail, out, parse_time, plain
+from refundguard.cli.app import app, err, fail, fail_with, out, parse_time, plain
 from refundguard.errors import RefundGuardError
 
 if TYPE_CHECKING:
@@ -38,17 +38,17 @@ def analyze_command(
 ) -> None:
     """Analyse claim photos, optionally against the merchant's reference photos."""
     # imported here, not at the top: `refundguard --help` and the other commands do not load the engine
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from refundguard.checks.registry import ClaimInfo, registered
     from refundguard.cli.index import open_configured
+    from refundguard.cli.progress import shown
     from refundguard.config import load_settings
     from refundguard.engine import analyze, expand_paths
     from refundguard.index import record_analysis
+    from refundguard.progress import Stages
     from refundguard.report import json as json_report
 
     if lang not in ("zh", "en"):
-        raise fail("--lang must be zh or en")
+        raise fail_with("cli.bad_lang")
     try:
         settings = load_settings(config)
     except RefundGuardError as exc:
@@ -56,25 +56,26 @@ def analyze_command(
     if check:  # the check modules are imported only when needed: unusable photos fail before that
         known = {c.name for c in registered()}
         if unknown := sorted(set(check) - known):
-            raise fail(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+            raise fail_with("cli.unknown_checks", unknown=unknown, known=sorted(known))
     claims = expand_paths(paths)
     refs = expand_paths(reference or [])
     if not claims:
-        raise fail("no image found in the given claim path(s)")
+        raise fail_with("cli.no_image")
     info = ClaimInfo(claim_id=claim_id, order_time=parse_time(order_time, "order-time"),
                      delivered_at=parse_time(delivered_at, "delivered-at"), buyer_id=buyer, merchant_id=merchant)
-    photos = len(claims) + len(refs)
     reuse_index = open_configured(index, config)[1] if index or settings.index_url else None
+    # the check modules are imported for the bar only on a terminal: unusable photos otherwise fail before that
+    checks = [c.name for c in registered() if not check or c.name in check] if err.is_terminal else []
+    stages = Stages(files=[p.name for p in [*claims, *refs]], checks=checks, references=bool(refs))
     try:
-        if photos > 3 and err.is_terminal:
-            total = photos + len(registered())
-            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                          console=err, transient=True) as bar:
-                task = bar.add_task("analysing", total=total)
-                result = analyze(claims, refs, info=info, settings=settings, only=check, index=reuse_index,
-                                 progress=lambda what: bar.update(task, advance=1, description=what))
-        else:
-            result = analyze(claims, refs, info=info, settings=settings, only=check, index=reuse_index)
+        with shown(stages, lang) as progress:
+            result = analyze(claims, refs, info=info, settings=settings, only=check, index=reuse_index,
+                             progress=progress)
+            if html:
+                from refundguard.report import html as html_report
+
+                progress("stage.report")
+                html_report.write(result, html, lang=lang)
         if reuse_index is not None and claim_id:
             record_analysis(reuse_index, result)
     except RefundGuardError as exc:
@@ -82,10 +83,6 @@ def analyze_command(
     finally:
         if reuse_index is not None:
             reuse_index.close()
-    if html:
-        from refundguard.report import html as html_report
-
-        html_report.write(result, html, lang=lang)
     if as_json:
         print(json_report.dumps(result, heatmaps=not no_heatmaps))
     else:

@@ -23,7 +23,7 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -320,12 +320,18 @@ def _data_only_fetcher() -> Any:
 
 
 def render_bundle(report: dict[str, Any], images: Sequence[LoadedImage], case: CaseFacts | None = None, *,
-                  tiers: LegalTiers | None = None, generated_at: datetime | None = None) -> bytes:
-    """The evidence bundle as PDF bytes, with the JSON report attached as ``report.json``."""
+                  tiers: LegalTiers | None = None, generated_at: datetime | None = None,
+                  progress: Callable[[str], None] | None = None) -> bytes:
+    """The evidence bundle as PDF bytes, with the JSON report attached as ``report.json``; ``progress`` hears the
+    stages (``stage.bundle.figures``, ``stage.bundle.pdf``)."""
     from weasyprint import HTML, Attachment
 
     check_cjk_font()
+    if progress:
+        progress("stage.bundle.figures")
     html = render_html(report, images, case, tiers=tiers, generated_at=generated_at)
+    if progress:
+        progress("stage.bundle.pdf")
     attachments = [Attachment(string=canonical_json(report), name="report.json",
                               description="RefundGuard JSON report (refundguard.report/1)")]
     if case is not None and case.audit_head is not None and case.audit_head.checkpoint:
@@ -344,9 +350,9 @@ def render_bundle(report: dict[str, Any], images: Sequence[LoadedImage], case: C
 
 
 def bundle_from_analysis(analysis: Analysis, case: CaseFacts | None = None, *,
-                         tiers: LegalTiers | None = None) -> bytes:
+                         tiers: LegalTiers | None = None, progress: Callable[[str], None] | None = None) -> bytes:
     """The evidence bundle of an engine-only analysis (CLI, local mode)."""
-    return render_bundle(to_dict(analysis), analysis.images, case, tiers=tiers)
+    return render_bundle(to_dict(analysis), analysis.images, case, tiers=tiers, progress=progress)
 
 
 def write_bundle(pdf: bytes, path: str | os.PathLike[str]) -> Path:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -223,19 +224,21 @@ def load_case(*, session: Session, store: EvidenceStore, claim: Claim, limits: L
 
 def bundle_for_claim(*, session: Session, store: EvidenceStore, claim: Claim, limits: Limits,
                      tiers: LegalTiers | None = None, viewer_merchant: str | None = None,
-                     checkpoints: list[Checkpoint] | None = None, timezone: str | None = None) -> bytes:
+                     checkpoints: list[Checkpoint] | None = None, timezone: str | None = None,
+                     progress: Callable[[str], None] | None = None) -> bytes:
     """The evidence bundle PDF of a stored, analysed claim (other merchants masked for a merchant viewer); its
     integrity section says whether the tenant's chain, this claim's rows and the held ``checkpoints`` agree."""
     case = load_case(session=session, store=store, claim=claim, limits=limits, verify_chain=True,
                      viewer_merchant=viewer_merchant, checkpoints=checkpoints, timezone=timezone)
     if case.report is None:
         raise StoredClaimError(f"claim {claim.id} has no analysis yet; try again when it is analysed")
-    return render_bundle(case.report, case.images, case.facts, tiers=tiers)
+    return render_bundle(case.report, case.images, case.facts, tiers=tiers, progress=progress)
 
 
 def bundle_for_stored_claim(claim_id: str, *, tiers: LegalTiers | None = None, database_url: str | None = None,
                             config: str | os.PathLike[str] | None = None,
-                            checkpoints: list[Checkpoint] | None = None) -> bytes:
+                            checkpoints: list[Checkpoint] | None = None,
+                            progress: Callable[[str], None] | None = None) -> bytes:
     """``refundguard bundle CLAIM_ID``: open the service's existing database and store (operator access, no API
     key); a missing database is an error and is never created."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -263,7 +266,8 @@ def bundle_for_stored_claim(claim_id: str, *, tiers: LegalTiers | None = None, d
                 raise StoredClaimError(f"no claim {claim_id[:64]!r} in {url}")
             store = EvidenceStore(settings.data_dir)
             return bundle_for_claim(session=session, store=store, claim=claim, limits=settings.limits, tiers=tiers,
-                                    checkpoints=checkpoints, timezone=cfg.service.display.zone_name(claim.tenant))
+                                    checkpoints=checkpoints, timezone=cfg.service.display.zone_name(claim.tenant),
+                                    progress=progress)
     except SQLAlchemyError as exc:
         raise StoredClaimError(f"database {url!r} is not usable: {str(exc).splitlines()[0]}") from exc
     finally:

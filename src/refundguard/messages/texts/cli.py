@@ -3,6 +3,14 @@
 from refundguard.messages.catalogue import CATALOGUE
 
 CATALOGUE.define("cli.", {
+    "bad_time": ("{option}: {value!r} is not an ISO-8601 date/time (e.g. 2026-05-01T14:30+08:00)",
+                 "{option}：{value!r} 不是 ISO-8601 日期时间（例如 2026-05-01T14:30+08:00）"),
+    "bad_lang": ("--lang must be zh or en", "--lang 只能是 zh 或 en"),
+    "unknown_checks": ("unknown check(s) {unknown:list}; known: {known:list}",
+                       "未知的检查：{unknown:list}；可用：{known:list}"),
+    "no_image": ("no image found in the given claim path(s)", "在给出的凭证路径中未找到图片"),
+    "bad_amount": ("--amount must be a non-negative number", "--amount 必须是非负数"),
+    "cannot_write": ("cannot write {path}: {why}", "无法写入 {path}：{why}"),
     "error": ("error: {message}", "错误：{message}"),
     "no_photo": ("no claim photo given", "未提供凭证图片"),
     "no_such_file": ("{file}: no such file", "{file}：文件不存在"),
