@@ -136,8 +136,9 @@ def test_queue_respond_decide_and_audit(browser, service: Service, artifacts: Pa
                 assert f["message"]["zh"] in body, f["code"]
         for im in report["images"]:
             assert im["sha256"] in body
-        assert "evidence.uploaded" in page.inner_text("#timeline")
-        page.select_option("#decide select[name=outcome]", "rejected")
+        assert page.locator('li.audit-entry[data-action="evidence.uploaded"]').count() >= 1
+        assert page.locator("#decide input[name=outcome]:checked").count() == 0  # no default decision
+        page.check("#decide input[name=outcome][value=rejected]")
         page.check("#decide input[name=abuse]")
         page.fill("#decide textarea[name=reason]", REASON)
         page.click("#decide button[type=submit]")
@@ -167,7 +168,7 @@ def test_queue_respond_decide_and_audit(browser, service: Service, artifacts: Pa
     assert done.returncode == 0, done.stderr
     text = pdf_text(out)
     flat = re.sub(r"\s+", "", text)
-    assert claim_id in flat and "buyer-9" in text and "claim.decided" in flat
+    assert claim_id in flat and "buyer-9" in text and "已作出审核决定" in flat and "claim.decided" not in flat
     assert re.sub(r"\s+", "", REASON) in flat
     assert "¥350.00" in text and "不构成法律意见" in text
     assert shutil.which("pdftotext")

@@ -44,7 +44,8 @@ def render(analysis: Analysis, *, lang: str = "zh", tz: object = None) -> str:
     for photo, image in zip(view.photos, analysis.images, strict=True):
         if photo.role == "claim":
             photo.ela = error_level_data_url(image)
-    return env.get_template("report.html").render(view=view, lang=lang, t=translator(lang), report_css=report_css())
+    return env.get_template("report.html").render(view=view, lang=lang, t=translator(lang), report_css=report_css(),
+                                                  show_alt=True)  # a file to pass on: both languages
 
 
 def write(analysis: Analysis, path: str | Path, *, lang: str = "zh") -> Path:
