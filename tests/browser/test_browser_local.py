@@ -50,6 +50,7 @@ def test_upload_report_and_pdf(browser, local_server: str, claim_photos: tuple[P
         page.fill("input[name=amount]", "128")
         page.click("button[type=submit]")
         page.wait_for_url(re.compile(r".*/report/[\w-]+$"), timeout=60_000)
+        page.wait_for_selector("#verdict", timeout=120_000)  # the stage is shown until the report is ready
         page.screenshot(path=str(artifacts / "local-report-desktop.png"), full_page=True)
         body = page.inner_text("main")
         assert "reference.derived_edit" in {f.code for f in expected.findings}
@@ -104,6 +105,7 @@ def test_phone_width_has_no_horizontal_overflow(browser, local_server: str, clai
         page.set_input_files("input[name=reference]", str(listing))
         page.click("button[type=submit]")
         page.wait_for_url(re.compile(r".*/report/[\w-]+$"), timeout=60_000)
+        page.wait_for_selector("#verdict", timeout=120_000)  # the stage is shown until the report is ready
         assert page.locator("#verdict").is_visible()
         assert overflow_x(page) <= 0
         page.screenshot(path=str(artifacts / "local-report-phone.png"), full_page=True)

@@ -28,13 +28,14 @@ from refundguard.checks.registry import ClaimInfo
 from refundguard.config import Settings, default_settings
 from refundguard.engine import Analysis, analyze
 from refundguard.errors import InputError
+from refundguard.media.load import Probe
 from refundguard.progress import Stages
 from refundguard.report.json import to_dict
 from refundguard.report.pdf import CaseFacts, FontMissing, LegalTiers, bundle_from_analysis, load_legal_tiers
 from refundguard.web.errors import PageError, font_missing_page
 from refundguard.web.i18n import pick_lang
 from refundguard.web.rendering import error_page, page, script, stylesheet
-from refundguard.web.uploads import UploadLimits, decode, read_upload, safe_name, uploads_of
+from refundguard.web.uploads import UploadLimits, checked, decode, read_upload, safe_name, uploads_of
 from refundguard.web.view import page_report
 
 TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -190,11 +191,12 @@ def create_local_app(*, settings: Settings | None = None, limits: UploadLimits |
                                 f"{limits.max_reference_files} 张商家图片。")
             info = ClaimInfo(amount=_amount(str(form.get("amount") or "")),
                              delivered_at=_when(str(form.get("delivered_at") or ""), "delivery time", "签收时间"))
-            raw: list[tuple[str, str, bytes]] = []
+            raw: list[tuple[str, str, Probe]] = []
             for role, files in (("claim", claim_files), ("reference", ref_files)):
                 for n, upload in enumerate(files, 1):
                     name = safe_name(upload.filename, f"{role}-{n}")
-                    raw.append((role, name, await read_upload(upload, max_bytes=limits.max_file_bytes, name=name)))
+                    data = await read_upload(upload, max_bytes=limits.max_file_bytes, name=name)
+                    raw.append((role, name, checked(data, name=name, limits=settings.limits)))
         finally:
             await form.close()
 
