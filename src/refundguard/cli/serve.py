@@ -132,7 +132,7 @@ def serve(
 
         _created_database(cfg).dispose()
         try:
-            application = create_app(cfg.settings, cfg.service)
+            application = create_app(cfg.settings, cfg.service, ledger=cfg.ledger)
         except (SigningKeyError, RefundGuardError) as exc:  # an unusable key or ledger settings: one line
             raise fail(str(exc)) from exc
     uvicorn.run(application, host=host, port=port, log_level=log_level, workers=1)

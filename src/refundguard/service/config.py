@@ -26,6 +26,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from refundguard.config import Settings, load_settings
 from refundguard.errors import ConfigError
+from refundguard.ledger.config import LedgerConfig, load_ledger_config
 
 
 class PolicyConfig(BaseModel):
@@ -180,6 +181,7 @@ class AppConfig:
 
     settings: Settings
     service: ServiceConfig
+    ledger: LedgerConfig
     path: Path | None = None
 
 
@@ -196,4 +198,5 @@ def load_app_config(path: str | os.PathLike[str] | None = None, *, database_url:
     overrides = {"database_url": database_url} if database_url else {}
     settings = load_settings(chosen, **overrides)
     service = load_service_config(chosen, **service_overrides)
-    return AppConfig(settings=settings, service=service, path=Path(chosen) if chosen else None)
+    ledger = load_ledger_config(app_file=chosen)
+    return AppConfig(settings=settings, service=service, ledger=ledger, path=Path(chosen) if chosen else None)
