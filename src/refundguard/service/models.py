@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from refundguard.service.audit.models import AuditEntry, AuditHead
-from refundguard.service.auth.models import ApiKey
+from refundguard.service.auth.models import ApiKey, WebSession
 from refundguard.service.claims.models import AnalysisJob, Claim, ClaimAnalysis
 from refundguard.service.db import Base
 from refundguard.service.evidence.models import Evidence
 from refundguard.service.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = ["AnalysisJob", "ApiKey", "AuditEntry", "AuditHead", "Base", "Claim", "ClaimAnalysis", "Evidence",
-           "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint"]
+           "WebSession", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint"]

@@ -15,6 +15,7 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "queue.read": frozenset({Role.REVIEWER, Role.ADMIN}),
     "webhook.manage": frozenset({Role.PLATFORM, Role.ADMIN}),
     "audit.verify": frozenset({Role.ADMIN, Role.REVIEWER}),
+    "key.manage": frozenset({Role.ADMIN}),
 }
 
 
