@@ -169,7 +169,7 @@ def keys_list(
     config: ConfigOption = None,
 ) -> None:
     """List API keys (never their secrets). / 列出 API 密钥（不显示密钥本身）。"""
-    from rich.table import Table
+    from rich.table import Column, Table
 
     from refundguard.service.auth.service import list_keys, usable
 
@@ -187,7 +187,8 @@ def keys_list(
     if as_json:
         print(json.dumps(items, ensure_ascii=False, indent=2))
         return
-    table = Table("key id", "tenant", "role", "merchant", "label", "created (UTC)", "status")
+    table = Table(Column("key id", no_wrap=True, min_width=16), "tenant", "role", "merchant", "label",
+                  "created (UTC)", "status")
     for item in items:
         status = ("active" if item["active"] and not item["expires_at"] else
                   f"expires {item['expires_at'][:16]}" if item["active"] else

@@ -149,7 +149,7 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
                               "`Authorization: Bearer <key>` or `X-API-Key`.")
     app.state.settings, app.state.config, app.state.db, app.state.store, app.state.jobs = \
         settings, config, db, store, ctx
-    app.state.auth_guard = guard = AuthGuard(db, config.security)
+    app.state.auth_guard = guard = AuthGuard(config.security)
     app.state.upload_quota = quota = UploadQuota(concurrent=config.requests.tenant_concurrent_uploads,
                                                  bytes_per_hour=config.requests.tenant_upload_bytes_per_hour)
     install_error_handlers(app)

@@ -198,7 +198,7 @@ async def login(request: Request, session: DbSession) -> Response:
 
     token = await run_in_threadpool(work)
     if token is None:
-        await run_in_threadpool(guard.login_failed, client, key)
+        await run_in_threadpool(guard.login_failed, client, key, session)
         return _login_page(request, {"next": target, "failed": True}, status=401)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(sessions.COOKIE, token, httponly=True, samesite="strict", path=SERVICE_PREFIX,

@@ -16,7 +16,6 @@ from refundguard.service.audit import service as audit
 from refundguard.service.auth.ratelimit import FailureLimiter
 from refundguard.service.auth.service import KEY_PATTERN, Principal, authenticate
 from refundguard.service.config import SecurityConfig
-from refundguard.service.db import Database
 from refundguard.service.errors import TooManyRequests, Unauthorized
 
 log = logging.getLogger("refundguard.auth")
@@ -33,8 +32,7 @@ def presented_key(headers: Mapping[str, str]) -> str | None:
 class AuthGuard:
     """Failed-key and failed-login limits by client address."""
 
-    def __init__(self, db: Database, config: SecurityConfig) -> None:
-        self.db = db
+    def __init__(self, config: SecurityConfig) -> None:
         self.keys = FailureLimiter(config.key_failures, config.key_window_s)
         self.logins = FailureLimiter(config.login_failures, config.login_window_s)
 
@@ -66,28 +64,31 @@ class AuthGuard:
             return authenticate(session=session, key=key)
         except Unauthorized:
             if key:
-                self.key_failed(client, key)
+                self.key_failed(client, key, session)
             raise
 
-    def key_failed(self, client: str, key: str) -> None:
+    def key_failed(self, client: str, key: str, session: Session) -> None:
         if self.keys.failed(client):
-            self._locked("api_key", client, key)
+            self._locked("api_key", client, key, session)
 
-    def login_failed(self, client: str, key: str) -> None:
+    def login_failed(self, client: str, key: str, session: Session) -> None:
         log.info("failed login from %s", client)
         if self.logins.failed(client):
-            self._locked("login", client, key)
+            self._locked("login", client, key, session)
 
-    def _locked(self, kind: str, client: str, key: str) -> None:
+    def _locked(self, kind: str, client: str, key: str, session: Session) -> None:
+        """Record the lockout in the caller's session (nothing else is pending in it: authentication comes first)
+        and commit; a separate connection would wait on the caller's own lock under SQLite."""
         limiter = self.logins if kind == "login" else self.keys
         match = KEY_PATTERN.match(key.strip())
         log.warning("%s failures from %s reached %d in %.0f s: refusing it for a while", kind, client,
                     limiter.limit, limiter.window_s)
         try:
-            with self.db.session() as session:
-                audit.record(session=session, actor="system:auth", action="auth.rate_limited", subject_type="client",
-                             subject_id=client[:64],
-                             details={"kind": kind, "failures": limiter.limit, "window_s": limiter.window_s,
-                                      "last_key_id": match.group(1) if match else None})
+            audit.record(session=session, actor="system:auth", action="auth.rate_limited", subject_type="client",
+                         subject_id=client[:64], details={"kind": kind, "failures": limiter.limit,
+                                                          "window_s": limiter.window_s,
+                                                          "last_key_id": match.group(1) if match else None})
+            session.commit()
         except Exception:  # the refusal stands even when the audit write fails; the log has it
+            session.rollback()
             log.exception("could not record the rate limit in the audit chain")
