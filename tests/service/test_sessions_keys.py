@@ -85,10 +85,14 @@ def test_state_changing_forms_need_the_session_csrf_token(app: App) -> None:
     cross = client.post(f"/ui/claims/{claim_id}/decision", data={**decision, "csrf_token": token},
                         headers={"Origin": "https://evil.example"})
     assert cross.status_code == 403
+    for site in ("cross-site", "same-site"):  # a sibling subdomain may not post either
+        refused = client.post(f"/ui/claims/{claim_id}/decision", data={**decision, "csrf_token": token},
+                              headers={"Sec-Fetch-Site": site, "Origin": "http://testserver"})
+        assert refused.status_code == 403
     with application.state.db.session() as session:
         assert session.get(Claim, claim_id).state == "in_review"  # type: ignore[union-attr]
     ok = client.post(f"/ui/claims/{claim_id}/decision", data={**decision, "csrf_token": token},
-                     headers={"Origin": "http://testserver"}, follow_redirects=False)
+                     headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}, follow_redirects=False)
     assert ok.status_code == 303
     with application.state.db.session() as session:
         assert session.get(Claim, claim_id).outcome == "rejected"  # type: ignore[union-attr]
@@ -218,7 +222,7 @@ def test_security_headers_on_pages_and_api(app: App) -> None:
         assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp and "unsafe-inline" not in csp
         assert "script-src" not in csp  # no script may run on the pages at all
         assert h["x-frame-options"] == "DENY" and h["x-content-type-options"] == "nosniff"
-        assert h["referrer-policy"] == "no-referrer" and h["cache-control"] == "no-store"
+        assert h["referrer-policy"] == "same-origin" and h["cache-control"] == "no-store"
     assert "cdn.jsdelivr.net" in client.get("/docs").headers["content-security-policy"]
     assert "no-store" not in client.get("/ui/static/web.css").headers["cache-control"]
     assert "style=" not in client.get("/ui/login").text  # inline styles would be blocked by the policy

@@ -96,9 +96,16 @@ class BodyRejected(Exception):
 
 
 def cross_site(headers: Headers) -> bool:
-    """Whether a browser says the request comes from another site."""
-    if headers.get("sec-fetch-site", "").lower() == "cross-site":
-        return True
+    """Whether a browser says the request comes from another origin.
+
+    ``Sec-Fetch-Site`` (set by the browser, a page cannot forge it) decides where present: only
+    ``same-origin`` and ``none`` (the user's own navigation) pass, so a sibling subdomain cannot post either.
+    Otherwise ``Origin`` must name this host. Clients that send neither (API tools, tests) are not browsers
+    acting for another site and pass; the CSRF token still applies to them.
+    """
+    fetch_site = headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site.lower() not in ("same-origin", "none")
     origin = headers.get("origin")
     if origin is None:
         return False
