@@ -64,6 +64,8 @@ class AuthGuard:
             return authenticate(session=session, key=key)
         except Unauthorized:
             if key:
+                match = KEY_PATTERN.match(key.strip())
+                log.info("wrong API key from %s (key id %s)", client, match.group(1) if match else "malformed")
                 self.key_failed(client, key, session)
             raise
 
