@@ -28,6 +28,7 @@ class Limits(BaseModel):
     max_side: int = 20_000
     max_frames: int = 4
     max_xmp_bytes: int = 2 * 1024 * 1024
+    max_xmp_depth: int = 64
     max_metadata_bytes: int = 8 * 1024 * 1024
     max_chunks: int = 5_000
     max_video_bytes: int = 300 * 1024 * 1024
@@ -124,6 +125,7 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) 
             user = tomllib.loads(Path(path).read_text("utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"cannot read config {path}: {exc}") from exc
+        user.pop("service", None)  # the claim service's own table (refundguard.service.config)
         data = _merged(data, user)
     data.update(overrides)
     # Environment variables win over files: pydantic-settings gives init kwargs priority, so drop

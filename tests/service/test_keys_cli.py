@@ -24,6 +24,7 @@ def _run(env: dict[str, str], *args: str) -> tuple[int, str, str]:
 
 def test_operator_lists_revokes_and_rotates_keys(tmp_path: Path) -> None:
     env = {"REFUNDGUARD_DATABASE_URL": f"sqlite:///{tmp_path / 'rg.db'}", "REFUNDGUARD_DATA_DIR": str(tmp_path / "d")}
+    assert _run(env, "db", "upgrade")[0] == 0  # commands other than serve and db upgrade never create a database
     code, platform, _ = _run(env, "keys", "create", "--tenant", "acme", "--role", "platform", "--label", "checkout")
     assert code == 0
     platform = platform.strip()

@@ -90,14 +90,20 @@ def _print_summary(result: Analysis, lang: str) -> None:
     zh = lang == "zh"
     a = result.assessment
     label = {"low": ("low", "低风险"), "review": ("review", "需人工审核"), "high": ("high", "高风险")}[a.level]
+    basis = {"verified": ("verified", "已核实"), "unverified": ("unverified", "未经核实"),
+             "incomplete": ("incomplete analysis", "分析不完整")}[a.basis]
     out.print(f"[{LEVEL_STYLE[a.level]}]{'风险' if zh else 'risk'} {a.risk:.0%} · "
-              f"{label[1] if zh else label[0]}[/]")
-    for i, f in enumerate(a.reasons, 1):
+              f"{label[1] if zh else label[0]}[/] · {basis[1] if zh else basis[0]}")
+    for i, note in enumerate(a.notes, 1):
+        out.print(f"  {i}. [yellow]{note.zh if zh else note.en}[/]", highlight=False)
+    for i, f in enumerate(a.reasons, len(a.notes) + 1):
         text = json_report.photo_prefix(result, f.image) + (f.message.zh if zh else f.message.en)
         out.print(f"  {i}. {text}  [dim]({f.code})[/]", highlight=False)
     if not a.reasons:
         out.print("  " + ("未发现伪造证据（没有证据不等于证明真实）" if zh else
                           "no evidence of forgery found (absence of evidence is not proof of authenticity)"))
+    if a.basis_text is not None:
+        out.print("  " + (a.basis_text.zh if zh else a.basis_text.en), highlight=False)
     table = Table(show_header=True, header_style="bold")
     for col in (("图片", "image"), ("角色", "role"), ("风险", "risk"), ("发现", "findings")):
         table.add_column(col[0] if zh else col[1])

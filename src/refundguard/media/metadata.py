@@ -416,7 +416,7 @@ def extract(data: bytes, fmt: str, img: PILImage.Image, limits: Limits,
         if not any(blob.strip() in k or k in blob for k in known):
             raw_xmp.append((f"scan@{offset}", blob))
     for source, blob in raw_xmp:
-        meta.xmp.append(parse_packet(blob, source, max_bytes=limits.max_xmp_bytes))
+        meta.xmp.append(parse_packet(blob, source, max_bytes=limits.max_xmp_bytes, max_depth=limits.max_xmp_depth))
     if meta.c2pa_container is None and _has_c2pa_jumbf(data):
         meta.c2pa_container = "jumbf"
     meta.exif, notes = read_exif(img)

@@ -9,6 +9,7 @@ from refundguard.findings import Heatmap
 from refundguard.media.load import LoadedImage
 from refundguard.report.html import thumbnail_data_url
 from refundguard.report.pdf import evidence_lines
+from refundguard.report.templating import basis_of
 
 
 def _matched_reference(findings: list[dict[str, Any]], count: int) -> int | None:
@@ -44,4 +45,4 @@ def report_view(report: dict[str, Any], images: Sequence[LoadedImage], *, max_si
                    for f in report["findings"] if f["image"] is None]
     failed = {name: c for name, c in report["checks"].items() if c.get("status") == "failed"}
     return {"report": report, "cards": cards, "references": references, "claim_level": claim_level,
-            "failed": failed}
+            "failed": failed, "coverage": basis_of(report)}

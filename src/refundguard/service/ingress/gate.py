@@ -82,6 +82,9 @@ SERVICE_RULES: tuple[BodyRule, ...] = (
     BodyRule(r"/v1/claims/?", _claim_bytes, "api_key", POST, frozenset({"platform", "admin"}), upload=True),
     BodyRule(r"/v1/claims/[^/]+/evidence/?", _evidence_bytes, "api_key", POST,
              frozenset({"platform", "merchant", "admin"}), upload=True),
+    # the ledger's buyer (buyer token) and member (signed request) routes authenticate themselves
+    BodyRule(r"/v1/ledger/me(/.*)?", _small_bytes, "none"),
+    BodyRule(r"/v1/ledger/member/.*", _small_bytes, "none"),
     BodyRule(r"/v1/.*", _small_bytes, "api_key"),
     BodyRule(r"/ui/claims/[^/]+/respond", _evidence_bytes, "session", POST, frozenset({"merchant", "admin"}),
              upload=True, same_origin=True),

@@ -1,7 +1,7 @@
 """Web sessions (server-side, the cookie holds only a random token) and an expiry for rotated API keys.
 
-Revision ID: 0002_sessions
-Revises: 0001
+Revision ID: 0003_sessions
+Revises: 0002_audit_facts
 Create Date: 2026-12-01
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0002_sessions'
-down_revision = '0001'
+revision = '0003_sessions'
+down_revision = '0002_audit_facts'
 branch_labels = None
 depends_on = None
 
