@@ -21,6 +21,8 @@ DOCS_CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.j
             "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; connect-src 'self'; "
             "worker-src blob:; font-src https://fonts.gstatic.com https://cdn.jsdelivr.net; frame-ancestors 'none'; "
             "base-uri 'none'")
+#: the ledger's buyer page keeps its styles in the page (its own template); scripts stay forbidden there too
+LEDGER_PAGE_CSP = PAGE_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
 DOCS_PATHS = ("/docs", "/redoc")
 STATIC_PATHS = ("/static/", "/ui/static/")
 
@@ -43,7 +45,7 @@ class SecurityHeaders:
 
     def _extra(self, scope: Scope) -> list[tuple[bytes, bytes]]:
         path: str = scope.get("path", "")
-        csp = DOCS_CSP if path.startswith(DOCS_PATHS) else PAGE_CSP
+        csp = DOCS_CSP if path.startswith(DOCS_PATHS) else LEDGER_PAGE_CSP if path.startswith("/ledger/") else PAGE_CSP
         extra = [*COMMON, (b"content-security-policy", csp.encode())]
         if not path.startswith(STATIC_PATHS):
             extra.append((b"cache-control", b"no-store"))
