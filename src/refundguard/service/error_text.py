@@ -68,7 +68,8 @@ def unusable_input(exc: InputError) -> tuple[str, str]:
     return str(exc), render("error.unusable_input_plain", {"what": what}, _ZH)
 
 
-_HTTP = {400: "error.bad_request", 404: "error.not_found", 405: "error.method_not_allowed", 413: "error.too_large"}
+_HTTP = {400: "error.bad_request", 404: "error.not_found", 405: "error.method_not_allowed", 408: "error.timeout",
+         413: "error.too_large", 429: "error.too_many"}
 
 
 def http(status: int, detail: Any) -> tuple[str, str]:

@@ -15,6 +15,8 @@ CATALOGUE.define("error.", {
     "method_not_allowed": ("This method is not allowed here.", "此处不允许该请求方法。"),
     "bad_request": ("The request is malformed.", "请求格式错误。"),
     "too_large": ("The request is too large.", "请求过大。"),
+    "timeout": ("The request arrived too slowly.", "请求传输过慢。"),
+    "too_many": ("Too many requests; try again later.", "请求过多，请稍后再试。"),
     "http": ("The request failed (HTTP {status}).", "请求失败（HTTP {status}）。"),
     "internal": ("Internal error; the request was not applied.", "内部错误；请求未被执行。"),
     "job_not_found": ("No such analysis job.", "没有该分析任务。"),
