@@ -125,7 +125,12 @@ def test_bad_upload_gets_a_clear_4xx_page(browser, local_server: str, tmp_path: 
         assert response.value.status == 415
         message = page.inner_text("#error-message")
         assert "not a supported photo" in message and "not-a-photo.jpg" in message
-        assert "不支持的图片格式" in page.inner_text("main")
+        assert "不支持的图片格式" not in page.inner_text("main")  # an English page holds English only
+        page.goto(local_server + "/?lang=zh")
+        page.set_input_files("input[name=claim]", str(bogus))
+        with page.expect_response(lambda r: r.url.endswith("/analyze")) as response:
+            page.click("button[type=submit]")
+        assert response.value.status == 415 and "不支持的图片格式" in page.inner_text("#error-message")
         page.screenshot(path=str(artifacts / "local-bad-upload.png"))
     finally:
         page.close()
