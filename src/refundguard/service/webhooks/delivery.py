@@ -28,6 +28,7 @@ from refundguard.service.config import WebhookConfig
 from refundguard.service.db import Database, utcnow
 from refundguard.service.webhooks import signing, targets
 from refundguard.service.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from refundguard.service.webhooks.sync import run_coroutine
 
 log = logging.getLogger("refundguard.webhooks")
 #: a lease outlives the attempt's deadline by this much, so the result is recorded before anyone retries
@@ -221,4 +222,4 @@ class Dispatcher:
 def dispatch_due(db: Database, config: WebhookConfig, *, transport: httpx.AsyncBaseTransport | None = None,
                  resolver: targets.Resolver = targets.system_resolver) -> int:
     """Attempt every due delivery once, now, in slots (outside an event loop); returns how many were attempted."""
-    return asyncio.run(Dispatcher(db, config, transport=transport, resolver=resolver).drain())
+    return run_coroutine(Dispatcher(db, config, transport=transport, resolver=resolver).drain())

@@ -34,6 +34,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from refundguard.service.errors import Invalid
+from refundguard.service.webhooks.sync import run_coroutine
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -235,4 +236,4 @@ def for_delivery(url: str, *, allow_private: bool, allowed_ports: str) -> Target
 def check_resolved(url: str, *, allow_private: bool, allowed_ports: str = "1-65535") -> str:
     """Validate and resolve now (outside an event loop); returns the address, or raises :class:`RefusedTarget`."""
     target = for_delivery(url, allow_private=allow_private, allowed_ports=allowed_ports)
-    return asyncio.run(resolve(target, allow_private=allow_private))
+    return run_coroutine(resolve(target, allow_private=allow_private))
