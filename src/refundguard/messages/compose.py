@@ -57,6 +57,8 @@ def photo_prefix(names: Sequence[str], image: int | None, evidence_photos: int, 
 
 
 # ----------------------------------------------------------------------------------------------- timeline
+#: reasons audit entries wrote in English before they carried a ``why_key``, and the key that words them now
+_LEGACY_WHY = {"buyer identifiers not registered": "ledger.query.not_registered"}
 #: details of an audit entry that become a line of their own (after the entry's sentence), in this order
 _TIMELINE_LINES = ("reason", "statement", "request", "note", "error")
 
@@ -83,6 +85,8 @@ def timeline_entry(action: str, details: Mapping[str, Any], ctx: Context,
             lines.append(render(why_key, params.get("why_params") or {}, ctx))
         except LookupError:
             lines.append(str(params.get("why") or ""))
+    elif params.get("why") in _LEGACY_WHY:  # an entry recorded before its reason was catalogued
+        lines.append(render(_LEGACY_WHY[str(params["why"])], {}, ctx))
     elif params.get("why"):  # written before the policy's reasons were catalogued (English only)
         lines.append(str(params["why"]))
     for name in _TIMELINE_LINES:

@@ -298,7 +298,7 @@ def render_html(report: dict[str, Any], images: Sequence[LoadedImage], case: Cas
         tiers=tiers, standings=standings(tiers, total), total=total, history=history, ledger=case.ledger,
         cross_total=cross_total, cross_standings=standings(tiers, cross_total), counted=tiers.counted_outcomes,
         digest=report_digest(report), when=when, words=words, timeline=timeline, css=css, t=bilingual(), lang="zh",
-        show_alt=True,
+        show_alt=True, technical_appendix=True,
         generated_at=when(generated_at or datetime.now(UTC)),
         money=lambda v: "—" if v is None else f"{tiers.symbol}{v:,.2f}",
     )

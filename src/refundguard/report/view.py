@@ -148,6 +148,8 @@ class ReportView:
     failed: list[str]
     legend: list[tuple[str, Words]]
     recorded_coverage: bool
+    #: every finding in report order (``findings[i].index == i``)
+    findings: list[FindingView] = field(default_factory=list)
 
     @property
     def evidence_photos(self) -> list[PhotoView]:
@@ -162,8 +164,22 @@ class ReportView:
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-def evidence_lines(details: Mapping[str, Any], limit: int = 16) -> list[tuple[str, str]]:
-    """Finding details as short ``(key, value)`` lines (metadata field, matched claim, OCR text ...)."""
+#: finding details that hold photo indices (0-based in the JSON): shown as the photo's number and name
+IMAGE_KEYS = frozenset({"reference_image", "image", "images"})
+
+
+def _photo_label(value: Any, names: Sequence[str]) -> str | None:
+    """``#2 listing.jpg`` for a photo index (or a list of them), as every surface numbers photos; else None."""
+    indices = value if isinstance(value, list) else [value]
+    if not indices or not all(isinstance(i, int) and not isinstance(i, bool) and 0 <= i < len(names)
+                              for i in indices):
+        return None
+    return ", ".join(f"#{i + 1} {names[i]}" for i in indices)
+
+
+def evidence_lines(details: Mapping[str, Any], limit: int = 16, names: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """Finding details as short ``(key, value)`` lines (metadata field, matched claim, OCR text ...); photo
+    indices become the photo's number and file name (``#2 listing.jpg``), never the JSON's 0-based index."""
     lines: list[tuple[str, str]] = []
     hidden = {"transform", "regions_by_image", "shown_cues"}
     items = [(k, v) for k, v in details.items() if k not in hidden]
@@ -171,7 +187,8 @@ def evidence_lines(details: Mapping[str, Any], limit: int = 16) -> list[tuple[st
         if len(lines) >= limit:
             lines.append(("…", f"+{len(items) - limit}"))
             break
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+        label = _photo_label(value, names) if key in IMAGE_KEYS else None
+        text = label or (value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str))
         lines.append((str(key), text if len(text) <= 300 else text[:300] + "…"))
     return lines
 
@@ -211,7 +228,8 @@ def _finding_view(i: int, f: FindingModel, ctx: Context) -> FindingView:
     return FindingView(index=i, code=f.code, variant=f.variant, check=f.check, image=f.image, score=f.score,
                        weight=f.weight, counted=f.counted, strength=strength_of(f.code),
                        title=Words(title[1], title[0]) if ctx.lang == "zh" else Words(title[0], title[1]),
-                       text=text, evidence=evidence_lines(f.details), regions=len(f.regions), heatmap=f.heatmap)
+                       text=text, evidence=evidence_lines(f.details, names=ctx.names), regions=len(f.regions),
+                       heatmap=f.heatmap)
 
 
 def _overlay(url: str) -> str | None:
@@ -371,4 +389,4 @@ def report_view(report: Mapping[str, Any] | ReportModel, *, names: Sequence[str]
         basis=basis, basis_words=words(f"basis.{basis}", {}, ctx), summary=summary,
         headline=_headline(model, reasons, behind, basis, ctx), reasons=reasons, photos=photos,
         claim_level=[f for f in findings if f.image is None], checks=_checks(model, ctx), verifications=verifications,
-        failed=[f.check for f in cov.failed], legend=legend, recorded_coverage=recorded)
+        failed=[f.check for f in cov.failed], legend=legend, recorded_coverage=recorded, findings=findings)

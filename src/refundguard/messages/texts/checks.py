@@ -76,4 +76,17 @@ CATALOGUE.define("ledger.prior_abuse:", {
 CATALOGUE.define("ledger.na.", {
     "no_ledger": ("no ledger attached to this analysis (the claim service attaches it)",
                   "本次分析未接入账本（由申请服务接入）"),
+    "not_stored": ("the ledger answers only for a claim stored by the service", "账本只为申请服务中存储的申请作答"),
+    "no_buyer": ("the claim names no buyer", "申请未指明买家"),
+    "not_open": ("the claim is no longer open: the ledger answers only for a claim being handled",
+                 "申请已不在处理中：账本只为处理中的申请作答"),
+    "not_registered": ("buyer {buyer_id} has no identifiers registered with the ledger: nothing was looked up",
+                       "买家 {buyer_id} 尚未在账本登记身份标识：未作查询"),
+})
+CATALOGUE.define("ledger.query.", {
+    "not_registered": ("the buyer's identifiers are not registered with the ledger: nothing was looked up",
+                       "买家尚未在账本登记身份标识：未作查询"),
+    "answered": ("{matches:plural:standing entry|standing entries} found for "
+                 "{identifiers:plural:identifier|identifiers}",
+                 "按 {identifiers} 个身份标识查到 {matches} 条有效条目"),
 })
