@@ -43,6 +43,21 @@ def _english_in(text: str, fragments: set[str]) -> list[str]:
     return sorted(f for f in fragments if f in text)
 
 
+#: three or more English words in a row: a sentence or a phrase, not a file name, an id or a product name
+_ENGLISH_RUN = re.compile(r"(?<![\w./-])[A-Za-z][a-z'’]+(?:[ ,;:]{1,2}[A-Za-z][a-z'’]+){2,}(?![\w./-])")
+
+
+#: the page's prose: its text without code (commands, finding codes), hashes, file names and scripts
+_PROSE = """() => { const b = document.body.cloneNode(true);
+  b.querySelectorAll('code, kbd, pre, .code, .hash, .file-name, script, style').forEach(e => e.remove());
+  return b.textContent; }"""
+
+
+def _english_runs(text: str) -> list[str]:
+    """Runs of English words on a page that should be all Chinese (known or not: a generic net under the list)."""
+    return sorted(set(_ENGLISH_RUN.findall(text)))
+
+
 def _jpeg(seed: int, crack: bool, size: tuple[int, int] = (400, 300)) -> bytes:
     rng = np.random.default_rng(seed)
     w, h = size
@@ -158,12 +173,14 @@ def test_every_page_in_chinese_has_no_english_sentences(browser, service: Servic
     page = context.new_page()
     found: dict[str, list[str]] = {}
 
-    def visit(url: str) -> None:
+    def visit(url: str, who: str = "reviewer") -> None:
         page.goto(url)
         html = page.content()
-        text = page.inner_text("body") + html.split("<body", 1)[-1]
-        if hits := _english_in(page.inner_text("body"), fragments) + _english_in(text, {" UTC<"}):
-            found[url] = hits
+        body = page.inner_text("body")
+        text = body + html.split("<body", 1)[-1]
+        words = page.evaluate(_PROSE)
+        if hits := _english_in(body, fragments) + _english_in(text, {" UTC<"}) + _english_runs(words):
+            found[f"{who} {url}"] = hits
 
     visit(f"{service.base}/ui/login?lang=zh")
     _login(page, service.keys["reviewer"])
@@ -179,6 +196,14 @@ def test_every_page_in_chinese_has_no_english_sentences(browser, service: Servic
     page.wait_for_selector("#verdict", timeout=90_000)
     visit(page.url)
     visit(f"{local_server}/report/nosuchtoken")
+    # the merchant's view of the same claim (their evidence form, their timeline)
+    merchant = browser.new_context(viewport={"width": 390, "height": 844})
+    page = merchant.new_page()
+    visit(f"{service.base}/ui/login?lang=zh", "merchant")
+    _login(page, service.keys["merchant"])
+    for path in ("/ui/claims", f"/ui/claims/{claim}"):
+        visit(service.base + path, "merchant")
+    merchant.close()
     # the API's errors in Chinese: a validation error and a permission error
     bad = httpx.post(f"{service.base}/v1/claims", headers=service.h("platform"), timeout=10,
                      data={"amount": "-3"}, files=[("photos", ("a.jpg", b"x", "image/jpeg"))]).json()
@@ -237,4 +262,41 @@ def test_docs_render_with_the_network_blocked(browser, service: Service, artifac
     page.wait_for_selector("h1", timeout=30_000)
     assert "RefundGuard" in page.inner_text("h1")
     assert outside == [], outside
+    page.context.close()
+
+
+def test_proven_edits_and_weak_cues_are_outlined_in_distinct_styles(browser, tmp_path: Path) -> None:
+    """The report's outlines in a browser: a proven change solid red, a weak single-cue trace dashed amber, each
+    named in the legend; the proven change drawn again on the matched listing photo."""
+    from refundguard.config import default_settings
+    from refundguard.engine import analyze
+    from refundguard.findings import Finding, Message, Region
+    from refundguard.report.html import write as write_html
+    from refundguard.verdict import assess
+
+    listing, photo = tmp_path / "listing.jpg", tmp_path / "claim.jpg"
+    listing.write_bytes(_jpeg(21, crack=False))
+    photo.write_bytes(_jpeg(21, crack=True))
+    result = analyze([photo], [listing], only=[])
+    identity = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    result.findings += [
+        Finding(code="reference.derived_edit", check="reference", image=0, score=0.9, weight=3.0,
+                message=Message(en="changed", zh="被改动"), regions=(Region(200, 150, 90, 33),),
+                details={"reference_image": 1, "transform": identity}),
+        Finding(code="tamper.local", check="tamper", image=0, score=0.4, weight=1.0, variant="single_cue",
+                message=Message(en="one cue", zh="单一线索"), regions=(Region(40, 40, 60, 50),),
+                details={"shown_cues": ["noise"]})]
+    result.assessment = assess(result.findings, result.roles, default_settings())
+    out = write_html(result, tmp_path / "report.html", lang="zh")
+    page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+    page.goto(out.resolve().as_uri())
+    style = "(e) => { const s = getComputedStyle(e); return [s.stroke, s.strokeDasharray]; }"
+    proven = page.locator("#image-0 svg rect.proven").first.evaluate(style)
+    cue = page.locator("#image-0 svg rect.cue").first.evaluate(style)
+    assert proven[0] == "rgb(213, 0, 0)" and proven[1] in ("none", "")
+    assert cue[0] == "rgb(224, 145, 0)" and cue[1] not in ("none", "")
+    assert page.locator("#image-0 svg polygon.proven").count() == 1  # the same region on the listing photo
+    assert page.locator("#image-0 svg polygon.cue").count() == 0  # a blind cue has no place on the listing
+    legend = page.inner_text("#legend")
+    assert "已证实" in legend and "弱线索" in legend
     page.context.close()

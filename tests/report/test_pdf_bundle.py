@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import io
 import json
@@ -136,6 +137,29 @@ def test_figure_outlines_regions_and_tints_the_heatmap(analysis: Analysis) -> No
     assert edge[:, 0].mean() > 150 and edge[:, 1].mean() < 80
     inside = drawn[45:55, 230:270]
     assert np.abs(inside - plain[45:55, 230:270]).mean() < 4
+
+
+def test_weak_cues_are_dashed_amber_and_proven_edits_solid_red(analysis: Analysis) -> None:
+    from refundguard.report.view import Mark, strength_of
+
+    assert strength_of("reference.derived_edit") == "proven" and strength_of("tamper.local") == "cue"
+    im = analysis.images[0]
+    plain = np.zeros((240, 320, 3), dtype=np.uint8) + 128
+    grey = dataclasses.replace(im, pixels=plain)
+    proven = Mark(20, 20, 120, 60, "reference.derived_edit", "proven", 1)
+    cue = Mark(170, 20, 120, 60, "tamper.local", "cue", 2)
+    drawn = _decode(figure(grey, marks=[proven, cue]))
+
+    def edge(x0: int, x1: int) -> np.ndarray:  # the top edge's pixels: which of them carry the outline's colour
+        row = drawn[20, x0:x1]
+        return np.abs(row - 128).sum(axis=1) > 120
+
+    solid, dashed = edge(25, 135), edge(175, 285)
+    assert solid.mean() > 0.95  # solid: unbroken
+    assert 0.3 < dashed.mean() < 0.75  # dashed: gaps along the edge
+    red, amber = drawn[20, 25:135].mean(axis=0), drawn[20, 175:285][dashed].mean(axis=0)
+    assert red[0] > 160 and red[1] < 60  # (213, 0, 0), after JPEG
+    assert amber[0] > 170 and 100 < amber[1] < 190 and amber[2] < 70  # (224, 145, 0)
 
 
 def test_figure_downscales_large_photos(analysis: Analysis) -> None:

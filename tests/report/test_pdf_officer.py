@@ -97,3 +97,46 @@ def test_a_missing_chinese_font_is_a_clear_error_not_empty_boxes(analysis: Analy
     monkeypatch.setattr(bundle, "_cjk_families", lambda: ())
     with pytest.raises(bundle.FontMissing, match="fonts-wqy-microhei"):
         bundle_from_analysis(analysis)
+
+
+def test_finding_codes_and_raw_details_only_in_the_technical_appendix(analysis: Analysis, tmp_path: Path,
+                                                                     squash) -> None:
+    path = tmp_path / "b.pdf"
+    path.write_bytes(bundle_from_analysis(analysis))
+    text = squash("".join(_pages(path)))
+    body, sep, appendix = text.partition(squash("技术附录 Technical appendix"))
+    assert sep, "the bundle has no technical appendix"
+    codes = {f.code for f in analysis.findings}
+    assert codes
+    for code in codes:
+        assert code not in body, f"{code} in the body of the bundle"
+        assert code in appendix
+    assert squash("见附录 appendix T") in body  # each finding points to its technical details
+    # a photo index in the details is the photo's number and name, as in the files table (never the 0-based index)
+    assert squash("reference_image #2 listing.png") in appendix
+
+
+_WORD = re.compile(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>')
+
+
+def test_nothing_runs_off_the_page_even_with_long_unbroken_text(analysis: Analysis, decided: CaseFacts,
+                                                                tmp_path: Path) -> None:
+    """Every word lies inside the page's margins (pdftotext -bbox), however long the statement, the reason and
+    the ids are: a table that grew past the page would print words beyond the right margin."""
+    long_token = "https://evidence.example.com/" + "x" * 260
+    case = CaseFacts(**{**decided.__dict__, "merchant_statement": STATEMENT * 6 + long_token,
+                        "decision_reason": "理由" * 120 + long_token, "buyer_id": "buyer-" + "9" * 120,
+                        "order_id": "ORDER-" + "7" * 150})
+    path = tmp_path / "b.pdf"
+    path.write_bytes(bundle_from_analysis(analysis, case))
+    out = subprocess.run(["pdftotext", "-bbox", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True,
+                         text=True, timeout=60).stdout
+    width = float(re.search(r'<page width="([\d.]+)"', out).group(1))  # type: ignore[union-attr]
+    margin = 14 / 25.4 * 72  # the @page's side margins, 14 mm, in points
+    words = _WORD.findall(out)
+    assert len(words) > 200
+    outside = [(w, float(x1)) for x0, x1, w in words if float(x0) < margin - 2 or float(x1) > width - margin + 2]
+    assert outside == [], outside[:10]
+    flat = re.sub(r"\s+", "", subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True,
+                                             capture_output=True, text=True, timeout=60).stdout)
+    assert "x" * 200 in flat.replace("\n", "")  # the long token is all there, wrapped, not cut

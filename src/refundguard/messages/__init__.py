@@ -75,12 +75,19 @@ def shown(key: str | None, params: Mapping[str, Any] | None, ctx: Context, *,
           stored: Mapping[str, str] | str | None = None) -> str:
     """The sentence ``key`` for this reader, or the ``stored`` one (``{"en","zh"}`` or a plain string) when the
     catalogue cannot make it (unknown key, a parameter missing): records written before a text was catalogued,
-    and checks that still write their own sentences, keep showing what they wrote."""
+    and checks that still write their own sentences, keep showing what they wrote — in the reader's language
+    where the stored English is a catalogue sentence (:meth:`Catalogue.by_english`)."""
     if key is not None and key in CATALOGUE:
         try:
             return render(key, params or {}, ctx)
         except MissingText:
             pass
     if isinstance(stored, Mapping):
-        return str(stored.get(ctx.lang) or stored.get("en") or stored.get("zh") or "")
+        said = str(stored.get(ctx.lang) or "")
+        english = str(stored.get("en") or "")
+        if ctx.lang != "en" and (not said or said == english) and (known := CATALOGUE.by_english(english)):
+            return known.template(ctx.lang)
+        return said or english or str(stored.get("zh") or "")
+    if stored and (known := CATALOGUE.by_english(stored)):
+        return known.template(ctx.lang)
     return bilingual(stored, ctx.lang)

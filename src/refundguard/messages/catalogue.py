@@ -45,6 +45,7 @@ class Catalogue:
 
     def __init__(self) -> None:
         self._entries: dict[str, Entry] = {}
+        self._english: dict[str, Entry] | None = None
 
     def add(self, key: str, en: str, zh: str) -> None:
         if key in self._entries:
@@ -61,6 +62,13 @@ class Catalogue:
 
     def get(self, key: str | None) -> Entry | None:
         return None if key is None else self._entries.get(key)
+
+    def by_english(self, text: str) -> Entry | None:
+        """The parameterless entry whose English is ``text``: a sentence a record stored in English only (a check
+        not converted to keys yet, an entry written before its text was catalogued) shown in the reader's language."""
+        if self._english is None or len(self._english) != len(self._entries):
+            self._english = {e.en: e for e in self._entries.values() if not e.params}
+        return self._english.get(text.strip())
 
     def __contains__(self, key: object) -> bool:
         return key in self._entries

@@ -2,6 +2,8 @@
 
 Parameters come from the finding's ``details`` (and, for photo names, the report's images). Checks not listed
 here (reference, multiview, live) still write their own sentences; they are converted when their rebuilds land.
+Meanwhile their parameterless English reasons are listed below, so that a page or the PDF shows them in Chinese
+(:meth:`~refundguard.messages.catalogue.Catalogue.by_english`), and the checks can raise them by key.
 """
 
 from refundguard.messages.catalogue import CATALOGUE
@@ -89,4 +91,10 @@ CATALOGUE.define("ledger.query.", {
     "answered": ("{matches:plural:standing entry|standing entries} found for "
                  "{identifiers:plural:identifier|identifiers}",
                  "按 {identifiers} 个身份标识查到 {matches} 条有效条目"),
+})
+
+# --------------------------------------------------------------------------------------------- multiview
+CATALOGUE.define("multiview.na.", {
+    "single_photo": ("fewer than two claim photos: there is no second view to compare the damage with",
+                     "凭证图片少于两张：没有第二个角度可用来比对损坏"),
 })
