@@ -166,6 +166,30 @@ def test_case_page_names_files_and_keeps_hashes_for_integrity(browser, service: 
     page.context.close()
 
 
+def test_the_service_bundle_names_photos_by_file_name(browser, service: Service, claim: str, tmp_path: Path,
+                                                      pdf_text) -> None:
+    """The PDF a reviewer downloads from the case page: photos by their uploaded names, hashes in full only as
+    the integrity values, never a shortened hash standing for a photo; the statement and the zone's offset."""
+    report = httpx.get(f"{service.base}/v1/claims/{claim}/report", headers=service.h("reviewer"), timeout=10).json()
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{service.base}/ui/claims/{claim}?lang=zh")
+    _login(page, service.keys["reviewer"])
+    with page.expect_download() as info:
+        page.click("#bundle-link")
+    path = tmp_path / "bundle.pdf"
+    info.value.save_as(path)
+    context.close()
+    text = pdf_text(path)
+    flat = re.sub(r"\s+", "", text)
+    assert "裂纹照片.jpg" in flat and "listing.jpg" in flat
+    assert "发货时完好，有打包视频。" in flat and "UTC+08:00" in text
+    for im in report["images"]:
+        assert im["sha256"] in flat  # the integrity column
+    assert not re.search(r"[0-9a-f]{8}…", text), "a shortened hash stands for a photo"
+    assert "refundguard-data" not in flat and "evidence/" not in flat  # never the store's layout
+
+
 def test_every_page_in_chinese_has_no_english_sentences(browser, service: Service, claim: str, local_server: str,
                                                         tmp_path: Path) -> None:
     fragments = _catalogue_english() | set(KNOWN_ENGLISH)

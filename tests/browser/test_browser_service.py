@@ -100,6 +100,8 @@ def test_queue_respond_decide_and_audit(browser, service: Service, artifacts: Pa
         _login(page, service.base, service.keys["merchant"])
         assert page.url.endswith(f"/ui/claims/{claim_id}")
         assert page.locator("#respond").is_visible()
+        why = page.inner_text("#why-listing")  # the form says why a listing photo helps
+        assert ("商品主图" in why and "改动" in why) or ("listing photo" in why and "changed" in why), why
         listing = tmp_path / "listing.jpg"
         listing.write_bytes(_jpeg(3, crack=False))
         page.set_input_files("#respond input[name=listing]", str(listing))

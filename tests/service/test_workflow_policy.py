@@ -131,3 +131,25 @@ def test_buyer_abuse_counts_only_adjudicated_rejections(tmp_path: Path) -> None:
         assert policy.buyer_has_abuse(session=session, tenant="t", buyer_id="b2")
         assert not policy.buyer_has_abuse(session=session, tenant="other", buyer_id="b2")
         assert not policy.buyer_has_abuse(session=session, tenant="t", buyer_id=None)
+
+
+def test_state_change_webhooks_carry_the_reason_in_both_languages(tmp_path: Path, monkeypatch) -> None:
+    """Receivers get the policy's reason in English (``why``) and Chinese (``why_zh``), made from its key."""
+    from refundguard.service.claims import service as claims
+
+    sent: list[dict[str, object]] = []
+    monkeypatch.setattr(claims.webhooks, "emit", lambda **kw: sent.append(kw))
+    monkeypatch.setattr(claims, "held_checkpoint", lambda session, tenant: None)
+    db = Database(f"sqlite:///{tmp_path / 'w.db'}")
+    db.upgrade()
+    with db.session() as session:
+        claim = _claim("c-w", "awaiting_merchant", NOW)
+        session.add(claim)
+        claims.transition(session=session, claim=claim, target=State.IN_REVIEW, actor="system:sweeper",
+                          details=policy.reason("policy.merchant_responded"))
+    db.dispose()
+    (event,) = sent
+    data = event["data"]
+    assert event["event"] == "claim.state_changed" and data["to"] == "in_review"  # type: ignore[index]
+    assert data["why"] == "the merchant responded: a reviewer decides"  # type: ignore[index]
+    assert data["why_zh"] == "商家已举证：由审核员决定"  # type: ignore[index]
