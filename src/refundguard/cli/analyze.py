@@ -97,7 +97,10 @@ def _print_summary(result: Analysis, lang: str) -> None:
 
     from refundguard.report import json as json_report
 
+    from refundguard.messages import Context, render
+
     zh = lang == "zh"
+    words = Context(lang)
     a = result.assessment
     label = {"low": ("low", "低风险"), "review": ("review", "需人工审核"), "high": ("high", "高风险")}[a.level]
     basis = {"verified": ("verified", "已核实"), "unverified": ("unverified", "未经核实"),
@@ -119,7 +122,7 @@ def _print_summary(result: Analysis, lang: str) -> None:
         table.add_column(col[0] if zh else col[1])
     for i, (im, role) in enumerate(zip(result.images, result.roles, strict=True)):
         codes = ", ".join(sorted({f.code for f in result.findings if f.image == i})) or "-"
-        table.add_row(plain(im.name), role, f"{a.image_risks[i]:.0%}", codes)
+        table.add_row(plain(im.name), render(f"role.{role}", {}, words), f"{a.image_risks[i]:.0%}", codes)
     out.print(table)
     for im in result.images:
         if im.reduction is not None:
