@@ -25,12 +25,12 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 SAGI = ROOT.parent / "shared" / "corpus" / "inpainting" / "sagi"
-PAIR = "005_final_paper_supp_good_"
-LISTING = SAGI / f"{PAIR}83d4e7afd10210de.jpg"
-EDITED = SAGI / f"{PAIR}openimages_83d4e7afd10210de_powerpaint_realisticvision_1_None.jpg"
+PAIR = "000_final_paper_supp_good_"  # the fruit in the bowl repainted by BrushNet (RealisticVision)
+LISTING = SAGI / f"{PAIR}000000000871.jpg"
+EDITED = SAGI / f"{PAIR}coco_000000003742_brushnet_realisticvision_1_None.jpg"
 CHROMIUM = "/usr/bin/chromium"
-STATEMENT = "发货前已拍照，商品完好无损；买家照片与我们的商品主图是同一张图。"
-REASON = "买家照片是本店商品主图，损坏处系后期加上。"
+STATEMENT = "发货前已拍照，商品完好无损；买家照片就是我们的商品主图，只是碗里的水果被换过。"
+REASON = "买家照片是本店商品主图，碗中区域系后期修改。"
 
 
 def _free_port() -> int:
@@ -87,7 +87,9 @@ def _browser_shots(base: str, keys: dict[str, str], claim_id: str, out: Path) ->
                 page.fill("input[name=key]", keys["reviewer"])
                 page.click("button[type=submit]")
                 page.wait_for_selector("#verdict")
-                page.screenshot(path=str(out / name), full_page=name.endswith("phone.png"))
+                page.screenshot(path=str(out / name))
+                if name == "case-page.png":  # the claim photo beside the listing photo, outlines by strength
+                    page.locator("#image-0").screenshot(path=str(out / "case-photos.png"))
                 context.close()
         finally:
             browser.close()
@@ -98,7 +100,7 @@ def _bundle_pages(env: dict[str, str], claim_id: str, work: Path, out: Path, pag
     subprocess.run([sys.executable, "-m", "refundguard.cli", "bundle", claim_id, "--out", str(pdf)], env=env,
                    check=True, timeout=300)
     subprocess.run(["pdftotext", "-enc", "UTF-8", "-layout", str(pdf), str(work / "bundle.txt")], check=True)
-    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", str(pages), str(pdf), str(work / "page")],
+    subprocess.run(["pdftoppm", "-png", "-r", "56", "-f", "1", "-l", str(pages), str(pdf), str(work / "page")],
                    check=True)
     for n, page in enumerate(sorted(work.glob("page-*.png")), 1):
         shutil.copyfile(page, out / f"bundle-page-{n}.png")

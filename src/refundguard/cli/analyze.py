@@ -95,9 +95,8 @@ def _print_summary(result: Analysis, lang: str) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from refundguard.report import json as json_report
-
     from refundguard.messages import Context, render
+    from refundguard.report import json as json_report
 
     zh = lang == "zh"
     words = Context(lang)
