@@ -89,6 +89,18 @@ def test_good_upload_then_unknown_report(client: TestClient) -> None:
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
 
 
+def test_a_missing_chinese_font_is_a_503_page_not_a_pdf_of_empty_boxes(client: TestClient, monkeypatch) -> None:
+    from refundguard.report import pdf as bundle
+
+    r = client.post("/analyze", files=[("claim", ("ok.png", _png(), "image/png"))],
+                    data={"csrf_token": _token(client)})
+    assert r.status_code == 200
+    monkeypatch.setattr(bundle, "_cjk_families", lambda: ())
+    answer = client.get(str(r.url) + "/bundle.pdf")
+    assert answer.status_code == 503 and "text/html" in answer.headers["content-type"]
+    assert "fonts-wqy-microhei" in answer.text and not answer.content.startswith(b"%PDF-")
+
+
 def test_language_cookie(client: TestClient) -> None:
     r = client.get("/?lang=en")
     assert 'lang="en"' in r.text and r.cookies.get("rg_lang") == "en"

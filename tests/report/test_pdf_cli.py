@@ -60,3 +60,16 @@ def test_bundle_files_draws_its_progress_on_a_terminal(photos: tuple[Path, Path]
                                  str(tmp_path / "b.pdf")])
     assert code == 0, shown
     assert "正在解码" in shown and ("正在排版 PDF" in shown or "正在绘制图片" in shown), shown[-2000:]
+
+
+def test_bundle_files_without_a_chinese_font_exits_2_before_any_work(photos: tuple[Path, Path], tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    from refundguard.report import pdf as bundle
+
+    monkeypatch.setattr(bundle, "_cjk_families", lambda: ())
+    claim, listing = photos
+    out = tmp_path / "b.pdf"
+    result = runner.invoke(app, ["bundle-files", str(claim), "--reference", str(listing), "--out", str(out)])
+    assert result.exit_code == 2 and not out.exists()
+    line = " ".join(result.output.split())
+    assert "fonts-wqy-microhei" in line and "中文字体" in line and "Traceback" not in result.output
