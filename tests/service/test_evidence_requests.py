@@ -151,3 +151,20 @@ def test_a_reviewer_may_still_decide_while_waiting(held: Service) -> None:
                        json={"outcome": "rejected", "reason": "buyer withdrew the claim"})
     assert resp.json()["state"] == "decided" and resp.json()["outcome"] == "rejected"
     assert not can_transition("decided", "analysing")  # a decided claim is not re-opened by evidence
+
+
+def test_each_file_has_one_name_for_people() -> None:
+    """Uploaded names; two files of one name told apart; a video frame by its video and time; no store path."""
+    from types import SimpleNamespace
+
+    from refundguard.service.evidence.service import display_names
+
+    def row(sha: str, name: str | None, role: str = "claim", frame: str | None = None,
+            source: str | None = None) -> SimpleNamespace:
+        return SimpleNamespace(sha256=sha * 64, filename=name, role=role, frame_time=frame, source_sha256=source)
+
+    names = display_names([row("a", "IMG_0001.jpg"), row("b", "img_0001.JPG"), row("c", "pack.mp4", "video"),
+                           row("d", None, "reference", "1.500", "c" * 64), row("e", None),
+                           row("a", "IMG_0001.jpg", "reference")])
+    assert names == {"a" * 64: "IMG_0001.jpg", "b" * 64: "img_0001 (2).JPG", "c" * 64: "pack.mp4",
+                     "d" * 64: "pack.mp4 @1.500s", "e" * 64: "claim-eeeeeeee"}

@@ -96,12 +96,10 @@ def _lease(ctx: JobContext, job_id: str) -> tuple[list[Named], list[Named], Clai
         job.status, job.started_at = "running", now
         job.lease_until = now + timedelta(seconds=ctx.config.job_lease_s)
         rows = evidence_service.for_claim(session=session, claim_id=claim.id)
-        names = {r.sha256: r.filename for r in rows if r.filename}
+        names = evidence_service.display_names(rows)
 
-        def named(r: Any) -> Named:  # a video frame is named by its video and time; never by the store's path
-            name = r.filename or (f"{names.get(r.source_sha256 or '', 'video')} @{r.frame_time}s" if r.frame_time
-                                  else f"{r.role}-{r.sha256[:8]}")
-            return str(ctx.store.path(r.sha256)), name
+        def named(r: Any) -> Named:  # the file's name for people (evidence.display_names), never the store's path
+            return str(ctx.store.path(r.sha256)), names[r.sha256]
 
         claims = [named(r) for r in rows if r.role == "claim"]
         refs = [named(r) for r in rows if r.role == "reference"]

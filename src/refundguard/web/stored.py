@@ -120,14 +120,7 @@ def timeline(*, session: Session, claim: Claim) -> list[TimelineEvent]:
 
 def file_names(*, session: Session, claim: Claim) -> dict[str, str]:
     """The claim's evidence files by SHA-256: the uploaded file name (a video frame: the video's name and time)."""
-    rows = evidence_service.for_claim(session=session, claim_id=claim.id)
-    names = {e.sha256: e.filename for e in rows if e.filename}
-    out = {}
-    for e in rows:
-        name = e.filename or (f"{names.get(e.source_sha256 or '', 'video')} @{e.frame_time}s" if e.frame_time
-                              else f"{e.kind}-{e.sha256[:8]}")
-        out[e.sha256] = name
-    return out
+    return evidence_service.display_names(evidence_service.for_claim(session=session, claim_id=claim.id))
 
 
 def audit_head(*, session: Session, tenant: str, verify: bool, claim_id: str | None = None,

@@ -81,6 +81,32 @@ def add_video(*, session: Session, store: EvidenceStore, claim: Claim, upload: U
     return rows
 
 
+def display_names(rows: list[Evidence]) -> dict[str, str]:
+    """Each file's name for people, by SHA-256: the uploaded name; a video frame its video's name and time; a file
+    sent without a name its role and hash prefix. Two files with one name (two phones' ``IMG_0001.jpg``) become
+    ``IMG_0001.jpg`` and ``IMG_0001 (2).jpg``, so that a name always means one file (pages, PDF, report)."""
+    uploaded = {r.sha256: r.filename for r in rows if r.filename}
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for r in rows:
+        if r.sha256 in out:
+            continue
+        if r.filename:
+            name = r.filename
+        elif r.frame_time:
+            name = f"{uploaded.get(r.source_sha256 or '', 'video')} @{r.frame_time}s"
+        else:
+            name = f"{r.role}-{r.sha256[:8]}"
+        stem, dot, suffix = name.rpartition(".") if "." in name.lstrip(".") else (name, "", "")
+        n = 1
+        while name.casefold() in taken:
+            n += 1
+            name = f"{stem} ({n}){dot}{suffix}"
+        taken.add(name.casefold())
+        out[r.sha256] = name
+    return out
+
+
 def for_claim(*, session: Session, claim_id: str, role: str | None = None) -> list[Evidence]:
     query = select(Evidence).where(Evidence.claim_id == claim_id)
     if role is not None:
