@@ -34,6 +34,7 @@ from refundguard.config import Settings, default_settings
 from refundguard.engine import Analysis, analyze
 from refundguard.errors import InputError
 from refundguard.media.load import Probe
+from refundguard.media.names import distinct
 from refundguard.progress import Stages
 from refundguard.report.json import to_dict
 from refundguard.report.pdf import CaseFacts, FontMissing, LegalTiers, bundle_from_analysis, load_legal_tiers
@@ -217,9 +218,10 @@ def create_local_app(*, settings: Settings | None = None, limits: UploadLimits |
             info = ClaimInfo(amount=_amount(str(form.get("amount") or "")),
                              delivered_at=_when(str(form.get("delivered_at") or ""), "delivery time", "签收时间"))
             raw: list[tuple[str, str, Probe]] = []
+            taken: set[str] = set()  # one name, one photo: a second IMG_0001.jpg is shown as IMG_0001 (2).jpg
             for role, files in (("claim", claim_files), ("reference", ref_files)):
                 for n, upload in enumerate(files, 1):
-                    name = safe_name(upload.filename, f"{role}-{n}")
+                    name = distinct(safe_name(upload.filename, f"{role}-{n}"), taken)
                     data = await read_upload(upload, max_bytes=limits.max_file_bytes, name=name)
                     raw.append((role, name, checked(data, name=name, limits=settings.limits)))
         finally:

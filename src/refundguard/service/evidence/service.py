@@ -8,6 +8,7 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from refundguard.media.names import distinct
 from refundguard.service.audit import service as audit
 from refundguard.service.claims.models import Claim
 from refundguard.service.config import EvidenceConfig
@@ -97,13 +98,7 @@ def display_names(rows: list[Evidence]) -> dict[str, str]:
             name = f"{uploaded.get(r.source_sha256 or '', 'video')} @{r.frame_time}s"
         else:
             name = f"{r.role}-{r.sha256[:8]}"
-        stem, dot, suffix = name.rpartition(".") if "." in name.lstrip(".") else (name, "", "")
-        n = 1
-        while name.casefold() in taken:
-            n += 1
-            name = f"{stem} ({n}){dot}{suffix}"
-        taken.add(name.casefold())
-        out[r.sha256] = name
+        out[r.sha256] = distinct(name, taken)
     return out
 
 
