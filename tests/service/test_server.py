@@ -102,7 +102,7 @@ def test_claim_over_http_reaches_a_decision_state_and_webhooks_arrive_signed(liv
         assert claim["state"] == "awaiting_merchant" and claim["level"] in ("low", "review", "high")
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            log = httpx.get(server.url + "/v1/webhooks/deliveries", headers=_h(keys["platform"])).json()
+            log = httpx.get(server.url + "/v1/webhooks/deliveries", headers=_h(keys["platform"])).json()["items"]
             if len(log) >= 3 and all(d["status"] == "delivered" for d in log):
                 break
             time.sleep(0.2)

@@ -27,6 +27,7 @@ from refundguard.service.claims.schemas import (
 from refundguard.service.claims.workflow import State
 from refundguard.service.evidence import service as evidence_service
 from refundguard.service.evidence.service import Upload
+from refundguard.service.paging import Limit, Offset
 
 router = APIRouter(prefix="/v1", tags=["claims"])
 
@@ -100,8 +101,6 @@ def get_report(claim_id: str, session: DbSession, principal: CurrentPrincipal) -
     return ledger_visibility.for_role(service.latest_report(session=session, claim=claim), principal.role.value)
 
 
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 @router.get("/claims/{claim_id}/analyses", response_model=Page[AnalysisRead])

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from refundguard.service.claims.workflow import Outcome, Party
+from refundguard.service.paging import Page
 
 Ident = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$")]
 
@@ -143,19 +144,6 @@ class ClaimRead(BaseModel):
 class ClaimDetail(ClaimRead):
     evidence: list[EvidenceRead] = Field(default_factory=list)
     analyses: int = 0
-
-
-T = TypeVar("T")
-
-
-class Page(BaseModel, Generic[T]):
-    """One page of a list: ``items``, how many there are in all (``total``), and the ``limit``/``offset`` asked for.
-    Every list route of the API answers in this shape."""
-
-    items: list[T]
-    total: int
-    limit: int
-    offset: int
 
 
 class ClaimPage(Page[ClaimRead]):
