@@ -88,7 +88,9 @@ def analyze_command(
     else:
         _print_summary(result, lang)
         if html:
-            out.print(("HTML 报告: " if lang == "zh" else "HTML report: ") + os.fspath(html))
+            from refundguard.messages import Context, render
+
+            out.print(plain(render("cli.summary.html", {"path": os.fspath(html)}, Context(lang))), highlight=False)
 
 
 def _print_summary(result: Analysis, lang: str) -> None:
@@ -101,24 +103,20 @@ def _print_summary(result: Analysis, lang: str) -> None:
     zh = lang == "zh"
     words = Context(lang)
     a = result.assessment
-    label = {"low": ("low", "低风险"), "review": ("review", "需人工审核"), "high": ("high", "高风险")}[a.level]
-    basis = {"verified": ("verified", "已核实"), "unverified": ("unverified", "未经核实"),
-             "incomplete": ("incomplete analysis", "分析不完整")}[a.basis]
-    out.print(f"[{LEVEL_STYLE[a.level]}]{'风险' if zh else 'risk'} {a.risk:.0%} · "
-              f"{label[1] if zh else label[0]}[/] · {basis[1] if zh else basis[0]}")
+    out.print(Text(render("cli.summary.risk", {"risk": a.risk, "level": a.level}, words), style=LEVEL_STYLE[a.level])
+              + Text(render("cli.summary.basis", {"basis": a.basis}, words)), highlight=False)
     for i, note in enumerate(a.notes, 1):
         out.print(Text(f"  {i}. ") + plain(note.zh if zh else note.en, style="yellow"), highlight=False)
     for i, f in enumerate(a.reasons, len(a.notes) + 1):
         text = json_report.photo_prefix(result, f.image) + (f.message.zh if zh else f.message.en)
         out.print(Text(f"  {i}. ") + plain(text) + Text(f"  ({f.code})", style="dim"), highlight=False)
     if not a.reasons:
-        out.print("  " + ("未发现伪造证据（没有证据不等于证明真实）" if zh else
-                          "no evidence of forgery found (absence of evidence is not proof of authenticity)"))
+        out.print("  " + render("cli.summary.nothing", {}, words))
     if a.basis_text is not None:
         out.print(Text("  ") + plain(a.basis_text.zh if zh else a.basis_text.en), highlight=False)
     table = Table(show_header=True, header_style="bold")
-    for col in (("图片", "image"), ("角色", "role"), ("风险", "risk"), ("发现", "findings")):
-        table.add_column(col[0] if zh else col[1])
+    for col in ("image", "role", "risk", "findings"):
+        table.add_column(render(f"cli.column.{col}", {}, words))
     for i, (im, role) in enumerate(zip(result.images, result.roles, strict=True)):
         codes = ", ".join(sorted({f.code for f in result.findings if f.image == i})) or "-"
         table.add_row(plain(im.name), render(f"role.{role}", {}, words), f"{a.image_risks[i]:.0%}", codes)
@@ -126,9 +124,10 @@ def _print_summary(result: Analysis, lang: str) -> None:
     for im in result.images:
         if im.reduction is not None:
             en, zh_text = im.reduction.message()
-            out.print(Text("注意：" if zh else "note: ", style="yellow") + plain(f"{im.name}: {zh_text if zh else en}"),
-                      highlight=False)
+            out.print(plain(render("cli.summary.note", {"file": im.name, "text": zh_text if zh else en}, words),
+                            style="yellow"), highlight=False)
     failed = {n: s for n, s in result.checks.items() if s.status == "failed"}
     for name, s in failed.items():
-        err.print(Text(f"check {name} failed: ", style="yellow") + plain(s.error), highlight=False)
+        err.print(plain(render("cli.summary.check_failed", {"check": name, "error": s.error}, words), style="yellow"),
+                  highlight=False)
 

@@ -42,3 +42,24 @@ CATALOGUE.define("stage.", {
     "done": ("done", "完成"),
     "failed": ("the analysis failed", "分析失败"),
 })
+
+# the summary `refundguard analyze` prints (its first line: the level and what it rests on, in short words)
+CATALOGUE.define("cli.level.", {
+    "low": ("low", "低风险"), "review": ("review", "需人工审核"), "high": ("high", "高风险"),
+})
+CATALOGUE.define("cli.basis.", {
+    "verified": ("verified", "已核实"), "unverified": ("unverified", "未经核实"),
+    "incomplete": ("incomplete analysis", "分析不完整"),
+})
+CATALOGUE.define("cli.summary.", {
+    "risk": ("risk {risk:pct0} · {level:msg:cli.level.}", "风险 {risk:pct0} · {level:msg:cli.level.}"),
+    "basis": (" · {basis:msg:cli.basis.}", " · {basis:msg:cli.basis.}"),
+    "nothing": ("no evidence of forgery found (absence of evidence is not proof of authenticity)",
+                "未发现伪造证据（没有证据不等于证明真实）"),
+    "note": ("note: {file}: {text}", "注意：{file}：{text}"),
+    "check_failed": ("check {check} failed: {error}", "{check} 检查运行失败：{error}"),
+    "html": ("HTML report: {path}", "HTML 报告: {path}"),
+})
+CATALOGUE.define("cli.column.", {
+    "image": ("image", "图片"), "role": ("role", "角色"), "risk": ("risk", "风险"), "findings": ("findings", "发现"),
+})
