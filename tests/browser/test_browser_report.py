@@ -241,6 +241,8 @@ def test_every_page_in_chinese_has_no_english_sentences(browser, service: Servic
 
 def test_local_mode_shows_progress_during_a_slow_analysis(browser, local_server: str, tmp_path: Path,
                                                           artifacts: Path) -> None:
+    from playwright.sync_api import Error as PlaywrightError
+
     big = tmp_path / "big-claim.jpg"
     big.write_bytes(_jpeg(11, crack=True, size=(4000, 3000)))  # 12 MP: seconds of decoding and checks
     page = browser.new_context(viewport={"width": 1000, "height": 800}).new_page()
@@ -256,8 +258,12 @@ def test_local_mode_shows_progress_during_a_slow_analysis(browser, local_server:
     page.screenshot(path=str(artifacts / "local-progress.png"))
     deadline = time.monotonic() + 120
     while page.locator("#verdict").count() == 0 and time.monotonic() < deadline:
-        if page.locator("#stage").count():
-            seen.add(page.locator("#stage").inner_text())
+        try:  # read the stage in one step: the report may replace the progress page at any moment
+            now = page.evaluate("() => { const s = document.getElementById('stage'); return s ? s.innerText : null; }")
+        except PlaywrightError:  # the page is navigating (execution context destroyed): look again
+            now = None
+        if now:
+            seen.add(now)
         page.wait_for_timeout(200)
     assert page.locator("#verdict").is_visible()
     stages = ("正在解码", "正在检查", "正在综合判断", "正在与商品图比对", "正在生成报告")
