@@ -189,8 +189,9 @@ def figure(image: LoadedImage, *, heatmaps: Sequence[str] = (), regions: Sequenc
 
 
 def _crop_box(x0: float, y0: float, x1: float, y1: float, width: int, height: int) -> tuple[int, int, int, int]:
-    """A box around the region with room to see its surroundings (at least 48 px, 60 % of its size)."""
-    pad = max(48.0, 0.6 * max(x1 - x0, y1 - y0))
+    """A box around the region with a margin to see its surroundings (a quarter of its size, at least 32 px):
+    tight enough that the region fills most of the zoomed picture."""
+    pad = max(32.0, 0.25 * max(x1 - x0, y1 - y0))
     return (max(0, int(x0 - pad)), max(0, int(y0 - pad)), min(width, int(np.ceil(x1 + pad))),
             min(height, int(np.ceil(y1 + pad))))
 
