@@ -84,3 +84,13 @@ def test_a_report_stored_before_coverage_is_shown_as_unverified(report: dict[str
     view = report_view(report, lang="en")
     assert view.basis == "unverified" and not view.recorded_coverage
     assert "treat it as unverified" in view.summary.text
+
+
+def test_a_stored_english_sentence_the_catalogue_knows_is_shown_in_chinese() -> None:
+    from refundguard.messages import Context, shown
+
+    english = "fewer than two claim photos: there is no second view to compare the damage with"
+    assert shown(None, None, Context("zh"), stored=english) == "凭证图片少于两张：没有第二个角度可用来比对损坏"
+    assert shown(None, None, Context("en"), stored=english) == english
+    assert shown(None, None, Context("zh"), stored={"en": english, "zh": english}).startswith("凭证图片少于两张")
+    assert shown(None, None, Context("zh"), stored="a sentence nobody catalogued") == "a sentence nobody catalogued"

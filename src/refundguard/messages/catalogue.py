@@ -46,6 +46,7 @@ class Catalogue:
     def __init__(self) -> None:
         self._entries: dict[str, Entry] = {}
         self._english: dict[str, Entry] | None = None
+        self._english_of = 0  # how many entries the English index was built from
 
     def add(self, key: str, en: str, zh: str) -> None:
         if key in self._entries:
@@ -66,8 +67,9 @@ class Catalogue:
     def by_english(self, text: str) -> Entry | None:
         """The parameterless entry whose English is ``text``: a sentence a record stored in English only (a check
         not converted to keys yet, an entry written before its text was catalogued) shown in the reader's language."""
-        if self._english is None or len(self._english) != len(self._entries):
+        if self._english is None or self._english_of != len(self._entries):  # built again after an add
             self._english = {e.en: e for e in self._entries.values() if not e.params}
+            self._english_of = len(self._entries)
         return self._english.get(text.strip())
 
     def __contains__(self, key: object) -> bool:
