@@ -146,7 +146,7 @@ def test_queue_respond_decide_and_audit(browser, service: Service, artifacts: Pa
         page.click("#decide button[type=submit]")
         page.wait_for_selector('li.audit-entry[data-action="claim.decided"]')
         entry = page.locator('li.audit-entry[data-action="claim.decided"]').inner_text()
-        assert "reviewer:" in entry and REASON in entry
+        assert ("审核员（密钥" in entry or "reviewer (key" in entry) and REASON in entry  # the actor in words
         assert REASON in page.inner_text("#decision-reason")
         assert "¥350.00" in page.inner_text("#history")
         page.screenshot(path=str(artifacts / "service-case-decided.png"), full_page=True)

@@ -140,3 +140,14 @@ def test_nothing_runs_off_the_page_even_with_long_unbroken_text(analysis: Analys
     flat = re.sub(r"\s+", "", subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True,
                                              capture_output=True, text=True, timeout=60).stdout)
     assert "x" * 200 in flat.replace("\n", "")  # the long token is all there, wrapped, not cut
+
+
+def test_timeline_actors_in_words_with_their_key() -> None:
+    from refundguard.messages import Context
+    from refundguard.messages.compose import actor_words
+
+    zh, en = Context("zh"), Context("en")
+    assert actor_words("reviewer:ab3ac75239b614a1", zh) == "审核员（密钥 ab3ac75239b614a1）"
+    assert actor_words("merchant:88a6085dcd5480e4:m-cup", en) == "merchant m-cup (key 88a6085dcd5480e4)"
+    assert actor_words("system:ledger", zh) == "RefundGuard 账本"
+    assert actor_words("cli:root", zh) == "cli:root"  # an operator's name stays as it is

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -57,6 +58,8 @@ def photo_prefix(names: Sequence[str], image: int | None, evidence_photos: int, 
 
 
 # ----------------------------------------------------------------------------------------------- timeline
+#: an API key's id (the 16 hex digits after ``rg_``), as audit actors carry it
+_KEY_ID = re.compile(r"[0-9a-f]{16}")
 #: reasons audit entries wrote in English before they carried a ``why_key``, and the key that words them now
 _LEGACY_WHY = {"buyer identifiers not registered": "ledger.query.not_registered"}
 #: details of an audit entry that become a line of their own (after the entry's sentence), in this order
@@ -101,8 +104,17 @@ def timeline_entry(action: str, details: Mapping[str, Any], ctx: Context,
 
 
 def actor_words(actor: str, ctx: Context) -> str:
-    """``system:policy`` -> "RefundGuard policy"; a person's or a key's actor (``reviewer:r1``) as it is."""
+    """``system:policy`` -> "RefundGuard policy"; an API key's actor (``reviewer:<key id>``, ``merchant:<key id>:m1``)
+    -> its role in words with the key id ("审核员（密钥 ab3a…）"); any other actor (``cli:root``) as it is."""
     from refundguard.messages.catalogue import CATALOGUE
 
     key = f"timeline.actor.{actor}"
-    return render(key, {}, ctx) if key in CATALOGUE else actor
+    if key in CATALOGUE:
+        return render(key, {}, ctx)
+    role, _, rest = actor.partition(":")
+    key_id, _, merchant = rest.partition(":")
+    if _KEY_ID.fullmatch(key_id) and f"principal_role.{role}" in CATALOGUE:
+        if role == "merchant" and merchant:
+            return render("timeline.actor.merchant_key", {"merchant_id": merchant, "key_id": key_id}, ctx)
+        return render("timeline.actor.key", {"role": role, "key_id": key_id}, ctx)
+    return actor

@@ -143,6 +143,11 @@ CATALOGUE.define("timeline.", {
     "actor.system:analysis": ("RefundGuard analysis", "RefundGuard 分析"),
     "actor.system:sweeper": ("RefundGuard deadline check", "RefundGuard 截止检查"),
     "actor.system:recovery": ("RefundGuard job recovery", "RefundGuard 任务恢复"),
+    "actor.system:ledger": ("RefundGuard ledger", "RefundGuard 账本"),
+    "actor.system:auth": ("RefundGuard sign-in protection", "RefundGuard 登录保护"),
+    # a person or a system acting with an API key: its role in words, the key id to trace it in the audit chain
+    "actor.key": ("{role:msg:principal_role.} (key {key_id})", "{role:msg:principal_role.}（密钥 {key_id}）"),
+    "actor.merchant_key": ("merchant {merchant_id} (key {key_id})", "商家 {merchant_id}（密钥 {key_id}）"),
 })
 
 # the line under an entry's title, from its recorded details
