@@ -9,12 +9,16 @@ import os
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from pydantic import BaseModel
 
 from refundguard import __version__
 from refundguard.checks.registry import (
     IMPORT_ERRORS,
+    Check,
     CheckContext,
     CheckStatus,
     ClaimInfo,
@@ -29,6 +33,7 @@ from refundguard.coverage import Coverage, coverage_of
 from refundguard.errors import InputError, NotApplicable
 from refundguard.findings import Finding
 from refundguard.media.load import LoadedImage, load_image
+from refundguard.passes import PassCache, PassResult, pass_key
 from refundguard.verdict import Assessment, assess
 
 Source = str | os.PathLike[str] | LoadedImage
@@ -66,15 +71,21 @@ def _load(source: Source, settings: Settings) -> LoadedImage:
 def analyze(claim: Sequence[Source], references: Sequence[Source] = (), *, info: ClaimInfo | None = None,
             settings: Settings | None = None, index: ReuseIndex | None = None,
             only: Sequence[str] | None = None,
-            progress: Callable[[str], None] | None = None) -> Analysis:
+            progress: Callable[[str], None] | None = None,
+            live: Sequence[Source] = (), cache: PassCache | None = None) -> Analysis:
     """Analyse the photos of one claim against optional reference photos.
 
     Parameters
     ----------
     claim : paths or loaded images of the buyer's photos (several photos of one claim).
     references : the merchant's listing/shipping photos or packing-video frames.
-    info : claim facts (order and delivery times, ids) used by the capture and reuse checks.
-    only : run just these checks (by name); others are reported as not applicable.
+    info : claim facts (order and delivery times, ids) used by the capture and reuse checks; ``info.live``
+        describes the live shots.
+    only : run just these checks (by name); others are reported as not requested.
+    live : photos the buyer took through the capture page (role ``live``). Every check examines each of them
+        as it examines a claim photo (one shot pass each); the checks that read live shots then compare them
+        with the claim photos and with each other (see :mod:`refundguard.passes`).
+    cache : where finished claim and shot passes are kept and looked up.
 
     Raises
     ------
@@ -86,47 +97,155 @@ def analyze(claim: Sequence[Source], references: Sequence[Source] = (), *, info:
     settings = settings or default_settings()
     images: list[LoadedImage] = []
     roles: list[str] = []
-    for role, sources in (("claim", claim), ("reference", references)):
+    for role, sources in (("claim", claim), ("reference", references), ("live", live)):
         for source in sources:
             images.append(_load(source, settings))
             roles.append(role)
             if progress:
                 progress(f"loaded {images[-1].name}")
+    info = info or ClaimInfo()
     checks = registered()
-    ctx = CheckContext(images=images, roles=roles, claim=info or ClaimInfo(), settings=settings, index=index,
-                       configs=check_configs(settings, checks))
-    findings: list[Finding] = []
+    configs = check_configs(settings, checks)
+    plain = [c for c in checks if not c.live]
+    passes = _Passes(images, roles, info, settings, index, configs, only, cache, progress)
+    lives = [i for i, r in enumerate(roles) if r == "live"]
+    with ThreadPoolExecutor(max_workers=max(1, min(len(lives), os.cpu_count() or 1))) as pool:
+        shots = [pool.submit(passes.shot, plain, i) for i in lives]  # each live shot, beside the claim pass
+        claim_pass = passes.claim(plain)
+        session = passes.session([c for c in checks if c.live], claim_pass)
+        shot_passes = [f.result() for f in shots]
     statuses: dict[str, CheckStatus] = {}
     for module, error in IMPORT_ERRORS.items():
         statuses[module] = CheckStatus("failed", error=f"check module did not import: {error}")
-    for chk in checks:
-        if only is not None and chk.name not in only:
-            statuses[chk.name] = CheckStatus("not_requested", why="not requested")
-            continue
-        ctx.check_name = chk.name
-        ctx.prior = [f for f in findings if f.check in chk.after]
-        ctx.upstream = {name: statuses[name].status for name in chk.after if name in statuses}
-        started = time.perf_counter()
-        try:
-            produced = chk.run(ctx)
-        except NotApplicable as exc:
-            statuses[chk.name] = CheckStatus("not_applicable", why=str(exc) or "not applicable")
-        except InputError:
-            raise
-        except Exception as exc:  # a crashing check is reported, never fatal
-            statuses[chk.name] = CheckStatus("failed", ms=_ms(started), error=f"{type(exc).__name__}: {exc}")
-            if os.environ.get("REFUNDGUARD_DEBUG"):
-                traceback.print_exc()
-        else:
-            findings.extend(produced)
-            statuses[chk.name] = CheckStatus("ran", ms=_ms(started), photos=_photo_outcomes(ctx, chk.name))
-        if progress:
-            progress(f"check {chk.name}")
-    coverage = coverage_of(statuses, roles, skips=ctx.skips, verifications=ctx.verifications)
+    statuses.update(claim_pass.statuses)
+    for k, shot in zip(lives, shot_passes, strict=True):
+        for name, status in shot.statuses.items():
+            statuses[name] = _with_shot(statuses[name], status, k, images[k].name)
+    statuses.update(session.statuses)
+    findings = claim_pass.findings + [f for s in shot_passes for f in s.findings] + session.findings
+    skips = claim_pass.skips + [s for p in shot_passes for s in p.skips] + session.skips
+    verifications = (claim_pass.verifications + [v for p in shot_passes for v in p.verifications]
+                     + session.verifications)
+    coverage = coverage_of(statuses, roles, skips=skips, verifications=verifications)
     return Analysis(images=images, roles=roles, findings=findings, checks=statuses,
                     assessment=assess(findings, roles, settings, coverage=coverage,
                                       names=[im.name for im in images]),
-                    claim=ctx.claim, skips=ctx.skips, verifications=ctx.verifications)
+                    claim=info, skips=skips, verifications=verifications)
+
+
+@dataclass
+class _Passes:
+    """Runs the passes of one analysis (see :mod:`refundguard.passes`), through the cache when one is given."""
+
+    images: list[LoadedImage]
+    roles: list[str]
+    info: ClaimInfo
+    settings: Settings
+    index: ReuseIndex | None
+    configs: dict[str, BaseModel]
+    only: Sequence[str] | None
+    cache: PassCache | None
+    progress: Callable[[str], None] | None
+
+    def claim(self, checks: list[Check]) -> PassResult:
+        """Every check on the claim photos and references (live shots are not theirs to examine)."""
+        keep = [i for i, r in enumerate(self.roles) if r != "live"]
+        return self._cached("claim", checks, self.roles, self.settings, keep,
+                            lambda: self._run(checks, self.roles, self.settings, prior=[]))
+
+    def shot(self, checks: list[Check], k: int) -> PassResult:
+        """Every check on live shot ``k`` as the only claim photo, beside the references."""
+        roles = ["claim" if i == k else ("reference" if r == "reference" else "other")
+                 for i, r in enumerate(self.roles)]
+        settings = self.settings.model_copy(update={"weights": {**self.settings.weights, **self.settings.live_weights}})
+        keep = [i for i, r in enumerate(roles) if r != "other"]
+
+        def run() -> PassResult:
+            out = self._run(checks, roles, settings, prior=[])
+            return PassResult([f for f in out.findings if f.image in (k, None)],
+                              out.statuses, [s for s in out.skips if s.image == k],
+                              [v for v in out.verifications if k in v.images])
+
+        return self._cached(f"shot:{k}", checks, roles, settings, keep, run)
+
+    def session(self, checks: list[Check], claim_pass: PassResult) -> PassResult:
+        """The checks that read live shots, with everything the claim pass found."""
+        return self._run(checks, self.roles, self.settings, prior=claim_pass.findings,
+                         upstream={n: s.status for n, s in claim_pass.statuses.items()})
+
+    def _cached(self, kind: str, checks: list[Check], roles: list[str], settings: Settings, keep: list[int],
+                run: Callable[[], PassResult]) -> PassResult:
+        if self.cache is None:
+            return run()
+        key = pass_key(kind, [self.images[i] for i in keep], [roles[i] for i in keep], settings=settings,
+                       configs=self.configs, checks=[c.name for c in checks], only=self.only, index=self.index,
+                       claim=replace(self.info, live=None))
+        found = self.cache.get(key, settings)
+        if found is not None:
+            if self.progress:
+                self.progress(f"{kind} pass from cache")
+            return found
+        result = run()
+        if not any(s.status == "failed" for s in result.statuses.values()):  # a failure is never kept
+            self.cache.put(key, result)
+        return result
+
+    def _run(self, checks: list[Check], roles: list[str], settings: Settings, *, prior: list[Finding],
+             upstream: dict[str, str] | None = None) -> PassResult:
+        ctx = CheckContext(images=self.images, roles=roles, claim=self.info, settings=settings, index=self.index,
+                           configs=self.configs)
+        findings: list[Finding] = []
+        statuses: dict[str, CheckStatus] = {}
+        done = dict(upstream or {})
+        for chk in checks:
+            if self.only is not None and chk.name not in self.only:
+                statuses[chk.name] = CheckStatus("not_requested", why="not requested")
+                done[chk.name] = "not_requested"
+                continue
+            ctx.check_name = chk.name
+            ctx.prior = [f for f in [*prior, *findings] if f.check in chk.after]
+            ctx.upstream = {name: done[name] for name in chk.after if name in done}
+            started = time.perf_counter()
+            try:
+                produced = chk.run(ctx)
+            except NotApplicable as exc:
+                statuses[chk.name] = CheckStatus("not_applicable", why=str(exc) or "not applicable")
+            except InputError:
+                raise
+            except Exception as exc:  # a crashing check is reported, never fatal
+                statuses[chk.name] = CheckStatus("failed", ms=_ms(started), error=f"{type(exc).__name__}: {exc}")
+                if os.environ.get("REFUNDGUARD_DEBUG"):
+                    traceback.print_exc()
+            else:
+                findings.extend(produced)
+                statuses[chk.name] = CheckStatus("ran", ms=_ms(started), photos=_photo_outcomes(ctx, chk.name))
+            done[chk.name] = statuses[chk.name].status
+            if self.progress:
+                self.progress(f"check {chk.name}")
+        return PassResult(findings, statuses, ctx.skips, ctx.verifications)
+
+
+def _with_shot(main: CheckStatus, shot: CheckStatus, k: int, name: str) -> CheckStatus:
+    """A check's status with its outcome on live shot ``k`` added.
+
+    A check that failed on a shot failed (what it would have found there is unknown); one that ran on the
+    shot lists it among its photos; one that did not apply to it lists it as skipped, with the reason.
+    """
+    if main.status == "failed" or main.status == "not_requested":
+        return main
+    if shot.status == "failed":
+        return CheckStatus("failed", ms=main.ms, error=f"on live shot {name}: {shot.error}")
+    if shot.status == "not_requested":
+        return main
+    outcome: dict[str, object] = ({"image": k, "status": "ran"} if shot.status == "ran" else
+                                  {"image": k, "status": "skipped", "why": shot.why or "not applicable"})
+    if shot.status == "ran" and shot.photos:
+        outcome = {**shot.photos[0], "image": k}
+    if main.status == "ran":
+        return CheckStatus("ran", ms=round((main.ms or 0) + (shot.ms or 0), 1), photos=[*(main.photos or []), outcome])
+    if shot.status == "ran":  # did not apply to the claim photos, ran on the shot
+        return CheckStatus("ran", ms=shot.ms, why=main.why, photos=[outcome])
+    return main
 
 
 def _photo_outcomes(ctx: CheckContext, name: str) -> list[dict[str, object]]:

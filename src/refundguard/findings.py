@@ -43,6 +43,13 @@ CODES: dict[str, tuple[str, str]] = {
     "capture.camera_mismatch": ("Photos of one claim from different cameras", "同一申请的照片来自不同相机"),
     "multiview.inconsistent_damage": ("Damage differs between photos of the same item",
                                       "同一商品不同照片中的损坏不一致"),
+    "live.damage_absent": ("Claimed damage not on the item photographed live", "现场拍摄的实物上没有所称的损坏"),
+    "live.damage_confirmed": ("Damage confirmed live from several angles", "现场多角度拍摄确认了损坏"),
+    "live.code_missing": ("One-time code not found in the live shot", "现场照片中没有一次性验证码"),
+    "live.code_wrong": ("Wrong one-time code in the live shot", "现场照片中的验证码不正确"),
+    "live.recapture": ("Live shot of a screen or a print", "现场照片翻拍了屏幕或打印件"),
+    "live.item_not_matched": ("Live shots do not show the claimed item", "现场照片中不是凭证中的商品"),
+    "live.inconsistent_views": ("Live shots disagree with each other", "现场照片彼此不一致"),
 }
 
 

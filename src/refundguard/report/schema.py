@@ -28,7 +28,8 @@ class ImageModel(BaseModel):
     width: int
     height: int
     format: str
-    role: Literal["claim", "reference"]
+    role: Literal["claim", "reference", "live"] = Field(
+        description="claim: the buyer's photo; reference: the merchant's; live: taken through the capture page")
     risk: float = Field(ge=0, le=1)
     level: Level
 
@@ -48,7 +49,7 @@ class FindingModel(BaseModel):
 
 
 class PhotoOutcomeModel(BaseModel):
-    image: int = Field(description="index into images (claim photos only)")
+    image: int = Field(description="index into images (claim photos and live shots)")
     status: Literal["ran", "skipped"]
     why: str | None = Field(default=None, description="why the check did not examine this photo (English)")
     why_zh: str | None = Field(default=None, description="the same in Chinese")
@@ -60,7 +61,8 @@ class CheckStatusModel(BaseModel):
     why: str | None = None
     error: str | None = None
     photos: list[PhotoOutcomeModel] | None = Field(
-        default=None, description="for a check that ran: each claim photo examined (ran) or skipped with why")
+        default=None, description="for a check that ran: each claim photo and live shot examined (ran) or "
+                                   "skipped with why")
 
 
 class VerificationModel(BaseModel):
