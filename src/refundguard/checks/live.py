@@ -150,8 +150,13 @@ def _intersection(a: Box, b: Box) -> Box | None:
     return (x0, y0, x1 - x0, y1 - y0) if x1 > x0 and y1 > y0 else None
 
 
+def _grown(box: Box, by: float) -> Box:
+    x, y, w, h = box
+    return (int(x - by * w), int(y - by * h), int(w * (1 + 2 * by)), int(h * (1 + 2 * by)))
+
+
 def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[int, str], session: LiveSession,
-                   cfg: LiveConfig) -> _ClaimPhoto:
+                   cfg: LiveConfig, code_box: tuple[int, Box] | None = None) -> _ClaimPhoto:
     claim = ctx.images[index]
     marked = _claim_regions(ctx, index, session)
     result = _ClaimPhoto(index, list(marked))
@@ -172,9 +177,11 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
                 place = _intersection(place, b) if place else None
             result.places.append(place or aimed[0])
             result.aimed = True
+    paper = (code_box[0], _grown(code_box[1], 0.5)) if code_box is not None else None
     lacking = [(m.region_shown, j, m.region_expected) for j, comp in result.compared.items() for m in comp.missing
-               if m.shown_in == 0 and m.resolved and m.contrast >= cfg.min_contrast]
-    for group in _cluster(lacking):
+               if m.shown_in == 0 and m.resolved and m.contrast >= cfg.min_contrast
+               and not (paper is not None and paper[0] == j and _overlaps(m.region_expected, paper[1]))]
+    for group in _cluster(lacking):  # the paper with the code hides what lies behind it in shot (a): not compared
         region = _union([r for r, _, _ in group])
         shots = sorted({j for _, j, _ in group})
         showing = sorted(j for j, comp in result.compared.items()
@@ -341,7 +348,7 @@ def run(ctx: CheckContext) -> list[Finding]:
             findings.append(produced)
     live_ok = code is not None and code.status == "found"
     claims = [i for i, _ in ctx.claim_images]
-    photos = [_examine_claim(ctx, i, lives, kinds, session, cfg) for i in claims]
+    photos = [_examine_claim(ctx, i, lives, kinds, session, cfg, code_box) for i in claims]
     pairs = _live_pairs(lives, kinds, cfg.max_live_views)
     inconsistent, live_compared = _inconsistencies(ctx, pairs, code_box, cfg)
     recaptured = False

@@ -145,6 +145,7 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
         return {"status": "ok", "version": __version__}
 
     app.include_router(api_router)
+    app.include_router(importlib.import_module("refundguard.capture").router)  # live capture: API, buyer's page
     for router in extra_routers:
         app.include_router(router)
     if include_web and (web := _web_router()) is not None:

@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from refundguard.capture.config import CaptureConfig
+
 
 class PolicyConfig(BaseModel):
     """How an analysed claim is routed. Auto-approval needs every condition; anything else waits."""
@@ -20,7 +22,8 @@ class PolicyConfig(BaseModel):
     auto_approve_max_amount: float = 200.0
     #: where a ``low`` that no verification backs goes (never to an automatic refund): ``merchant_window``
     #: (the merchant may add the listing photo, then a reviewer) or ``review`` (straight to a reviewer)
-    unverified_low: Literal["merchant_window", "review"] = "merchant_window"
+    #: ``capture`` asks the buyer for a live capture (refundguard.capture), then a reviewer if still unverified
+    unverified_low: Literal["merchant_window", "review", "capture"] = "merchant_window"
     merchant_window_hours: float = 48.0
     review_window_hours: float = 72.0
 
@@ -54,6 +57,7 @@ class ServiceConfig(BaseSettings):
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
     webhooks: WebhookConfig = Field(default_factory=WebhookConfig)
+    capture: CaptureConfig = Field(default_factory=CaptureConfig)
     jobs_backend: Literal["local", "celery"] = "local"
     local_workers: int = 2
     broker_url: str = "redis://127.0.0.1:6379/0"

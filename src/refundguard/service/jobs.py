@@ -15,15 +15,17 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from refundguard.capture import service as capture_service
 from refundguard.checks.registry import ClaimInfo
 from refundguard.config import Settings
+from refundguard.passes import PassCache
 from refundguard.service.audit import service as audit
 from refundguard.service.claims import service as claim_service
 from refundguard.service.claims.models import AnalysisJob, Claim
@@ -45,6 +47,14 @@ class JobContext:
     settings: Settings
     config: ServiceConfig
     store: EvidenceStore
+    #: finished analysis passes (the claim photos', each live shot's), see refundguard.passes
+    passes: PassCache | None = None
+
+    def __post_init__(self) -> None:
+        if self.passes is None:
+            from refundguard.capture.passes_store import DatabasePassCache
+
+            self.passes = DatabasePassCache(self.db)
 
 
 def _claim_info(claim: Claim) -> ClaimInfo:
@@ -53,7 +63,7 @@ def _claim_info(claim: Claim) -> ClaimInfo:
                      merchant_id=claim.merchant_id, account_id=claim.tenant, amount=claim.amount)
 
 
-def _lease(ctx: JobContext, job_id: str) -> tuple[list[str], list[str], ClaimInfo, int] | None:
+def _lease(ctx: JobContext, job_id: str) -> tuple[list[str], list[str], ClaimInfo, int, list[str]] | None:
     """Mark the job running and collect its inputs; None when it is not ours to run."""
     with ctx.db.session() as session:
         job = session.get(AnalysisJob, job_id, with_for_update=True)
@@ -77,7 +87,11 @@ def _lease(ctx: JobContext, job_id: str) -> tuple[list[str], list[str], ClaimInf
         rows = evidence_service.for_claim(session=session, claim_id=claim.id)
         claims = [str(ctx.store.path(r.sha256)) for r in rows if r.role == "claim"]
         refs = [str(ctx.store.path(r.sha256)) for r in rows if r.role == "reference"]
-        return claims, refs, _claim_info(claim), job.attempts
+        info = _claim_info(claim)
+        live = capture_service.live_inputs(session=session, claim=claim, store=ctx.store)
+        if live is not None:  # the newest completed live capture: its shots, and what each one is
+            info = replace(info, live=live[1])
+        return claims, refs, info, job.attempts, live[0] if live is not None else []
 
 
 class LeaseKeeper:
@@ -127,12 +141,13 @@ def execute(ctx: JobContext, job_id: str) -> str:
     leased = _lease(ctx, job_id)
     if leased is None:
         return "skipped"
-    claims, refs, info, attempt = leased
+    claims, refs, info, attempt, live = leased
     report: dict[str, Any] | None = None
     error: str | None = None
     try:
         with LeaseKeeper(ctx, job_id, attempt):
-            report = to_dict(analyze(claims, refs, info=info, settings=ctx.settings), heatmaps=True)
+            report = to_dict(analyze(claims, refs, info=info, settings=ctx.settings, live=live, cache=ctx.passes),
+                             heatmaps=True)
     except RefundGuardError as exc:
         error = str(exc)
     except Exception as exc:  # a crashing analysis routes the claim to a person; the service stays up
@@ -145,7 +160,8 @@ def execute(ctx: JobContext, job_id: str) -> str:
             return "skipped"
         job.finished_at, job.lease_until = utcnow(), None
         if report is not None:
-            claim_service.apply_analysis(session=session, claim=claim, job=job, report=report, config=ctx.config)
+            claim_service.apply_analysis(session=session, claim=claim, job=job, report=report, config=ctx.config,
+                                         data_dir=ctx.settings.data_dir)
             job.status = "done"
         else:
             job.status, job.error = "failed", error

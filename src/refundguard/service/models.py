@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from refundguard.capture.models import AnalysisPass, CaptureFrame, CaptureRequest
 from refundguard.service.audit.models import AuditEntry, AuditHead
 from refundguard.service.auth.models import ApiKey
 from refundguard.service.claims.models import AnalysisJob, Claim, ClaimAnalysis
@@ -9,5 +10,5 @@ from refundguard.service.db import Base
 from refundguard.service.evidence.models import Evidence
 from refundguard.service.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
-__all__ = ["AnalysisJob", "ApiKey", "AuditEntry", "AuditHead", "Base", "Claim", "ClaimAnalysis", "Evidence",
-           "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint"]
+__all__ = ["AnalysisJob", "AnalysisPass", "ApiKey", "AuditEntry", "AuditHead", "Base", "CaptureFrame", "CaptureRequest",
+           "Claim", "ClaimAnalysis", "Evidence", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint"]

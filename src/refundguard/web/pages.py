@@ -44,6 +44,7 @@ STATE_TEXT = {
     "created": ("created", "已创建"), "analysing": ("analysing", "分析中"),
     "auto_approved": ("auto-approved", "已自动通过"), "awaiting_merchant": ("awaiting merchant", "等待商家举证"),
     "in_review": ("in review", "人工审核中"), "decided": ("decided", "已决定"), "closed": ("closed", "已关闭"),
+    "capture_requested": ("live capture requested", "已请求买家现场拍摄"),
 }
 OUTCOME_TEXT = {
     "approved": ("approved (refund)", "同意退款"), "rejected": ("rejected", "驳回"),
@@ -235,6 +236,13 @@ def _may_respond(who: Principal, claim: Claim) -> bool:
     return claim.state != State.DECIDED.value or claim.outcome == Outcome.MORE_EVIDENCE_REQUESTED.value
 
 
+def capture_panel(request: Request, session: DbSession, who: Principal, claim: Claim) -> Any:
+    """The live-capture section of the case page (refundguard.capture.pages)."""
+    from refundguard.capture.pages import panel
+
+    return panel(request, session, who, claim)
+
+
 @router.get("/claims/{claim_id}", response_class=HTMLResponse, name="web_case")
 def case_page(request: Request, claim_id: str, session: DbSession, who: Viewer) -> HTMLResponse:
     """Photos beside the matched reference, findings with evidence, timeline, buyer history, decision/response."""
@@ -254,6 +262,7 @@ def case_page(request: Request, claim_id: str, session: DbSession, who: Viewer) 
         "overdue": _overdue(claim, now), "now": now, "state_text": STATE_TEXT, "outcome_text": OUTCOME_TEXT,
         "pending": claim.state in (State.CREATED.value, State.ANALYSING.value),
         "evidence_config": request.app.state.config.evidence,
+        "capture_panel": capture_panel(request, session, who, claim),
         **(view or {}),
     })
 
