@@ -65,7 +65,8 @@ def test_honest_session_end_to_end(capture, item) -> None:  # type: ignore[no-un
     [record] = capture.client.get(f"/v1/claims/{claim_id}/capture", headers=capture.keys.h("reviewer")).json()
     assert record["status"] == "completed" and record["code"] == started["code"]
     assert record["manifest"]["ok"] and record["manifest"]["hashes_match"]
-    sheet = capture.client.get(f"/v1/claims/{claim_id}/capture/{record['id']}/sheet", headers=capture.keys.h("merchant"))
+    sheet = capture.client.get(f"/v1/claims/{claim_id}/capture/{record['id']}/sheet",
+                               headers=capture.keys.h("merchant"))
     assert sheet.status_code == 200 and sheet.headers["content-type"] == "image/jpeg"
     detail = capture.client.get(f"/v1/claims/{claim_id}", headers=capture.keys.h("platform")).json()
     assert sum(e["role"] == "live" for e in detail["evidence"]) == 4  # three shots and the signed session sheet
