@@ -79,6 +79,27 @@ def test_honest_session_end_to_end(capture, item) -> None:  # type: ignore[no-un
                                                        headers=capture.keys.h("reviewer")).json()]
     assert {"capture.requested", "capture.session_started", "capture.frame_received", "capture.completed"} <= \
         set(actions)
+    text = _bundle_text(capture, claim_id)  # the evidence bundle lists the session and its verification
+    assert "Live capture" in text and "现场拍摄" in text and started["code"] in text
+    assert "the C2PA signature is valid and every shot matches its listed hash" in " ".join(text.split())
+    assert record["shots"][0]["sha256"] in "".join(text.split()) and "Live shot" in text
+
+
+def _bundle_text(capture, claim_id: str) -> str:  # type: ignore[no-untyped-def]
+    import shutil
+    import subprocess
+
+    from refundguard.service.claims.models import Claim
+    from refundguard.web.stored import bundle_for_claim
+
+    with capture.app.state.db.session() as session:
+        pdf = bundle_for_claim(session=session, store=capture.app.state.store, claim=session.get(Claim, claim_id),
+                               limits=capture.app.state.settings.limits,
+                               capture_config=capture.app.state.config.capture)
+    exe = shutil.which("pdftotext")
+    assert exe, "pdftotext missing: run scripts/system-deps.sh (poppler-utils)"
+    return subprocess.run([exe, "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True,
+                          timeout=60).stdout.decode("utf-8")
 
 
 def test_a_session_without_the_claimed_damage_is_caught(capture, item) -> None:  # type: ignore[no-untyped-def]

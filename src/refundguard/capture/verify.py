@@ -34,5 +34,24 @@ def check_session(*, session: Session, request: CaptureRequest, store: EvidenceS
     return signing.verify(path.read_bytes(), trust_anchors=anchors, files=files)
 
 
-def summary(check: signing.Verification | None) -> dict[str, Any] | None:
-    return None if check is None else check.to_dict()
+def bundle_sessions(*, session: Session, claim: Any, store: EvidenceStore, config: CaptureConfig | None = None
+                    ) -> list[dict[str, Any]]:
+    """The claim's capture sessions as the evidence bundle lists them, each with the check of its signed record."""
+    from refundguard.capture.service import for_claim
+
+    if config is None:
+        from refundguard.service.config import ServiceConfig
+
+        config = ServiceConfig().capture
+    out = []
+    for request in for_claim(session=session, claim=claim):
+        check = check_session(session=session, request=request, store=store, config=config)
+        out.append({
+            "id": request.id, "status": request.status, "requested_by": request.requested_by,
+            "requested_at": request.requested_at, "reason": request.reason, "deadline": request.deadline,
+            "code": request.code, "started_at": request.started_at, "completed_at": request.completed_at,
+            "manifest_sha256": request.manifest_sha256, "verification": check.to_dict() if check else None,
+            "shots": [{"kind": f.kind, "sha256": f.sha256, "received_at": f.received_at, "frame_time": f.frame_time,
+                       "client_time": f"{f.client_time_ms:.0f} ms" if f.client_time_ms is not None else None}
+                      for f in frames_of(session=session, request=request)]})
+    return out

@@ -36,7 +36,8 @@ from refundguard.media.load import LoadedImage
 from refundguard.report.json import to_dict
 from refundguard.report.templating import BASIS_TEXT, LEVEL_TEXT, basis_of, env
 
-ROLE_TEXT = {"claim": ("buyer's evidence", "买家凭证"), "reference": ("merchant reference", "商家参考图")}
+ROLE_TEXT = {"claim": ("buyer's evidence", "买家凭证"), "reference": ("merchant reference", "商家参考图"),
+             "live": ("live shot (capture page)", "现场拍摄照片")}
 KINDS = ("criminal", "administrative", "civil")
 
 
@@ -213,6 +214,9 @@ class CaseFacts:
     timeline: list[TimelineEvent] = field(default_factory=list)
     audit_head: AuditHead | None = None
     history: list[AdjudicatedClaim] = field(default_factory=list)
+    #: live capture sessions of the claim (refundguard.capture.verify.bundle_sessions): who asked, when, the code,
+    #: each shot's hash and server time, and the check of the signed session record
+    capture: list[dict[str, Any]] = field(default_factory=list)
 
 
 def cumulative_amount(history: Sequence[AdjudicatedClaim], counted: frozenset[str] | set[str]) -> float:
@@ -305,6 +309,16 @@ def _when(value: datetime | None) -> str:
     return value.isoformat(timespec="minutes") if value.tzinfo else value.isoformat(timespec="minutes") + " (UTC)"
 
 
+def _view_regions(report: dict[str, Any], index: int) -> list[dict[str, int]]:
+    """Regions that findings about several photos (``regions_by_image``) draw on photo ``index``."""
+    out = []
+    for f in report["findings"]:
+        for r in ((f.get("details") or {}).get("regions_by_image") or {}).get(str(index), []):
+            if f["image"] != index:
+                out.append({k: int(r[k]) for k in ("x", "y", "w", "h")})
+    return out
+
+
 def render_html(report: dict[str, Any], images: Sequence[LoadedImage], case: CaseFacts | None = None, *,
                 tiers: LegalTiers | None = None, generated_at: datetime | None = None) -> str:
     """The bundle as HTML (the PDF's source). ``images`` are in the order of ``report["images"]``."""
@@ -317,7 +331,7 @@ def render_html(report: dict[str, Any], images: Sequence[LoadedImage], case: Cas
     amount = case.amount if case.amount is not None else facts.get("amount")
     cards: list[dict[str, Any]] = []
     for i, (im, meta) in enumerate(zip(images, report["images"], strict=True)):
-        if meta["role"] != "claim":
+        if meta["role"] not in ("claim", "live"):
             continue
         found = [f for f in report["findings"] if f["image"] == i]
         ref = next((f["details"].get("reference_image") for f in found
@@ -326,7 +340,7 @@ def render_html(report: dict[str, Any], images: Sequence[LoadedImage], case: Cas
         cards.append({
             "index": i, "meta": meta, "name": im.name,
             "figure": figure(im, heatmaps=[f["heatmap"] for f in found if f.get("heatmap")],
-                             regions=[r for f in found for r in f["regions"]]),
+                             regions=[r for f in found for r in f["regions"]] + _view_regions(report, i)),
             "reference": None if ref is None else {"index": ref, "name": images[ref].name,
                                                    "sha256": images[ref].sha256, "figure": figure(images[ref])},
             "findings": [{**f, "evidence": evidence_lines(f.get("details") or {})} for f in found],

@@ -326,7 +326,8 @@ def bundle(request: Request, claim_id: str, session: DbSession, who: Viewer) -> 
     """The evidence bundle PDF of the claim."""
     claim = claims.get_visible(session=session, principal=who, claim_id=claim_id)
     pdf = bundle_for_claim(session=session, store=request.app.state.store, claim=claim,
-                           limits=request.app.state.settings.limits, viewer_merchant=_masked_for(who))
+                           limits=request.app.state.settings.limits, viewer_merchant=_masked_for(who),
+                           capture_config=request.app.state.config.capture)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="refundguard-bundle-{claim.id}.pdf"',
         "Cache-Control": "no-store"})

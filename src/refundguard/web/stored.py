@@ -147,12 +147,16 @@ def load_case(*, session: Session, store: EvidenceStore, claim: Claim, limits: L
 
 
 def bundle_for_claim(*, session: Session, store: EvidenceStore, claim: Claim, limits: Limits,
-                     tiers: LegalTiers | None = None, viewer_merchant: str | None = None) -> bytes:
+                     tiers: LegalTiers | None = None, viewer_merchant: str | None = None,
+                     capture_config: Any = None) -> bytes:
     """The evidence bundle PDF of a stored, analysed claim (other merchants masked for a merchant viewer)."""
     case = load_case(session=session, store=store, claim=claim, limits=limits, verify_chain=True,
                      viewer_merchant=viewer_merchant)
     if case.report is None:
         raise StoredClaimError(f"claim {claim.id} has no analysis yet; try again when it is analysed")
+    from refundguard.capture.verify import bundle_sessions
+
+    case.facts.capture = bundle_sessions(session=session, claim=claim, store=store, config=capture_config)
     return render_bundle(case.report, case.images, case.facts, tiers=tiers)
 
 

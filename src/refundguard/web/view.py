@@ -27,14 +27,17 @@ def report_view(report: dict[str, Any], images: Sequence[LoadedImage], *, max_si
     thumbs = [thumbnail_data_url(im, max_side=max_side) for im in images]
     cards: list[dict[str, Any]] = []
     for i, meta in enumerate(report["images"]):
-        if meta["role"] != "claim":
+        if meta["role"] not in ("claim", "live"):
             continue
         found = [f for f in report["findings"] if f["image"] == i]
+        views = [{**r, "code": f["code"]} for f in report["findings"]
+                 for r in ((f.get("details") or {}).get("regions_by_image") or {}).get(str(i), [])
+                 if f["image"] != i]
         ref = _matched_reference(found, len(images))
         cards.append({
             "index": i, "meta": meta, "name": images[i].name, "thumb": thumbs[i],
             "heatmaps": [Heatmap.from_data_url(f["heatmap"]).to_overlay_data_url() for f in found if f.get("heatmap")],
-            "regions": [{**r, "code": f["code"]} for f in found for r in f["regions"]],
+            "regions": [{**r, "code": f["code"]} for f in found for r in f["regions"]] + views,
             "reference": None if ref is None else {"index": ref, "name": images[ref].name, "thumb": thumbs[ref],
                                                    "meta": report["images"][ref]},
             "findings": [{**f, "evidence": evidence_lines(f.get("details") or {})} for f in found],
