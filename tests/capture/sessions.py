@@ -80,3 +80,14 @@ def paint_crack(scene: np.ndarray, box: tuple[int, int, int, int], seed: int = 0
                  max(2, w // 90), cv2.LINE_AA)
         point = nxt
     return out
+
+
+def write_y4m(path: Path, rgb: np.ndarray) -> Path:
+    """A one-frame Y4M clip (4:2:0) of ``rgb`` for Chromium's fake camera (``--use-file-for-fake-video-capture``);
+    the camera plays it in a loop. Width and height are made even."""
+    h, w = (rgb.shape[0] // 2) * 2, (rgb.shape[1] // 2) * 2
+    yuv = cv2.cvtColor(np.ascontiguousarray(rgb[:h, :w]), cv2.COLOR_RGB2YUV_I420)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(f"YUV4MPEG2 W{w} H{h} F30:1 Ip A1:1 C420jpeg\n".encode("ascii") + b"FRAME\n" + yuv.tobytes())
+    tmp.replace(path)
+    return path

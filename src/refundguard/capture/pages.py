@@ -25,6 +25,7 @@ from refundguard.capture.buyer import env
 from refundguard.capture.routes import link_key
 from refundguard.capture.schemas import CaptureRequestIn
 from refundguard.capture.verify import check_session
+from refundguard.service.auth.deps import DbSession
 from refundguard.service.auth.service import Principal, Role
 from refundguard.service.claims.models import Claim
 from refundguard.service.claims.workflow import State
@@ -82,7 +83,7 @@ async def _form(request: Request) -> Any:
 
 
 @router.post("/claims/{claim_id}/capture")
-async def request_capture(request: Request, claim_id: str, who: Viewer) -> Response:
+async def request_capture(request: Request, claim_id: str, session: DbSession, who: Viewer) -> Response:
     """Ask the buyer for a live capture, from the case page."""
     form = await _form(request)
     damage = []
@@ -99,9 +100,9 @@ async def request_capture(request: Request, claim_id: str, who: Viewer) -> Respo
     config = request.app.state.config.capture
 
     def work() -> None:
-        with request.app.state.db.session() as session:
-            capture_service.request_capture(session=session, principal=who, claim_id=claim_id, data=data,
-                                            config=config, key=link_key(request))
+        capture_service.request_capture(session=session, principal=who, claim_id=claim_id, data=data,
+                                        config=config, key=link_key(request))
+        session.commit()
 
     await run_in_threadpool(work)
     return RedirectResponse(f"{SERVICE_PREFIX}/claims/{quote(claim_id)}#capture", status_code=303)

@@ -14,6 +14,7 @@
   let stream = null;
   let shot = 0;
   let startedAt = performance.now();
+  let received = {};
 
   function show(name) {
     for (const s of document.querySelectorAll(".step")) s.hidden = s.id !== "step-" + name;
@@ -21,9 +22,10 @@
   }
 
   function progress(done) {
+    received = done || received;
     for (const li of document.querySelectorAll("#progress li")) {
       const k = SHOTS.indexOf(li.dataset.step);
-      li.classList.toggle("done", !!done[li.dataset.step]);
+      li.classList.toggle("done", !!received[li.dataset.step]);
       li.classList.toggle("current", k === shot);
     }
   }
@@ -108,6 +110,7 @@
 
   function setShot(k) {
     shot = k;
+    progress(null);
     const kind = SHOTS[k];
     $("shot-title").textContent = T["title_" + kind];
     $("shot-hint").textContent = T["hint_" + kind];
