@@ -1,7 +1,8 @@
 """Text in photos with rapidocr (PP-OCRv6 small models shipped in the wheel, onnxruntime; never downloaded).
 
-One engine per process, created on first use; calls are serialised because the engine keeps per-call
-parameters as state. :func:`read` returns each line with its box in the photo's pixels.
+One engine per process, created on first use; calls are serialised, and every call names its switches
+(detection, orientation, recognition), because the engine keeps the last call's as state. :func:`read`
+returns each line with its box in the photo's pixels; :func:`read_line` reads a crop as one line.
 """
 
 from __future__ import annotations
@@ -81,8 +82,8 @@ def read(rgb: np.ndarray, *, long_side: int = DETECT_LONG_SIDE, offset: tuple[in
     small = rgb if scale >= 1.0 else cv2.resize(
         rgb, (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale))), interpolation=cv2.INTER_AREA)
     bgr = np.ascontiguousarray(_padded(small)[:, :, ::-1])
-    with _CALL_LOCK:
-        out = engine()(bgr)
+    with _CALL_LOCK:  # the engine keeps the last call's switches: name them every time
+        out = engine()(bgr, use_det=True, use_cls=True, use_rec=True)
     if out.boxes is None or out.txts is None:
         return []
     lines = []
@@ -105,3 +106,18 @@ def read_tiles(rgb: np.ndarray, grid: int = 2, overlap: float = 0.2, long_side: 
             x = min(max(0, round(c * w / grid - overlap * w / grid / 2)), max(0, w - tw))
             lines += read(np.ascontiguousarray(rgb[y:y + th, x:x + tw]), long_side=long_side, offset=(x, y))
     return lines
+
+
+def read_line(rgb: np.ndarray, *, height: int = 64) -> TextLine | None:
+    """Recognise ``rgb`` as one line of text (no detection, no orientation guess), scaled to ``height`` px high."""
+    if min(rgb.shape[:2]) < 4:
+        return None
+    scale = height / rgb.shape[0]
+    line = cv2.resize(rgb, (max(8, round(rgb.shape[1] * scale)), height),
+                      interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    bgr = np.ascontiguousarray(_padded(line)[:, :, ::-1])
+    with _CALL_LOCK:
+        out = engine()(bgr, use_det=False, use_cls=False, use_rec=True)
+    if not out.txts:
+        return None
+    return TextLine(str(out.txts[0]), float(out.scores[0]), (0.0, 0.0, float(rgb.shape[1]), float(rgb.shape[0])))

@@ -7,19 +7,24 @@ through every other check (the engine's shot passes); this check compares the se
 
 1. **the code** is read in shot (a) (OCR, tolerant of print-like handwriting, see ``_live.code``): without it
    nothing ties the shots to this request; a different code means photos made for something else;
-2. **the claimed damage on the live item**: each claim photo is matched with every live shot; structure the
-   claim photo shows and two or more live shots lack at the corresponding place — each seeing that place well
-   enough to have shown it — is damage that is not on the item (the AI-painted crack on a photo of an undamaged
-   item); the claimed place is where close-up (b) lands on the claim photo, plus any region another check
-   reported. Seen there in two or more live shots and lacking nowhere, with the code read and nothing
-   re-photographed, the damage is **confirmed** — a finding with a negative weight: it lowers the claim's risk;
-3. **the live shots agree with each other**: structure one live shot shows and two others lack where they see
-   it well is reported;
+2. **the claimed damage on the live item**: each claim photo is compared with every live shot (one adapter,
+   ``_live.views``). The *claimed place* is the damage marked with the request, else the regions other checks
+   reported on the photo, else where close-up (b) and turned shot (c) land on it. Structure the claim photo shows
+   there and two or more live shots lack — each seeing the place well enough to have shown it, more of them
+   lacking it than showing it — is damage that is not on the item (the AI-painted crack on a photo of an
+   undamaged item); lacking in the only shot that sees the place, it is reported more weakly. Outside the claimed
+   place a difference is not reported (between hand-held views it is as often parallax, an occluder or light),
+   but the photo then counts as neither verified nor confirmed. Seen at the claimed place in two or more live
+   shots, lacking nowhere, with the code read, the shots agreeing and nothing re-photographed, the damage is
+   **confirmed** — a finding with a negative weight: it lowers the claim's risk;
+3. **the live shots agree with each other**: structure one live shot shows at the claimed place and two others
+   lack where they see it well is reported;
 4. **a screen or a print re-photographed** instead of the item (``_live.recapture``): the claim photo inside
    the shot with its frame, periodic colour (moiré, sub-pixels, halftone), everything on one plane.
 
-A claim photo compared with live shots (with the code read) is recorded as verified by ``live_capture``.
-Regions are drawn on the claim photo and, in ``regions_by_image``, on the live shots.
+A claim photo compared with live shots (code read, a live shot covering enough of it, nothing unexplained) is
+recorded as verified by ``live_capture``. Regions are drawn on the claim photo and, in ``regions_by_image``, on the
+live shots.
 """
 
 from __future__ import annotations
@@ -31,11 +36,10 @@ from typing import Any
 
 import numpy as np
 
-from refundguard.checks._live.code import CodeRead, find_code
+from refundguard.checks._live.code import CodeRead, read_code
 from refundguard.checks._live.config import LiveConfig
 from refundguard.checks._live.recapture import Periodicity, periodicity
 from refundguard.checks._live.views import Box, Comparison, compare
-from refundguard.checks._ocr import read, read_tiles
 from refundguard.checks.registry import CheckContext, LiveSession, check
 from refundguard.errors import NotApplicable
 from refundguard.findings import Finding, Region
@@ -57,6 +61,7 @@ class _ClaimPhoto:
     unmatched: list[int] = field(default_factory=list)
     absent: list[dict[str, Any]] = field(default_factory=list)  # structure the live item lacks
     disputed: list[dict[str, Any]] = field(default_factory=list)  # lacking in one live shot, shown by another
+    unexplained: list[dict[str, Any]] = field(default_factory=list)  # lacking live, outside the claimed place
     present_in: list[int] = field(default_factory=list)
     lacking_in: list[int] = field(default_factory=list)
     structure: float = 0.0
@@ -102,13 +107,8 @@ def _structure(gray: np.ndarray, box: Box) -> float:
 
 # ------------------------------------------------------------------------------------------------- code
 def _read_code(ctx: CheckContext, index: int, code: str, cfg: LiveConfig) -> CodeRead:
-    pixels = ctx.images[index].pixels
-    found = find_code(read(pixels), code)
-    if found.status != "found" and cfg.code_tile_grid > 1:
-        tiled = find_code(read_tiles(pixels, grid=cfg.code_tile_grid), code)
-        if tiled.status == "found" or found.status == "missing":
-            found = tiled
-    return found
+    image = ctx.images[index]
+    return read_code(image.pixels, code, tile_grid=cfg.code_tile_grid, key=image.sha256)
 
 
 def _code_finding(ctx: CheckContext, index: int, read_: CodeRead, code: str, cfg: LiveConfig) -> Finding | None:
@@ -177,6 +177,9 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
                 place = _intersection(place, b) if place else None
             result.places.append(place or aimed[0])
             result.aimed = True
+            # look again with the place as a region: inside it, fainter structure is examined
+            result.compared = {j: compare(claim, ctx.images[j], regions=result.places) or comp
+                               for j, comp in result.compared.items()}
     paper = (code_box[0], _grown(code_box[1], 0.5)) if code_box is not None else None
     lacking = [(m.region_shown, j, m.region_expected) for j, comp in result.compared.items() for m in comp.missing
                if m.shown_in == 0 and m.resolved and m.contrast >= cfg.min_contrast
@@ -188,7 +191,11 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
                          if j not in shots and comp.seen(region).status == "present")
         expected = {str(j): list(_union([e for _, k, e in group if k == j])) for j in shots}
         entry = {"region": region, "shots": shots, "showing": showing, "expected": expected}
-        if len(shots) >= cfg.absent_views and len(shots) > len(showing):
+        if not any(_overlaps(region, p) for p in result.places):
+            # outside the claimed place, a difference between a photo and another view is as often parallax,
+            # an occluder or light as an edit: it is not reported, but the photo is then not verified either
+            result.unexplained.append(entry)
+        elif len(shots) >= cfg.absent_views and len(shots) > len(showing):
             result.absent.append({**entry, "strength": "corroborated"})
         elif not showing:
             result.absent.append({**entry, "strength": "single"})
@@ -253,7 +260,11 @@ def _live_pairs(lives: list[int], kinds: dict[int, str], limit: int) -> list[tup
 
 
 def _inconsistencies(ctx: CheckContext, pairs: list[tuple[int, int]], code_box: tuple[int, Box] | None,
-                     cfg: LiveConfig) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+                     places: dict[int, list[Box]], cfg: LiveConfig) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Structure one live shot shows at the claimed place and ``inconsistent_views`` others lack there.
+
+    ``places``: the claimed place as each live shot sees it. Elsewhere the shots are compared but differences
+    are not reported (parallax and occlusion between hand-held views)."""
     shown: dict[int, list[tuple[Box, int, Box]]] = {}
     compared: dict[str, Any] = {}
     for a, b in pairs:
@@ -268,6 +279,8 @@ def _inconsistencies(ctx: CheckContext, pairs: list[tuple[int, int]], code_box: 
             where, other = (a, b) if m.shown_in == 0 else (b, a)
             if code_box is not None and code_box[0] == where and _overlaps(m.region_shown, code_box[1]):
                 continue  # the paper with the code is in shot (a) only
+            if not any(_overlaps(m.region_shown, p) for p in places.get(where, [])):
+                continue
             shown.setdefault(where, []).append((m.region_shown, other, m.region_expected))
     out = []
     for where, items in shown.items():
@@ -302,7 +315,12 @@ def _recapture_finding(ctx: CheckContext, j: int, periodic: Periodicity | None, 
     if flat_with:
         signals_en.append("everything it shares with the other photos lies on one flat plane")
         signals_zh.append("它与其他照片的共同内容全部位于同一平面上")
-    score = cfg.score_frame if framed else (cfg.score_moire_flat if flat_with else cfg.score_moire)
+    if framed and (moire or flat_with):
+        score = cfg.score_frame_and_more
+    elif moire and flat_with:
+        score = cfg.score_moire_flat
+    else:  # one sign alone: a photo of a flat, tightly cropped item or a real periodic texture can show it
+        score = cfg.score_one_sign
     details = {"picture_in_picture": [{"claim_photo": i, "border_share": round(s, 3)} for i, s in frames],
                "periodicity": periodic.to_dict() if periodic else None, "flat_with": flat_with}
     return ctx.finding(
@@ -350,7 +368,14 @@ def run(ctx: CheckContext) -> list[Finding]:
     claims = [i for i, _ in ctx.claim_images]
     photos = [_examine_claim(ctx, i, lives, kinds, session, cfg, code_box) for i in claims]
     pairs = _live_pairs(lives, kinds, cfg.max_live_views)
-    inconsistent, live_compared = _inconsistencies(ctx, pairs, code_box, cfg)
+    places: dict[int, list[Box]] = {}
+    for photo in photos:
+        for j, comp in photo.compared.items():
+            for place in photo.places:
+                seen = comp.seen(place)
+                if seen.other_region is not None:
+                    places.setdefault(j, []).append(seen.other_region)
+    inconsistent, live_compared = _inconsistencies(ctx, pairs, code_box, places, cfg)
     recaptured = False
     for j in lives:
         periodic = periodicity(ctx.images[j].pixels, prominence=cfg.moire_prominence) if kinds[j] != "orbit" else None
@@ -359,7 +384,7 @@ def run(ctx: CheckContext) -> list[Finding]:
         produced = _recapture_finding(ctx, j, periodic, frames, flat, cfg)
         if produced:
             findings.append(produced)
-            recaptured = recaptured or produced.score >= cfg.score_moire_flat
+            recaptured = True
     if inconsistent:
         findings.append(_inconsistent_finding(ctx, inconsistent, live_compared, cfg))
     for photo in photos:
@@ -374,7 +399,8 @@ def run(ctx: CheckContext) -> list[Finding]:
                     "matches it. The live item may not be the one in the claim photo."),
                 zh=(f"{len(lives)} 张现场照片都没有拍到 {name} 中的商品：它们与该图片没有可匹配的共同表面。"
                     "现场拍摄的可能不是凭证图片中的那件商品。")))
-        elif live_ok and photo.cover >= cfg.min_cover:
+        elif live_ok and not recaptured and photo.cover >= cfg.min_cover and not (
+                photo.unexplained or photo.absent or photo.disputed):
             kinds_seen = ", ".join(KIND_TEXT[kinds[j]][0] for j in photo.compared)
             ctx.verified("live_capture", [photo.index],
                          en=f"{name} compared with {len(photo.compared)} live shot(s) of the item ({kinds_seen}), "
@@ -390,7 +416,7 @@ def run(ctx: CheckContext) -> list[Finding]:
 def _confirmed(photo: _ClaimPhoto, cfg: LiveConfig) -> bool:
     """The claimed place seen in enough live shots, lacking in none; nothing of the photo missing live. Where the
     place is only where the buyer aimed (nothing was marked), no live shot may lack anything the photo shows."""
-    if photo.aimed and photo.disputed:
+    if photo.unexplained or (photo.aimed and photo.disputed):
         return False
     return (not photo.absent and not photo.lacking_in and len(photo.present_in) >= cfg.confirm_views
             and photo.structure >= cfg.min_damage_structure and photo.cover >= cfg.min_cover)

@@ -10,11 +10,15 @@ one substitution between characters that handwriting makes alike (:data:`CONFUSA
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from refundguard.checks._ocr import TextLine
+import numpy as np
+
+from refundguard.checks._ocr import TextLine, read, read_line, read_tiles
 
 ALPHABET = "ACEHJKMNPRTWXY349"
 CODE_LENGTH = 4
@@ -88,3 +92,56 @@ def find_code(lines: Sequence[TextLine], code: str) -> CodeRead:
         if code_like and (best_wrong is None or conf > (best_wrong.confidence or 0)):
             best_wrong = CodeRead("wrong", text, box, conf)
     return best_wrong or CodeRead("missing")
+
+
+def _second_look(pixels: np.ndarray, lines: Sequence[TextLine], code: str) -> CodeRead | None:
+    """Read each short detected line again from the full-resolution photo, upright and upside down (the page's
+    text detector works on a reduced copy, and its orientation guess can turn handwriting over)."""
+    h, w = pixels.shape[:2]
+    for line in sorted(lines, key=lambda ln: -ln.confidence)[:8]:
+        x0, y0, x1, y1 = line.box
+        if (x1 - x0) > 12 * max(1.0, y1 - y0):
+            continue  # a long line of text, not a code
+        pad = 0.25 * (y1 - y0)
+        crop = pixels[max(0, int(y0 - pad)):min(h, int(y1 + pad)), max(0, int(x0 - pad)):min(w, int(x1 + pad))]
+        for view in (crop, crop[::-1, ::-1]):
+            again = read_line(np.ascontiguousarray(view))
+            if again is None:
+                continue
+            found = find_code([TextLine(again.text, again.confidence, line.box)], code)
+            if found.status == "found":
+                return found
+    return None
+
+
+_READ: OrderedDict[tuple[str, str, int], CodeRead] = OrderedDict()
+_READ_LOCK = threading.Lock()
+
+
+def read_code(pixels: np.ndarray, code: str, *, tile_grid: int = 2, key: str | None = None) -> CodeRead:
+    """Look for ``code`` in a photo: OCR of the whole photo, then of ``tile_grid``² tiles when not found there.
+
+    ``key`` (the photo's SHA-256) keeps the answer for the process: a shot read when it arrived is not read again.
+    """
+    memo = (key, code, tile_grid) if key else None
+    if memo is not None:
+        with _READ_LOCK:
+            if memo in _READ:
+                return _READ[memo]
+    lines = read(pixels)
+    found = find_code(lines, code)
+    if found.status != "found":
+        found = _second_look(pixels, lines, code) or found
+    if found.status != "found" and tile_grid > 1:
+        tiled_lines = read_tiles(pixels, grid=tile_grid)
+        tiled = find_code(tiled_lines, code)
+        if tiled.status != "found":
+            tiled = _second_look(pixels, tiled_lines, code) or tiled
+        if tiled.status == "found" or found.status == "missing":
+            found = tiled
+    if memo is not None:
+        with _READ_LOCK:
+            _READ[memo] = found
+            while len(_READ) > 64:
+                _READ.popitem(last=False)
+    return found

@@ -38,13 +38,13 @@ class LiveConfig(BaseModel):
     #: scores of the findings
     score_absent: float = Field(0.9, ge=0, le=1)
     score_absent_all: float = Field(0.95, ge=0, le=1)
-    score_absent_single: float = Field(0.6, ge=0, le=1)  # one live shot lacks it, no other shot sees the place
+    score_absent_single: float = Field(0.5, ge=0, le=1)  # one live shot lacks it, no other shot sees the place
     score_confirmed: float = Field(0.8, ge=0, le=1)
     score_confirmed_all: float = Field(0.95, ge=0, le=1)
     score_code_missing: float = Field(0.6, ge=0, le=1)
     score_code_wrong: float = Field(0.85, ge=0, le=1)
-    score_frame: float = Field(0.9, ge=0, le=1)
+    score_frame_and_more: float = Field(0.9, ge=0, le=1)  # the claim photo inside the shot, and moiré or flat
     score_moire_flat: float = Field(0.8, ge=0, le=1)
-    score_moire: float = Field(0.45, ge=0, le=1)
+    score_one_sign: float = Field(0.45, ge=0, le=1)  # one sign alone (a tightly cropped flat item frames too)
     score_not_matched: float = Field(0.6, ge=0, le=1)
     score_inconsistent: float = Field(0.8, ge=0, le=1)

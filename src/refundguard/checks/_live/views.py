@@ -152,14 +152,29 @@ _PREPARED = _Memo(24)
 _COMPARED = _Memo(64)
 
 
-def prepare(image: LoadedImage) -> tuple[WorkImage, Features]:
-    """The working copy and SIFT features of ``image`` (cached by SHA-256)."""
+@dataclass(frozen=True)
+class _View:
+    """Pixels to compare and the key their working copy is cached under."""
 
+    pixels: np.ndarray
+    key: str
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return int(self.pixels.shape[1]), int(self.pixels.shape[0])
+
+
+def _prepare(view: _View) -> tuple[WorkImage, Features]:
     def make() -> tuple[WorkImage, Features]:
-        work = work_image(image.pixels)
+        work = work_image(view.pixels)
         return work, features(work)
 
-    return _PREPARED.get(image.sha256, make)
+    return _PREPARED.get(view.key, make)
+
+
+def prepare(image: LoadedImage) -> tuple[WorkImage, Features]:
+    """The working copy and SIFT features of ``image`` (cached by SHA-256)."""
+    return _prepare(_View(image.pixels, image.sha256))
 
 
 def _to_original(box: Sequence[float], scale: float, size: tuple[int, int]) -> Box:
@@ -189,16 +204,17 @@ def _inside_share(box: Sequence[float], mask: np.ndarray) -> float:
 def compare(photo: LoadedImage, other: LoadedImage, *, regions: Sequence[Box] = ()) -> Comparison | None:
     """Compare ``photo`` (0) with ``other`` (1); None when they do not show the same object."""
     key = (photo.sha256, other.sha256, tuple(tuple(r) for r in regions))
-    return _COMPARED.get(key, lambda: _compare(photo, other, regions))
+    return _COMPARED.get(key, lambda: _compare(_View(photo.pixels, photo.sha256), _View(other.pixels, other.sha256),
+                                               regions))
 
 
-def _compare(photo: LoadedImage, other: LoadedImage, regions: Sequence[Box]) -> Comparison | None:
-    wa, fa = prepare(photo)
-    wb, fb = prepare(other)
+def _compare(view_a: _View, view_b: _View, regions: Sequence[Box]) -> Comparison | None:
+    wa, fa = _prepare(view_a)
+    wb, fb = _prepare(view_b)
     vm = match(fa, fb)
     if vm is None:
         return None
-    size_a, size_b = (photo.width, photo.height), (other.width, other.height)
+    size_a, size_b = view_a.size, view_b.size
     hints = [tuple(float(v) * wa.scale for v in r) for r in regions]
     res = examine(0, 1, wa, wb, vm, (size_a, size_b), (hints, []))  # type: ignore[arg-type]
     to_b = np.linalg.inv(vm.homography)  # A -> B (working pixels)
