@@ -218,3 +218,53 @@ def test_thousands_of_frames_are_refused_after_the_limit(capture, item) -> None:
         frames = session.scalars(select(CaptureFrame)).all()
         assert len(frames) == limit and sum(f.status == "current" for f in frames) == 1  # retakes replace
         assert session.scalars(select(CaptureRequest)).one().frames_received == limit
+
+
+def _webm(frames: list, fps: int = 10) -> bytes:  # type: ignore[type-arg]
+    import io
+
+    import av
+
+    buf = io.BytesIO()
+    with av.open(buf, mode="w", format="webm") as container:
+        stream = container.add_stream("libvpx", rate=fps)
+        stream.width, stream.height = frames[0].shape[1] // 2 * 2, frames[0].shape[0] // 2 * 2
+        stream.pix_fmt = "yuv420p"
+        for pixels in frames:
+            frame = av.VideoFrame.from_ndarray(pixels[: stream.height, : stream.width], format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buf.getvalue()
+
+
+def test_policy_asks_for_the_capture_and_the_video_orbit_counts_as_shot_c(  # type: ignore[no-untyped-def]
+        capture, item) -> None:
+    from refundguard.capture.config import CapturePolicy
+    from tests.capture.sessions import reframe
+
+    capture.app.state.config.capture.policy = CapturePolicy(enabled=True)  # this tenant asks when unverified
+    _register_webhook(capture)
+    claim_id = capture.claim(item.claim())
+    state = capture.wait(claim_id)
+    assert state["state"] == "capture_requested"  # never an automatic refund on an unverified low
+    [sent] = _webhook(capture, "capture.requested")
+    assert sent["requested_by"] == "system:policy" and "unverified" in sent["reason"]
+    link = sent["link"]["path"]
+    started = capture.start(link)
+    shots = item.shots(started["code"])
+    for kind in ("whole", "close"):
+        assert capture.send(link, started["nonce"], kind, shots[kind]).status_code == 200
+    frames = [reframe(item.left, zoom=1.6, centre=(0.45 + 0.02 * k, 0.45)) for k in range(12)]
+    video = capture.send(link, started["nonce"], "video", _webm(frames), "video/webm")
+    assert video.status_code == 200, video.text
+    assert video.json()["complete_ready"]  # (a), (b) and the orbit instead of (c)
+    assert capture.client.post(f"{link}/complete", headers={"X-Capture-Nonce": started["nonce"]}).status_code == 200
+    capture.wait(claim_id)
+    report = capture.client.get(f"/v1/claims/{claim_id}/report", headers=capture.keys.h("platform")).json()
+    roles = [im["role"] for im in report["images"]]
+    assert roles.count("live") == 2 + capture.app.state.config.capture.orbit_frames  # orbit frames are live shots
+    [record] = capture.client.get(f"/v1/claims/{claim_id}/capture", headers=capture.keys.h("platform")).json()
+    kinds = [s["kind"] for s in record["shots"]]
+    assert kinds.count("video") == 1 and kinds.count("orbit") == capture.app.state.config.capture.orbit_frames
