@@ -2,7 +2,7 @@
 # Install the Debian packages the test suite needs (servers are started by the tests' own fixtures on
 # loopback). Idempotent: does nothing when everything is present. Needs root or sudo for apt-get.
 set -euo pipefail
-want=(fonts-wqy-microhei poppler-utils redis-server chromium)
+want=(fonts-wqy-microhei fonts-comic-neue fonts-humor-sans fonts-liberation2 poppler-utils redis-server chromium)
 missing=()
 for pkg in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
