@@ -190,6 +190,7 @@ def test_hostile_frames_get_clear_4xx_and_store_nothing(capture, item) -> None: 
         (capture.send(link, "someone-elses-nonce", "whole", item.shots(None)["whole"]), 403),
         (capture.send(link, started["nonce"], "whole", b"%PDF-1.7 not a photo", "application/pdf"), 415),
         (capture.send(link, started["nonce"], "whole", b"\xff\xd8\xff\xe0" + b"\x00" * 64), 422),  # a broken JPEG
+        (capture.send(link, started["nonce"], "whole", _png_bomb(), "image/png"), 422),  # 3.6 GP declared
         (capture.send(link, started["nonce"], "selfie", item.shots(None)["whole"]), 422),
         (capture.send(link, started["nonce"], "video", b"\x1aE\xdf\xa3" + b"\x00" * 200, "video/webm"), 422),
         (capture.client.post(f"{link}/frames", data={"nonce": started["nonce"], "kind": "whole"},
@@ -203,6 +204,37 @@ def test_hostile_frames_get_clear_4xx_and_store_nothing(capture, item) -> None: 
     assert sorted(p.name for p in store.rglob("*") if p.is_file()) == before  # nothing kept
     with capture.app.state.db.session() as session:
         assert session.scalars(select(CaptureFrame)).all() == []
+
+
+def _png_bomb(width: int = 60000, height: int = 60000) -> bytes:
+    """A tiny PNG whose header declares a huge picture (refused from the header, before decoding)."""
+    import io
+    import struct
+    import zlib
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("L", (1, 1)).save(buf, "PNG")
+    data = bytearray(buf.getvalue())
+    ihdr = data[12:29]  # b"IHDR" + 13 bytes
+    ihdr[4:12] = struct.pack(">II", width, height)
+    data[12:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(ihdr)) & 0xFFFFFFFF)
+    return bytes(data)
+
+
+def test_a_reviewer_may_decide_while_the_buyer_has_not_finished(capture, item) -> None:  # type: ignore[no-untyped-def]
+    claim_id = capture.claim(item.claim())
+    capture.wait(claim_id)
+    link = capture.request(claim_id)["link"]["path"]
+    capture.start(link)
+    r = capture.client.post(f"/v1/claims/{claim_id}/decision", headers=capture.keys.h("reviewer"),
+                            json={"outcome": "rejected", "reason": "the buyer admitted the photo was edited"})
+    assert r.status_code == 200 and r.json()["state"] == "decided"
+    assert capture.client.get(link).status_code == 410  # the link stops working
+    [record] = capture.client.get(f"/v1/claims/{claim_id}/capture", headers=capture.keys.h("reviewer")).json()
+    assert record["status"] == "cancelled"
 
 
 def test_thousands_of_frames_are_refused_after_the_limit(capture, item) -> None:  # type: ignore[no-untyped-def]

@@ -41,8 +41,9 @@ def _db(request: Request) -> Any:
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
     lang = pick_lang(request)
     html = env.get_template(name).render(lang=lang, t=translator(lang), request=request, **context)
-    response = HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store",
-                                                              "Referrer-Policy": "no-referrer"})
+    response = HTMLResponse(html, status_code=status, headers={
+        "Cache-Control": "no-store", "Referrer-Policy": "no-referrer",  # the link is the credential: never leak it
+        "Permissions-Policy": "camera=(self), microphone=(), geolocation=()"})
     remember_lang(request, response)
     return response
 

@@ -184,7 +184,9 @@ def resolve(*, session: Session, token: str, key: bytes, now: datetime | None = 
         raise NotFound("this capture link is not valid", "该拍摄链接无效")
     if row.status == "completed":
         raise Gone("this capture was completed: the link cannot be used again", "该现场拍摄已完成：链接不能再次使用")
-    if row.status in ("expired", "cancelled") or now >= row.deadline or (
+    if row.status == "cancelled":
+        raise Gone("this capture is no longer needed: the claim was decided", "无需再现场拍摄：该申请已作出决定")
+    if row.status == "expired" or now >= row.deadline or (
             row.session_deadline is not None and now >= row.session_deadline):
         raise Gone("this capture link has expired", "该拍摄链接已过期")
     return row

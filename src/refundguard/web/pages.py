@@ -227,7 +227,8 @@ def _masked_for(who: Principal) -> str | None:
 
 def _may_decide(who: Principal, claim: Claim) -> bool:
     return who.role in (Role.REVIEWER, Role.ADMIN) and claim.state in (State.IN_REVIEW.value,
-                                                                        State.AWAITING_MERCHANT.value)
+                                                                        State.AWAITING_MERCHANT.value,
+                                                                        State.CAPTURE_REQUESTED.value)
 
 
 def _may_respond(who: Principal, claim: Claim) -> bool:

@@ -229,9 +229,13 @@ def decide(*, session: Session, principal: Principal, claim_id: str, decision: D
     """Record a reviewer decision (reason required); the audit chain keeps who decided what and why."""
     require(principal, "claim.decide")
     claim = get_visible(session=session, principal=principal, claim_id=claim_id)
-    if claim.state not in (State.IN_REVIEW.value, State.AWAITING_MERCHANT.value):
+    if claim.state not in (State.IN_REVIEW.value, State.AWAITING_MERCHANT.value, State.CAPTURE_REQUESTED.value):
         raise Conflict(f"claim is {claim.state}; decisions are taken in review",
                        f"申请当前为 {claim.state}；只能在审核中作出决定", code="invalid_transition")
+    if claim.state == State.CAPTURE_REQUESTED.value:  # decided before the buyer finished: the link stops working
+        from refundguard.capture import service as capture_service
+
+        capture_service.cancel_open(session=session, claim=claim, actor=principal.actor)
     claim.outcome = decision.outcome.value
     claim.decision_reason = decision.reason
     claim.abuse_confirmed = bool(decision.abuse and decision.outcome is Outcome.REJECTED)
