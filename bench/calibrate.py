@@ -47,7 +47,7 @@ from scipy.optimize import minimize
 from refundguard.config import default_settings, logit
 from refundguard.engine import analyze
 from refundguard.errors import InputError
-from refundguard.findings import CODES
+from refundguard.findings import CODES, FIXED_WEIGHT
 from refundguard.media.load import LoadedImage, load_image
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -252,7 +252,7 @@ class Data:
 
 
 def features(sizes: dict[str, int]) -> Data:
-    codes = sorted(CODES)
+    codes = sorted(set(CODES) - FIXED_WEIGHT)
     rows, labels, sources = [], [], []
     for source, label, claim, refs in cases(sizes):
         try:

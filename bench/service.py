@@ -107,6 +107,7 @@ def run(quick: bool = False, max_s: float = 60.0) -> dict:
     began = time.monotonic()
     proc = None
     try:
+        subprocess.run([str(exe), "db", "upgrade"], env=env, capture_output=True, check=True, timeout=60)
         key = subprocess.run([str(exe), "keys", "create", "--tenant", "bench", "--role", "platform"], env=env,
                              capture_output=True, text=True, check=True, timeout=60).stdout.strip()
         port = _free_port()

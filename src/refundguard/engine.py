@@ -22,6 +22,7 @@ from refundguard.checks.registry import (
     CheckContext,
     CheckStatus,
     ClaimInfo,
+    LedgerHandle,
     ReuseIndex,
     Skip,
     Verification,
@@ -33,7 +34,7 @@ from refundguard.coverage import Coverage, coverage_of
 from refundguard.errors import InputError, NotApplicable
 from refundguard.findings import Finding
 from refundguard.media.load import LoadedImage, load_image
-from refundguard.passes import PassCache, PassResult, pass_key
+from refundguard.passes import EXTERNAL_STATE, PassCache, PassResult, pass_key
 from refundguard.verdict import Assessment, assess
 
 Source = str | os.PathLike[str] | LoadedImage
@@ -69,7 +70,7 @@ def _load(source: Source, settings: Settings) -> LoadedImage:
 
 
 def analyze(claim: Sequence[Source], references: Sequence[Source] = (), *, info: ClaimInfo | None = None,
-            settings: Settings | None = None, index: ReuseIndex | None = None,
+            settings: Settings | None = None, index: ReuseIndex | None = None, ledger: LedgerHandle | None = None,
             only: Sequence[str] | None = None,
             progress: Callable[[str], None] | None = None,
             live: Sequence[Source] = (), cache: PassCache | None = None) -> Analysis:
@@ -81,6 +82,7 @@ def analyze(claim: Sequence[Source], references: Sequence[Source] = (), *, info:
     references : the merchant's listing/shipping photos or packing-video frames.
     info : claim facts (order and delivery times, ids) used by the capture and reuse checks; ``info.live``
         describes the live shots.
+    ledger : the cross-platform ledger (the claim service passes it; the ``ledger`` check needs it).
     only : run just these checks (by name); others are reported as not requested.
     live : photos the buyer took through the capture page (role ``live``). Every check examines each of them
         as it examines a claim photo (one shot pass each); the checks that read live shots then compare them
@@ -107,7 +109,7 @@ def analyze(claim: Sequence[Source], references: Sequence[Source] = (), *, info:
     checks = registered()
     configs = check_configs(settings, checks)
     plain = [c for c in checks if not c.live]
-    passes = _Passes(images, roles, info, settings, index, configs, only, cache, progress)
+    passes = _Passes(images, roles, info, settings, index, ledger, configs, only, cache, progress)
     lives = [i for i, r in enumerate(roles) if r == "live"]
     with ThreadPoolExecutor(max_workers=max(1, min(len(lives), os.cpu_count() or 1))) as pool:
         shots = [pool.submit(passes.shot, plain, i) for i in lives]  # each live shot, beside the claim pass
@@ -142,6 +144,7 @@ class _Passes:
     info: ClaimInfo
     settings: Settings
     index: ReuseIndex | None
+    ledger: LedgerHandle | None
     configs: dict[str, BaseModel]
     only: Sequence[str] | None
     cache: PassCache | None
@@ -150,8 +153,9 @@ class _Passes:
     def claim(self, checks: list[Check]) -> PassResult:
         """Every check on the claim photos and references (live shots are not theirs to examine)."""
         keep = [i for i, r in enumerate(self.roles) if r != "live"]
+        cacheable = [c for c in checks if c.name not in EXTERNAL_STATE] if self.cache is not None else checks
         return self._cached("claim", checks, self.roles, self.settings, keep,
-                            lambda: self._run(checks, self.roles, self.settings, prior=[]))
+                            lambda: self._run(cacheable, self.roles, self.settings, prior=[]))
 
     def shot(self, checks: list[Check], k: int) -> PassResult:
         """Every check on live shot ``k`` as the only claim photo, beside the references."""
@@ -160,9 +164,11 @@ class _Passes:
         settings = self.settings.model_copy(update={"weights": {**self.settings.weights, **self.settings.live_weights}})
         keep = [i for i, r in enumerate(roles) if r != "other"]
 
-        def run() -> PassResult:
-            out = self._run(checks, roles, settings, prior=[])
-            return PassResult([f for f in out.findings if f.image in (k, None)],
+        cacheable = [c for c in checks if c.name not in EXTERNAL_STATE] if self.cache is not None else checks
+
+        def run() -> PassResult:  # findings about the claim as a whole (the buyer's ledger) are the claim pass's
+            out = self._run(cacheable, roles, settings, prior=[])
+            return PassResult([f for f in out.findings if f.image == k],
                               out.statuses, [s for s in out.skips if s.image == k],
                               [v for v in out.verifications if k in v.images])
 
@@ -175,10 +181,27 @@ class _Passes:
 
     def _cached(self, kind: str, checks: list[Check], roles: list[str], settings: Settings, keep: list[int],
                 run: Callable[[], PassResult]) -> PassResult:
+        """``run`` through the cache. Checks whose answer depends on state outside the images (the reuse index,
+        the ledger: :data:`~refundguard.passes.EXTERNAL_STATE`) are never taken from it: they run again after
+        the cached part, with its findings."""
         if self.cache is None:
             return run()
+        fresh = [c for c in checks if c.name in EXTERNAL_STATE]
+        if fresh:
+            kept = self._cached(kind, [c for c in checks if c.name not in EXTERNAL_STATE], roles, settings, keep, run)
+            again = self._run(fresh, roles, settings, prior=kept.findings,
+                              upstream={n: st.status for n, st in kept.statuses.items()})
+            if kind.startswith("shot:"):
+                k = int(kind.split(":")[1])
+                again = PassResult([f for f in again.findings if f.image == k], again.statuses,
+                                   [x for x in again.skips if x.image == k], [v for v in again.verifications
+                                                                              if k in v.images])
+            statuses = {**kept.statuses, **again.statuses}
+            return PassResult(kept.findings + again.findings, {c.name: statuses[c.name] for c in checks
+                                                              if c.name in statuses},
+                              kept.skips + again.skips, kept.verifications + again.verifications)
         key = pass_key(kind, [self.images[i] for i in keep], [roles[i] for i in keep], settings=settings,
-                       configs=self.configs, checks=[c.name for c in checks], only=self.only, index=self.index,
+                       configs=self.configs, checks=[c.name for c in checks], only=self.only,
                        claim=replace(self.info, live=None))
         found = self.cache.get(key, settings)
         if found is not None:
@@ -193,7 +216,7 @@ class _Passes:
     def _run(self, checks: list[Check], roles: list[str], settings: Settings, *, prior: list[Finding],
              upstream: dict[str, str] | None = None) -> PassResult:
         ctx = CheckContext(images=self.images, roles=roles, claim=self.info, settings=settings, index=self.index,
-                           configs=self.configs)
+                           ledger=self.ledger, configs=self.configs)
         findings: list[Finding] = []
         statuses: dict[str, CheckStatus] = {}
         done = dict(upstream or {})

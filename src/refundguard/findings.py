@@ -50,7 +50,13 @@ CODES: dict[str, tuple[str, str]] = {
     "live.recapture": ("Live shot of a screen or a print", "现场照片翻拍了屏幕或打印件"),
     "live.item_not_matched": ("Live shots do not show the claimed item", "现场照片中不是凭证中的商品"),
     "live.inconsistent_views": ("Live shots disagree with each other", "现场照片彼此不一致"),
+    "ledger.prior_abuse": ("Buyer has adjudicated abuse on record (cross-platform ledger)",
+                           "买家有经裁定的滥用记录（跨平台账本）"),
 }
+
+#: codes whose weight is set in ``data/defaults.toml`` and never fitted by ``bench calibrate``: they say nothing
+#: about the photos (the calibration data has no buyers), and their weight is bounded by design.
+FIXED_WEIGHT: frozenset[str] = frozenset({"ledger.prior_abuse"})
 
 
 @dataclass(frozen=True, slots=True)

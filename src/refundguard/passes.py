@@ -30,6 +30,10 @@ from refundguard.config import Settings
 from refundguard.findings import Finding, Heatmap, Message, Region
 from refundguard.media.load import LoadedImage
 
+#: checks whose answer depends on state outside the images — the reuse index (photos of other claims), the
+#: ledger (adjudicated abuse): never cached, they run again in every analysis
+EXTERNAL_STATE = frozenset({"reuse", "ledger"})
+
 
 @dataclass
 class PassResult:
@@ -114,14 +118,13 @@ class MemoryPassCache:
 
 
 def pass_key(kind: str, images: Sequence[LoadedImage], roles: Sequence[str], *, settings: Settings,
-             configs: dict[str, Any], checks: Sequence[str], only: Sequence[str] | None, index: object | None,
-             claim: object) -> str:
+             configs: dict[str, Any], checks: Sequence[str], only: Sequence[str] | None, claim: object) -> str:
     """The cache key of a pass: a SHA-256 over everything its result depends on.
 
     ``kind`` names the pass (``claim`` or ``shot:<index>``); ``images``/``roles`` are the images the pass
     sees with the roles it gives them; ``configs`` the validated ``[checks.*]`` settings; ``claim`` the claim
-    facts (the capture check compares photo times with the delivery time). With a reuse index the key names
-    the index's kind, not its contents: a cached pass keeps the index's answer from the time it ran.
+    facts (the capture check compares photo times with the delivery time). The checks of
+    :data:`EXTERNAL_STATE` are never part of a cached pass.
     """
     body = {
         "kind": kind, "version": __version__,
@@ -130,7 +133,6 @@ def pass_key(kind: str, images: Sequence[LoadedImage], roles: Sequence[str], *, 
         "checks": sorted(checks), "only": sorted(only) if only is not None else None,
         "limits": settings.limits.model_dump(mode="json"),
         "trust_anchors": _file_digest(settings.trust_anchors),
-        "index": type(index).__qualname__ if index is not None else None,
         "claim": repr(claim),
     }
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode("utf-8")).hexdigest()

@@ -137,6 +137,13 @@ class ReuseIndex(Protocol):
     def query(self, image: LoadedImage, **kwargs: Any) -> list[Any]: ...
 
 
+class LedgerHandle(Protocol):
+    """What a check may ask of the cross-platform ledger (see :mod:`refundguard.ledger`): the buyer's standing
+    adjudicated entries for the claim; raises ``NotApplicable`` when the ledger cannot answer for it."""
+
+    def prior_abuse(self, info: ClaimInfo) -> Any: ...
+
+
 @dataclass
 class CheckContext:
     """Inputs of one analysis: the claim's photos, the merchant's references and the claim facts.
@@ -149,6 +156,7 @@ class CheckContext:
     claim: ClaimInfo
     settings: Settings
     index: ReuseIndex | None = None
+    ledger: LedgerHandle | None = None
     prior: list[Finding] = field(default_factory=list)
     check_name: str = ""
     cache: dict[str, Any] = field(default_factory=dict)
@@ -160,11 +168,14 @@ class CheckContext:
 
     @property
     def config(self) -> Any:
-        """The typed ``[checks.<name>]`` settings of the running check (its ``config=`` model)."""
-        try:
-            return self.configs[self.check_name]
-        except KeyError:
-            raise ConfigError(f"check {self.check_name!r} declares no config model") from None
+        """The typed ``[checks.<name>]`` settings of the running check (its ``config=`` model); a context built by
+        hand (not by the engine) validates them from its own ``settings`` on first use."""
+        if self.check_name not in self.configs:
+            declared = _REGISTRY.get(self.check_name)
+            if declared is None or declared.config is None:
+                raise ConfigError(f"check {self.check_name!r} declares no config model")
+            self.configs[self.check_name] = _validated(declared, self.settings.checks.get(self.check_name, {}))
+        return self.configs[self.check_name]
 
     def skip(self, image: int, *, en: str, zh: str) -> None:
         """Record that the running check did not examine photo ``image``, and why."""
@@ -249,13 +260,20 @@ def check_configs(settings: Settings, checks: Sequence[Check]) -> dict[str, Base
             if raw:
                 raise ConfigError(f"check {c.name!r} takes no [checks.{c.name}] settings")
             continue
-        try:
-            out[c.name] = c.config.model_validate(raw)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first.get("loc", ()))
-            raise ConfigError(f"[checks.{c.name}] {where}: {first.get('msg', 'invalid')}") from None
+        out[c.name] = _validated(c, raw)
     return out
+
+
+def _validated(c: Check, raw: dict[str, Any]) -> BaseModel:
+    """``raw`` validated by the check's model, or a :class:`ConfigError` naming the key."""
+    if c.config is None:
+        raise ConfigError(f"check {c.name!r} declares no config model")
+    try:
+        return c.config.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise ConfigError(f"[checks.{c.name}] {where}: {first.get('msg', 'invalid')}") from None
 
 
 def _discover() -> None:

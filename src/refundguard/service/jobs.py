@@ -15,9 +15,9 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -30,10 +30,13 @@ from refundguard.service.audit import service as audit
 from refundguard.service.claims import service as claim_service
 from refundguard.service.claims.models import AnalysisJob, Claim
 from refundguard.service.claims.workflow import State
-from refundguard.service.config import ServiceConfig
+from refundguard.service.config import AppConfig, ServiceConfig
 from refundguard.service.db import Database, utcnow
 from refundguard.service.evidence import service as evidence_service
 from refundguard.service.evidence.store import EvidenceStore
+
+if TYPE_CHECKING:
+    from refundguard.index import ReuseIndex
 
 log = logging.getLogger("refundguard.jobs")
 TASK_NAME = "refundguard.analyse"
@@ -41,20 +44,35 @@ TASK_NAME = "refundguard.analyse"
 
 @dataclass
 class JobContext:
-    """What :func:`execute` needs; built once per process."""
+    """What :func:`execute` needs; built once per process from the application's one configuration."""
 
     db: Database
     settings: Settings
     config: ServiceConfig
     store: EvidenceStore
+    #: the cross-platform ledger the ``ledger`` check asks (set by ``refundguard.ledger.hooks``); None: not attached
+    ledger: Any = None
     #: finished analysis passes (the claim photos', each live shot's), see refundguard.passes
     passes: PassCache | None = None
+    _index: ReuseIndex | None = field(default=None, repr=False)
+    _index_opened: bool = field(default=False, repr=False)
+    _index_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         if self.passes is None:
             from refundguard.capture.passes_store import DatabasePassCache
 
             self.passes = DatabasePassCache(self.db)
+
+    def reuse_index(self) -> ReuseIndex | None:
+        """The service's reuse index, opened on first use (None when disabled in ``[service.reuse]``)."""
+        from refundguard.service.reuse_index import open_service_index
+
+        with self._index_lock:
+            if not self._index_opened:
+                self._index = open_service_index(self.settings, self.config)
+                self._index_opened = True
+            return self._index
 
 
 def _claim_info(claim: Claim) -> ClaimInfo:
@@ -146,8 +164,12 @@ def execute(ctx: JobContext, job_id: str) -> str:
     error: str | None = None
     try:
         with LeaseKeeper(ctx, job_id, attempt):
-            report = to_dict(analyze(claims, refs, info=info, settings=ctx.settings, live=live, cache=ctx.passes),
-                             heatmaps=True)
+            index = ctx.reuse_index()
+            analysis = analyze(claims, refs, info=info, settings=ctx.settings, index=index, ledger=ctx.ledger,
+                               live=live, cache=ctx.passes)
+            report = to_dict(analysis, heatmaps=True)
+            if index is not None:
+                _index_photos(ctx, index, analysis)
     except RefundGuardError as exc:
         error = str(exc)
     except Exception as exc:  # a crashing analysis routes the claim to a person; the service stays up
@@ -168,6 +190,16 @@ def execute(ctx: JobContext, job_id: str) -> str:
             claim_service.route_without_analysis(session=session, claim=claim, error=error or "unknown",
                                                  config=ctx.config)
         return job.status
+
+
+def _index_photos(ctx: JobContext, index: ReuseIndex, analysis: Any) -> None:
+    """Add the claim's new photos to the reuse index; a failure is logged (the analysis result stands)."""
+    from refundguard.service.reuse_index import record_new
+
+    try:
+        record_new(index, analysis, db=ctx.db)
+    except Exception:
+        log.exception("could not add the photos of claim %s to the reuse index", analysis.claim.claim_id)
 
 
 class Runner(Protocol):
@@ -196,8 +228,9 @@ class LocalRunner:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 
-def make_celery(broker_url: str) -> Any:
-    """The Celery app; the task resolves its :class:`JobContext` from the environment in the worker."""
+def make_celery(broker_url: str, config: AppConfig | None = None) -> Any:
+    """The Celery app. In a worker, the task analyses with ``config`` (the worker's ``--config``), building its
+    :class:`JobContext` once per worker process; without one, from the ``REFUNDGUARD_*`` environment."""
     from celery import Celery
 
     app = Celery("refundguard", broker=broker_url)
@@ -207,7 +240,11 @@ def make_celery(broker_url: str) -> Any:
 
     @app.task(name=TASK_NAME)
     def analyse(job_id: str) -> str:
-        return execute(worker_context(), job_id)
+        return execute(worker_context(config), job_id)
+
+    from refundguard.ledger.tasks import register as register_ledger_tasks
+
+    register_ledger_tasks(app)  # the ledger's beat entry (docs/ledger.md)
 
     return app
 
@@ -216,16 +253,26 @@ _worker_ctx: JobContext | None = None
 _worker_lock = threading.Lock()
 
 
-def worker_context() -> JobContext:
-    """The job context of a Celery worker process, from ``REFUNDGUARD_*`` settings."""
+def context_for(config: AppConfig) -> JobContext:
+    """A job context for ``config``: its database (with the audit chain's key and held checkpoints), store and
+    settings. Nothing is created: the server creates the database and the key."""
+    from refundguard.ledger.hooks import worker_ledger
+
+    settings, service = config.settings, config.service
+    guard = audit.guard_for(settings, service)
+    db = Database(settings.database_url, create=False, session_info=guard.session_info())
+    return JobContext(db=db, settings=settings, config=service, store=EvidenceStore(settings.data_dir),
+                      ledger=worker_ledger(db, settings))
+
+
+def worker_context(config: AppConfig | None = None) -> JobContext:
+    """The job context of a Celery worker process: from ``config``, else from the ``REFUNDGUARD_*`` settings."""
     global _worker_ctx
     with _worker_lock:
         if _worker_ctx is None:
-            from refundguard.config import load_settings
+            from refundguard.service.config import load_app_config
 
-            settings = load_settings()
-            _worker_ctx = JobContext(db=Database(settings.database_url), settings=settings, config=ServiceConfig(),
-                                     store=EvidenceStore(settings.data_dir))
+            _worker_ctx = context_for(config or load_app_config())
         return _worker_ctx
 
 

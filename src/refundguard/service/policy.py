@@ -1,7 +1,8 @@
 """Routing policy (configuration data) and the deadline sweeper.
 
 Auto-approval needs the level to be one of ``auto_approve_levels`` (default: low) AND the amount under
-``auto_approve_max_amount`` AND no adjudicated abuse by the buyer AND a complete analysis whose photos were
+``auto_approve_max_amount`` AND no adjudicated abuse by the buyer (in this tenant, or on the cross-platform
+ledger: a ``ledger.prior_abuse`` finding) AND a complete analysis whose photos were
 verified against independent evidence (the report's ``coverage.basis`` is ``verified``). An incomplete
 analysis (a check failed) is never approved automatically, whatever the configuration. A ``low`` that rests
 on nothing verifiable (one photo, no matched listing photo, no second view) goes where ``unverified_low``

@@ -15,6 +15,7 @@ from typing import Any
 
 from c2pa import C2paError, Context, Reader, Settings
 
+from refundguard.checks.provenance.aigc_label import REMNANT_SCORE
 from refundguard.checks.provenance.signal import Signal, short
 from refundguard.errors import ConfigError
 from refundguard.media import bounded_json
@@ -148,7 +149,8 @@ def _trust(state: str | None, results: dict[str, Any]) -> dict[str, Any]:
     return {"state": state, "trusted": state == "Trusted", "trust_codes": codes}
 
 
-def c2pa_signals(image: LoadedImage, *, trust_anchors: Path | None = None) -> list[Signal]:
+def c2pa_signals(image: LoadedImage, *, trust_anchors: Path | None = None,
+                 remnant_score: float = REMNANT_SCORE) -> list[Signal]:
     """C2PA evidence of one image. The reader runs only when a container or a provenance pointer exists."""
     refs = provenance_refs(image)
     container = image.metadata.c2pa_container
@@ -161,7 +163,7 @@ def c2pa_signals(image: LoadedImage, *, trust_anchors: Path | None = None) -> li
         return [_unreadable(str(exc), container, refs)]
     if reader is None:
         if refs and any(r.strip().startswith("self#jumbf") for r in refs):
-            return [Signal("provenance.remnant", 0.6,
+            return [Signal("provenance.remnant", remnant_score,
                            f"XMP dcterms:provenance points to an embedded C2PA manifest ({short(refs[0])}) but the "
                            "file has no JUMBF manifest store: the manifest was stripped",
                            f"XMP dcterms:provenance 指向内嵌 C2PA 清单（{short(refs[0])}），但文件中没有 JUMBF "

@@ -184,10 +184,10 @@ def stealth_payload(alpha: np.ndarray | None, *, max_bytes: int = MAX_STEALTH_BY
     return name, payload.decode("utf-8", "replace")
 
 
-def generator_signals(image: LoadedImage) -> list[Signal]:
+def generator_signals(image: LoadedImage, *, max_stealth_bytes: int = MAX_STEALTH_BYTES) -> list[Signal]:
     """One ``provenance.generator_metadata`` signal listing every generator trace of the image."""
     items = _text_items(image) + _exif_items(image) + _xmp_items(image)
-    stealth = stealth_payload(image.alpha)
+    stealth = stealth_payload(image.alpha, max_bytes=max_stealth_bytes)
     if stealth is not None:
         magic, text = stealth
         items.append(_item("NovelAI", f"alpha-channel LSB payload '{magic}'", text, 1.0))

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile
 
+from refundguard.ledger import visibility as ledger_visibility
 from refundguard.service.audit import service as audit
 from refundguard.service.auth.deps import CurrentPrincipal, DbSession
 from refundguard.service.claims import service
@@ -94,7 +95,7 @@ def get_claim(claim_id: str, session: DbSession, principal: CurrentPrincipal) ->
 def get_report(claim_id: str, session: DbSession, principal: CurrentPrincipal) -> dict[str, Any]:
     """The newest analysis report (schema ``refundguard.report/1``)."""
     claim = service.get_visible(session=session, principal=principal, claim_id=claim_id)
-    return service.latest_report(session=session, claim=claim)
+    return ledger_visibility.for_role(service.latest_report(session=session, claim=claim), principal.role.value)
 
 
 @router.get("/claims/{claim_id}/analyses", response_model=list[AnalysisRead])
@@ -130,9 +131,13 @@ def add_evidence(claim_id: str, request: Request, session: DbSession, principal:
 
 
 @router.post("/claims/{claim_id}/decision", response_model=ClaimRead)
-def decide(claim_id: str, body: DecisionIn, session: DbSession, principal: CurrentPrincipal) -> ClaimRead:
-    """A reviewer's decision: approved, rejected or more_evidence_requested, with a reason."""
-    claim = service.decide(session=session, principal=principal, claim_id=claim_id, decision=body)
+def decide(claim_id: str, body: DecisionIn, request: Request, session: DbSession,
+           principal: CurrentPrincipal) -> ClaimRead:
+    """A reviewer's decision: approved or rejected, with a reason; or ``more_evidence_requested`` with
+    ``evidence_from`` (buyer or merchant) and an optional ``deadline_hours``: the claim then awaits that evidence
+    and returns to the reviewer queue when it arrives or when the deadline passes."""
+    claim = service.decide(session=session, principal=principal, claim_id=claim_id, decision=body,
+                           config=request.app.state.config)
     session.commit()
     return ClaimRead.model_validate(claim)
 
