@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from refundguard.capture.models import CaptureFrame, CaptureRequest
@@ -13,6 +14,8 @@ from refundguard.service import policy
 from refundguard.service.db import utcnow
 from refundguard.service.webhooks.models import WebhookDelivery
 from tests.conftest import corpus_path
+
+pytestmark = pytest.mark.slow  # full analyses of capture sessions through the service
 
 
 def _webhook(capture, event: str) -> list[dict]:  # type: ignore[no-untyped-def]

@@ -18,6 +18,7 @@ from refundguard.service.db import Database
 from tests.capture.sessions import jpeg, reframe, with_card
 
 KINDS = ("whole", "close", "turned")
+pytestmark = pytest.mark.slow  # several full analyses of a claim with three live shots
 
 
 @pytest.fixture(scope="module")

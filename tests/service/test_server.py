@@ -152,7 +152,7 @@ def test_schemathesis_finds_no_server_error(live: tuple[Server, dict], tmp_path:
          "-H", f"Authorization: Bearer {keys['admin']}"],
         capture_output=True, text=True, timeout=150, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "Tested: 19" in result.stdout and " passed" in result.stdout, result.stdout[-3000:]
+    assert "Tested: 24" in result.stdout and " passed" in result.stdout, result.stdout[-3000:]
 
 
 def test_sigkill_mid_analysis_requeues_the_claim_on_restart(server_factory: Callable[..., Server]) -> None:
