@@ -224,7 +224,7 @@ def test_shot_a_without_code_and_a_second_session(  # type: ignore[no-untyped-de
     page.wait_for_function("document.getElementById('video').videoWidth > 0")
     page.click("#shutter")
     page.wait_for_selector("#next:not([hidden])", timeout=60000)
-    page.wait_for_function("document.getElementById('status').classList.contains('warn')", timeout=90000)
+    page.wait_for_function("document.getElementById('status').classList.contains('warn')", timeout=150000)
     assert "验证码" in page.inner_text("#status")  # the buyer is told the code was not read, and may retake
     for kind in ("close", "turned"):
         write_y4m(clip, _shots(views, None)[kind])

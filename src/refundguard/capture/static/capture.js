@@ -161,8 +161,8 @@
   }
 
   async function checkCode() {  // the server reads the code while the buyer goes on; tell them if it failed
-    for (let i = 0; i < 20 && SHOTS[shot] !== undefined; i++) {
-      await new Promise((r) => setTimeout(r, 1500));
+    for (let i = 0; i < 60; i++) {  // two minutes at most; a shot is usually read in seconds
+      await new Promise((r) => setTimeout(r, 2000));
       try {
         const s = await call("/status", {headers: {"X-Capture-Nonce": state.nonce}});
         const f = s.feedback && s.feedback.whole;
