@@ -161,13 +161,13 @@
   }
 
   async function checkCode() {  // the server reads the code while the buyer goes on; tell them if it failed
-    for (let i = 0; i < 60; i++) {  // two minutes at most; a shot is usually read in seconds
+    for (let i = 0; i < 60 && shot === 0; i++) {  // two minutes at most; a shot is usually read in seconds
       await new Promise((r) => setTimeout(r, 2000));
       try {
         const s = await call("/status", {headers: {"X-Capture-Nonce": state.nonce}});
         const f = s.feedback && s.feedback.whole;
         if (f) {
-          if (f.code === "not_read") {
+          if (f.code === "not_read" && shot === 0) {  // still on shot (a): the buyer can retake it
             $("status").textContent = T.code_not_read;
             $("status").classList.add("warn");
           }
