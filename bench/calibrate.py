@@ -110,6 +110,7 @@ PRIOR: dict[str, Prior] = {
     "multiview.inconsistent_damage": _verified(5.5),
     "live.damage_absent": _verified(8.0),
     "live.damage_confirmed": Prior(-3.0, 1.0, (-5.0, 0.0)),
+    "live.place_differs": _verified(6.0),
     "live.code_missing": _weak(1.5, 2.5),
     "live.code_wrong": Prior(3.0, 1.5, (0.0, 5.0)),
     "live.recapture": _verified(6.5),

@@ -45,6 +45,7 @@ CODES: dict[str, tuple[str, str]] = {
                                       "同一商品不同照片中的损坏不一致"),
     "live.damage_absent": ("Claimed damage not on the item photographed live", "现场拍摄的实物上没有所称的损坏"),
     "live.damage_confirmed": ("Damage confirmed live from several angles", "现场多角度拍摄确认了损坏"),
+    "live.place_differs": ("The claimed place looks different on the live item", "现场实物的所称损坏处与凭证图片不同"),
     "live.code_missing": ("One-time code not found in the live shot", "现场照片中没有一次性验证码"),
     "live.code_wrong": ("Wrong one-time code in the live shot", "现场照片中的验证码不正确"),
     "live.recapture": ("Live shot of a screen or a print", "现场照片翻拍了屏幕或打印件"),

@@ -62,6 +62,7 @@ class _ClaimPhoto:
     absent: list[dict[str, Any]] = field(default_factory=list)  # structure the live item lacks
     disputed: list[dict[str, Any]] = field(default_factory=list)  # lacking in one live shot, shown by another
     unexplained: list[dict[str, Any]] = field(default_factory=list)  # lacking live, outside the claimed place
+    hidden: list[dict[str, Any]] = field(default_factory=list)  # shown live at the claimed place, not in the photo
     present_in: list[int] = field(default_factory=list)
     lacking_in: list[int] = field(default_factory=list)
     structure: float = 0.0
@@ -201,6 +202,21 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
             result.absent.append({**entry, "strength": "single"})
         else:  # one view lacks what others show there: the comparison, not the item, disagrees
             result.disputed.append(entry)
+    # the other way: what the live item shows there and the claim photo lacks (something removed or painted over)
+    shown_live = [(m.region_expected, j, m.region_shown) for j, comp in result.compared.items() for m in comp.missing
+                  if m.shown_in == 1 and m.resolved and m.contrast >= cfg.min_contrast
+                  and not (paper is not None and paper[0] == j and _overlaps(m.region_shown, paper[1]))]
+    for group in _cluster(shown_live):
+        region = _union([r for r, _, _ in group])
+        shots = sorted({j for _, j, _ in group})
+        entry = {"region": region, "shots": shots,
+                 "shown": {str(j): list(_union([e for _, k, e in group if k == j])) for j in shots}}
+        if not any(_overlaps(region, p) for p in result.places):
+            result.unexplained.append(entry)
+        elif len(shots) >= cfg.absent_views:
+            result.hidden.append(entry)
+        else:
+            result.disputed.append(entry)
     for j, comp in result.compared.items():
         statuses = [comp.seen(p).status for p in result.places]
         if "absent" in statuses:
@@ -242,6 +258,27 @@ def _absent_finding(ctx: CheckContext, photo: _ClaimPhoto, cfg: LiveConfig) -> F
             "the item from every angle; damage painted onto a photo is not."),
         zh=(f"这张凭证图片在 {_text(region)} 处显示的损坏，不在现场拍摄的实物上：{seen_zh}商品的这个位置，"
             "却没有这样的损坏（已分别标出）。真实的损坏从任何角度看都在实物上；画在照片上的损坏则不会。"))
+
+
+def _hidden_finding(ctx: CheckContext, photo: _ClaimPhoto, cfg: LiveConfig) -> Finding:
+    worst = max(photo.hidden, key=lambda h: len(h["shots"]))
+    names = ", ".join(f"#{j} {ctx.images[j].name}" for j in worst["shots"])
+    by_image: dict[str, list[dict[str, Any]]] = {str(photo.index): []}
+    for h in photo.hidden:
+        x, y, w, h_ = h["region"]
+        by_image[str(photo.index)].append({"x": x, "y": y, "w": w, "h": h_, "role": "missing_in_claim_photo"})
+        for j, (sx, sy, sw, sh) in h["shown"].items():
+            by_image.setdefault(j, []).append({"x": sx, "y": sy, "w": sw, "h": sh, "role": "shown_live"})
+    return ctx.finding(
+        "live.place_differs", image=photo.index, score=cfg.score_place_differs,
+        regions=[Region(*h["region"]) for h in photo.hidden],
+        details={"claim_photo": photo.index, "hidden": photo.hidden, "regions_by_image": by_image},
+        en=(f"At the claimed place, {_text(worst['region'])}, the live item shows something this claim photo does "
+            f"not: {len(worst['shots'])} live shots ({names}) show it clearly where the photo, which sees that place "
+            "well, has nothing. Something may have been removed from the photo or painted over."),
+        zh=(f"在所称损坏处 {_text(worst['region'])}，现场实物上有而这张凭证图片上没有的内容："
+            f"{len(worst['shots'])} 张现场照片（{names}）都清楚地拍到了，而凭证图片清楚地拍到了这个位置却什么也没有。"
+            "照片中的内容可能被去除或涂改过。"))
 
 
 # ---------------------------------------------------------------------------------------- live vs live
@@ -391,6 +428,8 @@ def run(ctx: CheckContext) -> list[Finding]:
         name = ctx.images[photo.index].name
         if photo.absent:
             findings.append(_absent_finding(ctx, photo, cfg))
+        if photo.hidden:
+            findings.append(_hidden_finding(ctx, photo, cfg))
         if not photo.compared:
             findings.append(ctx.finding(
                 "live.item_not_matched", image=photo.index, score=cfg.score_not_matched,
@@ -400,7 +439,7 @@ def run(ctx: CheckContext) -> list[Finding]:
                 zh=(f"{len(lives)} 张现场照片都没有拍到 {name} 中的商品：它们与该图片没有可匹配的共同表面。"
                     "现场拍摄的可能不是凭证图片中的那件商品。")))
         elif live_ok and not recaptured and photo.cover >= cfg.min_cover and not (
-                photo.unexplained or photo.absent or photo.disputed):
+                photo.unexplained or photo.absent or photo.disputed or photo.hidden):
             kinds_seen = ", ".join(KIND_TEXT[kinds[j]][0] for j in photo.compared)
             ctx.verified("live_capture", [photo.index],
                          en=f"{name} compared with {len(photo.compared)} live shot(s) of the item ({kinds_seen}), "
@@ -416,7 +455,7 @@ def run(ctx: CheckContext) -> list[Finding]:
 def _confirmed(photo: _ClaimPhoto, cfg: LiveConfig) -> bool:
     """The claimed place seen in enough live shots, lacking in none; nothing of the photo missing live. Where the
     place is only where the buyer aimed (nothing was marked), no live shot may lack anything the photo shows."""
-    if photo.unexplained or (photo.aimed and photo.disputed):
+    if photo.unexplained or photo.hidden or photo.disputed:
         return False
     return (not photo.absent and not photo.lacking_in and len(photo.present_in) >= cfg.confirm_views
             and photo.structure >= cfg.min_damage_structure and photo.cover >= cfg.min_cover)

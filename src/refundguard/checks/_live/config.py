@@ -38,6 +38,7 @@ class LiveConfig(BaseModel):
     #: scores of the findings
     score_absent: float = Field(0.9, ge=0, le=1)
     score_absent_all: float = Field(0.95, ge=0, le=1)
+    score_place_differs: float = Field(0.85, ge=0, le=1)
     score_absent_single: float = Field(0.5, ge=0, le=1)  # one live shot lacks it, no other shot sees the place
     score_confirmed: float = Field(0.8, ge=0, le=1)
     score_confirmed_all: float = Field(0.95, ge=0, le=1)
