@@ -296,7 +296,8 @@ def view_sessions(limit: int) -> Iterator[Session]:
 
 
 def tile_sessions(limit: int) -> Iterator[Session]:
-    """Real damage: a magnetic tile's photo as the claim, the live shots re-framed and relit views of it."""
+    """Real damage: a magnetic tile's photo as the claim, the live shots re-framed and relit views of it (the code
+    card lies over a corner of the tile: the dataset's photos show the tile surface only)."""
     from bench.claimbench.sources import tile_defect, tiles
 
     rng = np.random.default_rng(SEED + 1)
@@ -306,20 +307,16 @@ def tile_sessions(limit: int) -> Iterator[Session]:
         img, mask = tile_defect(path)
         ys, xs = np.nonzero(mask)
         centre = (float(xs.mean()), float(ys.mean())) if len(xs) else (img.shape[1] / 2, img.shape[0] / 2)
-        side = 1200
-        scale = side / max(img.shape[:2])
-        big = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+        scale = 800 / max(img.shape[:2])  # the tile photos are 200–600 px: the live views are larger
+        big = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
         code = _code(rng)
-        table = np.full((int(big.shape[0] * 1.5), int(big.shape[1] * 1.5), 3), 120, np.uint8)
-        table = np.clip(table + rng.normal(0, 6, table.shape), 0, 255).astype(np.uint8)
-        oy, ox = (table.shape[0] - big.shape[0]) // 4, (table.shape[1] - big.shape[1]) // 4
-        table[oy:oy + big.shape[0], ox:ox + big.shape[1]] = big
-        whole, _ = reframe(table, rng, zoom=1.05, tilt=0.02)
-        whole = place_card(relight(whole, rng), card(code, 260, str(rng.choice(fonts)), rng), rng,
-                           corner="bottom-right", share=0.18)
         c = (centre[0] * scale, centre[1] * scale)
-        close, _ = reframe(big, rng, zoom=1.8, centre=c, tilt=0.02, out=(1200, 900))
-        turned, _ = reframe(relight(big, rng), rng, zoom=1.2, centre=c, tilt=0.07, out=(1200, 900))
+        size = (big.shape[1], big.shape[0])
+        whole, _ = reframe(big, rng, zoom=1.05, tilt=0.02, out=size)
+        whole = place_card(relight(whole, rng), card(code, 260, str(rng.choice(fonts)), rng), rng,
+                           corner="bottom-right", share=0.2)
+        close, _ = reframe(big, rng, zoom=1.8, centre=c, tilt=0.02, out=size)
+        turned, _ = reframe(relight(big, rng), rng, zoom=1.2, centre=c, tilt=0.07, out=size)
         yield Session("magnetic_tile", "honest", "real_damage", True, path.read_bytes(),
                       {"whole": _jpeg(whole), "close": _jpeg(relight(close, rng)), "turned": _jpeg(turned)}, code,
                       mask)

@@ -12,18 +12,20 @@ through every other check (the engine's shot passes); this check compares the se
    reported on the photo, else where close-up (b) and turned shot (c) land on it. Structure the claim photo shows
    there and two or more live shots lack — each seeing the place well enough to have shown it, more of them
    lacking it than showing it — is damage that is not on the item (the AI-painted crack on a photo of an
-   undamaged item); lacking in the only shot that sees the place, it is reported more weakly. Outside the claimed
-   place a difference is not reported (between hand-held views it is as often parallax, an occluder or light),
-   but the photo then counts as neither verified nor confirmed. Seen at the claimed place in two or more live
-   shots, lacking nowhere, with the code read, the shots agreeing and nothing re-photographed, the damage is
-   **confirmed** — a finding with a negative weight: it lowers the claim's risk;
+   undamaged item); lacking in the only shot that sees the place, it is reported more weakly. The other way round,
+   what two or more live shots show at the claimed place and the photo lacks where it sees the place well is
+   something removed from the photo or painted over (``live.place_differs``). Outside the claimed place a
+   difference is not reported (between hand-held views it is as often parallax, an occluder or light), but the
+   photo then counts as neither verified nor confirmed. Seen at the claimed place in two or more live shots,
+   lacking nowhere, nothing differing there either way, with the code read, the shots agreeing and nothing
+   re-photographed, the damage is **confirmed** — a finding with a negative weight: it lowers the claim's risk;
 3. **the live shots agree with each other**: structure one live shot shows at the claimed place and two others
    lack where they see it well is reported;
 4. **a screen or a print re-photographed** instead of the item (``_live.recapture``): the claim photo inside
    the shot with its frame, periodic colour (moiré, sub-pixels, halftone), everything on one plane.
 
-A claim photo compared with live shots (code read, a live shot covering enough of it, nothing unexplained) is
-recorded as verified by ``live_capture``. Regions are drawn on the claim photo and, in ``regions_by_image``, on the
+A claim photo compared with live shots (code read, a live shot covering enough of it, nothing lacking, differing
+or unexplained, nothing re-photographed) is recorded as verified by ``live_capture``. Regions are drawn on the claim photo and, in ``regions_by_image``, on the
 live shots.
 """
 
