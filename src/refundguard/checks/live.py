@@ -25,8 +25,8 @@ through every other check (the engine's shot passes); this check compares the se
    the shot with its frame, periodic colour (moiré, sub-pixels, halftone), everything on one plane.
 
 A claim photo compared with live shots (code read, a live shot covering enough of it, nothing lacking, differing
-or unexplained, nothing re-photographed) is recorded as verified by ``live_capture``. Regions are drawn on the claim photo and, in ``regions_by_image``, on the
-live shots.
+or unexplained, nothing re-photographed) is recorded as verified by ``live_capture``. Regions are drawn on the
+claim photo and, in ``regions_by_image``, on the live shots.
 """
 
 from __future__ import annotations
