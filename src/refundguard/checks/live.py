@@ -62,7 +62,8 @@ class _ClaimPhoto:
     compared: dict[int, Comparison] = field(default_factory=dict)
     unmatched: list[int] = field(default_factory=list)
     absent: list[dict[str, Any]] = field(default_factory=list)  # structure the live item lacks
-    disputed: list[dict[str, Any]] = field(default_factory=list)  # lacking in one live shot, shown by another
+    disputed: list[dict[str, Any]] = field(default_factory=list)  # shown by the only live shot that sees it
+    contradicted: list[dict[str, Any]] = field(default_factory=list)  # one live shot differs, the others agree
     unexplained: list[dict[str, Any]] = field(default_factory=list)  # lacking live, outside the claimed place
     hidden: list[dict[str, Any]] = field(default_factory=list)  # shown live at the claimed place, not in the photo
     present_in: list[int] = field(default_factory=list)
@@ -203,7 +204,7 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
         elif not showing:
             result.absent.append({**entry, "strength": "single"})
         else:  # one view lacks what others show there: the comparison, not the item, disagrees
-            result.disputed.append(entry)
+            result.contradicted.append(entry)
     # the other way: what the live item shows there and the claim photo lacks (something removed or painted over)
     shown_live = [(m.region_expected, j, m.region_shown) for j, comp in result.compared.items() for m in comp.missing
                   if m.shown_in == 1 and m.resolved and m.contrast >= cfg.min_contrast
@@ -213,11 +214,14 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
         shots = sorted({j for _, j, _ in group})
         entry = {"region": region, "shots": shots,
                  "shown": {str(j): list(_union([e for _, k, e in group if k == j])) for j in shots}}
+        seeing = [k for k, comp in result.compared.items() if k not in shots and comp.seen(region).status != "not_seen"]
         if not any(_overlaps(region, p) for p in result.places):
             result.unexplained.append(entry)
         elif len(shots) >= cfg.absent_views:
             result.hidden.append(entry)
-        else:
+        elif seeing:  # other live shots see the place and agree with the photo: that one view is the odd one
+            result.contradicted.append(entry)
+        else:  # only one view, and nothing to say it is wrong: neither confirmed nor verified
             result.disputed.append(entry)
     for j, comp in result.compared.items():
         statuses = [comp.seen(p).status for p in result.places]
@@ -250,7 +254,8 @@ def _absent_finding(ctx: CheckContext, photo: _ClaimPhoto, cfg: LiveConfig) -> F
         by_image[str(photo.index)].append({"x": x, "y": y, "w": w, "h": h, "role": "damage"})
         for j, (ex, ey, ew, eh) in a["expected"].items():
             by_image.setdefault(j, []).append({"x": ex, "y": ey, "w": ew, "h": eh, "role": "expected_damage_missing"})
-    details = {"claim_photo": photo.index, "live_shots": shots, "absent": photo.absent, "disputed": photo.disputed,
+    details = {"claim_photo": photo.index, "live_shots": shots, "absent": photo.absent,
+               "contradicted": photo.contradicted,
                "regions_by_image": by_image, "compared": {str(j): c.to_dict() for j, c in photo.compared.items()}}
     return ctx.finding(
         "live.damage_absent", image=photo.index, score=score,
