@@ -6,8 +6,6 @@ The same function serves the CLI, the API worker and batch jobs.
 from __future__ import annotations
 
 import os
-import time
-import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -31,10 +29,12 @@ from refundguard.checks.registry import (
 )
 from refundguard.config import Settings, default_settings
 from refundguard.coverage import Coverage, coverage_of
-from refundguard.errors import InputError, NotApplicable
+from refundguard.errors import InputError
 from refundguard.findings import Finding
-from refundguard.media.load import LoadedImage, load_image
+from refundguard.media.derived import Pictures
+from refundguard.media.load import LoadedImage, load_claim
 from refundguard.passes import EXTERNAL_STATE, PassCache, PassResult, pass_key
+from refundguard.scheduling import run_checks
 from refundguard.verdict import Assessment, assess
 
 Source = str | os.PathLike[str] | LoadedImage
@@ -61,12 +61,6 @@ class Analysis:
     @property
     def coverage(self) -> Coverage:
         return self.assessment.coverage
-
-
-def _load(source: Source, settings: Settings) -> LoadedImage:
-    if isinstance(source, LoadedImage):
-        return source
-    return load_image(source, limits=settings.limits)
 
 
 def analyze(claim: Sequence[Source], references: Sequence[Source] = (), *, info: ClaimInfo | None = None,
@@ -97,19 +91,15 @@ def analyze(claim: Sequence[Source], references: Sequence[Source] = (), *, info:
     if not claim:
         raise InputError("no claim photo given")
     settings = settings or default_settings()
-    images: list[LoadedImage] = []
-    roles: list[str] = []
-    for role, sources in (("claim", claim), ("reference", references), ("live", live)):
-        for source in sources:
-            images.append(_load(source, settings))
-            roles.append(role)
-            if progress:
-                progress(f"loaded {images[-1].name}")
+    roles = ["claim"] * len(claim) + ["reference"] * len(references) + ["live"] * len(live)
+    # every file is walked before any is decoded, and the claim's pixel budget shared among them
+    images = load_claim([*claim, *references, *live], limits=settings.limits,
+                        progress=(lambda im: progress(f"loaded {im.name}")) if progress else None)
     info = info or ClaimInfo()
     checks = registered()
     configs = check_configs(settings, checks)
     plain = [c for c in checks if not c.live]
-    passes = _Passes(images, roles, info, settings, index, ledger, configs, only, cache, progress)
+    passes = _Passes(images, roles, info, settings, index, ledger, configs, only, cache, progress, Pictures())
     lives = [i for i, r in enumerate(roles) if r == "live"]
     with ThreadPoolExecutor(max_workers=max(1, min(len(lives), os.cpu_count() or 1))) as pool:
         shots = [pool.submit(passes.shot, plain, i) for i in lives]  # each live shot, beside the claim pass
@@ -149,6 +139,8 @@ class _Passes:
     only: Sequence[str] | None
     cache: PassCache | None
     progress: Callable[[str], None] | None
+    #: pictures derived from the photos, shared by every pass (keyed by content, see media/derived.py)
+    pictures: Pictures
 
     def claim(self, checks: list[Check]) -> PassResult:
         """Every check on the claim photos and references (live shots are not theirs to examine)."""
@@ -216,36 +208,11 @@ class _Passes:
     def _run(self, checks: list[Check], roles: list[str], settings: Settings, *, prior: list[Finding],
              upstream: dict[str, str] | None = None) -> PassResult:
         ctx = CheckContext(images=self.images, roles=roles, claim=self.info, settings=settings, index=self.index,
-                           ledger=self.ledger, configs=self.configs)
-        findings: list[Finding] = []
-        statuses: dict[str, CheckStatus] = {}
-        done = dict(upstream or {})
-        for chk in checks:
-            if self.only is not None and chk.name not in self.only:
-                statuses[chk.name] = CheckStatus("not_requested", why="not requested")
-                done[chk.name] = "not_requested"
-                continue
-            ctx.check_name = chk.name
-            ctx.prior = [f for f in [*prior, *findings] if f.check in chk.after]
-            ctx.upstream = {name: done[name] for name in chk.after if name in done}
-            started = time.perf_counter()
-            try:
-                produced = chk.run(ctx)
-            except NotApplicable as exc:
-                statuses[chk.name] = CheckStatus("not_applicable", why=str(exc) or "not applicable")
-            except InputError:
-                raise
-            except Exception as exc:  # a crashing check is reported, never fatal
-                statuses[chk.name] = CheckStatus("failed", ms=_ms(started), error=f"{type(exc).__name__}: {exc}")
-                if os.environ.get("REFUNDGUARD_DEBUG"):
-                    traceback.print_exc()
-            else:
-                findings.extend(produced)
-                statuses[chk.name] = CheckStatus("ran", ms=_ms(started), photos=_photo_outcomes(ctx, chk.name))
-            done[chk.name] = statuses[chk.name].status
-            if self.progress:
-                self.progress(f"check {chk.name}")
-        return PassResult(findings, statuses, ctx.skips, ctx.verifications)
+                           ledger=self.ledger, configs=self.configs, pictures=self.pictures)
+        out = run_checks(ctx, checks, only=self.only, progress=self.progress, prior=prior, upstream=upstream)
+        names = {c.name for c in checks}  # modules that did not import are the analysis's, not each pass's
+        return PassResult(out.findings, {n: s for n, s in out.statuses.items() if n in names}, out.skips,
+                          out.verifications)
 
 
 def _with_shot(main: CheckStatus, shot: CheckStatus, k: int, name: str) -> CheckStatus:
@@ -269,21 +236,6 @@ def _with_shot(main: CheckStatus, shot: CheckStatus, k: int, name: str) -> Check
     if shot.status == "ran":  # did not apply to the claim photos, ran on the shot
         return CheckStatus("ran", ms=shot.ms, why=main.why, photos=[outcome])
     return main
-
-
-def _photo_outcomes(ctx: CheckContext, name: str) -> list[dict[str, object]]:
-    """Each claim photo's outcome in a check that ran: examined, or skipped with the check's reason."""
-    skipped = {s.image: s for s in ctx.skips if s.check == name}
-    out: list[dict[str, object]] = []
-    for i, _ in ctx.claim_images:
-        s = skipped.get(i)
-        out.append({"image": i, "status": "ran"} if s is None else
-                   {"image": i, "status": "skipped", "why": s.en, "why_zh": s.zh})
-    return out
-
-
-def _ms(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000.0, 1)
 
 
 def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:

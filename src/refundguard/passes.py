@@ -128,7 +128,8 @@ def pass_key(kind: str, images: Sequence[LoadedImage], roles: Sequence[str], *, 
     """
     body = {
         "kind": kind, "version": __version__,
-        "images": [[role, im.sha256] for im, role in zip(images, roles, strict=True)],
+        # the decoded size too: a photo over its share of the claim's pixel budget is analysed reduced
+        "images": [[role, im.sha256, im.width, im.height] for im, role in zip(images, roles, strict=True)],
         "configs": {name: model.model_dump(mode="json") for name, model in sorted(configs.items())},
         "checks": sorted(checks), "only": sorted(only) if only is not None else None,
         "limits": settings.limits.model_dump(mode="json"),

@@ -137,6 +137,15 @@ def _page(browser, url: str):  # type: ignore[no-untyped-def]
     return page
 
 
+def _camera_on(page, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the page's video shows the camera. (``page.wait_for_function`` evaluates its predicate as a
+    string inside the page, which the capture page's Content-Security-Policy forbids, as it should: no eval.)"""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate("document.getElementById('video').videoWidth > 0"):
+        assert time.monotonic() < deadline, "the camera did not start"
+        time.sleep(0.1)
+
+
 def _shots(views: dict[str, np.ndarray], code: str | None) -> dict[str, np.ndarray]:
     scene = reframe(views["left"], zoom=1.05, tilt=0.02)
     return {"whole": with_card(scene, code) if code else scene,
@@ -158,7 +167,7 @@ def _take_session(page, clip: Path, views: dict[str, np.ndarray], *, write_code:
             page.click("#open-camera")
         else:
             page.click("#next")
-        page.wait_for_function("document.getElementById('video').videoWidth > 0")
+        _camera_on(page)
         assert page.locator("#progress li.current").get_attribute("data-step") == kind
         assert overflow_x(page) == 0
         page.click("#shutter")
@@ -221,15 +230,15 @@ def test_shot_a_without_code_and_a_second_session(  # type: ignore[no-untyped-de
     assert "已开始过一次" in other.inner_text("#error-text")  # 409: one session per link
     write_y4m(clip, _shots(views, None)["whole"])
     page.click("#open-camera")
-    page.wait_for_function("document.getElementById('video').videoWidth > 0")
+    _camera_on(page)
     page.click("#shutter")
     page.wait_for_selector("#next:not([hidden])", timeout=60000)
-    page.wait_for_function("document.getElementById('status').classList.contains('warn')", timeout=150000)
+    page.wait_for_selector("#status.warn", timeout=150000)
     assert "验证码" in page.inner_text("#status")  # the buyer is told the code was not read, and may retake
     for kind in ("close", "turned"):
         write_y4m(clip, _shots(views, None)[kind])
         page.click("#next")
-        page.wait_for_function("document.getElementById('video').videoWidth > 0")
+        _camera_on(page)
         page.click("#shutter")
         page.wait_for_selector("#next:not([hidden])", timeout=60000)
     page.click("#next")

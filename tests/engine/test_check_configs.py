@@ -30,7 +30,11 @@ DEFAULTS = {
     "tamper": {"report_min": 0.3, "strong_score": 0.6, "min_side": 64},
     "watermark": {"score_at_threshold": 0.9, "score_rise": 0.1, "min_pixels": 256 * 256},
     "label": {"corner_pass_min_side": 5120, "corner_fraction": (0.30, 0.15), "edge_band": 0.12,
-              "min_ocr_confidence": 0.5, "large_text_height": 0.05, "small_text_height": 0.015},
+              "min_ocr_confidence": 0.5, "large_text_height": 0.05, "small_text_height": 0.015,
+              # where the OCR reads (issue 20): new settings, not old behaviour
+              "text_regions": {"stroke_contrast": 60, "tile_density": 0.04, "tile": 32, "scales": 3,
+                               "confirm_above": 0.25, "confirm_min_pixels": 400_000, "confirm_scale": 0.5,
+                               "confirm_margin": 0.75, "overview_side": 320}},
     "provenance": {"label_scores": {"1": 1.0, "2": 0.6, "3": 0.4}, "remnant_score": 0.6,
                    "conflict_camera_score": 0.8, "conflict_capture_score": 1.0, "max_stealth_bytes": 1 << 20},
     "reuse": {"score_other_buyer": 0.95, "score_other_account": 0.85, "score_unknown_buyer": 0.75,

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from refundguard.capture import service as capture_service
+from refundguard.capture.config import FORM_SLACK
 from refundguard.capture.prefetch import prefetcher
 from refundguard.capture.routes import link_key
 from refundguard.capture.schemas import CaptureStatus, FrameAccepted, SessionStarted
@@ -30,8 +31,6 @@ router = APIRouter(prefix="/capture", tags=["capture (buyer)"])
 env = Environment(loader=PackageLoader("refundguard.capture", "templates"), autoescape=select_autoescape(["html"]),
                   trim_blocks=True, lstrip_blocks=True)
 STATIC = {"capture.js": "text/javascript", "capture.css": "text/css"}
-#: bytes of a multipart body beyond its file (field names, boundaries)
-FORM_SLACK = 64 * 1024
 
 
 def _db(request: Request) -> Any:
@@ -41,9 +40,9 @@ def _db(request: Request) -> Any:
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
     lang = pick_lang(request)
     html = env.get_template(name).render(lang=lang, t=translator(lang), request=request, **context)
-    response = HTMLResponse(html, status_code=status, headers={
-        "Cache-Control": "no-store", "Referrer-Policy": "no-referrer",  # the link is the credential: never leak it
-        "Permissions-Policy": "camera=(self), microphone=(), geolocation=()"})
+    # the link is the credential: no-store, and the service's Referrer-Policy (same-origin) never sends it to
+    # another site; the camera permission and the page's script policy come from service.ingress.headers
+    response = HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
     remember_lang(request, response)
     return response
 

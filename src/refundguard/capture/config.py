@@ -12,6 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+#: bytes of a multipart frame upload beyond its file (field names, boundaries, the page's clock fields)
+FORM_SLACK = 64 * 1024
+
 
 class CapturePolicy(BaseModel):
     """When an analysed claim is sent to a live capture instead of a merchant window or a reviewer.
@@ -73,3 +76,8 @@ class CaptureConfig(BaseModel):
 
     def policy_for(self, tenant: str) -> CapturePolicy:
         return self.tenants.get(tenant, self.policy)
+
+    @property
+    def frame_request_bytes(self) -> int:
+        """The largest body of one frame upload: the larger of a photo and a video, plus the form around it."""
+        return max(self.max_frame_bytes, self.max_video_bytes) + FORM_SLACK

@@ -33,6 +33,7 @@ from refundguard.service.db import utcnow
 from refundguard.web.errors import PageError
 from refundguard.web.i18n import pick_lang, translator
 from refundguard.web.pages import PageRoute, Viewer
+from refundguard.web.pages import _check_csrf as check_csrf
 from refundguard.web.rendering import SERVICE_PREFIX
 
 router = APIRouter(prefix=SERVICE_PREFIX, route_class=PageRoute, include_in_schema=False)
@@ -68,7 +69,8 @@ def panel(request: Request, session: Session, who: Principal, claim: Claim) -> M
     lang = pick_lang(request)
     html = env.get_template("case_panel.html").render(
         lang=lang, t=translator(lang), claim=claim, captures=views, allowed=allowed, status_text=STATUS_TEXT,
-        merchant=who.role is Role.MERCHANT, deadline_hours=config.deadline_hours)
+        merchant=who.role is Role.MERCHANT, deadline_hours=config.deadline_hours,
+        csrf_token=getattr(request.state, "csrf_token", ""))
     return Markup(html)
 
 
@@ -84,8 +86,9 @@ async def _form(request: Request) -> Any:
 
 @router.post("/claims/{claim_id}/capture")
 async def request_capture(request: Request, claim_id: str, session: DbSession, who: Viewer) -> Response:
-    """Ask the buyer for a live capture, from the case page."""
+    """Ask the buyer for a live capture, from the case page (the form carries the session's CSRF token)."""
     form = await _form(request)
+    check_csrf(request, form)
     damage = []
     if all(form.get(k) for k in ("x", "y", "w", "h")):
         damage.append({"photo": form.get("photo") or 0, **{k: form.get(k) for k in ("x", "y", "w", "h")}})

@@ -490,7 +490,8 @@ def _screenshot_labels(image: LoadedImage) -> list[tuple[str, str]]:
 def _screenshot_finding(ctx: CheckContext, i: int, image: LoadedImage, camera: bool) -> Finding | None:
     cfg: CaptureConfig = ctx.config
     labels = _screenshot_labels(image)
-    family = screen_family(image.width, image.height)
+    width, height = image.original_size  # the file's size, also when it was analysed reduced
+    family = screen_family(width, height)
     bar = detect_status_bar(image.pixels) if not camera else None
     signals_en: list[str] = []
     signals_zh: list[str] = []
@@ -503,7 +504,7 @@ def _screenshot_finding(ctx: CheckContext, i: int, image: LoadedImage, camera: b
             return None
         score = 0.0
         if family:  # with no camera data; WeChat-style re-saves also lose it, hence moderate
-            score += cfg.screenshot_common_photo_size if is_common_photo_size(image.width, image.height) \
+            score += cfg.screenshot_common_photo_size if is_common_photo_size(width, height) \
                 else cfg.screenshot_screen_size
         if bar:
             score += cfg.screenshot_status_bar
@@ -512,8 +513,8 @@ def _screenshot_finding(ctx: CheckContext, i: int, image: LoadedImage, camera: b
         if score < cfg.screenshot_min:  # camera data missing and nothing else: not a screenshot finding
             return None
     if family:
-        signals_en.append(f"the size {image.width}×{image.height} is a native {family} screen size")
-        signals_zh.append(f"尺寸 {image.width}×{image.height} 与 {family} 屏幕分辨率完全相同")
+        signals_en.append(f"the size {width}×{height} is a native {family} screen size")
+        signals_zh.append(f"尺寸 {width}×{height} 与 {family} 屏幕分辨率完全相同")
     if not camera:
         signals_en.append("there is no camera data")
         signals_zh.append("没有相机拍摄信息")

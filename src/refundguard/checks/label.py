@@ -11,7 +11,10 @@ created on first use; calls are serialised because the engine keeps per-call par
 Cost per photo: one OCR pass on a copy whose long side is at most 1280 px (it reads "AI生成" down to
 0.8 % of the short side of a 12 MP photo), plus — only when the photo's long side exceeds 5120 px and
 the first pass found no label — one pass per corner tile (30 % × 15 % of the photo) at up to 1280 px.
-See bench/results/watermark_label.json for measured times; the models load once per process (~2–3 s).
+Each pass reads only where text can be: a stroke pass (:mod:`refundguard.checks._text_regions`, a few
+ms) picks the regions of thin, high-contrast strokes, and the OCR reads those crops at the same scale; a
+photo without such strokes is not read at all, and the models are then never loaded. See
+bench/results/watermark_label.json for measured times; the models load once per process (~2–3 s).
 
 Text rules: text is normalised first (NFKC folds full-width letters and digits, upper case, runs of
 white space become one space, none around CJK). The AI element tolerates one OCR confusion of the
@@ -34,6 +37,7 @@ import cv2
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from refundguard.checks._text_regions import TextRegionConfig, read_where_text
 from refundguard.checks.registry import CheckContext, check
 from refundguard.errors import NotApplicable
 from refundguard.findings import Finding, Region
@@ -61,6 +65,8 @@ class LabelConfig(BaseModel):
     #: text at least this high (fraction of the short side) scores higher; under ``small_text_height`` lower
     large_text_height: float = Field(GB_MIN_HEIGHT, gt=0, lt=1)
     small_text_height: float = Field(0.015, gt=0, lt=1)
+    #: where the OCR reads: the stroke pass and the detector's looks at reduced size (``[checks.label.text_regions]``)
+    text_regions: TextRegionConfig = Field(default_factory=TextRegionConfig)
 
 
 _DEFAULT = LabelConfig()
@@ -172,8 +178,12 @@ def ocr_engine() -> Any:
                 folder = model_dir()
                 # the detector's default scales every input up to a 736-px short side; capping the long
                 # side instead keeps the cost of small or wide inputs bounded (our inputs are ≤ 1280 px)
+                # one onnxruntime thread: analyses run their checks side by side on refundguard.parallel's
+                # pool, and idle intra-op threads spin (measured: 10 % more CPU for the same pass)
                 params: dict[str, Any] = {"Global.log_level": "error", "Det.limit_type": "max",
-                                          "Det.limit_side_len": OCR_LONG_SIDE}
+                                          "Det.limit_side_len": OCR_LONG_SIDE,
+                                          "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+                                          "EngineConfig.onnxruntime.inter_op_num_threads": 1}
                 params.update({f"{task}.model_path": str(folder / name) for task, name in MODEL_FILES.items()})
                 _ENGINE = RapidOCR(params=params)
     return _ENGINE
@@ -208,11 +218,19 @@ def _padded(rgb: np.ndarray) -> np.ndarray:
 def _ocr(rgb: np.ndarray) -> list[tuple[str, float, np.ndarray]]:
     bgr = np.ascontiguousarray(_padded(rgb)[:, :, ::-1])
     with _CALL_LOCK:
-        out = ocr_engine()(bgr)
+        out = ocr_engine()(bgr, use_det=True, use_cls=True, use_rec=True)  # explicit: the engine keeps them
     if out.boxes is None or out.txts is None:
         return []
     return [(str(t), float(s), np.asarray(b, dtype=np.float64)) for t, s, b in zip(out.txts, out.scores, out.boxes,
                                                                                   strict=False)]
+
+
+def _detect(rgb: np.ndarray) -> list[np.ndarray]:
+    """Text-line quadrilaterals of the detector alone (no recognition), in ``rgb``'s pixels."""
+    bgr = np.ascontiguousarray(_padded(rgb)[:, :, ::-1])
+    with _CALL_LOCK:
+        out = ocr_engine()(bgr, use_det=True, use_cls=False, use_rec=False)
+    return [] if out.boxes is None else [np.asarray(b, dtype=np.float64) for b in out.boxes]
 
 
 def _resized(rgb: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
@@ -223,11 +241,16 @@ def _resized(rgb: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), scale
 
 
-def read_full(rgb: np.ndarray) -> list[TextLine]:
-    """OCR of the whole photo on a copy whose long side is at most :data:`OCR_LONG_SIDE`."""
-    small, scale = _resized(rgb, OCR_LONG_SIDE)
+def read_full(rgb: np.ndarray, regions: TextRegionConfig | None = None,
+              working: np.ndarray | None = None) -> list[TextLine]:
+    """OCR of the whole photo on a copy whose long side is at most :data:`OCR_LONG_SIDE` (where text can be);
+    ``working`` is that copy when the caller has it (the analysis's picture cache)."""
+    if working is None:
+        small, scale = _resized(rgb, OCR_LONG_SIDE)
+    else:
+        small, scale = working, min(1.0, OCR_LONG_SIDE / max(rgb.shape[:2]))  # as _resized reports it
     lines = []
-    for text, conf, quad in _ocr(small):
+    for text, conf, quad in read_where_text(small, _ocr, _detect, regions):
         q = quad / scale
         box = (float(q[:, 0].min()), float(q[:, 1].min()), float(q[:, 0].max()), float(q[:, 1].max()))
         lines.append(TextLine(text, conf, box, "full"))
@@ -238,7 +261,8 @@ CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
 
 
 def read_corners(rgb: np.ndarray, corners: tuple[str, ...] = CORNERS,
-                 fraction: tuple[float, float] = _DEFAULT.corner_fraction) -> list[TextLine]:
+                 fraction: tuple[float, float] = _DEFAULT.corner_fraction,
+                 regions: TextRegionConfig | None = None) -> list[TextLine]:
     """OCR of corner tiles (30 % × 15 % of the photo each), each read on its own at up to 1280 px.
 
     Tiles are read one by one: pasting them into one mosaic made the detector miss small text that it
@@ -251,7 +275,7 @@ def read_corners(rgb: np.ndarray, corners: tuple[str, ...] = CORNERS,
         px = 0 if corner.endswith("left") else w - cw
         py = 0 if corner.startswith("top") else h - ch
         tile, scale = _resized(np.ascontiguousarray(rgb[py:py + ch, px:px + cw]), OCR_LONG_SIDE)
-        for text, conf, quad in _ocr(tile):
+        for text, conf, quad in read_where_text(tile, _ocr, _detect, regions):
             q = quad / scale
             box = (float(q[:, 0].min() + px), float(q[:, 1].min() + py), float(q[:, 0].max() + px),
                    float(q[:, 1].max() + py))
@@ -329,13 +353,15 @@ def _label(line: TextLine, width: int, height: int, config: LabelConfig) -> Labe
                  score_label(match.kind, borders, ratio, line.confidence, config))
 
 
-def find_labels(rgb: np.ndarray, config: LabelConfig = _DEFAULT) -> list[Label]:
-    """Every AI label OCR finds in a photo, strongest first."""
+def find_labels(rgb: np.ndarray, config: LabelConfig = _DEFAULT, working: np.ndarray | None = None) -> list[Label]:
+    """Every AI label OCR finds in a photo, strongest first (``working``: see :func:`read_full`)."""
     height, width = rgb.shape[:2]
-    labels = [lab for lab in (_label(line, width, height, config) for line in read_full(rgb)) if lab]
+    labels = [lab for lab in (_label(line, width, height, config)
+                              for line in read_full(rgb, config.text_regions, working)) if lab]
     if max(height, width) > config.corner_pass_min_side and not any(lab.match.kind != "partial" for lab in labels):
         more = [lab for lab in (_label(line, width, height, config)
-                                for line in read_corners(rgb, fraction=config.corner_fraction)) if lab]
+                                for line in read_corners(rgb, fraction=config.corner_fraction,
+                                                         regions=config.text_regions)) if lab]
         labels += [lab for lab in more if not any(_overlap(lab.region, old.region) for old in labels)]
     return sorted(labels, key=lambda lab: lab.score, reverse=True)
 
@@ -385,7 +411,8 @@ def run(ctx: CheckContext) -> list[Finding]:
     seen = 0
     for index, image in ctx.claim_images:
         seen += 1
-        labels = find_labels(image.pixels, ctx.config)
+        # the ≤ 1280-px copy comes from the analysis's picture cache (same INTER_AREA reduction as _resized)
+        labels = find_labels(image.pixels, ctx.config, ctx.pictures.reduced(image, OCR_LONG_SIDE))
         if labels:
             findings.append(_finding(ctx, index, labels))
     if seen == 0:

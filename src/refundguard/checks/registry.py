@@ -33,8 +33,10 @@ A check with thresholds declares them as a Pydantic model (``config=``); the val
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import pkgutil
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,6 +47,7 @@ from pydantic import BaseModel, ValidationError
 from refundguard.config import Settings
 from refundguard.errors import ConfigError
 from refundguard.findings import Finding, Heatmap, Message, Region
+from refundguard.media.derived import Pictures
 from refundguard.media.load import LoadedImage
 
 
@@ -165,6 +168,15 @@ class CheckContext:
     configs: dict[str, BaseModel] = field(default_factory=dict)
     skips: list[Skip] = field(default_factory=list)
     verifications: list[Verification] = field(default_factory=list)
+    #: pictures derived from the photos (grey levels, reduced decodes, ...), made once per analysis and shared
+    pictures: Pictures = field(default_factory=Pictures)
+
+    def for_check(self, name: str, *, prior: Sequence[Finding] = (), upstream: dict[str, str] | None = None
+                  ) -> CheckContext:
+        """The view of this analysis that check ``name`` runs on: the same photos, settings, caches and
+        pictures, with its own ``prior``/``upstream`` and its own lists of skips and verifications."""
+        return dataclasses.replace(self, check_name=name, prior=list(prior), upstream=dict(upstream or {}),
+                                   skips=[], verifications=[])
 
     @property
     def config(self) -> Any:
@@ -227,6 +239,8 @@ class Check:
 
 
 _REGISTRY: dict[str, Check] = {}
+#: analyses in several threads (the service's jobs) may discover the checks at the same time
+_DISCOVER_LOCK = threading.Lock()
 #: check modules that failed to import: module name -> error. Reported as failed checks, never fatal.
 IMPORT_ERRORS: dict[str, str] = {}
 
@@ -290,7 +304,8 @@ def _discover() -> None:
 
 def registered() -> list[Check]:
     """All checks, ordered so that every check comes after the checks it reads."""
-    _discover()
+    with _DISCOVER_LOCK:
+        _discover()
     ordered: list[Check] = []
     placed: set[str] = set()
     pending = dict(sorted(_REGISTRY.items()))

@@ -143,14 +143,18 @@ def run(ctx: CheckContext) -> list[Finding]:
     """Blind local traces on every claim photo."""
     cfg: TamperConfig = ctx.config
     findings: list[Finding] = []
-    analysed = 0
-    cache = ctx.cache.setdefault(CACHE_KEY, {})
+    analysed = reduced = 0
     for index, image in ctx.claim_images:
+        if image.reduction is not None:  # JPEG grids and noise live in the file's own pixel grid
+            reduced += 1
+            en, zh = image.reduction.message()
+            ctx.skip(index, en=f"Blind local traces need the file's own pixel grid; this photo was {en}.",
+                     zh=f"盲检局部编辑痕迹需要文件原始像素网格，此图片{zh}。")
+            continue
         if min(image.width, image.height) < cfg.min_side:
             continue
-        result = cache.get(image.sha256)
-        if result is None:
-            result = cache[image.sha256] = analyse_image(image)
+        # kept in the analysis's picture cache: made once per photo, shared with any check that asks
+        result = ctx.pictures.get(image, CACHE_KEY, lambda image=image: analyse_image(image))
         analysed += 1
         if result.score < cfg.report_min or not result.regions:
             continue
@@ -163,6 +167,8 @@ def run(ctx: CheckContext) -> list[Finding]:
             details={"cues": best["strengths"], "regions": result.regions, "analysis": result.cues,
                      "cell_px": result.cell},
         ))
+    if analysed == 0 and reduced:
+        raise NotApplicable("every claim photo was analysed at reduced size (blind traces need the file's own pixels)")
     if analysed == 0:
         raise NotApplicable(f"no claim photo of at least {cfg.min_side}x{cfg.min_side} pixels")
     return findings

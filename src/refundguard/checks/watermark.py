@@ -86,14 +86,22 @@ def _finding(ctx: CheckContext, index: int, hits: list[Decode]) -> Finding:
 def run(ctx: CheckContext) -> list[Finding]:
     """Decode the SD/SDXL/FLUX invisible watermarks in every claim photo large enough to carry one."""
     findings: list[Finding] = []
-    decoded = 0
+    decoded = reduced = 0
     for index, image in ctx.claim_images:
+        if image.reduction is not None:  # the marks live in the file's own pixel grid
+            reduced += 1
+            en, zh = image.reduction.message()
+            ctx.skip(index, en=f"Invisible watermarks are read at the file's own size; this photo was {en}.",
+                     zh=f"隐形水印需按文件原始尺寸读取，此图片{zh}。")
+            continue
         if image.width * image.height < ctx.config.min_pixels:
             continue
         decoded += 1
         hits = detect(image.pixels)
         if hits:
             findings.append(_finding(ctx, index, hits))
+    if decoded == 0 and reduced:
+        raise NotApplicable("every claim photo was analysed at reduced size (watermarks need the file's own pixels)")
     if decoded == 0:
         raise NotApplicable("no claim photo of at least 256×256 pixels (smaller images cannot carry these marks)")
     return findings

@@ -68,7 +68,8 @@ def to_dict(analysis: Analysis, *, heatmaps: bool = True) -> dict[str, Any]:
         "level": a.level,
         "images": [
             {"path": im.path, "sha256": im.sha256, "width": im.width, "height": im.height, "format": im.format,
-             "role": role, "risk": round(risk, 4), "level": level}
+             "role": role, "risk": round(risk, 4), "level": level,
+             "reduced": im.reduction.to_dict() if im.reduction is not None else None}
             for im, role, risk, level in zip(analysis.images, analysis.roles, a.image_risks, a.image_levels,
                                              strict=True)
         ],

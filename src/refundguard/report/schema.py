@@ -22,16 +22,32 @@ class MessageModel(BaseModel):
     zh: str
 
 
+class ReductionModel(BaseModel):
+    """The photo was analysed at reduced size to fit the analysis budget (see docs/hostile_input.md)."""
+
+    original_width: int = Field(description="width of the stored image as displayed")
+    original_height: int
+    width: int = Field(description="width analysed (= the image's width; regions are in this size)")
+    height: int
+    scale: float = Field(description="width / original_width")
+    budget_pixels: int = Field(description="decoded pixels this photo was allowed")
+    scope: Literal["photo", "claim"] = Field(description="photo: the per-photo budget; claim: the claim's share")
+    method: str = Field(description="jpeg-dct-scaling, resampling, or both joined by +")
+    message: MessageModel
+
+
 class ImageModel(BaseModel):
     path: str
     sha256: str
-    width: int
+    width: int = Field(description="width analysed; see reduced for the stored size when they differ")
     height: int
     format: str
     role: Literal["claim", "reference", "live"] = Field(
         description="claim: the buyer's photo; reference: the merchant's; live: taken through the capture page")
     risk: float = Field(ge=0, le=1)
     level: Level
+    reduced: ReductionModel | None = Field(default=None, description="set when the photo was analysed at "
+                                                                      "reduced size; null otherwise")
 
 
 class FindingModel(BaseModel):

@@ -150,6 +150,18 @@ class LeaseKeeper:
                 return
 
 
+def warm_up() -> None:
+    """Import the engine and every check once, before the first job: a worker's first claim then costs what the
+    others cost. The analyses' checks run on the process's shared pool (:mod:`refundguard.parallel`), so the
+    number of jobs in flight never multiplies the threads doing check work."""
+    from refundguard.checks.registry import registered
+    from refundguard.parallel import shared_pool
+    from refundguard.report.json import to_dict  # noqa: F401  (imported for its cost, once)
+
+    registered()
+    shared_pool()
+
+
 def execute(ctx: JobContext, job_id: str) -> str:
     """Run one analysis job to the end; returns the job's final status (or ``skipped``)."""
     from refundguard.engine import analyze
@@ -213,7 +225,9 @@ class LocalRunner:
 
     def __init__(self, ctx: JobContext, workers: int) -> None:
         self.ctx = ctx
+        # ``workers`` analyses in flight; their checks share refundguard.parallel's pool (one per process)
         self.pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="rg-analysis")
+        self.pool.submit(warm_up)
 
     def submit(self, job_id: str) -> None:
         self.pool.submit(self._run, job_id)
@@ -244,7 +258,11 @@ def make_celery(broker_url: str, config: AppConfig | None = None) -> Any:
 
     from refundguard.ledger.tasks import register as register_ledger_tasks
 
-    register_ledger_tasks(app)  # the ledger's beat entry (docs/ledger.md)
+    register_ledger_tasks(app, config.ledger if config is not None else None)  # the ledger's beat entry
+
+    from celery.signals import worker_process_init
+
+    worker_process_init.connect(lambda **_: warm_up(), weak=False)
 
     return app
 
@@ -262,7 +280,7 @@ def context_for(config: AppConfig) -> JobContext:
     guard = audit.guard_for(settings, service)
     db = Database(settings.database_url, create=False, session_info=guard.session_info())
     return JobContext(db=db, settings=settings, config=service, store=EvidenceStore(settings.data_dir),
-                      ledger=worker_ledger(db, settings))
+                      ledger=worker_ledger(db, settings, config.ledger))
 
 
 def worker_context(config: AppConfig | None = None) -> JobContext:

@@ -21,6 +21,7 @@ from refundguard.config import Limits
 from refundguard.errors import InputError
 from refundguard.ledger import bundle as ledger_bundle
 from refundguard.ledger import visibility as ledger_visibility
+from refundguard.ledger.config import LedgerConfig
 from refundguard.media.load import LoadedImage, load_image
 from refundguard.report.pdf import (
     AdjudicatedClaim,
@@ -56,6 +57,8 @@ class StoredCase:
     report: dict[str, Any] | None
     images: list[LoadedImage]
     facts: CaseFacts
+    #: the report's photos as (file name, SHA-256), in report order (also when ``images`` were not decoded)
+    photos: list[tuple[str, str]] | None = None
 
 
 def outcome_label(claim: Claim) -> str | None:
@@ -130,11 +133,21 @@ def audit_head(*, session: Session, tenant: str, verify: bool, claim_id: str | N
                      checkpoint=signed.to_dict() if signed else None)
 
 
+def report_photos(*, session: Session, claim: Claim, report: dict[str, Any]) -> list[tuple[str, str]]:
+    """(uploaded file name, SHA-256) of each of the report's images, in report order."""
+    names = {e.sha256: (e.filename or (f"keyframe@{e.frame_time}s" if e.frame_time else e.sha256[:12]))
+             for e in evidence_service.for_claim(session=session, claim_id=claim.id)}
+    out = []
+    for meta in report["images"]:
+        sha = str(meta.get("sha256", ""))
+        out.append((names.get(sha, sha[:12]), sha))
+    return out
+
+
 def report_images(*, session: Session, store: EvidenceStore, claim: Claim, report: dict[str, Any],
                   limits: Limits) -> list[LoadedImage]:
     """The report's images, reloaded from the store by SHA-256, named by their uploaded file names."""
-    names = {e.sha256: (e.filename or (f"keyframe@{e.frame_time}s" if e.frame_time else e.sha256[:12]))
-             for e in evidence_service.for_claim(session=session, claim_id=claim.id)}
+    names = dict((sha, name) for name, sha in report_photos(session=session, claim=claim, report=report))
     images: list[LoadedImage] = []
     for meta in report["images"]:
         sha = str(meta.get("sha256", ""))
@@ -164,30 +177,35 @@ def case_facts(*, session: Session, claim: Claim, verify_chain: bool, viewer_mer
 
 def load_case(*, session: Session, store: EvidenceStore, claim: Claim, limits: Limits,
               verify_chain: bool = False, viewer_merchant: str | None = None,
-              checkpoints: list[Checkpoint] | None = None) -> StoredCase:
-    """The claim with its newest report (``None`` while not analysed) and its images."""
+              checkpoints: list[Checkpoint] | None = None, decode: bool = True,
+              ledger_config: LedgerConfig | None = None) -> StoredCase:
+    """The claim with its newest report (``None`` while not analysed) and its images (decoded only with
+    ``decode``: a page that shows stored thumbnails needs just the names, in ``photos``)."""
     try:
         report = claims.latest_report(session=session, claim=claim)
     except NotFound:
         report = None
-    images = report_images(session=session, store=store, claim=claim, report=report, limits=limits) if report else []
+    images = (report_images(session=session, store=store, claim=claim, report=report, limits=limits)
+              if report and decode else [])
+    photos = report_photos(session=session, claim=claim, report=report) if report else []
     facts = case_facts(session=session, claim=claim, verify_chain=verify_chain, viewer_merchant=viewer_merchant,
                        checkpoints=checkpoints)
     if viewer_merchant is None:  # the ledger is shown to reviewers and the police, never to merchants
-        facts.ledger = ledger_bundle.section_for(session, report)
+        facts.ledger = ledger_bundle.section_for(session, report, ledger_config)
     elif report is not None:
         report = ledger_visibility.for_merchant(report)
-    return StoredCase(claim=claim, report=report, images=images, facts=facts)
+    return StoredCase(claim=claim, report=report, images=images, facts=facts, photos=photos)
 
 
 def bundle_for_claim(*, session: Session, store: EvidenceStore, claim: Claim, limits: Limits,
                      tiers: LegalTiers | None = None, viewer_merchant: str | None = None,
-                     checkpoints: list[Checkpoint] | None = None, capture_config: Any = None) -> bytes:
+                     checkpoints: list[Checkpoint] | None = None, ledger_config: LedgerConfig | None = None,
+                     capture_config: Any = None) -> bytes:
     """The evidence bundle PDF of a stored, analysed claim (other merchants masked for a merchant viewer); its
     integrity section says whether the tenant's chain, this claim's rows and the held ``checkpoints`` agree; its
     live capture section lists the claim's capture sessions with the check of their signed records."""
     case = load_case(session=session, store=store, claim=claim, limits=limits, verify_chain=True,
-                     viewer_merchant=viewer_merchant, checkpoints=checkpoints)
+                     viewer_merchant=viewer_merchant, checkpoints=checkpoints, ledger_config=ledger_config)
     if case.report is None:
         raise StoredClaimError(f"claim {claim.id} has no analysis yet; try again when it is analysed")
     from refundguard.capture.verify import bundle_sessions
@@ -226,7 +244,8 @@ def bundle_for_stored_claim(claim_id: str, *, tiers: LegalTiers | None = None, d
                 raise StoredClaimError(f"no claim {claim_id[:64]!r} in {url}")
             store = EvidenceStore(settings.data_dir)
             return bundle_for_claim(session=session, store=store, claim=claim, limits=settings.limits, tiers=tiers,
-                                    checkpoints=checkpoints)
+                                    checkpoints=checkpoints, ledger_config=cfg.ledger,
+                                    capture_config=cfg.service.capture)
     except SQLAlchemyError as exc:
         raise StoredClaimError(f"database {url!r} is not usable: {str(exc).splitlines()[0]}") from exc
     finally:

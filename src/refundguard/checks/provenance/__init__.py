@@ -122,6 +122,11 @@ def run(ctx: CheckContext) -> list[Finding]:
     for images in (ctx.claim_images, ctx.reference_images):
         for index, image in images:
             role = ctx.roles[index]
+            if image.reduction is not None and image.alpha is not None:  # LSB payloads need the file's pixels
+                en, zh = image.reduction.message()
+                ctx.skip(index, en="Alpha-channel payloads (NovelAI stealth pnginfo) were not read; this photo was "
+                                   f"{en}.",
+                         zh=f"未读取 Alpha 通道载荷（NovelAI stealth pnginfo），此图片{zh}。")
             for s in analyse_image(image, trust_anchors=anchors, config=ctx.config):
                 en, zh = (s.en, s.zh) if role == "claim" else (f"Reference photo: {s.en}", f"参考图片：{s.zh}")
                 findings.append(ctx.finding(s.code, image=index, score=s.score, en=en, zh=zh,

@@ -2,7 +2,7 @@
 analysis-pass cache.
 
 Revision ID: c15_capture
-Revises: 0002_audit_facts
+Revises: 0003_sessions
 Create Date: 2026-12-01
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'c15_capture'
-down_revision = '0002_audit_facts'
+down_revision = '0003_sessions'
 branch_labels = None
 depends_on = None
 
