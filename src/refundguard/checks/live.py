@@ -16,9 +16,11 @@ through every other check (the engine's shot passes); this check compares the se
    what two or more live shots show at the claimed place and the photo lacks where it sees the place well is
    something removed from the photo or painted over (``live.place_differs``). Outside the claimed place a
    difference is not reported (between hand-held views it is as often parallax, an occluder or light), but the
-   photo then counts as neither verified nor confirmed. Seen at the claimed place in two or more live shots,
-   lacking nowhere, nothing differing there either way, with the code read, the shots agreeing and nothing
-   re-photographed, the damage is **confirmed** — a finding with a negative weight: it lowers the claim's risk;
+   photo then counts as neither verified nor confirmed (unless a single view differs where the others see the
+   place and agree with the photo: that view's parallax, noted in the details). Seen at the claimed place in two
+   or more live shots, lacking nowhere, nothing differing there either way, with the code read, the shots
+   agreeing and nothing re-photographed, the damage is **confirmed** — a finding with a negative weight: it
+   lowers the claim's risk;
 3. **the live shots agree with each other**: structure one live shot shows at the claimed place and two others
    lack where they see it well is reported;
 4. **a screen or a print re-photographed** instead of the item (``_live.recapture``): the claim photo inside
@@ -197,8 +199,10 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
         entry = {"region": region, "shots": shots, "showing": showing, "expected": expected}
         if not any(_overlaps(region, p) for p in result.places):
             # outside the claimed place, a difference between a photo and another view is as often parallax,
-            # an occluder or light as an edit: it is not reported, but the photo is then not verified either
-            result.unexplained.append(entry)
+            # an occluder or light as an edit: it is not reported, but the photo is then not verified either --
+            # unless one view alone lacks it and the others show it there (that view's parallax or occluder)
+            odd_view = len(shots) < cfg.absent_views and bool(showing)
+            (result.contradicted if odd_view else result.unexplained).append(entry)
         elif len(shots) >= cfg.absent_views and len(shots) > len(showing):
             result.absent.append({**entry, "strength": "corroborated"})
         elif not showing:
@@ -216,7 +220,10 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
                  "shown": {str(j): list(_union([e for _, k, e in group if k == j])) for j in shots}}
         seeing = [k for k, comp in result.compared.items() if k not in shots and comp.seen(region).status != "not_seen"]
         if not any(_overlaps(region, p) for p in result.places):
-            result.unexplained.append(entry)
+            # outside the claimed place: shown by one view alone while others see the place and agree with the
+            # photo, it is that view's (parallax); otherwise it withholds verification
+            odd_view = len(shots) < cfg.absent_views and bool(seeing)
+            (result.contradicted if odd_view else result.unexplained).append(entry)
         elif len(shots) >= cfg.absent_views:
             result.hidden.append(entry)
         elif seeing:  # other live shots see the place and agree with the photo: that one view is the odd one
