@@ -27,7 +27,8 @@ through every other check (the engine's shot passes); this check compares the se
    the shot with its frame, periodic colour (moiré, sub-pixels, halftone), everything on one plane.
 
 A claim photo compared with live shots (code read, a live shot covering enough of it, nothing lacking, differing
-or unexplained, nothing re-photographed) is recorded as verified by ``live_capture``. Regions are drawn on the
+or unexplained, no live shot showing the claimed place without the damage, nothing re-photographed) is recorded
+as verified by ``live_capture``. Regions are drawn on the
 claim photo and, in ``regions_by_image``, on the live shots.
 """
 
@@ -453,7 +454,9 @@ def run(ctx: CheckContext) -> list[Finding]:
                 zh=(f"{len(lives)} 张现场照片都没有拍到 {name} 中的商品：它们与该图片没有可匹配的共同表面。"
                     "现场拍摄的可能不是凭证图片中的那件商品。")))
         elif live_ok and not recaptured and photo.cover >= cfg.min_cover and not (
-                photo.unexplained or photo.absent or photo.disputed or photo.hidden):
+                photo.unexplained or photo.absent or photo.disputed or photo.hidden or photo.lacking_in):
+            # (a live shot that shows the claimed place without the damage withholds verification even when
+            # another shows it: the shots disagree there, a person looks)
             kinds_seen = ", ".join(KIND_TEXT[kinds[j]][0] for j in photo.compared)
             ctx.verified("live_capture", [photo.index],
                          en=f"{name} compared with {len(photo.compared)} live shot(s) of the item ({kinds_seen}), "
