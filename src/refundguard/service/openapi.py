@@ -2,8 +2,9 @@
 
 Each ``/v1`` route may answer 401 (key), 422 (validation) and 429 (failed-key limit); routes with a body also
 400 (unreadable body), 408 (too slow) and 413 (too large), all from the request gate before the route runs.
-The table adds what each route's own logic raises; the buyer's capture page endpoints (no key) have their own. :func:`document_errors` runs once in ``create_app``; the
-tests check that the table names only existing routes and that real answers stay within what is declared.
+The table adds what each route's own logic raises; the buyer's capture page endpoints (no key) have their own.
+:func:`document_errors` runs once in ``create_app``; the tests check that the table names only existing routes
+and that real answers stay within what is declared.
 """
 
 from __future__ import annotations
