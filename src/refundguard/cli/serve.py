@@ -11,6 +11,8 @@ from __future__ import annotations
 import getpass
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -21,6 +23,8 @@ from refundguard.cli.app import app, err, fail, out
 from refundguard.errors import RefundGuardError
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from refundguard.service.audit.service import ChainGuard
     from refundguard.service.config import AppConfig
     from refundguard.service.db import Database
@@ -186,10 +190,21 @@ def _operator() -> str:
         return "cli:unknown"
 
 
-def _keys_database(config: Path | None, database_url: str | None) -> Database:
-    """The existing database, with the audit guard so that key changes are signed and witnessed like the rest."""
+@contextmanager
+def _key_session(config: Path | None, database_url: str | None) -> Iterator[Session]:
+    """A session on the existing database, with the audit guard so that key changes are signed and witnessed like
+    the rest; a refused change exits 1 with its bilingual message."""
+    from refundguard.service.errors import DomainError
+
     cfg = load_config(config, database_url)
-    return existing_database(cfg, guard=_guard(cfg, need_key=False))
+    db = existing_database(cfg, guard=_guard(cfg, need_key=False))
+    try:
+        with db.session() as session:
+            yield session
+    except DomainError as exc:
+        raise fail(f"{exc.en} / {exc.zh}") from exc
+    finally:
+        db.dispose()
 
 
 @keys_app.command("create")
@@ -203,17 +218,10 @@ def keys_create(
 ) -> None:
     """Create an API key and print it once. / 创建 API 密钥（仅显示一次）。"""
     from refundguard.service.auth.service import create_key
-    from refundguard.service.errors import DomainError
 
-    db = _keys_database(config, database_url)
-    try:
-        with db.session() as session:
-            key, _row = create_key(session=session, tenant=tenant, role=role, merchant_id=merchant, label=label,
-                                   actor=_operator())
-    except DomainError as exc:
-        raise fail(f"{exc.en} / {exc.zh}") from exc
-    finally:
-        db.dispose()
+    with _key_session(config, database_url) as session:
+        key, _row = create_key(session=session, tenant=tenant, role=role, merchant_id=merchant, label=label,
+                               actor=_operator())
     print(key)
 
 
@@ -265,17 +273,9 @@ def keys_revoke(
 ) -> None:
     """Revoke a key now: its next request gets 401 and its web sessions end. / 立即吊销密钥。"""
     from refundguard.service.auth.service import revoke_key
-    from refundguard.service.errors import DomainError
 
-    db = _keys_database(config, database_url)
-    try:
-        with db.session() as session:
-            row = revoke_key(session=session, key_id=_key_id(key_id), actor=_operator(), reason=reason)
-            when = row.revoked_at
-    except DomainError as exc:
-        raise fail(f"{exc.en} / {exc.zh}") from exc
-    finally:
-        db.dispose()
+    with _key_session(config, database_url) as session:
+        when = revoke_key(session=session, key_id=_key_id(key_id), actor=_operator(), reason=reason).revoked_at
     out.print(f"key {_key_id(key_id)} revoked at {when:%Y-%m-%d %H:%M:%S} UTC / 密钥已吊销", highlight=False)
 
 
@@ -290,18 +290,11 @@ def keys_rotate(
 ) -> None:
     """Issue a successor (same tenant, role, merchant) and print it once; the old key stops. / 轮换密钥。"""
     from refundguard.service.auth.service import rotate_key
-    from refundguard.service.errors import DomainError
 
-    db = _keys_database(config, database_url)
-    try:
-        with db.session() as session:
-            text, new, _old = rotate_key(session=session, key_id=_key_id(key_id), actor=_operator(),
-                                         grace=timedelta(minutes=grace_minutes))
-            new_id = new.key_id
-    except DomainError as exc:
-        raise fail(f"{exc.en} / {exc.zh}") from exc
-    finally:
-        db.dispose()
+    with _key_session(config, database_url) as session:
+        text, new, _old = rotate_key(session=session, key_id=_key_id(key_id), actor=_operator(),
+                                     grace=timedelta(minutes=grace_minutes))
+        new_id = new.key_id
     when = f"in {grace_minutes} min" if grace_minutes else "now"
     err.print(f"key {_key_id(key_id)} replaced by {new_id}; the old key stops {when} / 旧密钥已被 {new_id} 取代",
               highlight=False)
