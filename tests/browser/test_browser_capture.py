@@ -138,10 +138,14 @@ def _page(browser, url: str):  # type: ignore[no-untyped-def]
 
 
 def _camera_on(page, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
-    """Wait until the page's video shows the camera. (``page.wait_for_function`` evaluates its predicate as a
-    string inside the page, which the capture page's Content-Security-Policy forbids, as it should: no eval.)"""
+    """Wait until the page shows this shot's camera picture and lets the buyer press the shutter.
+
+    (``page.wait_for_function`` evaluates its predicate as a string inside the page, which the capture page's
+    Content-Security-Policy forbids, as it should: no eval.)"""
     deadline = time.monotonic() + timeout
-    while not page.evaluate("document.getElementById('video').videoWidth > 0"):
+    ready = ("(() => { const v = document.getElementById('video'); return !!(v.srcObject && v.srcObject.active"
+             " && v.videoWidth > 0 && !document.getElementById('shutter').disabled); })()")
+    while not page.evaluate(ready):
         assert time.monotonic() < deadline, "the camera did not start"
         time.sleep(0.1)
 

@@ -120,7 +120,7 @@
     $("preview").hidden = true;
     $("video").hidden = false;
     $("shutter").hidden = false;
-    $("shutter").disabled = false;
+    $("shutter").disabled = true;  // until the camera shows a picture (a shot of nothing is never sent)
     $("retake").hidden = true;
     $("next").hidden = true;
     $("upload").hidden = true;
@@ -130,11 +130,13 @@
   async function openShot(k) {
     setShot(k);
     show("camera");
-    try { await camera($("video")); } catch (e) { fail(e.message); }
+    try { await camera($("video")); } catch (e) { return fail(e.message); }
+    if (shot === k && $("video").videoWidth > 0) $("shutter").disabled = false;
   }
 
   async function takeShot() {
     const kind = SHOTS[shot];
+    if ($("shutter").disabled || !stream) return;
     $("shutter").disabled = true;
     const blob = await grab($("video"));
     stop();  // the camera is reopened for the next shot (or a retake)
