@@ -108,6 +108,14 @@ PRIOR: dict[str, Prior] = {
     "capture.editing_software": _weak(1.0, 1.5),
     "capture.camera_mismatch": _weak(1.5, 2.0),
     "multiview.inconsistent_damage": _verified(5.5),
+    "live.damage_absent": _verified(8.0),
+    "live.damage_confirmed": Prior(-3.0, 1.0, (-5.0, 0.0)),
+    "live.place_differs": _verified(6.0),
+    "live.code_missing": _weak(1.5, 2.5),
+    "live.code_wrong": Prior(3.0, 1.5, (0.0, 5.0)),
+    "live.recapture": _verified(6.5),
+    "live.item_not_matched": _weak(2.0, 3.0),
+    "live.inconsistent_views": Prior(4.5, 2.0),
 }
 #: the intercept's prior: weak, centred on a third of the claims being forged.
 INTERCEPT_PRIOR = Prior(-1.5, 3.0, (-8.0, 2.0))

@@ -4,7 +4,7 @@
 set -euo pipefail
 # `system-deps.sh fonts`: only what the evidence bundle needs (a Chinese font and fontconfig), for `make run`
 if [ "${1:-}" = "fonts" ]; then want=(fonts-wqy-microhei fontconfig); else
-want=(fonts-wqy-microhei fontconfig poppler-utils redis-server chromium); fi
+want=(fonts-wqy-microhei fontconfig fonts-comic-neue fonts-humor-sans fonts-liberation2 poppler-utils redis-server chromium); fi
 missing=()
 for pkg in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     base_rate: float = Field(0.05, gt=0.0, lt=1.0)
     calibration: Calibration = Field(default_factory=Calibration)
     weights: dict[str, float] = Field(default_factory=dict)
+    #: weights that replace ``weights`` for live shots (photos taken through the capture page)
+    live_weights: dict[str, float] = Field(default_factory=dict)
     subsumes: dict[str, list[str]] = Field(default_factory=dict)
     floors: dict[str, Literal["review", "high"]] = Field(default_factory=dict)
     #: per-check typed settings, ``[checks.<name>]``; each check's model validates its own section

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 
@@ -57,8 +57,13 @@ def _run_one(check: Check, ctx: CheckContext) -> _Outcome:
 
 
 def run_checks(ctx: CheckContext, checks: Sequence[Check], *, only: Sequence[str] | None = None,
-               progress: Callable[[str], None] | None = None) -> CheckResults:
+               progress: Callable[[str], None] | None = None, prior: Sequence[Finding] = (),
+               upstream: Mapping[str, str] | None = None) -> CheckResults:
     """Run ``checks`` (in registry order, see :func:`~refundguard.checks.registry.registered`) on ``ctx``.
+
+    ``prior`` and ``upstream`` are the findings and statuses of checks that ran before, outside this call (an
+    analysis with live shots runs the checks that read them after the others, see :mod:`refundguard.passes`):
+    a check that runs after one of those reads them as if it had run here.
 
     Raises
     ------
@@ -80,11 +85,12 @@ def run_checks(ctx: CheckContext, checks: Sequence[Check], *, only: Sequence[str
         if failure is None:
             for chk in [c for c in pending if _ready(c, known, statuses, outcomes)]:
                 pending.remove(chk)
-                prior = [f for c in checks if c.name in chk.after and c.name in outcomes
-                         for f in outcomes[c.name].findings]
-                upstream = {name: (outcomes[name].status if name in outcomes else statuses[name]).status
-                            for name in chk.after if name in outcomes or name in statuses}
-                running[pool.submit(_run_one, chk, ctx.for_check(chk.name, prior=prior, upstream=upstream))] = chk.name
+                before = [f for f in prior if f.check in chk.after] + [
+                    f for c in checks if c.name in chk.after and c.name in outcomes for f in outcomes[c.name].findings]
+                seen = {name: status for name, status in (upstream or {}).items() if name in chk.after}
+                seen.update({name: (outcomes[name].status if name in outcomes else statuses[name]).status
+                             for name in chk.after if name in outcomes or name in statuses})
+                running[pool.submit(_run_one, chk, ctx.for_check(chk.name, prior=before, upstream=seen))] = chk.name
         elif pending:
             pending.clear()
         if not running:

@@ -4,10 +4,10 @@ Each finding contributes ``weight × score`` log-odds (weights are data, in ``da
 by ``python -m bench calibrate``). A photo's risk is ``sigmoid(prior + Σ contributions of its findings)``,
 where the prior is the fitted intercept moved to the platform's base rate, so the risk is the probability
 that the photo is forged on a platform with that share of forged claims. The claim's risk starts from its
-riskiest photo and adds claim-level findings (those with no single image, such as damage that disagrees
-between photos). Levels come from configured thresholds; a policy floor (``floors``) raises the level of a
-photo whose finding must be seen by a person whatever its probability (a re-sent listing photo is not a
-forgery, but it is no evidence of damage either). A finding whose fact another finding on the same photo
+riskiest photo (claim photos and live shots) and adds claim-level findings (those with no single image, such as
+damage that disagrees between photos). Levels come from configured thresholds; a policy floor (``floors``)
+raises the level of a photo whose finding must be seen by a person whatever its probability (a re-sent listing
+photo is not a forgery, but it is no evidence of damage either). A finding whose fact another finding on the same photo
 already explains (``subsumes``) is reported but not counted.
 
 The assessment also carries the analysis' :class:`~refundguard.coverage.Coverage`: a check that applied
@@ -71,6 +71,9 @@ def explained(findings: Sequence[Finding], settings: Settings) -> frozenset[int]
 
 
 LEVELS = ("low", "review", "high")
+#: roles of the photos the buyer submitted as evidence: claim photos and live shots (taken through the capture
+#: page); the claim's risk starts from the riskiest of them
+EVIDENCE_ROLES = frozenset({"claim", "live"})
 
 
 def level_for(risk: float, settings: Settings) -> str:
@@ -109,18 +112,19 @@ def assess(findings: Sequence[Finding], roles: Sequence[str], settings: Settings
     for f in counted:
         if f.image is not None:
             logits[f.image] += f.contribution
-    claim_logits = [lg for lg, role in zip(logits, roles, strict=True) if role == "claim"]
+    claim_logits = [lg for lg, role in zip(logits, roles, strict=True) if role in EVIDENCE_ROLES]
     claim_logit = max(claim_logits) if claim_logits else settings.prior_logit
     claim_logit += sum(f.contribution for f in counted if f.image is None)
     image_risks = tuple(sigmoid(lg) for lg in logits)
     risk = sigmoid(claim_logit)
-    on_claim = [f for f in counted if f.image is None or roles[f.image] == "claim"]
+    on_claim = [f for f in counted if f.image is None or roles[f.image] in EVIDENCE_ROLES]
     image_levels = tuple(_raised(level_for(r, settings), _floor([f for f in counted if f.image == i], settings))
                          for i, r in enumerate(image_risks))
     level = _raised(level_for(risk, settings), _floor(on_claim, settings))
     if coverage.failed:  # a check that applied and failed leaves its evidence unknown: a person must look
         level = _raised(level, "review")
-        image_levels = tuple(_raised(lv, "review") if roles[i] == "claim" else lv for i, lv in enumerate(image_levels))
+        image_levels = tuple(_raised(lv, "review") if roles[i] in EVIDENCE_ROLES else lv
+                             for i, lv in enumerate(image_levels))
     reasons = tuple(sorted((f for f in on_claim if f.contribution > 0 or _sets_floor(f, settings)),
                            key=lambda f: -f.contribution))
     names = names if names is not None else [f"#{i}" for i in range(len(roles))]

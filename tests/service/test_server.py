@@ -156,7 +156,7 @@ def test_schemathesis_finds_no_server_error(live: tuple[Server, dict], tmp_path:
          "-H", f"Authorization: Bearer {keys['admin']}"],
         capture_output=True, text=True, timeout=150, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "Tested: 22" in result.stdout and " passed" in result.stdout, result.stdout[-3000:]
+    assert "Tested: 27" in result.stdout and " passed" in result.stdout, result.stdout[-3000:]
     assert "Authentication failed" not in result.stdout and "Rate limited" not in result.stdout, result.stdout[-3000:]
 
 

@@ -125,6 +125,9 @@ class CaseFacts:
     audit_head: AuditHead | None = None
     history: list[AdjudicatedClaim] = field(default_factory=list)
     ledger: CrossPlatform | None = None
+    #: live capture sessions of the claim (refundguard.capture.verify.bundle_sessions): who asked, when, the code,
+    #: each shot's hash and server time, and the check of the signed session record
+    capture: list[dict[str, Any]] = field(default_factory=list)
 
 
 def cumulative_amount(history: Sequence[AdjudicatedClaim], counted: frozenset[str] | set[str]) -> float:

@@ -70,6 +70,34 @@ class ClaimInfo:
     merchant_id: str | None = None
     account_id: str | None = None
     amount: float | None = None
+    #: the live capture session whose shots are the analysis' ``live`` images (see :class:`LiveSession`)
+    live: LiveSession | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveShot:
+    """One live image: which shot of the capture page it is and when the server received it.
+
+    ``kind``: ``whole`` (a: the whole item with the one-time code on paper beside it), ``close`` (b: the
+    damage close up), ``turned`` (c: the damage turned 30–45°) or ``orbit`` (a frame of the video orbit).
+    """
+
+    kind: str
+    received_at: datetime | None = None
+    frame_time: float | None = None  # seconds into the orbit video
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSession:
+    """A completed live capture: the one-time code the buyer was shown and each live image, in order."""
+
+    session_id: str
+    code: str
+    shots: tuple[LiveShot, ...]
+    #: which way the page asked the buyer to turn for shot (c): ``left`` or ``right``
+    turn: str | None = None
+    #: the claimed damage as marked by whoever asked for the capture: (claim photo position, x, y, w, h)
+    marked: tuple[tuple[int, int, int, int, int], ...] = ()
 
 
 #: what a verification can be: ``reference`` (compared with a matched merchant photo), ``second_view``
@@ -206,6 +234,11 @@ class CheckContext:
         return ((i, im) for i, im in enumerate(self.images) if self.roles[i] == "claim")
 
     @property
+    def live_images(self) -> Iterator[tuple[int, LoadedImage]]:
+        """``(index, image)`` for each live shot (taken through the capture page), in the session's order."""
+        return ((i, im) for i, im in enumerate(self.images) if self.roles[i] == "live")
+
+    @property
     def reference_images(self) -> Iterator[tuple[int, LoadedImage]]:
         """``(index, image)`` for each reference photo (listing, shipping, packing-video frame)."""
         return ((i, im) for i, im in enumerate(self.images) if self.roles[i] == "reference")
@@ -240,6 +273,9 @@ class Check:
     after: tuple[str, ...]
     doc: str
     config: type[BaseModel] | None = None
+    #: the check reads live shots (``ctx.live_images``): it runs in the session pass, after every other check
+    #: has examined the claim photos and each live shot (see :mod:`refundguard.passes`)
+    live: bool = False
 
 
 _REGISTRY: dict[str, Check] = {}
@@ -249,17 +285,17 @@ _DISCOVER_LOCK = threading.Lock()
 IMPORT_ERRORS: dict[str, str] = {}
 
 
-def check(name: str, *, after: Sequence[str] = (), config: type[BaseModel] | None = None
+def check(name: str, *, after: Sequence[str] = (), config: type[BaseModel] | None = None, live: bool = False
           ) -> Callable[[CheckFunction], CheckFunction]:
     """Register ``fn`` as the check ``name``; ``after`` names checks whose findings it reads; ``config`` is
-    the Pydantic model of its ``[checks.<name>]`` settings."""
+    the Pydantic model of its ``[checks.<name>]`` settings; ``live`` marks a check that reads live shots."""
 
     def register(fn: CheckFunction) -> CheckFunction:
         if name in _REGISTRY and _REGISTRY[name].run is not fn:
             raise ValueError(f"check {name!r} registered twice")
         module = importlib.import_module(fn.__module__)
         _REGISTRY[name] = Check(name=name, run=fn, after=tuple(after), doc=(module.__doc__ or "").strip(),
-                                config=config)
+                                config=config, live=live)
         return fn
 
     return register

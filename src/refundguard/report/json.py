@@ -37,7 +37,7 @@ def _claim_facts(analysis: Analysis) -> dict[str, Any]:
 
 def photo_prefix(analysis: Analysis, image: int | None) -> str:
     """Name the photo a reason is about when the claim has several."""
-    if image is None or analysis.roles.count("claim") < 2:
+    if image is None or analysis.roles.count("claim") + analysis.roles.count("live") < 2:
         return ""
     return f"{analysis.images[image].name}: "
 

@@ -246,6 +246,16 @@ def _zone(name: str | None) -> Any:
         return UTC
 
 
+def _view_regions(report: dict[str, Any], index: int) -> list[dict[str, int]]:
+    """Regions that findings about several photos (``regions_by_image``) draw on photo ``index``."""
+    out = []
+    for f in report["findings"]:
+        for r in ((f.get("details") or {}).get("regions_by_image") or {}).get(str(index), []):
+            if f["image"] != index:
+                out.append({k: int(r[k]) for k in ("x", "y", "w", "h")})
+    return out
+
+
 def render_html(report: dict[str, Any], images: Sequence[LoadedImage], case: CaseFacts | None = None, *,
                 tiers: LegalTiers | None = None, generated_at: datetime | None = None) -> str:
     """The bundle as HTML (the PDF's source). ``images`` are in the order of ``report["images"]``."""

@@ -42,7 +42,8 @@ class ImageModel(BaseModel):
     width: int = Field(description="width analysed; see reduced for the stored size when they differ")
     height: int
     format: str
-    role: Literal["claim", "reference"]
+    role: Literal["claim", "reference", "live"] = Field(
+        description="claim: the buyer's photo; reference: the merchant's; live: taken through the capture page")
     risk: float = Field(ge=0, le=1)
     level: Level
     reduced: ReductionModel | None = Field(default=None, description="set when the photo was analysed at "
@@ -71,7 +72,7 @@ PARAMS_DOC = "the parameters of that sentence"
 
 
 class PhotoOutcomeModel(BaseModel):
-    image: int = Field(description="index into images (claim photos only)")
+    image: int = Field(description="index into images (claim photos and live shots)")
     status: Literal["ran", "skipped"]
     why: str | None = Field(default=None, description="why the check did not examine this photo (English)")
     why_zh: str | None = Field(default=None, description="the same in Chinese")
@@ -87,7 +88,8 @@ class CheckStatusModel(BaseModel):
     key: str | None = Field(default=None, description="catalogue key of why (see PhotoOutcomeModel.key)")
     params: dict[str, Any] | None = Field(default=None, description=PARAMS_DOC)
     photos: list[PhotoOutcomeModel] | None = Field(
-        default=None, description="for a check that ran: each claim photo examined (ran) or skipped with why")
+        default=None, description="for a check that ran: each claim photo and live shot examined (ran) or "
+                                   "skipped with why")
 
 
 class VerificationModel(BaseModel):

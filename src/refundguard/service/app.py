@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from refundguard import __version__
+from refundguard.capture.gate import gate_rules as capture_gate_rules  # the buyer's page: link, no login
 from refundguard.config import Settings, default_settings
 from refundguard.errors import InputError
 from refundguard.ledger.hooks import mount as mount_ledger
@@ -151,7 +152,8 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
                                                  bytes_per_hour=config.requests.tenant_upload_bytes_per_hour)
     install_error_handlers(app)
     mount_docs(app)
-    app.add_middleware(RequestGate, rules=SERVICE_RULES, limits=config.requests, quota=quota, login_path="/ui/login",
+    app.add_middleware(RequestGate, rules=(*capture_gate_rules(config.capture), *SERVICE_RULES), limits=config.requests,
+                       quota=quota, login_path="/ui/login",
                        authenticate=ServiceAuthenticator(db, guard, config.security))
     app.add_middleware(SecurityHeaders, hsts_max_age_s=config.security.hsts_max_age_s)  # outermost: on every answer
 
@@ -162,6 +164,7 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
 
     app.include_router(api_router)
     mount_ledger(app, ledger)  # the cross-platform ledger (docs/ledger.md); its settings default from the environment
+    app.include_router(importlib.import_module("refundguard.capture").router)  # live capture: API, buyer's page
     for router in extra_routers:
         app.include_router(router)
     if include_web and (web := _web_router()) is not None:

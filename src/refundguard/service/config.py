@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from refundguard.capture.config import CaptureConfig
 from refundguard.config import Settings, load_settings
 from refundguard.errors import ConfigError
 from refundguard.ledger.config import LedgerConfig, load_ledger_config
@@ -36,7 +37,8 @@ class PolicyConfig(BaseModel):
     auto_approve_max_amount: float = 200.0
     #: where a ``low`` that no verification backs goes (never to an automatic refund): ``merchant_window``
     #: (the merchant may add the listing photo, then a reviewer) or ``review`` (straight to a reviewer)
-    unverified_low: Literal["merchant_window", "review"] = "merchant_window"
+    #: ``capture`` asks the buyer for a live capture (refundguard.capture), then a reviewer if still unverified
+    unverified_low: Literal["merchant_window", "review", "capture"] = "merchant_window"
     merchant_window_hours: float = 48.0
     review_window_hours: float = 72.0
     #: how long a reviewer's request for more evidence stays open by default (the request may set its own)
@@ -216,6 +218,7 @@ class ServiceConfig(BaseSettings):
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
     webhooks: WebhookConfig = Field(default_factory=WebhookConfig)
+    capture: CaptureConfig = Field(default_factory=CaptureConfig)
     requests: RequestLimitsConfig = Field(default_factory=RequestLimitsConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     jobs_backend: Literal["local", "celery"] = "local"

@@ -109,9 +109,11 @@ STATUS_MEANING: dict[int, str] = {
     404: "Unknown, or not visible to this key",
     408: "The request body arrived too slowly (connection closed)",
     409: "Not allowed in the claim's current state, or an Idempotency-Key reused with another request",
+    410: "The capture link was used up or has expired",
     413: "Body larger than the limit (announced or while streaming; connection closed)",
     415: "The uploaded content is not an accepted image or video",
     422: "Invalid fields, JSON or form",
-    429: "Too many failed keys from this address, or the tenant's upload quota is used up (see Retry-After)",
+    429: "Too many failed keys from this address, the tenant's upload quota is used up (see Retry-After), or a "
+         "capture session sent more frames than allowed",
 }
 

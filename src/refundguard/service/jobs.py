@@ -15,15 +15,17 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from refundguard.capture import service as capture_service
 from refundguard.checks.registry import ClaimInfo
 from refundguard.config import Settings
+from refundguard.passes import PassCache
 from refundguard.service.audit import service as audit
 from refundguard.service.claims import service as claim_service
 from refundguard.service.claims.models import AnalysisJob, Claim
@@ -50,9 +52,17 @@ class JobContext:
     store: EvidenceStore
     #: the cross-platform ledger the ``ledger`` check asks (set by ``refundguard.ledger.hooks``); None: not attached
     ledger: Any = None
+    #: finished analysis passes (the claim photos', each live shot's), see refundguard.passes
+    passes: PassCache | None = None
     _index: ReuseIndex | None = field(default=None, repr=False)
     _index_opened: bool = field(default=False, repr=False)
     _index_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.passes is None:
+            from refundguard.capture.passes_store import DatabasePassCache
+
+            self.passes = DatabasePassCache(self.db)
 
     def reuse_index(self) -> ReuseIndex | None:
         """The service's reuse index, opened on first use (None when disabled in ``[service.reuse]``)."""
@@ -71,10 +81,10 @@ def _claim_info(claim: Claim) -> ClaimInfo:
                      merchant_id=claim.merchant_id, account_id=claim.tenant, amount=claim.amount)
 
 
-Named = tuple[str, str]  # (path in the evidence store, the uploaded file name)
+Named = tuple[str, str]  # (path in the evidence store, the file's name for people)
 
 
-def _lease(ctx: JobContext, job_id: str) -> tuple[list[Named], list[Named], ClaimInfo, int] | None:
+def _lease(ctx: JobContext, job_id: str) -> tuple[list[Named], list[Named], ClaimInfo, int, list[Named]] | None:
     """Mark the job running and collect its inputs; None when it is not ours to run."""
     with ctx.db.session() as session:
         job = session.get(AnalysisJob, job_id, with_for_update=True)
@@ -103,7 +113,14 @@ def _lease(ctx: JobContext, job_id: str) -> tuple[list[Named], list[Named], Clai
 
         claims = [named(r) for r in rows if r.role == "claim"]
         refs = [named(r) for r in rows if r.role == "reference"]
-        return claims, refs, _claim_info(claim), job.attempts
+        info = _claim_info(claim)
+        live = capture_service.live_inputs(session=session, claim=claim, store=ctx.store)
+        if live is None:
+            return claims, refs, info, job.attempts, []
+        paths, facts = live  # the newest completed live capture: its shots, and what each one is
+        shots = [(path, f"live shot {shot.kind} {n}") for n, (path, shot) in enumerate(zip(paths, facts.shots,
+                                                                                             strict=True), 1)]
+        return claims, refs, replace(info, live=facts), job.attempts, shots
 
 
 class LeaseKeeper:
@@ -165,7 +182,7 @@ def execute(ctx: JobContext, job_id: str) -> str:
     leased = _lease(ctx, job_id)
     if leased is None:
         return "skipped"
-    claims, refs, info, attempt = leased
+    claims, refs, info, attempt, live = leased
     report: dict[str, Any] | None = None
     error: str | None = None
     try:
@@ -174,9 +191,12 @@ def execute(ctx: JobContext, job_id: str) -> str:
 
             index = ctx.reuse_index()
             limits = ctx.settings.limits
-            analysis = analyze([probe(path, limits=limits, name=name) for path, name in claims],
-                               [probe(path, limits=limits, name=name) for path, name in refs], info=info,
-                               settings=ctx.settings, index=index, ledger=ctx.ledger)
+
+            def probed(named: list[Named]) -> list[Any]:
+                return [probe(path, limits=limits, name=name) for path, name in named]
+
+            analysis = analyze(probed(claims), probed(refs), info=info, settings=ctx.settings, index=index,
+                               ledger=ctx.ledger, live=probed(live), cache=ctx.passes)
             report = to_dict(analysis, heatmaps=True)
             if index is not None:
                 _index_photos(ctx, index, analysis)
@@ -192,7 +212,8 @@ def execute(ctx: JobContext, job_id: str) -> str:
             return "skipped"
         job.finished_at, job.lease_until = utcnow(), None
         if report is not None:
-            claim_service.apply_analysis(session=session, claim=claim, job=job, report=report, config=ctx.config)
+            claim_service.apply_analysis(session=session, claim=claim, job=job, report=report, config=ctx.config,
+                                         data_dir=ctx.settings.data_dir)
             job.status = "done"
         else:
             job.status, job.error = "failed", error

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import refundguard.ledger.models  # noqa: F401 - the ledger's tables (migration ledger_0001)
+from refundguard.capture.models import AnalysisPass, CaptureFrame, CaptureRequest
 from refundguard.service.audit.models import AuditEntry, AuditHead, AuditTenantHead
 from refundguard.service.auth.models import ApiKey, WebSession
 from refundguard.service.claims.models import AnalysisJob, Claim, ClaimAnalysis, ReuseRecorded
@@ -10,5 +11,6 @@ from refundguard.service.db import Base
 from refundguard.service.evidence.models import Evidence
 from refundguard.service.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
-__all__ = ["AnalysisJob", "ApiKey", "AuditEntry", "AuditHead", "AuditTenantHead", "Base", "Claim", "ClaimAnalysis",
-           "Evidence", "ReuseRecorded", "WebSession", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint"]
+__all__ = ["AnalysisJob", "AnalysisPass", "ApiKey", "AuditEntry", "AuditHead", "AuditTenantHead", "Base",
+           "CaptureFrame", "CaptureRequest", "Claim", "ClaimAnalysis", "Evidence", "ReuseRecorded", "WebSession",
+           "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint"]

@@ -2,8 +2,9 @@
 
 Each ``/v1`` route may answer 401 (key), 422 (validation) and 429 (failed-key limit); routes with a body also
 400 (unreadable body), 408 (too slow) and 413 (too large), all from the request gate before the route runs.
-The table adds what each route's own logic raises. :func:`document_errors` runs once in ``create_app``; the
-tests check that the table names only existing routes and that real answers stay within what is declared.
+The table adds what each route's own logic raises; the buyer's capture page endpoints (no key) have their own.
+:func:`document_errors` runs once in ``create_app``; the tests check that the table names only existing routes
+and that real answers stay within what is declared.
 """
 
 from __future__ import annotations
@@ -43,16 +44,31 @@ ROUTE_ERRORS: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/v1/admin/keys"): (403,),
     ("POST", "/v1/admin/keys/{key_id}/revoke"): (403, 404),
     ("POST", "/v1/admin/keys/{key_id}/rotate"): (403, 404),
+    ("POST", "/v1/claims/{claim_id}/capture"): (403, 404, 409),
+    ("GET", "/v1/claims/{claim_id}/capture"): (404,),
+    ("GET", "/v1/claims/{claim_id}/capture/{request_id}"): (404,),
+    ("POST", "/v1/claims/{claim_id}/capture/{request_id}/link"): (403, 404, 409),
+    ("GET", "/v1/claims/{claim_id}/capture/{request_id}/sheet"): (404,),
+}
+#: the JSON endpoints the buyer's capture page calls: no key (the link and the session nonce are the credentials),
+#: so no 401; 403 is another site's post or a foreign nonce, 410 a spent or expired link
+CAPTURE_ERRORS: dict[tuple[str, str], tuple[int, ...]] = {
+    ("POST", "/capture/{token}/session"): (403, 404, 409, 410, 422),
+    ("GET", "/capture/{token}/status"): (403, 404, 410, 422),
+    ("POST", "/capture/{token}/frames"): (403, 404, 409, 410, 415, 422, 429),
+    ("POST", "/capture/{token}/complete"): (403, 404, 409, 410, 422),
 }
 #: a route missing from the table may raise any of these
 UNLISTED = (403, 404, 409)
 
 
 def statuses_for(method: str, path: str) -> tuple[int, ...]:
+    body = WITH_BODY if method in BODY_METHODS else ()
+    if (method, path) in CAPTURE_ERRORS:
+        return tuple(sorted({*body, *CAPTURE_ERRORS[(method, path)]}))
     if not path.startswith("/v1/"):
         return ()
     own = ROUTE_ERRORS.get((method, path), UNLISTED)
-    body = WITH_BODY if method in BODY_METHODS else ()
     return tuple(sorted({*AUTHENTICATED, *body, *own}))
 
 

@@ -9,6 +9,10 @@ on nothing verifiable (one photo, no matched listing photo, no second view) goes
 says: the merchant window (default: the merchant may add the listing photo) or straight to a reviewer.
 Everything else opens a merchant window (default 48 h) in which nothing is refunded automatically; when it
 ends, the claim joins the reviewer queue.
+A live capture (``capture`` in :class:`~refundguard.capture.config.CaptureConfig`, per tenant) is asked for instead
+when the analysis cannot decide — a low that nothing verifies (also ``unverified_low = "capture"``), no matched
+listing photo, a single photo, level ``review``, an amount at or above a threshold — at most once per claim and never
+for a ``high``; an expired capture sends the claim to a reviewer with that fact.
 A merchant's response moves the claim to review after re-analysis. Deadlines live in the claim row, so a
 restart loses none; :func:`sweep` is safe to run from several processes.
 """
@@ -23,6 +27,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from refundguard.capture.config import CapturePolicy
 from refundguard.service.claims.models import Claim
 from refundguard.service.claims.workflow import Outcome, State
 from refundguard.service.config import PolicyConfig
@@ -58,9 +63,35 @@ def reason(key: str, **params: Any) -> dict[str, Any]:
     return {"why": render(key, params, Context("en")), "why_key": key, "why_params": params}
 
 
+def capture_parts(*, level: str, amount: float, coverage: Mapping[str, Any], unverified: bool,
+                  policy: PolicyConfig, capture: CapturePolicy | None) -> list[dict[str, Any]]:
+    """Why a live capture should decide this claim, as ``policy.capture.*`` reason parts (empty: it should not be
+    asked for)."""
+    by_unverified_low = policy.unverified_low == "capture"
+    if level == "high" or ((capture is None or not capture.enabled) and not by_unverified_low):
+        return []
+    capture = capture or CapturePolicy()
+    photos = coverage.get("photos") or []
+    parts: list[dict[str, Any]] = []
+    if unverified and (by_unverified_low or capture.unverified_low):
+        parts.append({"part": "unverified", "level": level})
+    if capture.enabled:
+        if capture.no_reference and not any("reference" in (p.get("verified_by") or []) for p in photos):
+            parts.append({"part": "no_reference"})
+        if capture.single_photo and len(photos) == 1:
+            parts.append({"part": "single_photo"})
+        if capture.level_review and level == "review":
+            parts.append({"part": "level_review"})
+        if capture.amount_at_least is not None and amount >= capture.amount_at_least:
+            parts.append({"part": "amount", "amount": f"{amount:g}", "limit": f"{capture.amount_at_least:g}"})
+    return parts
+
+
 def route(*, level: str, amount: float, buyer_abuse: bool, merchant_responded: bool, policy: PolicyConfig,
-          now: datetime, coverage: Mapping[str, Any] | None) -> Route:
-    """Where an analysed claim goes next. ``coverage`` is the report's coverage section (missing: incomplete)."""
+          now: datetime, coverage: Mapping[str, Any] | None, capture: CapturePolicy | None = None,
+          capture_done: bool = False, capture_hours: float = 24.0) -> Route:
+    """Where an analysed claim goes next. ``coverage`` is the report's coverage section (missing: incomplete);
+    ``capture`` the tenant's capture policy, ``capture_done`` whether a capture already ended for the claim."""
     basis = str((coverage or {}).get("basis", "incomplete"))
     failed = [str(f.get("check")) for f in (coverage or {}).get("failed", [])]
     if merchant_responded:
@@ -73,6 +104,16 @@ def route(*, level: str, amount: float, buyer_abuse: bool, merchant_responded: b
                       "policy.incomplete", what=what)
     if approvable and basis == "verified":
         return _route(State.AUTO_APPROVED, None, "policy.auto_approved", level=level, limit=limit)
+    unverified_low = approvable and basis != "verified"
+    if not capture_done:
+        parts = capture_parts(level=level, amount=amount, coverage=coverage or {}, unverified=unverified_low,
+                              policy=policy, capture=capture)
+        if parts:
+            return _route(State.CAPTURE_REQUESTED, now + timedelta(hours=capture_hours), "policy.capture_requested",
+                          reasons=parts)
+    elif approvable and policy.unverified_low == "capture":
+        return _route(State.IN_REVIEW, now + timedelta(hours=policy.review_window_hours),
+                      "policy.unverified_after_capture", level=level)
     if approvable and policy.unverified_low == "review":
         return _route(State.IN_REVIEW, now + timedelta(hours=policy.review_window_hours), "policy.unverified_review",
                       level=level)
@@ -100,7 +141,9 @@ def buyer_has_abuse(*, session: Session, tenant: str, buyer_id: str | None) -> b
 
 
 def sweep(*, session: Session, policy: PolicyConfig, now: datetime | None = None, limit: int = 200) -> list[str]:
-    """Move claims whose merchant window has ended to the reviewer queue; returns their ids."""
+    """Move claims whose merchant window has ended, or whose live capture expired, to the reviewer queue; returns
+    their ids."""
+    from refundguard.capture import service as capture_service
     from refundguard.service.claims import service as claim_service
 
     now = now or utcnow()
@@ -113,5 +156,6 @@ def sweep(*, session: Session, policy: PolicyConfig, now: datetime | None = None
                                  details=reason("policy.window_ended"))
         claim.deadline = now + timedelta(hours=policy.review_window_hours)
         moved.append(claim.id)
+    moved += capture_service.expire_due(session=session, review_hours=policy.review_window_hours, now=now, limit=limit)
     session.flush()
     return moved

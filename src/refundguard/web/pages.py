@@ -329,6 +329,13 @@ def _may_respond(who: Principal, claim: Claim) -> bool:
     return claim.state != State.AWAITING_EVIDENCE.value or claim.evidence_from == Party.MERCHANT.value
 
 
+def capture_panel(request: Request, session: DbSession, who: Principal, claim: Claim) -> Any:
+    """The live-capture section of the case page (refundguard.capture.pages)."""
+    from refundguard.capture.pages import panel
+
+    return panel(request, session, who, claim)
+
+
 @router.get("/claims/{claim_id}", response_class=HTMLResponse, name="web_case")
 def case_page(request: Request, claim_id: str, session: DbSession, who: Viewer) -> HTMLResponse:
     """Photos beside the matched reference, findings with evidence, timeline, buyer history, decision/response."""
@@ -351,6 +358,7 @@ def case_page(request: Request, claim_id: str, session: DbSession, who: Viewer) 
         "state_keys": {f"state.{k}" for k in STATE_TEXT}, "outcome": outcome_label(claim),
         "pending": claim.state in (State.CREATED.value, State.ANALYSING.value),
         "evidence_config": request.app.state.config.evidence, "timeline": timeline_rows(case.facts, lang=lang, tz=tz),
+        "capture_panel": capture_panel(request, session, who, claim),
     }, tenant=claim.tenant)
 
 
@@ -421,7 +429,8 @@ def bundle(request: Request, claim_id: str, session: DbSession, who: Viewer) -> 
     try:
         pdf = bundle_for_claim(session=session, store=request.app.state.store, claim=claim,
                                limits=request.app.state.settings.limits, viewer_merchant=_masked_for(who),
-                               timezone=request.app.state.config.display.zone_name(claim.tenant))
+                               timezone=request.app.state.config.display.zone_name(claim.tenant),
+                               capture_config=request.app.state.config.capture)
     except FontMissing as exc:
         raise font_missing_page(exc) from exc
     return Response(pdf, media_type="application/pdf", headers={

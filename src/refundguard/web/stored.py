@@ -219,15 +219,19 @@ def load_case(*, session: Session, store: EvidenceStore, claim: Claim, limits: L
 def bundle_for_claim(*, session: Session, store: EvidenceStore, claim: Claim, limits: Limits,
                      tiers: LegalTiers | None = None, viewer_merchant: str | None = None,
                      checkpoints: list[Checkpoint] | None = None, timezone: str | None = None,
-                     progress: Callable[[str], None] | None = None, ledger_config: LedgerConfig | None = None
-                     ) -> bytes:
+                     progress: Callable[[str], None] | None = None, ledger_config: LedgerConfig | None = None,
+                     capture_config: Any = None) -> bytes:
     """The evidence bundle PDF of a stored, analysed claim (other merchants masked for a merchant viewer); its
-    integrity section says whether the tenant's chain, this claim's rows and the held ``checkpoints`` agree."""
+    integrity section says whether the tenant's chain, this claim's rows and the held ``checkpoints`` agree; its
+    live capture section lists the claim's capture sessions with the check of their signed records."""
     case = load_case(session=session, store=store, claim=claim, limits=limits, verify_chain=True,
                      viewer_merchant=viewer_merchant, checkpoints=checkpoints, timezone=timezone,
                      ledger_config=ledger_config)
     if case.report is None:
         raise StoredClaimError(f"claim {claim.id} has no analysis yet; try again when it is analysed")
+    from refundguard.capture.verify import bundle_sessions
+
+    case.facts.capture = bundle_sessions(session=session, claim=claim, store=store, config=capture_config)
     return render_bundle(case.report, case.images, case.facts, tiers=tiers, progress=progress)
 
 
@@ -263,7 +267,7 @@ def bundle_for_stored_claim(claim_id: str, *, tiers: LegalTiers | None = None, d
             store = EvidenceStore(settings.data_dir)
             return bundle_for_claim(session=session, store=store, claim=claim, limits=settings.limits, tiers=tiers,
                                     checkpoints=checkpoints, timezone=cfg.service.display.zone_name(claim.tenant),
-                                    progress=progress, ledger_config=cfg.ledger)
+                                    progress=progress, ledger_config=cfg.ledger, capture_config=cfg.service.capture)
     except SQLAlchemyError as exc:
         raise StoredClaimError(f"database {url!r} is not usable: {str(exc).splitlines()[0]}") from exc
     finally:

@@ -29,7 +29,7 @@ CATALOGUE.define("state.", {
     "awaiting_merchant": ("waiting for the merchant's evidence", "等待商家举证"),
     "in_review": ("with a reviewer", "人工审核中"),
     "awaiting_evidence": ("waiting for requested evidence", "等待补充证据"),
-    "awaiting_capture": ("waiting for the buyer's live capture", "等待买家现场拍摄"),
+    "capture_requested": ("waiting for the buyer's live capture", "等待买家现场拍摄"),
     "decided": ("decided", "已决定"),
     "closed": ("closed", "已关闭"),
 })

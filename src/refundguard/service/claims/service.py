@@ -8,6 +8,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, case, func, literal, select
@@ -289,6 +290,10 @@ def decide(*, session: Session, principal: Principal, claim_id: str, decision: D
     if decision.outcome is Outcome.MORE_EVIDENCE_REQUESTED:
         return request_evidence(session=session, principal=principal, claim=claim, decision=decision,
                                 config=config or ServiceConfig())
+    if claim.state == State.CAPTURE_REQUESTED.value:  # decided before the buyer finished: the link stops working
+        from refundguard.capture import service as capture_service
+
+        capture_service.cancel_open(session=session, claim=claim, actor=principal.actor)
     claim.outcome = decision.outcome.value
     claim.decision_reason = decision.reason
     claim.abuse_confirmed = bool(decision.abuse and decision.outcome is Outcome.REJECTED)
@@ -443,12 +448,16 @@ def _hours(hours: float) -> timedelta:
 
 
 def apply_analysis(*, session: Session, claim: Claim, job: AnalysisJob, report: dict[str, Any],
-                   config: ServiceConfig) -> ClaimAnalysis:
+                   config: ServiceConfig, data_dir: Path | None = None) -> ClaimAnalysis:
     """Store a report, then route the claim by policy (the only place analysis results change state).
 
     A claim that a reviewer already held (they asked for the evidence this analysis includes) goes back to a
-    reviewer whatever the level: the request was theirs to conclude.
+    reviewer whatever the level: the request was theirs to conclude. ``data_dir`` holds the capture links' key when
+    the settings name none (see :mod:`refundguard.capture.links`).
     """
+    from refundguard.capture import links
+    from refundguard.capture import service as capture_service
+
     references = sum(1 for im in report.get("images", []) if im.get("role") == "reference")
     text = json.dumps(report, ensure_ascii=False)
     row = ClaimAnalysis(claim_id=claim.id, job_id=job.id, risk=float(report["risk"]), level=str(report["level"]),
@@ -481,13 +490,18 @@ def apply_analysis(*, session: Session, claim: Claim, job: AnalysisJob, report: 
             buyer_abuse=policy_rules.buyer_has_abuse(session=session, tenant=claim.tenant, buyer_id=claim.buyer_id)
             or any(f.get("code") == "ledger.prior_abuse" for f in report.get("findings", [])),
             merchant_responded=claim.merchant_responded, policy=config.policy, now=now,
-            coverage=coverage)
+            coverage=coverage, capture=config.capture.policy_for(claim.tenant),
+            capture_done=capture_service.capture_done(session=session, claim=claim),
+            capture_hours=config.capture.deadline_hours)
     claim.deadline = decision.deadline
     if decision.state is State.AUTO_APPROVED:
         claim.outcome = Outcome.APPROVED.value
     transition(session=session, claim=claim, target=decision.state, actor="system:policy",
                details={**decision.details(),
                         "deadline": decision.deadline.isoformat() if decision.deadline else None})
+    if decision.state is State.CAPTURE_REQUESTED:
+        key = links.link_key(data_dir or Path("refundguard-data"), config.capture.link_secret)
+        capture_service.open_for_policy(session=session, claim=claim, why=decision.why, config=config.capture, key=key)
     return row
 
 

@@ -29,6 +29,8 @@ class State(StrEnum):
     AWAITING_EVIDENCE = "awaiting_evidence"
     DECIDED = "decided"
     CLOSED = "closed"
+    #: the buyer was asked for a live capture (refundguard.capture) and has until the claim's deadline
+    CAPTURE_REQUESTED = "capture_requested"
 
 
 class Outcome(StrEnum):
@@ -64,11 +66,18 @@ ALLOWED_TRANSITIONS: dict[State, frozenset[State]] = {
     State.CLOSED: frozenset(),
 }
 
+# Live capture (refundguard.capture): policy, a reviewer or the merchant (in its window) asks the buyer to
+# photograph the item live; the completed session is analysed with the claim, an expired one goes to a reviewer
+# with that fact (never to an automatic refund or rejection); a reviewer may still decide meanwhile.
+for _state in (State.ANALYSING, State.AWAITING_MERCHANT, State.IN_REVIEW):
+    ALLOWED_TRANSITIONS[_state] = ALLOWED_TRANSITIONS[_state] | {State.CAPTURE_REQUESTED}
+ALLOWED_TRANSITIONS[State.CAPTURE_REQUESTED] = frozenset({State.ANALYSING, State.IN_REVIEW, State.DECIDED})
+
 #: States in which new evidence may be attached (and triggers a re-analysis); in ``awaiting_evidence`` only the
 #: addressed party's evidence is accepted.
 OPEN_FOR_EVIDENCE = frozenset({State.AWAITING_MERCHANT, State.IN_REVIEW, State.AWAITING_EVIDENCE})
 #: States in which a reviewer decides.
-DECIDABLE = frozenset({State.IN_REVIEW, State.AWAITING_MERCHANT, State.AWAITING_EVIDENCE})
+DECIDABLE = frozenset({State.IN_REVIEW, State.AWAITING_MERCHANT, State.AWAITING_EVIDENCE, State.CAPTURE_REQUESTED})
 
 
 def can_transition(current: str, target: str) -> bool:

@@ -96,6 +96,10 @@ SERVICE_RULES: tuple[BodyRule, ...] = (
 )
 
 
+#: paths whose callers read JSON errors: the API, and the endpoints the buyer's capture page calls from its script
+JSON_ANSWERS = re.compile(r"/v1|/capture/[^/]+/(session|frames|complete|status)/?$")
+
+
 class BodyRejected(Exception):
     """Raised into the route when the gate cut its body off (the gate has already answered)."""
 
@@ -201,7 +205,7 @@ async def send_error(scope: Scope, send: Send, exc: DomainError, *, login_path: 
                     "headers": [*headers, (b"location", login_path.encode()), (b"content-length", b"0")]})
         await send({"type": "http.response.body", "body": b""})
         return
-    if page or not scope["path"].startswith("/v1"):
+    if page or not JSON_ANSWERS.match(scope["path"]):
         body = (f"<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>{exc.status}</title>"
                 f"<h1>{exc.status}</h1><p id=\"error-message\">{html.escape(exc.en)}</p>"
                 f"<p lang=\"zh-CN\">{html.escape(exc.zh)}</p></html>").encode()

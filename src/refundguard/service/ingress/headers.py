@@ -1,6 +1,7 @@
 """Browser security headers on every response (a route's own value wins where it set one).
 
-Pages get a strict Content-Security-Policy: no scripts at all, styles and images from this origin (images also
+Pages get a strict Content-Security-Policy: no scripts at all (the buyer's capture page alone runs its own script
+and may use the camera: ``CAPTURE_PAGE_CSP``, ``CAPTURE_PERMISSIONS``), styles and images from this origin (images also
 as ``data:`` URIs, which the reports use), forms only to this origin, never framed. The interactive API
 docs (``/docs``, ``/redoc``) serve their viewers from this origin (:mod:`refundguard.service.docs`, which also
 allows each page's inline start-up script by its hash); nothing is loaded from a CDN.
@@ -22,8 +23,14 @@ DOCS_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inl
             "base-uri 'none'")
 #: the ledger's buyer page keeps its styles in the page (its own template); scripts stay forbidden there too
 LEDGER_PAGE_CSP = PAGE_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+#: the buyer's capture page (refundguard.capture) runs its own script: the rear camera (getUserMedia), previews of
+#: the shots taken (blob: URLs) and uploads to this origin; nothing else is loaded, nothing from elsewhere
+CAPTURE_PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+                    "media-src 'self' blob:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+                    "base-uri 'none'")
+CAPTURE_PATHS = ("/capture/",)
 DOCS_PATHS = ("/docs", "/redoc")
-STATIC_PATHS = ("/static/", "/ui/static/")
+STATIC_PATHS = ("/static/", "/ui/static/", "/capture/static/")
 
 COMMON: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
@@ -33,6 +40,8 @@ COMMON: tuple[tuple[bytes, bytes], ...] = (
     (b"cross-origin-resource-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
 )
+#: the capture page may use this origin's camera (no microphone: the orbit video is recorded without sound)
+CAPTURE_PERMISSIONS = b"camera=(self), microphone=(), geolocation=(), payment=(), usb=()"
 
 
 class SecurityHeaders:
@@ -44,8 +53,12 @@ class SecurityHeaders:
 
     def _extra(self, scope: Scope) -> list[tuple[bytes, bytes]]:
         path: str = scope.get("path", "")
-        csp = DOCS_CSP if path.startswith(DOCS_PATHS) else LEDGER_PAGE_CSP if path.startswith("/ledger/") else PAGE_CSP
-        extra = [*COMMON, (b"content-security-policy", csp.encode())]
+        capture = path.startswith(CAPTURE_PATHS)
+        csp = (DOCS_CSP if path.startswith(DOCS_PATHS) else LEDGER_PAGE_CSP if path.startswith("/ledger/")
+               else CAPTURE_PAGE_CSP if capture else PAGE_CSP)
+        common = [(name, CAPTURE_PERMISSIONS if capture and name == b"permissions-policy" else value)
+                  for name, value in COMMON]
+        extra = [*common, (b"content-security-policy", csp.encode())]
         if not path.startswith(STATIC_PATHS):
             extra.append((b"cache-control", b"no-store"))
         if self.hsts is not None and scope.get("scheme") == "https":

@@ -1,0 +1,95 @@
+"""Analyse each live shot as it arrives, while the buyer takes the next one.
+
+After a frame is accepted (and the session is not yet complete), one background thread runs the whole analysis
+of the claim with the shots received so far through the pass cache: the claim photos' pass is found there, the
+new shot's pass is computed and kept, and the view comparisons and the code read are kept in memory. When the
+last shot comes, only what involves it is left to do. The buyer is told only whether the code was read in shot
+(a) (to retake it); nothing about the forensics.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+from typing import Any
+
+from refundguard.capture import service as capture_service
+from refundguard.capture.models import CaptureFrame, CaptureRequest
+from refundguard.service.claims.models import Claim
+from refundguard.service.evidence import service as evidence_service
+
+log = logging.getLogger("refundguard.capture")
+
+
+class Prefetcher:
+    """One daemon thread working through request ids; a request queued twice is analysed once."""
+
+    def __init__(self, jobs: Any) -> None:
+        self.jobs = jobs
+        self._queue: queue.Queue[str] = queue.Queue()
+        self._pending: set[str] = set()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._loop, name="rg-capture-prefetch", daemon=True)
+        self._thread.start()
+
+    def submit(self, request_id: str) -> None:
+        with self._lock:
+            if request_id in self._pending:
+                return
+            self._pending.add(request_id)
+        self._queue.put(request_id)
+
+    def _loop(self) -> None:
+        while True:
+            request_id = self._queue.get()
+            with self._lock:
+                self._pending.discard(request_id)
+            try:
+                warm(self.jobs, request_id)
+            except Exception:  # a failed warm-up only costs time at completion
+                log.warning("capture prefetch of %s failed", request_id, exc_info=True)
+
+
+def warm(jobs: Any, request_id: str) -> dict[str, Any] | None:
+    """Analyse the claim with the session's shots so far; note on shot (a) whether its code was read."""
+    from refundguard.engine import analyze
+    from refundguard.service.jobs import _claim_info
+
+    ctx = jobs
+    with ctx.db.session() as session:
+        request = session.get(CaptureRequest, request_id)
+        if request is None or request.status != "started":
+            return None
+        claim = session.get(Claim, request.claim_id)
+        rows = evidence_service.for_claim(session=session, claim_id=request.claim_id)
+        claims = [str(ctx.store.path(r.sha256)) for r in rows if r.role == "claim"]
+        refs = [str(ctx.store.path(r.sha256)) for r in rows if r.role == "reference"]
+        live, facts = capture_service.session_inputs(session=session, request=request, store=ctx.store)
+        info = capture_service.with_live(_claim_info(claim), facts)
+        whole = [f.id for f in capture_service.frames_of(session=session, request=request) if f.kind == "whole"]
+    if not claims or not live:
+        return None
+    analysis = analyze(claims, refs, live=live, info=info, settings=ctx.settings, cache=ctx.passes)
+    codes = {f.code for f in analysis.findings if f.check == "live"}
+    feedback = {"code": "not_read" if codes & {"live.code_missing", "live.code_wrong"} else "read"}
+    if whole:
+        with ctx.db.session() as session:
+            frame = session.get(CaptureFrame, whole[-1])
+            if frame is not None and frame.status == "current":
+                frame.feedback = json.dumps(feedback)
+    return feedback
+
+
+_LOCK = threading.Lock()
+
+
+def prefetcher(app: Any) -> Prefetcher:
+    """The app's prefetcher (made on first use)."""
+    with _LOCK:
+        found = getattr(app.state, "capture_prefetch", None)
+        if found is None:
+            found = Prefetcher(app.state.jobs)
+            app.state.capture_prefetch = found
+        return found

@@ -1,0 +1,123 @@
+"""Text in photos with rapidocr (PP-OCRv6 small models shipped in the wheel, onnxruntime; never downloaded).
+
+One engine per process, created on first use; calls are serialised, and every call names its switches
+(detection, orientation, recognition), because the engine keeps the last call's as state. :func:`read`
+returns each line with its box in the photo's pixels; :func:`read_line` reads a crop as one line.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+MODEL_FILES = {"Det": "PP-OCRv6_det_small.onnx", "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
+               "Rec": "PP-OCRv6_rec_small.onnx"}
+#: the detector works on inputs whose long side is at most this (larger inputs are shrunk first)
+DETECT_LONG_SIDE = 1280
+MAX_ASPECT = 4
+
+_ENGINE: Any = None
+_ENGINE_LOCK = threading.Lock()
+_CALL_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class TextLine:
+    """One OCR line: its text, the recogniser's confidence and its box (x0, y0, x1, y1) in photo pixels."""
+
+    text: str
+    confidence: float
+    box: tuple[float, float, float, float]
+
+
+def model_dir() -> Path:
+    """The folder of the ONNX models inside the installed rapidocr wheel."""
+    spec = importlib.util.find_spec("rapidocr")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("rapidocr is not installed (pip install rapidocr onnxruntime)")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "models"
+    missing = [name for name in MODEL_FILES.values() if not (folder / name).is_file()]
+    if missing:
+        raise RuntimeError(f"rapidocr models missing from {folder}: {', '.join(missing)} (no download at run time)")
+    return folder
+
+
+def engine() -> Any:
+    """The process-wide rapidocr engine (thread-safe creation)."""
+    global _ENGINE
+    if _ENGINE is None:
+        with _ENGINE_LOCK:
+            if _ENGINE is None:
+                from rapidocr import RapidOCR
+
+                folder = model_dir()
+                params: dict[str, Any] = {"Global.log_level": "error", "Det.limit_type": "max",
+                                          "Det.limit_side_len": DETECT_LONG_SIDE}
+                params.update({f"{task}.model_path": str(folder / name) for task, name in MODEL_FILES.items()})
+                _ENGINE = RapidOCR(params=params)
+    return _ENGINE
+
+
+def _padded(rgb: np.ndarray) -> np.ndarray:
+    """Pad (right/bottom, grey) to at most 4:1 and at least 64 px a side, so that rapidocr never blows a thin
+    strip up to a huge image; boxes keep their coordinates."""
+    h, w = rgb.shape[:2]
+    th, tw = max(h, 64, -(-w // MAX_ASPECT)), max(w, 64, -(-h // MAX_ASPECT))
+    if (th, tw) == (h, w):
+        return rgb
+    out = np.full((th, tw, 3), 127, dtype=np.uint8)
+    out[:h, :w] = rgb
+    return out
+
+
+def read(rgb: np.ndarray, *, long_side: int = DETECT_LONG_SIDE, offset: tuple[int, int] = (0, 0)) -> list[TextLine]:
+    """OCR of ``rgb`` (shrunk to ``long_side`` first); boxes in ``rgb``'s pixels plus ``offset``."""
+    scale = min(1.0, long_side / max(rgb.shape[:2]))
+    small = rgb if scale >= 1.0 else cv2.resize(
+        rgb, (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+    bgr = np.ascontiguousarray(_padded(small)[:, :, ::-1])
+    with _CALL_LOCK:  # the engine keeps the last call's switches: name them every time
+        out = engine()(bgr, use_det=True, use_cls=True, use_rec=True)
+    if out.boxes is None or out.txts is None:
+        return []
+    lines = []
+    for text, conf, quad in zip(out.txts, out.scores, out.boxes, strict=False):
+        q = np.asarray(quad, dtype=np.float64) / scale + np.array(offset, dtype=np.float64)
+        lines.append(TextLine(str(text), float(conf), (float(q[:, 0].min()), float(q[:, 1].min()),
+                                                      float(q[:, 0].max()), float(q[:, 1].max()))))
+    return lines
+
+
+def read_tiles(rgb: np.ndarray, grid: int = 2, overlap: float = 0.2, long_side: int = DETECT_LONG_SIDE
+               ) -> list[TextLine]:
+    """OCR of ``grid`` × ``grid`` overlapping tiles, each read on its own: small text in a large photo."""
+    h, w = rgb.shape[:2]
+    th, tw = int(h / grid * (1 + overlap)), int(w / grid * (1 + overlap))
+    lines: list[TextLine] = []
+    for r in range(grid):
+        for c in range(grid):
+            y = min(max(0, round(r * h / grid - overlap * h / grid / 2)), max(0, h - th))
+            x = min(max(0, round(c * w / grid - overlap * w / grid / 2)), max(0, w - tw))
+            lines += read(np.ascontiguousarray(rgb[y:y + th, x:x + tw]), long_side=long_side, offset=(x, y))
+    return lines
+
+
+def read_line(rgb: np.ndarray, *, height: int = 64) -> TextLine | None:
+    """Recognise ``rgb`` as one line of text (no detection, no orientation guess), scaled to ``height`` px high."""
+    if min(rgb.shape[:2]) < 4:
+        return None
+    scale = height / rgb.shape[0]
+    line = cv2.resize(rgb, (max(8, round(rgb.shape[1] * scale)), height),
+                      interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    bgr = np.ascontiguousarray(_padded(line)[:, :, ::-1])
+    with _CALL_LOCK:
+        out = engine()(bgr, use_det=False, use_cls=False, use_rec=True)
+    if not out.txts:
+        return None
+    return TextLine(str(out.txts[0]), float(out.scores[0]), (0.0, 0.0, float(rgb.shape[1]), float(rgb.shape[0])))
