@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -407,6 +408,79 @@ def _tile_relit() -> dict[str, object]:
         return {"skipped": f"corpus not found at {CORPUS}"}
     flagged, status, _ = _flagged(files[0].read_bytes(), files[1].read_bytes())
     return {"flagged": flagged, "status": status}
+
+
+def _analysis(view_a: bytes, view_b: bytes) -> tuple[Any, float]:
+    from refundguard.engine import analyze
+    from refundguard.media.load import load_image
+
+    started = time.perf_counter()
+    result = analyze([load_image(view_a, name="a.jpg"), load_image(view_b, name="b.jpg")], only=["multiview"])
+    return result, time.perf_counter() - started
+
+
+def _overlap(a: Sequence[int], b: Sequence[int]) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def real_untouched(pairs: list[Any], launderings: Sequence[str]) -> dict[str, Any]:
+    """Untouched real pairs: how many were compared, verified as second views, flagged, at ``review``."""
+    from bench.realviews import laundered
+
+    rows: dict[str, dict[str, Any]] = {}
+    times: list[float] = []
+    for pair in pairs:
+        for how in launderings:
+            if pair.small and how == "app_1080":
+                continue
+            a, b, _ = laundered(pair, how)
+            result, seconds = _analysis(a, b)
+            times.append(seconds)
+            key = f"{pair.kind}/{how}"
+            row = rows.setdefault(key, {"pairs": 0, "compared": 0, "verified": 0, "flagged": 0, "at_review": 0,
+                                        "flagged_pairs": []})
+            row["pairs"] += 1
+            row["compared"] += int(result.checks["multiview"].status == "ran")
+            row["verified"] += int(any(v.kind == "second_view" for v in result.verifications))
+            found = [f for f in result.findings if f.code == "multiview.inconsistent_damage"]
+            if found:
+                row["flagged"] += 1
+                row["flagged_pairs"].append({"pair": pair.name, "score": round(found[0].score, 3)})
+            row["at_review"] += int(result.assessment.level != "low")
+    return {"by_set": rows, "seconds_per_pair": _percentiles(times)}
+
+
+def real_painted(pairs: list[Any], recipes: dict[str, Any], seed: int) -> dict[str, Any]:
+    """Damage painted on one view of a real pair: flagged, flagged on the damage, and at ``review``."""
+    from bench.realviews import painted_pairs
+
+    rows: dict[str, dict[str, Any]] = {}
+    for case in painted_pairs(pairs, recipes, seed):
+        result, _ = _analysis(case.view_a, case.view_b)
+        row = rows.setdefault(case.recipe, {"pairs": 0, "compared": 0, "flagged": 0, "on_damage": 0,
+                                            "on_damage_at_review": 0, "missed": []})
+        row["pairs"] += 1
+        row["compared"] += int(result.checks["multiview"].status == "ran")
+        found = [f for f in result.findings if f.code == "multiview.inconsistent_damage"]
+        regions = found[0].details["regions_by_image"].get("0", []) if found else []
+        on = any(r["role"] == "damage" and _overlap((r["x"], r["y"], r["w"], r["h"]), case.box_a) for r in regions)
+        row["flagged"] += int(bool(found))
+        row["on_damage"] += int(on)
+        row["on_damage_at_review"] += int(on and result.assessment.level != "low")
+        if not on:
+            row["missed"].append(f"{case.pair.name} {case.laundering}")
+    total = {k: sum(r[k] for r in rows.values()) for k in ("pairs", "compared", "flagged", "on_damage",
+                                                         "on_damage_at_review")}
+    for row in [*rows.values(), total]:
+        row["on_damage_rate"] = round(row["on_damage"] / row["pairs"], 3) if row["pairs"] else None
+    return {"by_recipe": rows, "all": total}
+
+
+def _percentiles(times: list[float]) -> dict[str, float]:
+    if not times:
+        return {}
+    ms = np.array(times)
+    return {"p50": round(float(np.percentile(ms, 50)), 2), "p95": round(float(np.percentile(ms, 95)), 2)}
 
 
 def _flagged(view_a: bytes, view_b: bytes) -> tuple[bool, str, float]:
