@@ -23,10 +23,12 @@ straddling the two halves are used only as untouched pairs).
 (long side 1080 px, JPEG q75) on both views, and ``mixed`` (one view as taken, the other ``half_q70``).
 Tiles are small (≈ 300×500 px): their laundering is JPEG q70 without resizing.
 
-**Painted damage** lies on surface the other view sees: its centre is a matched point of the pair with
-enough other matches around it (:func:`shared_points`, plain OpenCV SIFT + RANSAC, independent of the
-check's settings). The painter works on a window around that point (40 % of the photo's shorter side,
-60 % for tiles), so the mark is a few per cent of the photo: visible, not the whole frame.
+**Painted damage** lies on surface the other view sees: the painter works on a window (40 % of the
+photo's shorter side, 60 % for tiles) centred on a matched point of the pair with enough other matches
+around it (:func:`shared_points`, plain OpenCV SIFT + RANSAC, independent of the check's settings), and a
+draw is kept only when 60 % of the mark lies within 8 % of the window of a matched point — on the matched
+surface of the object, not on the sky or a featureless wall beside it, where no correspondence is known
+(a documented limit of the check). The mark is a few per cent of the photo: visible, not the whole frame.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import cv2
@@ -124,7 +127,7 @@ def tile_pairs(all_pairs: bool = True) -> list[RealPair]:
     for k, group in enumerate(tile_groups()):
         split = "tuning" if k % 2 == 0 else "held_out"
         pairs = ([(a, b) for i, a in enumerate(group) for b in group[i + 1:]] if all_pairs
-                 else list(zip(group, group[1:], strict=False)))
+                 else list(pairwise(group)))
         for a, b in pairs:
             out.append(RealPair(f"tiles/{a.stem}-{b.stem}", "tiles", a, b, split))
     return out
@@ -199,6 +202,18 @@ def shared_points(a: np.ndarray, b: np.ndarray, side: int = 1024) -> np.ndarray:
     return pa[mask.ravel().astype(bool)] / sa
 
 
+#: painted damage lies on the matched surface: this share of its pixels within this share of the window of a match
+_ON_SURFACE_SHARE, _ON_SURFACE = 0.6, 0.08
+
+
+def _near_matches(points: np.ndarray, shape: tuple[int, int], radius: float) -> np.ndarray:
+    """Pixels within ``radius`` of a matched point (bool)."""
+    seeds = np.full(shape, 255, np.uint8)
+    for x, y in points.astype(int):
+        seeds[min(max(y, 0), shape[0] - 1), min(max(x, 0), shape[1] - 1)] = 0
+    return cv2.distanceTransform(seeds, cv2.DIST_L2, 3) <= radius
+
+
 def paint_on_shared_surface(a: np.ndarray, b: np.ndarray, painter: Painter, rng: np.random.Generator,
                             small: bool) -> tuple[np.ndarray, np.ndarray] | None:
     """Photo ``a`` with damage painted where ``b`` sees the surface: (painted, mask), or None."""
@@ -206,17 +221,20 @@ def paint_on_shared_surface(a: np.ndarray, b: np.ndarray, painter: Painter, rng:
     window = int((0.6 if small else 0.4) * min(h, w))
     points = shared_points(a, b)
     half = window / 2
-    inside = points[(points[:, 0] > half) & (points[:, 0] < w - half) & (points[:, 1] > half) & (points[:, 1] < h - half)]
+    inside = points[(points[:, 0] > half) & (points[:, 0] < w - half)
+                    & (points[:, 1] > half) & (points[:, 1] < h - half)]
     if len(inside) == 0:
         return None
     around = np.array([(np.abs(inside - p).max(axis=1) < 0.3 * window).sum() for p in inside])
     pool = inside[around >= min(8, around.max())]
-    for _ in range(6):  # a draw whose mark is invisible on this surface (dark on black) is drawn again
+    near = _near_matches(points, (h, w), _ON_SURFACE * window)
+    for _ in range(12):  # a draw whose mark is invisible (dark on black) or off the matched surface is drawn again
         cx, cy = pool[int(rng.integers(len(pool)))]
         x0, y0 = int(cx - half), int(cy - half)
         crop = np.ascontiguousarray(a[y0:y0 + window, x0:x0 + window])
         painted, mask = painter(crop, rng)
-        if mask.sum() >= max(30, 2e-3 * window * window):
+        if (mask.sum() >= max(30, 2e-3 * window * window)
+                and near[y0:y0 + window, x0:x0 + window][mask].mean() >= _ON_SURFACE_SHARE):
             break
     else:
         return None

@@ -226,7 +226,8 @@ def _record_coverage(ctx: CheckContext, compared: list[PairResult], claims: list
         ctx.verified("second_view", [i, j],
                      en=(f"photos #{i} and #{j} show the same item and were compared where both see it "
                          f"({res.inliers} matched points, {share} of a photo compared)"),
-                     zh=f"照片 #{i} 与 #{j} 为同一商品，已在两者共同可见处比对（{res.inliers} 个匹配点，比对面积 {share}）")
+                     zh=(f"照片 #{i} 与 #{j} 为同一商品，已在两者共同可见处比对（{res.inliers} 个匹配点，"
+                         f"比对面积 {share}）"))
     matched = {k for res in compared for k in (res.first, res.second)}
     for i in claims:
         if i in covered:

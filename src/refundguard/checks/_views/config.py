@@ -36,6 +36,18 @@ class AlignSettings(_Section):
     max_hole: float = Field(0.05, ge=0, le=0.2, description="largest enclosed hole mapped by its surroundings, "
                             "share of the image")
     hole_fit_px: float = Field(1.0, gt=0, description="an affine map must fit the ring around a hole within this")
+    gap_sigma: float = Field(24.0, gt=0, description="reach (px, Gaussian) of the trusted surface's motion into "
+                             "a gap of the flow next to it")
+    gap_support: float = Field(0.2, gt=0, le=1, description="a gap pixel is mapped when this weight of trusted "
+                               "surface lies within that reach ...")
+    gap_spread_px: float = Field(1.0, gt=0, description="... and that surface moves as one (spread of its "
+                                 "displacement, px): never across an occlusion boundary")
+    hidden_px: float = Field(3.0, gt=0, description="a filled pixel whose place in the other view the flow traces "
+                             "back farther than this (px) is hidden there (behind a nearer surface): not compared")
+    planar_share: float = Field(0.9, gt=0, le=1, description="a flat scene: at least this share of the matches "
+                                "obeys one homography ...")
+    planar_residual_px: float = Field(3.0, gt=0, description="... with 90 % of them within this (px); the flow's "
+                                      "gaps inside the matched area are then mapped by that homography")
 
 
 class CompareSettings(_Section):
@@ -69,6 +81,9 @@ class VisibilitySettings(_Section):
     """Could the other view have shown it? Resolution, focus, glare/shadow, alignment around it."""
 
     min_resolution: float = Field(0.45, gt=0, description="other view's pixels per pixel, worst direction")
+    min_foreshortening: float = Field(0.7, gt=0, le=1, description="other view's worst over best direction of "
+                                      "magnification: below it the place is seen at a grazing angle (recesses "
+                                      "and reliefs hide and reveal parts)")
     min_sharpness: float = Field(0.5, gt=0, description="other view's fine detail in the ring, relative")
     max_clipped: float = Field(0.25, ge=0, le=1, description="share of the place blown out or black in the other")
     min_ring_valid: float = Field(0.6, gt=0, le=1, description="share of the ring both views see and align")

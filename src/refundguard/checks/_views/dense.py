@@ -15,7 +15,11 @@ curve, a facade's projecting wings), so every pixel needs its own displacement:
    Occluded, out-of-frame and self-occluded parts fail these tests: they are *not compared*, never
    taken for missing damage. The map must also reproduce the matched points (``agreement``); when it
    does not, the flow is dropped and the prior alone is used.
-4. **Enclosed holes.** The flow cannot follow a mark one view has and the other lacks — a painted stain
+4. **Flat scenes.** When one homography explains nearly all matches (``planar_share`` of them within
+   ``planar_residual_px``: a flat item, a print, two views of one picture), it is the correspondence
+   everywhere: where the flow failed inside the matched area — typically over a large edited region,
+   which no flow can follow — the homography maps it, and it is compared (``planar``).
+5. **Enclosed holes.** The flow cannot follow a mark one view has and the other lacks — a painted stain
    is exactly where forward and backward flow disagree. A small invalid region *enclosed* by trusted
    surface is therefore mapped by the motion of that surface (an affine map fitted to the ring around
    it, kept only when it fits the ring within ``hole_fit_px``) and compared (``filled``). Something in
@@ -29,7 +33,7 @@ have shown a mark X shows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -58,6 +62,7 @@ class Correspondence:
     agreement: float  # share of the matched points that the map reproduces within ``agreement_px``
     flow_used: bool  # False when the flow disagreed with the matches and the prior map was kept
     filled: np.ndarray | None = None  # (h, w) bool: enclosed holes mapped by the motion of the surface around
+    planar: bool = False  # a flat scene: gaps of the flow inside the matched area mapped by the homography
 
     @property
     def shared(self) -> float:
@@ -104,6 +109,13 @@ def prior_map(shape: tuple[int, int], to_other: np.ndarray, pts: np.ndarray, pts
     spread = acc[..., :2] / np.maximum(weight, 1e-9)[..., None] * trust
     coarse = (coarse + spread).astype(np.float32)
     return cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _homography_map(shape: tuple[int, int], to_other: np.ndarray) -> np.ndarray:
+    """(h, w, 2) float32: every pixel of this view mapped into the other by ``to_other``."""
+    xs, ys = pixel_grid(shape)
+    pts = np.stack([xs, ys], -1).reshape(-1, 1, 2).astype(np.float64)
+    return cv2.perspectiveTransform(pts, to_other).reshape(*shape, 2).astype(np.float32)
 
 
 def _flow(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -156,7 +168,8 @@ def _epipolar_distance(mapping: np.ndarray, fundamental: np.ndarray) -> np.ndarr
 def _agreement(mapping: np.ndarray, pts: np.ndarray, pts_other: np.ndarray, tolerance: float) -> float:
     if len(pts) == 0:
         return 0.0
-    sampled = cv2.remap(mapping, pts[:, 0].reshape(-1, 1).astype(np.float32), pts[:, 1].reshape(-1, 1).astype(np.float32),
+    sampled = cv2.remap(mapping, pts[:, 0].reshape(-1, 1).astype(np.float32),
+                        pts[:, 1].reshape(-1, 1).astype(np.float32),
                         cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=(_OUTSIDE, _OUTSIDE))
     err = np.linalg.norm(sampled.reshape(-1, 2) - pts_other, axis=1)
     return float((err <= tolerance).mean())
@@ -213,11 +226,95 @@ def fill_holes(corr: Correspondence, shape_y: tuple[int, int], settings: AlignSe
         filled[y0:y1, x0:x1] |= hole
     filled &= _inside(mapping, shape_y, _MARGIN)
     if not filled.any():
-        return Correspondence(corr.map, corr.valid, corr.scale, corr.resolution, corr.agreement, corr.flow_used, filled)
+        return Correspondence(corr.map, corr.valid, corr.scale, corr.resolution, corr.agreement, corr.flow_used, filled,
+                              corr.planar)
     scale, resolution = jacobian_scales(mapping)
     grown = cv2.dilate(filled.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     return Correspondence(mapping, corr.valid | filled, np.where(grown, scale, corr.scale),
-                          np.where(grown, resolution, corr.resolution), corr.agreement, corr.flow_used, filled)
+                          np.where(grown, resolution, corr.resolution), corr.agreement, corr.flow_used, filled,
+                          corr.planar)
+
+
+def is_planar(vm: ViewMatch, settings: AlignSettings | None = None) -> bool:
+    """Whether one homography explains nearly all the matches (a flat scene)."""
+    cfg = settings or AlignSettings()
+    if vm.inliers == 0 or vm.plane_inliers < cfg.planar_share * vm.inliers:
+        return False
+    mapped = cv2.perspectiveTransform(vm.pts_b.reshape(-1, 1, 2).astype(np.float64), vm.homography).reshape(-1, 2)
+    residual = np.linalg.norm(mapped - vm.pts_a, axis=1)
+    return bool(np.percentile(residual, 90) <= cfg.planar_residual_px)
+
+
+def _hull(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(mask, cv2.convexHull(points.astype(np.float32)).astype(np.int32), 1)
+    return mask.astype(bool)
+
+
+def fill_gaps(corr: Correspondence, to_other: np.ndarray, shape_y: tuple[int, int],
+              settings: AlignSettings | None = None) -> Correspondence:
+    """Map untrusted pixels next to trusted surface by that surface's smoothed motion, where it moves as one.
+
+    A mark one view has and the other lacks breaks the flow where it is, and the gap is not always
+    enclosed (it may touch a tree, the sky or the frame). Its trusted neighbourhood's displacement off the
+    homography ``to_other`` is spread into the gap by normalised convolution (``gap_sigma``); a pixel is
+    mapped only with enough support (``gap_support``) and when that support moves as one surface (its
+    displacement's spread within ``gap_spread_px``). Beside an occluder, the neighbourhood holds two
+    motions and the spread is large: the gap stays unmapped.
+    """
+    cfg = settings or AlignSettings()
+    h, w = corr.valid.shape
+    flat = _homography_map((h, w), to_other)
+    v = corr.valid.astype(np.float32)
+    field = np.where(corr.valid[..., None], corr.map - flat, 0).astype(np.float32)
+
+    def smooth(img: np.ndarray) -> np.ndarray:
+        return cv2.GaussianBlur(img, (0, 0), cfg.gap_sigma, borderType=cv2.BORDER_CONSTANT)
+
+    den = smooth(v)
+    safe = np.maximum(den, 1e-6)
+    mean = smooth(field) / safe[..., None]
+    spread = np.sqrt(np.maximum((smooth(field * field) / safe[..., None] - mean * mean).sum(axis=2), 0))
+    frame = np.zeros((h, w), bool)
+    frame[_MARGIN:h - _MARGIN, _MARGIN:w - _MARGIN] = True
+    mapped = (flat + mean).astype(np.float32)
+    gaps = (~corr.valid & frame & (den >= cfg.gap_support) & (spread <= cfg.gap_spread_px)
+            & _inside(mapped, shape_y, _MARGIN))
+    if not gaps.any():
+        return corr
+    mapping = np.where(gaps[..., None], mapped, corr.map).astype(np.float32)
+    filled = gaps if corr.filled is None else corr.filled | gaps
+    scale, resolution = jacobian_scales(mapping)
+    grown = cv2.dilate(gaps.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    return Correspondence(mapping, corr.valid | gaps, np.where(grown, scale, corr.scale),
+                          np.where(grown, resolution, corr.resolution), corr.agreement, corr.flow_used, filled,
+                          corr.planar)
+
+
+def hidden_removed(corr: Correspondence, reverse: Correspondence, settings: AlignSettings | None = None
+                   ) -> Correspondence:
+    """Drop the filled pixels of X whose place in Y the flow has already traced to *another* point of X.
+
+    A gap next to a recess or an edge in front (a window reveal seen at an angle, a part that sticks
+    out) is filled with the motion of the surface around it, but Y shows the nearer surface there: Y's
+    pixel is trusted (forward-backward consistent, not filled) and maps back elsewhere in X. A mark
+    painted into X leaves Y's place untraced (the flow fails there too) or traced back into the gap.
+    """
+    cfg = settings or AlignSettings()
+    if corr.filled is None or not corr.filled.any():
+        return corr
+    ys, xs = np.nonzero(corr.filled)
+    q = corr.map[ys, xs]
+    qx = np.clip(np.round(q[:, 0]).astype(int), 0, reverse.valid.shape[1] - 1)
+    qy = np.clip(np.round(q[:, 1]).astype(int), 0, reverse.valid.shape[0] - 1)
+    trusted = reverse.valid[qy, qx] & (reverse.filled is None or ~reverse.filled[qy, qx])
+    back = reverse.map[qy, qx]
+    elsewhere = np.hypot(back[:, 0] - xs, back[:, 1] - ys) > cfg.hidden_px
+    hidden = np.zeros_like(corr.filled)
+    hidden[ys[trusted & elsewhere], xs[trusted & elsewhere]] = True
+    if not hidden.any():
+        return corr
+    return replace(corr, valid=corr.valid & ~hidden, filled=corr.filled & ~hidden)
 
 
 def correspond(gray_a: np.ndarray, gray_b: np.ndarray, vm: ViewMatch, settings: AlignSettings | None = None
@@ -229,6 +326,8 @@ def correspond(gray_a: np.ndarray, gray_b: np.ndarray, vm: ViewMatch, settings: 
     h_ab = np.linalg.inv(vm.homography)
     prior_ab = prior_map(gray_a.shape, h_ab, vm.pts_a, vm.pts_b, cfg.prior_sigma * side)
     prior_ba = prior_map(gray_b.shape, vm.homography, vm.pts_b, vm.pts_a, cfg.prior_sigma * side)
+    planar = is_planar(vm, cfg)
+    homographies = {"ab": h_ab, "ba": vm.homography}
     maps = {}
     for name, x, y, prior, pts, other in (("ab", fa, fb, prior_ab, vm.pts_a, vm.pts_b),
                                           ("ba", fb, fa, prior_ba, vm.pts_b, vm.pts_a)):
@@ -238,20 +337,28 @@ def correspond(gray_a: np.ndarray, gray_b: np.ndarray, vm: ViewMatch, settings: 
             maps[name] = (refined, agree, True)
         else:
             maps[name] = (prior, _agreement(prior, pts, other, cfg.agreement_px), False)
-    out = []
+    out = {}
     for name, src, dst, fundamental, back in (("ab", gray_a, gray_b, vm.fundamental, "ba"),
                                               ("ba", gray_b, gray_a, vm.fundamental.T, "ab")):
         mapping, agree, used = maps[name]
         reverse = maps[back][0]
-        scale, resolution = jacobian_scales(mapping)
+        scale, _ = jacobian_scales(mapping)
         returned = cv2.remap(reverse, mapping[..., 0], mapping[..., 1], cv2.INTER_LINEAR,
                              borderMode=cv2.BORDER_CONSTANT, borderValue=(_OUTSIDE, _OUTSIDE))
         xs, ys = pixel_grid(src.shape)
         fb_error = np.hypot(returned[..., 0] - xs, returned[..., 1] - ys)
         allowed = cfg.max_fb_error * np.maximum(1.0, 1.0 / np.maximum(scale, 0.05))
-        valid = (_inside(mapping, dst.shape, _MARGIN) & (fb_error <= allowed)
-                 & (_epipolar_distance(mapping, fundamental) <= cfg.max_epipolar_error))
-        corr = Correspondence(map=mapping, valid=_clean(valid), scale=scale, resolution=resolution,
-                              agreement=agree, flow_used=used)
-        out.append(fill_holes(corr, dst.shape, cfg))
-    return out[0], out[1]
+        valid = _clean(_inside(mapping, dst.shape, _MARGIN) & (fb_error <= allowed)
+                       & (_epipolar_distance(mapping, fundamental) <= cfg.max_epipolar_error))
+        if planar:
+            flat = _homography_map(src.shape, homographies[name])
+            gaps = (~valid & _hull(vm.pts_a if name == "ab" else vm.pts_b, src.shape)
+                    & _inside(flat, dst.shape, _MARGIN))
+            mapping = np.where(gaps[..., None], flat, mapping).astype(np.float32)
+            valid = valid | gaps
+        scale, resolution = jacobian_scales(mapping)
+        corr = Correspondence(map=mapping, valid=valid, scale=scale, resolution=resolution,
+                              agreement=agree, flow_used=used, planar=planar)
+        corr = fill_holes(corr, dst.shape, cfg)
+        out[name] = corr if planar else fill_gaps(corr, homographies[name], dst.shape, cfg)
+    return hidden_removed(out["ab"], out["ba"], cfg), hidden_removed(out["ba"], out["ab"], cfg)

@@ -54,6 +54,7 @@ class Evidence:
     hole_fit: float = 1.0  # share of those holes that the mark's own box covers (the mark made the hole)
     filled: float = 0.0  # share of the mark inside an enclosed hole of the flow, mapped by the surface around
     parallax_ncc: float = 0.0  # best agreement with the other view along the epipolar line
+    foreshortening: float = 1.0  # Y's worst over best direction of magnification there (1: seen face-on as X)
 
     def to_dict(self) -> dict[str, float | None]:
         def r(v: float | None, n: int = 3) -> float | None:
@@ -65,7 +66,8 @@ class Evidence:
                 "ring_valid": r(self.ring_valid), "ring_agreement": r(self.ring_agreement),
                 "darkest": r(self.darkest), "moved_light": r(self.light), "interior_light": r(self.interior_light),
                 "other_dark": r(self.other_dark), "other_plain": r(self.other_plain),
-                "filled": r(self.filled), "hole_fit": r(self.hole_fit), "epipolar_best_ncc": r(self.parallax_ncc)}
+                "filled": r(self.filled), "foreshortening": r(self.foreshortening), "hole_fit": r(self.hole_fit),
+                "epipolar_best_ncc": r(self.parallax_ncc)}
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,9 @@ def measure(al: Aligned, mask: np.ndarray, settings: CompareSettings | None = No
     darkening = float(np.median(offset[strong]) - np.median(offset[ring]))
     # visibility in Y
     resolution = float(np.median(al.resolution[mask]))
+    # worst over best direction of the magnification: s_min / s_max = s_min² / det, det = scale²
+    foreshortening = float(np.median(np.clip(al.resolution[mask] ** 2 / np.maximum(al.area_scale[mask], 1e-6) ** 2,
+                                             0, 1)))
     clipped = float(al.clipped[near].mean())
     ring_valid = float(ring.sum() / max(full_ring.sum(), 1))
     textured = float(al.lum_x[ring].std()) >= _PLAIN_RING
@@ -149,9 +154,11 @@ def measure(al: Aligned, mask: np.ndarray, settings: CompareSettings | None = No
     filled = float(al.filled[mask].mean()) if al.filled is not None else 0.0
     hole_fit = _hole_fit(al, mask, box) if filled > 0 else 1.0
     light, interior_light, other_dark, other_plain, darkest = _light(al, mask, box, ring, offset, cfg)
-    return Evidence(filled=filled, hole_fit=hole_fit, light=light, darkest=darkest, interior_light=interior_light, other_dark=other_dark,
-                    other_plain=other_plain, box=box, unexplained=unexplained, ring=ring_part, contrast=contrast, lift=lift,
+    return Evidence(filled=filled, hole_fit=hole_fit, light=light, darkest=darkest, interior_light=interior_light,
+                    other_dark=other_dark, other_plain=other_plain, box=box, unexplained=unexplained, ring=ring_part,
+                    contrast=contrast, lift=lift,
                     darkening=darkening, replaced=replaced, resolution=resolution, sharpness=sharpness,
+                    foreshortening=foreshortening,
                     clipped=clipped, ring_valid=ring_valid, ring_agreement=agreement, area=int(mask.sum()))
 
 
@@ -189,7 +196,7 @@ def _hole_fit(al: Aligned, mask: np.ndarray, box: tuple[int, int, int, int]) -> 
     over a whole region around it — a pane whose reflection changed, a part that moved — it does not.
     """
     assert al.filled is not None
-    n, labels = cv2.connectedComponents(al.filled.astype(np.uint8), connectivity=4)
+    _, labels = cv2.connectedComponents(al.filled.astype(np.uint8), connectivity=4)
     touched = np.unique(labels[mask & al.filled])
     touched = touched[touched > 0]
     if len(touched) == 0:
@@ -223,6 +230,8 @@ def judge(ev: Evidence, compare: CompareSettings | None = None, visibility: Visi
     reasons = []
     if ev.resolution < vis.min_resolution:
         reasons.append("resolution")
+    if ev.foreshortening < vis.min_foreshortening:
+        reasons.append("angle")
     if ev.sharpness is not None and ev.sharpness < vis.min_sharpness:
         reasons.append("focus")
     if ev.clipped > vis.max_clipped:

@@ -48,7 +48,8 @@ class Difference:
         return {"shown_in": self.shown_in, "missing_in": self.missing_in, "source": self.source,
                 "resolved": self.resolved, "kind": "replaced" if self.replaced else "added",
                 "not_resolved_because": list(self.judgement.reasons),
-                "regions": {str(self.shown_in): list(self.region_shown), str(self.missing_in): list(self.region_expected)},
+                "regions": {str(self.shown_in): list(self.region_shown),
+                            str(self.missing_in): list(self.region_expected)},
                 **self.evidence.to_dict()}
 
 
@@ -186,6 +187,8 @@ def _examine_side(side: _Side, cfg: MultiviewConfig, hints: Sequence[Box], resul
             if verdict.difference:
                 absent = absent or ev
                 found.append(_difference(side, mask, ev, verdict, "prior"))
+        if absent is None:  # a mark found by comparing the photos that the region covers
+            absent = next((d.evidence for d in found if d.source == "found" and _overlaps(d.evidence.box, hint)), None)
         status = "absent" if absent is not None else "present"
         result.regions.append(RegionCheck(side.index, side.other, region, other_region, status,
                                           absent or measure(side.aligned, box_mask, cfg.compare)))

@@ -23,7 +23,10 @@ def parallax_bound(vm: ViewMatch, x_is_a: bool, side: int, largest: float) -> fl
 
     A flat object gives a few pixels; a deep scene up to ``largest`` × ``side``.
     """
-    src, dst, hom = (vm.pts_b, vm.pts_a, vm.homography) if x_is_a else (vm.pts_a, vm.pts_b, np.linalg.inv(vm.homography))
+    if x_is_a:
+        src, dst, hom = vm.pts_b, vm.pts_a, vm.homography
+    else:
+        src, dst, hom = vm.pts_a, vm.pts_b, np.linalg.inv(vm.homography)
     mapped = cv2.perspectiveTransform(src.reshape(-1, 1, 2).astype(np.float64), hom).reshape(-1, 2)
     residual = np.linalg.norm(mapped - dst, axis=1)
     return float(np.clip(1.5 * np.percentile(residual, 95) + 3.0, 4.0, largest * side))

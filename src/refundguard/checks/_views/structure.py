@@ -73,18 +73,30 @@ def oriented(img: np.ndarray, bins: int = _ORIENTATIONS) -> np.ndarray:
     A crack crossing brick joints has the joints' strength but not their direction: split by
     orientation, the other view's joints no longer explain it.
     """
-    channels = [img] if img.ndim == 2 else [img[..., k] for k in range(img.shape[2])]
+    channels = [img] if img.ndim == 2 else [np.ascontiguousarray(img[..., k]) for k in range(img.shape[2])]
     out = np.zeros((bins, *channels[0].shape), np.float32)
-    centres = [(np.cos(2 * np.pi * k / bins), np.sin(2 * np.pi * k / bins)) for k in range(bins)]
+    centres = [(np.float32(np.cos(2 * np.pi * k / bins)), np.float32(np.sin(2 * np.pi * k / bins)))
+               for k in range(bins)]
+    weights = np.empty_like(out)
     for ch in channels:
         gx = cv2.Sobel(ch, cv2.CV_32F, 1, 0, ksize=3)
         gy = cv2.Sobel(ch, cv2.CV_32F, 0, 1, ksize=3)
         sq = gx * gx + gy * gy
         mag = np.sqrt(sq)
-        inv = 1.0 / np.maximum(sq, 1e-12)
-        cos2, sin2 = (gx * gx - gy * gy) * inv, 2.0 * gx * gy * inv  # the double angle: orientation, not sign
-        weights = np.stack([np.maximum(cos2 * c + sin2 * s_, 0) ** 2 for c, s_ in centres])
-        out += mag * weights / np.maximum(weights.sum(axis=0), 1e-6)
+        inv = 1.0 / np.maximum(sq, np.float32(1e-12))
+        cos2 = (gx * gx - gy * gy) * inv  # the double angle: orientation, not sign
+        sin2 = 2.0 * gx * gy * inv
+        for k, (c, s_) in enumerate(centres):
+            w = weights[k]
+            np.multiply(cos2, c, out=w)
+            w += sin2 * s_
+            np.maximum(w, 0, out=w)
+            np.square(w, out=w)
+        total = weights.sum(axis=0)
+        np.maximum(total, np.float32(1e-6), out=total)
+        np.divide(mag, total, out=mag)
+        for k in range(bins):
+            out[k] += weights[k] * mag
     return out
 
 
@@ -179,6 +191,7 @@ class Aligned:
     clipped: np.ndarray  # bool: Y blown out or black there
     gray_x: np.ndarray  # X's grey working copy (uint8), for the highlight test
     resolution: np.ndarray  # Y pixels per X pixel, worst direction
+    area_scale: np.ndarray  # Y pixels per X pixel, square root of the area ratio
     scale: float  # typical structure of the object (90th percentile over the overlap)
     filled: np.ndarray | None = None  # bool: compared through the motion of the surface around (enclosed holes)
 
@@ -216,7 +229,8 @@ def align(gray_x: np.ndarray, rgb_x: np.ndarray | None, gray_y: np.ndarray, rgb_
     raw_y = _warp(gray_y, corr)
     clipped = (raw_y >= _CLIP_HIGH) | (raw_y <= _CLIP_LOW)
     return Aligned(lum_x=lum_x, lum_y=lum_y, grad_x=grad_x, grad_y=grad_y, extra=extra, missing=missing,
-                   overlap=valid, clipped=clipped, gray_x=gray_x, resolution=corr.resolution, scale=scale,
+                   overlap=valid, clipped=clipped, gray_x=gray_x, resolution=corr.resolution,
+                   area_scale=corr.scale, scale=scale,
                    filled=corr.filled)
 
 
@@ -234,7 +248,7 @@ def candidates(al: Aligned, settings: CompareSettings | None = None, within: np.
         cand &= within.astype(np.uint8)
     cand = cv2.morphologyEx(cand, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
     grouped = cv2.dilate(cand, np.ones((cfg.merge_gap + 1, cfg.merge_gap + 1), np.uint8)) if cfg.merge_gap else cand
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(grouped, connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(grouped, connectivity=8)
     min_area = max(12, int(cfg.min_area * h * w)) if within is None else 12
     out = []
     for k in np.argsort(-stats[1:, cv2.CC_STAT_AREA])[:16] + 1:
