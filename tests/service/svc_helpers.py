@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -34,6 +35,14 @@ def photo(seed: int, width: int = 320, height: int = 240) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, "JPEG", quality=90)
     return buffer.getvalue()
+
+
+def pdf_text(path: Path) -> str:
+    """Text of a PDF via poppler's pdftotext (installed by scripts/system-deps.sh)."""
+    exe = shutil.which("pdftotext")
+    assert exe, "pdftotext missing: run scripts/system-deps.sh (poppler-utils)"
+    return subprocess.run([exe, "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True, text=True,
+                          timeout=60).stdout
 
 
 def free_port() -> int:
@@ -143,3 +152,19 @@ def server_env(data: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+
+
+def form_token(html: str) -> str:
+    """The CSRF token in a page's form (``<input type="hidden" name="csrf_token" value=...>``)."""
+    import re
+
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def web_login(client, key: str, next_page: str = "/ui/") -> httpx.Response:  # type: ignore[no-untyped-def]
+    """Log a TestClient in through the login form (its pre-login token and cookie included)."""
+    page = client.get("/ui/login", params={"next": next_page})
+    return client.post("/ui/login", data={"key": key, "next": next_page, "csrf_token": form_token(page.text)},
+                       follow_redirects=False)

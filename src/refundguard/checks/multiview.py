@@ -216,28 +216,32 @@ def _prior_regions(ctx: CheckContext, claim_indices: set[int]) -> dict[int, list
 
 
 def _record_coverage(ctx: CheckContext, compared: list[PairResult], claims: list[int], cfg: MultiviewConfig) -> None:
+    """``second_view`` for every pair compared over enough shared surface; a skip for every other claim photo."""
     covered: set[int] = set()
     for res in compared:
         if max(res.shared) < cfg.score.min_shared:
             continue
         i, j = res.first, res.second
+        a, b = ctx.images[i].name, ctx.images[j].name
         covered |= {i, j}
         share = f"{max(res.shared):.0%}"
         ctx.verified("second_view", [i, j],
-                     en=(f"photos #{i} and #{j} show the same item and were compared where both see it "
+                     en=(f"{a} and {b} show the same item and were compared as two views of it where both see it "
                          f"({res.inliers} matched points, {share} of a photo compared)"),
-                     zh=(f"照片 #{i} 与 #{j} 为同一商品，已在两者共同可见处比对（{res.inliers} 个匹配点，"
+                     zh=(f"{a} 与 {b} 为同一商品，已作为两个角度在两者共同可见处比对（{res.inliers} 个匹配点，"
                          f"比对面积 {share}）"))
     matched = {k for res in compared for k in (res.first, res.second)}
     for i in claims:
         if i in covered:
             continue
+        name = ctx.images[i].name
         if i in matched:
-            ctx.skip(i, en="it shares too little visible surface with the other claim photos to compare the damage",
-                     zh="与其他申请照片共同可见的表面太少，无法比对损坏")
+            ctx.skip(i, en=(f"{name} shares too little visible surface with the other claim photos to compare the "
+                            f"damage (less than {cfg.score.min_shared:.0%} of a photo)"),
+                     zh=f"{name} 与其他申请照片共同可见的表面太少（不足 {cfg.score.min_shared:.0%}），无法比对损坏")
         else:
-            ctx.skip(i, en="no other claim photo shows the same item from a matching viewpoint",
-                     zh="没有其他申请照片能与其匹配为同一商品")
+            ctx.skip(i, en=f"{name} shares no reliably matched surface with the other claim photos",
+                     zh=f"{name} 与其他申请照片没有可靠匹配的共同表面")
 
 
 @check("multiview", after=("reference", "tamper"), config=MultiviewConfig)

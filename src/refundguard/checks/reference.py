@@ -97,8 +97,16 @@ def _decide(ctx: CheckContext, index: int, claim: Prepared, refs: list[tuple[int
             details={"colour_similarity": round(best_sim, 4), "references_compared": [ri for ri, _ in refs],
                      "references_skipped": skipped})]
     ri, best = max(matched, key=lambda rc: (rc[1].p_same, rc[1].match.inliers if rc[1].match else 0))
-    if best.p_same < 0.5:
-        return []  # a different capture of the same product: the honest buyer
+    claim_name, ref_name = ctx.images[index].name, ctx.images[ri].name
+    if best.p_same < 0.5:  # a different capture of the same product: the honest buyer
+        ctx.verified("reference", [index, ri],
+                     en=f"{claim_name} matched the listing photo {ref_name}: the same product, photographed "
+                        "separately (not derived from the listing photo)",
+                     zh=f"{claim_name} 与商品图 {ref_name} 匹配：同一商品、单独拍摄（并非由商品图修改而来）")
+        return []
+    ctx.verified("reference", [index, ri],
+                 en=f"{claim_name} matched the listing photo {ref_name}: derived from it",
+                 zh=f"{claim_name} 与商品图 {ref_name} 匹配：由该图派生")
     details = _pair_details(ri, best)
     details["references_skipped"] = skipped
     name = ctx.images[ri].name
@@ -140,6 +148,7 @@ def run(ctx: CheckContext) -> list[Finding]:
     for index, _ in ctx.claim_images:
         claim = _prepared(ctx, index)
         if claim.problem is not None:
+            ctx.skip(index, en=claim.problem[0], zh=claim.problem[1])
             continue
         judged += 1
         findings.extend(_decide(ctx, index, claim, refs, skipped))

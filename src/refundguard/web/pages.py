@@ -1,13 +1,20 @@
 """Reviewer and merchant pages of the claim service, under ``/ui`` (``create_app`` includes :data:`router`).
 
-Pages authenticate with the service's API keys: the login form checks the key and keeps it in an HttpOnly,
-SameSite=Strict cookie (so a form on another site cannot post with it). Every action calls the same service
-functions as the JSON API, so the audit chain, webhooks and permissions are the API's.
+Pages authenticate with the service's API keys, once: the login form checks the key and opens a server-side
+session (``service.auth.sessions``); the HttpOnly, SameSite=Strict cookie holds only the session's random token,
+never the key. A session ends on logout, after ``security.session_lifetime_s``, after ``session_idle_s`` without
+a page view, and as soon as its key is revoked. Every form that changes something carries the session's CSRF
+token (the login form a token bound to a pre-login cookie); a missing or wrong token is a 403. Failed logins
+are rate-limited per client address. Every action calls the same service functions as the JSON API, so the
+audit chain, webhooks and permissions are the API's.
 """
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -22,28 +29,34 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from refundguard.errors import RefundGuardError
 from refundguard.report.pdf import cumulative_amount, load_legal_tiers, standings
+from refundguard.service.auth import sessions
 from refundguard.service.auth.deps import DbSession
-from refundguard.service.auth.service import Principal, Role, authenticate
+from refundguard.service.auth.guard import AuthGuard
+from refundguard.service.auth.ratelimit import client_address
+from refundguard.service.auth.service import Principal, Role, key_row
 from refundguard.service.claims import service as claims
 from refundguard.service.claims.models import Claim
 from refundguard.service.claims.schemas import DecisionIn
-from refundguard.service.claims.workflow import OPEN_FOR_EVIDENCE, Outcome, State
+from refundguard.service.claims.workflow import DECIDABLE, OPEN_FOR_EVIDENCE, Party, State
 from refundguard.service.db import utcnow
-from refundguard.service.errors import DomainError, Unauthorized
+from refundguard.service.errors import DomainError, TooManyRequests, Unauthorized
 from refundguard.service.evidence import service as evidence_service
 from refundguard.service.evidence.service import Upload
 from refundguard.web.errors import PageError
 from refundguard.web.rendering import SERVICE_PREFIX, error_page, page, stylesheet
 from refundguard.web.stored import StoredClaimError, bundle_for_claim, load_case
+from refundguard.web.thumbs import thumbnail_url
 from refundguard.web.uploads import safe_name, uploads_of
 from refundguard.web.view import report_view
 
-KEY_COOKIE = "rg_key"
+#: the pre-login cookie whose value the login form must echo (login CSRF)
+LOGIN_COOKIE = "rg_login"
 LEVEL_ORDER = {"high": 3, "review": 2, "low": 1}
 STATE_TEXT = {
     "created": ("created", "已创建"), "analysing": ("analysing", "分析中"),
     "auto_approved": ("auto-approved", "已自动通过"), "awaiting_merchant": ("awaiting merchant", "等待商家举证"),
-    "in_review": ("in review", "人工审核中"), "decided": ("decided", "已决定"), "closed": ("closed", "已关闭"),
+    "in_review": ("in review", "人工审核中"), "awaiting_evidence": ("awaiting requested evidence", "等待补充证据"),
+    "decided": ("decided", "已决定"), "closed": ("closed", "已关闭"),
 }
 OUTCOME_TEXT = {
     "approved": ("approved (refund)", "同意退款"), "rejected": ("rejected", "驳回"),
@@ -89,14 +102,23 @@ router = APIRouter(prefix=SERVICE_PREFIX, route_class=PageRoute, include_in_sche
 
 
 def viewer(request: Request, session: DbSession) -> Principal:
-    """The principal of the key in the login cookie."""
-    key = request.cookies.get(KEY_COOKIE)
-    if not key:
+    """The principal of the request's live web session (its CSRF token goes to the page's forms)."""
+    active = sessions.resolve(session=session, token=request.cookies.get(sessions.COOKIE),
+                              config=request.app.state.config.security)
+    if active is None:
         raise LoginRequired
-    try:
-        return authenticate(session=session, key=key)
-    except Unauthorized as exc:
-        raise LoginRequired from exc
+    request.state.web_session = active
+    request.state.csrf_token = active.csrf_token
+    return active.principal
+
+
+def _check_csrf(request: Request, form: FormData) -> None:
+    """A state-changing form must carry the session's CSRF token (field ``csrf_token`` or ``X-CSRF-Token``)."""
+    presented = form.get("csrf_token") or request.headers.get("x-csrf-token")
+    active: sessions.ActiveSession | None = getattr(request.state, "web_session", None)
+    if active is None or not isinstance(presented, str) or not sessions.csrf_ok(active, presented):
+        raise PageError(403, "This form has expired or was not sent from this site; reload the page and try again.",
+                        "表单已失效或并非从本站提交；请刷新页面后重试。")
 
 
 Viewer = Annotated[Principal, Depends(viewer)]
@@ -131,30 +153,81 @@ def css() -> Response:
     return stylesheet()
 
 
+def _login_page(request: Request, context: dict[str, Any], *, status: int = 200) -> HTMLResponse:
+    """The login form with a fresh pre-login token in the form and in a cookie."""
+    token = secrets.token_urlsafe(32)
+    response = page(request, "login.html", {**context, "login_token": token}, status=status)
+    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", path=f"{SERVICE_PREFIX}/login",
+                        secure=request.url.scheme == "https", max_age=3600)
+    return response
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str | None = None) -> HTMLResponse:
-    return page(request, "login.html", {"next": _safe_next(next)})
+    return _login_page(request, {"next": _safe_next(next)})
 
 
 @router.post("/login")
 async def login(request: Request, session: DbSession) -> Response:
+    """Check the key, open a session, set its cookie. Failed logins count against the client's address."""
+    guard: AuthGuard = request.app.state.auth_guard
+    security = request.app.state.config.security
+    client = client_address(request.scope)
+    try:  # before the form is even read
+        guard.check_login_allowed(client)
+    except TooManyRequests as exc:
+        response = _login_page(request, {"next": SERVICE_PREFIX + "/", "locked": exc}, status=429)
+        response.headers.update(exc.headers or {})
+        return response
     form = await _form(request, max_bytes=16 * 1024)
-    key = str(form.get("key") or "").strip()
     target = _safe_next(str(form.get("next") or ""))
-    try:
-        await run_in_threadpool(authenticate, session=session, key=key)
-    except Unauthorized:
-        return page(request, "login.html", {"next": target, "failed": True}, status=401)
+    presented, expected = form.get("csrf_token"), request.cookies.get(LOGIN_COOKIE)
+    if not isinstance(presented, str) or not expected or not hmac.compare_digest(presented.encode(),
+                                                                                expected.encode()):
+        raise PageError(403, "The login form has expired or was not sent from this site; reload it and try again.",
+                        "登录表单已失效或并非从本站提交；请刷新后重试。")
+    key = str(form.get("key") or "").strip()
+
+    def work() -> str | None:
+        try:
+            row = key_row(session=session, key=key)
+        except Unauthorized:
+            return None
+        sessions.end_session(session=session, token=request.cookies.get(sessions.COOKIE), config=security)
+        token, _row = sessions.open_session(session=session, key=row, config=security, client=client,
+                                            user_agent=request.headers.get("user-agent"))
+        session.commit()
+        return token
+
+    token = await run_in_threadpool(work)
+    if token is None:
+        await run_in_threadpool(guard.login_failed, client, key, session)
+        return _login_page(request, {"next": target, "failed": True}, status=401)
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(KEY_COOKIE, key, httponly=True, samesite="strict", path=SERVICE_PREFIX,
-                        secure=request.url.scheme == "https", max_age=12 * 3600)
+    response.set_cookie(sessions.COOKIE, token, httponly=True, samesite="strict", path=SERVICE_PREFIX,
+                        secure=request.url.scheme == "https", max_age=int(security.session_lifetime_s))
+    response.delete_cookie(LOGIN_COOKIE, path=f"{SERVICE_PREFIX}/login")
     return response
 
 
 @router.post("/logout")
-def logout() -> Response:
+async def logout(request: Request, session: DbSession) -> Response:
+    """End the session (it is revoked in the database, not only forgotten by the browser)."""
+    security = request.app.state.config.security
+    token = request.cookies.get(sessions.COOKIE)
+    active = await run_in_threadpool(sessions.resolve, session=session, token=token, config=security, touch=False)
+    if active is not None:
+        request.state.web_session = active
+        form = await _form(request, max_bytes=16 * 1024)
+        _check_csrf(request, form)
+
+        def work() -> None:
+            sessions.end_session(session=session, token=token, config=security)
+            session.commit()
+
+        await run_in_threadpool(work)
     response = RedirectResponse(f"{SERVICE_PREFIX}/login", status_code=303)
-    response.delete_cookie(KEY_COOKIE, path=SERVICE_PREFIX)
+    response.delete_cookie(sessions.COOKIE, path=SERVICE_PREFIX)
     return response
 
 
@@ -224,15 +297,30 @@ def _masked_for(who: Principal) -> str | None:
     return who.merchant_id or "" if who.role is Role.MERCHANT else None
 
 
+@dataclass(frozen=True)
+class _Photo:
+    name: str
+
+
+def case_view(store: Any, report: dict[str, Any], photos: list[tuple[str, str]]) -> dict[str, Any]:
+    """The report's view with the thumbnails kept in the evidence store (made on the first view)."""
+    try:
+        thumbs = [thumbnail_url(store, sha) for _, sha in photos]
+    except (OSError, ValueError, DomainError) as exc:  # the store refuses a malformed digest (DomainError)
+        raise StoredClaimError(f"an evidence file of this claim cannot be shown: {exc}") from exc
+    return report_view(report, [_Photo(name) for name, _ in photos], thumbs=thumbs)
+
+
 def _may_decide(who: Principal, claim: Claim) -> bool:
-    return who.role in (Role.REVIEWER, Role.ADMIN) and claim.state in (State.IN_REVIEW.value,
-                                                                        State.AWAITING_MERCHANT.value)
+    return who.role in (Role.REVIEWER, Role.ADMIN) and claim.state in DECIDABLE
 
 
 def _may_respond(who: Principal, claim: Claim) -> bool:
+    """The merchant's upload form: in a window or review, and for an evidence request only when it asks the
+    merchant (a request meant for the buyer is answered by the buyer, through the platform)."""
     if who.role not in (Role.MERCHANT, Role.ADMIN) or claim.state not in OPEN_FOR_EVIDENCE:
         return False
-    return claim.state != State.DECIDED.value or claim.outcome == Outcome.MORE_EVIDENCE_REQUESTED.value
+    return claim.state != State.AWAITING_EVIDENCE.value or claim.evidence_from == Party.MERCHANT.value
 
 
 @router.get("/claims/{claim_id}", response_class=HTMLResponse, name="web_case")
@@ -241,8 +329,8 @@ def case_page(request: Request, claim_id: str, session: DbSession, who: Viewer) 
     claim = claims.get_visible(session=session, principal=who, claim_id=claim_id)
     store = request.app.state.store
     case = load_case(session=session, store=store, claim=claim, limits=request.app.state.settings.limits,
-                     viewer_merchant=_masked_for(who))
-    view = report_view(case.report, case.images) if case.report else None
+                     viewer_merchant=_masked_for(who), decode=False)
+    view = case_view(store, case.report, case.photos or []) if case.report else None
     tiers = load_legal_tiers()
     total = cumulative_amount(case.facts.history, tiers.counted_outcomes)
     evidence = evidence_service.for_claim(session=session, claim_id=claim.id)
@@ -262,18 +350,23 @@ def case_page(request: Request, claim_id: str, session: DbSession, who: Viewer) 
 async def decide(request: Request, claim_id: str, session: DbSession, who: Viewer) -> Response:
     """Approve, reject or ask for more evidence, with a required reason (recorded in the audit chain)."""
     form = await _form(request, max_bytes=64 * 1024)
+    _check_csrf(request, form)
     reason = str(form.get("reason") or "").strip()
     if not reason:
         raise PageError(422, "A reason is required for every decision.", "每个决定都必须填写理由。")
+    outcome = str(form.get("outcome") or "")
+    more = outcome == "more_evidence_requested"
     try:
-        decision = DecisionIn(outcome=str(form.get("outcome") or ""), reason=reason,
-                              abuse=form.get("abuse") in ("on", "true", "1"))
+        decision = DecisionIn(outcome=outcome, reason=reason, abuse=form.get("abuse") in ("on", "true", "1"),
+                              evidence_from=str(form.get("evidence_from") or "buyer") if more else None)
     except ValidationError as exc:
-        raise PageError(422, "Choose approve, reject or ask for more evidence; the reason is at most 5000 characters.",
-                        "请选择同意、驳回或要求补充证据；理由最多 5000 字。") from exc
+        raise PageError(422, "Choose approve, reject or ask the buyer or the merchant for more evidence (not with "
+                             "'abuse'); the reason is at most 5000 characters.",
+                        "请选择同意、驳回，或要求买家或商家补充证据（不可同时勾选恶意）；理由最多 5000 字。") from exc
 
     def work() -> None:
-        claims.decide(session=session, principal=who, claim_id=claim_id, decision=decision)
+        claims.decide(session=session, principal=who, claim_id=claim_id, decision=decision,
+                      config=request.app.state.config)
         session.commit()
 
     await run_in_threadpool(work)
@@ -287,6 +380,7 @@ async def respond(request: Request, claim_id: str, session: DbSession, who: View
     limit = cfg.evidence.max_video_bytes + cfg.evidence.max_files_per_request * cfg.evidence.max_photo_bytes
     form = await _form(request, max_bytes=limit, max_files=cfg.evidence.max_files_per_request + 1)
     try:
+        _check_csrf(request, form)
         photos: list[Upload] = []
         for field, label in (("listing", "listing"), ("shipping", "shipping")):
             for n, upload in enumerate(uploads_of(form.getlist(field)), 1):
