@@ -59,8 +59,10 @@ class CompareSettings(_Section):
     excess: float = Field(1.6, gt=1, description="structure must exceed this multiple of the other view's")
     level_floor: float = Field(0.25, gt=0, description="noise floor of the local structure level, × typical")
     candidate_level: float = Field(0.35, gt=0, description="smoothed unexplained structure, × typical gradient")
-    merge_gap: int = Field(6, ge=0, description="pieces of one mark closer than this (px) are one candidate")
-    min_area: float = Field(1e-4, gt=0, description="smallest candidate, share of the working image")
+    max_candidates: int = Field(40, ge=1, le=200, description="places examined per direction, most unexplained "
+                                "structure first")
+    merge_gap: int = Field(8, ge=0, description="pieces of one mark closer than this (px) are one candidate")
+    min_area: float = Field(4e-5, gt=0, description="smallest candidate, share of the working image")
     blob_unexplained: float = Field(0.35, gt=0, le=1, description="share of a candidate's structure unexplained")
     ring_unexplained: float = Field(0.25, gt=0, le=1, description="most unexplained share of the ring around it")
     min_contrast: float = Field(0.8, gt=0, description="strongest unexplained structure, × typical gradient")
@@ -72,6 +74,8 @@ class CompareSettings(_Section):
     min_darkening: float = Field(0.12, ge=0, description="damage darkens: X at least this much darker than Y "
                                  "somewhere on the mark (log units); a mark that only adds light is a reflection, "
                                  "a highlight or flare that moved")
+    scuff_width: float = Field(3.0, gt=0, description="a mark X brightens (by min_darkening at least) that is "
+                               "at most this wide (px) is a scuff line across the surface, not a highlight")
     interior_light: float = Field(0.15, gt=0, description="X brighter than Y around the mark inside its box "
                                   "(log units): a reflection that moved, not damage")
     highlight_max_darkening: float = Field(0.15, ge=0, le=1, description="... that darkens nowhere more than this")

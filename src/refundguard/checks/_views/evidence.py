@@ -54,6 +54,7 @@ class Evidence:
     hole_fit: float = 1.0  # share of those holes that the mark's own box covers (the mark made the hole)
     filled: float = 0.0  # share of the mark inside an enclosed hole of the flow, mapped by the surface around
     parallax_ncc: float = 0.0  # best agreement with the other view along the epipolar line
+    light_width: float = 0.0  # mean width (px) of what X brightens at the mark (thin: a scuff line)
     foreshortening: float = 1.0  # Y's worst over best direction of magnification there (1: seen face-on as X)
 
     def to_dict(self) -> dict[str, float | None]:
@@ -67,7 +68,8 @@ class Evidence:
                 "darkest": r(self.darkest), "moved_light": r(self.light), "interior_light": r(self.interior_light),
                 "other_dark": r(self.other_dark), "other_plain": r(self.other_plain),
                 "filled": r(self.filled), "foreshortening": r(self.foreshortening), "hole_fit": r(self.hole_fit),
-                "epipolar_best_ncc": r(self.parallax_ncc)}
+                "epipolar_best_ncc": r(self.parallax_ncc),
+                "light_width": r(self.light_width, 2)}
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,8 @@ def measure(al: Aligned, mask: np.ndarray, settings: CompareSettings | None = No
     filled = float(al.filled[mask].mean()) if al.filled is not None else 0.0
     hole_fit = _hole_fit(al, mask, box) if filled > 0 else 1.0
     light, interior_light, other_dark, other_plain, darkest = _light(al, mask, box, ring, offset, cfg)
-    return Evidence(filled=filled, hole_fit=hole_fit, light=light, darkest=darkest, interior_light=interior_light,
+    return Evidence(light_width=_light_width(al, mask, box, ring, offset), filled=filled, hole_fit=hole_fit,
+                    light=light, darkest=darkest, interior_light=interior_light,
                     other_dark=other_dark, other_plain=other_plain, box=box, unexplained=unexplained, ring=ring_part,
                     contrast=contrast, lift=lift,
                     darkening=darkening, replaced=replaced, resolution=resolution, sharpness=sharpness,
@@ -187,6 +190,22 @@ def _light(al: Aligned, mask: np.ndarray, box: tuple[int, int, int, int], ring: 
     ring_detail = float(dy[sel_ring].std()) if sel_ring.any() else 0.0
     plain = float(dy[sel_place].std() / ring_detail) if ring_detail > 1e-4 and sel_place.any() else None
     return light, interior_light, other_dark, plain, darkest
+
+
+def _light_width(al: Aligned, mask: np.ndarray, box: tuple[int, int, int, int], ring: np.ndarray,
+                 offset: np.ndarray) -> float:
+    """Mean width (px) of what X brightens at the mark: a scuff line is 1–3 px wide, a highlight a blob."""
+    x, y, w, h = box
+    sl = (slice(y, y + h), slice(x, x + w))
+    over = -(offset[sl] - float(np.median(offset[ring])))
+    near = cv2.dilate(mask[sl].astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & al.overlap[sl]
+    if not near.any():
+        return 0.0
+    peak = float(np.percentile(over[near], 95))
+    if peak <= 0:
+        return 0.0
+    bright = near & (over >= 0.5 * peak)
+    return float(bright.sum() / np.hypot(w, h))
 
 
 def _hole_fit(al: Aligned, mask: np.ndarray, box: tuple[int, int, int, int]) -> float:
@@ -222,11 +241,13 @@ def judge(ev: Evidence, compare: CompareSettings | None = None, visibility: Visi
     cfg = compare or CompareSettings()
     vis = visibility or VisibilitySettings()
     # light that moved with the viewpoint (a highlight, a reflection, glare), not damage: X adds light there
-    highlight = (ev.lift >= cfg.highlight_lift or ev.light >= cfg.highlight_lift
+    # ... unless what X brightens is a thin line across the surface: a scuff or scratch on a dark surface
+    scuff = 0 < ev.light_width <= cfg.scuff_width and ev.light >= cfg.min_darkening
+    highlight = ((not scuff and (ev.lift >= cfg.highlight_lift or ev.light >= cfg.highlight_lift))
                  or ev.interior_light >= cfg.interior_light)
     difference = (ev.unexplained >= cfg.blob_unexplained and ev.ring <= cfg.ring_unexplained
                   and ev.contrast >= cfg.min_contrast and not highlight and ev.parallax_ncc < cfg.parallax_ncc
-                  and ev.darkest >= cfg.min_darkening)
+                  and (ev.darkest >= cfg.min_darkening or scuff))
     reasons = []
     if ev.resolution < vis.min_resolution:
         reasons.append("resolution")

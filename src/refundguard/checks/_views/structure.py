@@ -236,9 +236,11 @@ def align(gray_x: np.ndarray, rgb_x: np.ndarray | None, gray_y: np.ndarray, rgb_
 
 def candidates(al: Aligned, settings: CompareSettings | None = None, within: np.ndarray | None = None,
                level: float | None = None) -> list[np.ndarray]:
-    """Masks of compact places where X shows strong structure Y lacks (largest first, at most 16).
+    """Masks of compact places where X shows strong structure Y lacks (most unexplained structure first,
+    at most ``max_candidates``).
 
-    Pieces closer than ``merge_gap`` are one candidate (a crack broken by texture is one mark).
+    Pieces closer than ``merge_gap`` are one candidate (a crack broken by texture is one mark). Ranking
+    by the unexplained structure itself, not by area, keeps a thin crack ahead of wide foliage.
     """
     cfg = settings or CompareSettings()
     h, w = al.shape
@@ -248,11 +250,12 @@ def candidates(al: Aligned, settings: CompareSettings | None = None, within: np.
         cand &= within.astype(np.uint8)
     cand = cv2.morphologyEx(cand, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
     grouped = cv2.dilate(cand, np.ones((cfg.merge_gap + 1, cfg.merge_gap + 1), np.uint8)) if cfg.merge_gap else cand
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(grouped, connectivity=8)
+    n, labels = cv2.connectedComponents(grouped, connectivity=8)
     min_area = max(12, int(cfg.min_area * h * w)) if within is None else 12
-    out = []
-    for k in np.argsort(-stats[1:, cv2.CC_STAT_AREA])[:16] + 1:
-        mask = (labels == k) & (cand > 0)
-        if mask.sum() >= min_area:
-            out.append(mask)
-    return out
+    inside = labels[cand > 0]
+    area = np.bincount(inside, minlength=n)
+    strength = np.bincount(inside, weights=smooth[cand > 0], minlength=n)
+    strength[area < min_area] = 0
+    strength[0] = 0
+    ranked = [k for k in np.argsort(-strength)[:cfg.max_candidates] if strength[k] > 0]
+    return [(labels == k) & (cand > 0) for k in ranked]
