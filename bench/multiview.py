@@ -423,36 +423,45 @@ def _overlap(a: Sequence[int], b: Sequence[int]) -> bool:
     return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
-def _finding(result: Any) -> Any:
-    return next((f for f in result.findings if f.code == "multiview.inconsistent_damage"), None)
+def _summary(views: tuple[bytes, bytes]) -> dict[str, Any]:
+    """What the benchmark keeps of one two-photo analysis (runs in a worker process)."""
+    result, seconds = _analysis(*views)
+    found = next((f for f in result.findings if f.code == "multiview.inconsistent_damage"), None)
+    shown = found.details["regions_by_image"].get("0", []) if found else []
+    return {"ran": result.checks["multiview"].status == "ran", "seconds": seconds,
+            "verified": any(v.kind == "second_view" for v in result.verifications),
+            "score": None if found is None else round(found.score, 3), "level": result.assessment.level,
+            "regions": [(r["x"], r["y"], r["w"], r["h"]) for r in shown if r["role"] == "damage"]}
+
+
+def _analysed(cases: list[tuple[bytes, bytes]]) -> list[dict[str, Any]]:
+    """Analyse pairs on two worker processes (the machine's two cores); results in order."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(_summary, cases, chunksize=1))
 
 
 def real_untouched(pairs: list[Any], launderings: Sequence[str]) -> dict[str, Any]:
     """Untouched real pairs: how many were compared, verified as second views, flagged, at ``review``."""
     from bench.realviews import laundered
 
+    jobs = [(pair, how) for pair in pairs for how in launderings if not (pair.small and how == "app_1080")]
+    outcomes = _analysed([laundered(pair, how)[:2] for pair, how in jobs])
     rows: dict[str, dict[str, Any]] = {}
     times: list[float] = []
-    for pair in pairs:
-        for how in launderings:
-            if pair.small and how == "app_1080":
-                continue
-            a, b, _ = laundered(pair, how)
-            result, seconds = _analysis(a, b)
-            ran = result.checks["multiview"].status == "ran"
-            if ran:
-                times.append(seconds)
-            row = rows.setdefault(f"{pair.kind}/{how}", {"pairs": 0, "compared": 0, "verified": 0, "flagged": 0,
-                                                         "at_review": 0, "flagged_pairs": []})
-            row["pairs"] += 1
-            row["compared"] += int(ran)
-            row["verified"] += int(any(v.kind == "second_view" for v in result.verifications))
-            found = _finding(result)
-            if found is not None:
-                row["flagged"] += 1
-                row["flagged_pairs"].append({"pair": pair.name, "score": round(found.score, 3),
-                                             "level": result.assessment.level})
-            row["at_review"] += int(result.assessment.level != "low")
+    for (pair, how), out in zip(jobs, outcomes, strict=True):
+        if out["ran"]:
+            times.append(out["seconds"])
+        row = rows.setdefault(f"{pair.kind}/{how}", {"pairs": 0, "compared": 0, "verified": 0, "flagged": 0,
+                                                     "at_review": 0, "flagged_pairs": []})
+        row["pairs"] += 1
+        row["compared"] += int(out["ran"])
+        row["verified"] += int(out["verified"])
+        if out["score"] is not None:
+            row["flagged"] += 1
+            row["flagged_pairs"].append({"pair": pair.name, "score": out["score"], "level": out["level"]})
+        row["at_review"] += int(out["level"] != "low")
     total = {k: sum(r[k] for r in rows.values()) for k in ("pairs", "compared", "verified", "flagged", "at_review")}
     compared = total["compared"]
     total["false_positive_rate_compared"] = round(total["flagged"] / compared, 4) if compared else None
@@ -468,33 +477,30 @@ def real_painted(pairs: list[Any], recipes: dict[str, Any], seed: int) -> dict[s
     """
     from bench.realviews import painted_pairs
 
+    cases = list(painted_pairs(pairs, recipes, seed))
+    outcomes = _analysed([(case.view_a, case.view_b) for case in cases])
     rows: dict[str, dict[str, Any]] = {}
     times: list[float] = []
-    for case in painted_pairs(pairs, recipes, seed):
-        result, seconds = _analysis(case.view_a, case.view_b)
+    for case, out in zip(cases, outcomes, strict=True):
         row = rows.setdefault(case.recipe, {"pairs": 0, "compared": 0, "flagged": 0, "on_damage": 0,
                                             "on_damage_at_review": 0, "regions": 0, "regions_on_damage": 0,
                                             "missed": [], "off_damage": []})
-        ran = result.checks["multiview"].status == "ran"
-        if ran:
-            times.append(seconds)
+        if out["ran"]:
+            times.append(out["seconds"])
         row["pairs"] += 1
-        row["compared"] += int(ran)
-        found = _finding(result)
-        shown = found.details["regions_by_image"].get("0", []) if found else []
-        regions = [r for r in shown if r["role"] == "damage"]
-        hits = [_overlap((r["x"], r["y"], r["w"], r["h"]), case.box_a) for r in regions]
+        row["compared"] += int(out["ran"])
+        hits = [_overlap(r, case.box_a) for r in out["regions"]]
         on = any(hits)
-        row["flagged"] += int(found is not None)
+        row["flagged"] += int(out["score"] is not None)
         row["on_damage"] += int(on)
-        row["on_damage_at_review"] += int(on and result.assessment.level != "low")
-        row["regions"] += len(regions)
+        row["on_damage_at_review"] += int(on and out["level"] != "low")
+        row["regions"] += len(hits)
         row["regions_on_damage"] += sum(hits)
         label = f"{case.pair.name} {case.laundering}"
-        if found is not None and not on:
+        if out["score"] is not None and not on:
             row["off_damage"].append(label)
-        elif found is None:
-            row["missed"].append(label + ("" if ran else " (not matched)"))
+        elif out["score"] is None:
+            row["missed"].append(label + ("" if out["ran"] else " (not matched)"))
     keys = ("pairs", "compared", "flagged", "on_damage", "on_damage_at_review", "regions", "regions_on_damage")
     total: dict[str, Any] = {k: sum(r[k] for r in rows.values()) for k in keys}
     for row in [*rows.values(), total]:
@@ -518,9 +524,9 @@ def real_views(quick: bool = False) -> dict[str, Any]:
     near = rv.sceaux_pairs() + rv.buddha_pairs()
     tiles = rv.tile_pairs(all_pairs=False)
     far = [p for p in rv.sceaux_pairs(all_pairs=True) if not p.near]
-    if quick:
-        near, tiles, far = near[::6], tiles[::12], []
     painted = rv.sceaux_pairs() + rv.buddha_pairs() + tiles
+    if quick:
+        near, tiles, far, painted = near[::6], tiles[::12], [], painted[::8]
     tuning = [p for p in painted if p.split == "tuning"]
     held_out = [p for p in painted if p.split == "held_out"]
     return {

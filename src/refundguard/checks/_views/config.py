@@ -94,10 +94,19 @@ class VisibilitySettings(_Section):
     min_ring_agreement: float = Field(0.35, ge=-1, le=1, description="correlation of the ring's texture")
     min_hole_fit: float = Field(0.6, gt=0, le=1, description="a mark inside a flow hole must account for this "
                                 "share of it (else the flow failed over a wider region: not aligned there)")
+    min_ring_trusted: float = Field(0.5, gt=0, le=1, description="... and the ring around a mark inside a flow gap "
+                                    "must be this much surface the flow itself aligned (a thin part against "
+                                    "the sky is filled from one side only)")
     dark_region: float = Field(0.14, gt=0, description="the other view sees the place this much darker than the "
                                "surface around it (log units) ...")
     dark_plain: float = Field(0.8, gt=0, description="... and plainer (fine detail against the ring): glass, a "
                               "screen, an opening or a shadow, whose look changes with the viewpoint")
+    min_place_detail: float = Field(0.5, gt=0, le=1, description="the other view's fine detail at the place "
+                                    "against its ring: below it, it sees a featureless patch amid texture there "
+                                    "(glass, sky between parts, a shadowed recess), whose look changes with the "
+                                    "viewpoint")
+    very_dark: float = Field(0.3, gt=0, description="... or this much darker, however detailed (a window with its "
+                             "bars and frames)")
     max_replaced: float = Field(0.5, gt=0, le=1, description="share of the other view's structure there the "
                                 "first lacks; above it the place shows different content in each (occlusion, "
                                 "reflection), not an addition")

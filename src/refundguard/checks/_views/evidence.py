@@ -55,6 +55,7 @@ class Evidence:
     filled: float = 0.0  # share of the mark inside an enclosed hole of the flow, mapped by the surface around
     parallax_ncc: float = 0.0  # best agreement with the other view along the epipolar line
     light_width: float = 0.0  # mean width (px) of what X brightens at the mark (thin: a scuff line)
+    ring_trusted: float = 1.0  # share of the ring the flow itself aligned (not filled from the surface around)
     foreshortening: float = 1.0  # Y's worst over best direction of magnification there (1: seen face-on as X)
 
     def to_dict(self) -> dict[str, float | None]:
@@ -69,7 +70,7 @@ class Evidence:
                 "other_dark": r(self.other_dark), "other_plain": r(self.other_plain),
                 "filled": r(self.filled), "foreshortening": r(self.foreshortening), "hole_fit": r(self.hole_fit),
                 "epipolar_best_ncc": r(self.parallax_ncc),
-                "light_width": r(self.light_width, 2)}
+                "light_width": r(self.light_width, 2), "ring_trusted": r(self.ring_trusted)}
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,8 @@ def measure(al: Aligned, mask: np.ndarray, settings: CompareSettings | None = No
                                              0, 1)))
     clipped = float(al.clipped[near].mean())
     ring_valid = float(ring.sum() / max(full_ring.sum(), 1))
+    trusted = ring & ~al.filled if al.filled is not None else ring
+    ring_trusted = float(trusted.sum() / max(full_ring.sum(), 1))
     textured = float(al.lum_x[ring].std()) >= _PLAIN_RING
     agreement = _ncc(al.lum_x[ring], al.lum_y[ring]) if textured else None
     sharpness = None
@@ -156,7 +159,8 @@ def measure(al: Aligned, mask: np.ndarray, settings: CompareSettings | None = No
     filled = float(al.filled[mask].mean()) if al.filled is not None else 0.0
     hole_fit = _hole_fit(al, mask, box) if filled > 0 else 1.0
     light, interior_light, other_dark, other_plain, darkest = _light(al, mask, box, ring, offset, cfg)
-    return Evidence(light_width=_light_width(al, mask, box, ring, offset), filled=filled, hole_fit=hole_fit,
+    return Evidence(ring_trusted=ring_trusted, light_width=_light_width(al, mask, box, ring, offset), filled=filled,
+                    hole_fit=hole_fit,
                     light=light, darkest=darkest, interior_light=interior_light,
                     other_dark=other_dark, other_plain=other_plain, box=box, unexplained=unexplained, ring=ring_part,
                     contrast=contrast, lift=lift,
@@ -184,6 +188,10 @@ def _light(al: Aligned, mask: np.ndarray, box: tuple[int, int, int, int], ring: 
     interior = place & ~mark
     interior_light = float(np.median(over[interior])) if interior.sum() >= 20 else 0.0
     other_dark = float(np.median(al.lum_y[ring]) - np.median(al.lum_y[place]))
+    # ... and than the wider surroundings: a window, a screen or an opening is darker than the wall around
+    wide = _ring(mask, 3 * max(12, min(60, int(0.6 * max(w, h))))) & al.overlap
+    if wide.sum() >= 50:
+        other_dark = max(other_dark, float(np.median(al.lum_y[wide]) - np.median(al.lum_y[place])))
     size = max(w, h)
     dy = _detail(al.lum_y, box, size)
     sel_ring, sel_place = _window(ring, box, size), _window(place, box, size)
@@ -261,9 +269,12 @@ def judge(ev: Evidence, compare: CompareSettings | None = None, visibility: Visi
         reasons.append("occlusion")
     if ev.ring_agreement is not None and ev.ring_agreement < vis.min_ring_agreement:
         reasons.append("alignment")
-    if ev.filled >= 0.3 and ev.hole_fit < vis.min_hole_fit:
+    if ev.filled >= 0.3 and (ev.hole_fit < vis.min_hole_fit or ev.ring_trusted < vis.min_ring_trusted):
         reasons.append("unaligned")
-    if ev.other_dark >= vis.dark_region and (ev.other_plain is None or ev.other_plain <= vis.dark_plain):
+    if ev.other_plain is not None and ev.other_plain < vis.min_place_detail:
+        reasons.append("plain_place")
+    if ev.other_dark >= vis.dark_region and (ev.other_plain is None or ev.other_plain <= vis.dark_plain
+                                             or ev.other_dark >= vis.very_dark):
         reasons.append("dark_region")
     return Judgement(difference=difference, resolved=not reasons, replaced=ev.replaced >= vis.max_replaced,
                      reasons=tuple(reasons))
