@@ -121,7 +121,7 @@ class ScoreSettings(_Section):
     unresolved: float = Field(0.4, ge=0, le=1, description="only differences the other view may not resolve")
     replaced: float = Field(0.6, ge=0, le=1, description="resolved, but the place shows other content in each")
     prior_bonus: float = Field(0.03, ge=0, le=0.2, description="a difference at a region another check reported")
-    maximum: float = Field(0.95, gt=0, le=1)
+    maximum: float = Field(0.95, gt=0, le=1, description="highest score")
     min_shared: float = Field(0.12, gt=0, le=1, description="compared share of a photo for a 'second view' "
                               "verification")
 
