@@ -9,7 +9,6 @@ import numpy as np
 
 from refundguard.checks._views.config import MatchSettings
 
-
 #: seed of OpenCV's random generator for matching (results are reproducible)
 _SEED = 14
 
