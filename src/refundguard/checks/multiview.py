@@ -1,101 +1,170 @@
-"""Several photos of the same damage: does the damage obey the same geometry as the object?
+"""Several photos of the same item: does the damage one photo shows appear where the other sees it?
 
 Real buyer cases were exposed when the buyer was asked for another angle and the cracks changed. For
-every two claim photos that show the same object (SIFT matches consistent with one rigid scene:
-RANSAC fundamental matrix, then homographies of the main surfaces), the photos are brought into each
-other's frame and compared: damage must appear at the same place on the object, with the same shape,
-in both. Damage one photo shows and the other lacks at the corresponding place, while the surface
-around it agrees, is reported as ``multiview.inconsistent_damage`` with both regions. Damage regions
-that the ``reference`` and ``tamper`` checks reported are examined too. Differences explained by
-parallax (found again along the epipolar line) or by misalignment are not reported.
+every two claim photos that show the same object, this check
+
+1. **matches** them (SIFT, ratio test, a RANSAC fundamental matrix: at least ``min_inliers`` matches
+   consistent with one rigid scene);
+2. **aligns** them densely (:mod:`~refundguard.checks._views.dense`: the matches' homography and
+   parallax, refined by DIS optical flow, trusted only where forward-backward consistent and on the
+   epipolar lines). Places only one photo sees — occluded, out of frame, turned away — are *not
+   compared*, never taken for missing damage;
+3. **compares structure** (:mod:`~refundguard.checks._views.structure`): gradients of log-luminance and
+   log-chromaticity, so exposure, white balance and shading do not count; the sharper photo blurred to
+   the other's resolution; structure one photo shows and the other lacks within a few pixels;
+4. **judges** each such place (:mod:`~refundguard.checks._views.evidence`): a difference is reported
+   only when it is clearly visible in one photo, the surface around it agrees in both, it is not a
+   moved highlight, and the other photo sees the place well enough — resolution, focus, neither blown
+   out nor black — to have shown it.
+
+One claim-level finding ``multiview.inconsistent_damage`` (``image: null``) names both regions and
+says why the other photo should have shown the damage. Its score reflects the evidence
+(:class:`~refundguard.checks._views.config.ScoreSettings`): one resolved difference 0.8 (0.88 with a
+large margin), resolved damage on both sides 0.93, a place that shows *different* content in each
+photo (a reflection, an occluder) 0.6; differences the other photo could not resolve are listed but
+never reported on their own. Damage regions that ``reference`` and ``tamper`` reported are examined
+too. Every pair compared over enough shared surface is recorded as a ``second_view`` verification;
+claim photos no other photo could be compared with are recorded as skipped.
+
+Library use (the capture check compares a claim photo with live shots through this)::
+
+    from refundguard.checks.multiview import compare_views, pair_score
+
+    result = compare_views(claim_pixels, live_pixels, regions=[(x, y, w, h)])
+    if result is None:            # the photos do not show the same object
+        ...
+    result.shared                 # share of each photo compared with the other
+    result.regions[0].status      # the claimed damage in the live shot: present | absent | not_seen
+    result.differences            # Difference: shown_in, region_shown, region_expected, resolved, evidence
+    score, why = pair_score(result)
+
+``photo`` and ``other`` are RGB uint8 arrays or :class:`~refundguard.media.load.LoadedImage`; regions
+are ``(x, y, w, h)`` in ``photo``'s pixels, and every region returned is in its own photo's pixels
+(``0`` is ``photo``, ``1`` is ``other``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import combinations
 from typing import Any
 
-from refundguard.checks._views.match import MIN_INLIERS, Features, WorkImage, features, match, work_image
-from refundguard.checks._views.pair import Box, PairResult, examine
+import numpy as np
+
+from refundguard.checks._views.config import MultiviewConfig, ScoreSettings
+from refundguard.checks._views.match import Features, WorkImage, features, match, work_image
+from refundguard.checks._views.pair import Box, Difference, PairResult, RegionCheck, examine
 from refundguard.checks.registry import CheckContext, check
 from refundguard.errors import NotApplicable
 from refundguard.findings import Finding
+from refundguard.media.load import LoadedImage
 
-#: at most this many claim photos are compared pairwise (15 pairs)
-MAX_VIEWS = 6
-
-
-def _prior_regions(ctx: CheckContext, claim_indices: set[int]) -> dict[int, list[tuple[str, tuple[int, ...]]]]:
-    regions: dict[int, list[tuple[str, tuple[int, ...]]]] = {}
-    for f in ctx.prior:
-        if f.image in claim_indices:
-            for r in f.regions:
-                regions.setdefault(f.image, []).append((f.code, (r.x, r.y, r.w, r.h)))
-    return regions
+__all__ = ["Difference", "MultiviewConfig", "PairResult", "RegionCheck", "compare_views", "pair_score", "run"]
 
 
-def _hints(prior: list[tuple[str, tuple[int, ...]]], work: WorkImage) -> list[Box]:
-    return [tuple(float(v) * work.scale for v in box) for _, box in prior]  # type: ignore[misc]
+def _pixels(image: LoadedImage | np.ndarray) -> np.ndarray:
+    return image.pixels if isinstance(image, LoadedImage) else np.asarray(image)
 
 
-def _region_text(r: tuple[int, int, int, int]) -> str:
+def _prepare(pixels: np.ndarray, cfg: MultiviewConfig) -> tuple[WorkImage, Features]:
+    work = work_image(pixels, cfg.match.work_side)
+    return work, features(work, cfg.match.features)
+
+
+def _hints(boxes: Sequence[Sequence[float]], work: WorkImage) -> list[Box]:
+    return [tuple(float(v) * work.scale for v in box) for box in boxes]  # type: ignore[misc]
+
+
+def compare_views(photo: LoadedImage | np.ndarray, other: LoadedImage | np.ndarray, *,
+                  regions: Sequence[Sequence[float]] = (), config: MultiviewConfig | None = None
+                  ) -> PairResult | None:
+    """Compare ``photo`` with another view of the same item; None when they do not show the same object.
+
+    ``regions`` (``(x, y, w, h)`` in ``photo``'s pixels, e.g. the claimed damage) are each looked for at
+    the corresponding place of ``other`` (:attr:`PairResult.regions`). Photo indexes in the result:
+    0 is ``photo``, 1 is ``other``.
+    """
+    cfg = config or MultiviewConfig()
+    (wa, fa), (wb, fb) = _prepare(_pixels(photo), cfg), _prepare(_pixels(other), cfg)
+    vm = match(fa, fb, cfg.match)
+    if vm is None:
+        return None
+    return examine(0, 1, wa, wb, vm, cfg, (_hints(regions, wa), []))
+
+
+def pair_score(result: PairResult, settings: ScoreSettings | None = None) -> tuple[float, str]:
+    """Finding score of one compared pair and what it rests on (0 when nothing resolved differs).
+
+    ``two_sided``: each photo shows resolved damage the other lacks; ``strong`` / ``resolved``: one
+    photo does, with a large margin or not; ``replaced``: the place shows different content in each
+    photo (weaker: reflections and occluders do that); ``unresolved``: only differences the other photo
+    may not resolve (not reported on its own).
+    """
+    s = settings or ScoreSettings()
+    resolved = [d for d in result.differences if d.resolved]
+    if not resolved:
+        return (s.unresolved, "unresolved") if result.differences else (0.0, "consistent")
+    added = [d for d in resolved if not d.replaced]
+    if not added:
+        score, basis = s.replaced, "replaced"
+    elif len({d.shown_in for d in added}) == 2:
+        score, basis = s.two_sided, "two_sided"
+    elif any(_strong(d) for d in added):
+        score, basis = s.strong, "strong"
+    else:
+        score, basis = s.resolved, "resolved"
+    if any(d.source == "prior" for d in resolved):
+        score += s.prior_bonus
+    return min(score, s.maximum), basis
+
+
+def _strong(d: Difference) -> bool:
+    """A difference with a wide margin: twice the contrast needed, seen at full resolution and focus."""
+    ev = d.evidence
+    return (ev.contrast >= 1.6 and ev.resolution >= 0.8 and (ev.sharpness is None or ev.sharpness >= 0.8)
+            and ev.unexplained >= 0.5)
+
+
+def _region_text(r: Sequence[int]) -> str:
     return f"x={r[0]}, y={r[1]}, {r[2]}×{r[3]} px"
 
 
-def _pair_details(ctx: CheckContext, res: PairResult) -> dict[str, Any]:
-    return {
-        "images": [res.first, res.second],
-        "names": [ctx.images[res.first].name, ctx.images[res.second].name],
-        "matched_points": res.inliers,
-        "surfaces": res.surfaces,
-        "differences": [{
-            "shown_in": d.shown_in, "missing_in": d.missing_in, "source": d.source,
-            "regions": {str(d.shown_in): list(d.region_shown), str(d.missing_in): list(d.region_expected)},
-            **d.anomaly.to_dict()} for d in res.differences],
-        "agreeing_prior_regions": res.agreeing_priors,
-    }
+def _why_en(d: Difference, inliers: int) -> str:
+    ev = d.evidence
+    parts = [f"it sees that place with {ev.resolution:.2f} of a pixel for each pixel of photo #{d.shown_in}"]
+    if ev.sharpness is not None:
+        parts.append(f"its fine detail there is {min(ev.sharpness, 9.99):.2f} of photo #{d.shown_in}'s")
+    parts.append("it is neither blown out nor in shadow there")
+    agreement = "" if ev.ring_agreement is None else f", texture correlation {ev.ring_agreement:.2f}"
+    parts.append(f"the surface around it matches in both photos ({inliers} matched points{agreement})")
+    return "; ".join(parts)
 
 
-def _score(res: PairResult) -> float:
-    sides = {d.shown_in for d in res.differences}
-    base = 0.9 if len(sides) == 2 else 0.65
-    if any(d.source == "prior" for d in res.differences):
-        base += 0.05
-    return min(base, 0.95)
+def _why_zh(d: Difference, inliers: int) -> str:
+    ev = d.evidence
+    parts = [f"该处在照片 #{d.missing_in} 中的分辨率为照片 #{d.shown_in} 的 {ev.resolution:.2f} 倍"]
+    if ev.sharpness is not None:
+        parts.append(f"细节清晰度为照片 #{d.shown_in} 的 {min(ev.sharpness, 9.99):.2f} 倍")
+    parts.append("该处既未过曝也不在阴影中")
+    agreement = "" if ev.ring_agreement is None else f"，纹理相关 {ev.ring_agreement:.2f}"
+    parts.append(f"周围表面在两张照片中一致（{inliers} 个匹配点{agreement}）")
+    return "；".join(parts)
 
 
-def _finding(ctx: CheckContext, bad: list[PairResult], compared: list[PairResult], unmatched: list[list[int]]
-             ) -> Finding:
-    worst = max(bad, key=_score)
-    d = max(worst.differences, key=lambda x: x.anomaly.unexplained)
-    shown, missing = ctx.images[d.shown_in].name, ctx.images[d.missing_in].name
-    sides = {x.shown_in for x in worst.differences}
-    both_en = both_zh = ""
-    if len(sides) == 2:
-        other = next(x for x in worst.differences if x.shown_in != d.shown_in)
-        both_en = (f" Photo #{other.shown_in} in turn shows damage at {_region_text(other.region_shown)} that "
-                   f"photo #{other.missing_in} lacks at {_region_text(other.region_expected)}.")
-        both_zh = (f"反过来，照片 #{other.shown_in} 在 {_region_text(other.region_shown)} 处的损坏，"
-                   f"在照片 #{other.missing_in} 的对应位置 {_region_text(other.region_expected)} 也没有。")
-    details = {"pairs": [_pair_details(ctx, r) for r in bad],
-               "consistent_pairs": [[r.first, r.second] for r in compared if not r.differences],
-               "unmatched_pairs": unmatched,
-               "regions_by_image": _regions_by_image(bad)}
-    return ctx.finding(
-        "multiview.inconsistent_damage", image=None, score=_score(worst), details=details,
-        en=(f"The damage differs between two photos of the same item: photo #{d.shown_in} ({shown}) shows damage "
-            f"at {_region_text(d.region_shown)}, but at the corresponding place of photo #{d.missing_in} "
-            f"({missing}), {_region_text(d.region_expected)}, there is none, although the surrounding surface "
-            f"matches ({worst.inliers} matched points).{both_en} Real damage looks the same from every angle."),
-        zh=(f"同一商品的两张照片中损坏不一致：照片 #{d.shown_in}（{shown}）在 {_region_text(d.region_shown)} 处有"
-            f"损坏，而照片 #{d.missing_in}（{missing}）的对应位置 {_region_text(d.region_expected)} 却没有，"
-            f"尽管周围表面完全吻合（{worst.inliers} 个匹配点）。{both_zh}真实的损坏从任何角度看都应一致。"))
+def _pair_details(ctx: CheckContext, res: PairResult, cfg: MultiviewConfig) -> dict[str, Any]:
+    score, basis = pair_score(res, cfg.score)
+    return {"images": [res.first, res.second],
+            "names": [ctx.images[res.first].name, ctx.images[res.second].name],
+            "matched_points": res.inliers, "flow_agreement": [round(a, 3) for a in res.agreement],
+            "shared": [round(s, 3) for s in res.shared], "score": round(score, 3), "basis": basis,
+            "differences": [d.to_dict() for d in res.differences],
+            "regions_examined": [r.to_dict() for r in res.regions]}
 
 
 def _regions_by_image(bad: list[PairResult]) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for res in bad:
-        for d in res.differences:
+        for d in res.resolved:
             x, y, w, h = d.region_shown
             out.setdefault(str(d.shown_in), []).append({"x": x, "y": y, "w": w, "h": h, "role": "damage"})
             x, y, w, h = d.region_expected
@@ -104,34 +173,103 @@ def _regions_by_image(bad: list[PairResult]) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-@check("multiview", after=("reference", "tamper"))
+def _finding(ctx: CheckContext, bad: list[PairResult], compared: list[PairResult], unmatched: list[list[int]],
+             cfg: MultiviewConfig) -> Finding:
+    worst = max(bad, key=lambda r: pair_score(r, cfg.score)[0])
+    score, basis = pair_score(worst, cfg.score)
+    d = max(worst.resolved, key=lambda x: (not x.replaced, x.evidence.contrast))
+    shown, missing = ctx.images[d.shown_in].name, ctx.images[d.missing_in].name
+    other_en = other_zh = ""
+    if basis == "two_sided":
+        o = next(x for x in worst.resolved if x.shown_in != d.shown_in and not x.replaced)
+        other_en = (f" Photo #{o.shown_in} in turn shows damage at {_region_text(o.region_shown)} that photo "
+                    f"#{o.missing_in} lacks at {_region_text(o.region_expected)}.")
+        other_zh = (f"反过来，照片 #{o.shown_in} 在 {_region_text(o.region_shown)} 处的损坏，在照片 "
+                    f"#{o.missing_in} 的对应位置 {_region_text(o.region_expected)} 也没有。")
+    replaced_en = replaced_zh = ""
+    if d.replaced:
+        replaced_en = (" The two photos show different content at that place, which a reflection or something "
+                       "in front of the item can also cause; a person should compare them.")
+        replaced_zh = "两张照片在该处显示的内容不同，反光或物品前方的遮挡也可能造成这种情况，需人工比对。"
+    details = {"pairs": [_pair_details(ctx, r, cfg) for r in bad],
+               "consistent_pairs": [[r.first, r.second] for r in compared if not r.resolved],
+               "unmatched_pairs": unmatched, "basis": basis,
+               "regions_by_image": _regions_by_image(bad)}
+    return ctx.finding(
+        "multiview.inconsistent_damage", image=None, score=score, details=details,
+        en=(f"The damage differs between two photos of the same item: photo #{d.shown_in} ({shown}) shows damage "
+            f"at {_region_text(d.region_shown)}, but photo #{d.missing_in} ({missing}) shows none at the "
+            f"corresponding place, {_region_text(d.region_expected)}, although it should have shown it: "
+            f"{_why_en(d, worst.inliers)}.{other_en}{replaced_en} Real damage looks the same from every angle."),
+        zh=(f"同一商品的两张照片中损坏不一致：照片 #{d.shown_in}（{shown}）在 {_region_text(d.region_shown)} 处有"
+            f"损坏，而照片 #{d.missing_in}（{missing}）的对应位置 {_region_text(d.region_expected)} 却没有，"
+            f"尽管它本应能拍到：{_why_zh(d, worst.inliers)}。{other_zh}{replaced_zh}真实的损坏从任何角度看都应一致。"))
+
+
+def _prior_regions(ctx: CheckContext, claim_indices: set[int]) -> dict[int, list[tuple[int, int, int, int]]]:
+    regions: dict[int, list[tuple[int, int, int, int]]] = {}
+    for f in ctx.prior:
+        if f.image in claim_indices:
+            for r in f.regions:
+                regions.setdefault(f.image, []).append((r.x, r.y, r.w, r.h))
+    return regions
+
+
+def _record_coverage(ctx: CheckContext, compared: list[PairResult], claims: list[int], cfg: MultiviewConfig) -> None:
+    """``second_view`` for every pair compared over enough shared surface; a skip for every other claim photo."""
+    covered: set[int] = set()
+    for res in compared:
+        if max(res.shared) < cfg.score.min_shared:
+            continue
+        i, j = res.first, res.second
+        a, b = ctx.images[i].name, ctx.images[j].name
+        covered |= {i, j}
+        share = f"{max(res.shared):.0%}"
+        ctx.verified("second_view", [i, j],
+                     en=(f"{a} and {b} show the same item and were compared as two views of it where both see it "
+                         f"({res.inliers} matched points, {share} of a photo compared)"),
+                     zh=(f"{a} 与 {b} 为同一商品，已作为两个角度在两者共同可见处比对（{res.inliers} 个匹配点，"
+                         f"比对面积 {share}）"))
+    matched = {k for res in compared for k in (res.first, res.second)}
+    for i in claims:
+        if i in covered:
+            continue
+        name = ctx.images[i].name
+        if i in matched:
+            ctx.skip(i, en=(f"{name} shares too little visible surface with the other claim photos to compare the "
+                            f"damage (less than {cfg.score.min_shared:.0%} of a photo)"),
+                     zh=f"{name} 与其他申请照片共同可见的表面太少（不足 {cfg.score.min_shared:.0%}），无法比对损坏")
+        else:
+            ctx.skip(i, en=f"{name} shares no reliably matched surface with the other claim photos",
+                     zh=f"{name} 与其他申请照片没有可靠匹配的共同表面")
+
+
+@check("multiview", after=("reference", "tamper"), config=MultiviewConfig)
 def run(ctx: CheckContext) -> list[Finding]:
     """Compare the damage across every two claim photos that show the same object."""
+    cfg: MultiviewConfig = ctx.config
     claims = list(ctx.claim_images)
     if len(claims) < 2:
         raise NotApplicable("fewer than two claim photos: there is no second view to compare the damage with")
-    claims = claims[:MAX_VIEWS]
-    work: dict[int, WorkImage] = {i: work_image(im.pixels) for i, im in claims}
-    feats: dict[int, Features] = {i: features(work[i]) for i in work}
-    prior = _prior_regions(ctx, set(work))
+    for i, _ in claims[cfg.max_views:]:
+        ctx.skip(i, en=f"only the first {cfg.max_views} claim photos are compared with each other",
+                 zh=f"仅比对前 {cfg.max_views} 张申请照片")
+    claims = claims[:cfg.max_views]
+    prepared = {i: _prepare(im.pixels, cfg) for i, im in claims}
+    prior = _prior_regions(ctx, set(prepared))
     compared: list[PairResult] = []
     unmatched: list[list[int]] = []
-    for (i, a), (j, b) in combinations(claims, 2):
-        vm = match(feats[i], feats[j])
+    for (i, _), (j, _) in combinations(claims, 2):
+        (wa, fa), (wb, fb) = prepared[i], prepared[j]
+        vm = match(fa, fb, cfg.match)
         if vm is None:
             unmatched.append([i, j])
             continue
-        compared.append(examine(i, j, work[i], work[j], vm, ((a.width, a.height), (b.width, b.height)),
-                                (_hints(prior.get(i, []), work[i]), _hints(prior.get(j, []), work[j]))))
-        ctx.verified("second_view", [i, j], en=f"{a.name} and {b.name} compared as two views of one item",
-                     zh=f"{a.name} 与 {b.name} 作为同一商品的两个角度进行了比对")
-    paired = {k for r in compared for k in (r.first, r.second)}
-    for i, im in claims:
-        if compared and i not in paired:
-            ctx.skip(i, en=f"{im.name} shares no reliably matched surface with the other photos",
-                     zh=f"{im.name} 与其他照片没有可靠匹配的共同表面")
+        compared.append(examine(i, j, wa, wb, vm, cfg, (_hints(prior.get(i, []), wa), _hints(prior.get(j, []), wb))))
+    _record_coverage(ctx, compared, [i for i, _ in claims], cfg)
     if not compared:
         raise NotApplicable(f"the claim photos do not show the same object: no two of them have a reliable "
-                            f"geometric match (at least {MIN_INLIERS} matches consistent with one rigid scene)")
-    bad = [r for r in compared if r.differences]
-    return [_finding(ctx, bad, compared, unmatched)] if bad else []
+                            f"geometric match (at least {cfg.match.min_inliers} matches consistent with one rigid "
+                            f"scene)")
+    bad = [r for r in compared if r.resolved]
+    return [_finding(ctx, bad, compared, unmatched, cfg)] if bad else []

@@ -6,7 +6,7 @@ import pytest
 from skimage import data
 
 from bench.multiview import make_pair
-from refundguard.checks.multiview import run
+from refundguard.checks.multiview import MultiviewConfig, run
 from refundguard.checks.registry import CheckContext, ClaimInfo
 from refundguard.config import default_settings
 from refundguard.errors import NotApplicable
@@ -19,7 +19,8 @@ def context(view_a: bytes, view_b: bytes, regions: dict[int, tuple[int, int, int
                      regions=(Region(*box),)) for i, box in regions.items()]
     images = [load_image(view_a, name="a.jpg"), load_image(view_b, name="b.jpg")]
     return CheckContext(images=images, roles=["claim", "claim"], claim=ClaimInfo(), settings=default_settings(),
-                        prior=prior, check_name="multiview")
+                        prior=prior, check_name="multiview",
+                       configs={"multiview": MultiviewConfig()})
 
 
 def test_prior_region_on_damage_seen_in_both_views_passes() -> None:

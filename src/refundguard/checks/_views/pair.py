@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-import cv2
 import numpy as np
 
-from refundguard.checks._views.compare import (
-    PARALLAX_NCC,
-    Aligned,
-    Anomaly,
-    align,
-    candidates,
-    epipolar_search,
-    is_anomalous,
-    measure,
-)
-from refundguard.checks._views.match import ViewMatch, WorkImage, area_scale, local_homography, map_box, planes
+from refundguard.checks._views.config import MultiviewConfig
+from refundguard.checks._views.dense import Correspondence, correspond
+from refundguard.checks._views.evidence import Evidence, Judgement, judge, measure
+from refundguard.checks._views.match import ViewMatch, WorkImage
+from refundguard.checks._views.parallax import epipolar_agreement, parallax_bound
+from refundguard.checks._views.structure import Aligned, align, candidates
 
 Box = tuple[float, float, float, float]
-#: largest parallax searched along an epipolar line, as a fraction of the working image's longest side
-MAX_PARALLAX = 0.08
+IntBox = tuple[int, int, int, int]
+#: a given region is examined when at least this share of it is compared
+_REGION_SEEN = 0.5
+#: candidates inside a given region are looked for at this (lower) level
+_REGION_LEVEL = 0.25
 
 
 @dataclass(frozen=True)
@@ -30,33 +29,76 @@ class Difference:
 
     shown_in: int
     missing_in: int
-    region_shown: tuple[int, int, int, int]
-    region_expected: tuple[int, int, int, int]
-    anomaly: Anomaly
-    source: str  # "found" (located by comparing the photos) or "prior" (a region another check reported)
+    region_shown: IntBox
+    region_expected: IntBox
+    evidence: Evidence
+    judgement: Judgement
+    source: str  # "found" (located by comparing the photos) or "prior" (a region given to examine)
+
+    @property
+    def resolved(self) -> bool:
+        """Whether the photo that lacks it sees the place well enough to have shown it."""
+        return self.judgement.resolved
+
+    @property
+    def replaced(self) -> bool:
+        return self.judgement.replaced
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"shown_in": self.shown_in, "missing_in": self.missing_in, "source": self.source,
+                "resolved": self.resolved, "kind": "replaced" if self.replaced else "added",
+                "not_resolved_because": list(self.judgement.reasons),
+                "regions": {str(self.shown_in): list(self.region_shown),
+                            str(self.missing_in): list(self.region_expected)},
+                **self.evidence.to_dict()}
+
+
+@dataclass(frozen=True)
+class RegionCheck:
+    """A region of one photo (e.g. the claimed damage) looked for at the corresponding place of the other.
+
+    ``status``: ``present`` (the other photo shows the same structure there), ``absent`` (it shows the
+    place without it: a :class:`Difference` records why) or ``not_seen`` (the other photo does not
+    see that place: out of frame, occluded, or not aligned reliably).
+    """
+
+    image: int
+    other: int
+    region: IntBox
+    other_region: IntBox | None
+    status: str
+    evidence: Evidence | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"image": self.image, "other": self.other, "region": list(self.region),
+                "other_region": None if self.other_region is None else list(self.other_region),
+                "status": self.status, **({} if self.evidence is None else self.evidence.to_dict())}
 
 
 @dataclass
 class PairResult:
-    """What the comparison of two photos found."""
+    """What the comparison of two photos found (regions in each photo's original pixels)."""
 
     first: int
     second: int
     inliers: int
-    surfaces: int
+    agreement: tuple[float, float]  # share of matches each direction's dense map reproduces
+    shared: tuple[float, float]  # share of each photo compared with the other
     differences: list[Difference] = field(default_factory=list)
-    agreeing_priors: list[dict[str, object]] = field(default_factory=list)
+    regions: list[RegionCheck] = field(default_factory=list)
+
+    @property
+    def consistent(self) -> bool:
+        return not self.differences
+
+    @property
+    def resolved(self) -> list[Difference]:
+        return [d for d in self.differences if d.resolved]
 
 
-def _hull_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    mask = np.zeros(shape, np.uint8)
-    hull = cv2.convexHull(points.astype(np.float32)).astype(np.int32)
-    cv2.fillConvexPoly(mask, hull, 1)
-    return mask.astype(bool)
-
-
-def _to_original(box: Box, scale: float, width: int, height: int) -> tuple[int, int, int, int]:
-    x, y, w, h = (v / scale for v in box)
+def _to_original(box: Box, work: WorkImage) -> IntBox:
+    width, height = work.size if work.size != (0, 0) else (work.shape[1], work.shape[0])
+    x, y, w, h = (v / work.scale for v in box)
     x0, y0 = max(0, int(np.floor(x))), max(0, int(np.floor(y)))
     x1, y1 = min(width, int(np.ceil(x + w))), min(height, int(np.ceil(y + h)))
     return x0, y0, max(1, x1 - x0), max(1, y1 - y0)
@@ -69,8 +111,19 @@ def _box_mask(box: Box, shape: tuple[int, int]) -> np.ndarray:
     return mask
 
 
-def _overlaps(a: Box, b: Box) -> bool:
+def _overlaps(a: Sequence[float], b: Sequence[float]) -> bool:
     return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def _mapped_box(corr: Correspondence, mask: np.ndarray) -> Box | None:
+    """Bounding box in Y of where the (compared) pixels of ``mask`` lie."""
+    sel = mask & corr.valid
+    if not sel.any():
+        return None
+    pts = corr.map[sel]
+    x0, y0 = pts.min(axis=0)
+    x1, y1 = pts.max(axis=0)
+    return float(x0), float(y0), float(x1 - x0 + 1), float(y1 - y0 + 1)
 
 
 @dataclass(frozen=True)
@@ -81,108 +134,92 @@ class _Side:
     other: int
     work: WorkImage
     other_work: WorkImage
+    corr: Correspondence
     aligned: Aligned
-    to_other: np.ndarray  # homography X→Y (working pixels)
-    epipolar: np.ndarray  # maps a point of X to its epipolar line in the warped-Y frame
-    match: ViewMatch
-    x_is_a: bool
-    size: tuple[int, int]  # original (width, height) of X
-    other_size: tuple[int, int]
-    max_shift: float  # largest parallax searched along epipolar lines (working pixels)
+    fundamental: np.ndarray  # X's points to epipolar lines in Y
+    max_shift: float  # longest parallax searched along an epipolar line (X's pixels)
 
 
-def _judge(side: _Side, anomaly: Anomaly) -> Anomaly | None:
-    if not is_anomalous(anomaly):
+def _judged(side: _Side, mask: np.ndarray, cfg: MultiviewConfig) -> tuple[Evidence, Judgement] | None:
+    """Measure and judge a candidate; a difference is also looked for along its epipolar line."""
+    ev = measure(side.aligned, mask, cfg.compare)
+    if ev is None:
         return None
-    x, y, w, h = anomaly.box
-    line = side.epipolar @ np.array([x + w / 2.0, y + h / 2.0, 1.0])
-    ncc, _ = epipolar_search(side.aligned, anomaly.box, line, side.max_shift)
-    if ncc >= PARALLAX_NCC:
-        return None
-    return replace(anomaly, parallax_ncc=ncc)
+    verdict = judge(ev, cfg.compare, cfg.visibility)
+    if verdict.difference:
+        ev = replace(ev, parallax_ncc=epipolar_agreement(side.aligned, side.corr, side.fundamental, mask,
+                                                         side.max_shift))
+        verdict = judge(ev, cfg.compare, cfg.visibility)
+    return ev, verdict
 
 
-def _expected(side: _Side, box: Box) -> Box:
-    """Where ``box`` of X lies in Y: through the homography of the nearby matches, else the dominant one."""
-    vm = side.match
-    if side.x_is_a:
-        local = local_homography(vm, box)
-        to_other = np.linalg.inv(local) if local is not None else side.to_other
-    else:
-        flipped = ViewMatch(np.linalg.inv(vm.homography), vm.fundamental.T, vm.pts_b, vm.pts_a, vm.plane,
-                            vm.candidates)
-        local = local_homography(flipped, box)
-        to_other = np.linalg.inv(local) if local is not None else side.to_other
-    return map_box(to_other, box)
+def _difference(side: _Side, mask: np.ndarray, ev: Evidence, verdict: Judgement, source: str) -> Difference:
+    x, y, w, h = ev.box
+    expected = _mapped_box(side.corr, mask) or (float(x), float(y), float(w), float(h))
+    return Difference(side.index, side.other, _to_original(ev.box, side.work), _to_original(expected, side.other_work),
+                      ev, verdict, source)
 
 
-def _examine_side(side: _Side, hints: list[Box], result: PairResult) -> None:
-    shape = side.work.shape
-    min_area = max(30, int(1e-4 * shape[0] * shape[1]))
-    found: list[tuple[Anomaly, str]] = [(a, "found") for a in candidates(side.aligned, min_area)]
-    for hint in hints:
-        mask = _box_mask(hint, shape)
-        inside = candidates(side.aligned, 12, within=mask, level=0.25)
-        if not inside:
-            whole = measure(side.aligned, mask)
-            if whole is not None:
-                result.agreeing_priors.append({"image": side.index, "region": [round(v) for v in hint],
-                                               **whole.to_dict()})
-            continue
-        for anomaly in inside:
-            if _judge(side, anomaly) is None:
-                result.agreeing_priors.append({"image": side.index, "region": list(anomaly.box), **anomaly.to_dict()})
-            else:
-                found.append((anomaly, "prior"))
-    kept: list[Difference] = []
-    for anomaly, source in found:
-        judged = _judge(side, anomaly)
+def _examine_side(side: _Side, cfg: MultiviewConfig, hints: Sequence[Box], result: PairResult) -> None:
+    found: list[Difference] = []
+    for mask in candidates(side.aligned, cfg.compare):
+        judged = _judged(side, mask, cfg)
         if judged is None:
             continue
-        if any(_overlaps(d.anomaly.box, judged.box) for d in kept):
+        ev, verdict = judged
+        if verdict.difference:
+            found.append(_difference(side, mask, ev, verdict, "found"))
+    shape = side.work.shape
+    for hint in hints:
+        box_mask = _box_mask(hint, shape)
+        region = _to_original(hint, side.work)
+        if box_mask.sum() == 0 or (box_mask & side.aligned.overlap).sum() < _REGION_SEEN * box_mask.sum():
+            result.regions.append(RegionCheck(side.index, side.other, region, None, "not_seen"))
             continue
-        shown = _to_original(judged.box, side.work.scale, *side.size)
-        expected = _to_original(_expected(side, judged.box), side.other_work.scale, *side.other_size)
-        kept.append(Difference(side.index, side.other, shown, expected, judged, source))
+        mapped = _mapped_box(side.corr, box_mask)
+        other_region = None if mapped is None else _to_original(mapped, side.other_work)
+        absent = None
+        for mask in candidates(side.aligned, cfg.compare, within=box_mask, level=_REGION_LEVEL):
+            judged = _judged(side, mask, cfg)
+            if judged is None:
+                continue
+            ev, verdict = judged
+            if verdict.difference:
+                absent = absent or ev
+                found.append(_difference(side, mask, ev, verdict, "prior"))
+        if absent is None:  # a mark found by comparing the photos that the region covers
+            absent = next((d.evidence for d in found if d.source == "found" and _overlaps(d.evidence.box, hint)), None)
+        status = "absent" if absent is not None else "present"
+        result.regions.append(RegionCheck(side.index, side.other, region, other_region, status,
+                                          absent or measure(side.aligned, box_mask, cfg.compare)))
+    kept: list[Difference] = []
+    for diff in sorted(found, key=lambda d: (d.source != "prior", -d.evidence.contrast)):
+        if not any(_overlaps(k.evidence.box, diff.evidence.box) for k in kept):
+            kept.append(diff)
     result.differences.extend(kept)
 
 
-def parallax_bound(homography: np.ndarray, src: np.ndarray, dst: np.ndarray, side: int) -> float:
-    """How far matched points stray from the dominant surface's homography (``src``→``dst``), in pixels.
-
-    Points off that surface are displaced by parallax; the 95th percentile of the displacements of the
-    matched points (with slack) bounds the search along epipolar lines. A flat object gives a few pixels.
-    """
-    mapped = cv2.perspectiveTransform(src.reshape(-1, 1, 2).astype(np.float64), homography).reshape(-1, 2)
-    residual = np.linalg.norm(mapped - dst, axis=1)
-    return float(np.clip(1.5 * np.percentile(residual, 95) + 3.0, 4.0, MAX_PARALLAX * side))
-
-
 def examine(first: int, second: int, work_a: WorkImage, work_b: WorkImage, vm: ViewMatch,
-            sizes: tuple[tuple[int, int], tuple[int, int]], hints: tuple[list[Box], list[Box]]) -> PairResult:
+            config: MultiviewConfig | None = None, hints: tuple[Sequence[Box], Sequence[Box]] = ((), ())
+            ) -> PairResult:
     """Compare photos ``first`` (A) and ``second`` (B) in both directions.
 
     Parameters
     ----------
     work_a, work_b : working copies; vm : their geometric match (B→A).
-    sizes : original (width, height) of A and B.
-    hints : damage regions other checks reported, in each photo's *working* pixels.
+    hints : regions to examine in each photo (e.g. damage other checks reported), in *working* pixels.
     """
-    surfaces = planes(vm)
-    inverse = [np.linalg.inv(h) for h in surfaces]
-    centre_a = tuple(vm.pts_a.mean(axis=0))
-    centre_b = tuple(vm.pts_b.mean(axis=0))
-    grow_b_in_a = area_scale(surfaces[0], centre_b)
-    grow_a_in_b = area_scale(inverse[0], centre_a)
-    region_a = _hull_mask(vm.pts_a, work_a.shape)
-    region_b = _hull_mask(vm.pts_b, work_b.shape)
-    result = PairResult(first, second, vm.inliers, len(surfaces))
-    shift_a = parallax_bound(surfaces[0], vm.pts_b, vm.pts_a, max(work_a.shape))
-    shift_b = parallax_bound(inverse[0], vm.pts_a, vm.pts_b, max(work_b.shape))
-    side_a = _Side(first, second, work_a, work_b, align(work_a.gray, work_b.gray, surfaces, region_a, grow_b_in_a),
-                   inverse[0], np.linalg.inv(surfaces[0]).T @ vm.fundamental, vm, True, sizes[0], sizes[1], shift_a)
-    side_b = _Side(second, first, work_b, work_a, align(work_b.gray, work_a.gray, inverse, region_b, grow_a_in_b),
-                   surfaces[0], surfaces[0].T @ vm.fundamental.T, vm, False, sizes[1], sizes[0], shift_b)
-    _examine_side(side_a, hints[0], result)
-    _examine_side(side_b, hints[1], result)
+    cfg = config or MultiviewConfig()
+    corr_ab, corr_ba = correspond(work_a.gray, work_b.gray, vm, cfg.align)
+    al_a = align(work_a.gray, work_a.rgb, work_b.gray, work_b.rgb, corr_ab, cfg.compare)
+    al_b = align(work_b.gray, work_b.rgb, work_a.gray, work_a.rgb, corr_ba, cfg.compare)
+    result = PairResult(first, second, vm.inliers, (corr_ab.agreement, corr_ba.agreement),
+                        (corr_ab.shared, corr_ba.shared))
+    largest = cfg.compare.max_parallax
+    side_a = _Side(first, second, work_a, work_b, corr_ab, al_a, vm.fundamental,
+                   parallax_bound(vm, True, max(work_a.shape), largest))
+    side_b = _Side(second, first, work_b, work_a, corr_ba, al_b, vm.fundamental.T,
+                   parallax_bound(vm, False, max(work_b.shape), largest))
+    _examine_side(side_a, cfg, hints[0], result)
+    _examine_side(side_b, cfg, hints[1], result)
     return result

@@ -1,0 +1,137 @@
+"""The multiview check's settings (``[checks.multiview]`` and its sub-tables), with their meaning.
+
+Every threshold of the comparison lives here, so that a platform can read and change it in its config
+file (``[checks.multiview.compare]``, ``[checks.multiview.visibility]`` ...) and the benchmark can name
+what it measured. Distances are in *working* pixels (the photos are compared with their long side at
+``match.work_side``).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MatchSettings(_Section):
+    """Is it the same object? SIFT matches consistent with one rigid scene."""
+
+    work_side: int = Field(1024, ge=256, le=4096, description="long side of the working copies")
+    features: int = Field(4000, ge=200, description="SIFT features per photo")
+    ratio: float = Field(0.75, gt=0, lt=1, description="Lowe's ratio test")
+    min_inliers: int = Field(30, ge=8, description="fewest epipolar-consistent matches for 'same object'")
+    min_inlier_share: float = Field(0.25, gt=0, le=1, description="... and their share of the candidate matches")
+
+
+class AlignSettings(_Section):
+    """Dense correspondence: matches → smooth prior → DIS optical flow, validated both ways."""
+
+    prior_sigma: float = Field(0.06, gt=0, description="smoothing of the matches' parallax field, share of the side")
+    max_fb_error: float = Field(1.5, gt=0, description="forward-backward error (px, at equal resolution)")
+    max_epipolar_error: float = Field(3.0, gt=0, description="distance of a mapped pixel from its epipolar line (px)")
+    agreement_px: float = Field(3.0, gt=0, description="a match agrees with the dense map within this (px)")
+    min_agreement: float = Field(0.6, gt=0, le=1, description="share of matches the flow must reproduce")
+    max_hole: float = Field(0.05, ge=0, le=0.2, description="largest enclosed hole mapped by its surroundings, "
+                            "share of the image")
+    hole_fit_px: float = Field(1.0, gt=0, description="an affine map must fit the ring around a hole within this")
+    gap_sigma: float = Field(24.0, gt=0, description="reach (px, Gaussian) of the trusted surface's motion into "
+                             "a gap of the flow next to it")
+    gap_support: float = Field(0.2, gt=0, le=1, description="a gap pixel is mapped when this weight of trusted "
+                               "surface lies within that reach ...")
+    gap_spread_px: float = Field(1.0, gt=0, description="... and that surface moves as one (spread of its "
+                                 "displacement, px): never across an occlusion boundary")
+    hidden_px: float = Field(3.0, gt=0, description="a filled pixel whose place in the other view the flow traces "
+                             "back farther than this (px) is hidden there (behind a nearer surface): not compared")
+    planar_share: float = Field(0.9, gt=0, le=1, description="a flat scene: at least this share of the matches "
+                                "obeys one homography ...")
+    planar_residual_px: float = Field(3.0, gt=0, description="... with 90 % of them within this (px); the flow's "
+                                      "gaps inside the matched area are then mapped by that homography")
+
+
+class CompareSettings(_Section):
+    """Structure of one view that the other lacks (gradients of normalised log-luminance and chroma)."""
+
+    tolerance: int = Field(3, ge=1, le=10, description="displacement within which matching structure explains")
+    fine_tolerance: int = Field(1, ge=0, le=5, description="... within which the same edge, however faint, "
+                                "explains (contrast-normalised)")
+    excess: float = Field(1.6, gt=1, description="structure must exceed this multiple of the other view's")
+    level_floor: float = Field(0.25, gt=0, description="noise floor of the local structure level, × typical")
+    candidate_level: float = Field(0.35, gt=0, description="smoothed unexplained structure, × typical gradient")
+    max_candidates: int = Field(40, ge=1, le=200, description="places examined per direction, most unexplained "
+                                "structure first")
+    merge_gap: int = Field(8, ge=0, description="pieces of one mark closer than this (px) are one candidate")
+    min_area: float = Field(4e-5, gt=0, description="smallest candidate, share of the working image")
+    blob_unexplained: float = Field(0.35, gt=0, le=1, description="share of a candidate's structure unexplained")
+    ring_unexplained: float = Field(0.25, gt=0, le=1, description="most unexplained share of the ring around it")
+    min_contrast: float = Field(0.8, gt=0, description="strongest unexplained structure, × typical gradient")
+    parallax_ncc: float = Field(0.75, gt=0, le=1, description="found again along its epipolar line with this "
+                                "structure correlation: parallax, not a difference")
+    max_parallax: float = Field(0.08, gt=0, le=0.5, description="longest epipolar search, share of the side")
+    chroma_weight: float = Field(1.0, ge=0, description="weight of colour structure (0: luminance only)")
+    highlight_lift: float = Field(0.45, gt=0, le=1, description="brightening towards white of a moved highlight")
+    min_darkening: float = Field(0.12, ge=0, description="damage darkens: X at least this much darker than Y "
+                                 "somewhere on the mark (log units); a mark that only adds light is a reflection, "
+                                 "a highlight or flare that moved")
+    scuff_width: float = Field(3.0, gt=0, description="a mark X brightens (by min_darkening at least) that is "
+                               "at most this wide (px) is a scuff line across the surface, not a highlight")
+    interior_light: float = Field(0.15, gt=0, description="X brighter than Y around the mark inside its box "
+                                  "(log units): a reflection that moved, not damage")
+    highlight_max_darkening: float = Field(0.15, ge=0, le=1, description="... that darkens nowhere more than this")
+
+
+class VisibilitySettings(_Section):
+    """Could the other view have shown it? Resolution, focus, glare/shadow, alignment around it."""
+
+    min_resolution: float = Field(0.45, gt=0, description="other view's pixels per pixel, worst direction")
+    min_foreshortening: float = Field(0.7, gt=0, le=1, description="other view's worst over best direction of "
+                                      "magnification: below it the place is seen at a grazing angle (recesses "
+                                      "and reliefs hide and reveal parts)")
+    min_sharpness: float = Field(0.5, gt=0, description="other view's fine detail in the ring, relative")
+    max_clipped: float = Field(0.25, ge=0, le=1, description="share of the place blown out or black in the other")
+    min_ring_valid: float = Field(0.6, gt=0, le=1, description="share of the ring both views see and align")
+    min_ring_agreement: float = Field(0.35, ge=-1, le=1, description="correlation of the ring's texture")
+    min_hole_fit: float = Field(0.6, gt=0, le=1, description="a mark inside a flow hole must account for this "
+                                "share of it (else the flow failed over a wider region: not aligned there)")
+    min_ring_trusted: float = Field(0.5, gt=0, le=1, description="... and the ring around a mark inside a flow gap "
+                                    "must be this much surface the flow itself aligned (a thin part against "
+                                    "the sky is filled from one side only)")
+    dark_region: float = Field(0.14, gt=0, description="the other view sees the place this much darker than the "
+                               "surface around it (log units) ...")
+    dark_plain: float = Field(0.8, gt=0, description="... and plainer (fine detail against the ring): glass, a "
+                              "screen, an opening or a shadow, whose look changes with the viewpoint")
+    min_place_detail: float = Field(0.5, gt=0, le=1, description="the other view's fine detail at the place "
+                                    "against its ring: below it, it sees a featureless patch amid texture there "
+                                    "(glass, sky between parts, a shadowed recess), whose look changes with the "
+                                    "viewpoint")
+    very_dark: float = Field(0.3, gt=0, description="... or this much darker, however detailed (a window with its "
+                             "bars and frames)")
+    max_replaced: float = Field(0.5, gt=0, le=1, description="share of the other view's structure there the "
+                                "first lacks; above it the place shows different content in each (occlusion, "
+                                "reflection), not an addition")
+
+
+class ScoreSettings(_Section):
+    """Finding score from the evidence (the verdict weighs it; see docs/checks/capture_and_multiview.md)."""
+
+    resolved: float = Field(0.8, gt=0, le=1, description="one difference the other view clearly resolves")
+    strong: float = Field(0.88, gt=0, le=1, description="... with a large margin of contrast and resolution")
+    two_sided: float = Field(0.93, gt=0, le=1, description="each photo shows resolved damage the other lacks")
+    unresolved: float = Field(0.4, ge=0, le=1, description="only differences the other view may not resolve")
+    replaced: float = Field(0.6, ge=0, le=1, description="resolved, but the place shows other content in each")
+    prior_bonus: float = Field(0.03, ge=0, le=0.2, description="a difference at a region another check reported")
+    maximum: float = Field(0.95, gt=0, le=1, description="highest score")
+    min_shared: float = Field(0.12, gt=0, le=1, description="compared share of a photo for a 'second view' "
+                              "verification")
+
+
+class MultiviewConfig(_Section):
+    """``[checks.multiview]``."""
+
+    max_views: int = Field(6, ge=2, le=12, description="claim photos compared pairwise (6: 15 pairs)")
+    match: MatchSettings = Field(default_factory=MatchSettings)
+    align: AlignSettings = Field(default_factory=AlignSettings)
+    compare: CompareSettings = Field(default_factory=CompareSettings)
+    visibility: VisibilitySettings = Field(default_factory=VisibilitySettings)
+    score: ScoreSettings = Field(default_factory=ScoreSettings)

@@ -1,0 +1,261 @@
+"""Bring view Y into view X's frame, normalise the light, and find the structure X shows that Y lacks.
+
+Photometric normalisation, so that a change of light is not a change of the object:
+
+* **exposure, white balance, shading**: everything is compared as gradients of *log*-luminance and of
+  log-chromaticity (``log R/G``, ``log B/G``). A gain — exposure, a colour cast, a smooth shading ramp
+  from a moved lamp — is an offset in the log domain and has no gradient;
+* **contrast** (tone curves, haze): Y's structure is scaled to X's by the ratio of their smoothed
+  structure over a large neighbourhood (``_CONTRAST_SIGMA`` of the side), clipped to ×0.5–2, so a
+  local mark barely moves it;
+* **resolution and focus**: the sharper view is blurred to the other's resolution, per pixel, from
+  the correspondence's scale (a close-up is compared with a wide shot at the wide shot's detail);
+* **specular highlights** that move with the view are recognised later, per candidate
+  (:mod:`refundguard.checks._views.evidence`), and blown-out or black places of Y are marked
+  (``clipped``): Y cannot show anything there.
+
+Then *structure* is compared, not intensity: X's gradient is *explained* when Y has at least
+``1/excess`` of it within ``tolerance`` pixels (the slack absorbs residual misalignment and resampling
+blur). What is left — ``extra`` — is structure X shows and Y lacks; ``missing`` is the reverse (Y's
+structure X lacks), which tells an *added* mark (Y plain there) from *replaced* content (both views
+show something, differently: a reflection, an occluder).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from refundguard.checks._views.config import CompareSettings
+from refundguard.checks._views.dense import Correspondence
+
+#: log offset (grey levels) that keeps dark pixels from dominating
+_LOG_OFFSET = 10.0
+#: light blur (px) of both views against JPEG noise
+_BASE_SIGMA = 1.0
+#: neighbourhood (share of the side) over which Y's contrast is matched to X's
+_CONTRAST_SIGMA = 0.06
+#: grey levels at or beyond which a pixel is blown out / black (shows nothing)
+_CLIP_HIGH, _CLIP_LOW = 250, 4
+#: neighbourhood (px) of the local structure level each view's structure is normalised by
+_LEVEL_SIGMA = 6.0
+#: orientation bins of the structure comparison
+_ORIENTATIONS = 6
+#: resolution ratios at which the sharper view is blurred, and the blur (px) for each band
+_BANDS = ((1.25, 0.0), (2.0, 0.7), (3.0, 1.3), (np.inf, 2.2))
+
+
+def log_luminance(gray: np.ndarray) -> np.ndarray:
+    return np.log(gray.astype(np.float32) + _LOG_OFFSET)
+
+
+def log_chroma(rgb: np.ndarray) -> np.ndarray:
+    """(h, w, 2) float32: log R/G and log B/G (a colour cast is a constant offset)."""
+    f = rgb.astype(np.float32) + _LOG_OFFSET
+    g = np.log(f[..., 1])
+    return np.stack([np.log(f[..., 0]) - g, np.log(f[..., 2]) - g], -1)
+
+
+def gradient(img: np.ndarray) -> np.ndarray:
+    """Sobel gradient magnitude (summed over channels for a multi-channel image)."""
+    if img.ndim == 3:
+        return np.sqrt(sum(gradient(img[..., k]) ** 2 for k in range(img.shape[2]))).astype(np.float32)
+    gx = cv2.Sobel(img, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(img, cv2.CV_32F, 0, 1, ksize=3)
+    return cv2.magnitude(gx, gy)
+
+
+def oriented(img: np.ndarray, bins: int = _ORIENTATIONS) -> np.ndarray:
+    """(bins, h, w) gradient magnitude split by edge orientation (soft bins, each pixel's weights sum to 1).
+
+    A crack crossing brick joints has the joints' strength but not their direction: split by
+    orientation, the other view's joints no longer explain it.
+    """
+    channels = [img] if img.ndim == 2 else [np.ascontiguousarray(img[..., k]) for k in range(img.shape[2])]
+    out = np.zeros((bins, *channels[0].shape), np.float32)
+    centres = [(np.float32(np.cos(2 * np.pi * k / bins)), np.float32(np.sin(2 * np.pi * k / bins)))
+               for k in range(bins)]
+    weights = np.empty_like(out)
+    for ch in channels:
+        gx = cv2.Sobel(ch, cv2.CV_32F, 1, 0, ksize=3)
+        gy = cv2.Sobel(ch, cv2.CV_32F, 0, 1, ksize=3)
+        sq = gx * gx + gy * gy
+        mag = np.sqrt(sq)
+        inv = 1.0 / np.maximum(sq, np.float32(1e-12))
+        cos2 = (gx * gx - gy * gy) * inv  # the double angle: orientation, not sign
+        sin2 = 2.0 * gx * gy * inv
+        for k, (c, s_) in enumerate(centres):
+            w = weights[k]
+            np.multiply(cos2, c, out=w)
+            w += sin2 * s_
+            np.maximum(w, 0, out=w)
+            np.square(w, out=w)
+        total = weights.sum(axis=0)
+        np.maximum(total, np.float32(1e-6), out=total)
+        np.divide(mag, total, out=mag)
+        for k in range(bins):
+            out[k] += weights[k] * mag
+    return out
+
+
+def _blur(img: np.ndarray, sigma: float) -> np.ndarray:
+    return cv2.GaussianBlur(img, (0, 0), sigma) if sigma > 0 else img
+
+
+def _banded(img: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+    """``img`` blurred per pixel by how much finer it is than the other view (``ratio`` ≥ 1: finer)."""
+    out = _blur(img, _BASE_SIGMA).copy()
+    lower = 0.0
+    for upper, sigma in _BANDS:
+        if sigma > 0:
+            band = (ratio > lower) & (ratio <= upper)
+            if band.any():
+                out[band] = _blur(img, float(np.hypot(sigma, _BASE_SIGMA)))[band]
+        lower = upper
+    return out
+
+
+def _warp(img: np.ndarray, corr: Correspondence) -> np.ndarray:
+    return cv2.remap(img, corr.map[..., 0], corr.map[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _warp_banded(img: np.ndarray, corr: Correspondence) -> np.ndarray:
+    """Y warped into X's frame, pre-blurred where Y is finer than X (so it is not aliased by the warp)."""
+    out = _warp(_blur(img, _BASE_SIGMA), corr)
+    lower = 0.0
+    for upper, sigma in _BANDS:
+        if sigma > 0:
+            band = (corr.scale > lower) & (corr.scale <= upper)
+            if band.any():
+                out[band] = _warp(_blur(img, float(np.hypot(sigma, _BASE_SIGMA))), corr)[band]
+        lower = upper
+    return out
+
+
+def _contrast_gain(gx: np.ndarray, gy: np.ndarray, valid: np.ndarray, sigma: float) -> np.ndarray:
+    """Ratio of X's to Y's structure smoothed over ``sigma`` px (computed on an 8× coarser grid)."""
+    h, w = gx.shape
+    small = (max(1, w // 8), max(1, h // 8))
+    v = valid.astype(np.float32)
+    num = cv2.GaussianBlur(cv2.resize(gx * v, small, interpolation=cv2.INTER_AREA), (0, 0), sigma / 8)
+    den = cv2.GaussianBlur(cv2.resize(gy * v, small, interpolation=cv2.INTER_AREA), (0, 0), sigma / 8)
+    gain = np.clip(num / np.maximum(den, 1e-6), 0.5, 2.0).astype(np.float32)
+    return cv2.resize(gain, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _unexplained(ori_x: np.ndarray, ori_y: np.ndarray, grad_x: np.ndarray, grad_y: np.ndarray, scale: float,
+                 cfg: CompareSettings) -> tuple[np.ndarray, np.ndarray]:
+    """X's structure that Y lacks (and the reverse), in X's gradient units.
+
+    An edge of X is *explained* by Y in either of two ways:
+
+    * Y has an edge of the same orientation at least ``1/excess`` as strong within ``tolerance`` px
+      (absorbs residual misalignment and resampling blur);
+    * Y has the *same* edge — same orientation within ``fine_tolerance`` px — however faint, once each
+      view's structure is divided by its own local level (a Gaussian of ``_LEVEL_SIGMA`` px plus a
+      noise floor). Glare, a darker reflection behind a railing or softer focus lowers a view's
+      contrast but does not move its edges; a mark painted on texture is not where the texture's
+      edges are.
+    """
+    wide = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * cfg.tolerance + 1, 2 * cfg.tolerance + 1))
+    fine = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * cfg.fine_tolerance + 1, 2 * cfg.fine_tolerance + 1))
+    floor = cfg.level_floor * scale
+    level_x = cv2.GaussianBlur(grad_x, (0, 0), _LEVEL_SIGMA) + floor
+    level_y = cv2.GaussianBlur(grad_y, (0, 0), _LEVEL_SIGMA) + floor
+    extra = np.zeros(grad_x.shape, np.float32)
+    missing = np.zeros(grad_x.shape, np.float32)
+    for ex, ey in zip(ori_x, ori_y, strict=True):
+        raw_x = np.maximum(ex - cfg.excess * cv2.dilate(ey, wide), 0)
+        raw_y = np.maximum(ey - cfg.excess * cv2.dilate(ex, wide), 0)
+        nx, ny = ex / level_x, ey / level_y
+        norm_x = np.maximum(nx - cfg.excess * cv2.dilate(ny, fine), 0) * level_x
+        norm_y = np.maximum(ny - cfg.excess * cv2.dilate(nx, fine), 0) * level_y
+        extra += np.minimum(raw_x, norm_x)
+        missing += np.minimum(raw_y, norm_y)
+    return extra, missing
+
+
+@dataclass(frozen=True)
+class Aligned:
+    """View Y in view X's frame and the structure comparison of the two (all (h, w) arrays in X's frame)."""
+
+    lum_x: np.ndarray  # X's log-luminance at the common resolution
+    lum_y: np.ndarray  # Y's, warped
+    grad_x: np.ndarray  # structure (luminance gradient + weighted chroma gradient) of X
+    grad_y: np.ndarray  # ... of warped Y, contrast matched to X
+    extra: np.ndarray  # X's structure that Y lacks nearby
+    missing: np.ndarray  # Y's structure that X lacks nearby
+    overlap: np.ndarray  # bool: compared (both see it, aligned)
+    clipped: np.ndarray  # bool: Y blown out or black there
+    gray_x: np.ndarray  # X's grey working copy (uint8), for the highlight test
+    resolution: np.ndarray  # Y pixels per X pixel, worst direction
+    area_scale: np.ndarray  # Y pixels per X pixel, square root of the area ratio
+    scale: float  # typical structure of the object (90th percentile over the overlap)
+    filled: np.ndarray | None = None  # bool: compared through the motion of the surface around (enclosed holes)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return int(self.lum_x.shape[0]), int(self.lum_x.shape[1])
+
+
+def align(gray_x: np.ndarray, rgb_x: np.ndarray | None, gray_y: np.ndarray, rgb_y: np.ndarray | None,
+          corr: Correspondence, settings: CompareSettings | None = None) -> Aligned:
+    """Compare X with Y brought into X's frame by ``corr`` (X→Y)."""
+    cfg = settings or CompareSettings()
+    h, w = gray_x.shape
+    finer_x = 1.0 / np.maximum(corr.scale, 1e-3)  # > 1 where X sees more pixels than Y
+    lum_x = _banded(log_luminance(gray_x), finer_x)
+    lum_y = _warp_banded(log_luminance(gray_y), corr)
+    valid = corr.valid
+    ori_x, ori_y = oriented(lum_x), oriented(lum_y)
+    if cfg.chroma_weight > 0 and rgb_x is not None and rgb_y is not None:
+        chroma_x = _banded(log_chroma(rgb_x), finer_x)
+        chroma_y = _warp_banded(log_chroma(rgb_y), corr)
+        # colour is unreliable where either view is dark (noise) or clipped
+        lit = ((gray_x > 30) & (_warp(gray_y.astype(np.float32), corr) > 30)).astype(np.float32)
+        ori_x = ori_x + cfg.chroma_weight * oriented(chroma_x) * lit
+        ori_y = ori_y + cfg.chroma_weight * oriented(chroma_y) * lit
+    grad_x, grad_y = ori_x.sum(axis=0), ori_y.sum(axis=0)
+    gain = _contrast_gain(grad_x, grad_y, valid, _CONTRAST_SIGMA * max(h, w))
+    ori_y *= gain
+    grad_y = grad_y * gain
+    vals = np.concatenate([grad_x[valid], grad_y[valid]]) if valid.any() else np.zeros(1, np.float32)
+    scale = max(float(np.percentile(vals, 90)), 0.02)
+    extra, missing = _unexplained(ori_x, ori_y, grad_x, grad_y, scale, cfg)
+    extra = np.where(valid, extra, 0).astype(np.float32)
+    missing = np.where(valid, missing, 0).astype(np.float32)
+    raw_y = _warp(gray_y, corr)
+    clipped = (raw_y >= _CLIP_HIGH) | (raw_y <= _CLIP_LOW)
+    return Aligned(lum_x=lum_x, lum_y=lum_y, grad_x=grad_x, grad_y=grad_y, extra=extra, missing=missing,
+                   overlap=valid, clipped=clipped, gray_x=gray_x, resolution=corr.resolution,
+                   area_scale=corr.scale, scale=scale,
+                   filled=corr.filled)
+
+
+def candidates(al: Aligned, settings: CompareSettings | None = None, within: np.ndarray | None = None,
+               level: float | None = None) -> list[np.ndarray]:
+    """Masks of compact places where X shows strong structure Y lacks (most unexplained structure first,
+    at most ``max_candidates``).
+
+    Pieces closer than ``merge_gap`` are one candidate (a crack broken by texture is one mark). Ranking
+    by the unexplained structure itself, not by area, keeps a thin crack ahead of wide foliage.
+    """
+    cfg = settings or CompareSettings()
+    h, w = al.shape
+    smooth = cv2.GaussianBlur(al.extra, (0, 0), 1.0)
+    cand = (smooth > (cfg.candidate_level if level is None else level) * al.scale).astype(np.uint8)
+    if within is not None:
+        cand &= within.astype(np.uint8)
+    cand = cv2.morphologyEx(cand, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    grouped = cv2.dilate(cand, np.ones((cfg.merge_gap + 1, cfg.merge_gap + 1), np.uint8)) if cfg.merge_gap else cand
+    n, labels = cv2.connectedComponents(grouped, connectivity=8)
+    min_area = max(12, int(cfg.min_area * h * w)) if within is None else 12
+    inside = labels[cand > 0]
+    area = np.bincount(inside, minlength=n)
+    strength = np.bincount(inside, weights=smooth[cand > 0], minlength=n)
+    strength[area < min_area] = 0
+    strength[0] = 0
+    ranked = [k for k in np.argsort(-strength)[:cfg.max_candidates] if strength[k] > 0]
+    return [(labels == k) & (cand > 0) for k in ranked]

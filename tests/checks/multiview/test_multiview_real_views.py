@@ -1,0 +1,98 @@
+"""multiview on real second views (../shared/corpus/multiview, damage/): the honest buyer's two photos of one
+item pass and are recorded as a second-view verification; damage painted on one of them is found where it is.
+
+Through the CLI on the camera files as taken, and through the engine on messaging-app copies (halved, JPEG
+q70) with damage painted on one view by bench/realviews.py.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench import realviews as rv
+from bench.claimbench import damage as painters
+from refundguard.engine import analyze
+from refundguard.media.load import load_image
+from tests.conftest import corpus_path
+
+CODE = "multiview.inconsistent_damage"
+
+
+def sceaux(number: int) -> Path:
+    return corpus_path("multiview", "sceaux_castle", f"100_{number}.JPG")
+
+
+def pair(name: str) -> rv.RealPair:
+    corpus_path("multiview", "sceaux_castle")
+    return next(p for p in rv.sceaux_pairs() if p.name == name)
+
+
+def test_cli_two_honest_camera_photos_pass_and_count_as_a_second_view() -> None:
+    a, b = sceaux(7102), sceaux(7103)
+    done = subprocess.run([sys.executable, "-m", "refundguard.cli", "analyze", str(a), str(b), "--check", "multiview",
+                           "--json", "--no-heatmaps"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["checks"]["multiview"]["status"] == "ran"
+    assert not [f for f in report["findings"] if f["code"] == CODE]
+    coverage = report["coverage"]
+    assert "second_view" in {v["kind"] for v in coverage["verifications"]}
+
+
+@pytest.mark.parametrize("name", [
+    "sceaux/7104-7105", "sceaux/7102-7103",
+    # a lit object behind one window pane is seen in one photo only (through-glass content changes with the
+    # viewpoint; the other photo sees the pane dark but with its bars, so it is not taken for an opening)
+    pytest.param("sceaux/7101-7102", marks=pytest.mark.xfail(strict=True, reason="known false positive: "
+                                                               "a window pane's contents, docs/checks")),
+])
+def test_honest_messaging_app_copies_pass(name: str) -> None:
+    va, vb, _ = rv.laundered(pair(name), "half_q70")
+    result = analyze([load_image(va, name="a.jpg"), load_image(vb, name="b.jpg")], only=["multiview"])
+    assert result.checks["multiview"].status == "ran"
+    assert not [f for f in result.findings if f.code == CODE]
+    assert [v.images for v in result.verifications if v.kind == "second_view"] == [(0, 1)]
+
+
+def test_real_damage_seen_under_two_lights_passes() -> None:
+    corpus_path("damage", "magnetic_tile")
+    folder = rv.TILES / "MT_Break" / "Imgs"
+    a, b = (folder / "exp4_num_348673.jpg").read_bytes(), (folder / "exp6_num_348888.jpg").read_bytes()
+    result = analyze([load_image(a, name="a.jpg"), load_image(b, name="b.jpg")], only=["multiview"])
+    assert not [f for f in result.findings if f.code == CODE]
+
+
+def test_a_crack_painted_on_one_view_is_found_where_it_is() -> None:
+    p = pair("sceaux/7104-7105")
+    a, b = rv.read_rgb(p.a), rv.read_rgb(p.b)
+    painted = rv.paint_on_shared_surface(a, b, painters.add_crack, np.random.default_rng(1402), small=False)
+    assert painted is not None
+    pixels, mask = painted
+    va, vb, factor = rv.laundered(p, "half_q70", pixels)
+    box = rv.mask_box(mask, factor)
+    result = analyze([load_image(va, name="painted.jpg"), load_image(vb, name="other.jpg")], only=["multiview"])
+    [finding] = [f for f in result.findings if f.code == CODE]
+    shown = [r for r in finding.details["regions_by_image"]["0"] if r["role"] == "damage"]
+    assert any(_overlap((r["x"], r["y"], r["w"], r["h"]), box) for r in shown)
+    assert finding.details["regions_by_image"]["1"]  # and the place in the other photo that lacks it
+    assert "should have shown it" in finding.message.en and "本应能拍到" in finding.message.zh
+
+
+def test_a_photo_of_another_item_is_skipped_with_a_reason() -> None:
+    va, vb, _ = rv.laundered(pair("sceaux/7104-7105"), "half_q70")
+    tile = (corpus_path("damage", "magnetic_tile") / "MT_Break" / "Imgs" / "exp4_num_348673.jpg").read_bytes()
+    images = [load_image(va, name="a.jpg"), load_image(vb, name="b.jpg"), load_image(tile, name="tile.jpg")]
+    result = analyze(images, only=["multiview"])
+    assert [v.images for v in result.verifications if v.kind == "second_view"] == [(0, 1)]
+    [skip] = [s for s in result.skips if s.check == "multiview"]
+    assert skip.image == 2 and "tile.jpg" in skip.en and skip.zh
+
+
+def _overlap(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]

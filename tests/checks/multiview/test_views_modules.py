@@ -1,0 +1,191 @@
+"""Unit tests of the multiview building blocks: settings, dense correspondence, structure, evidence, parallax,
+and the pair score (each on small synthetic views with a known geometry)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+import pytest
+from pydantic import ValidationError
+from skimage import data
+
+from refundguard.checks._views.config import MultiviewConfig, ScoreSettings
+from refundguard.checks._views.dense import correspond, is_planar, pixel_grid
+from refundguard.checks._views.evidence import Evidence, Judgement, judge, measure
+from refundguard.checks._views.match import features, match, work_image
+from refundguard.checks._views.pair import Difference, PairResult
+from refundguard.checks._views.parallax import epipolar_agreement, parallax_bound
+from refundguard.checks._views.structure import align, candidates
+from refundguard.checks.multiview import compare_views, pair_score
+
+#: view B = the base photo under this homography (a little perspective, rotation and scale)
+H_B = np.array([[0.97, -0.06, 14.0], [0.05, 0.99, -6.0], [2e-5, -1e-5, 1.0]])
+
+
+def base() -> np.ndarray:
+    return np.ascontiguousarray(data.astronaut()[40:440, 40:460])  # 420 x 400, textured
+
+
+def view_b(img: np.ndarray, gain: float = 1.0) -> np.ndarray:
+    h, w = img.shape[:2]
+    warped = cv2.warpPerspective(img, H_B, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    return np.clip(warped.astype(np.float32) * gain, 0, 255).astype(np.uint8)
+
+
+def crack(img: np.ndarray, shade: int = 25) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    out = img.copy()
+    pts = np.array([[150, 230], [175, 240], [195, 236], [220, 252], [245, 258]], np.int32)
+    cv2.polylines(out, [pts], False, (shade, shade, shade), 2, cv2.LINE_AA)
+    return out, (148, 228, 100, 33)
+
+
+def prepared(a: np.ndarray, b: np.ndarray):
+    wa, wb = work_image(a), work_image(b)
+    vm = match(features(wa), features(wb))
+    assert vm is not None
+    return wa, wb, vm
+
+
+# --- settings ---------------------------------------------------------------------------------------
+
+def test_settings_validate_and_forbid_unknown_keys() -> None:
+    cfg = MultiviewConfig.model_validate({"compare": {"tolerance": 4}, "score": {"resolved": 0.7}})
+    assert cfg.compare.tolerance == 4 and cfg.score.resolved == 0.7 and cfg.match.min_inliers == 30
+    with pytest.raises(ValidationError):
+        MultiviewConfig.model_validate({"compare": {"tolerence": 4}})
+    with pytest.raises(ValidationError):
+        MultiviewConfig.model_validate({"visibility": {"min_resolution": -1}})
+
+
+# --- dense correspondence ---------------------------------------------------------------------------
+
+def test_dense_map_follows_the_true_geometry_and_knows_a_flat_scene() -> None:
+    a = base()
+    wa, wb, vm = prepared(a, view_b(a))
+    assert is_planar(vm)
+    corr_ab, corr_ba = correspond(wa.gray, wb.gray, vm)
+    xs, ys = pixel_grid(wa.shape)
+    truth = cv2.perspectiveTransform(np.stack([xs, ys], -1).reshape(-1, 1, 2).astype(np.float64),
+                                     H_B).reshape(*wa.shape, 2)
+    err = np.linalg.norm(corr_ab.map - truth, axis=2)[corr_ab.valid]
+    assert corr_ab.shared > 0.6 and corr_ba.shared > 0.6
+    assert np.median(err) < 0.5 and np.percentile(err, 95) < 1.5
+    assert 0.85 < float(np.median(corr_ab.scale[corr_ab.valid])) < 1.15
+
+
+def test_a_mark_the_flow_cannot_follow_is_still_compared() -> None:
+    a = base()
+    painted, (x, y, w, h) = crack(a)
+    wa, wb, vm = prepared(painted, view_b(a))
+    corr_ab, _ = correspond(wa.gray, wb.gray, vm)
+    assert corr_ab.valid[y:y + h, x:x + w].mean() > 0.9
+
+
+# --- structure comparison ---------------------------------------------------------------------------
+
+def test_exposure_change_is_not_structure_but_a_painted_crack_is() -> None:
+    a = base()
+    painted, (x, y, w, h) = crack(a)
+    wa, wb, vm = prepared(painted, view_b(a, gain=0.7))
+    corr_ab, _ = correspond(wa.gray, wb.gray, vm)
+    al = align(wa.gray, wa.rgb, wb.gray, wb.rgb, corr_ab)
+    on = np.zeros(al.shape, bool)
+    on[y:y + h, x:x + w] = True
+    assert al.extra[on & al.overlap].mean() > 5 * al.extra[~on & al.overlap].mean()
+    masks = candidates(al)
+    assert any((m & on).any() for m in masks)
+
+
+# --- evidence and judgement -------------------------------------------------------------------------
+
+def evidence(**changes: float) -> Evidence:
+    ev = Evidence(box=(10, 10, 20, 8), unexplained=0.6, ring=0.05, contrast=1.4, lift=0.0, darkening=0.4,
+                  replaced=0.02, resolution=0.95, sharpness=1.0, clipped=0.0, ring_valid=1.0, ring_agreement=0.8,
+                  area=120, darkest=0.5)
+    return replace(ev, **changes)
+
+
+def test_judge_resolves_a_clear_difference() -> None:
+    verdict = judge(evidence())
+    assert verdict == Judgement(difference=True, resolved=True, replaced=False, reasons=())
+
+
+@pytest.mark.parametrize(("change", "reason"), [({"resolution": 0.2}, "resolution"), ({"sharpness": 0.2}, "focus"),
+                                                 ({"clipped": 0.6}, "clipped"), ({"ring_valid": 0.3}, "occlusion"),
+                                                 ({"ring_agreement": 0.1}, "alignment")])
+def test_a_place_the_other_view_cannot_resolve_is_not_resolved(change: dict[str, float], reason: str) -> None:
+    verdict = judge(evidence(**change))
+    assert verdict.difference and not verdict.resolved and reason in verdict.reasons
+
+
+@pytest.mark.parametrize("change", [{"lift": 0.7}, {"darkest": 0.0}, {"parallax_ncc": 0.9}, {"ring": 0.5},
+                                    {"unexplained": 0.1}])
+def test_highlights_parallax_and_misalignment_are_not_differences(change: dict[str, float]) -> None:
+    assert not judge(evidence(**change)).difference
+
+
+def test_measure_sees_the_crack() -> None:
+    a = base()
+    painted, (x, y, w, h) = crack(a)
+    wa, wb, vm = prepared(painted, view_b(a))
+    corr_ab, _ = correspond(wa.gray, wb.gray, vm)
+    al = align(wa.gray, wa.rgb, wb.gray, wb.rgb, corr_ab)
+    mask = next(m for m in candidates(al) if m[y:y + h, x:x + w].any())
+    ev = measure(al, mask)
+    assert ev is not None and ev.unexplained > 0.35 and ev.darkest > 0.12 and ev.resolution > 0.8
+
+
+# --- parallax -----------------------------------------------------------------------------------------
+
+def test_a_painted_mark_is_not_found_along_its_epipolar_line() -> None:
+    a = base()
+    painted, (x, y, w, h) = crack(a)
+    wa, wb, vm = prepared(painted, view_b(a))
+    corr_ab, _ = correspond(wa.gray, wb.gray, vm)
+    al = align(wa.gray, wa.rgb, wb.gray, wb.rgb, corr_ab)
+    mask = next(m for m in candidates(al) if m[y:y + h, x:x + w].any())
+    bound = parallax_bound(vm, True, max(wa.shape), 0.08)
+    assert 4.0 <= bound < 10.0  # a flat scene: a few pixels
+    assert epipolar_agreement(al, corr_ab, vm.fundamental, mask, bound) < 0.75
+
+
+# --- score --------------------------------------------------------------------------------------------
+
+def difference(shown_in: int, resolved: bool, replaced: bool = False, **ev: float) -> Difference:
+    return Difference(shown_in, 1 - shown_in, (1, 1, 5, 5), (2, 2, 5, 5), evidence(**ev),
+                      Judgement(True, resolved, replaced, () if resolved else ("resolution",)), "found")
+
+
+def test_pair_score_follows_the_evidence() -> None:
+    s = ScoreSettings()
+
+    def score(*diffs: Difference) -> tuple[float, str]:
+        return pair_score(PairResult(0, 1, 100, (1.0, 1.0), (0.5, 0.5), list(diffs)), s)
+
+    assert score() == (0.0, "consistent")
+    assert score(difference(0, False)) == (s.unresolved, "unresolved")
+    assert score(difference(0, True)) == (s.resolved, "resolved")
+    assert score(difference(0, True, contrast=2.0)) == (s.strong, "strong")
+    assert score(difference(0, True), difference(1, True)) == (s.two_sided, "two_sided")
+    assert score(difference(0, True, replaced=True)) == (s.replaced, "replaced")
+    assert s.unresolved < 0.5  # one-sided differences the other view could not resolve stay below review
+
+
+def test_compare_views_reports_the_painted_region_in_both_photos() -> None:
+    a = base()
+    painted, box = crack(a)
+    result = compare_views(painted, view_b(a), regions=[box])
+    assert result is not None and pair_score(result)[0] >= ScoreSettings().resolved
+    found = [d for d in result.resolved if d.shown_in == 0]
+    assert found and any(_overlap(d.region_shown, box) for d in found)
+    assert result.regions[0].status == "absent" and result.regions[0].other_region is not None
+
+
+def test_compare_views_of_unrelated_photos_is_none() -> None:
+    assert compare_views(base(), np.ascontiguousarray(data.coffee())) is None
+
+
+def _overlap(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
