@@ -216,20 +216,20 @@ def _compare(view_a: _View, view_b: _View, regions: Sequence[Box]) -> Comparison
         return None
     size_a, size_b = view_a.size, view_b.size
     hints = [tuple(float(v) * wa.scale for v in r) for r in regions]
-    res = examine(0, 1, wa, wb, vm, (size_a, size_b), (hints, []))  # type: ignore[arg-type]
+    res = examine(0, 1, wa, wb, vm, None, (hints, []))  # type: ignore[arg-type]
     to_b = np.linalg.inv(vm.homography)  # A -> B (working pixels)
     share_a, hull_a = _hull_share(vm.pts_a, wa.shape)
     share_b, hull_b = _hull_share(vm.pts_b, wb.shape)
     missing = []
     for d in res.differences:
-        x, y, w, h = d.anomaly.box
+        x, y, w, h = d.evidence.box
         centre = (x + w / 2.0, y + h / 2.0)
         hom = to_b if d.shown_in == 0 else vm.homography
         mag = area_scale(hom, centre)
-        inside = any(_overlap(d.anomaly.box, hint) for hint in hints) if d.shown_in == 0 else False
+        inside = any(_overlap(d.evidence.box, hint) for hint in hints) if d.shown_in == 0 else False
         missing.append(Missing(shown_in=0 if d.shown_in == 0 else 1, region_shown=tuple(d.region_shown),
                                region_expected=tuple(d.region_expected), resolved=mag >= RESOLVES,
-                               magnification=mag, contrast=d.anomaly.contrast,
+                               magnification=mag, contrast=d.evidence.contrast,
                                source="region" if inside or d.source == "prior" else "found"))
     frame_b = (0.0, 0.0, float(wb.shape[1]), float(wb.shape[0]))
     footprint = _to_original(map_box(vm.homography, frame_b), wa.scale, size_a)
