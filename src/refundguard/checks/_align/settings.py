@@ -1,0 +1,51 @@
+"""Typed thresholds of the reference check (``[checks.reference]`` and its sub-tables).
+
+Every value here is measured, not guessed: docs/reference_check.md gives the runs behind each default.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChangeSettings(_Strict):
+    """The change detector (``[checks.reference.changes]``): what counts as a changed region."""
+
+    seed_z: float = Field(10.0, gt=0, description="significance (noise units) a region's peak must reach")
+    grow_z: float = Field(3.5, gt=0, description="significance down to which a region grows around its peak")
+    min_visibility: float = Field(1.0, gt=0, description="contrast / just-noticeable difference a region needs")
+    jnd_base: float = Field(0.01, gt=0, description="just-noticeable luminance change on a flat area (gray 0-1)")
+    jnd_masking: float = Field(0.3, ge=0, description="added to the JND per unit of local texture contrast")
+    chroma_jnd: float = Field(0.05, gt=0, description="just-noticeable chroma change (opponent units 0-1)")
+    min_area_px: int = Field(3, ge=1, description="smallest region (working pixels) a person would call damage")
+    tolerance_px: float = Field(0.5, ge=0, le=1, description="misalignment tolerated per pixel (fraction of 1 px)")
+    noise_floor: float = Field(0.0025, gt=0, description="lowest noise scale assumed (gray 0-1)")
+    framing_margin_px: float = Field(8.0, ge=0,
+                                     description="claim pixels inside the reference's edge treated as framing")
+    max_regions: int = Field(12, ge=1, description="regions reported per photo (the most visible first)")
+
+
+class KindSettings(_Strict):
+    """Damage-like or overlay? (``[checks.reference.kinds]``)."""
+
+    bar_span: float = Field(0.6, gt=0, le=1, description="share of the photo's side a UI bar spans")
+    bar_depth: float = Field(0.2, gt=0, le=1, description="largest share of the other side a UI bar covers")
+    opaque_ncc: float = Field(0.3, description="texture correlation below which the photo is covered (opaque)")
+    overlay_chroma: float = Field(0.12, gt=0, description="chroma of new colour that marks a sticker/tag")
+    rectangular: float = Field(0.85, gt=0, le=1, description="fill of the bounding box that marks a tag or bar")
+    text_components: int = Field(3, ge=2, description="glyph-like components in a row that make text")
+    line_elongation: float = Field(4.0, gt=1, description="length / width above which a region is a line")
+
+
+class ReferenceConfig(_Strict):
+    """Settings of the ``reference`` check."""
+
+    different_similarity: float = Field(0.6, ge=0, le=1,
+                                        description="colour similarity below which an unmatched photo may be "
+                                                    "another product")
+    changes: ChangeSettings = Field(default_factory=ChangeSettings)
+    kinds: KindSettings = Field(default_factory=KindSettings)
