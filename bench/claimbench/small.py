@@ -2,11 +2,11 @@
 
 Two fixed, disjoint splits (see bench/HELD_OUT.md):
 
-- ``tuned``: the tuned recipes (thin scratch, spot, dent, soft stain; watermark, price tag, UI bar) on
+- ``tuned``: the tuned recipes (thin scratch, spot, dent, soft stain; watermark, sticker, UI bar) on
   claimbench's reference photos (:func:`sources.reference_photos`). The detector's thresholds were chosen
   looking at these.
 - ``held_out``: *every* recipe, including the held-out ones (scratch cluster, chip, text-like mark,
-  sticker), on photos no tuning used: the real hand-held captures of ``multiview/`` (Sceaux castle,
+  price tag), on photos no tuning used: the real hand-held captures of ``multiview/`` (Sceaux castle,
   Buddha), ``natural/earth_apollo17.jpg`` and three MagicInpainter originals (two beaches, a dog). Only
   scored, never looked at while tuning.
 

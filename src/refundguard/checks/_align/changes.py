@@ -44,6 +44,7 @@ CHANNELS: tuple[tuple[str, int, str, float, int], ...] = (
 )
 LINE_ANGLES = 8
 TOP_PIXELS = 48
+LARGE_CHANGE = 0.05  # gray: a smoothed change above this and above the local contrast is never noise
 CORRELATION_AREA = 9.0
 LINE_ALONG = 3.5
 BACKGROUND_CELL = 32
@@ -189,7 +190,8 @@ def framing_band(valid: np.ndarray, margin_px: float) -> np.ndarray:
     m = int(np.ceil(margin_px))
     if m <= 0:
         return np.zeros_like(valid)
-    inner = cv2.erode(valid.astype(np.uint8), np.ones((2 * m + 1, 2 * m + 1), np.uint8)).astype(bool)
+    inner = cv2.erode(valid.astype(np.uint8), np.ones((2 * m + 1, 2 * m + 1), np.uint8),
+                      borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)  # the photo's own edge too
     return valid & ~inner
 
 
@@ -216,6 +218,13 @@ def find_changes(claim: np.ndarray, ref: np.ndarray, valid: np.ndarray, unchange
     c_opp, r_opp = opponent(claim), opponent(ref)
     res = tolerant_residual(c_opp, r_opp, s.tolerance_px)
     res[~valid] = 0.0
+    # laundering changes texture by a fraction of its own contrast; a change larger than the photo's local
+    # contrast (a torn hole, a pasted object) is an edit, and is kept out of the noise statistics so that a
+    # large edit cannot raise the noise scale it is judged against
+    big = np.abs(cv2.GaussianBlur(res[:, :, 0], (0, 0), 1.6)) > np.maximum(LARGE_CHANGE, _masking(r_opp[:, :, 0]))
+    big = cv2.dilate(big.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    if int((stats & ~big).sum()) >= 500:
+        stats = stats & ~big
     models = {0: TextureModel(texture_energy(r_opp[:, :, 0]), stats)}
     models[1] = models[2] = TextureModel(chroma_energy(r_opp), stats)
     jnd_lum = s.jnd_base + s.jnd_masking * _masking(r_opp[:, :, 0])

@@ -5,9 +5,9 @@ emoji sticker or a photo viewer's bar is drawn *over* the photo and does not pre
 two families look different in the aligned pair:
 
 - **overlay** (``text``, ``watermark``, ``sticker``, ``price_tag``, ``ui_bar``): glyphs of one height in a
-  row (text; a watermark when the photo's texture still shows through), an opaque compact patch of new,
-  flat or saturated colour that hides the texture under it (sticker; a price tag when it is an upright
-  rectangle), a band along the photo's edge across most of its side (a viewer's bar);
+  row (text; a watermark when the photo's texture still shows through), a compact patch that hides the
+  texture under it with new flat or saturated colour, or with a vivid printed colour (sticker; a price tag
+  when it is an upright rectangle), a band along the photo's edge across most of its side (a viewer's bar);
 - **damage** (``scratch``, ``crack``, ``chip``, ``stain``, ``dent``, ``breakage``, ``altered``): thin lines
   (a scratch when straight, a crack when bent or branching), small compact marks (chips), soft shading
   with light and dark sides (dents), soft or tinted blobs that keep the texture (stains), larger areas
@@ -134,7 +134,8 @@ def _classify_one(region: ChangedRegion, changes: Changes, c_opp: np.ndarray, r_
     pad = 3
     ya, yb, xa, xb = max(0, y - pad), min(outside.shape[0], y + h + pad), max(0, x - pad), min(outside.shape[1],
                                                                                                  x + w + pad)
-    touches = bool(outside[ya:yb, xa:xb].any())
+    touches = bool(outside[ya:yb, xa:xb].any()) or x < pad or y < pad or x + w + pad > outside.shape[1] \
+        or y + h + pad > outside.shape[0]
     res = changes.residual[y:y + h, x:x + w]
     d_lum = float(np.abs(res[:, :, 0][comp]).mean())
     d_chroma = float(np.hypot(res[:, :, 1][comp], res[:, :, 2][comp]).mean())
@@ -167,11 +168,12 @@ def _classify_one(region: ChangedRegion, changes: Changes, c_opp: np.ndarray, r_
         kept = ncc is not None and ncc >= s.opaque_ncc
         return result("overlay", "watermark" if kept or region.lighter >= 0.8 else "text")
     coloured = claim_chroma >= s.overlay_chroma and d_chroma >= 0.5 * s.overlay_chroma
-    if share >= MIN_OVERLAY_SHARE and opaque and (coloured or flat) and f["solidity"] >= 0.85 \
+    vivid = claim_chroma >= s.vivid_chroma and d_chroma >= s.overlay_chroma and (ncc is None or ncc < s.covered_ncc)
+    if share >= MIN_OVERLAY_SHARE and (vivid or (opaque and (coloured or flat))) and f["solidity"] >= 0.85 \
             and f["elongation"] < s.line_elongation:
         upright = f["rect_fill"] >= s.rectangular and f["tilt_deg"] <= 5.0
         return result("overlay", "price_tag" if upright else "sticker")
-    if f["elongation"] >= s.line_elongation and f["thickness"] <= 6.0:
+    if f["elongation"] >= s.line_elongation and f["thickness"] <= s.line_thickness_px:
         return result("damage", "scratch" if f["straightness"] >= 0.75 else "crack")
     soft = region.channel in ("shading", "colour_shading", "blob")
     if soft and 0.2 <= region.lighter <= 0.8:

@@ -36,9 +36,13 @@ class KindSettings(_Strict):
     bar_depth: float = Field(0.2, gt=0, le=1, description="largest share of the other side a UI bar covers")
     opaque_ncc: float = Field(0.3, description="texture correlation below which the photo is covered (opaque)")
     overlay_chroma: float = Field(0.12, gt=0, description="chroma of new colour that marks a sticker/tag")
+    vivid_chroma: float = Field(0.3, gt=0, description="claim chroma of a printed, vivid colour (emoji, tag)")
+    covered_ncc: float = Field(0.5, description="texture correlation below which a vivid patch hides the photo")
     rectangular: float = Field(0.85, gt=0, le=1, description="fill of the bounding box that marks a tag or bar")
     text_components: int = Field(3, ge=2, description="glyph-like components in a row that make text")
     line_elongation: float = Field(4.0, gt=1, description="length / width above which a region is a line")
+    line_thickness_px: float = Field(8.0, gt=0, description="widest region (working pixels, as grown by the "
+                                                            "detector) still called a line")
 
 
 class ReferenceConfig(_Strict):
