@@ -254,9 +254,10 @@ def run(quick: bool = False) -> dict[str, Any]:
     bench = _claimbench(sizes)
     tuned_rows = [_evaluate(c) for c in small.cases("tuned", quick=quick)]
     honest = [_evaluate(c) for c in small.honest_pairs(quick=quick)]
-    # the threshold at <= 1 % false positives over every negative of the tuned side: claimbench's genuine
-    # claims, tuned copies and overlays (never an edit) and the honest re-captures
-    negatives = [r["score"] for r in tuned_rows if r["family"] != "damage"] + [r["score"] for r in honest]
+    # the threshold at <= 1 % false positives over the genuine photos of the tuned side: claimbench's genuine
+    # claims, tuned unchanged copies and the honest re-captures (overlays are scored on their own: an
+    # overlay called an edit is a wrong kind, counted in "overlays.called_derived_edit")
+    negatives = [r["score"] for r in tuned_rows if r["family"] == "copy"] + [r["score"] for r in honest]
     threshold = max(bench["threshold_at_1pct_fpr"], _threshold_at_fpr(negatives))
     tuned = _small_summary(tuned_rows, threshold)
     held = held_out(quick, threshold)

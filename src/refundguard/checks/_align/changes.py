@@ -38,7 +38,7 @@ CHANNELS: tuple[tuple[str, int, str, float, int], ...] = (
     ("line", 0, "line", 0.8, 6),
     ("spot", 0, "gauss", 1.6, 6),
     ("blob", 0, "gauss", 3.5, 12),
-    ("shading", 0, "shade", 8.0, 24),
+    ("shading", 0, "shade", 8.0, 0),
     ("colour_shading", 1, "shade", 8.0, 24),
     ("colour_shading", 2, "shade", 8.0, 24),
 )
@@ -47,7 +47,7 @@ TOP_PIXELS = 48
 LARGE_CHANGE = 0.05  # gray: a smoothed change above this and above the local contrast is never noise
 CORRELATION_AREA = 9.0
 LINE_ALONG = 3.5
-BACKGROUND_CELL = 32
+BACKGROUND_CELL = 64
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,8 @@ _KERNELS: dict[float, list[np.ndarray]] = {}
 
 
 def _background(a: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Robust smooth background of ``a``: median of 32 px cell means over 5 x 5 cells, interpolated."""
+    """Robust smooth background of ``a``: median of 64 px cell means over 5 x 5 cells, interpolated (a dent
+    or stain under half of that 320 px window keeps its contrast; a colour model's smooth error does not)."""
     from scipy import ndimage
 
     h, w = a.shape

@@ -121,7 +121,62 @@ def classify(changes: Changes, claim: np.ndarray, ref: np.ndarray, valid: np.nda
     for region in changes.regions:
         out.append(_classify_one(region, changes, c_opp, r_opp, hp_c, hp_r, outside,
                                  (fx0, fy0, fw, fh), footprint, s))
+    _edge_bars(changes.regions, out, (fx0, fy0, fw, fh), s)
+    _inherit(changes.regions, out)
     return out
+
+
+def _edge_bars(regions: list[ChangedRegion], kinds: list[RegionKind], frame: tuple[int, int, int, int],
+               s: KindSettings) -> None:
+    """A viewer's bar drawn translucently over a varied photo changes it in pieces (the band, its icons,
+    its text): the regions lying wholly in a band along one edge of the footprint, one of them touching
+    the edge, whose boxes together cover ``bar_span`` of that side, are one bar."""
+    fx0, fy0, fw, fh = frame
+    for edge in ("top", "bottom", "left", "right"):
+        horizontal = edge in ("top", "bottom")
+        depth = s.bar_depth * (fh if horizontal else fw)
+        members = []
+        for i, r in enumerate(regions):
+            x, y, w, h = r.box
+            near = {"top": y + h <= fy0 + depth, "bottom": y >= fy0 + fh - depth,
+                    "left": x + w <= fx0 + depth, "right": x >= fx0 + fw - depth}[edge]
+            if near:
+                members.append(i)
+        if not members:
+            continue
+        touching = any(_touches(regions[i].box, edge, frame) for i in members)
+        side = fw if horizontal else fh
+        cover = np.zeros(side + 1, bool)
+        for i in members:
+            x, y, w, h = regions[i].box
+            a, b = (x - fx0, x - fx0 + w) if horizontal else (y - fy0, y - fy0 + h)
+            cover[max(0, a):max(0, min(side, b))] = True
+        if touching and float(cover.mean()) >= s.bar_span:
+            for i in members:
+                kinds[i] = RegionKind("overlay", "ui_bar", {**kinds[i].features, "edge_bar": edge})
+
+
+def _touches(box: tuple[int, int, int, int], edge: str, frame: tuple[int, int, int, int], pad: int = 4) -> bool:
+    fx0, fy0, fw, fh = frame
+    x, y, w, h = box
+    return {"top": y <= fy0 + pad, "bottom": y + h >= fy0 + fh - pad, "left": x <= fx0 + pad,
+            "right": x + w >= fx0 + fw - pad}[edge]
+
+
+def _inherit(regions: list[ChangedRegion], kinds: list[RegionKind]) -> None:
+    """Pieces of an overlay (a glyph beside the word, an icon on a bar) take the overlay's kind: a smaller
+    damage-like region whose centre lies inside an overlay's box grown by a quarter of its size."""
+    overlays = [(regions[i].box, kinds[i]) for i in range(len(regions)) if kinds[i].family == "overlay"]
+    for i, r in enumerate(regions):
+        if kinds[i].family == "overlay":
+            continue
+        x, y, w, h = r.box
+        cx, cy = x + w / 2, y + h / 2
+        for (ox, oy, ow, oh), k in overlays:
+            gx, gy = max(4.0, 0.25 * ow), max(4.0, 0.25 * oh)
+            if ox - gx <= cx <= ox + ow + gx and oy - gy <= cy <= oy + oh + gy and w * h < ow * oh:
+                kinds[i] = RegionKind("overlay", k.kind, {**kinds[i].features, "part_of_overlay": k.kind})
+                break
 
 
 def _classify_one(region: ChangedRegion, changes: Changes, c_opp: np.ndarray, r_opp: np.ndarray,
