@@ -160,6 +160,12 @@ def compare(claim: Prepared, ref: Prepared, settings: ReferenceConfig | None = N
     p_same = _logistic(evidence.consistency, SAME_CENTER, SAME_WIDTH)
     if evidence.textured_tiles < 6:
         p_same = min(p_same, 0.2)
+    if evidence.pixel < cfg.capture.pixel_shared and max(evidence.fine, evidence.mid) < cfg.capture.texture_shared:
+        # neither the capture's noise nor most of its texture is shared: sub-pixel alignment alone (a static
+        # or nearly static camera) does not prove one capture (multiview buddha 46/47: aligned 0.81,
+        # fine 0.33, mid 0.35, pixel 0.02-0.05; the lowest AI-inpainted SAGI pairs keep pixel >= 0.16 or
+        # mid >= 0.52, docs/reference_check.md)
+        p_same = min(p_same, cfg.capture.unshared_p_same)
     result = Comparison(match=m, homography=_to_full(h, claim, ref), capture=evidence, p_same=p_same,
                         coverage=coverage, ecc_converged=converged)
     if p_same < 0.5:

@@ -29,6 +29,18 @@ class ChangeSettings(_Strict):
     max_regions: int = Field(12, ge=1, description="regions reported per photo (the most visible first)")
 
 
+class CaptureSettings(_Strict):
+    """Same capture or another one? (``[checks.reference.capture]``)."""
+
+    pixel_shared: float = Field(0.1, ge=0, le=1,
+                                description="pixel-detail NCC below which the capture's noise is not shared")
+    texture_shared: float = Field(0.5, ge=0, le=1,
+                                  description="share of tiles with shared texture needed when the noise is not")
+    unshared_p_same: float = Field(0.2, ge=0, lt=0.5,
+                                   description="same-capture probability left when neither noise nor texture "
+                                               "is shared (alignment alone)")
+
+
 class KindSettings(_Strict):
     """Damage-like or overlay? (``[checks.reference.kinds]``)."""
 
@@ -51,5 +63,6 @@ class ReferenceConfig(_Strict):
     different_similarity: float = Field(0.6, ge=0, le=1,
                                         description="colour similarity below which an unmatched photo may be "
                                                     "another product")
+    capture: CaptureSettings = Field(default_factory=CaptureSettings)
     changes: ChangeSettings = Field(default_factory=ChangeSettings)
     kinds: KindSettings = Field(default_factory=KindSettings)
