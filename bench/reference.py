@@ -17,6 +17,7 @@ Sections of ``bench/results/reference.json``:
 from __future__ import annotations
 
 import io
+import itertools
 import statistics
 import time
 from collections import defaultdict
@@ -189,7 +190,7 @@ def _grouped(rows: list[dict[str, Any]], field: str) -> dict[str, Any]:
 def _curve(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Detection by edit size (share of the photo that visibly changed) and strength."""
     out = []
-    for lo, hi in zip(SIZE_BINS, SIZE_BINS[1:], strict=False):
+    for lo, hi in itertools.pairwise(SIZE_BINS):
         for strength in ("barely", "faint", "clear", "strong"):
             g = [r for r in rows if lo <= r["mask_share"] < hi and r["strength"] == strength]
             if g:

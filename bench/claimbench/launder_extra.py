@@ -23,12 +23,14 @@ def _scale(img: np.ndarray, mask: np.ndarray | None, f: float) -> tuple[np.ndarr
     return out, cv2.resize(mask.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA) > 63
 
 
-def jpeg_low(img: np.ndarray, mask: np.ndarray | None, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
+def jpeg_low(img: np.ndarray, mask: np.ndarray | None,
+             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
     """One JPEG re-encode at quality 35-60 (4:2:0)."""
     return _encode(img, int(rng.integers(35, 61))), mask
 
 
-def half_q50(img: np.ndarray, mask: np.ndarray | None, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
+def half_q50(img: np.ndarray, mask: np.ndarray | None,
+             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
     """Downscale to 0.5x (area averaging), then JPEG q50: the issue's target laundering."""
     out, mk = _scale(img, mask, 0.5)
     return _encode(out, 50), mk

@@ -269,7 +269,8 @@ def sticker(img: np.ndarray, rng: np.random.Generator, strength: float) -> tuple
         draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(255, 204, 51), outline=(120, 80, 0), width=max(1, r // 12))
         e = max(1, r // 6)
         for sx in (-1, 1):
-            draw.ellipse((cx + sx * r // 3 - e, cy - r // 3 - e, cx + sx * r // 3 + e, cy - r // 3 + e), fill=(60, 40, 0))
+            ex, ey = cx + sx * r // 3, cy - r // 3
+            draw.ellipse((ex - e, ey - e, ex + e, ey + e), fill=(60, 40, 0))
         draw.arc((cx - r // 2, cy - r // 4, cx + r // 2, cy + r // 2), 20, 160, fill=(60, 40, 0), width=max(1, r // 10))
     else:
         draw.ellipse((cx - r, cy - r, cx, cy), fill=(230, 30, 60))

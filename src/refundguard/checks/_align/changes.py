@@ -215,7 +215,7 @@ def find_changes(claim: np.ndarray, ref: np.ndarray, valid: np.ndarray, unchange
     stats = inner
     if unchanged is not None and int((unchanged & stats).sum()) >= max(500, 0.05 * int(stats.sum())):
         stats = unchanged & stats
-    claim, ref, blur = match_sharpness(claim, ref, stats)
+    claim, ref, _ = match_sharpness(claim, ref, stats)
     c_opp, r_opp = opponent(claim), opponent(ref)
     res = tolerant_residual(c_opp, r_opp, s.tolerance_px)
     res[~valid] = 0.0

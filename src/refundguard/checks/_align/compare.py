@@ -14,8 +14,8 @@ from refundguard.checks._align.match import Match, match
 from refundguard.checks._align.photometric import apply_colour, fit_colour
 from refundguard.checks._align.prepare import Prepared
 from refundguard.checks._align.refine import refine, warp
-from refundguard.checks._align.settings import ReferenceConfig
 from refundguard.checks._align.relight import Relighting, relighting
+from refundguard.checks._align.settings import ReferenceConfig
 
 #: logistic calibration of "same capture" on tile consistency (see docs/reference_check.md)
 SAME_CENTER = 0.46

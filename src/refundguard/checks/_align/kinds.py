@@ -25,7 +25,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from refundguard.checks._align.changes import Changes, ChangedRegion, opponent
+from refundguard.checks._align.changes import ChangedRegion, Changes, opponent
 from refundguard.checks._align.settings import KindSettings
 
 DAMAGE_KINDS = ("scratch", "crack", "chip", "stain", "dent", "breakage", "altered")
@@ -48,7 +48,7 @@ def _shape(comp: np.ndarray) -> dict[str, float]:
     contours, _ = cv2.findContours(comp.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     pts = np.vstack([c.reshape(-1, 2) for c in contours]).astype(np.float32)
     (_, _), (rw, rh), angle = cv2.minAreaRect(pts)
-    length, width = max(rw, rh) + 1.0, min(rw, rh) + 1.0
+    length = max(rw, rh) + 1.0
     perimeter = float(sum(cv2.arcLength(c, True) for c in contours)) + 2.0
     hull = cv2.convexHull(pts)
     hull_area = max(float(cv2.contourArea(hull)), area, 1.0)
@@ -185,7 +185,7 @@ def _classify_one(region: ChangedRegion, changes: Changes, c_opp: np.ndarray, r_
     x, y, w, h = region.box
     comp = changes.labels[y:y + h, x:x + w] == region.label
     f = _shape(comp)
-    fx0, fy0, fw, fh = frame
+    _, _, fw, fh = frame
     pad = 3
     ya, yb, xa, xb = max(0, y - pad), min(outside.shape[0], y + h + pad), max(0, x - pad), min(outside.shape[1],
                                                                                                  x + w + pad)

@@ -16,6 +16,8 @@ both measured on the claim/reference pair itself (no constants tuned on other ph
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 
@@ -71,7 +73,7 @@ class TextureModel:
         self.frac = np.clip((energy - lo) / np.maximum(hi - lo, 1e-9), 0.0, 1.0).astype(np.float32)
         self.order = np.argsort(self.bin_of, kind="stable")
         bounds = np.searchsorted(self.bin_of[self.order], np.arange(BINS + 1))
-        self.groups = list(zip(bounds[:-1], bounds[1:], strict=True))
+        self.groups = list(itertools.pairwise(bounds))
 
     def scale(self, response: np.ndarray, floor: float) -> tuple[np.ndarray, float]:
         """Per-pixel noise scale of ``response`` from its texture bins, and its median over bins."""
