@@ -185,6 +185,11 @@ def _classify_one(region: ChangedRegion, changes: Changes, c_opp: np.ndarray, r_
     x, y, w, h = region.box
     comp = changes.labels[y:y + h, x:x + w] == region.label
     f = _shape(comp)
+    # the detector grows a region around a strong thin line (its wider channels respond beside it); the
+    # line's own shape is that of its core, the pixels changed by at least 40 % of the region's peak
+    lum = np.abs(changes.residual[y:y + h, x:x + w, 0]) * comp
+    core = lum >= 0.4 * float(lum.max()) if float(lum.max()) > 0 else comp
+    line = _shape(core) if int(core.sum()) >= 3 else f
     _, _, fw, fh = frame
     pad = 3
     ya, yb, xa, xb = max(0, y - pad), min(outside.shape[0], y + h + pad), max(0, x - pad), min(outside.shape[1],
@@ -204,8 +209,9 @@ def _classify_one(region: ChangedRegion, changes: Changes, c_opp: np.ndarray, r_
     opaque = (ncc is not None and ncc < s.opaque_ncc) or (ncc is None and flat and claim_tex < 0.01)
     share = f["area"] / max(1.0, footprint)
     features: dict[str, Any] = {
-        "elongation": round(f["elongation"], 2), "thickness_px": round(f["thickness"], 2),
-        "straightness": round(f["straightness"], 3), "solidity": round(f["solidity"], 3),
+        "elongation": round(f["elongation"], 2), "core_elongation": round(line["elongation"], 2),
+        "core_thickness_px": round(line["thickness"], 2), "core_straightness": round(line["straightness"], 3),
+        "solidity": round(f["solidity"], 3),
         "rect_fill": round(f["rect_fill"], 3), "tilt_deg": round(f["tilt_deg"], 1),
         "touches_edge": touches, "texture_kept": None if ncc is None else round(ncc, 3),
         "flat_fill": flat, "new_chroma": round(d_chroma, 4), "claim_chroma": round(claim_chroma, 4),
@@ -228,8 +234,10 @@ def _classify_one(region: ChangedRegion, changes: Changes, c_opp: np.ndarray, r_
             and f["elongation"] < s.line_elongation:
         upright = f["rect_fill"] >= s.rectangular and f["tilt_deg"] <= 5.0
         return result("overlay", "price_tag" if upright else "sticker")
-    if f["elongation"] >= s.line_elongation and f["thickness"] <= s.line_thickness_px:
-        return result("damage", "scratch" if f["straightness"] >= 0.75 else "crack")
+    if (f["elongation"] >= s.line_elongation and f["thickness"] <= s.line_thickness_px) or (
+            line["elongation"] >= s.line_elongation and line["thickness"] <= 0.5 * s.line_thickness_px):
+        straight = line["straightness"] if line is not f else f["straightness"]
+        return result("damage", "scratch" if straight >= 0.75 else "crack")
     soft = region.channel in ("shading", "colour_shading", "blob")
     if soft and 0.2 <= region.lighter <= 0.8:
         return result("damage", "dent")
