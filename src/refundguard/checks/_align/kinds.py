@@ -59,6 +59,22 @@ def _shape(comp: np.ndarray) -> dict[str, float]:
             "rect_fill": area / max(1.0, rw * rh), "tilt_deg": tilt}
 
 
+def _edge_width(res: np.ndarray, comp: np.ndarray) -> float:
+    """How many pixels the change takes to rise at the region's boundary: its contrast inside over the
+    steepest slopes (90th percentile of the gradient) on the boundary. Drawn overlays rise in ~1 px,
+    stains and shading over several."""
+    if comp.sum() < 4:
+        return 0.0
+    mag = np.abs(cv2.GaussianBlur(res, (0, 0), 0.7))
+    gx = cv2.Sobel(mag, cv2.CV_32F, 1, 0, ksize=3) / 8.0
+    gy = cv2.Sobel(mag, cv2.CV_32F, 0, 1, ksize=3) / 8.0
+    u8 = comp.astype(np.uint8)
+    ring = (cv2.dilate(u8, np.ones((3, 3), np.uint8)) - cv2.erode(u8, np.ones((3, 3), np.uint8))).astype(bool)
+    slope = float(np.percentile(np.hypot(gx, gy)[ring], 90)) if ring.any() else 0.0
+    inside = float(np.percentile(mag[comp], 75))
+    return inside / slope if slope > 0 else float("inf")
+
+
 def _ncc(a: np.ndarray, b: np.ndarray) -> float:
     a = a - a.mean()
     b = b - b.mean()
@@ -208,12 +224,14 @@ def _classify_one(region: ChangedRegion, changes: Changes, c_opp: np.ndarray, r_
     flat = float(fill[:, 0].std()) <= 0.25 * max(d_lum, 1e-3) or float(fill[:, 0].std()) < 0.02
     opaque = (ncc is not None and ncc < s.opaque_ncc) or (ncc is None and flat and claim_tex < 0.01)
     share = f["area"] / max(1.0, footprint)
+    edge_px = _edge_width(changes.residual[ya:yb, xa:xb, 0],
+                          np.pad(comp, ((y - ya, yb - y - h), (x - xa, xb - x - w))))
     features: dict[str, Any] = {
         "elongation": round(f["elongation"], 2), "core_elongation": round(line["elongation"], 2),
         "core_thickness_px": round(line["thickness"], 2), "core_straightness": round(line["straightness"], 3),
         "solidity": round(f["solidity"], 3),
         "rect_fill": round(f["rect_fill"], 3), "tilt_deg": round(f["tilt_deg"], 1),
-        "touches_edge": touches, "texture_kept": None if ncc is None else round(ncc, 3),
+        "touches_edge": touches, "edge_width_px": round(edge_px, 2), "texture_kept": None if ncc is None else round(ncc, 3),
         "flat_fill": flat, "new_chroma": round(d_chroma, 4), "claim_chroma": round(claim_chroma, 4),
         "lighter": round(region.lighter, 3), "detector": region.channel}
 
@@ -230,7 +248,8 @@ def _classify_one(region: ChangedRegion, changes: Changes, c_opp: np.ndarray, r_
         return result("overlay", "watermark" if kept or region.lighter >= 0.8 else "text")
     coloured = claim_chroma >= s.overlay_chroma and d_chroma >= 0.5 * s.overlay_chroma
     vivid = claim_chroma >= s.vivid_chroma and d_chroma >= s.overlay_chroma and (ncc is None or ncc < s.covered_ncc)
-    if share >= MIN_OVERLAY_SHARE and (vivid or (opaque and (coloured or flat))) and f["solidity"] >= 0.85 \
+    sharp = edge_px <= s.sharp_edge_px
+    if share >= MIN_OVERLAY_SHARE and (vivid or (opaque and (coloured or flat) and sharp)) and f["solidity"] >= 0.85 \
             and f["elongation"] < s.line_elongation:
         upright = f["rect_fill"] >= s.rectangular and f["tilt_deg"] <= 5.0
         return result("overlay", "price_tag" if upright else "sticker")

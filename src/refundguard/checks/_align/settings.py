@@ -50,6 +50,8 @@ class KindSettings(_Strict):
     overlay_chroma: float = Field(0.12, gt=0, description="chroma of new colour that marks a sticker/tag")
     vivid_chroma: float = Field(0.3, gt=0, description="claim chroma of a printed, vivid colour (emoji, tag)")
     covered_ncc: float = Field(0.5, description="texture correlation below which a vivid patch hides the photo")
+    sharp_edge_px: float = Field(2.0, gt=0, description="widest boundary rise (working pixels) of a drawn "
+                                                         "opaque overlay; softer patches are stains")
     rectangular: float = Field(0.85, gt=0, le=1, description="fill of the bounding box that marks a tag or bar")
     text_components: int = Field(3, ge=2, description="glyph-like components in a row that make text")
     line_elongation: float = Field(4.0, gt=1, description="length / width above which a region is a line")
