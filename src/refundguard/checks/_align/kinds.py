@@ -231,7 +231,8 @@ def _classify_one(region: ChangedRegion, changes: Changes, c_opp: np.ndarray, r_
         "core_thickness_px": round(line["thickness"], 2), "core_straightness": round(line["straightness"], 3),
         "solidity": round(f["solidity"], 3),
         "rect_fill": round(f["rect_fill"], 3), "tilt_deg": round(f["tilt_deg"], 1),
-        "touches_edge": touches, "edge_width_px": round(edge_px, 2), "texture_kept": None if ncc is None else round(ncc, 3),
+        "touches_edge": touches, "edge_width_px": round(edge_px, 2),
+        "texture_kept": None if ncc is None else round(ncc, 3),
         "flat_fill": flat, "new_chroma": round(d_chroma, 4), "claim_chroma": round(claim_chroma, 4),
         "lighter": round(region.lighter, 3), "detector": region.channel}
 
