@@ -57,7 +57,10 @@ def _case(split: str, i: int, recipe: str | None, strength: str, step: str, phot
                     steps=[] if step == "none" else [step], claim=claim, references=[ref],
                     notes={"photo": name, "recipe": "copy", "family": "copy", "strength": "-"})
     info = recipes.RECIPES[recipe]
-    claim, mask = info.make(ref, rng, recipes.STRENGTHS[strength])
+    for _ in range(8):  # a mark that changed nothing visibly (a dent on black) is drawn again elsewhere
+        claim, mask = info.make(ref, rng, recipes.STRENGTHS[strength])
+        if mask.any():
+            break
     claim, mask = _launder(claim, mask, step, rng)
     expected = "derived_edit" if info.family == "damage" else "derived_overlay"
     return Case(id=f"{split}-{i:04d}", kind="forged" if info.family == "damage" else "genuine", expected=expected,
