@@ -47,7 +47,7 @@ from scipy.optimize import minimize
 from refundguard.config import default_settings, logit
 from refundguard.engine import analyze
 from refundguard.errors import InputError
-from refundguard.findings import CODES
+from refundguard.findings import CODES, FIXED_WEIGHT
 from refundguard.media.load import LoadedImage, load_image
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -93,6 +93,7 @@ PRIOR: dict[str, Prior] = {
     "provenance.generator_metadata": _verified(7.0),
     "provenance.remnant": _weak(2.5, 3.0),
     "provenance.conflict": _weak(1.0, 1.5),
+    "provenance.hostile_metadata": _verified(3.0),
     "watermark.invisible": _verified(7.5),
     "label.visible_ai_text": _verified(7.0),
     "reference.derived_edit": _verified(9.0),
@@ -245,7 +246,7 @@ class Data:
 
 
 def features(sizes: dict[str, int]) -> Data:
-    codes = sorted(CODES)
+    codes = sorted(set(CODES) - FIXED_WEIGHT)
     rows, labels, sources = [], [], []
     for source, label, claim, refs in cases(sizes):
         try:

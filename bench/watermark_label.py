@@ -6,6 +6,10 @@
 * false hits of both checks on the corpus' real photos (natural/, magnetic tiles, SAGI originals) and,
   for the watermark, on the AI files that carry no watermark (provenance/ai/);
 * label: recall of "AI生成" rendered at 5 % of the short side (bottom-right, JPEG q70) on the carriers;
+* label matrix: "AI生成" and "Generated with AI" at 1.2, 2.5, 5 and 10 % of the short side, bottom-right /
+  top-left / centre, in three styles (white with a black outline, translucent light grey, dark grey), JPEG
+  q70, on the first carriers: labels found when the OCR reads only where text can be (the check) against
+  reading the whole downscaled copy (how the check read before), and the CPU seconds of each;
 * cost: ms per 12 MP image (4000×3000, IMG_0003 upscaled) p50/p95 for each check; OCR separately,
   including the one-off model load.
 """
@@ -133,6 +137,66 @@ def _label_runs(carriers: list[tuple[str, np.ndarray]], quick: bool) -> dict[str
                            "hits": false_hits}}
 
 
+#: label styles of the matrix: fill RGBA, outline RGBA (or None), outline width
+MATRIX_STYLES: dict[str, tuple[tuple[int, int, int, int], tuple[int, int, int, int] | None, int]] = {
+    "outlined": ((255, 255, 255, 255), (0, 0, 0, 255), 2), "translucent_grey": ((210, 210, 210, 200), None, 0),
+    "dark": ((20, 20, 20, 230), None, 0)}
+MATRIX_TEXTS = ("AI生成", "Generated with AI")
+MATRIX_HEIGHTS = (0.012, 0.025, 0.05, 0.10)
+MATRIX_PLACES = ("bottom-right", "top-left", "centre")
+
+
+def _draw_matrix_label(rgb: np.ndarray, text: str, height_frac: float, where: str, style: str) -> np.ndarray:
+    from PIL import ImageDraw
+
+    from tests.helpers_text import cjk_font
+
+    fill, outline, width = MATRIX_STYLES[style]
+    img = Image.fromarray(rgb).convert("RGBA")
+    h, w = rgb.shape[:2]
+    target = max(8, round(height_frac * min(h, w)))
+    probe = cjk_font(100).getbbox(text)
+    font = cjk_font(max(8, round(100 * target / max(probe[3] - probe[1], 1))))
+    left, top, right, bottom = font.getbbox(text, stroke_width=width)
+    tw, th = right - left, bottom - top
+    m = round(0.02 * min(h, w))
+    places = {"bottom-right": (w - m - tw, h - m - th), "top-left": (m, m), "centre": ((w - tw) // 2, (h - th) // 2)}
+    x, y = places[where]
+    layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
+    ImageDraw.Draw(layer).text((x - left, y - top), text, font=font, fill=fill, stroke_width=width,
+                               stroke_fill=outline)
+    buf = io.BytesIO()
+    Image.alpha_composite(img, layer).convert("RGB").save(buf, format="JPEG", quality=70)
+    return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+
+
+def _label_matrix(carriers: list[tuple[str, np.ndarray]], quick: bool) -> dict[str, Any]:
+    """Labels found reading only where text can be (the check) vs reading the whole copy (as before)."""
+    from refundguard.checks import _text_regions, label
+
+    def whole(rgb: np.ndarray, ocr: Any, detect: Any = None, config: Any = None) -> list[Any]:  # as before
+        return ocr(rgb)
+
+    images = [(name, hf, style, _draw_matrix_label(px, text, hf, where, style))
+              for name, px in carriers[: 1 if quick else 3] for text in MATRIX_TEXTS for hf in MATRIX_HEIGHTS
+              for where in MATRIX_PLACES for style in MATRIX_STYLES]
+    out: dict[str, Any] = {"images": len(images), "carriers": [n for n, _ in carriers[: 1 if quick else 3]]}
+    for mode in ("whole_copy", "where_text"):
+        label.read_where_text = whole if mode == "whole_copy" else _text_regions.read_where_text
+        found: dict[str, int] = {}
+        cpu: list[float] = []
+        for _, hf, style, img in images:
+            started = time.process_time()
+            labels = label.find_labels(img)
+            cpu.append(time.process_time() - started)
+            key = f"{hf:.3f}/{style}"
+            found[key] = found.get(key, 0) + any(lab.match.kind != "partial" for lab in labels)
+        out[mode] = {"found": sum(found.values()), "by_height_style": found,
+                     "cpu_s_p50": round(float(np.median(cpu)), 3), "cpu_s_mean": round(float(np.mean(cpu)), 3)}
+    label.read_where_text = _text_regions.read_where_text
+    return out
+
+
 def _costs(quick: bool) -> dict[str, Any]:
     from refundguard.checks import label
     from refundguard.checks._dwt_watermark import detect
@@ -173,5 +237,6 @@ def run(quick: bool = False) -> dict[str, Any]:
         "watermark_detection": _watermark_detection(carriers),
         "watermark_false_hits": _watermark_false_hits(),
         "label": _label_runs(carriers, quick),
+        "label_matrix": _label_matrix(carriers, quick),
         "cost": _costs(quick),
     }

@@ -21,16 +21,41 @@ from refundguard.errors import ConfigError
 
 
 class Limits(BaseModel):
-    """Hard limits on what the loader accepts (decompression-bomb and hostile-metadata guards)."""
+    """What the loader accepts and what one analysis may cost.
 
-    max_bytes: int = 60 * 1024 * 1024
-    max_pixels: int = 64_000_000
-    max_side: int = 20_000
-    max_frames: int = 4
-    max_xmp_bytes: int = 2 * 1024 * 1024
-    max_metadata_bytes: int = 8 * 1024 * 1024
-    max_chunks: int = 5_000
-    max_video_bytes: int = 300 * 1024 * 1024
+    The hard limits (``max_*``) refuse a file from its container structure, before any decoder runs:
+    decompression bombs, hostile metadata, structures whose parsing alone is expensive. The analysis
+    budget (``analysis_pixels`` per photo, ``claim_pixels`` per claim) is decided from the same walk:
+    a photo over it is decoded at reduced size (``over_budget = "reduce"``, recorded on the photo and
+    in the report) or refused (``"refuse"``).
+    """
+
+    max_bytes: int = Field(60 * 1024 * 1024, gt=0)
+    max_pixels: int = Field(64_000_000, gt=0)
+    max_side: int = Field(20_000, gt=0)
+    #: long side / short side; a 1×20000 strip is not a photo
+    max_aspect: float = Field(50.0, ge=1.0)
+    max_frames: int = Field(4, gt=0)
+    max_xmp_bytes: int = Field(2 * 1024 * 1024, gt=0)
+    max_xmp_depth: int = Field(64, gt=0)
+    max_metadata_bytes: int = Field(8 * 1024 * 1024, gt=0)
+    max_chunks: int = Field(5_000, gt=0)
+    #: strips or tiles of one TIFF image (each a separate piece to locate and decode); also the most
+    #: values one numeric TIFF tag may hold
+    max_tiff_blocks: int = Field(100_000, gt=0)
+    #: scans of one JPEG: every progressive scan passes over the whole picture again
+    max_jpeg_scans: int = Field(100, gt=0)
+    #: RLE-compressed BMPs are decoded by Pillow's pure-Python decoder (~0.1-0.6 µs a pixel): bounded apart
+    max_rle_pixels: int = Field(4_000_000, gt=0)
+    #: analysis budget of one photo, in decoded pixels: the full analysis of a photo this size stays within
+    #: 10 s and 1.5 GB on 2 cores (bench/results/hostile.json); 12 MP phone photos fit, 24 MP ones are
+    #: analysed at reduced size
+    analysis_pixels: int = Field(16_000_000, gt=0)
+    #: analysis budget of one claim (claim photos and references together), in decoded pixels
+    claim_pixels: int = Field(100_000_000, gt=0)
+    #: what happens to a photo over its budget: decoded at reduced size, or refused
+    over_budget: Literal["reduce", "refuse"] = "reduce"
+    max_video_bytes: int = Field(300 * 1024 * 1024, gt=0)
 
 
 class Levels(BaseModel):
@@ -124,6 +149,7 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) 
             user = tomllib.loads(Path(path).read_text("utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"cannot read config {path}: {exc}") from exc
+        user.pop("service", None)  # the claim service's own table (refundguard.service.config)
         data = _merged(data, user)
     data.update(overrides)
     # Environment variables win over files: pydantic-settings gives init kwargs priority, so drop

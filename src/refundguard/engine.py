@@ -6,17 +6,16 @@ The same function serves the CLI, the API worker and batch jobs.
 from __future__ import annotations
 
 import os
-import time
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from refundguard import __version__
 from refundguard.checks.registry import (
-    IMPORT_ERRORS,
     CheckContext,
+    CheckStatus,
     ClaimInfo,
+    LedgerHandle,
     ReuseIndex,
     Skip,
     Verification,
@@ -24,20 +23,17 @@ from refundguard.checks.registry import (
     registered,
 )
 from refundguard.config import Settings, default_settings
-from refundguard.errors import InputError, NotApplicable
+from refundguard.coverage import Coverage, coverage_of
+from refundguard.errors import InputError
 from refundguard.findings import Finding
-from refundguard.media.load import LoadedImage, load_image
+from refundguard.media.load import LoadedImage, load_claim
+from refundguard.scheduling import run_checks
 from refundguard.verdict import Assessment, assess
 
 Source = str | os.PathLike[str] | LoadedImage
 
 
-@dataclass
-class CheckStatus:
-    status: str  # ran | not_applicable | failed | not_requested
-    ms: float | None = None
-    why: str | None = None
-    error: str | None = None
+__all__ = ["Analysis", "CheckStatus", "analyze", "expand_paths"]
 
 
 @dataclass
@@ -55,15 +51,13 @@ class Analysis:
     skips: list[Skip] = field(default_factory=list)
     verifications: list[Verification] = field(default_factory=list)
 
-
-def _load(source: Source, settings: Settings) -> LoadedImage:
-    if isinstance(source, LoadedImage):
-        return source
-    return load_image(source, limits=settings.limits)
+    @property
+    def coverage(self) -> Coverage:
+        return self.assessment.coverage
 
 
 def analyze(claim: Sequence[Source], references: Sequence[Source] = (), *, info: ClaimInfo | None = None,
-            settings: Settings | None = None, index: ReuseIndex | None = None,
+            settings: Settings | None = None, index: ReuseIndex | None = None, ledger: LedgerHandle | None = None,
             only: Sequence[str] | None = None,
             progress: Callable[[str], None] | None = None) -> Analysis:
     """Analyse the photos of one claim against optional reference photos.
@@ -73,6 +67,7 @@ def analyze(claim: Sequence[Source], references: Sequence[Source] = (), *, info:
     claim : paths or loaded images of the buyer's photos (several photos of one claim).
     references : the merchant's listing/shipping photos or packing-video frames.
     info : claim facts (order and delivery times, ids) used by the capture and reuse checks.
+    ledger : the cross-platform ledger (the claim service passes it; the ``ledger`` check needs it).
     only : run just these checks (by name); others are reported as not applicable.
 
     Raises
@@ -83,51 +78,19 @@ def analyze(claim: Sequence[Source], references: Sequence[Source] = (), *, info:
     if not claim:
         raise InputError("no claim photo given")
     settings = settings or default_settings()
-    images: list[LoadedImage] = []
-    roles: list[str] = []
-    for role, sources in (("claim", claim), ("reference", references)):
-        for source in sources:
-            images.append(_load(source, settings))
-            roles.append(role)
-            if progress:
-                progress(f"loaded {images[-1].name}")
+    roles = ["claim"] * len(claim) + ["reference"] * len(references)
+    # every file is walked before any is decoded, and the claim's pixel budget shared among them
+    images = load_claim([*claim, *references], limits=settings.limits,
+                        progress=(lambda im: progress(f"loaded {im.name}")) if progress else None)
     checks = registered()
     ctx = CheckContext(images=images, roles=roles, claim=info or ClaimInfo(), settings=settings, index=index,
-                       configs=check_configs(settings, checks))
-    findings: list[Finding] = []
-    statuses: dict[str, CheckStatus] = {}
-    for module, error in IMPORT_ERRORS.items():
-        statuses[module] = CheckStatus("failed", error=f"check module did not import: {error}")
-    for chk in checks:
-        if only is not None and chk.name not in only:
-            statuses[chk.name] = CheckStatus("not_requested", why="not requested")
-            continue
-        ctx.check_name = chk.name
-        ctx.prior = [f for f in findings if f.check in chk.after]
-        ctx.upstream = {name: statuses[name].status for name in chk.after if name in statuses}
-        started = time.perf_counter()
-        try:
-            produced = chk.run(ctx)
-        except NotApplicable as exc:
-            statuses[chk.name] = CheckStatus("not_applicable", why=str(exc) or "not applicable")
-        except InputError:
-            raise
-        except Exception as exc:  # a crashing check is reported, never fatal
-            statuses[chk.name] = CheckStatus("failed", ms=_ms(started), error=f"{type(exc).__name__}: {exc}")
-            if os.environ.get("REFUNDGUARD_DEBUG"):
-                traceback.print_exc()
-        else:
-            findings.extend(produced)
-            statuses[chk.name] = CheckStatus("ran", ms=_ms(started))
-        if progress:
-            progress(f"check {chk.name}")
-    return Analysis(images=images, roles=roles, findings=findings, checks=statuses,
-                    assessment=assess(findings, roles, settings), claim=ctx.claim,
-                    skips=ctx.skips, verifications=ctx.verifications)
-
-
-def _ms(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000.0, 1)
+                       ledger=ledger, configs=check_configs(settings, checks))
+    results = run_checks(ctx, checks, only=only, progress=progress)
+    coverage = coverage_of(results.statuses, roles, skips=results.skips, verifications=results.verifications)
+    return Analysis(images=images, roles=roles, findings=results.findings, checks=results.statuses,
+                    assessment=assess(results.findings, roles, settings, coverage=coverage,
+                                      names=[im.name for im in images]),
+                    claim=ctx.claim, skips=results.skips, verifications=results.verifications)
 
 
 def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:

@@ -5,10 +5,13 @@
     RefundGuardError
     ├── InputError            unusable input: the CLI exits 2, the API answers 4xx
     │   ├── UnsupportedFormat the content is not an image type we read
-    │   ├── InputTooLarge     bytes, pixels, frames or metadata over the configured limits
+    │   ├── InputTooLarge     bytes, pixels, frames, decoding cost or metadata over the configured limits
     │   └── UnreadableImage   truncated, corrupt, or hostile content
     └── ConfigError           bad settings
     NotApplicable             control flow: a check's input is outside its domain
+
+An :class:`InputError` message is one line in English, fit for a user; ``zh`` holds the same in Chinese
+when the raiser wrote one (the CLI prints both, the web pages pick one).
 """
 
 from __future__ import annotations
@@ -19,7 +22,17 @@ class RefundGuardError(Exception):
 
 
 class InputError(RefundGuardError):
-    """The input cannot be analysed. The message is one line, fit for a user."""
+    """The input cannot be analysed. The message is one line, fit for a user; ``zh`` is its Chinese text."""
+
+    def __init__(self, message: str = "", *, zh: str | None = None) -> None:
+        super().__init__(message)
+        self.zh = zh
+
+    def prefixed(self, label: str) -> InputError:
+        """The same error about the file ``label``: ``"label: message"`` in both languages."""
+        out = type(self)(f"{label}: {self}", zh=f"{label}：{self.zh}" if self.zh else None)
+        out.__cause__ = self.__cause__ or self
+        return out
 
 
 class UnsupportedFormat(InputError):

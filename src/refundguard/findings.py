@@ -27,6 +27,7 @@ CODES: dict[str, tuple[str, str]] = {
     "provenance.generator_metadata": ("AI generator metadata", "AI 生成工具元数据"),
     "provenance.remnant": ("Remnants of removed AI provenance metadata", "残留的已删除 AI 溯源元数据"),
     "provenance.conflict": ("Contradictory provenance metadata", "相互矛盾的溯源元数据"),
+    "provenance.hostile_metadata": ("Metadata built to make analysis tools fail", "为使分析工具出错而构造的元数据"),
     "watermark.invisible": ("Invisible AI watermark", "AI 隐形水印"),
     "label.visible_ai_text": ("Visible AI-generation label in the image", "图片中可见的 AI 生成标识"),
     "reference.derived_edit": ("Merchant's photo with regions changed", "商家图片被局部修改"),
@@ -44,7 +45,13 @@ CODES: dict[str, tuple[str, str]] = {
     "capture.camera_mismatch": ("Photos of one claim from different cameras", "同一申请的照片来自不同相机"),
     "multiview.inconsistent_damage": ("Damage differs between photos of the same item",
                                       "同一商品不同照片中的损坏不一致"),
+    "ledger.prior_abuse": ("Buyer has adjudicated abuse on record (cross-platform ledger)",
+                           "买家有经裁定的滥用记录（跨平台账本）"),
 }
+
+#: codes whose weight is set in ``data/defaults.toml`` and never fitted by ``bench calibrate``: they say nothing
+#: about the photos (the calibration data has no buyers), and their weight is bounded by design.
+FIXED_WEIGHT: frozenset[str] = frozenset({"ledger.prior_abuse"})
 
 
 @dataclass(frozen=True, slots=True)

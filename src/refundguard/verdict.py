@@ -9,16 +9,22 @@ between photos). Levels come from configured thresholds; a policy floor (``floor
 photo whose finding must be seen by a person whatever its probability (a re-sent listing photo is not a
 forgery, but it is no evidence of damage either). A finding whose fact another finding on the same photo
 already explains (``subsumes``) is reported but not counted.
+
+The assessment also carries the analysis' :class:`~refundguard.coverage.Coverage`: a check that applied
+and failed raises the level to at least ``review`` (what it would have found is unknown), and a ``low``
+is labelled *verified* only when every claim photo was checked against independent evidence (a matched
+listing photo, a second view, a live capture); otherwise it is *unverified*, never *genuine*.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from refundguard.config import Settings
-from refundguard.findings import Finding
+from refundguard.coverage import Coverage, failure_notes, summary
+from refundguard.findings import Finding, Message
 
 
 def sigmoid(x: float) -> float:
@@ -33,6 +39,20 @@ class Assessment:
     image_levels: tuple[str, ...]
     reasons: tuple[Finding, ...]
     uncounted: frozenset[int] = frozenset()  # indexes of findings explained by another finding
+    coverage: Coverage = field(default_factory=Coverage)
+    #: reasons that are not findings (a failed check), shown before the findings' reasons
+    notes: tuple[Message, ...] = ()
+    #: what the verdict rests on, in words (see :func:`refundguard.coverage.summary`)
+    basis_text: Message | None = None
+
+    @property
+    def incomplete(self) -> bool:
+        return self.coverage.incomplete
+
+    @property
+    def basis(self) -> str:
+        """``incomplete``, ``verified`` or ``unverified``."""
+        return self.coverage.basis
 
 
 def explained(findings: Sequence[Finding], settings: Settings) -> frozenset[int]:
@@ -74,8 +94,15 @@ def _floor(findings: Sequence[Finding], settings: Settings) -> str | None:
     return max(floors, key=LEVELS.index) if floors else None
 
 
-def assess(findings: Sequence[Finding], roles: Sequence[str], settings: Settings) -> Assessment:
-    """Turn findings into per-photo and per-claim risk, with the reasons ordered by contribution."""
+def assess(findings: Sequence[Finding], roles: Sequence[str], settings: Settings, *,
+           coverage: Coverage | None = None, names: Sequence[str] | None = None) -> Assessment:
+    """Turn findings into per-photo and per-claim risk, with the reasons ordered by contribution.
+
+    ``coverage`` (what the analysis examined) floors the level at ``review`` when a check failed and says
+    whether a ``low`` is verified; without it every claim photo counts as unverified.
+    """
+    if coverage is None:
+        coverage = Coverage(claim_photos=tuple(i for i, r in enumerate(roles) if r == "claim"))
     uncounted = explained(findings, settings)
     counted = [f for i, f in enumerate(findings) if i not in uncounted]
     logits = [settings.prior_logit] * len(roles)
@@ -91,7 +118,12 @@ def assess(findings: Sequence[Finding], roles: Sequence[str], settings: Settings
     image_levels = tuple(_raised(level_for(r, settings), _floor([f for f in counted if f.image == i], settings))
                          for i, r in enumerate(image_risks))
     level = _raised(level_for(risk, settings), _floor(on_claim, settings))
+    if coverage.failed:  # a check that applied and failed leaves its evidence unknown: a person must look
+        level = _raised(level, "review")
+        image_levels = tuple(_raised(lv, "review") if roles[i] == "claim" else lv for i, lv in enumerate(image_levels))
     reasons = tuple(sorted((f for f in on_claim if f.contribution > 0 or _sets_floor(f, settings)),
                            key=lambda f: -f.contribution))
+    names = names if names is not None else [f"#{i}" for i in range(len(roles))]
     return Assessment(risk=risk, level=level, image_risks=image_risks, image_levels=image_levels, reasons=reasons,
-                      uncounted=uncounted)
+                      uncounted=uncounted, coverage=coverage, notes=failure_notes(coverage),
+                      basis_text=summary(coverage, level, names))

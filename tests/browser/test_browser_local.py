@@ -61,6 +61,9 @@ def test_upload_report_and_pdf(browser, local_server: str, claim_photos: tuple[P
         assert len(expected.images) == 2 and expected.images[1].sha256 in body
         assert page.locator('li.finding[data-code="reference.derived_edit"]').count() == 1
         assert page.locator(".stage svg rect").count() >= 1  # the changed region is outlined
+        basis = page.locator("#basis")  # what the verdict rests on, in words
+        assert expected.assessment.basis == "verified" and "已用独立证据核实" in basis.inner_text()
+        assert expected.assessment.basis_text is not None and expected.assessment.basis_text.zh in basis.inner_text()
         heat = page.locator("img.heat").first
         assert heat.is_visible()
         page.locator("input.heat-toggle").first.uncheck()

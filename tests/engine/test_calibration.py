@@ -12,7 +12,7 @@ import pytest
 
 from bench import calibrate
 from refundguard.config import load_settings
-from refundguard.findings import CODES
+from refundguard.findings import CODES, FIXED_WEIGHT
 from scripts.apply_calibration import RESULT, TARGET, render
 
 
@@ -20,10 +20,20 @@ def test_shipped_calibration_is_the_committed_benchmark_fit():
     result = json.loads(RESULT.read_text("utf-8"))
     assert TARGET.read_text("utf-8") == render(result), "run: python scripts/apply_calibration.py"
     shipped = tomllib.loads(TARGET.read_text("utf-8"))
-    assert set(shipped["weights"]) == set(CODES)
+    assert set(shipped["weights"]) <= set(CODES) - FIXED_WEIGHT
     settings = load_settings()
     for code, weight in result["fit"]["weights"].items():
         assert settings.weight(code) == weight
+
+
+def test_every_code_has_a_weight_and_a_prior_for_the_next_fit():
+    """Codes added since the last fit take their prior weight from defaults.toml until the next fit."""
+    settings = load_settings()
+    fitted = set(tomllib.loads(TARGET.read_text("utf-8"))["weights"])
+    assert set(CODES) <= set(settings.weights)
+    assert set(calibrate.PRIOR) == set(CODES) - FIXED_WEIGHT
+    for code in set(CODES) - fitted - FIXED_WEIGHT:
+        assert settings.weight(code) == calibrate.PRIOR[code].mean, code
 
 
 def test_committed_benchmark_holds_the_false_positive_target_out_of_sample():
@@ -34,7 +44,7 @@ def test_committed_benchmark_holds_the_false_positive_target_out_of_sample():
 
 
 def test_every_code_has_a_prior_for_the_fit():
-    assert set(calibrate.PRIOR) == set(CODES)
+    assert set(calibrate.PRIOR) == set(CODES) - FIXED_WEIGHT
     for code, prior in calibrate.PRIOR.items():
         lo, hi = prior.bounds
         assert lo <= prior.mean <= hi and prior.sd > 0, code

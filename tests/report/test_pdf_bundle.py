@@ -139,3 +139,18 @@ def test_figure_outlines_regions_and_tints_the_heatmap(analysis: Analysis) -> No
 
 def test_figure_downscales_large_photos(analysis: Analysis) -> None:
     assert _decode(figure(analysis.images[0], max_side=160)).shape == (120, 160, 3)
+
+
+def test_bundle_says_whether_the_verdict_was_verified(photos, tmp_path: Path, pdf_text, squash) -> None:
+    from refundguard.engine import analyze
+
+    claim, _listing = photos
+    single = analyze([claim], only=None)  # one photo, nothing to compare: unverified
+    assert single.assessment.basis == "unverified"
+    path = tmp_path / "unverified.pdf"
+    path.write_bytes(bundle_from_analysis(single, None))
+    flat = squash(pdf_text(path))
+    assert "未经核实：没有可比对的证据" in flat and "Unverified,notgenuine" in flat
+    partial = analyze([claim], only=["tamper"])  # left out on request: incomplete
+    path.write_bytes(bundle_from_analysis(partial, None))
+    assert "分析不完整" in squash(pdf_text(path))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -34,6 +35,14 @@ def photo(seed: int, width: int = 320, height: int = 240) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, "JPEG", quality=90)
     return buffer.getvalue()
+
+
+def pdf_text(path: Path) -> str:
+    """Text of a PDF via poppler's pdftotext (installed by scripts/system-deps.sh)."""
+    exe = shutil.which("pdftotext")
+    assert exe, "pdftotext missing: run scripts/system-deps.sh (poppler-utils)"
+    return subprocess.run([exe, "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True, text=True,
+                          timeout=60).stdout
 
 
 def free_port() -> int:

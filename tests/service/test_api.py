@@ -11,6 +11,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
+from PIL import Image
+from skimage import data
 
 from refundguard.config import load_settings
 from refundguard.service.app import create_app
@@ -169,11 +171,39 @@ def test_full_lifecycle_with_merchant_references_and_decision(service: Service) 
     assert client.get("/v1/audit/verify", headers=keys.h("admin")).json()["ok"] is True
 
 
-def test_low_risk_small_claim_is_auto_approved(service: Service) -> None:
+def _jpeg(pixels: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=88)
+    return buffer.getvalue()
+
+
+def test_low_risk_small_claim_verified_against_the_listing_photo_is_auto_approved(service: Service) -> None:
+    """The buyer's own photo of the product sold (another capture of it) beside the platform's listing photo."""
+    client, keys = service
+    buyer_photo, listing, _ = data.stereo_motorcycle()
+    files = [("photos", ("received.jpg", _jpeg(buyer_photo), "image/jpeg")),
+             ("references", ("listing.jpg", _jpeg(listing), "image/jpeg"))]
+    resp = client.post("/v1/claims", headers=keys.h("platform"), files=files,
+                       data={"merchant_id": "m1", "amount": "20", "buyer_id": "buyer-9"})
+    assert resp.status_code == 201, resp.text
+    claim_id = resp.json()["claim"]["id"]
+    claim = wait_state(client.get, claim_id, keys.h("platform"))
+    report = client.get(f"/v1/claims/{claim_id}/report", headers=keys.h("platform")).json()
+    assert report["coverage"]["basis"] == "verified", report["coverage"]
+    assert claim["level"] == "low" and claim["state"] == "auto_approved" and claim["outcome"] == "approved"
+
+
+def test_low_risk_small_claim_with_nothing_to_compare_is_not_refunded_automatically(service: Service) -> None:
     client, keys = service
     claim_id = create(client, keys, amount="20")["claim"]["id"]
     claim = wait_state(client.get, claim_id, keys.h("platform"))
-    assert claim["level"] == "low" and claim["state"] == "auto_approved" and claim["outcome"] == "approved"
+    assert claim["level"] == "low" and claim["state"] == "awaiting_merchant" and claim["outcome"] is None
+    report = client.get(f"/v1/claims/{claim_id}/report", headers=keys.h("platform")).json()
+    assert report["coverage"]["basis"] == "unverified"
+    assert "Unverified, not genuine" in report["coverage"]["summary"]["en"]
+    routed = [e for e in client.get(f"/v1/claims/{claim_id}/audit", headers=keys.h("reviewer")).json()
+              if e["action"] == "claim.state_changed" and e["details"].get("to") == "awaiting_merchant"]
+    assert routed and "unverified" in routed[-1]["details"]["why"]
 
 
 def _video(path: Path, frames: int = 24) -> bytes:

@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -52,9 +53,9 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
     proc.wait(timeout=10)
 
 
-def _worker(server: Server, broker: str) -> subprocess.Popen:
+def _worker(server: Server, broker: str, *extra: str) -> subprocess.Popen:
     log = (server.data / "worker.log").open("ab")
-    return subprocess.Popen([str(REFUNDGUARD), "worker", "--broker-url", broker, "--concurrency", "1"],
+    return subprocess.Popen([str(REFUNDGUARD), "worker", "--broker-url", broker, "--concurrency", "1", *extra],
                             env=server.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
@@ -68,6 +69,7 @@ def test_celery_workers_analyse_and_a_killed_worker_loses_nothing(
         server_factory: Callable[..., Server], redis_url: str) -> None:
     server = server_factory(REFUNDGUARD_SERVICE_JOB_LEASE_S="8", REFUNDGUARD_SERVICE_RECOVER_INTERVAL_S="0.5")
     server.extra_args = ["--workers-backend", "celery", "--broker-url", redis_url]
+    server.cli("db", "upgrade")
     key = server.cli("keys", "create", "--tenant", "acme", "--role", "platform").stdout.strip()
     server.start()
     headers = {"Authorization": f"Bearer {key}"}
@@ -100,5 +102,33 @@ def test_celery_workers_analyse_and_a_killed_worker_loses_nothing(
         assert claim["state"] == "awaiting_merchant" and job_status(job_id) == "done"
         actions = [e["action"] for e in get(f"/v1/claims/{claim_id}/audit", headers).json()]
         assert "job.requeued" in actions and actions.count("claim.analysed") == 1
+    finally:
+        _kill(worker)
+
+
+def test_a_worker_started_with_config_analyses_with_that_config(
+        server_factory: Callable[..., Server], redis_url: str) -> None:
+    """The server runs on defaults; the worker's --config file moves the engine's levels and the service's merchant
+    window: the claim's level and deadline can only come from the worker's file."""
+    server = server_factory()
+    server.extra_args = ["--workers-backend", "celery", "--broker-url", redis_url]
+    server.cli("db", "upgrade")
+    key = server.cli("keys", "create", "--tenant", "acme", "--role", "platform").stdout.strip()
+    server.start()
+    config = server.data / "worker.toml"
+    config.write_text("[levels]\nreview = 0.0001\nhigh = 0.0002\n\n[service.policy]\nmerchant_window_hours = 1\n")
+    worker = _worker(server, redis_url, "--config", str(config))
+    try:
+        headers = {"Authorization": f"Bearer {key}"}
+        resp = httpx.post(server.url + "/v1/claims", headers=headers, timeout=60,
+                          files=[("photos", ("p.jpg", photo(5), "image/jpeg"))], data={"merchant_id": "m1",
+                                                                                      "amount": "10"})
+        assert resp.status_code == 201, resp.text
+        claim = wait_state(lambda p, headers: httpx.get(server.url + p, headers=headers), resp.json()["claim"]["id"],
+                           headers, timeout=90)
+        # on the defaults this photo is low risk (level low, a 48 h merchant window)
+        assert claim["level"] == "high" and claim["state"] == "awaiting_merchant", claim
+        deadline = datetime.fromisoformat(claim["deadline"])
+        assert abs((deadline - (datetime.now(UTC) + timedelta(hours=1))).total_seconds()) < 120
     finally:
         _kill(worker)

@@ -60,3 +60,12 @@ def test_postgres_migrations_claim_flow_and_concurrent_audit(postgres_url: str, 
         assert claim["delivered_at"].startswith("2026-05-01T02:00:00")  # stored as UTC
         assert client.get(f"/v1/claims/{claim['id']}", headers=keys.h("other_merchant")).status_code == 404
         assert client.get("/v1/audit/verify", headers=keys.h("admin")).json()["ok"] is True
+        # the service keeps its reuse index in the same PostgreSQL database (pgvector) by default
+        report = client.get(f"/v1/claims/{claim['id']}/report", headers=keys.h("platform")).json()
+        assert report["checks"]["reuse"]["status"] == "ran", report["checks"]["reuse"]
+        again = client.post("/v1/claims", headers=keys.h("platform"),
+                            files=[("photos", ("a.jpg", photo(11), "image/jpeg"))],
+                            data={"merchant_id": "m2", "amount": "900", "buyer_id": "someone-else"})
+        second = wait_state(client.get, again.json()["claim"]["id"], keys.h("platform"))
+        report = client.get(f"/v1/claims/{second['id']}/report", headers=keys.h("platform")).json()
+        assert "reuse.duplicate" in {f["code"] for f in report["findings"]}

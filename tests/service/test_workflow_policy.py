@@ -15,6 +15,7 @@ from refundguard.service.config import PolicyConfig
 from refundguard.service.db import Database
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+VERIFIED = {"basis": "verified", "failed": []}
 
 
 def test_lifecycle_table_is_complete_and_one_way() -> None:
@@ -41,7 +42,7 @@ def test_lifecycle_table_is_complete_and_one_way() -> None:
 def test_route_auto_approves_only_when_every_condition_holds(level: str, amount: float, abuse: bool,
                                                              expected: State) -> None:
     decision = policy.route(level=level, amount=amount, buyer_abuse=abuse, merchant_responded=False,
-                            policy=PolicyConfig(auto_approve_max_amount=200), now=NOW)
+                            policy=PolicyConfig(auto_approve_max_amount=200), now=NOW, coverage=VERIFIED)
     assert decision.state is expected
     if expected is State.AWAITING_MERCHANT:
         assert decision.deadline == NOW + timedelta(hours=48)
@@ -51,18 +52,40 @@ def test_route_auto_approves_only_when_every_condition_holds(level: str, amount:
 
 def test_route_after_merchant_response_goes_to_a_reviewer() -> None:
     decision = policy.route(level="low", amount=1.0, buyer_abuse=False, merchant_responded=True,
-                            policy=PolicyConfig(review_window_hours=24), now=NOW)
+                            policy=PolicyConfig(review_window_hours=24), now=NOW, coverage=VERIFIED)
     assert decision.state is State.IN_REVIEW and decision.deadline == NOW + timedelta(hours=24)
 
 
 def test_policy_is_configuration() -> None:
     decision = policy.route(level="review", amount=1.0, buyer_abuse=False, merchant_responded=False,
                             policy=PolicyConfig(auto_approve_levels=["low", "review"], merchant_window_hours=72),
-                            now=NOW)
+                            now=NOW, coverage=VERIFIED)
     assert decision.state is State.AUTO_APPROVED
     decision = policy.route(level="high", amount=1.0, buyer_abuse=False, merchant_responded=False,
-                            policy=PolicyConfig(merchant_window_hours=72), now=NOW)
+                            policy=PolicyConfig(merchant_window_hours=72), now=NOW, coverage=VERIFIED)
     assert decision.deadline == NOW + timedelta(hours=72)
+
+
+@pytest.mark.parametrize("coverage", [{"basis": "incomplete", "failed": [{"check": "provenance", "error": "x"}]},
+                                      {"basis": "incomplete", "failed": []}, None, {}])
+def test_an_incomplete_analysis_is_never_auto_approved_whatever_the_configuration(coverage) -> None:
+    lax = PolicyConfig(auto_approve_levels=["low", "review", "high"], auto_approve_max_amount=1e9)
+    decision = policy.route(level="low", amount=1.0, buyer_abuse=False, merchant_responded=False, policy=lax,
+                            now=NOW, coverage=coverage)
+    assert decision.state is State.AWAITING_MERCHANT and "incomplete analysis" in decision.why
+    if coverage and coverage["failed"]:
+        assert "provenance failed" in decision.why
+
+
+def test_an_unverified_low_is_never_auto_approved_and_goes_where_policy_says() -> None:
+    unverified = {"basis": "unverified", "failed": []}
+    window = policy.route(level="low", amount=1.0, buyer_abuse=False, merchant_responded=False,
+                          policy=PolicyConfig(), now=NOW, coverage=unverified)
+    assert window.state is State.AWAITING_MERCHANT and "unverified" in window.why
+    reviewer = policy.route(level="low", amount=1.0, buyer_abuse=False, merchant_responded=False,
+                            policy=PolicyConfig(unverified_low="review", review_window_hours=24), now=NOW,
+                            coverage=unverified)
+    assert reviewer.state is State.IN_REVIEW and reviewer.deadline == NOW + timedelta(hours=24)
 
 
 def _claim(claim_id: str, state: str, deadline: datetime | None, **kw: object) -> Claim:
@@ -91,7 +114,10 @@ def test_sweeper_moves_only_expired_windows_and_survives_restart(tmp_path: Path)
         assert session.get(Claim, "later").state == "awaiting_merchant"
         actions = [(e.action, e.actor) for e in audit.for_subject(session=session, subject_id="due")]
         assert actions == [("claim.state_changed", "system:sweeper")]
-        assert audit.verify(session=session).ok
+        # the chain itself is intact; the claims this test wrote straight into the table are not in it
+        problems = audit.verify(session=session).problems
+        assert sorted(p.split()[1] for p in problems) == ["later", "review"]
+        assert all("written outside the service" in p for p in problems)
 
 
 def test_buyer_abuse_counts_only_adjudicated_rejections(tmp_path: Path) -> None:

@@ -12,15 +12,61 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from refundguard.checks._screens import detect_status_bar, is_common_photo_size, screen_family
 from refundguard.checks.registry import CheckContext, check
 from refundguard.findings import Finding
 from refundguard.media.load import LoadedImage
 
-#: when either time has no zone, it may be off by up to this much (UTC-12 … UTC+14)
-NAIVE_TOLERANCE = timedelta(hours=14)
-#: camera clocks drift; a photo this close to delivery is not called early
-CLOCK_MARGIN = timedelta(minutes=15)
+
+class CaptureConfig(BaseModel):
+    """``[checks.capture]``: tolerances of the time rules and the score of each capture fact."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: when either time has no zone, it may be off by up to this much (UTC-12 … UTC+14)
+    naive_tolerance_hours: float = Field(14.0, ge=0, le=48)
+    #: camera clocks drift; a photo this close to delivery is not called early
+    clock_margin_minutes: float = Field(15.0, ge=0)
+    #: a capture time with a zone agrees with the GPS stamp within this much
+    gps_agreement_minutes: float = Field(10.0, ge=0)
+    #: an edit-history event or file modification counts as "after capture" beyond this much
+    edit_after_capture_minutes: float = Field(1.0, ge=0)
+    order_score_with_zone: float = Field(0.97, ge=0, le=1)
+    order_score_without_zone: float = Field(0.92, ge=0, le=1)
+    #: before delivery: ``delivery_score`` rising by ``delivery_score_rise`` as the gap grows to
+    #: ``delivery_full_after_hours`` beyond the tolerances
+    delivery_score: float = Field(0.6, ge=0, le=1)
+    delivery_score_rise: float = Field(0.3, ge=0, le=1)
+    delivery_full_after_hours: float = Field(48.0, gt=0)
+    gps_confirms_bonus: float = Field(0.03, ge=0, le=1)
+    camera_model_mismatch: float = Field(0.6, ge=0, le=1)
+    camera_body_mismatch: float = Field(0.5, ge=0, le=1)
+    camera_lens_mismatch: float = Field(0.2, ge=0, le=1)
+    editor_retouch: float = Field(0.6, ge=0, le=1)
+    editor_develop: float = Field(0.3, ge=0, le=1)
+    editor_after_capture_bonus: float = Field(0.15, ge=0, le=1)
+    screenshot_labelled: float = Field(0.95, ge=0, le=1)
+    screenshot_common_photo_size: float = Field(0.2, ge=0, le=1)
+    screenshot_screen_size: float = Field(0.4, ge=0, le=1)
+    screenshot_status_bar: float = Field(0.45, ge=0, le=1)
+    screenshot_png: float = Field(0.15, ge=0, le=1)
+    #: without a label, cues adding up to less than this are not a screenshot finding
+    screenshot_min: float = Field(0.4, ge=0, le=1)
+    screenshot_max: float = Field(0.95, ge=0, le=1)
+    no_camera_data: float = Field(0.3, ge=0, le=1)
+
+    @property
+    def naive_tolerance(self) -> timedelta:
+        return timedelta(hours=self.naive_tolerance_hours)
+
+    @property
+    def clock_margin(self) -> timedelta:
+        return timedelta(minutes=self.clock_margin_minutes)
+
+
+_DEFAULT = CaptureConfig()
 #: formats that normally carry camera EXIF when they come straight from a camera or phone
 EXIF_FORMATS = frozenset({"JPEG", "HEIF", "TIFF"})
 
@@ -136,23 +182,24 @@ def _span(delta: timedelta) -> tuple[str, str]:
     return en, zh
 
 
-def _difference(earlier: datetime, later: datetime) -> tuple[timedelta, timedelta]:
-    """``later - earlier`` and its uncertainty: 14 h when either time has no zone (UTC-12 … UTC+14)."""
+def _difference(earlier: datetime, later: datetime, config: CaptureConfig = _DEFAULT) -> tuple[timedelta, timedelta]:
+    """``later - earlier`` and its uncertainty: 14 h (by default) when either time has no zone."""
     if earlier.tzinfo is not None and later.tzinfo is not None:
         return later - earlier, timedelta(0)
     a = earlier.astimezone(UTC).replace(tzinfo=None) if earlier.tzinfo is not None else earlier
     b = later.astimezone(UTC).replace(tzinfo=None) if later.tzinfo is not None else later
-    return b - a, NAIVE_TOLERANCE
+    return b - a, config.naive_tolerance
 
 
-def _with_gps(shot: CaptureTime, gps: datetime | None) -> tuple[CaptureTime, dict[str, Any]]:
+def _with_gps(shot: CaptureTime, gps: datetime | None,
+              config: CaptureConfig = _DEFAULT) -> tuple[CaptureTime, dict[str, Any]]:
     """Cross-check the capture time with the GPS UTC stamp; a zone-less time gets its offset from GPS."""
     if gps is None:
         return shot, {}
     info: dict[str, Any] = {"gps_utc": gps.isoformat(timespec="seconds")}
     if shot.aware:
         drift = abs(shot.when - gps)
-        info["gps_agrees"] = drift <= timedelta(minutes=10)
+        info["gps_agrees"] = drift <= timedelta(minutes=config.gps_agreement_minutes)
         return shot, info
     implied = shot.when.replace(tzinfo=UTC) - gps
     quarter = round(implied.total_seconds() / 900) * 900
@@ -165,6 +212,7 @@ def _with_gps(shot: CaptureTime, gps: datetime | None) -> tuple[CaptureTime, dic
 
 
 def _time_finding(ctx: CheckContext, i: int, image: LoadedImage) -> Finding | None:
+    cfg: CaptureConfig = ctx.config
     delivered, ordered = ctx.claim.delivered_at, ctx.claim.order_time
     if delivered is None and ordered is None:
         return None
@@ -174,27 +222,31 @@ def _time_finding(ctx: CheckContext, i: int, image: LoadedImage) -> Finding | No
         shot = CaptureTime(gps, "EXIF GPS date/time stamp (UTC)")
     if shot is None:
         return None
-    shot, gps_info = _with_gps(shot, gps)
+    shot, gps_info = _with_gps(shot, gps, cfg)
     verdicts: list[tuple[str, datetime, timedelta, timedelta]] = []
     for name, moment in (("order", ordered), ("delivery", delivered)):
         if moment is None:
             continue
-        gap, tolerance = _difference(shot.when, moment)
-        if gap > tolerance + CLOCK_MARGIN:
+        gap, tolerance = _difference(shot.when, moment, cfg)
+        if gap > tolerance + cfg.clock_margin:
             verdicts.append((name, moment, gap, tolerance))
     if not verdicts:
         return None
     name, moment, gap, tolerance = verdicts[0]  # the order comes first: predating it is the stronger fact
-    margin = gap - tolerance - CLOCK_MARGIN
-    before_delivery = 0.6 + 0.3 * min(1.0, margin / timedelta(hours=48))
-    score = (0.97 if shot.aware else 0.92) if name == "order" else before_delivery
-    gps_confirms = gps is not None and (moment.tzinfo is not None) and gps < moment.astimezone(UTC) - CLOCK_MARGIN
+    margin = gap - tolerance - cfg.clock_margin
+    before_delivery = cfg.delivery_score + cfg.delivery_score_rise * min(
+        1.0, margin / timedelta(hours=cfg.delivery_full_after_hours))
+    score = (cfg.order_score_with_zone if shot.aware else cfg.order_score_without_zone) if name == "order" \
+        else before_delivery
+    gps_confirms = gps is not None and (moment.tzinfo is not None) and gps < moment.astimezone(UTC) - cfg.clock_margin
     if gps_confirms:
-        score = min(1.0, score + 0.03)
+        score = min(1.0, score + cfg.gps_confirms_bonus)
     span_en, span_zh = _span(gap)
     when_en = fmt_time(shot.when)
-    zone_en = "" if shot.aware and moment.tzinfo else " Compared with a ±14 h tolerance because a time has no zone."
-    zone_zh = "" if shot.aware and moment.tzinfo else "因有时间未记录时区，按 ±14 小时容差比较。"
+    hours = f"{cfg.naive_tolerance_hours:g}"
+    zone_en = "" if shot.aware and moment.tzinfo else \
+        f" Compared with a ±{hours} h tolerance because a time has no zone."
+    zone_zh = "" if shot.aware and moment.tzinfo else f"因有时间未记录时区，按 ±{hours} 小时容差比较。"
     what_en = "the order was placed" if name == "order" else "the item was delivered"
     what_zh = "下单时间" if name == "order" else "签收时间"
     gps_en = f" The GPS time stamp ({gps.isoformat(timespec='seconds')}) agrees." if gps_confirms and gps else ""
@@ -264,6 +316,7 @@ def camera_of(image: LoadedImage) -> Camera:
 
 
 def _camera_finding(ctx: CheckContext, cams: dict[int, Camera]) -> Finding | None:
+    cfg: CaptureConfig = ctx.config
     named = {i: c for i, c in cams.items() if c.model}
     if len(named) < 2:
         return None
@@ -272,19 +325,22 @@ def _camera_finding(ctx: CheckContext, cams: dict[int, Camera]) -> Finding | Non
                for i, c in named.items()}
     names = ", ".join(f"#{i} {ctx.images[i].name}: {c.model}" for i, c in named.items())
     if len(models) > 1:
-        return ctx.finding("capture.camera_mismatch", image=None, score=0.6, details={"images": listing},
+        return ctx.finding("capture.camera_mismatch", image=None, score=cfg.camera_model_mismatch,
+                           details={"images": listing},
                            en=f"The photos of this claim come from different cameras ({names}).",
                            zh=f"本申请的照片来自不同的相机（{names}）。")
     bodies = {c.body_serial for c in named.values() if c.body_serial}
     if len(bodies) > 1:
         serials = ", ".join(f"#{i}: {c.body_serial}" for i, c in named.items() if c.body_serial)
-        return ctx.finding("capture.camera_mismatch", image=None, score=0.5, details={"images": listing},
+        return ctx.finding("capture.camera_mismatch", image=None, score=cfg.camera_body_mismatch,
+                           details={"images": listing},
                            en=f"Same camera model but different camera bodies (serial numbers {serials}).",
                            zh=f"相机型号相同但机身不同（序列号 {serials}）。")
     lenses = {c.lens_serial for c in named.values() if c.lens_serial}
     if len(lenses) > 1:
         serials = ", ".join(f"#{i}: {c.lens_serial}" for i, c in named.items() if c.lens_serial)
-        return ctx.finding("capture.camera_mismatch", image=None, score=0.2, details={"images": listing},
+        return ctx.finding("capture.camera_mismatch", image=None, score=cfg.camera_lens_mismatch,
+                           details={"images": listing},
                            en=f"Same camera, different lenses (lens serial numbers {serials}); lenses can be "
                               "swapped, so this is weak.",
                            zh=f"同一相机但镜头不同（镜头序列号 {serials}）；镜头可以更换，此项证据较弱。")
@@ -360,6 +416,8 @@ def history_events(image: LoadedImage) -> list[dict[str, str]]:
 
 
 def _editor_finding(ctx: CheckContext, i: int, image: LoadedImage) -> Finding | None:
+    cfg: CaptureConfig = ctx.config
+    after = timedelta(minutes=cfg.edit_after_capture_minutes)
     hits: dict[str, tuple[str, str, str]] = {}
     for source, value in _software_strings(image):
         for pattern, name, kind in EDITORS:
@@ -376,16 +434,17 @@ def _editor_finding(ctx: CheckContext, i: int, image: LoadedImage) -> Finding | 
         if shot is None:
             later_edits.append(event)
             continue
-        gap, tolerance = _difference(shot.when, when)
-        if gap > tolerance + timedelta(minutes=1):
+        gap, tolerance = _difference(shot.when, when, cfg)
+        if gap > tolerance + after:
             later_edits.append(event)
     modified = parse_exif_time(image.metadata.exif.get("IFD0", {}).get("DateTime"))
     modified_later = False
     if shot is not None and modified is not None:
         shot_naive = shot.when.replace(tzinfo=None)
-        modified_later = modified - shot_naive > timedelta(minutes=1)
+        modified_later = modified - shot_naive > after
     retouch = any(kind == "retouch" for kind, _, _ in hits.values())
-    score = (0.6 if retouch else 0.3) + (0.15 if later_edits or modified_later else 0.0)
+    score = (cfg.editor_retouch if retouch else cfg.editor_develop) + \
+        (cfg.editor_after_capture_bonus if later_edits or modified_later else 0.0)
     names = ", ".join(f"{name} ({source}: {value!r})" for name, (_, source, value) in hits.items())
     extra_en = extra_zh = ""
     if later_edits:
@@ -429,13 +488,15 @@ def _screenshot_labels(image: LoadedImage) -> list[tuple[str, str]]:
 
 
 def _screenshot_finding(ctx: CheckContext, i: int, image: LoadedImage, camera: bool) -> Finding | None:
+    cfg: CaptureConfig = ctx.config
     labels = _screenshot_labels(image)
-    family = screen_family(image.width, image.height)
+    width, height = image.original_size  # the file's size, also when it was analysed reduced
+    family = screen_family(width, height)
     bar = detect_status_bar(image.pixels) if not camera else None
     signals_en: list[str] = []
     signals_zh: list[str] = []
     if labels:
-        score = 0.95
+        score = cfg.screenshot_labelled
         signals_en += [f"{src} says {val!r}" for src, val in labels]
         signals_zh += [f"{src} 为 {val!r}" for src, val in labels]
     else:
@@ -443,16 +504,17 @@ def _screenshot_finding(ctx: CheckContext, i: int, image: LoadedImage, camera: b
             return None
         score = 0.0
         if family:  # with no camera data; WeChat-style re-saves also lose it, hence moderate
-            score += 0.2 if is_common_photo_size(image.width, image.height) else 0.4
+            score += cfg.screenshot_common_photo_size if is_common_photo_size(width, height) \
+                else cfg.screenshot_screen_size
         if bar:
-            score += 0.45
+            score += cfg.screenshot_status_bar
         if image.format == "PNG" and (family or bar):
-            score += 0.15
-        if score < 0.4:  # camera data missing and nothing else: not a screenshot finding
+            score += cfg.screenshot_png
+        if score < cfg.screenshot_min:  # camera data missing and nothing else: not a screenshot finding
             return None
     if family:
-        signals_en.append(f"the size {image.width}×{image.height} is a native {family} screen size")
-        signals_zh.append(f"尺寸 {image.width}×{image.height} 与 {family} 屏幕分辨率完全相同")
+        signals_en.append(f"the size {width}×{height} is a native {family} screen size")
+        signals_zh.append(f"尺寸 {width}×{height} 与 {family} 屏幕分辨率完全相同")
     if not camera:
         signals_en.append("there is no camera data")
         signals_zh.append("没有相机拍摄信息")
@@ -468,14 +530,14 @@ def _screenshot_finding(ctx: CheckContext, i: int, image: LoadedImage, camera: b
         details["status_bar"] = {"height": bar.height, "background": list(bar.background),
                                  "uniform_fraction": bar.uniform_fraction, "glyph_fraction": bar.glyph_fraction,
                                  "glyphs": bar.glyphs}
-    return ctx.finding("capture.screenshot", image=i, score=min(score, 0.95), details=details,
+    return ctx.finding("capture.screenshot", image=i, score=min(score, cfg.screenshot_max), details=details,
                        en="This looks like a screenshot, not a camera photo: " + "; ".join(signals_en) + ".",
                        zh="这像是截图而非相机拍摄的照片：" + "；".join(signals_zh) + "。")
 
 
 def _no_camera_finding(ctx: CheckContext, i: int, image: LoadedImage) -> Finding:
     return ctx.finding(
-        "capture.no_camera_data", image=i, score=0.3, details={"format": image.format},
+        "capture.no_camera_data", image=i, score=ctx.config.no_camera_data, details={"format": image.format},
         en=(f"This {image.format} has no camera data (no make, model or exposure). Messaging apps strip it "
             "too, so this is weak evidence on its own."),
         zh=(f"该 {image.format} 文件没有相机信息（无品牌、型号或曝光参数）。"
@@ -484,7 +546,7 @@ def _no_camera_finding(ctx: CheckContext, i: int, image: LoadedImage) -> Finding
 
 # ------------------------------------------------------------------------------------------------ check
 
-@check("capture")
+@check("capture", config=CaptureConfig)
 def run(ctx: CheckContext) -> list[Finding]:
     """Capture facts of each claim photo; reference photos are not judged."""
     findings: list[Finding] = []

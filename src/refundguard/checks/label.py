@@ -11,7 +11,10 @@ created on first use; calls are serialised because the engine keeps per-call par
 Cost per photo: one OCR pass on a copy whose long side is at most 1280 px (it reads "AI生成" down to
 0.8 % of the short side of a 12 MP photo), plus — only when the photo's long side exceeds 5120 px and
 the first pass found no label — one pass per corner tile (30 % × 15 % of the photo) at up to 1280 px.
-See bench/results/watermark_label.json for measured times; the models load once per process (~2–3 s).
+Each pass reads only where text can be: a stroke pass (:mod:`refundguard.checks._text_regions`, a few
+ms) picks the regions of thin, high-contrast strokes, and the OCR reads those crops at the same scale; a
+photo without such strokes is not read at all, and the models are then never loaded. See
+bench/results/watermark_label.json for measured times; the models load once per process (~2–3 s).
 
 Text rules: text is normalised first (NFKC folds full-width letters and digits, upper case, runs of
 white space become one space, none around CJK). The AI element tolerates one OCR confusion of the
@@ -32,20 +35,41 @@ from typing import Any
 
 import cv2
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
+from refundguard.checks._text_regions import TextRegionConfig, read_where_text
 from refundguard.checks.registry import CheckContext, check
 from refundguard.errors import NotApplicable
 from refundguard.findings import Finding, Region
 
 CODE = "label.visible_ai_text"
+#: the OCR models' input size (fixed when the engine is built; not a per-analysis setting)
 OCR_LONG_SIDE = 1280
-#: the full pass reads glyphs down to ~8 px at 1280 px (measured: "AI生成" at 0.8 % of the short side of a
-#: 4000×3000 photo); the corner pass adds resolution only where the full pass shrank the photo over 4×
-CORNER_PASS_MIN_SIDE = 5120
-CORNER_FRACTION = (0.30, 0.15)  # width, height of each corner tile, as fractions of the photo
-EDGE_BAND = 0.12  # a box within this fraction of the width/height from a border is "at" that border
-GB_MIN_HEIGHT = 0.05  # GB 45438 §5.2: text height ≥ 5 % of the short side
-MIN_OCR_CONFIDENCE = 0.5
+#: GB 45438 §5.2: text height ≥ 5 % of the short side (the standard's figure, reported as ``meets_gb_height``)
+GB_MIN_HEIGHT = 0.05
+
+
+class LabelConfig(BaseModel):
+    """``[checks.label]``: where the OCR looks and which text counts as a label."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: the full pass reads glyphs down to ~8 px at 1280 px (measured: "AI生成" at 0.8 % of the short side of a
+    #: 4000×3000 photo); the corner pass adds resolution only where the full pass shrank the photo over 4×
+    corner_pass_min_side: int = Field(5120, ge=OCR_LONG_SIDE)
+    #: width and height of each corner tile, as fractions of the photo
+    corner_fraction: tuple[float, float] = (0.30, 0.15)
+    #: a box within this fraction of the width/height from a border is "at" that border
+    edge_band: float = Field(0.12, gt=0, lt=0.5)
+    min_ocr_confidence: float = Field(0.5, ge=0, le=1)
+    #: text at least this high (fraction of the short side) scores higher; under ``small_text_height`` lower
+    large_text_height: float = Field(GB_MIN_HEIGHT, gt=0, lt=1)
+    small_text_height: float = Field(0.015, gt=0, lt=1)
+    #: where the OCR reads: the stroke pass and the detector's looks at reduced size (``[checks.label.text_regions]``)
+    text_regions: TextRegionConfig = Field(default_factory=TextRegionConfig)
+
+
+_DEFAULT = LabelConfig()
 MAX_ASPECT = 4  # OCR inputs are padded to at most 4:1 (see _padded)
 #: the detector grows each text kernel (unclip ratio 1.6): its line boxes are ~1.45x the glyph height
 #: (measured on text rendered with WenQuanYi Micro Hei, CJK and Latin); boxes are shrunk back by that
@@ -154,8 +178,12 @@ def ocr_engine() -> Any:
                 folder = model_dir()
                 # the detector's default scales every input up to a 736-px short side; capping the long
                 # side instead keeps the cost of small or wide inputs bounded (our inputs are ≤ 1280 px)
+                # one onnxruntime thread: analyses run their checks side by side on refundguard.parallel's
+                # pool, and idle intra-op threads spin (measured: 10 % more CPU for the same pass)
                 params: dict[str, Any] = {"Global.log_level": "error", "Det.limit_type": "max",
-                                          "Det.limit_side_len": OCR_LONG_SIDE}
+                                          "Det.limit_side_len": OCR_LONG_SIDE,
+                                          "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+                                          "EngineConfig.onnxruntime.inter_op_num_threads": 1}
                 params.update({f"{task}.model_path": str(folder / name) for task, name in MODEL_FILES.items()})
                 _ENGINE = RapidOCR(params=params)
     return _ENGINE
@@ -190,11 +218,19 @@ def _padded(rgb: np.ndarray) -> np.ndarray:
 def _ocr(rgb: np.ndarray) -> list[tuple[str, float, np.ndarray]]:
     bgr = np.ascontiguousarray(_padded(rgb)[:, :, ::-1])
     with _CALL_LOCK:
-        out = ocr_engine()(bgr)
+        out = ocr_engine()(bgr, use_det=True, use_cls=True, use_rec=True)  # explicit: the engine keeps them
     if out.boxes is None or out.txts is None:
         return []
     return [(str(t), float(s), np.asarray(b, dtype=np.float64)) for t, s, b in zip(out.txts, out.scores, out.boxes,
                                                                                   strict=False)]
+
+
+def _detect(rgb: np.ndarray) -> list[np.ndarray]:
+    """Text-line quadrilaterals of the detector alone (no recognition), in ``rgb``'s pixels."""
+    bgr = np.ascontiguousarray(_padded(rgb)[:, :, ::-1])
+    with _CALL_LOCK:
+        out = ocr_engine()(bgr, use_det=True, use_cls=False, use_rec=False)
+    return [] if out.boxes is None else [np.asarray(b, dtype=np.float64) for b in out.boxes]
 
 
 def _resized(rgb: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
@@ -205,11 +241,16 @@ def _resized(rgb: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), scale
 
 
-def read_full(rgb: np.ndarray) -> list[TextLine]:
-    """OCR of the whole photo on a copy whose long side is at most :data:`OCR_LONG_SIDE`."""
-    small, scale = _resized(rgb, OCR_LONG_SIDE)
+def read_full(rgb: np.ndarray, regions: TextRegionConfig | None = None,
+              working: np.ndarray | None = None) -> list[TextLine]:
+    """OCR of the whole photo on a copy whose long side is at most :data:`OCR_LONG_SIDE` (where text can be);
+    ``working`` is that copy when the caller has it (the analysis's picture cache)."""
+    if working is None:
+        small, scale = _resized(rgb, OCR_LONG_SIDE)
+    else:
+        small, scale = working, min(1.0, OCR_LONG_SIDE / max(rgb.shape[:2]))  # as _resized reports it
     lines = []
-    for text, conf, quad in _ocr(small):
+    for text, conf, quad in read_where_text(small, _ocr, _detect, regions):
         q = quad / scale
         box = (float(q[:, 0].min()), float(q[:, 1].min()), float(q[:, 0].max()), float(q[:, 1].max()))
         lines.append(TextLine(text, conf, box, "full"))
@@ -219,20 +260,22 @@ def read_full(rgb: np.ndarray) -> list[TextLine]:
 CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
 
 
-def read_corners(rgb: np.ndarray, corners: tuple[str, ...] = CORNERS) -> list[TextLine]:
+def read_corners(rgb: np.ndarray, corners: tuple[str, ...] = CORNERS,
+                 fraction: tuple[float, float] = _DEFAULT.corner_fraction,
+                 regions: TextRegionConfig | None = None) -> list[TextLine]:
     """OCR of corner tiles (30 % × 15 % of the photo each), each read on its own at up to 1280 px.
 
     Tiles are read one by one: pasting them into one mosaic made the detector miss small text that it
     finds in each tile alone.
     """
     h, w = rgb.shape[:2]
-    cw, ch = max(32, round(w * CORNER_FRACTION[0])), max(32, round(h * CORNER_FRACTION[1]))
+    cw, ch = max(32, round(w * fraction[0])), max(32, round(h * fraction[1]))
     lines = []
     for corner in corners:
         px = 0 if corner.endswith("left") else w - cw
         py = 0 if corner.startswith("top") else h - ch
         tile, scale = _resized(np.ascontiguousarray(rgb[py:py + ch, px:px + cw]), OCR_LONG_SIDE)
-        for text, conf, quad in _ocr(tile):
+        for text, conf, quad in read_where_text(tile, _ocr, _detect, regions):
             q = quad / scale
             box = (float(q[:, 0].min() + px), float(q[:, 1].min() + py), float(q[:, 0].max() + px),
                    float(q[:, 1].max() + py))
@@ -257,11 +300,12 @@ _POSITION_ZH = {"top-left corner": "左上角", "top-right corner": "右上角",
                 "left edge": "左侧边缘", "right edge": "右侧边缘", "centre": "中部"}
 
 
-def position_of(box: tuple[float, float, float, float], width: int, height: int) -> tuple[str, int]:
+def position_of(box: tuple[float, float, float, float], width: int, height: int,
+                edge_band: float = _DEFAULT.edge_band) -> tuple[str, int]:
     """Where a box sits: e.g. ``"bottom-right corner"``, ``"top edge"``, ``"centre"``; and how many borders."""
     x0, y0, x1, y1 = box
-    vertical = "top" if y0 <= EDGE_BAND * height else "bottom" if y1 >= (1 - EDGE_BAND) * height else ""
-    horizontal = "left" if x0 <= EDGE_BAND * width else "right" if x1 >= (1 - EDGE_BAND) * width else ""
+    vertical = "top" if y0 <= edge_band * height else "bottom" if y1 >= (1 - edge_band) * height else ""
+    horizontal = "left" if x0 <= edge_band * width else "right" if x1 >= (1 - edge_band) * width else ""
     if vertical and horizontal:
         return f"{vertical}-{horizontal} corner", 2
     if vertical or horizontal:
@@ -269,7 +313,8 @@ def position_of(box: tuple[float, float, float, float], width: int, height: int)
     return "centre", 0
 
 
-def score_label(kind: str, borders: int, height_ratio: float, confidence: float) -> float:
+def score_label(kind: str, borders: int, height_ratio: float, confidence: float,
+                config: LabelConfig = _DEFAULT) -> float:
     """Score of one label: a legible, large label in a corner scores highest; text mid-image lowest.
 
     base 0.75 (Chinese or English label), 0.70 (a generator's brand mark), 0.35 (a label cut at the
@@ -278,19 +323,19 @@ def score_label(kind: str, borders: int, height_ratio: float, confidence: float)
     """
     base = {"zh_label": 0.75, "en_label": 0.75, "brand": 0.70}.get(kind, 0.35)
     base += {2: 0.15, 1: 0.10}.get(borders, -0.15)
-    if height_ratio >= GB_MIN_HEIGHT:
+    if height_ratio >= config.large_text_height:
         base += 0.08
-    elif height_ratio < 0.015:
+    elif height_ratio < config.small_text_height:
         base -= 0.10
     return float(np.clip(base * (0.6 + 0.4 * min(max(confidence, 0.0), 1.0)), 0.05, 1.0))
 
 
-def _label(line: TextLine, width: int, height: int) -> Label | None:
+def _label(line: TextLine, width: int, height: int, config: LabelConfig) -> Label | None:
     x0, y0, x1, y1 = line.box
     touch_x = max(3.0, 0.006 * width)
     match = find_label(line.text) or find_partial(line.text, touches_start=x0 <= touch_x,
                                                    touches_end=x1 >= width - touch_x)
-    if match is None or line.confidence < MIN_OCR_CONFIDENCE:
+    if match is None or line.confidence < config.min_ocr_confidence:
         return None
     horizontal = (x1 - x0) >= (y1 - y0)
     pad = min(x1 - x0, y1 - y0) * (1 - 1 / BOX_TO_GLYPH) / 2
@@ -303,17 +348,20 @@ def _label(line: TextLine, width: int, height: int) -> Label | None:
     x1, y1 = min(float(width), x1), min(float(height), y1)
     region = Region(round(x0), round(y0), max(1, round(x1 - x0)), max(1, round(y1 - y0)))
     ratio = ((y1 - y0) if horizontal else (x1 - x0)) / min(width, height)
-    position, borders = position_of((x0, y0, x1, y1), width, height)
+    position, borders = position_of((x0, y0, x1, y1), width, height, config.edge_band)
     return Label(line, match, region, position, ratio,
-                 score_label(match.kind, borders, ratio, line.confidence))
+                 score_label(match.kind, borders, ratio, line.confidence, config))
 
 
-def find_labels(rgb: np.ndarray) -> list[Label]:
-    """Every AI label OCR finds in a photo, strongest first."""
+def find_labels(rgb: np.ndarray, config: LabelConfig = _DEFAULT, working: np.ndarray | None = None) -> list[Label]:
+    """Every AI label OCR finds in a photo, strongest first (``working``: see :func:`read_full`)."""
     height, width = rgb.shape[:2]
-    labels = [lab for lab in (_label(line, width, height) for line in read_full(rgb)) if lab]
-    if max(height, width) > CORNER_PASS_MIN_SIDE and not any(lab.match.kind != "partial" for lab in labels):
-        more = [lab for lab in (_label(line, width, height) for line in read_corners(rgb)) if lab]
+    labels = [lab for lab in (_label(line, width, height, config)
+                              for line in read_full(rgb, config.text_regions, working)) if lab]
+    if max(height, width) > config.corner_pass_min_side and not any(lab.match.kind != "partial" for lab in labels):
+        more = [lab for lab in (_label(line, width, height, config)
+                                for line in read_corners(rgb, fraction=config.corner_fraction,
+                                                         regions=config.text_regions)) if lab]
         labels += [lab for lab in more if not any(_overlap(lab.region, old.region) for old in labels)]
     return sorted(labels, key=lambda lab: lab.score, reverse=True)
 
@@ -356,14 +404,15 @@ def _finding(ctx: CheckContext, index: int, labels: list[Label]) -> Finding:
                        regions=[lab.region for lab in labels], details=details)
 
 
-@check("label")
+@check("label", config=LabelConfig)
 def run(ctx: CheckContext) -> list[Finding]:
     """OCR each claim photo for a visible AI-generation label."""
     findings: list[Finding] = []
     seen = 0
     for index, image in ctx.claim_images:
         seen += 1
-        labels = find_labels(image.pixels)
+        # the ≤ 1280-px copy comes from the analysis's picture cache (same INTER_AREA reduction as _resized)
+        labels = find_labels(image.pixels, ctx.config, ctx.pictures.reduced(image, OCR_LONG_SIDE))
         if labels:
             findings.append(_finding(ctx, index, labels))
     if seen == 0:

@@ -123,6 +123,13 @@ def run(ctx: CheckContext) -> list[Finding]:
             continue
         compared.append(examine(i, j, work[i], work[j], vm, ((a.width, a.height), (b.width, b.height)),
                                 (_hints(prior.get(i, []), work[i]), _hints(prior.get(j, []), work[j]))))
+        ctx.verified("second_view", [i, j], en=f"{a.name} and {b.name} compared as two views of one item",
+                     zh=f"{a.name} 与 {b.name} 作为同一商品的两个角度进行了比对")
+    paired = {k for r in compared for k in (r.first, r.second)}
+    for i, im in claims:
+        if compared and i not in paired:
+            ctx.skip(i, en=f"{im.name} shares no reliably matched surface with the other photos",
+                     zh=f"{im.name} 与其他照片没有可靠匹配的共同表面")
     if not compared:
         raise NotApplicable(f"the claim photos do not show the same object: no two of them have a reliable "
                             f"geometric match (at least {MIN_INLIERS} matches consistent with one rigid scene)")

@@ -136,13 +136,13 @@ def _decide(ctx: CheckContext, index: int, claim: Prepared, refs: list[tuple[int
             details={"colour_similarity": round(best_sim, 4), "references_compared": [ri for ri, _ in refs],
                      "references_skipped": skipped})]
     ri, best = max(matched, key=lambda rc: (rc[1].p_same, rc[1].match.inliers if rc[1].match else 0))
-    name = ctx.images[ri].name
-    if best.p_same < 0.5:
+    claim_name, name = ctx.images[index].name, ctx.images[ri].name
+    if best.p_same < 0.5:  # a different capture of the same product: the honest buyer
         ctx.verified("reference", [index, ri],
-                     en=f"Compared with the reference photo {name}: the same product photographed separately "
-                        "(a different capture, not derived from the merchant's photo).",
-                     zh=f"已与参考图片 {name} 比对：同一商品的另一次拍摄（不是由商家图片改出来的）。")
-        return []  # a different capture of the same product: the honest buyer
+                     en=f"{claim_name} matched the listing photo {name}: the same product, photographed "
+                        "separately (not derived from the listing photo)",
+                     zh=f"{claim_name} 与商品图 {name} 匹配：同一商品、单独拍摄（并非由商品图修改而来）")
+        return []
     details = _pair_details(ri, best)
     details["references_skipped"] = skipped
     residual = details.get("alignment_residual_px")
@@ -158,8 +158,8 @@ def _decide(ctx: CheckContext, index: int, claim: Prepared, refs: list[tuple[int
                    if n_over else "")
         also_zh = f"另有 {n_over} 处叠加内容（{over_zh}），叠加内容不是损坏的证据。" if n_over else ""
         ctx.verified("reference", [index, ri],
-                     en=f"Compared with the reference photo {name}: derived from it, with damage-like changes.",
-                     zh=f"已与参考图片 {name} 比对：由该图片修改而来，含类似损坏的修改。")
+                     en=f"{claim_name} matched the listing photo {name}: derived from it, with damage-like changes",
+                     zh=f"{claim_name} 与商品图 {name} 匹配：由该图派生，含类似损坏的修改")
         return [ctx.finding(
             "reference.derived_edit", image=index, score=best.p_same * best.p_edit,
             en=f"This photo is the reference photo {name} (same capture, {aligned_en}) with {n_dmg} damage-like "
@@ -169,8 +169,8 @@ def _decide(ctx: CheckContext, index: int, claim: Prepared, refs: list[tuple[int
             regions=[Region(*box) for box, _ in damage[:cfg.changes.max_regions]], heatmap=heat, details=details)]
     if overlays:
         ctx.verified("reference", [index, ri],
-                     en=f"Compared with the reference photo {name}: derived from it, with overlays only.",
-                     zh=f"已与参考图片 {name} 比对：由该图片而来，仅有叠加内容。")
+                     en=f"{claim_name} matched the listing photo {name}: derived from it, with overlays only",
+                     zh=f"{claim_name} 与商品图 {name} 匹配：由该图派生，仅有叠加内容")
         return [ctx.finding(
             "reference.derived_overlay", image=index, score=best.p_same * best.p_overlay,
             en=f"This photo is the reference photo {name} (same capture, {aligned_en}) with {n_over} overlay(s) "
@@ -181,8 +181,8 @@ def _decide(ctx: CheckContext, index: int, claim: Prepared, refs: list[tuple[int
             regions=[Region(*box) for box, _ in overlays[:cfg.changes.max_regions]], heatmap=heat,
             details=details)]
     ctx.verified("reference", [index, ri],
-                 en=f"Compared with the reference photo {name}: the merchant's photo itself, unchanged.",
-                 zh=f"已与参考图片 {name} 比对：就是商家的图片，没有修改。")
+                 en=f"{claim_name} matched the listing photo {name}: derived from it, unchanged",
+                 zh=f"{claim_name} 与商品图 {name} 匹配：由该图派生，没有修改")
     return [ctx.finding(
         "reference.derived_copy", image=index, score=best.p_same,
         en=f"This photo is the reference photo {name} itself (re-encoded, cropped, framed or filtered, no "

@@ -33,8 +33,10 @@ A check with thresholds declares them as a Pydantic model (``config=``); the val
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import pkgutil
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,6 +47,7 @@ from pydantic import BaseModel, ValidationError
 from refundguard.config import Settings
 from refundguard.errors import ConfigError
 from refundguard.findings import Finding, Heatmap, Message, Region
+from refundguard.media.derived import Pictures
 from refundguard.media.load import LoadedImage
 
 
@@ -67,6 +70,19 @@ class ClaimInfo:
 #: (compared with another photo of the same item), ``provenance`` (metadata read completely),
 #: ``live_capture`` (taken live through the capture page).
 COVERAGE_KINDS = ("reference", "second_view", "provenance", "live_capture")
+
+
+@dataclass
+class CheckStatus:
+    """How one check went: ``ran`` (with ``ms``), ``not_applicable`` (``why``), ``failed`` (``error``) or
+    ``not_requested``; ``photos`` holds, for a check that ran, each claim photo's own outcome
+    (``{"image": i, "status": "ran"}`` or ``"skipped"`` with ``why``/``why_zh``)."""
+
+    status: str
+    ms: float | None = None
+    why: str | None = None
+    error: str | None = None
+    photos: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +112,13 @@ class ReuseIndex(Protocol):
     def query(self, image: LoadedImage, **kwargs: Any) -> list[Any]: ...
 
 
+class LedgerHandle(Protocol):
+    """What a check may ask of the cross-platform ledger (see :mod:`refundguard.ledger`): the buyer's standing
+    adjudicated entries for the claim; raises ``NotApplicable`` when the ledger cannot answer for it."""
+
+    def prior_abuse(self, info: ClaimInfo) -> Any: ...
+
+
 @dataclass
 class CheckContext:
     """Inputs of one analysis: the claim's photos, the merchant's references and the claim facts.
@@ -108,6 +131,7 @@ class CheckContext:
     claim: ClaimInfo
     settings: Settings
     index: ReuseIndex | None = None
+    ledger: LedgerHandle | None = None
     prior: list[Finding] = field(default_factory=list)
     check_name: str = ""
     cache: dict[str, Any] = field(default_factory=dict)
@@ -116,14 +140,26 @@ class CheckContext:
     configs: dict[str, BaseModel] = field(default_factory=dict)
     skips: list[Skip] = field(default_factory=list)
     verifications: list[Verification] = field(default_factory=list)
+    #: pictures derived from the photos (grey levels, reduced decodes, ...), made once per analysis and shared
+    pictures: Pictures = field(default_factory=Pictures)
+
+    def for_check(self, name: str, *, prior: Sequence[Finding] = (), upstream: dict[str, str] | None = None
+                  ) -> CheckContext:
+        """The view of this analysis that check ``name`` runs on: the same photos, settings, caches and
+        pictures, with its own ``prior``/``upstream`` and its own lists of skips and verifications."""
+        return dataclasses.replace(self, check_name=name, prior=list(prior), upstream=dict(upstream or {}),
+                                   skips=[], verifications=[])
 
     @property
     def config(self) -> Any:
-        """The typed ``[checks.<name>]`` settings of the running check (its ``config=`` model)."""
-        try:
-            return self.configs[self.check_name]
-        except KeyError:
-            raise ConfigError(f"check {self.check_name!r} declares no config model") from None
+        """The typed ``[checks.<name>]`` settings of the running check (its ``config=`` model); a context built by
+        hand (not by the engine) validates them from its own ``settings`` on first use."""
+        if self.check_name not in self.configs:
+            declared = _REGISTRY.get(self.check_name)
+            if declared is None or declared.config is None:
+                raise ConfigError(f"check {self.check_name!r} declares no config model")
+            self.configs[self.check_name] = _validated(declared, self.settings.checks.get(self.check_name, {}))
+        return self.configs[self.check_name]
 
     def skip(self, image: int, *, en: str, zh: str) -> None:
         """Record that the running check did not examine photo ``image``, and why."""
@@ -167,6 +203,8 @@ class Check:
 
 
 _REGISTRY: dict[str, Check] = {}
+#: analyses in several threads (the service's jobs) may discover the checks at the same time
+_DISCOVER_LOCK = threading.Lock()
 #: check modules that failed to import: module name -> error. Reported as failed checks, never fatal.
 IMPORT_ERRORS: dict[str, str] = {}
 
@@ -200,13 +238,20 @@ def check_configs(settings: Settings, checks: Sequence[Check]) -> dict[str, Base
             if raw:
                 raise ConfigError(f"check {c.name!r} takes no [checks.{c.name}] settings")
             continue
-        try:
-            out[c.name] = c.config.model_validate(raw)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first.get("loc", ()))
-            raise ConfigError(f"[checks.{c.name}] {where}: {first.get('msg', 'invalid')}") from None
+        out[c.name] = _validated(c, raw)
     return out
+
+
+def _validated(c: Check, raw: dict[str, Any]) -> BaseModel:
+    """``raw`` validated by the check's model, or a :class:`ConfigError` naming the key."""
+    if c.config is None:
+        raise ConfigError(f"check {c.name!r} declares no config model")
+    try:
+        return c.config.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise ConfigError(f"[checks.{c.name}] {where}: {first.get('msg', 'invalid')}") from None
 
 
 def _discover() -> None:
@@ -223,7 +268,8 @@ def _discover() -> None:
 
 def registered() -> list[Check]:
     """All checks, ordered so that every check comes after the checks it reads."""
-    _discover()
+    with _DISCOVER_LOCK:
+        _discover()
     ordered: list[Check] = []
     placed: set[str] = set()
     pending = dict(sorted(_REGISTRY.items()))

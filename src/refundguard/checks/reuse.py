@@ -13,6 +13,7 @@ evidence; from the same buyer in a different claim, medium.
 from __future__ import annotations
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from refundguard.checks.registry import CheckContext, ClaimInfo, check
 from refundguard.errors import NotApplicable
@@ -21,12 +22,19 @@ from refundguard.index.base import Match, ReuseIndex
 from refundguard.index.fingerprint import QUERY_FEATURES, image_fingerprint, region_fingerprint
 from refundguard.index.record import damage_regions
 
-#: score by who submitted the earlier photo (the verdict multiplies it by the code's weight)
-SCORE_OTHER_BUYER = 0.95
-SCORE_OTHER_ACCOUNT = 0.85
-SCORE_UNKNOWN_BUYER = 0.75
-SCORE_SAME_BUYER = 0.55
-SHOWN = 5
+
+class ReuseCheckConfig(BaseModel):
+    """``[checks.reuse]``: the score of a match by who submitted the earlier photo (the verdict multiplies it by
+    the code's weight and the match's strength), and how many matches are asked for and named."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    score_other_buyer: float = Field(0.95, ge=0, le=1)
+    score_other_account: float = Field(0.85, ge=0, le=1)
+    score_unknown_buyer: float = Field(0.75, ge=0, le=1)
+    score_same_buyer: float = Field(0.55, ge=0, le=1)
+    candidates: int = Field(20, ge=1, le=200)
+    shown: int = Field(5, ge=1, le=50)
 
 
 def _differs(mine: str | None, theirs: str | None) -> bool | None:
@@ -42,14 +50,14 @@ def _relation(claim: ClaimInfo, match: Match) -> dict[str, bool | None]:
             "merchant_differs": _differs(claim.merchant_id, r.merchant_id)}
 
 
-def _score(relation: dict[str, bool | None]) -> float:
+def _score(relation: dict[str, bool | None], config: ReuseCheckConfig) -> float:
     if relation["buyer_differs"]:
-        return SCORE_OTHER_BUYER
+        return config.score_other_buyer
     if relation["account_differs"]:
-        return SCORE_OTHER_ACCOUNT
+        return config.score_other_account
     if relation["buyer_differs"] is None:
-        return SCORE_UNKNOWN_BUYER
-    return SCORE_SAME_BUYER
+        return config.score_unknown_buyer
+    return config.score_same_buyer
 
 
 def _other_claims(claim: ClaimInfo, matches: list[Match]) -> list[Match]:
@@ -57,12 +65,12 @@ def _other_claims(claim: ClaimInfo, matches: list[Match]) -> list[Match]:
     return [m for m in matches if not (claim.claim_id and m.record.claim_id == claim.claim_id)]
 
 
-def _describe(matches: list[Match]) -> tuple[str, str]:
+def _describe(matches: list[Match], shown: int) -> tuple[str, str]:
     parts = []
-    for m in matches[:SHOWN]:
+    for m in matches[:shown]:
         when = m.record.at.date().isoformat() if m.record.at else "?"
         parts.append(f"{m.record.claim_id or '?'} ({when})")
-    more = len(matches) - SHOWN
+    more = len(matches) - shown
     text = ", ".join(parts)
     return (text + (f" and {more} more" if more > 0 else ""), text + (f" 等另外 {more} 个" if more > 0 else ""))
 
@@ -83,15 +91,16 @@ def _details(claim: ClaimInfo, matches: list[Match]) -> dict[str, object]:
             "buyers": sorted({m.record.buyer_id for m in matches if m.record.buyer_id})}
 
 
-@check("reuse", after=("reference", "tamper"))
+@check("reuse", after=("reference", "tamper"), config=ReuseCheckConfig)
 def run(ctx: CheckContext) -> list[Finding]:
     """Look every claim photo and damage region up in the reuse index."""
     if ctx.index is None:
         raise NotApplicable("no reuse index configured / 未配置复用索引")
     findings: list[Finding] = []
+    k = ctx.config.candidates
     for i, image in ctx.claim_images:
         fingerprint = image_fingerprint(image.pixels, features=QUERY_FEATURES)
-        duplicates = _other_claims(ctx.claim, ctx.index.query(fingerprint, k=20, mirror_pixels=image.pixels))
+        duplicates = _other_claims(ctx.claim, ctx.index.query(fingerprint, k=k, mirror_pixels=image.pixels))
         duplicates = [m for m in duplicates if m.record.kind == "image"]
         if duplicates:
             findings.append(_duplicate_finding(ctx, i, duplicates))
@@ -105,8 +114,8 @@ def run(ctx: CheckContext) -> list[Finding]:
 
 def _duplicate_finding(ctx: CheckContext, i: int, matches: list[Match]) -> Finding:
     relations = [_relation(ctx.claim, m) for m in matches]
-    score = max(_score(r) * m.strength for r, m in zip(relations, matches, strict=True))
-    listed_en, listed_zh = _describe(matches)
+    score = max(_score(r, ctx.config) * m.strength for r, m in zip(relations, matches, strict=True))
+    listed_en, listed_zh = _describe(matches, ctx.config.shown)
     who_en, who_zh = _who(relations)
     n = len({m.record.claim_id for m in matches})
     how = "a mirrored, cropped or framed copy" if any(m.method == "local" for m in matches) else "the same photo"
@@ -126,13 +135,13 @@ def _template_finding(ctx: CheckContext, i: int, pixels: np.ndarray, region: Reg
         fingerprint = region_fingerprint(pixels, region, features=QUERY_FEATURES)
     except ValueError:  # region too small for a fingerprint
         return None
-    matches = [m for m in _other_claims(ctx.claim, ctx.index.query_region(fingerprint, k=20))
+    matches = [m for m in _other_claims(ctx.claim, ctx.index.query_region(fingerprint, k=ctx.config.candidates))
                if m.record.kind == "region" and m.record.image_sha256 not in seen_images]
     if not matches:
         return None
     relations = [_relation(ctx.claim, m) for m in matches]
-    score = max(_score(r) * m.strength for r, m in zip(relations, matches, strict=True))
-    listed_en, listed_zh = _describe(matches)
+    score = max(_score(r, ctx.config) * m.strength for r, m in zip(relations, matches, strict=True))
+    listed_en, listed_zh = _describe(matches, ctx.config.shown)
     who_en, who_zh = _who(relations)
     return ctx.finding(
         "reuse.template", image=i, score=score, regions=[region],

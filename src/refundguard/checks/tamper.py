@@ -54,6 +54,7 @@ import warnings
 
 import numpy as np
 from PIL import Image
+from pydantic import BaseModel, ConfigDict, Field
 
 from refundguard.checks._forensics.orient import unorient_array
 from refundguard.checks._forensics.pipeline import MIN_SIDE, TamperResult, analyse, clipped_pixels
@@ -62,8 +63,22 @@ from refundguard.errors import NotApplicable
 from refundguard.findings import Finding, Heatmap, Region
 from refundguard.media.load import LoadedImage
 
-#: below this score the check reports nothing (the heatmap of a quiet picture is not evidence).
-REPORT_MIN = 0.3
+
+class TamperConfig(BaseModel):
+    """``[checks.tamper]``: below ``report_min`` the check reports nothing (the heatmap of a quiet picture is not
+    evidence); from ``strong_score`` a finding is worded as strong (agreeing cues or a very strong double
+    quantisation break) rather than a single weak cue; photos with a side under ``min_side`` are not examined
+    (the analysis needs at least a few 8x8 blocks per cell; it cannot go lower)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    report_min: float = Field(0.3, ge=0, le=1)
+    strong_score: float = Field(0.6, ge=0, le=1)
+    min_side: int = Field(MIN_SIDE, ge=MIN_SIDE)
+
+
+#: the default of :attr:`TamperConfig.report_min` (kept for benchmarks and tests that score cues directly)
+REPORT_MIN = TamperConfig().report_min
 CACHE_KEY = "tamper.analysis"
 
 
@@ -105,7 +120,7 @@ def analyse_image(image: LoadedImage, *, use_resample: bool = True, use_lattice:
                    use_resample=use_resample, use_lattice=use_lattice)
 
 
-def _messages(score: float, cues: dict[str, float]) -> tuple[str, str]:
+def _messages(score: float, cues: dict[str, float], strong: float = 0.6) -> tuple[str, str]:
     names_en = {"dq": "JPEG compression history", "grid": "JPEG block grid", "noise": "noise level",
                 "resample": "resampling (scaling or rotation) traces"}
     names_zh = {"dq": "JPEG 压缩历史", "grid": "JPEG 分块网格", "noise": "噪声水平",
@@ -114,7 +129,7 @@ def _messages(score: float, cues: dict[str, float]) -> tuple[str, str]:
     en = ("One region's " + " and ".join(names_en[k] for k in active)
           + " differ from the rest of the photo, as when a region is edited and the file saved again")
     zh = "照片中某一区域的" + "和".join(names_zh[k] for k in active) + "与其余部分不一致，符合局部编辑后再次保存的特征"
-    if score < 0.6:
+    if score < strong:
         en += " (weak: a single cue; not proof on its own)."
         zh += "（证据较弱：仅单一线索，不能单独作为证明）。"
     else:
@@ -123,30 +138,37 @@ def _messages(score: float, cues: dict[str, float]) -> tuple[str, str]:
     return en, zh
 
 
-@check("tamper")
+@check("tamper", config=TamperConfig)
 def run(ctx: CheckContext) -> list[Finding]:
     """Blind local traces on every claim photo."""
+    cfg: TamperConfig = ctx.config
     findings: list[Finding] = []
-    analysed = 0
-    cache = ctx.cache.setdefault(CACHE_KEY, {})
+    analysed = reduced = 0
     for index, image in ctx.claim_images:
-        if min(image.width, image.height) < MIN_SIDE:
+        if image.reduction is not None:  # JPEG grids and noise live in the file's own pixel grid
+            reduced += 1
+            en, zh = image.reduction.message()
+            ctx.skip(index, en=f"Blind local traces need the file's own pixel grid; this photo was {en}.",
+                     zh=f"盲检局部编辑痕迹需要文件原始像素网格，此图片{zh}。")
             continue
-        result = cache.get(image.sha256)
-        if result is None:
-            result = cache[image.sha256] = analyse_image(image)
+        if min(image.width, image.height) < cfg.min_side:
+            continue
+        # kept in the analysis's picture cache: made once per photo, shared with any check that asks
+        result = ctx.pictures.get(image, CACHE_KEY, lambda image=image: analyse_image(image))
         analysed += 1
-        if result.score < REPORT_MIN or not result.regions:
+        if result.score < cfg.report_min or not result.regions:
             continue
         best = result.regions[0]
-        regions = [Region(*r["box"]) for r in result.regions if r["score"] >= REPORT_MIN]
-        en, zh = _messages(result.score, best["strengths"])
+        regions = [Region(*r["box"]) for r in result.regions if r["score"] >= cfg.report_min]
+        en, zh = _messages(result.score, best["strengths"], cfg.strong_score)
         findings.append(ctx.finding(
             "tamper.local", image=index, score=result.score, en=en, zh=zh, regions=regions,
             heatmap=Heatmap(result.heat),
             details={"cues": best["strengths"], "regions": result.regions, "analysis": result.cues,
                      "cell_px": result.cell},
         ))
+    if analysed == 0 and reduced:
+        raise NotApplicable("every claim photo was analysed at reduced size (blind traces need the file's own pixels)")
     if analysed == 0:
-        raise NotApplicable(f"no claim photo of at least {MIN_SIDE}x{MIN_SIDE} pixels")
+        raise NotApplicable(f"no claim photo of at least {cfg.min_side}x{cfg.min_side} pixels")
     return findings

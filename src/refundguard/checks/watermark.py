@@ -12,12 +12,35 @@ top band of at most 2.1 MP is decoded, 1 MP for dwtDctSvd; every native generato
 
 from __future__ import annotations
 
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
 from refundguard.checks._dwt_watermark import MIN_PIXELS, Decode, detect
 from refundguard.checks.registry import CheckContext, check
 from refundguard.errors import NotApplicable
 from refundguard.findings import Finding
 
 CODE = "watermark.invisible"
+
+
+class WatermarkConfig(BaseModel):
+    """``[checks.watermark]``: the score of a decode that just reaches its payload's bit threshold, rising by
+    ``score_rise`` (linearly) to a perfect match, and the smallest photo (in pixels) that is decoded (the marks
+    need at least ``MIN_PIXELS`` to be carried at all)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    score_at_threshold: float = Field(0.9, ge=0, le=1)
+    score_rise: float = Field(0.1, ge=0, le=1)
+    min_pixels: int = Field(MIN_PIXELS, ge=MIN_PIXELS)
+
+    @model_validator(mode="after")
+    def _at_most_one(self) -> WatermarkConfig:
+        if self.score_at_threshold + self.score_rise > 1.0 + 1e-9:
+            raise ValueError("score_at_threshold + score_rise must not exceed 1")
+        return self
+
+
+_DEFAULT = WatermarkConfig()
 #: payload name -> (English, Chinese) description of who embeds it
 _WHO: dict[str, tuple[str, str]] = {
     "SD1": ("Stable Diffusion 1.x", "Stable Diffusion 1.x"),
@@ -27,14 +50,14 @@ _WHO: dict[str, tuple[str, str]] = {
 }
 
 
-def score(hit: Decode) -> float:
-    """0.9 at the threshold, rising linearly to 1.0 at a perfect match.
+def score(hit: Decode, config: WatermarkConfig = _DEFAULT) -> float:
+    """0.9 at the threshold, rising linearly to 1.0 at a perfect match (with the default ``config``).
 
     At the threshold the chance that an unmarked photo matches is ~1e-7 per decode (binomial tail of
     fair bits); the measured worst case on unmarked files is far below every threshold.
     """
     span = max(hit.length - hit.threshold, 1)
-    return 0.9 + 0.1 * min(max(hit.matched - hit.threshold, 0) / span, 1.0)
+    return config.score_at_threshold + config.score_rise * min(max(hit.matched - hit.threshold, 0) / span, 1.0)
 
 
 def _finding(ctx: CheckContext, index: int, hits: list[Decode]) -> Finding:
@@ -42,7 +65,7 @@ def _finding(ctx: CheckContext, index: int, hits: list[Decode]) -> Finding:
     en_who, zh_who = _WHO.get(best.payload, (best.payload, best.payload))
     order = "BGR" if best.order == "bgr" else "RGB"
     return ctx.finding(
-        CODE, image=index, score=score(best),
+        CODE, image=index, score=score(best, ctx.config),
         en=(f"Invisible {best.scheme} watermark of {en_who} found: {best.matched} of {best.length} bits match "
             f"the '{best.payload}' payload ({order} channel order, {best.domain} colour conversion). "
             "These marks are embedded by the image generator, not by cameras."),
@@ -59,18 +82,26 @@ def _finding(ctx: CheckContext, index: int, hits: list[Decode]) -> Finding:
     )
 
 
-@check("watermark")
+@check("watermark", config=WatermarkConfig)
 def run(ctx: CheckContext) -> list[Finding]:
     """Decode the SD/SDXL/FLUX invisible watermarks in every claim photo large enough to carry one."""
     findings: list[Finding] = []
-    decoded = 0
+    decoded = reduced = 0
     for index, image in ctx.claim_images:
-        if image.width * image.height < MIN_PIXELS:
+        if image.reduction is not None:  # the marks live in the file's own pixel grid
+            reduced += 1
+            en, zh = image.reduction.message()
+            ctx.skip(index, en=f"Invisible watermarks are read at the file's own size; this photo was {en}.",
+                     zh=f"隐形水印需按文件原始尺寸读取，此图片{zh}。")
+            continue
+        if image.width * image.height < ctx.config.min_pixels:
             continue
         decoded += 1
         hits = detect(image.pixels)
         if hits:
             findings.append(_finding(ctx, index, hits))
+    if decoded == 0 and reduced:
+        raise NotApplicable("every claim photo was analysed at reduced size (watermarks need the file's own pixels)")
     if decoded == 0:
         raise NotApplicable("no claim photo of at least 256×256 pixels (smaller images cannot carry these marks)")
     return findings

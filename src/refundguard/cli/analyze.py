@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from refundguard.checks.registry import ClaimInfo, registered
-from refundguard.cli.app import app, err, fail, out, parse_time
-from refundguard.cli.index import open_configured
-from refundguard.config import load_settings
-from refundguard.engine import Analysis, analyze, expand_paths
+from refundguard.cli.app import app, err, fail, out, parse_time, plain
 from refundguard.errors import RefundGuardError
-from refundguard.index import record_analysis
-from refundguard.report import html as html_report
-from refundguard.report import json as json_report
+
+if TYPE_CHECKING:
+    from refundguard.engine import Analysis
 
 LEVEL_STYLE = {"low": "bold green", "review": "bold yellow", "high": "bold red"}
 
@@ -43,25 +37,37 @@ def analyze_command(
                                               "With --claim-id the photos are recorded in it.")] = None,
 ) -> None:
     """Analyse claim photos, optionally against the merchant's reference photos."""
+    # imported here, not at the top: `refundguard --help` and the other commands do not load the engine
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from refundguard.checks.registry import ClaimInfo, registered
+    from refundguard.cli.index import open_configured
+    from refundguard.config import load_settings
+    from refundguard.engine import analyze, expand_paths
+    from refundguard.index import record_analysis
+    from refundguard.report import json as json_report
+
     if lang not in ("zh", "en"):
         raise fail("--lang must be zh or en")
     try:
         settings = load_settings(config)
     except RefundGuardError as exc:
-        raise fail(str(exc)) from exc
-    known = {c.name for c in registered()}
-    if check and (unknown := sorted(set(check) - known)):
-        raise fail(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise fail(exc) from exc
+    if check:  # the check modules are imported only when needed: unusable photos fail before that
+        known = {c.name for c in registered()}
+        if unknown := sorted(set(check) - known):
+            raise fail(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     claims = expand_paths(paths)
     refs = expand_paths(reference or [])
     if not claims:
         raise fail("no image found in the given claim path(s)")
     info = ClaimInfo(claim_id=claim_id, order_time=parse_time(order_time, "order-time"),
                      delivered_at=parse_time(delivered_at, "delivered-at"), buyer_id=buyer, merchant_id=merchant)
-    total = len(claims) + len(refs) + len(known)
+    photos = len(claims) + len(refs)
     reuse_index = open_configured(index, config)[1] if index or settings.index_url else None
     try:
-        if total - len(known) > 3 and err.is_terminal:
+        if photos > 3 and err.is_terminal:
+            total = photos + len(registered())
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                           console=err, transient=True) as bar:
                 task = bar.add_task("analysing", total=total)
@@ -72,11 +78,13 @@ def analyze_command(
         if reuse_index is not None and claim_id:
             record_analysis(reuse_index, result)
     except RefundGuardError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     finally:
         if reuse_index is not None:
             reuse_index.close()
     if html:
+        from refundguard.report import html as html_report
+
         html_report.write(result, html, lang=lang)
     if as_json:
         print(json_report.dumps(result, heatmaps=not no_heatmaps))
@@ -87,24 +95,41 @@ def analyze_command(
 
 
 def _print_summary(result: Analysis, lang: str) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from refundguard.report import json as json_report
+
     zh = lang == "zh"
     a = result.assessment
     label = {"low": ("low", "低风险"), "review": ("review", "需人工审核"), "high": ("high", "高风险")}[a.level]
+    basis = {"verified": ("verified", "已核实"), "unverified": ("unverified", "未经核实"),
+             "incomplete": ("incomplete analysis", "分析不完整")}[a.basis]
     out.print(f"[{LEVEL_STYLE[a.level]}]{'风险' if zh else 'risk'} {a.risk:.0%} · "
-              f"{label[1] if zh else label[0]}[/]")
-    for i, f in enumerate(a.reasons, 1):
+              f"{label[1] if zh else label[0]}[/] · {basis[1] if zh else basis[0]}")
+    for i, note in enumerate(a.notes, 1):
+        out.print(Text(f"  {i}. ") + plain(note.zh if zh else note.en, style="yellow"), highlight=False)
+    for i, f in enumerate(a.reasons, len(a.notes) + 1):
         text = json_report.photo_prefix(result, f.image) + (f.message.zh if zh else f.message.en)
-        out.print(f"  {i}. {text}  [dim]({f.code})[/]", highlight=False)
+        out.print(Text(f"  {i}. ") + plain(text) + Text(f"  ({f.code})", style="dim"), highlight=False)
     if not a.reasons:
         out.print("  " + ("未发现伪造证据（没有证据不等于证明真实）" if zh else
                           "no evidence of forgery found (absence of evidence is not proof of authenticity)"))
+    if a.basis_text is not None:
+        out.print(Text("  ") + plain(a.basis_text.zh if zh else a.basis_text.en), highlight=False)
     table = Table(show_header=True, header_style="bold")
     for col in (("图片", "image"), ("角色", "role"), ("风险", "risk"), ("发现", "findings")):
         table.add_column(col[0] if zh else col[1])
     for i, (im, role) in enumerate(zip(result.images, result.roles, strict=True)):
         codes = ", ".join(sorted({f.code for f in result.findings if f.image == i})) or "-"
-        table.add_row(im.name, role, f"{a.image_risks[i]:.0%}", codes)
+        table.add_row(plain(im.name), role, f"{a.image_risks[i]:.0%}", codes)
     out.print(table)
+    for im in result.images:
+        if im.reduction is not None:
+            en, zh_text = im.reduction.message()
+            out.print(Text("注意：" if zh else "note: ", style="yellow") + plain(f"{im.name}: {zh_text if zh else en}"),
+                      highlight=False)
     failed = {n: s for n, s in result.checks.items() if s.status == "failed"}
     for name, s in failed.items():
-        err.print(f"[yellow]check {name} failed:[/] {s.error}", highlight=False)
+        err.print(Text(f"check {name} failed: ", style="yellow") + plain(s.error), highlight=False)
+

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 from datetime import datetime
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from refundguard import __version__
+from refundguard.errors import InputError, RefundGuardError
+from refundguard.media.names import printable
 
 app = typer.Typer(name="refundguard", add_completion=False, no_args_is_help=True,
                   help="Find AI-forged evidence in refund-only claims and explain why. / "
@@ -17,10 +22,23 @@ err = Console(stderr=True)
 out = Console()
 
 
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print one clear line to stderr and return the Exit to raise."""
-    text = " ".join(str(message).split())
-    err.print(f"[bold red]error:[/] {text}", markup=True, highlight=False, soft_wrap=True)
+def plain(text: object, style: str = "") -> Text:
+    """Untrusted text (file names, messages that quote them, OCR output) for Rich: one line, control and
+    escape characters made visible, never read as markup."""
+    return Text(printable(" ".join(str(text).split()), max_chars=2000), style=style)
+
+
+def fail(message: str | BaseException, code: int = 2) -> typer.Exit:
+    """Print one clear line to stderr and return the Exit to raise.
+
+    An :class:`~refundguard.errors.InputError` that carries a Chinese message gets it beside the English
+    one. File names and other untrusted text are escaped (:func:`plain`).
+    """
+    line = Text("error:", style="bold red") + " " + plain(message)
+    zh = getattr(message, "zh", None) if isinstance(message, BaseException) else None
+    if zh:
+        line += Text(" / 错误：") + plain(zh)
+    err.print(line, highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -51,3 +69,10 @@ def run() -> None:  # console-script entry point with a last-resort guard agains
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    except InputError as exc:  # unusable input that a command did not catch: still one line, exit 2
+        raise SystemExit(fail(exc).exit_code) from None
+    except (RefundGuardError, Exception) as exc:
+        if os.environ.get("REFUNDGUARD_DEBUG"):
+            traceback.print_exc()
+        fail(f"internal error ({type(exc).__name__}: {exc}); set REFUNDGUARD_DEBUG=1 for the traceback", 1)
+        sys.exit(1)

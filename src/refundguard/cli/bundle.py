@@ -11,12 +11,8 @@ from typing import Annotated
 
 import typer
 
-from refundguard.checks.registry import ClaimInfo
 from refundguard.cli.app import app, fail, out, parse_time
-from refundguard.config import load_settings
-from refundguard.engine import analyze, expand_paths
 from refundguard.errors import RefundGuardError
-from refundguard.report.pdf import CaseFacts, bundle_from_analysis, load_legal_tiers, write_bundle
 
 
 @app.command("bundle-files")
@@ -34,6 +30,11 @@ def bundle_files_command(
     config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
 ) -> None:
     """Analyse photos and write the evidence bundle PDF. / 分析图片并生成证据材料 PDF。"""
+    from refundguard.checks.registry import ClaimInfo
+    from refundguard.config import load_settings
+    from refundguard.engine import analyze, expand_paths
+    from refundguard.report.pdf import CaseFacts, bundle_from_analysis, load_legal_tiers, write_bundle
+
     if amount is not None and not (amount >= 0 and amount < 1e12):
         raise fail("--amount must be a non-negative number / 金额必须为非负数")
     try:
@@ -62,13 +63,21 @@ def bundle_command(
     tiers: Annotated[Path | None, typer.Option("--tiers", help="Legal tiers TOML (default: the packaged one).")] = None,
     database_url: Annotated[str | None, typer.Option("--database-url", help="Service database URL.")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="TOML settings file (database, data dir).")] = None,
+    checkpoint: Annotated[list[Path] | None, typer.Option(
+        "--checkpoint", help="An audit checkpoint you hold (repeatable): the bundle says 'not intact' when the "
+                             "stored history no longer contains it.")] = None,
 ) -> None:
-    """Write the evidence bundle of a stored claim. / 生成已存储申请的证据材料 PDF。"""
+    """Write the evidence bundle of a stored claim; the database must exist (nothing is created).
+    / 生成已存储申请的证据材料 PDF。"""
+    from refundguard.cli.serve import read_checkpoints
+    from refundguard.report.pdf import load_legal_tiers, write_bundle
     from refundguard.web.stored import StoredClaimError, bundle_for_stored_claim
 
+    held = read_checkpoints(checkpoint or [])
     try:
         legal = load_legal_tiers(tiers)
-        pdf = bundle_for_stored_claim(claim_id, tiers=legal, database_url=database_url, config=config)
+        pdf = bundle_for_stored_claim(claim_id, tiers=legal, database_url=database_url, config=config,
+                                      checkpoints=held)
         written = write_bundle(pdf, out_path or Path(f"bundle-{claim_id}.pdf"))
     except (RefundGuardError, StoredClaimError) as exc:
         raise fail(str(exc)) from exc

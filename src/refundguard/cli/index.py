@@ -12,18 +12,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from refundguard.cli.app import app, fail, out, parse_time
-from refundguard.config import Settings, load_settings
-from refundguard.engine import expand_paths
 from refundguard.errors import RefundGuardError
-from refundguard.index import ReuseIndex, image_fingerprint, open_index
-from refundguard.index.fingerprint import QUERY_FEATURES
-from refundguard.media.load import load_image
+
+if TYPE_CHECKING:
+    from refundguard.config import Settings
+    from refundguard.index import ReuseIndex
 
 index_app = typer.Typer(name="index", no_args_is_help=True,
                         help="The reuse index of claim photos. / 图片复用索引（跨申请查重）。")
@@ -54,6 +52,9 @@ def database_errors() -> Iterator[None]:
 
 def open_configured(option: str | None, config: Path | None) -> tuple[Settings, ReuseIndex]:
     """Settings and the opened index, or a one-line error (exit 2) when none is configured or it fails to open."""
+    from refundguard.config import load_settings
+    from refundguard.index import open_index
+
     try:
         settings = load_settings(config)
         url = index_url(option, settings)
@@ -78,6 +79,10 @@ def add_command(
     config: ConfigOption = None,
 ) -> None:
     """Fingerprint photos and add them to the index (hashes and ids only, never pixels)."""
+    from refundguard.engine import expand_paths
+    from refundguard.index import image_fingerprint
+    from refundguard.media.load import load_image
+
     when = parse_time(at, "at") or datetime.now(UTC)
     files = expand_paths(paths)
     if not files:
@@ -103,6 +108,11 @@ def query_command(
     config: ConfigOption = None,
 ) -> None:
     """List indexed photos that this photo duplicates (also cropped, mirrored or framed copies)."""
+    from rich.table import Table
+
+    from refundguard.index.fingerprint import QUERY_FEATURES, image_fingerprint
+    from refundguard.media.load import load_image
+
     settings, ix = open_configured(index, config)
     with ix, database_errors():
         try:

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from refundguard.cli.app import app, fail, out
-from refundguard.config import load_settings
 from refundguard.errors import RefundGuardError
 
 
@@ -23,6 +22,7 @@ def local_command(
     / 启动本地检查页面：上传凭证图片和商家图片，获得报告和 PDF 证据材料。"""
     import uvicorn
 
+    from refundguard.config import load_settings
     from refundguard.report.pdf import load_legal_tiers
     from refundguard.web.local import create_local_app
 

@@ -1,7 +1,14 @@
-"""Service commands: ``serve``, ``worker``, ``db upgrade``, ``keys create``, ``audit verify``."""
+"""Service commands: ``serve``, ``worker``, ``db upgrade``, ``keys create``, ``audit verify | checkpoint |
+public-key``.
+
+Every command takes ``--config`` (one TOML file for the engine and the ``[service]`` table) and
+``--database-url``. Only ``serve`` and ``db upgrade`` create a database; every other command needs an existing
+one at the current schema and otherwise stops with one line and exit status 2.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -9,111 +16,154 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from refundguard.cli.app import app, fail, out
-from refundguard.config import Settings, load_settings
 from refundguard.errors import RefundGuardError
 
 if TYPE_CHECKING:
+    from refundguard.service.audit.service import ChainGuard
+    from refundguard.service.config import AppConfig
     from refundguard.service.db import Database
 
 db_app = typer.Typer(help="Database schema. / 数据库结构。", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys. / API 密钥。", no_args_is_help=True)
-audit_app = typer.Typer(help="Audit chain. / 审计链。", no_args_is_help=True)
+audit_app = typer.Typer(help="Audit chain: verify, signed checkpoints. / 审计链：校验、签名检查点。",
+                        no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML settings file.")]
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML settings file (engine and [service]).")]
+DatabaseOption = Annotated[str | None, typer.Option("--database-url", help="Service database URL "
+                                                    "(default: settings database_url / REFUNDGUARD_DATABASE_URL).")]
 
 
-def _settings(config: Path | None) -> Settings:
+def load_config(config: Path | None, database_url: str | None, **service: object) -> AppConfig:
+    """The application's configuration, or a one-line error (exit 2)."""
+    from refundguard.service.config import load_app_config
+
     try:
-        return load_settings(config)
+        return load_app_config(config, database_url=database_url, **service)
     except RefundGuardError as exc:
         raise fail(str(exc)) from exc
 
 
-def _database(settings: Settings) -> Database:
+def _guard(cfg: AppConfig, *, need_key: bool) -> ChainGuard:
+    """The audit key and held checkpoints; without ``need_key`` a missing key only means nothing is signed."""
+    from refundguard.service.audit.service import ChainGuard, guard_for
+    from refundguard.service.audit.signing import SigningKeyError
+    from refundguard.service.audit.witness import Witness
+
+    try:
+        return guard_for(cfg.settings, cfg.service)
+    except SigningKeyError as exc:
+        if need_key:
+            raise fail(str(exc)) from exc
+        return ChainGuard(signer=None, witness=Witness(cfg.service.audit.witness_path(cfg.settings)))
+
+
+def existing_database(cfg: AppConfig, *, guard: ChainGuard | None = None) -> Database:
+    """The configured database, which must exist at the current schema (never created); else exit 2."""
+    from refundguard.service.db import DatabaseMissing, open_existing
+
+    url = cfg.settings.database_url
+    try:
+        return open_existing(url, session_info=guard.session_info() if guard else None)
+    except DatabaseMissing as exc:
+        raise fail(f"{exc} — database {_shown(url)}; create it with `refundguard db upgrade` or "
+                   "`refundguard serve`, or pass --database-url / 数据库不存在或未初始化") from exc
+
+
+def _created_database(cfg: AppConfig) -> Database:
+    """The configured database, created and migrated to the newest schema (``serve`` and ``db upgrade`` only)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from refundguard.service.db import Database as _Database
 
     try:
-        db = _Database(settings.database_url)
+        db = _Database(cfg.settings.database_url)
         db.upgrade()
     except (SQLAlchemyError, OSError, ValueError) as exc:
-        raise fail(f"database {settings.database_url!r} is not usable: {str(exc).splitlines()[0]}") from exc
+        raise fail(f"database {_shown(cfg.settings.database_url)} is not usable: {str(exc).splitlines()[0]}") from exc
     return db
+
+
+def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
 
 
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=0, max=65535)] = 8000,
-    workers_backend: Annotated[str, typer.Option("--workers-backend",
-                                                 help="local (in-process pool) or celery (Redis broker).")] = "local",
+    workers_backend: Annotated[str | None, typer.Option(
+        "--workers-backend", help="local (in-process pool) or celery (Redis broker); default: [service] "
+                                  "jobs_backend.")] = None,
     broker_url: Annotated[str | None, typer.Option("--broker-url", help="Redis URL for --workers-backend celery.")]
     = None,
     local: Annotated[bool, typer.Option("--local", help="Single-merchant local mode (web pages, no accounts).")]
     = False,
     config: ConfigOption = None,
+    database_url: DatabaseOption = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
-    """Run the claim service (HTTP API) with uvicorn. / 启动申请服务（HTTP API）。"""
+    """Run the claim service (HTTP API) with uvicorn; creates and migrates its database and, on the first start,
+    the audit signing key. / 启动申请服务（HTTP API）。"""
     import uvicorn
 
-    if workers_backend not in ("local", "celery"):
+    if workers_backend not in (None, "local", "celery"):
         raise fail("--workers-backend must be local or celery / --workers-backend 只能是 local 或 celery")
-    settings = _settings(config)
+    overrides: dict[str, object] = {}
+    if workers_backend:
+        overrides["jobs_backend"] = workers_backend
+    if broker_url:
+        overrides["broker_url"] = broker_url
+    cfg = load_config(config, database_url, **overrides)
     if local:
         from refundguard.web.local import create_local_app
 
-        application = create_local_app(settings=settings)
+        application = create_local_app(settings=cfg.settings)
     else:
-        from pydantic import ValidationError
-
         from refundguard.service.app import create_app
-        from refundguard.service.config import ServiceConfig
+        from refundguard.service.audit.signing import SigningKeyError
 
-        overrides: dict[str, object] = {"jobs_backend": workers_backend}
-        if broker_url:
-            overrides["broker_url"] = broker_url
+        _created_database(cfg).dispose()
         try:
-            service_config = ServiceConfig(**overrides)
-        except ValidationError as exc:
-            raise fail(f"service settings are invalid: {exc.errors()[0]['msg']}") from exc
-        _database(settings).dispose()
-        application = create_app(settings, service_config)
+            application = create_app(cfg.settings, cfg.service)
+        except (SigningKeyError, RefundGuardError) as exc:  # an unusable key or ledger settings: one line
+            raise fail(str(exc)) from exc
     uvicorn.run(application, host=host, port=port, log_level=log_level, workers=1)
 
 
 @app.command("worker")
 def worker(
-    broker_url: Annotated[str | None, typer.Option("--broker-url", help="Redis URL (default from settings).")]
-    = None,
+    broker_url: Annotated[str | None, typer.Option("--broker-url", help="Redis URL (default: [service] "
+                                                   "broker_url).")] = None,
     concurrency: Annotated[int, typer.Option(help="Worker processes.", min=1)] = max(1, os.cpu_count() or 1),
     config: ConfigOption = None,
+    database_url: DatabaseOption = None,
 ) -> None:
-    """Run a Celery analysis worker (scale-out). / 启动 Celery 分析工作进程。"""
-    from refundguard.service.config import ServiceConfig
+    """Run a Celery analysis worker (scale-out); it analyses with this command's configuration. The database and
+    the audit signing key must exist (the server creates them). / 启动 Celery 分析工作进程。"""
     from refundguard.service.jobs import make_celery
 
-    settings = _settings(config)
-    _database(settings).dispose()
-    url = broker_url or ServiceConfig().broker_url
-    if broker_url:
-        os.environ["REFUNDGUARD_SERVICE_BROKER_URL"] = broker_url
-    celery = make_celery(url)
+    cfg = load_config(config, database_url, **({"broker_url": broker_url} if broker_url else {}))
+    existing_database(cfg).dispose()
+    _guard(cfg, need_key=True)
+    celery = make_celery(cfg.service.broker_url, cfg)
     celery.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--queues=refundguard",
                         "--without-gossip", "--without-mingle", "--without-heartbeat"])
 
 
 @db_app.command("upgrade")
-def db_upgrade(config: ConfigOption = None) -> None:
-    """Apply database migrations. / 执行数据库迁移。"""
+def db_upgrade(config: ConfigOption = None, database_url: DatabaseOption = None) -> None:
+    """Create the database if needed and apply its migrations. / 创建数据库（如需）并执行迁移。"""
     from refundguard.service.migrations import current
 
-    settings = _settings(config)
-    db = _database(settings)
+    db = _created_database(load_config(config, database_url))
     out.print(f"database at revision {current(db.engine)} / 数据库已升级到 {current(db.engine)}")
     db.dispose()
 
@@ -125,12 +175,13 @@ def keys_create(
     merchant: Annotated[str | None, typer.Option("--merchant", help="Merchant id (merchant keys).")] = None,
     label: Annotated[str | None, typer.Option("--label", help="A note to recognise the key.")] = None,
     config: ConfigOption = None,
+    database_url: DatabaseOption = None,
 ) -> None:
     """Create an API key and print it once. / 创建 API 密钥（仅显示一次）。"""
     from refundguard.service.auth.service import create_key
     from refundguard.service.errors import DomainError
 
-    db = _database(_settings(config))
+    db = existing_database(load_config(config, database_url))
     try:
         with db.session() as session:
             key, _row = create_key(session=session, tenant=tenant, role=role, merchant_id=merchant, label=label)
@@ -141,22 +192,142 @@ def keys_create(
     print(key)
 
 
-@audit_app.command("verify")
-def audit_verify(config: ConfigOption = None) -> None:
-    """Check the audit hash chain; exit 1 when an entry was edited or removed. / 校验审计哈希链。"""
-    from refundguard.service.audit.service import verify
+# ------------------------------------------------------------------------------------------------- audit
+def read_checkpoints(paths: list[Path]) -> list:  # type: ignore[type-arg]
+    """Checkpoint documents from files (one document, or a JSON list of them, per file); exit 2 when unreadable."""
+    from refundguard.service.audit.signing import BadCheckpoint, Checkpoint
 
-    db = _database(_settings(config))
+    found = []
+    for path in paths:
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            docs = data if isinstance(data, list) else [data]
+            found.extend(Checkpoint.from_dict(d) for d in docs)
+        except (OSError, ValueError, BadCheckpoint) as exc:
+            raise fail(f"checkpoint file {path}: {exc}") from exc
+    return found
+
+
+def trusted_keys(cfg: AppConfig, guard: ChainGuard, public_key: Path | None) -> dict:  # type: ignore[type-arg]
+    """The public keys checkpoint signatures are checked with: ``--public-key`` or the service's key file."""
+    from refundguard.service.audit.signing import SigningKeyError, key_id, load_public_key
+
+    if public_key is not None:
+        try:
+            key = load_public_key(public_key.read_bytes())
+        except (OSError, SigningKeyError) as exc:
+            raise fail(f"--public-key {public_key}: {exc}") from exc
+        return {key_id(key): key}
+    return guard.signer.trusted() if guard.signer is not None else {}
+
+
+@audit_app.command("verify")
+def audit_verify(
+    tenant: Annotated[str | None, typer.Option("--tenant", help="Verify this tenant's chain only "
+                                               "(default: every chain).")] = None,
+    checkpoint: Annotated[list[Path] | None, typer.Option("--checkpoint", help="A checkpoint file you hold "
+                                                          "(repeatable); the service's own are always used.")]
+    = None,
+    public_key: Annotated[Path | None, typer.Option("--public-key", help="PEM public key to check checkpoint "
+                                                    "signatures with (default: the service's key file).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    config: ConfigOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Walk the audit chains, compare every claim with them and the chains with held checkpoints; exit 1 when
+    anything was edited, removed or rewritten. / 校验审计链；被篡改时退出码为 1。"""
+    from refundguard.service.audit.service import held_checkpoints, verify
+    from refundguard.service.audit.signing import BadCheckpoint
+
+    cfg = load_config(config, database_url)
+    guard = _guard(cfg, need_key=False)
+    given = read_checkpoints(checkpoint or [])
+    trusted = trusted_keys(cfg, guard, public_key)
+    if (given or (guard.witness and guard.witness.path.exists())) and not trusted:
+        raise fail("cannot check checkpoint signatures: no signing key file and no --public-key")
+    db = existing_database(cfg, guard=guard)
     try:
         with db.session() as session:
-            result = verify(session=session)
+            try:
+                held = held_checkpoints(session, tenant)
+            except BadCheckpoint as exc:  # an unreadable held-checkpoint file is reported, not a crash
+                raise fail(str(exc)) from exc
+            result = verify(session=session, tenant=tenant, checkpoints=held + given, trusted=trusted)
     finally:
         db.dispose()
-    if result.ok:
-        out.print(f"audit chain intact: {result.entries} entries, head {result.head[:16]} / "
-                  f"审计链完整：{result.entries} 条，链头 {result.head[:16]}")
+    if as_json:
+        print(json.dumps({"ok": result.ok, "scope": result.scope, "entries": result.entries, "seq": result.seq,
+                          "head": result.head, "claims": result.claims, "unbound": result.unbound,
+                          "checkpoints": result.checkpoints, "problems": result.problems,
+                          "truncated": result.truncated}, ensure_ascii=False, indent=2))
+    elif result.ok:
+        where = "every chain" if tenant is None else f"chain {tenant}"
+        out.print(f"audit chain intact ({where}): {result.entries} entries, head #{result.seq} {result.head[:16]}, "
+                  f"{result.claims} claim(s) match the chain, {result.checkpoints} held checkpoint(s) hold / "
+                  f"审计链完整：{result.entries} 条，链头 {result.head[:16]}", highlight=False)
+        if result.checkpoints == 0:
+            out.print("[yellow]note:[/] no held checkpoint was compared: a history rewritten consistently "
+                      "cannot be told from the original without one / 未比对任何检查点", highlight=False)
+    else:
+        for problem in result.problems:
+            out.print(f"[red]broken:[/] {problem}", highlight=False)
+        more = " (more not shown)" if result.truncated else ""
+        out.print(f"audit chain BROKEN ({len(result.problems)} problem(s){more}) / "
+                  f"审计链已被篡改（{len(result.problems)} 处）", highlight=False)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    tenant: Annotated[str | None, typer.Option("--tenant", help="The tenant whose chain head is signed.")] = None,
+    global_chain: Annotated[bool, typer.Option("--global", help="Sign the global chain's head (operator).")]
+    = False,
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="Write the checkpoint here (default: "
+                                                  "print it).")] = None,
+    config: ConfigOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Sign the head of a chain now and write the checkpoint to keep (``refundguard.audit-checkpoint/1``): any
+    later rewrite of that history fails verification against it. / 签发审计链检查点。"""
+    from refundguard.service.audit.chain import GLOBAL
+    from refundguard.service.audit.service import chain_diverged, checkpoint
+
+    if (tenant is None) == (not global_chain):
+        raise fail("give --tenant NAME or --global / 请指定 --tenant 或 --global")
+    cfg = load_config(config, database_url)
+    guard = _guard(cfg, need_key=True)
+    chain = GLOBAL if global_chain else str(tenant)
+    db = existing_database(cfg, guard=guard)
+    try:
+        with db.session() as session:
+            cp = checkpoint(session, chain)
+            diverged = chain_diverged(session, chain)
+    finally:
+        db.dispose()
+    if cp is None:
+        if diverged:
+            raise fail(f"chain {chain} no longer contains the checkpoint the service holds: nothing signed; "
+                       "run `refundguard audit verify`", code=1)
+        raise fail(f"chain {chain} has no entries")
+    text = json.dumps(cp.to_dict(), ensure_ascii=False, indent=2)
+    if out_path is None:
+        print(text)
         return
-    for problem in result.problems:
-        out.print(f"[red]broken:[/] {problem}", highlight=False)
-    out.print(f"audit chain BROKEN ({len(result.problems)} problem(s)) / 审计链已被篡改（{len(result.problems)} 处）")
-    raise typer.Exit(1)
+    try:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_text(text + "\n", "utf-8")
+    except OSError as exc:
+        raise fail(f"cannot write {out_path}: {exc.strerror or exc}") from exc
+    out.print(f"checkpoint of chain {chain} at entry {cp.seq} ({cp.hash[:16]}) written to {out_path} / "
+              "检查点已写入", highlight=False)
+
+
+@audit_app.command("public-key")
+def audit_public_key(config: ConfigOption = None, database_url: DatabaseOption = None) -> None:
+    """Print the PEM public key that checks checkpoint signatures. / 输出检查点签名公钥。"""
+    cfg = load_config(config, database_url)
+    signer = _guard(cfg, need_key=True).signer
+    if signer is None:
+        raise fail("no audit signing key")
+    print(signer.public_pem, end="")

@@ -343,30 +343,7 @@ def walk_riff(data: bytes, meta: Metadata, limits: Limits) -> list[tuple[str, by
     return xmp
 
 
-# ----------------------------------------------------------------------------------------- ISO BMFF
-
-def walk_bmff(data: bytes, meta: Metadata, limits: Limits) -> None:
-    """Top-level boxes of HEIF/AVIF/MP4: records them and C2PA ``uuid`` boxes."""
-    pos, count = 0, 0
-    while pos + 8 <= len(data):
-        size, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        header = 8
-        if size == 1 and pos + 16 <= len(data):
-            size = struct.unpack(">Q", data[pos + 8:pos + 16])[0]
-            header = 16
-        elif size == 0:
-            size = len(data) - pos
-        if size < header:
-            break
-        count += 1
-        if count > limits.max_chunks:
-            raise InputTooLarge(f"file has more than {limits.max_chunks:,} boxes")
-        name = kind.decode("latin-1")
-        meta.segments.append(Segment(name, pos, size, data[pos + header:pos + min(size, header + 64)]))
-        if name == "uuid" and data[pos + header:pos + header + 16] == C2PA_UUID:
-            meta.c2pa_container = "bmff:uuid"
-        pos += size
-
+# ---------------------------------------------------------------------------------------------- C2PA
 
 def _has_c2pa_jumbf(data: bytes, limit: int = 64) -> bool:
     """A JUMBF superbox (``jumb``) whose description box labels it ``c2pa``, anywhere in the file."""
@@ -378,45 +355,22 @@ def _has_c2pa_jumbf(data: bytes, limit: int = 64) -> bool:
     return False
 
 
-def walk_container(data: bytes, fmt: str, limits: Limits) -> tuple[Metadata, list[tuple[str, bytes]]]:
-    """First pass, before any decoder sees the file: walk the container structure under the limits and
-    collect raw XMP payloads. Hostile structure (too many chunks, oversized or bomb metadata) stops here."""
-    meta = Metadata()
-    raw_xmp: list[tuple[str, bytes]] = []
-    if fmt == "JPEG":
-        raw_xmp += walk_jpeg(data, meta, limits)
-    elif fmt == "PNG":
-        raw_xmp += walk_png(data, meta, limits)
-    elif fmt == "WEBP":
-        raw_xmp += walk_riff(data, meta, limits)
-    elif fmt in ("HEIF", "AVIF"):
-        walk_bmff(data, meta, limits)
-    return meta, raw_xmp
-
-
-def extract(data: bytes, fmt: str, img: PILImage.Image, limits: Limits,
-            walked: tuple[Metadata, list[tuple[str, bytes]]] | None = None) -> Metadata:
-    """Extract every kind of metadata from the file's bytes and the opened (not yet decoded) image."""
-    meta, raw_xmp = walked or walk_container(data, fmt, limits)
+def extract(data: bytes, fmt: str, img: PILImage.Image, limits: Limits, meta: Metadata,
+            raw_xmp: list[tuple[str, bytes]]) -> Metadata:
+    """Complete the metadata of the container walk (:func:`refundguard.media.container.walk_container`) with
+    what the opened (not yet decoded) image adds: HEIF/AVIF XMP, packets anywhere else, EXIF."""
+    raw_xmp = list(raw_xmp)
     if fmt in ("HEIF", "AVIF"):
         xmp_info = img.info.get("xmp")
         if isinstance(xmp_info, bytes | str) and xmp_info:
             raw_xmp.append((f"{fmt.lower()}:xmp", xmp_info if isinstance(xmp_info, bytes) else xmp_info.encode()))
-    elif fmt == "TIFF":
-        tag = getattr(img, "tag_v2", {}).get(700)
-        if tag:
-            raw_xmp.append(("tiff:700", tag if isinstance(tag, bytes) else str(tag).encode()))
-    if fmt == "GIF" and img.info.get("comment"):
-        comment = img.info["comment"]
-        meta.text_chunks.append(TextChunk("GIF", "comment", comment.decode("utf-8", "replace")
-                                          if isinstance(comment, bytes) else str(comment)))
     # Packets anywhere else in the file (appended, in unknown boxes, in GIF application extensions).
     known = {bytes(b).strip() for _, b in raw_xmp}
     for offset, blob in scan_for_packets(data, window=limits.max_xmp_bytes):
         if not any(blob.strip() in k or k in blob for k in known):
             raw_xmp.append((f"scan@{offset}", blob))
     for source, blob in raw_xmp:
-        meta.xmp.append(parse_packet(blob, source, max_bytes=limits.max_xmp_bytes))
+        meta.xmp.append(parse_packet(blob, source, max_bytes=limits.max_xmp_bytes, max_depth=limits.max_xmp_depth))
     if meta.c2pa_container is None and _has_c2pa_jumbf(data):
         meta.c2pa_container = "jumbf"
     meta.exif, notes = read_exif(img)

@@ -1,4 +1,10 @@
-"""Safe XMP parsing: no DTDs, no entities, no network, bounded size."""
+"""Safe XMP parsing: no DTDs, no entities, no network, bounded size and nesting.
+
+Real XMP nests a few levels (x:xmpmeta / rdf:RDF / rdf:Description / property / rdf:Bag / rdf:li ...).
+A packet nested deeper than the limit is built to break parsers: it is read iteratively down to the
+limit (so a label beside the deep part is still found) and marked ``too_deep`` for the provenance check
+to report; nothing here recurses on the document.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +30,9 @@ class XmpPacket:
     text: str
     root: Element | None
     error: str | None = None
+    #: nesting depth of the document when it exceeds the limit (then only ``max_depth`` levels are read)
+    too_deep: int | None = None
+    max_depth: int = 64
 
     def properties(self) -> Iterator[tuple[str, str, str]]:
         """Yield ``(namespace, local name, value)`` for every element text and attribute in the packet.
@@ -33,7 +42,7 @@ class XmpPacket:
         """
         if self.root is None:
             return
-        yield from _walk(self.root, None)
+        yield from _walk(self.root, self.max_depth)
 
 
 def _split(tag: str) -> tuple[str, str]:
@@ -43,24 +52,39 @@ def _split(tag: str) -> tuple[str, str]:
     return "", tag
 
 
-def _walk(el: Element, owner: tuple[str, str] | None) -> Iterator[tuple[str, str, str]]:
-    ns, local = _split(el.tag)
-    for key, value in el.attrib.items():
-        ans, alocal = _split(key)
-        if ans != RDF_NS:
-            yield ans, alocal, value
-    text = (el.text or "").strip()
-    if ns == RDF_NS and local == "li" and owner is not None and text:
-        yield owner[0], owner[1], text
-    elif ns != RDF_NS and text:
-        yield ns, local, text
-    child_owner = owner if ns == RDF_NS else (ns, local)
-    for child in el:
-        yield from _walk(child, child_owner)
+def _walk(root: Element, max_depth: int) -> Iterator[tuple[str, str, str]]:
+    """Depth-first, in document order, iteratively; elements below ``max_depth`` levels are not read."""
+    stack: list[tuple[Element, tuple[str, str] | None, int]] = [(root, None, 1)]
+    while stack:
+        el, owner, level = stack.pop()
+        ns, local = _split(el.tag)
+        for key, value in el.attrib.items():
+            ans, alocal = _split(key)
+            if ans != RDF_NS:
+                yield ans, alocal, value
+        text = (el.text or "").strip()
+        if ns == RDF_NS and local == "li" and owner is not None and text:
+            yield owner[0], owner[1], text
+        elif ns != RDF_NS and text:
+            yield ns, local, text
+        if level < max_depth:
+            child_owner = owner if ns == RDF_NS else (ns, local)
+            stack.extend((child, child_owner, level + 1) for child in reversed(el))
 
 
-def parse_packet(raw: bytes | str, source: str, *, max_bytes: int) -> XmpPacket:
-    """Parse one packet. Oversized or DTD/entity-bearing packets are refused as hostile input."""
+def depth(root: Element) -> int:
+    """Nesting depth of an element tree (the root alone is 1), computed without recursion."""
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        el, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((child, d + 1) for child in el)
+    return deepest
+
+
+def parse_packet(raw: bytes | str, source: str, *, max_bytes: int, max_depth: int = 64) -> XmpPacket:
+    """Parse one packet. Oversized or DTD/entity-bearing packets are refused as hostile input; a packet
+    nested deeper than ``max_depth`` is kept, marked ``too_deep`` and read down to that depth."""
     data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
     if len(data) > max_bytes:
         raise InputTooLarge(f"XMP packet in {source} is {len(data):,} bytes; the limit is {max_bytes:,}")
@@ -81,7 +105,11 @@ def parse_packet(raw: bytes | str, source: str, *, max_bytes: int) -> XmpPacket:
             from exc
     except SafeET.ParseError as exc:
         return XmpPacket(source, text, None, f"malformed XML: {exc}")
-    return XmpPacket(source, text, root)
+    nesting = depth(root)
+    if nesting > max_depth:
+        return XmpPacket(source, text, root, f"nested {nesting} levels deep; read to the limit of {max_depth}",
+                         too_deep=nesting, max_depth=max_depth)
+    return XmpPacket(source, text, root, max_depth=max_depth)
 
 
 def scan_for_packets(data: bytes, *, window: int, limit: int = 32) -> Iterator[tuple[int, bytes]]:

@@ -13,7 +13,7 @@ from refundguard.engine import Analysis
 from refundguard.media.load import LoadedImage
 from refundguard.report.ela import error_level_image
 from refundguard.report.json import to_dict
-from refundguard.report.templating import LEVEL_TEXT, env
+from refundguard.report.templating import BASIS_TEXT, LEVEL_TEXT, env
 
 
 def thumbnail_data_url(image: LoadedImage, max_side: int = 900) -> str:
@@ -50,7 +50,7 @@ def render(analysis: Analysis, *, lang: str = "zh") -> str:
                       "ela": error_level_data_url(im) if meta["role"] == "claim" else None})
     claim_level = [f for f in report["findings"] if f["image"] is None]
     return env.get_template("report.html").render(
-        report=report, cards=cards, claim_level=claim_level, lang=lang, level_text=LEVEL_TEXT,
+        report=report, cards=cards, claim_level=claim_level, lang=lang, level_text=LEVEL_TEXT, basis_text=BASIS_TEXT,
         thumbs={c["index"]: c["thumb"] for c in cards},
     )
 

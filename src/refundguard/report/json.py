@@ -42,6 +42,22 @@ def photo_prefix(analysis: Analysis, image: int | None) -> str:
     return f"{analysis.images[image].name}: "
 
 
+def coverage_dict(analysis: Analysis) -> dict[str, Any]:
+    """The report's ``coverage`` section: what was verified, what failed, what the level rests on."""
+    a = analysis.assessment
+    c = a.coverage
+    assert a.basis_text is not None
+    return {
+        "basis": c.basis, "incomplete": c.incomplete, "verified": c.verified,
+        "summary": a.basis_text.to_dict(),
+        "photos": [{"image": i, "verified_by": list(c.verified_by(i))} for i in c.claim_photos],
+        "verifications": [{"kind": v.kind, "check": v.check, "images": list(v.images),
+                           "message": {"en": v.en, "zh": v.zh}} for v in c.verifications],
+        "failed": [{"check": name, "error": error} for name, error in c.failed],
+        "not_requested": list(c.not_requested),
+    }
+
+
 def to_dict(analysis: Analysis, *, heatmaps: bool = True) -> dict[str, Any]:
     """The report as plain JSON-ready data, validated against :class:`ReportModel`."""
     a = analysis.assessment
@@ -52,7 +68,8 @@ def to_dict(analysis: Analysis, *, heatmaps: bool = True) -> dict[str, Any]:
         "level": a.level,
         "images": [
             {"path": im.path, "sha256": im.sha256, "width": im.width, "height": im.height, "format": im.format,
-             "role": role, "risk": round(risk, 4), "level": level}
+             "role": role, "risk": round(risk, 4), "level": level,
+             "reduced": im.reduction.to_dict() if im.reduction is not None else None}
             for im, role, risk, level in zip(analysis.images, analysis.roles, a.image_risks, a.image_levels,
                                              strict=True)
         ],
@@ -65,12 +82,20 @@ def to_dict(analysis: Analysis, *, heatmaps: bool = True) -> dict[str, Any]:
         ],
         "checks": {name: {k: v for k, v in vars(s).items() if v is not None}
                    for name, s in analysis.checks.items()},
-        "reasons": [photo_prefix(analysis, f.image) + f.message.en for f in a.reasons],
-        "reasons_zh": [photo_prefix(analysis, f.image) + f.message.zh for f in a.reasons],
+        "coverage": coverage_dict(analysis),
+        "reasons": [n.en for n in a.notes] + [photo_prefix(analysis, f.image) + f.message.en for f in a.reasons],
+        "reasons_zh": [n.zh for n in a.notes] + [photo_prefix(analysis, f.image) + f.message.zh for f in a.reasons],
         "claim": _claim_facts(analysis),
     }
     out = ReportModel.model_validate(data).model_dump(mode="json", by_alias=True)
-    out["checks"] = {name: {k: v for k, v in status.items() if v is not None} for name, status in out["checks"].items()}
+    out["checks"] = {name: _without_nulls(status) for name, status in out["checks"].items()}
+    return out
+
+
+def _without_nulls(status: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in status.items() if v is not None}
+    if "photos" in out:
+        out["photos"] = [{k: v for k, v in p.items() if v is not None} for p in out["photos"]]
     return out
 
 

@@ -34,7 +34,7 @@ from refundguard.engine import Analysis
 from refundguard.errors import ConfigError
 from refundguard.media.load import LoadedImage
 from refundguard.report.json import to_dict
-from refundguard.report.templating import LEVEL_TEXT, env
+from refundguard.report.templating import BASIS_TEXT, LEVEL_TEXT, basis_of, env
 
 ROLE_TEXT = {"claim": ("buyer's evidence", "买家凭证"), "reference": ("merchant reference", "商家参考图")}
 KINDS = ("criminal", "administrative", "civil")
@@ -189,11 +189,57 @@ class AdjudicatedClaim:
 
 @dataclass(frozen=True, slots=True)
 class AuditHead:
-    """The head of the hash-chained audit log when the bundle was made."""
+    """The head of the hash-chained audit log when the bundle was made, and what its verification found.
+
+    ``verified`` is None when the chain was not walked; False when anything disagrees: an entry, the head, a
+    claim row against the chain's snapshot of its facts, or the chain against a held checkpoint (``problems``
+    says which, ``checkpoints`` how many signed checkpoints were compared). ``checkpoint`` is the signed
+    checkpoint of this head (only for an intact chain) for the reader to keep.
+    """
 
     hash: str
     entries: int
     verified: bool | None = None
+    chain: str | None = None
+    problems: tuple[str, ...] = ()
+    checkpoints: int = 0
+    checkpoint: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntryProof:
+    """A cross-platform ledger entry in the bundle, with the signed record that proves it (issue #18)."""
+
+    issuer: str
+    entry_id: str
+    decided_on: str | None
+    outcome: str | None
+    amount: float | None
+    currency: str | None
+    record_seq: int
+    record_hash: str
+    key_fingerprint: str
+    verified: bool  # the issuer's Ed25519 signature checked when the bundle was made
+    status: str  # active | contested | revoked | expired, as held when the bundle was made
+    own: bool  # issued by this platform (then it is one of the claims in ``history``)
+
+
+@dataclass
+class CrossPlatform:
+    """The ledger's entries for the buyer (reviewer and police views only) and the records to attach."""
+
+    entries: list[LedgerEntryProof] = field(default_factory=list)
+    note_en: str | None = None
+    note_zh: str | None = None
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+
+def cross_platform_amount(ledger: CrossPlatform | None, currency: str) -> float:
+    """Sum of other platforms' standing, verified entries in ``currency`` (own entries are in the history)."""
+    if ledger is None:
+        return 0.0
+    return round(sum(e.amount or 0.0 for e in ledger.entries
+                     if not e.own and e.verified and e.status == "active" and e.currency == currency), 2)
 
 
 @dataclass
@@ -213,6 +259,7 @@ class CaseFacts:
     timeline: list[TimelineEvent] = field(default_factory=list)
     audit_head: AuditHead | None = None
     history: list[AdjudicatedClaim] = field(default_factory=list)
+    ledger: CrossPlatform | None = None
 
 
 def cumulative_amount(history: Sequence[AdjudicatedClaim], counted: frozenset[str] | set[str]) -> float:
@@ -335,12 +382,15 @@ def render_html(report: dict[str, Any], images: Sequence[LoadedImage], case: Cas
                    for f in report["findings"] if f["image"] is None]
     history = sorted(case.history, key=lambda h: (h.decided_at is None, h.decided_at or datetime.min, h.claim_id))
     total = cumulative_amount(history, tiers.counted_outcomes)
+    cross_total = round(total + cross_platform_amount(case.ledger, tiers.currency), 2)
     digest = report_digest(report)
     css = resources.files("refundguard.report").joinpath("templates", "bundle.css").read_text("utf-8")
     return env.get_template("bundle.html").render(
         report=report, images=images, cards=cards, claim_level=claim_level, case=case, claim_id=claim_id,
         amount=amount, tiers=tiers, standings=standings(tiers, total), total=total, history=history,
+        ledger=case.ledger, cross_total=cross_total, cross_standings=standings(tiers, cross_total),
         counted=tiers.counted_outcomes, digest=digest, level_text=LEVEL_TEXT, role_text=ROLE_TEXT,
+        basis_text=BASIS_TEXT, coverage=basis_of(report),
         generated_at=(generated_at or datetime.now(UTC)).isoformat(timespec="seconds"),
         money=lambda v: _money(v, tiers.symbol), when=_when, css=css,
         timeline=sorted(case.timeline, key=lambda e: e.at.timestamp() if e.at.tzinfo else e.at.replace(
@@ -370,9 +420,18 @@ def render_bundle(report: dict[str, Any], images: Sequence[LoadedImage], case: C
     from weasyprint import HTML, Attachment
 
     html = render_html(report, images, case, tiers=tiers, generated_at=generated_at)
-    attachment = Attachment(string=canonical_json(report), name="report.json",
-                            description="RefundGuard JSON report (refundguard.report/1)")
-    pdf = HTML(string=html, url_fetcher=_data_only_fetcher()).write_pdf(attachments=[attachment])
+    attachments = [Attachment(string=canonical_json(report), name="report.json",
+                              description="RefundGuard JSON report (refundguard.report/1)")]
+    if case is not None and case.audit_head is not None and case.audit_head.checkpoint:
+        attachments.append(Attachment(string=json.dumps(case.audit_head.checkpoint, indent=2, sort_keys=True),
+                                      name="audit-checkpoint.json",
+                                      description="Signed audit checkpoint (refundguard.audit-checkpoint/1)"))
+    if case is not None and case.ledger is not None and case.ledger.records:
+        attachments.append(Attachment(string=json.dumps({"records": case.ledger.records}, ensure_ascii=False,
+                                                        indent=1),
+                                      name="ledger-records.json",
+                                      description="Signed ledger records (check: refundguard ledger verify-records)"))
+    pdf = HTML(string=html, url_fetcher=_data_only_fetcher()).write_pdf(attachments=attachments)
     if pdf is None:  # write_pdf returns bytes when no target is given
         raise RuntimeError("WeasyPrint produced no PDF")
     return pdf

@@ -22,15 +22,31 @@ class MessageModel(BaseModel):
     zh: str
 
 
+class ReductionModel(BaseModel):
+    """The photo was analysed at reduced size to fit the analysis budget (see docs/hostile_input.md)."""
+
+    original_width: int = Field(description="width of the stored image as displayed")
+    original_height: int
+    width: int = Field(description="width analysed (= the image's width; regions are in this size)")
+    height: int
+    scale: float = Field(description="width / original_width")
+    budget_pixels: int = Field(description="decoded pixels this photo was allowed")
+    scope: Literal["photo", "claim"] = Field(description="photo: the per-photo budget; claim: the claim's share")
+    method: str = Field(description="jpeg-dct-scaling, resampling, or both joined by +")
+    message: MessageModel
+
+
 class ImageModel(BaseModel):
     path: str
     sha256: str
-    width: int
+    width: int = Field(description="width analysed; see reduced for the stored size when they differ")
     height: int
     format: str
     role: Literal["claim", "reference"]
     risk: float = Field(ge=0, le=1)
     level: Level
+    reduced: ReductionModel | None = Field(default=None, description="set when the photo was analysed at "
+                                                                      "reduced size; null otherwise")
 
 
 class FindingModel(BaseModel):
@@ -47,11 +63,50 @@ class FindingModel(BaseModel):
                                                     "(settings [subsumes]); it is then shown but not counted")
 
 
+class PhotoOutcomeModel(BaseModel):
+    image: int = Field(description="index into images (claim photos only)")
+    status: Literal["ran", "skipped"]
+    why: str | None = Field(default=None, description="why the check did not examine this photo (English)")
+    why_zh: str | None = Field(default=None, description="the same in Chinese")
+
+
 class CheckStatusModel(BaseModel):
     status: Literal["ran", "not_applicable", "failed", "not_requested"]
     ms: float | None = None
     why: str | None = None
     error: str | None = None
+    photos: list[PhotoOutcomeModel] | None = Field(
+        default=None, description="for a check that ran: each claim photo examined (ran) or skipped with why")
+
+
+class VerificationModel(BaseModel):
+    kind: Literal["reference", "second_view", "provenance", "live_capture"]
+    check: str
+    images: list[int]
+    message: MessageModel
+
+
+class FailedCheckModel(BaseModel):
+    check: str
+    error: str
+
+
+class PhotoCoverageModel(BaseModel):
+    image: int
+    verified_by: list[Literal["reference", "second_view", "live_capture"]]
+
+
+class CoverageModel(BaseModel):
+    basis: Literal["verified", "unverified", "incomplete"] = Field(
+        description="what the level rests on: every claim photo verified against independent evidence "
+                    "(matched listing photo, second view, live capture), not verified, or an incomplete analysis")
+    incomplete: bool = Field(description="a check that applied failed, or checks were left out on request")
+    verified: bool = Field(description="every claim photo was verified against independent evidence")
+    summary: MessageModel = Field(description="what the verdict rests on, in words")
+    photos: list[PhotoCoverageModel]
+    verifications: list[VerificationModel]
+    failed: list[FailedCheckModel]
+    not_requested: list[str]
 
 
 class ReportModel(BaseModel):
@@ -62,6 +117,7 @@ class ReportModel(BaseModel):
     images: list[ImageModel]
     findings: list[FindingModel]
     checks: dict[str, CheckStatusModel]
+    coverage: CoverageModel
     reasons: list[str] = Field(description="the reasons behind the level, strongest first, in English")
     reasons_zh: list[str] = Field(description="the same reasons in Chinese")
     claim: dict[str, Any] = Field(default_factory=dict, description="claim facts the analysis used")

@@ -13,3 +13,16 @@ LEVEL_TEXT = {
     "review": ("Needs human review", "需人工审核"),
     "high": ("High risk: likely forged", "高风险：疑似伪造"),
 }
+
+#: coverage basis -> (English, Chinese): what a verdict rests on (see refundguard.coverage)
+BASIS_TEXT = {
+    "verified": ("Verified against independent evidence", "已用独立证据核实"),
+    "unverified": ("Unverified: nothing to compare the photos with", "未经核实：没有可比对的证据"),
+    "incomplete": ("Incomplete analysis: never refund automatically", "分析不完整：不得自动退款"),
+}
+
+
+def basis_of(report: dict[str, object]) -> dict[str, object] | None:
+    """The report's coverage section, or None for a report stored before coverage was recorded."""
+    coverage = report.get("coverage")
+    return coverage if isinstance(coverage, dict) else None

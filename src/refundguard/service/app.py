@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -24,13 +24,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from refundguard import __version__
 from refundguard.config import Settings, default_settings
 from refundguard.errors import InputError
+from refundguard.ledger.hooks import mount as mount_ledger
 from refundguard.service.api import router as api_router
+from refundguard.service.audit.service import guard_for
 from refundguard.service.background import Background
 from refundguard.service.config import ServiceConfig
 from refundguard.service.db import Database
 from refundguard.service.errors import DomainError
 from refundguard.service.evidence.store import EvidenceStore
 from refundguard.service.jobs import JobContext, LocalRunner, make_runner, recover
+
+if TYPE_CHECKING:
+    from refundguard.ledger.config import LedgerConfig
 
 log = logging.getLogger("refundguard.service")
 
@@ -95,7 +100,8 @@ def _web_router() -> APIRouter | None:
 
 
 def create_app(settings: Settings | None = None, config: ServiceConfig | None = None, *,
-               extra_routers: Sequence[APIRouter] = (), include_web: bool = True) -> FastAPI:
+               extra_routers: Sequence[APIRouter] = (), include_web: bool = True,
+               ledger: LedgerConfig | None = None) -> FastAPI:
     """Build the service. State on ``app.state``: ``settings``, ``config``, ``db``, ``store``, ``runner``, ``jobs``.
 
     The database is migrated, unfinished jobs are re-submitted, and the background loops start when the
@@ -103,7 +109,8 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
     """
     settings = settings or default_settings()
     config = config or ServiceConfig()
-    db = Database(settings.database_url)
+    # the audit chain's signing key is created on the first start (a file outside the database, mode 0600)
+    db = Database(settings.database_url, session_info=guard_for(settings, config, create_key=True).session_info())
     store = EvidenceStore(settings.data_dir)
     ctx = JobContext(db=db, settings=settings, config=config, store=store)
 
@@ -145,6 +152,7 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
         return {"status": "ok", "version": __version__}
 
     app.include_router(api_router)
+    mount_ledger(app, ledger)  # the cross-platform ledger (docs/ledger.md); its settings default from the environment
     for router in extra_routers:
         app.include_router(router)
     if include_web and (web := _web_router()) is not None:

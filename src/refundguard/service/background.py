@@ -1,5 +1,5 @@
-"""Background loops of a server process: the deadline sweeper, the webhook dispatcher and (with a broker)
-the re-submission of jobs whose worker died."""
+"""Background loops of a server process: the deadline sweeper (merchant windows and evidence requests that
+ended), the webhook dispatcher and (with a broker) the re-submission of jobs whose worker died."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 
 from refundguard.service import policy
+from refundguard.service.claims import service as claims
 from refundguard.service.config import ServiceConfig
 from refundguard.service.db import Database
 from refundguard.service.webhooks import service as webhooks
@@ -33,8 +34,11 @@ class Background:
     def sweep_once(self) -> None:
         with self.db.session() as session:
             moved = policy.sweep(session=session, policy=self.config.policy)
+            expired = claims.expire_evidence_requests(session=session, config=self.config)
         if moved:
             log.info("deadline sweeper moved %d claim(s) to review", len(moved))
+        if expired:
+            log.info("deadline sweeper returned %d claim(s) whose evidence request ended to review", len(expired))
 
     def dispatch_once(self) -> None:
         while webhooks.dispatch_due(self.db, self.config.webhooks) and not self._stop.is_set():

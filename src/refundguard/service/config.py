@@ -1,16 +1,31 @@
-"""Service settings: routing policy, evidence limits, job backend, webhooks, background intervals.
+"""Service settings: routing policy, evidence limits, job backend, webhooks, background intervals, the audit
+chain's signing key and the reuse index.
 
-Values come from defaults and ``REFUNDGUARD_SERVICE_*`` environment variables (nested with ``__``, e.g.
-``REFUNDGUARD_SERVICE_POLICY__MERCHANT_WINDOW_HOURS=72``). The engine's own settings (database URL,
-data directory, image limits) stay in :class:`refundguard.config.Settings`.
+Values come from defaults, then the ``[service]`` table of the TOML settings file, then
+``REFUNDGUARD_SERVICE_*`` environment variables (nested with ``__``, e.g.
+``REFUNDGUARD_SERVICE_POLICY__MERCHANT_WINDOW_HOURS=72``). The engine's own settings (database URL, data
+directory, image limits, ``[checks.*]``) stay in :class:`refundguard.config.Settings`; :class:`AppConfig` is both,
+loaded once from one file (:func:`load_app_config`) and handed to the API, the jobs, the Celery workers and the
+checks alike.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import os
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from refundguard.config import Settings, load_settings
+from refundguard.errors import ConfigError
 
 
 class PolicyConfig(BaseModel):
@@ -18,8 +33,13 @@ class PolicyConfig(BaseModel):
 
     auto_approve_levels: list[str] = Field(default_factory=lambda: ["low"])
     auto_approve_max_amount: float = 200.0
+    #: where a ``low`` that no verification backs goes (never to an automatic refund): ``merchant_window``
+    #: (the merchant may add the listing photo, then a reviewer) or ``review`` (straight to a reviewer)
+    unverified_low: Literal["merchant_window", "review"] = "merchant_window"
     merchant_window_hours: float = 48.0
     review_window_hours: float = 72.0
+    #: how long a reviewer's request for more evidence stays open by default (the request may set its own)
+    more_evidence_hours: float = Field(72.0, gt=0)
 
 
 class EvidenceConfig(BaseModel):
@@ -45,8 +65,60 @@ class WebhookConfig(BaseModel):
     allow_private_targets: bool = False
 
 
+class AuditConfig(BaseModel):
+    """Where the audit chain's signing key and the service's held checkpoints live: files outside the database.
+
+    ``None`` means ``<data_dir>/keys/audit-signing-key.pem`` and ``<data_dir>/keys/audit-checkpoints.json``.
+    Keep them on storage that whoever can write the database cannot write (see docs/security.md).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    signing_key: Path | None = None
+    witness: Path | None = None
+
+    def key_path(self, settings: Settings) -> Path:
+        return (self.signing_key or Path(settings.data_dir) / "keys" / "audit-signing-key.pem").expanduser()
+
+    def witness_path(self, settings: Settings) -> Path:
+        return (self.witness or Path(settings.data_dir) / "keys" / "audit-checkpoints.json").expanduser()
+
+
+class ReuseConfig(BaseModel):
+    """The service's reuse index: on by default. ``index_url`` None means the engine's ``index_url`` setting, else
+    ``<data_dir>/reuse-index.db`` (embedded) beside a SQLite database, or the service database itself (pgvector)
+    on PostgreSQL."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    index_url: str | None = None
+
+
+#: the ``[service]`` table of the settings file being loaded (see :func:`load_service_config`)
+_FILE_SECTION: ContextVar[dict[str, Any] | None] = ContextVar("refundguard_service_file_section", default=None)
+
+
+class _FileSection(PydanticBaseSettingsSource):
+    """The ``[service]`` table of the settings file, below the environment in priority."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return (_FILE_SECTION.get() or {}).get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_FILE_SECTION.get() or {})
+
+
 class ServiceConfig(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="REFUNDGUARD_SERVICE_", env_nested_delimiter="__")
+    model_config = SettingsConfigDict(env_prefix="REFUNDGUARD_SERVICE_", env_nested_delimiter="__", extra="forbid")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, _FileSection(settings_cls)
 
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
@@ -62,3 +134,66 @@ class ServiceConfig(BaseSettings):
     dispatch_interval_s: float = 1.0
     background: bool = True
     upgrade_on_start: bool = True
+    audit: AuditConfig = Field(default_factory=AuditConfig)
+    reuse: ReuseConfig = Field(default_factory=ReuseConfig)
+
+
+@contextmanager
+def _file_section(section: dict[str, Any]) -> Iterator[None]:
+    token = _FILE_SECTION.set(section)
+    try:
+        yield
+    finally:
+        _FILE_SECTION.reset(token)
+
+
+def _service_table(path: str | os.PathLike[str] | None) -> dict[str, Any]:
+    if not path:
+        return {}
+    try:
+        data = tomllib.loads(Path(path).read_text("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config {path}: {exc}") from exc
+    table = data.get("service", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"config {path}: [service] must be a table")
+    return table
+
+
+def load_service_config(path: str | os.PathLike[str] | None = None, **overrides: Any) -> ServiceConfig:
+    """Service settings from defaults, the ``[service]`` table of ``path`` (or ``$REFUNDGUARD_CONFIG``), the
+    environment and ``overrides`` (highest first: overrides, environment, file)."""
+    section = _service_table(path or os.environ.get("REFUNDGUARD_CONFIG"))
+    try:
+        with _file_section(section):
+            return ServiceConfig(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise ConfigError(f"[service] {where}: {first.get('msg', 'invalid')}") from None
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """The application's whole configuration, loaded once: the engine's settings (database, data directory,
+    limits, ``[checks.*]``) and the service's. Every process (server, worker, command) builds one and passes it on."""
+
+    settings: Settings
+    service: ServiceConfig
+    path: Path | None = None
+
+
+def load_app_config(path: str | os.PathLike[str] | None = None, *, database_url: str | None = None,
+                    **service_overrides: Any) -> AppConfig:
+    """Load both halves from one file (``path`` or ``$REFUNDGUARD_CONFIG``) and the environment.
+
+    Raises
+    ------
+    ConfigError
+        With a one-line reason for an unreadable file or an invalid value.
+    """
+    chosen = path or os.environ.get("REFUNDGUARD_CONFIG") or None
+    overrides = {"database_url": database_url} if database_url else {}
+    settings = load_settings(chosen, **overrides)
+    service = load_service_config(chosen, **service_overrides)
+    return AppConfig(settings=settings, service=service, path=Path(chosen) if chosen else None)

@@ -2,6 +2,10 @@
 
 SQLite runs in WAL mode and every transaction starts with ``BEGIN IMMEDIATE`` so concurrent writers queue
 on the busy timeout instead of failing; the audit chain relies on appends being serial.
+
+Only the server (``refundguard serve``) and ``refundguard db upgrade`` create a database; every other command
+opens an existing one with :func:`open_existing`, which never creates a file and refuses a database whose
+schema is not the current one (:class:`DatabaseMissing`).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.request import pathname2url
 
 from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
@@ -54,21 +59,43 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite files get their folder created and WAL + immediate transactions."""
+class DatabaseMissing(Exception):
+    """The database does not exist, cannot be reached, or is not a RefundGuard database at the current schema."""
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other backends and for ``:memory:``)."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).expanduser().resolve()
+
+
+def make_engine(url: str, *, create: bool = True) -> Engine:
+    """An engine for ``url``; SQLite files get their folder created (``create``) and WAL + immediate transactions.
+
+    With ``create=False`` a SQLite file must exist and is opened read-write without ever being created.
+    """
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, future=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_path(url)
+    if path is not None and create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif path is not None:
+        if not path.is_file():
+            raise DatabaseMissing(f"no database at {path}")
+        parsed = parsed.set(database="file:" + pathname2url(str(path)), query={"mode": "rw", "uri": "true"})
+        url = parsed.render_as_string(hide_password=False)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        if create:  # an existing service database is in WAL mode already; an empty file is left as it is
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -82,12 +109,16 @@ def make_engine(url: str) -> Engine:
 
 
 class Database:
-    """An engine and its session factory."""
+    """An engine and its session factory.
 
-    def __init__(self, url: str) -> None:
+    ``create=False`` never creates a SQLite file (see :func:`open_existing`); ``session_info`` is copied into every
+    session's ``info`` (the audit chain's signing key and held checkpoints travel there).
+    """
+
+    def __init__(self, url: str, *, create: bool = True, session_info: dict[str, Any] | None = None) -> None:
         self.url = normalise_url(url)
-        self.engine = make_engine(url)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.engine = make_engine(url, create=create)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=dict(session_info or {}))
 
     @property
     def is_sqlite(self) -> bool:
@@ -112,5 +143,40 @@ class Database:
 
         upgrade(self.engine)
 
+    def ensure_current(self) -> None:
+        """Raise :class:`DatabaseMissing` unless the schema is at the newest migration."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from refundguard.service.migrations import pending
+
+        try:
+            behind = pending(self.engine)
+        except SQLAlchemyError as exc:
+            raise DatabaseMissing(f"cannot open the database: {str(exc).splitlines()[0]}") from exc
+        if behind is not None:
+            raise DatabaseMissing(behind)
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def open_existing(url: str, *, session_info: dict[str, Any] | None = None) -> Database:
+    """The database at ``url``, which must exist with the current schema; nothing is created.
+
+    Raises
+    ------
+    DatabaseMissing
+        With a one-line reason (no file, unreachable server, not initialised, older schema).
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        db = Database(url, create=False, session_info=session_info)
+    except SQLAlchemyError as exc:
+        raise DatabaseMissing(f"cannot open the database: {str(exc).splitlines()[0]}") from exc
+    try:
+        db.ensure_current()
+    except DatabaseMissing:
+        db.dispose()
+        raise
+    return db

@@ -15,9 +15,9 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -28,10 +28,13 @@ from refundguard.service.audit import service as audit
 from refundguard.service.claims import service as claim_service
 from refundguard.service.claims.models import AnalysisJob, Claim
 from refundguard.service.claims.workflow import State
-from refundguard.service.config import ServiceConfig
+from refundguard.service.config import AppConfig, ServiceConfig
 from refundguard.service.db import Database, utcnow
 from refundguard.service.evidence import service as evidence_service
 from refundguard.service.evidence.store import EvidenceStore
+
+if TYPE_CHECKING:
+    from refundguard.index import ReuseIndex
 
 log = logging.getLogger("refundguard.jobs")
 TASK_NAME = "refundguard.analyse"
@@ -39,12 +42,27 @@ TASK_NAME = "refundguard.analyse"
 
 @dataclass
 class JobContext:
-    """What :func:`execute` needs; built once per process."""
+    """What :func:`execute` needs; built once per process from the application's one configuration."""
 
     db: Database
     settings: Settings
     config: ServiceConfig
     store: EvidenceStore
+    #: the cross-platform ledger the ``ledger`` check asks (set by ``refundguard.ledger.hooks``); None: not attached
+    ledger: Any = None
+    _index: ReuseIndex | None = field(default=None, repr=False)
+    _index_opened: bool = field(default=False, repr=False)
+    _index_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def reuse_index(self) -> ReuseIndex | None:
+        """The service's reuse index, opened on first use (None when disabled in ``[service.reuse]``)."""
+        from refundguard.service.reuse_index import open_service_index
+
+        with self._index_lock:
+            if not self._index_opened:
+                self._index = open_service_index(self.settings, self.config)
+                self._index_opened = True
+            return self._index
 
 
 def _claim_info(claim: Claim) -> ClaimInfo:
@@ -118,6 +136,18 @@ class LeaseKeeper:
                 return
 
 
+def warm_up() -> None:
+    """Import the engine and every check once, before the first job: a worker's first claim then costs what the
+    others cost. The analyses' checks run on the process's shared pool (:mod:`refundguard.parallel`), so the
+    number of jobs in flight never multiplies the threads doing check work."""
+    from refundguard.checks.registry import registered
+    from refundguard.parallel import shared_pool
+    from refundguard.report.json import to_dict  # noqa: F401  (imported for its cost, once)
+
+    registered()
+    shared_pool()
+
+
 def execute(ctx: JobContext, job_id: str) -> str:
     """Run one analysis job to the end; returns the job's final status (or ``skipped``)."""
     from refundguard.engine import analyze
@@ -132,7 +162,11 @@ def execute(ctx: JobContext, job_id: str) -> str:
     error: str | None = None
     try:
         with LeaseKeeper(ctx, job_id, attempt):
-            report = to_dict(analyze(claims, refs, info=info, settings=ctx.settings), heatmaps=True)
+            index = ctx.reuse_index()
+            analysis = analyze(claims, refs, info=info, settings=ctx.settings, index=index, ledger=ctx.ledger)
+            report = to_dict(analysis, heatmaps=True)
+            if index is not None:
+                _index_photos(ctx, index, analysis)
     except RefundGuardError as exc:
         error = str(exc)
     except Exception as exc:  # a crashing analysis routes the claim to a person; the service stays up
@@ -154,6 +188,16 @@ def execute(ctx: JobContext, job_id: str) -> str:
         return job.status
 
 
+def _index_photos(ctx: JobContext, index: ReuseIndex, analysis: Any) -> None:
+    """Add the claim's new photos to the reuse index; a failure is logged (the analysis result stands)."""
+    from refundguard.service.reuse_index import record_new
+
+    try:
+        record_new(index, analysis, db=ctx.db)
+    except Exception:
+        log.exception("could not add the photos of claim %s to the reuse index", analysis.claim.claim_id)
+
+
 class Runner(Protocol):
     def submit(self, job_id: str) -> None: ...
 
@@ -165,7 +209,9 @@ class LocalRunner:
 
     def __init__(self, ctx: JobContext, workers: int) -> None:
         self.ctx = ctx
+        # ``workers`` analyses in flight; their checks share refundguard.parallel's pool (one per process)
         self.pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="rg-analysis")
+        self.pool.submit(warm_up)
 
     def submit(self, job_id: str) -> None:
         self.pool.submit(self._run, job_id)
@@ -180,8 +226,9 @@ class LocalRunner:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 
-def make_celery(broker_url: str) -> Any:
-    """The Celery app; the task resolves its :class:`JobContext` from the environment in the worker."""
+def make_celery(broker_url: str, config: AppConfig | None = None) -> Any:
+    """The Celery app. In a worker, the task analyses with ``config`` (the worker's ``--config``), building its
+    :class:`JobContext` once per worker process; without one, from the ``REFUNDGUARD_*`` environment."""
     from celery import Celery
 
     app = Celery("refundguard", broker=broker_url)
@@ -191,7 +238,15 @@ def make_celery(broker_url: str) -> Any:
 
     @app.task(name=TASK_NAME)
     def analyse(job_id: str) -> str:
-        return execute(worker_context(), job_id)
+        return execute(worker_context(config), job_id)
+
+    from refundguard.ledger.tasks import register as register_ledger_tasks
+
+    register_ledger_tasks(app)  # the ledger's beat entry (docs/ledger.md)
+
+    from celery.signals import worker_process_init
+
+    worker_process_init.connect(lambda **_: warm_up(), weak=False)
 
     return app
 
@@ -200,16 +255,26 @@ _worker_ctx: JobContext | None = None
 _worker_lock = threading.Lock()
 
 
-def worker_context() -> JobContext:
-    """The job context of a Celery worker process, from ``REFUNDGUARD_*`` settings."""
+def context_for(config: AppConfig) -> JobContext:
+    """A job context for ``config``: its database (with the audit chain's key and held checkpoints), store and
+    settings. Nothing is created: the server creates the database and the key."""
+    from refundguard.ledger.hooks import worker_ledger
+
+    settings, service = config.settings, config.service
+    guard = audit.guard_for(settings, service)
+    db = Database(settings.database_url, create=False, session_info=guard.session_info())
+    return JobContext(db=db, settings=settings, config=service, store=EvidenceStore(settings.data_dir),
+                      ledger=worker_ledger(db, settings))
+
+
+def worker_context(config: AppConfig | None = None) -> JobContext:
+    """The job context of a Celery worker process: from ``config``, else from the ``REFUNDGUARD_*`` settings."""
     global _worker_ctx
     with _worker_lock:
         if _worker_ctx is None:
-            from refundguard.config import load_settings
+            from refundguard.service.config import load_app_config
 
-            settings = load_settings()
-            _worker_ctx = JobContext(db=Database(settings.database_url), settings=settings, config=ServiceConfig(),
-                                     store=EvidenceStore(settings.data_dir))
+            _worker_ctx = context_for(config or load_app_config())
         return _worker_ctx
 
 

@@ -1,16 +1,24 @@
 """Routing policy (configuration data) and the deadline sweeper.
 
 Auto-approval needs the level to be one of ``auto_approve_levels`` (default: low) AND the amount under
-``auto_approve_max_amount`` AND no adjudicated abuse by the buyer. Everything else opens a merchant window
-(default 48 h) in which nothing is refunded automatically; when it ends, the claim joins the reviewer queue.
+``auto_approve_max_amount`` AND no adjudicated abuse by the buyer (in this tenant, or on the cross-platform
+ledger: a ``ledger.prior_abuse`` finding) AND a complete analysis whose photos were
+verified against independent evidence (the report's ``coverage.basis`` is ``verified``). An incomplete
+analysis (a check failed) is never approved automatically, whatever the configuration. A ``low`` that rests
+on nothing verifiable (one photo, no matched listing photo, no second view) goes where ``unverified_low``
+says: the merchant window (default: the merchant may add the listing photo) or straight to a reviewer.
+Everything else opens a merchant window (default 48 h) in which nothing is refunded automatically; when it
+ends, the claim joins the reviewer queue.
 A merchant's response moves the claim to review after re-analysis. Deadlines live in the claim row, so a
 restart loses none; :func:`sweep` is safe to run from several processes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,15 +37,28 @@ class Route:
 
 
 def route(*, level: str, amount: float, buyer_abuse: bool, merchant_responded: bool, policy: PolicyConfig,
-          now: datetime) -> Route:
-    """Where an analysed claim goes next."""
+          now: datetime, coverage: Mapping[str, Any] | None) -> Route:
+    """Where an analysed claim goes next. ``coverage`` is the report's coverage section (missing: incomplete)."""
+    basis = str((coverage or {}).get("basis", "incomplete"))
+    failed = [str(f.get("check")) for f in (coverage or {}).get("failed", [])]
     if merchant_responded:
         return Route(State.IN_REVIEW, now + timedelta(hours=policy.review_window_hours),
                      "the merchant responded: a reviewer decides")
-    if level in policy.auto_approve_levels and amount < policy.auto_approve_max_amount and not buyer_abuse:
+    approvable = level in policy.auto_approve_levels and amount < policy.auto_approve_max_amount and not buyer_abuse
+    if basis == "incomplete":  # whatever the configuration: what a failed check would have found is unknown
+        what = f"check(s) {', '.join(failed)} failed" if failed else "not every check ran"
+        return Route(State.AWAITING_MERCHANT, now + timedelta(hours=policy.merchant_window_hours),
+                     f"merchant window opened: incomplete analysis ({what}), never refunded automatically")
+    if approvable and basis == "verified":
         return Route(State.AUTO_APPROVED, None,
-                     f"level {level}, amount under {policy.auto_approve_max_amount:g}, no adjudicated abuse")
+                     f"level {level}, photos verified, amount under {policy.auto_approve_max_amount:g}, "
+                     "no adjudicated abuse")
+    if approvable and policy.unverified_low == "review":
+        return Route(State.IN_REVIEW, now + timedelta(hours=policy.review_window_hours),
+                     f"level {level} but unverified (nothing to compare the photos with): a reviewer decides")
     reasons = []
+    if approvable:
+        reasons.append(f"level {level} but unverified (nothing to compare the photos with)")
     if level not in policy.auto_approve_levels:
         reasons.append(f"level {level}")
     if amount >= policy.auto_approve_max_amount:

@@ -8,6 +8,7 @@ functions as the JSON API, so the audit chain, webhooks and permissions are the 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -27,7 +28,7 @@ from refundguard.service.auth.service import Principal, Role, authenticate
 from refundguard.service.claims import service as claims
 from refundguard.service.claims.models import Claim
 from refundguard.service.claims.schemas import DecisionIn
-from refundguard.service.claims.workflow import OPEN_FOR_EVIDENCE, Outcome, State
+from refundguard.service.claims.workflow import DECIDABLE, OPEN_FOR_EVIDENCE, Party, State
 from refundguard.service.db import utcnow
 from refundguard.service.errors import DomainError, Unauthorized
 from refundguard.service.evidence import service as evidence_service
@@ -35,6 +36,7 @@ from refundguard.service.evidence.service import Upload
 from refundguard.web.errors import PageError
 from refundguard.web.rendering import SERVICE_PREFIX, error_page, page, stylesheet
 from refundguard.web.stored import StoredClaimError, bundle_for_claim, load_case
+from refundguard.web.thumbs import thumbnail_url
 from refundguard.web.uploads import safe_name, uploads_of
 from refundguard.web.view import report_view
 
@@ -43,7 +45,8 @@ LEVEL_ORDER = {"high": 3, "review": 2, "low": 1}
 STATE_TEXT = {
     "created": ("created", "已创建"), "analysing": ("analysing", "分析中"),
     "auto_approved": ("auto-approved", "已自动通过"), "awaiting_merchant": ("awaiting merchant", "等待商家举证"),
-    "in_review": ("in review", "人工审核中"), "decided": ("decided", "已决定"), "closed": ("closed", "已关闭"),
+    "in_review": ("in review", "人工审核中"), "awaiting_evidence": ("awaiting requested evidence", "等待补充证据"),
+    "decided": ("decided", "已决定"), "closed": ("closed", "已关闭"),
 }
 OUTCOME_TEXT = {
     "approved": ("approved (refund)", "同意退款"), "rejected": ("rejected", "驳回"),
@@ -224,15 +227,30 @@ def _masked_for(who: Principal) -> str | None:
     return who.merchant_id or "" if who.role is Role.MERCHANT else None
 
 
+@dataclass(frozen=True)
+class _Photo:
+    name: str
+
+
+def case_view(store: Any, report: dict[str, Any], photos: list[tuple[str, str]]) -> dict[str, Any]:
+    """The report's view with the thumbnails kept in the evidence store (made on the first view)."""
+    try:
+        thumbs = [thumbnail_url(store, sha) for _, sha in photos]
+    except (OSError, ValueError, DomainError) as exc:  # the store refuses a malformed digest (DomainError)
+        raise StoredClaimError(f"an evidence file of this claim cannot be shown: {exc}") from exc
+    return report_view(report, [_Photo(name) for name, _ in photos], thumbs=thumbs)
+
+
 def _may_decide(who: Principal, claim: Claim) -> bool:
-    return who.role in (Role.REVIEWER, Role.ADMIN) and claim.state in (State.IN_REVIEW.value,
-                                                                        State.AWAITING_MERCHANT.value)
+    return who.role in (Role.REVIEWER, Role.ADMIN) and claim.state in DECIDABLE
 
 
 def _may_respond(who: Principal, claim: Claim) -> bool:
+    """The merchant's upload form: in a window or review, and for an evidence request only when it asks the
+    merchant (a request meant for the buyer is answered by the buyer, through the platform)."""
     if who.role not in (Role.MERCHANT, Role.ADMIN) or claim.state not in OPEN_FOR_EVIDENCE:
         return False
-    return claim.state != State.DECIDED.value or claim.outcome == Outcome.MORE_EVIDENCE_REQUESTED.value
+    return claim.state != State.AWAITING_EVIDENCE.value or claim.evidence_from == Party.MERCHANT.value
 
 
 @router.get("/claims/{claim_id}", response_class=HTMLResponse, name="web_case")
@@ -241,8 +259,8 @@ def case_page(request: Request, claim_id: str, session: DbSession, who: Viewer) 
     claim = claims.get_visible(session=session, principal=who, claim_id=claim_id)
     store = request.app.state.store
     case = load_case(session=session, store=store, claim=claim, limits=request.app.state.settings.limits,
-                     viewer_merchant=_masked_for(who))
-    view = report_view(case.report, case.images) if case.report else None
+                     viewer_merchant=_masked_for(who), decode=False)
+    view = case_view(store, case.report, case.photos or []) if case.report else None
     tiers = load_legal_tiers()
     total = cumulative_amount(case.facts.history, tiers.counted_outcomes)
     evidence = evidence_service.for_claim(session=session, claim_id=claim.id)
@@ -265,15 +283,19 @@ async def decide(request: Request, claim_id: str, session: DbSession, who: Viewe
     reason = str(form.get("reason") or "").strip()
     if not reason:
         raise PageError(422, "A reason is required for every decision.", "每个决定都必须填写理由。")
+    outcome = str(form.get("outcome") or "")
+    more = outcome == "more_evidence_requested"
     try:
-        decision = DecisionIn(outcome=str(form.get("outcome") or ""), reason=reason,
-                              abuse=form.get("abuse") in ("on", "true", "1"))
+        decision = DecisionIn(outcome=outcome, reason=reason, abuse=form.get("abuse") in ("on", "true", "1"),
+                              evidence_from=str(form.get("evidence_from") or "buyer") if more else None)
     except ValidationError as exc:
-        raise PageError(422, "Choose approve, reject or ask for more evidence; the reason is at most 5000 characters.",
-                        "请选择同意、驳回或要求补充证据；理由最多 5000 字。") from exc
+        raise PageError(422, "Choose approve, reject or ask the buyer or the merchant for more evidence (not with "
+                             "'abuse'); the reason is at most 5000 characters.",
+                        "请选择同意、驳回，或要求买家或商家补充证据（不可同时勾选恶意）；理由最多 5000 字。") from exc
 
     def work() -> None:
-        claims.decide(session=session, principal=who, claim_id=claim_id, decision=decision)
+        claims.decide(session=session, principal=who, claim_id=claim_id, decision=decision,
+                      config=request.app.state.config)
         session.commit()
 
     await run_in_threadpool(work)

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from refundguard import __version__
-from refundguard.report.templating import LEVEL_TEXT
+from refundguard.report.templating import BASIS_TEXT, LEVEL_TEXT
 from refundguard.web.errors import PageError
 from refundguard.web.i18n import pick_lang, remember_lang, translator
 
@@ -28,6 +28,7 @@ def page(request: Request, name: str, context: dict[str, Any] | None = None, *, 
     lang = pick_lang(request)
     service = request.url.path.startswith(SERVICE_PREFIX + "/") or request.url.path == SERVICE_PREFIX
     ctx: dict[str, Any] = {"lang": lang, "t": translator(lang), "version": __version__, "level_text": LEVEL_TEXT,
+                           "basis_text": BASIS_TEXT,
                            "nav": "service" if service else "local",
                            "css_url": f"{SERVICE_PREFIX}/static/web.css" if service else "/static/web.css"}
     ctx.update(context or {})

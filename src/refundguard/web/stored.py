@@ -1,8 +1,10 @@
 """A claim stored by the claim service, read back for the pages and the evidence bundle.
 
 The service stores the newest report as JSON and the evidence files by SHA-256; this module reloads the
-report's images from the store, and gathers the timeline (audit entries), the audit chain head and the buyer's
-adjudicated history. It reads through the service's own tables and functions, never writes.
+report's images from the store (refusing a file whose bytes no longer match its SHA-256), and gathers the
+timeline (audit entries), the integrity of the tenant's audit chain (walked, compared with the claim rows and
+with the held checkpoints, and signed when intact) and the buyer's adjudicated history. It reads through the
+service's own tables and functions, never writes, and never creates a database.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from refundguard.config import Limits, load_settings
+from refundguard.config import Limits
 from refundguard.errors import InputError
+from refundguard.ledger import bundle as ledger_bundle
+from refundguard.ledger import visibility as ledger_visibility
 from refundguard.media.load import LoadedImage, load_image
 from refundguard.report.pdf import (
     AdjudicatedClaim,
@@ -27,7 +31,8 @@ from refundguard.report.pdf import (
     render_bundle,
 )
 from refundguard.service.audit import service as audit
-from refundguard.service.audit.models import AuditHead as AuditHeadRow
+from refundguard.service.audit.models import AuditTenantHead
+from refundguard.service.audit.signing import Checkpoint
 from refundguard.service.claims import service as claims
 from refundguard.service.claims.models import Claim
 from refundguard.service.errors import DomainError, NotFound
@@ -51,6 +56,8 @@ class StoredCase:
     report: dict[str, Any] | None
     images: list[LoadedImage]
     facts: CaseFacts
+    #: the report's photos as (file name, SHA-256), in report order (also when ``images`` were not decoded)
+    photos: list[tuple[str, str]] | None = None
 
 
 def outcome_label(claim: Claim) -> str | None:
@@ -98,84 +105,139 @@ def timeline(*, session: Session, claim: Claim) -> list[TimelineEvent]:
             for e in audit.for_subject(session=session, subject_id=claim.id)]
 
 
-def audit_head(*, session: Session, verify: bool) -> AuditHead | None:
-    """The chain head; ``verify`` walks the whole chain (for the bundle)."""
-    if verify:
-        result = audit.verify(session=session)
-        return AuditHead(hash=result.head, entries=result.entries, verified=result.ok)
-    row = session.get(AuditHeadRow, 1)
-    return None if row is None else AuditHead(hash=row.hash, entries=row.seq, verified=None)
+def audit_head(*, session: Session, tenant: str, verify: bool, claim_id: str | None = None,
+               checkpoints: list[Checkpoint] | None = None) -> AuditHead | None:
+    """The head of the tenant's chain; ``verify`` walks it (for the bundle): every entry, the claims against the
+    chain's snapshot of their facts, and the chain against the service's held checkpoints and ``checkpoints``.
+    An intact chain's head comes with a signed checkpoint for the reader to keep."""
+    if not verify:
+        row = session.get(AuditTenantHead, tenant)
+        return None if row is None else AuditHead(hash=row.hash, entries=row.seq, verified=None, chain=tenant)
+    guard = audit.guard_of(session)
+    trusted = guard.signer.trusted() if guard is not None and guard.signer is not None else None
+    try:
+        held = audit.held_checkpoints(session, tenant)
+    except audit.BadCheckpoint as exc:
+        held, unreadable = [], [str(exc)]
+    else:
+        unreadable = []
+    result = audit.verify(session=session, tenant=tenant, checkpoints=held + list(checkpoints or []),
+                          trusted=trusted)
+    problems = unreadable + result.problems
+    if claim_id is not None:  # this claim's own problems first
+        problems.sort(key=lambda p: f"claim {claim_id}" not in p)
+    signed = audit.checkpoint(session, tenant) if result.ok and not unreadable else None
+    return AuditHead(hash=result.head, entries=result.seq, verified=result.ok and not unreadable, chain=tenant,
+                     problems=tuple(problems[:12]), checkpoints=result.checkpoints,
+                     checkpoint=signed.to_dict() if signed else None)
+
+
+def report_photos(*, session: Session, claim: Claim, report: dict[str, Any]) -> list[tuple[str, str]]:
+    """(uploaded file name, SHA-256) of each of the report's images, in report order."""
+    names = {e.sha256: (e.filename or (f"keyframe@{e.frame_time}s" if e.frame_time else e.sha256[:12]))
+             for e in evidence_service.for_claim(session=session, claim_id=claim.id)}
+    out = []
+    for meta in report["images"]:
+        sha = str(meta.get("sha256", ""))
+        out.append((names.get(sha, sha[:12]), sha))
+    return out
 
 
 def report_images(*, session: Session, store: EvidenceStore, claim: Claim, report: dict[str, Any],
                   limits: Limits) -> list[LoadedImage]:
     """The report's images, reloaded from the store by SHA-256, named by their uploaded file names."""
-    names = {e.sha256: (e.filename or (f"keyframe@{e.frame_time}s" if e.frame_time else e.sha256[:12]))
-             for e in evidence_service.for_claim(session=session, claim_id=claim.id)}
+    names = dict((sha, name) for name, sha in report_photos(session=session, claim=claim, report=report))
     images: list[LoadedImage] = []
     for meta in report["images"]:
         sha = str(meta.get("sha256", ""))
         try:
             path = store.path(sha)
-            images.append(load_image(path, limits=limits, name=names.get(sha, sha[:12])))
+            image = load_image(path, limits=limits, name=names.get(sha, sha[:12]))
         except (InputError, DomainError, OSError) as exc:  # the store refuses a malformed digest (DomainError)
             raise StoredClaimError(f"evidence file {sha[:16]}… of claim {claim.id} cannot be read: {exc}") from exc
+        if image.sha256 != sha:
+            raise StoredClaimError(f"evidence file {sha[:16]}… of claim {claim.id} was altered on disk: its bytes "
+                                   f"now hash to {image.sha256[:16]}…")
+        images.append(image)
     return images
 
 
-def case_facts(*, session: Session, claim: Claim, verify_chain: bool,
-               viewer_merchant: str | None = None) -> CaseFacts:
+def case_facts(*, session: Session, claim: Claim, verify_chain: bool, viewer_merchant: str | None = None,
+               checkpoints: list[Checkpoint] | None = None) -> CaseFacts:
     return CaseFacts(
         claim_id=claim.id, status=claim.state, tenant=claim.tenant, merchant_id=claim.merchant_id,
         buyer_id=claim.buyer_id, amount=float(claim.amount), created_at=claim.created_at, deadline=claim.deadline,
         decision=outcome_label(claim), decision_reason=claim.decision_reason,
-        timeline=timeline(session=session, claim=claim), audit_head=audit_head(session=session, verify=verify_chain),
+        timeline=timeline(session=session, claim=claim),
+        audit_head=audit_head(session=session, tenant=claim.tenant, verify=verify_chain, claim_id=claim.id,
+                              checkpoints=checkpoints),
         history=buyer_history(session=session, claim=claim, viewer_merchant=viewer_merchant))
 
 
 def load_case(*, session: Session, store: EvidenceStore, claim: Claim, limits: Limits,
-              verify_chain: bool = False, viewer_merchant: str | None = None) -> StoredCase:
-    """The claim with its newest report (``None`` while not analysed) and its images."""
+              verify_chain: bool = False, viewer_merchant: str | None = None,
+              checkpoints: list[Checkpoint] | None = None, decode: bool = True) -> StoredCase:
+    """The claim with its newest report (``None`` while not analysed) and its images (decoded only with
+    ``decode``: a page that shows stored thumbnails needs just the names, in ``photos``)."""
     try:
         report = claims.latest_report(session=session, claim=claim)
     except NotFound:
         report = None
-    images = report_images(session=session, store=store, claim=claim, report=report, limits=limits) if report else []
-    return StoredCase(claim=claim, report=report, images=images,
-                      facts=case_facts(session=session, claim=claim, verify_chain=verify_chain,
-                                       viewer_merchant=viewer_merchant))
+    images = (report_images(session=session, store=store, claim=claim, report=report, limits=limits)
+              if report and decode else [])
+    photos = report_photos(session=session, claim=claim, report=report) if report else []
+    facts = case_facts(session=session, claim=claim, verify_chain=verify_chain, viewer_merchant=viewer_merchant,
+                       checkpoints=checkpoints)
+    if viewer_merchant is None:  # the ledger is shown to reviewers and the police, never to merchants
+        facts.ledger = ledger_bundle.section_for(session, report)
+    elif report is not None:
+        report = ledger_visibility.for_merchant(report)
+    return StoredCase(claim=claim, report=report, images=images, facts=facts, photos=photos)
 
 
 def bundle_for_claim(*, session: Session, store: EvidenceStore, claim: Claim, limits: Limits,
-                     tiers: LegalTiers | None = None, viewer_merchant: str | None = None) -> bytes:
-    """The evidence bundle PDF of a stored, analysed claim (other merchants masked for a merchant viewer)."""
+                     tiers: LegalTiers | None = None, viewer_merchant: str | None = None,
+                     checkpoints: list[Checkpoint] | None = None) -> bytes:
+    """The evidence bundle PDF of a stored, analysed claim (other merchants masked for a merchant viewer); its
+    integrity section says whether the tenant's chain, this claim's rows and the held ``checkpoints`` agree."""
     case = load_case(session=session, store=store, claim=claim, limits=limits, verify_chain=True,
-                     viewer_merchant=viewer_merchant)
+                     viewer_merchant=viewer_merchant, checkpoints=checkpoints)
     if case.report is None:
         raise StoredClaimError(f"claim {claim.id} has no analysis yet; try again when it is analysed")
     return render_bundle(case.report, case.images, case.facts, tiers=tiers)
 
 
 def bundle_for_stored_claim(claim_id: str, *, tiers: LegalTiers | None = None, database_url: str | None = None,
-                            config: str | os.PathLike[str] | None = None) -> bytes:
-    """``refundguard bundle CLAIM_ID``: open the service's database and store (operator access, no API key)."""
+                            config: str | os.PathLike[str] | None = None,
+                            checkpoints: list[Checkpoint] | None = None) -> bytes:
+    """``refundguard bundle CLAIM_ID``: open the service's existing database and store (operator access, no API
+    key); a missing database is an error and is never created."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from refundguard.service.db import Database
+    from refundguard.service.audit.signing import SigningKeyError
+    from refundguard.service.audit.witness import Witness
+    from refundguard.service.config import load_app_config
+    from refundguard.service.db import DatabaseMissing, open_existing
 
-    settings = load_settings(config)
-    url = database_url or settings.database_url
+    cfg = load_app_config(config, database_url=database_url)
+    settings = cfg.settings
+    url = settings.database_url
     try:
-        db = Database(url)
-    except (SQLAlchemyError, ValueError) as exc:
-        raise StoredClaimError(f"database {url!r} is not usable: {str(exc).splitlines()[0]}") from exc
+        guard = audit.guard_for(settings, cfg.service)
+    except SigningKeyError:  # no key here: the chain is still verified, nothing is signed
+        guard = audit.ChainGuard(signer=None, witness=Witness(cfg.service.audit.witness_path(settings)))
+    try:
+        db = open_existing(url, session_info=guard.session_info())
+    except DatabaseMissing as exc:
+        raise StoredClaimError(f"{exc} (database {url}); nothing was created") from exc
     try:
         with db.session() as session:
             claim = session.get(Claim, claim_id) if len(claim_id) <= 40 else None
             if claim is None:
                 raise StoredClaimError(f"no claim {claim_id[:64]!r} in {url}")
             store = EvidenceStore(settings.data_dir)
-            return bundle_for_claim(session=session, store=store, claim=claim, limits=settings.limits, tiers=tiers)
+            return bundle_for_claim(session=session, store=store, claim=claim, limits=settings.limits, tiers=tiers,
+                                    checkpoints=checkpoints)
     except SQLAlchemyError as exc:
         raise StoredClaimError(f"database {url!r} is not usable: {str(exc).splitlines()[0]}") from exc
     finally:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from refundguard.findings import Heatmap
 from refundguard.media.load import LoadedImage
 from refundguard.report.html import thumbnail_data_url
 from refundguard.report.pdf import evidence_lines
+from refundguard.report.templating import basis_of
 
 
 def _matched_reference(findings: list[dict[str, Any]], count: int) -> int | None:
@@ -19,11 +20,23 @@ def _matched_reference(findings: list[dict[str, Any]], count: int) -> int | None
     return None
 
 
-def report_view(report: dict[str, Any], images: Sequence[LoadedImage], *, max_side: int = 720) -> dict[str, Any]:
-    """Everything a page needs to show a report; ``images`` follow ``report["images"]``."""
+class Named(Protocol):
+    name: str
+
+
+def report_view(report: dict[str, Any], images: Sequence[LoadedImage | Named], *, max_side: int = 720,
+                thumbs: Sequence[str] | None = None) -> dict[str, Any]:
+    """Everything a page needs to show a report; ``images`` follow ``report["images"]``.
+
+    ``thumbs`` are the photos' thumbnails as data URLs when the caller has them (the service's case page
+    keeps them in the evidence store, see :mod:`refundguard.web.thumbs`); ``images`` then need only names.
+    """
     if len(images) != len(report["images"]):
         raise ValueError(f"{len(images)} images for a report of {len(report['images'])}")
-    thumbs = [thumbnail_data_url(im, max_side=max_side) for im in images]
+    if thumbs is None:
+        thumbs = [thumbnail_data_url(im, max_side=max_side) for im in images]  # type: ignore[arg-type]
+    elif len(thumbs) != len(images):
+        raise ValueError(f"{len(thumbs)} thumbnails for {len(images)} images")
     cards: list[dict[str, Any]] = []
     for i, meta in enumerate(report["images"]):
         if meta["role"] != "claim":
@@ -44,4 +57,4 @@ def report_view(report: dict[str, Any], images: Sequence[LoadedImage], *, max_si
                    for f in report["findings"] if f["image"] is None]
     failed = {name: c for name, c in report["checks"].items() if c.get("status") == "failed"}
     return {"report": report, "cards": cards, "references": references, "claim_level": claim_level,
-            "failed": failed}
+            "failed": failed, "coverage": basis_of(report)}

@@ -142,7 +142,7 @@ def test_comparisons_are_recorded_as_reference_verifications(coffee):
     left, right, _ = data.stereo_motorcycle()
     honest = run_reference(right, [left])
     assert codes(honest) == [] and len(honest.verifications) == 1
-    assert "different capture" in honest.verifications[0].en and "另一次拍摄" in honest.verifications[0].zh
+    assert "photographed separately" in honest.verifications[0].en and "单独拍摄" in honest.verifications[0].zh
 
 
 def test_a_claim_photo_that_cannot_be_compared_is_skipped_with_reason(coffee):

@@ -61,7 +61,8 @@ def block_dct(gray: np.ndarray, offset: tuple[int, int] = (0, 0), step: int = 1)
     if step > 1:
         blocks = blocks[::step, ::step]
     shape = blocks.shape[:2]
-    flat = np.ascontiguousarray(blocks, dtype=np.float32).reshape(-1, 64) - 128.0
+    flat = np.array(blocks, dtype=np.float32).reshape(-1, 64)  # always a copy: shifted in place below
+    flat -= 128.0
     return (flat @ _D2).reshape(*shape, 8, 8)
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import cv2
 import numpy as np
 from scipy import ndimage
 
@@ -17,6 +17,7 @@ from refundguard.checks._forensics.jpeg_lattice import LatticeResult, lattice_an
 from refundguard.checks._forensics.noise import noise_zmap
 from refundguard.checks._forensics.orient import orient_array, orient_box
 from refundguard.checks._forensics.resample import ResampleResult, block_size, resample_analysis, resample_cells
+from refundguard.parallel import Forked, fork
 
 #: pictures smaller than this (shorter side, pixels) are not analysed.
 MIN_SIDE = 64
@@ -41,6 +42,10 @@ class TamperResult:
 
 def clipped_pixels(pixels: np.ndarray, low: int = 4, high: int = 251) -> np.ndarray:
     """Pixels where any channel of ``pixels`` ((H, W, 3) or (H, W)) is at most ``low`` or at least ``high``."""
+    if pixels.dtype == np.uint8 and pixels.ndim == 3 and pixels.shape[2] == 3 and 0 <= low < high <= 255:
+        # the same mask in one pass: a uint8 pixel is unclipped when every channel lies in [low + 1, high - 1]
+        inside = cv2.inRange(np.ascontiguousarray(pixels), (low + 1,) * 3, (high - 1,) * 3)
+        return inside == 0
     p = pixels if pixels.ndim == 3 else pixels[..., None]
     out = np.zeros(p.shape[:2], bool)
     for c in range(p.shape[2]):
@@ -127,13 +132,12 @@ def analyse(gray: np.ndarray, *, qtable: np.ndarray | None = None, is_jpeg: bool
     """
     h, w = gray.shape
     cell, window = grid_geometry(h, w)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # The resampling and noise cues need only the luma: one worker computes them while this thread
-        # does the compression cues (NumPy, SciPy and OpenCV release the GIL), a third less time on two
-        # cores.
-        resampled = pool.submit(resample_analysis, gray, block_size(cell)) if use_resample else None
-        noised = pool.submit(_noise_map, gray, cell, window)
-        return _analyse(gray, cell, window, qtable, is_jpeg, orientation, clipped, resampled, noised, use_lattice)
+    # The resampling and noise cues need only the luma: they are offered to the shared pool
+    # (refundguard.parallel) while this thread does the compression cues (NumPy, SciPy and OpenCV release
+    # the GIL); when no worker is free, this thread does them itself.
+    resampled = fork(resample_analysis, gray, block_size(cell)) if use_resample else None
+    noised = fork(_noise_map, gray, cell, window)
+    return _analyse(gray, cell, window, qtable, is_jpeg, orientation, clipped, resampled, noised, use_lattice)
 
 
 def _noise_map(gray: np.ndarray, cell: int, window: int) -> np.ndarray:
@@ -147,7 +151,7 @@ def _noise_map(gray: np.ndarray, cell: int, window: int) -> np.ndarray:
 
 
 def _analyse(gray: np.ndarray, cell: int, window: int, qtable: np.ndarray | None, is_jpeg: bool, orientation: int,
-             clipped: np.ndarray | None, resampled: Future[ResampleResult] | None, noised: Future[np.ndarray],
+             clipped: np.ndarray | None, resampled: Forked[ResampleResult] | None, noised: Forked[np.ndarray],
              use_lattice: bool) -> TamperResult:
     h, w = gray.shape
     ny, nx = h // cell, w // cell

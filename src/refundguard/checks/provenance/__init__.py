@@ -36,6 +36,8 @@ provenance.remnant              0.6   dcterms:provenance self#jumbf without JUMB
 provenance.conflict             ≤1.0  camera EXIF beside an AI declaration 0.8; C2PA capture
                                       manifest beside an AI declaration 1.0 (the capture finding
                                       is then withheld)
+provenance.hostile_metadata     1.0   an XMP packet nested beyond the depth limit (built to make
+                                      parsers fail); read to the limit, labels beside it still found
 =============================== ===== ==========================================================
 """
 
@@ -43,24 +45,55 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from refundguard.checks.provenance.aigc_label import aigc_label_signals
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from refundguard.checks.provenance.aigc_label import LABEL_SCORE, REMNANT_SCORE, aigc_label_signals
 from refundguard.checks.provenance.c2pa_manifest import c2pa_signals
 from refundguard.checks.provenance.conflicts import conflict_signals
-from refundguard.checks.provenance.generator import generator_signals
+from refundguard.checks.provenance.generator import MAX_STEALTH_BYTES, generator_signals
+from refundguard.checks.provenance.hostile import hostile_signals
 from refundguard.checks.provenance.iptc import iptc_signals
 from refundguard.checks.provenance.signal import AI_CODES, Signal
 from refundguard.checks.registry import CheckContext, check
 from refundguard.findings import Finding
 from refundguard.media.load import LoadedImage
 
-__all__ = ["analyse_image", "run"]
+__all__ = ["ProvenanceConfig", "analyse_image", "run"]
 
 
-def analyse_image(image: LoadedImage, *, trust_anchors: Path | None = None) -> list[Signal]:
+class ProvenanceConfig(BaseModel):
+    """``[checks.provenance]``: the scores of what a file declares, and how much of a stealth payload is read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: GB 45438 ``Label`` value -> score: 1 AI-generated, 2 possibly AI-generated, 3 suspected
+    label_scores: dict[str, float] = Field(default_factory=lambda: dict(LABEL_SCORE))
+    remnant_score: float = Field(REMNANT_SCORE, ge=0, le=1)
+    conflict_camera_score: float = Field(0.8, ge=0, le=1)
+    conflict_capture_score: float = Field(1.0, ge=0, le=1)
+    #: the most bytes of a NovelAI alpha-channel payload that are decoded (a decompression-bomb guard)
+    max_stealth_bytes: int = Field(MAX_STEALTH_BYTES, ge=1024, le=64 * 1024 * 1024)
+
+    @field_validator("label_scores")
+    @classmethod
+    def _three_labels(cls, value: dict[str, float]) -> dict[str, float]:
+        if set(value) != set(LABEL_SCORE) or not all(0 <= v <= 1 for v in value.values()):
+            raise ValueError('give a score in [0, 1] for each of "1", "2" and "3"')
+        return value
+
+
+_DEFAULT = ProvenanceConfig()
+
+
+def analyse_image(image: LoadedImage, *, trust_anchors: Path | None = None,
+                  config: ProvenanceConfig = _DEFAULT) -> list[Signal]:
     """Every provenance signal of one image, one per finding code."""
-    signals = (c2pa_signals(image, trust_anchors=trust_anchors) + aigc_label_signals(image) + iptc_signals(image)
-               + generator_signals(image))
-    conflicts = conflict_signals(image, signals)
+    signals = (c2pa_signals(image, trust_anchors=trust_anchors, remnant_score=config.remnant_score)
+               + aigc_label_signals(image, label_scores=config.label_scores, remnant_score=config.remnant_score)
+               + iptc_signals(image) + generator_signals(image, max_stealth_bytes=config.max_stealth_bytes)
+               + hostile_signals(image))
+    conflicts = conflict_signals(image, signals, camera_score=config.conflict_camera_score,
+                                 capture_score=config.conflict_capture_score)
     if any(s.code in AI_CODES for s in signals):
         signals = [s for s in signals if s.code != "provenance.c2pa.valid_capture"]
     return _merge(signals + conflicts)
@@ -81,7 +114,7 @@ def _merge(signals: list[Signal]) -> list[Signal]:
     return out
 
 
-@check("provenance")
+@check("provenance", config=ProvenanceConfig)
 def run(ctx: CheckContext) -> list[Finding]:
     """C2PA, GB 45438 label, IPTC and generator metadata of every claim and reference photo."""
     anchors = ctx.settings.trust_anchors
@@ -89,8 +122,20 @@ def run(ctx: CheckContext) -> list[Finding]:
     for images in (ctx.claim_images, ctx.reference_images):
         for index, image in images:
             role = ctx.roles[index]
-            for s in analyse_image(image, trust_anchors=anchors):
+            if image.reduction is not None and image.alpha is not None:  # LSB payloads need the file's pixels
+                en, zh = image.reduction.message()
+                ctx.skip(index, en="Alpha-channel payloads (NovelAI stealth pnginfo) were not read; this photo was "
+                                   f"{en}.",
+                         zh=f"未读取 Alpha 通道载荷（NovelAI stealth pnginfo），此图片{zh}。")
+            for s in analyse_image(image, trust_anchors=anchors, config=ctx.config):
                 en, zh = (s.en, s.zh) if role == "claim" else (f"Reference photo: {s.en}", f"参考图片：{s.zh}")
                 findings.append(ctx.finding(s.code, image=index, score=s.score, en=en, zh=zh,
                                             details={**s.details, "image_role": role}))
+            unread = [p.source for p in image.metadata.xmp if p.error]
+            if unread:
+                ctx.skip(index, en=f"metadata partly unreadable ({', '.join(unread)})",
+                         zh=f"元数据部分无法读取（{', '.join(unread)}）")
+            else:
+                ctx.verified("provenance", [index], en=f"{image.name}: every metadata block read",
+                             zh=f"{image.name}：所有元数据块均已读取")
     return findings

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from refundguard.checks.provenance.signal import Signal, short
+from refundguard.media import bounded_json
 from refundguard.media.load import LoadedImage
 
 TC260_NS = "http://www.tc260.org.cn/ns/AIGC/1.0/"
@@ -30,6 +31,8 @@ LABEL_MEANING = {
     "3": ("is suspected to be AI-generated (疑似为)", "疑似为生成合成内容"),
 }
 LABEL_SCORE = {"1": 1.0, "2": 0.6, "3": 0.4}
+#: score of the remnants of a removed label (and of a stripped C2PA manifest)
+REMNANT_SCORE = 0.6
 #: USCC -> (English product, Chinese product); a USCC names a legal entity, not necessarily one app.
 KNOWN_USCC = {
     "91110102MACQD9K640": ("Doubao (ByteDance)", "豆包（字节跳动）"),
@@ -96,8 +99,10 @@ def parse_label(raw: str) -> tuple[dict[str, Any] | None, bool, str | None]:
     if text.startswith("AIGC") and not text.startswith("AIGC\""):
         text = text[4:].lstrip(" :=")
     try:
-        value, _ = json.JSONDecoder().raw_decode(text)
-    except (json.JSONDecodeError, RecursionError):
+        value, _ = bounded_json.raw_decode(text)
+    except bounded_json.NestingTooDeep as exc:
+        return None, False, f"the value is {exc} (built to break parsers)"
+    except ValueError:
         return None, False, "the value is not JSON"
     wrapped = False
     if isinstance(value, dict) and set(value) == {"AIGC"} and isinstance(value["AIGC"], dict):
@@ -322,8 +327,12 @@ def _label_details(hit: LabelHit, fields: dict[str, Any] | None, wrapped: bool) 
     return out
 
 
-def aigc_label_signals(image: LoadedImage) -> list[Signal]:
-    """GB 45438 labels of one image: a valid label, an invalid one (every problem listed) or remnants."""
+def aigc_label_signals(image: LoadedImage, *, label_scores: dict[str, float] | None = None,
+                       remnant_score: float = REMNANT_SCORE) -> list[Signal]:
+    """GB 45438 labels of one image: a valid label, an invalid one (every problem listed) or remnants.
+
+    ``label_scores`` maps the label's ``Label`` value (1 AI-generated, 2 possibly, 3 suspected) to its score.
+    """
     xmp_hits, remnants = _xmp_hits(image)
     text_hits, text_remnants = _text_hits(image)
     hits = xmp_hits + text_hits + _exif_hits(image) + _segment_hits(image)
@@ -331,7 +340,7 @@ def aigc_label_signals(image: LoadedImage) -> list[Signal]:
     if not hits:
         if not remnants:
             return []
-        return [Signal("provenance.remnant", 0.6,
+        return [Signal("provenance.remnant", remnant_score,
                        "Remnants of a removed GB 45438 AI label: " + "; ".join(remnants),
                        "残留的已删除 GB 45438 AI 隐式标识：" + "；".join(_zh_remnant(r) for r in remnants),
                        {"remnants": remnants, "standard": "GB 45438-2025"})]
@@ -367,7 +376,7 @@ def aigc_label_signals(image: LoadedImage) -> list[Signal]:
     hit, fields, _wrapped, _err = parsed[0]
     assert fields is not None
     sum_en, sum_zh = _summary(fields)
-    return [Signal("provenance.aigc_label", LABEL_SCORE[fields["Label"]],
+    return [Signal("provenance.aigc_label", (label_scores or LABEL_SCORE)[fields["Label"]],
                    f"GB 45438 implicit AI label in {hit.source} ({hit.form}): {sum_en}",
                    f"GB 45438 隐式 AI 标识（{hit.source}，{_zh_form(hit.form)}）：{sum_zh}", labels[0])]
 

@@ -8,7 +8,6 @@ untrusted/expired) are separate axes: only integrity failures are tampering.
 from __future__ import annotations
 
 import io
-import json
 import os
 import threading
 from pathlib import Path
@@ -16,8 +15,10 @@ from typing import Any
 
 from c2pa import C2paError, Context, Reader, Settings
 
+from refundguard.checks.provenance.aigc_label import REMNANT_SCORE
 from refundguard.checks.provenance.signal import Signal, short
 from refundguard.errors import ConfigError
+from refundguard.media import bounded_json
 from refundguard.media.load import LoadedImage
 
 DCTERMS_NS = "http://purl.org/dc/terms/"
@@ -148,7 +149,8 @@ def _trust(state: str | None, results: dict[str, Any]) -> dict[str, Any]:
     return {"state": state, "trusted": state == "Trusted", "trust_codes": codes}
 
 
-def c2pa_signals(image: LoadedImage, *, trust_anchors: Path | None = None) -> list[Signal]:
+def c2pa_signals(image: LoadedImage, *, trust_anchors: Path | None = None,
+                 remnant_score: float = REMNANT_SCORE) -> list[Signal]:
     """C2PA evidence of one image. The reader runs only when a container or a provenance pointer exists."""
     refs = provenance_refs(image)
     container = image.metadata.c2pa_container
@@ -161,14 +163,17 @@ def c2pa_signals(image: LoadedImage, *, trust_anchors: Path | None = None) -> li
         return [_unreadable(str(exc), container, refs)]
     if reader is None:
         if refs and any(r.strip().startswith("self#jumbf") for r in refs):
-            return [Signal("provenance.remnant", 0.6,
+            return [Signal("provenance.remnant", remnant_score,
                            f"XMP dcterms:provenance points to an embedded C2PA manifest ({short(refs[0])}) but the "
                            "file has no JUMBF manifest store: the manifest was stripped",
                            f"XMP dcterms:provenance 指向内嵌 C2PA 清单（{short(refs[0])}），但文件中没有 JUMBF "
                            "清单：清单已被删除", {"dcterms_provenance": refs})]
         return []
     with reader:
-        store = json.loads(reader.json())
+        try:
+            store = bounded_json.loads(reader.json())
+        except ValueError as exc:
+            return [_unreadable(f"manifest store {exc}", container, refs)]
         state = reader.get_validation_state()
         results = reader.get_validation_results() or {}
     return _assess(store, state, results, container)

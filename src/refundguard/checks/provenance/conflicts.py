@@ -26,15 +26,17 @@ def camera_fields(image: LoadedImage) -> dict[str, Any]:
     return out
 
 
-def conflict_signals(image: LoadedImage, signals: list[Signal]) -> list[Signal]:
-    """Conflicts among ``signals`` (already found for ``image``) and the image's camera EXIF."""
+def conflict_signals(image: LoadedImage, signals: list[Signal], *, camera_score: float = 0.8,
+                     capture_score: float = 1.0) -> list[Signal]:
+    """Conflicts among ``signals`` (already found for ``image``) and the image's camera EXIF: camera EXIF beside
+    an AI declaration (``camera_score``), a valid C2PA capture manifest beside one (``capture_score``)."""
     ai = [s for s in signals if s.code in AI_CODES]
     out: list[Signal] = []
     camera = camera_fields(image)
     if ai and camera:
         shown = ", ".join(f"{k}={v}" for k, v in list(camera.items())[:4])
         codes = sorted({s.code for s in ai})
-        out.append(Signal("provenance.conflict", 0.8,
+        out.append(Signal("provenance.conflict", camera_score,
                           f"Camera EXIF ({shown}) sits beside an AI declaration ({', '.join(codes)}): an AI-edited "
                           "camera photo, or camera data copied onto a generated image",
                           f"相机 EXIF（{shown}）与 AI 声明（{', '.join(codes)}）同时存在：要么是经 AI 编辑的相机照片，"
@@ -43,7 +45,7 @@ def conflict_signals(image: LoadedImage, signals: list[Signal]) -> list[Signal]:
     if capture and ai:
         codes = sorted({s.code for s in ai})
         kind = (capture[0].details.get("capture_action") or {}).get("source_type")
-        out.append(Signal("provenance.conflict", 1.0,
+        out.append(Signal("provenance.conflict", capture_score,
                           f"A valid C2PA capture manifest ({kind}) contradicts an AI declaration in the same file "
                           f"({', '.join(codes)})",
                           f"有效的 C2PA 拍摄清单（{kind}）与同一文件中的 AI 声明（{', '.join(codes)}）相互矛盾",

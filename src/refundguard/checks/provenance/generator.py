@@ -8,7 +8,6 @@ JSON, and AI tool names in EXIF Software/Make, XMP CreatorTool and xmpMM:History
 
 from __future__ import annotations
 
-import json
 import re
 import zlib
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from refundguard.checks.provenance.signal import Signal, short
+from refundguard.media import bounded_json
 from refundguard.media.load import LoadedImage
 
 XMP_NS = "http://ns.adobe.com/xap/1.0/"
@@ -52,8 +52,8 @@ _BYTEDANCE_PRODUCTS = {"doubao": "豆包 Doubao", "dreamina": "即梦 Dreamina",
 
 def _json(text: str) -> Any:
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
+        return bounded_json.loads(text)
+    except ValueError:
         return None
 
 
@@ -184,10 +184,10 @@ def stealth_payload(alpha: np.ndarray | None, *, max_bytes: int = MAX_STEALTH_BY
     return name, payload.decode("utf-8", "replace")
 
 
-def generator_signals(image: LoadedImage) -> list[Signal]:
+def generator_signals(image: LoadedImage, *, max_stealth_bytes: int = MAX_STEALTH_BYTES) -> list[Signal]:
     """One ``provenance.generator_metadata`` signal listing every generator trace of the image."""
     items = _text_items(image) + _exif_items(image) + _xmp_items(image)
-    stealth = stealth_payload(image.alpha)
+    stealth = stealth_payload(image.alpha, max_bytes=max_stealth_bytes)
     if stealth is not None:
         magic, text = stealth
         items.append(_item("NovelAI", f"alpha-channel LSB payload '{magic}'", text, 1.0))

@@ -15,6 +15,8 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "queue.read": frozenset({Role.REVIEWER, Role.ADMIN}),
     "webhook.manage": frozenset({Role.PLATFORM, Role.ADMIN}),
     "audit.verify": frozenset({Role.ADMIN, Role.REVIEWER}),
+    "audit.verify_all": frozenset({Role.ADMIN}),
+    "audit.checkpoint": frozenset({Role.PLATFORM, Role.REVIEWER, Role.ADMIN}),
 }
 
 

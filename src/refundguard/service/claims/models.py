@@ -37,6 +37,11 @@ class Claim(Base):
     abuse_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: an open or past request for more evidence: from whom (buyer | merchant), what, and its status
+    #: (requested | received | expired); its deadline is ``deadline`` while the claim awaits it
+    evidence_from: Mapped[str | None] = mapped_column(String(16))
+    evidence_request: Mapped[str | None] = mapped_column(Text)
+    evidence_status: Mapped[str | None] = mapped_column(String(16))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     request_hash: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(String(200))
@@ -56,6 +61,22 @@ class ClaimAnalysis(Base):
     level: Mapped[str] = mapped_column(String(16))
     references: Mapped[int] = mapped_column(Integer, default=0)
     report: Mapped[str] = mapped_column(Text)
+    #: SHA-256 of the report's canonical JSON (the digest the evidence bundle prints); bound in the audit chain
+    report_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReuseRecorded(Base):
+    """A claim photo (``region`` empty) or damage region already added to the reuse index for this claim, so
+    that analysing the claim again does not index the same photo twice."""
+
+    __tablename__ = "reuse_recorded"
+    __table_args__ = (UniqueConstraint("claim_id", "sha256", "region", name="uq_reuse_recorded"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    claim_id: Mapped[str] = mapped_column(String(40), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    region: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile
 
+from refundguard.ledger import visibility as ledger_visibility
 from refundguard.service.audit import service as audit
 from refundguard.service.auth.deps import CurrentPrincipal, DbSession
 from refundguard.service.claims import service
@@ -52,12 +53,16 @@ def detail(session: Any, claim: Any) -> ClaimDetail:
 def create_claim(request: Request, response: Response, session: DbSession, principal: CurrentPrincipal,
                  data: Annotated[ClaimCreate, Form()],
                  photos: Annotated[list[UploadFile], File(description="The buyer's photos (1-12).")],
+                 references: Annotated[list[UploadFile] | None, File(
+                     description="The listing photos of the product sold, when the platform holds them: the "
+                                 "claim photos are compared with them (a claim can only be verified, and "
+                                 "approved automatically, against such independent evidence).")] = None,
                  idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
                  ) -> JobAccepted:
     """Create a claim with the buyer's photos; its analysis starts at once (platform and admin keys)."""
     created = service.create(session=session, principal=principal, data=data, photos=_uploads(photos),
                              store=request.app.state.store, config=request.app.state.config,
-                             idempotency_key=idempotency_key)
+                             idempotency_key=idempotency_key, references=_uploads(references))
     session.commit()
     if created.replayed:
         response.status_code = 200
@@ -90,7 +95,7 @@ def get_claim(claim_id: str, session: DbSession, principal: CurrentPrincipal) ->
 def get_report(claim_id: str, session: DbSession, principal: CurrentPrincipal) -> dict[str, Any]:
     """The newest analysis report (schema ``refundguard.report/1``)."""
     claim = service.get_visible(session=session, principal=principal, claim_id=claim_id)
-    return service.latest_report(session=session, claim=claim)
+    return ledger_visibility.for_role(service.latest_report(session=session, claim=claim), principal.role.value)
 
 
 @router.get("/claims/{claim_id}/analyses", response_model=list[AnalysisRead])
@@ -126,9 +131,13 @@ def add_evidence(claim_id: str, request: Request, session: DbSession, principal:
 
 
 @router.post("/claims/{claim_id}/decision", response_model=ClaimRead)
-def decide(claim_id: str, body: DecisionIn, session: DbSession, principal: CurrentPrincipal) -> ClaimRead:
-    """A reviewer's decision: approved, rejected or more_evidence_requested, with a reason."""
-    claim = service.decide(session=session, principal=principal, claim_id=claim_id, decision=body)
+def decide(claim_id: str, body: DecisionIn, request: Request, session: DbSession,
+           principal: CurrentPrincipal) -> ClaimRead:
+    """A reviewer's decision: approved or rejected, with a reason; or ``more_evidence_requested`` with
+    ``evidence_from`` (buyer or merchant) and an optional ``deadline_hours``: the claim then awaits that evidence
+    and returns to the reviewer queue when it arrives or when the deadline passes."""
+    claim = service.decide(session=session, principal=principal, claim_id=claim_id, decision=body,
+                           config=request.app.state.config)
     session.commit()
     return ClaimRead.model_validate(claim)
 

@@ -6,9 +6,9 @@ import math
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from refundguard.service.claims.workflow import Outcome
+from refundguard.service.claims.workflow import Outcome, Party
 
 Ident = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$")]
 
@@ -44,13 +44,21 @@ class ClaimCreate(BaseModel):
 
 
 class DecisionIn(BaseModel):
-    """A reviewer's decision. The reason is required and goes into the audit chain."""
+    """A reviewer's decision. The reason is required and goes into the audit chain.
+
+    ``more_evidence_requested`` asks ``evidence_from`` (buyer or merchant, required) for more evidence; the reason
+    says what is asked. The request is open for ``deadline_hours`` (default: the policy's
+    ``more_evidence_hours``); when it ends without an answer the claim returns to the reviewer queue.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     outcome: Outcome
     reason: Annotated[str, Field(min_length=1, max_length=5000)]
     abuse: bool = Field(False, description="Adjudicated abuse by the buyer (counts against later auto-approval).")
+    evidence_from: Party | None = Field(None, description="Who is asked for more evidence (more_evidence_requested).")
+    deadline_hours: Annotated[float, Field(gt=0, le=24 * 60)] | None = Field(
+        None, description="How long the evidence request stays open (more_evidence_requested).")
 
     @field_validator("reason")
     @classmethod
@@ -58,6 +66,17 @@ class DecisionIn(BaseModel):
         if not value.strip():
             raise ValueError("reason must not be blank")
         return value.strip()
+
+    @model_validator(mode="after")
+    def _request_is_addressed(self) -> DecisionIn:
+        if self.outcome is Outcome.MORE_EVIDENCE_REQUESTED:
+            if self.evidence_from is None:
+                raise ValueError("more_evidence_requested needs evidence_from: buyer or merchant")
+            if self.abuse:
+                raise ValueError("abuse is adjudicated with a rejection, not with a request for evidence")
+        elif self.evidence_from is not None or self.deadline_hours is not None:
+            raise ValueError("evidence_from and deadline_hours go with more_evidence_requested only")
+        return self
 
 
 class CloseIn(BaseModel):
@@ -98,6 +117,9 @@ class ClaimRead(BaseModel):
     merchant_responded: bool
     outcome: str | None
     decision_reason: str | None
+    evidence_from: str | None = None
+    evidence_request: str | None = None
+    evidence_status: str | None = None
     order_time: datetime | None
     shipped_at: datetime | None
     delivered_at: datetime | None
@@ -129,16 +151,18 @@ class AnalysisRead(BaseModel):
 
 
 class AuditRead(BaseModel):
+    """One audit entry; ``seq`` and ``hash`` are its place in the tenant's own chain (see ``/v1/audit``)."""
+
     model_config = ConfigDict(from_attributes=True)
 
-    seq: int
+    seq: int = Field(validation_alias="tenant_seq")
     at: datetime
     actor: str
     action: str
     subject_type: str
     subject_id: str
     details: dict[str, Any]
-    hash: str
+    hash: str = Field(validation_alias="tenant_hash")
 
     @field_validator("details", mode="before")
     @classmethod

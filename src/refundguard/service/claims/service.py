@@ -14,13 +14,23 @@ from sqlalchemy import Select, case, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from refundguard.ledger import hooks as ledger_hooks
 from refundguard.service import policy as policy_rules
 from refundguard.service.audit import service as audit
+from refundguard.service.audit.chain import report_digest_of_text
 from refundguard.service.auth.permissions import require
 from refundguard.service.auth.service import Principal, Role
 from refundguard.service.claims.models import AnalysisJob, Claim, ClaimAnalysis
 from refundguard.service.claims.schemas import ClaimCreate, DecisionIn
-from refundguard.service.claims.workflow import OPEN_FOR_EVIDENCE, Outcome, State, can_transition
+from refundguard.service.claims.workflow import (
+    DECIDABLE,
+    OPEN_FOR_EVIDENCE,
+    Outcome,
+    Party,
+    RequestStatus,
+    State,
+    can_transition,
+)
 from refundguard.service.config import ServiceConfig
 from refundguard.service.db import utcnow
 from refundguard.service.errors import Conflict, Invalid, NotFound
@@ -51,7 +61,15 @@ def transition(*, session: Session, claim: Claim, target: State, actor: str,
                  subject_id=claim.id, tenant=claim.tenant, details=info)
     webhooks.emit(session=session, tenant=claim.tenant, event="claim.state_changed",
                   data={"claim_id": claim.id, "merchant_id": claim.merchant_id, "outcome": claim.outcome,
-                        "level": claim.level, "risk": claim.risk, **info})
+                        "level": claim.level, "risk": claim.risk, **info,
+                        "audit_checkpoint": held_checkpoint(session, claim.tenant)})
+
+
+def held_checkpoint(session: Session, tenant: str) -> dict[str, Any] | None:
+    """The signed checkpoint of the tenant's audit chain as this change leaves it, for the receiver to keep
+    (None when the service has no signing key)."""
+    cp = audit.checkpoint(session, tenant)
+    return None if cp is None else cp.to_dict()
 
 
 def enqueue_analysis(*, session: Session, claim: Claim, actor: str, with_references: bool) -> AnalysisJob:
@@ -82,16 +100,23 @@ def _replay(session: Session, principal: Principal, key: str, request_hash: str)
 
 
 def create(*, session: Session, principal: Principal, data: ClaimCreate, photos: list[Upload],
-           store: EvidenceStore, config: ServiceConfig, idempotency_key: str | None = None) -> Created:
-    """Create a claim with the buyer's photos and queue its analysis. Idempotent per ``idempotency_key``."""
+           store: EvidenceStore, config: ServiceConfig, idempotency_key: str | None = None,
+           references: list[Upload] | None = None) -> Created:
+    """Create a claim with the buyer's photos (and the listing photos the platform holds, if any) and queue
+    its analysis. Idempotent per ``idempotency_key``."""
     require(principal, "claim.create")
     if not photos:
         raise Invalid("at least one photo is required (form field 'photos')",
                       "至少需要一张照片（表单字段 'photos'）")
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
         raise Invalid("Idempotency-Key must be 1-200 characters", "Idempotency-Key 须为 1-200 个字符")
+    references = references or []
+    if len(photos) + len(references) > config.evidence.max_files_per_request:
+        raise Invalid(f"at most {config.evidence.max_files_per_request} files per request",
+                      f"每次请求最多 {config.evidence.max_files_per_request} 个文件")
     stored = evidence_service.store_photos(store, photos, config.evidence)
-    request_hash = _request_hash(data, [s.sha256 for _, s in stored])
+    stored_refs = evidence_service.store_photos(store, references, config.evidence) if references else []
+    request_hash = _request_hash(data, [s.sha256 for _, s in stored] + [f"ref:{s.sha256}" for _, s in stored_refs])
     if idempotency_key and (replay := _replay(session, principal, idempotency_key, request_hash)):
         return replay
     claim = Claim(id="clm_" + uuid.uuid4().hex[:20], tenant=principal.tenant, merchant_id=data.merchant_id,
@@ -115,7 +140,10 @@ def create(*, session: Session, principal: Principal, data: ClaimCreate, photos:
     for upload, item in stored:
         evidence_service.attach(session=session, claim=claim, stored=item, role="claim", kind="photo",
                                 actor=principal.actor, filename=upload.filename)
-    job = enqueue_analysis(session=session, claim=claim, actor=principal.actor, with_references=False)
+    for upload, item in stored_refs:
+        evidence_service.attach(session=session, claim=claim, stored=item, role="reference", kind="photo",
+                                actor=principal.actor, filename=upload.filename)
+    job = enqueue_analysis(session=session, claim=claim, actor=principal.actor, with_references=bool(stored_refs))
     return Created(claim, job, replayed=False)
 
 
@@ -138,11 +166,14 @@ def _visible(principal: Principal) -> Select[tuple[Claim]]:
     return query
 
 
+#: the reviewer queue: claims to decide first, then those waiting for the merchant or for requested evidence
+QUEUE_STATES = (State.IN_REVIEW.value, State.AWAITING_MERCHANT.value, State.AWAITING_EVIDENCE.value)
+
+
 def _in_queue(principal: Principal) -> Select[tuple[Claim]]:
-    """The reviewer queue's claims: in review or in a merchant window."""
+    """The reviewer queue's claims: in review, in a merchant window, or waiting for requested evidence."""
     require(principal, "queue.read")
-    return select(Claim).where(Claim.tenant == principal.tenant,
-                               Claim.state.in_([State.IN_REVIEW.value, State.AWAITING_MERCHANT.value]))
+    return select(Claim).where(Claim.tenant == principal.tenant, Claim.state.in_(QUEUE_STATES))
 
 
 def _count(session: Session, query: Select[tuple[Claim]]) -> int:
@@ -162,7 +193,7 @@ def list_(*, session: Session, principal: Principal, state: str | None = None, m
 
 
 def queue(*, session: Session, principal: Principal, limit: int = 100) -> list[Claim]:
-    """The reviewer queue: claims in review, then those in a merchant window, by deadline."""
+    """The reviewer queue: claims in review, then those waiting (merchant window, evidence request), by deadline."""
     query = _in_queue(principal).order_by((Claim.state != State.IN_REVIEW.value), Claim.deadline, Claim.created_at)
     return list(session.scalars(query.limit(limit)))
 
@@ -191,7 +222,8 @@ def browse(*, session: Session, principal: Principal, queue: bool = False, level
            descending: bool = False, limit: int = 50, offset: int = 0, now: datetime | None = None) -> ClaimListing:
     """A page of the claims the principal may see, filtered and ordered by the database.
 
-    ``queue`` keeps the reviewer queue's claims (in review or in a merchant window); otherwise a merchant
+    ``queue`` keeps the reviewer queue's claims (in review, in a merchant window, awaiting requested evidence);
+    otherwise a merchant
     sees its own claims and the other roles their tenant's. ``merchant`` matches part of the merchant id,
     ignoring case.
     """
@@ -214,38 +246,107 @@ def browse(*, session: Session, principal: Principal, queue: bool = False, level
     return ClaimListing(list(rows), total, overdue)
 
 
-def decide(*, session: Session, principal: Principal, claim_id: str, decision: DecisionIn) -> Claim:
-    """Record a reviewer decision (reason required); the audit chain keeps who decided what and why."""
+def decide(*, session: Session, principal: Principal, claim_id: str, decision: DecisionIn,
+           config: ServiceConfig | None = None) -> Claim:
+    """Record a reviewer decision (reason required); the audit chain keeps who decided what and why.
+
+    ``more_evidence_requested`` does not decide: it opens an evidence request (:func:`request_evidence`).
+    """
     require(principal, "claim.decide")
     claim = get_visible(session=session, principal=principal, claim_id=claim_id)
-    if claim.state not in (State.IN_REVIEW.value, State.AWAITING_MERCHANT.value):
+    if claim.state not in DECIDABLE:
         raise Conflict(f"claim is {claim.state}; decisions are taken in review",
                        f"申请当前为 {claim.state}；只能在审核中作出决定", code="invalid_transition")
+    if decision.outcome is Outcome.MORE_EVIDENCE_REQUESTED:
+        return request_evidence(session=session, principal=principal, claim=claim, decision=decision,
+                                config=config or ServiceConfig())
     claim.outcome = decision.outcome.value
     claim.decision_reason = decision.reason
     claim.abuse_confirmed = bool(decision.abuse and decision.outcome is Outcome.REJECTED)
     claim.decided_by = principal.actor
     claim.decided_at = utcnow()
     claim.deadline = None
+    if claim.evidence_status == RequestStatus.REQUESTED.value:  # decided before the requested evidence came
+        claim.evidence_status = None
     audit.record(session=session, actor=principal.actor, action="claim.decided", subject_type="claim",
                  subject_id=claim.id, tenant=claim.tenant,
                  details={"outcome": claim.outcome, "reason": claim.decision_reason,
                           "abuse": claim.abuse_confirmed})
     transition(session=session, claim=claim, target=State.DECIDED, actor=principal.actor,
                details={"outcome": claim.outcome})
+    ledger_hooks.decision_recorded(session=session, claim=claim)  # adjudicated abuse goes to the ledger
     return claim
+
+
+def request_evidence(*, session: Session, principal: Principal, claim: Claim, decision: DecisionIn,
+                     config: ServiceConfig) -> Claim:
+    """Ask the buyer or the merchant for more evidence until a deadline; the claim waits in ``awaiting_evidence``.
+
+    Only the addressed party's evidence answers it (:func:`add_evidence`); at the deadline
+    :func:`expire_evidence_requests` returns the claim to the reviewer queue. Nothing is refunded or rejected
+    automatically meanwhile. Asking again while a request is open replaces it (new party, text, deadline).
+    """
+    hours = decision.deadline_hours or config.policy.more_evidence_hours
+    party = decision.evidence_from or Party.BUYER
+    claim.evidence_from = party.value
+    claim.evidence_request = decision.reason
+    claim.evidence_status = RequestStatus.REQUESTED.value
+    claim.deadline = utcnow() + _hours(hours)
+    details = {"from": party.value, "request": decision.reason, "deadline": claim.deadline.isoformat(),
+               "hours": hours}
+    audit.record(session=session, actor=principal.actor, action="claim.evidence_requested", subject_type="claim",
+                 subject_id=claim.id, tenant=claim.tenant, details=details)
+    if claim.state != State.AWAITING_EVIDENCE.value:
+        transition(session=session, claim=claim, target=State.AWAITING_EVIDENCE, actor=principal.actor,
+                   details={"why": f"more evidence requested from the {party.value}",
+                            "deadline": claim.deadline.isoformat()})
+    else:
+        webhooks.emit(session=session, tenant=claim.tenant, event="claim.evidence_requested",
+                      data={"claim_id": claim.id, "merchant_id": claim.merchant_id, **details,
+                            "audit_checkpoint": held_checkpoint(session, claim.tenant)})
+    session.flush()
+    return claim
+
+
+def expire_evidence_requests(*, session: Session, config: ServiceConfig, now: datetime | None = None,
+                             limit: int = 200) -> list[str]:
+    """Return claims whose evidence request ended unanswered to the reviewer queue, with that fact; their ids.
+
+    Never an automatic refund or rejection: a reviewer decides with the fact in front of them. Safe to run from
+    several processes (rows are locked, skipped when another sweeper holds them).
+    """
+    now = now or utcnow()
+    due = session.scalars(select(Claim).where(Claim.state == State.AWAITING_EVIDENCE.value, Claim.deadline <= now)
+                          .order_by(Claim.deadline).limit(limit).with_for_update(skip_locked=True)).all()
+    moved = []
+    for claim in due:
+        asked = claim.evidence_from or "buyer"
+        deadline = claim.deadline.isoformat() if claim.deadline else None
+        claim.evidence_status = RequestStatus.EXPIRED.value
+        claim.deadline = now + _hours(config.policy.review_window_hours)
+        transition(session=session, claim=claim, target=State.IN_REVIEW, actor="system:sweeper",
+                   details={"why": f"the evidence requested from the {asked} did not arrive by {deadline}: "
+                                   "a reviewer decides (no automatic refund or rejection)",
+                            "evidence_from": asked, "requested_until": deadline})
+        moved.append(claim.id)
+    session.flush()
+    return moved
 
 
 def close(*, session: Session, principal: Principal, claim_id: str, note: str | None = None) -> Claim:
     require(principal, "claim.close")
     claim = get_visible(session=session, principal=principal, claim_id=claim_id)
-    if claim.state == State.DECIDED.value and claim.outcome == Outcome.MORE_EVIDENCE_REQUESTED.value \
-            and principal.role is Role.PLATFORM:
-        raise Conflict("more evidence was requested; a reviewer closes this claim",
-                       "已要求补充证据；须由审核员关闭该申请", code="invalid_transition")
     transition(session=session, claim=claim, target=State.CLOSED, actor=principal.actor,
                details={"note": note} if note else None)
     return claim
+
+
+def _answers_request(claim: Claim, principal: Principal) -> bool:
+    """Whether this key may answer the claim's open evidence request (the addressed party, or an admin)."""
+    if principal.role is Role.ADMIN:
+        return True
+    wanted = Role.MERCHANT if claim.evidence_from == Party.MERCHANT.value else Role.PLATFORM
+    return principal.role is wanted
 
 
 def add_evidence(*, session: Session, principal: Principal, claim_id: str, photos: list[Upload],
@@ -253,15 +354,22 @@ def add_evidence(*, session: Session, principal: Principal, claim_id: str, photo
                  config: ServiceConfig) -> tuple[Claim, AnalysisJob | None]:
     """Merchant references / packing video / statement, or the buyer's extra photos (platform keys).
 
-    New photos trigger a re-analysis (with the reference check when references exist).
+    New photos trigger a re-analysis (with the reference check when references exist). While the claim awaits
+    requested evidence, only the addressed party (or an admin) may send it; that answers the request, and the
+    claim goes to a reviewer after the analysis.
     """
     merchant = principal.role is Role.MERCHANT
     require(principal, "claim.respond" if merchant else "claim.add_buyer_evidence")
     claim = get_visible(session=session, principal=principal, claim_id=claim_id)
-    if claim.state not in OPEN_FOR_EVIDENCE or (
-            claim.state == State.DECIDED.value and claim.outcome != Outcome.MORE_EVIDENCE_REQUESTED.value):
+    if claim.state not in OPEN_FOR_EVIDENCE:
         raise Conflict(f"claim is {claim.state}: it does not accept evidence now",
                        f"申请当前为 {claim.state}：暂不接受证据", code="invalid_transition")
+    answering = claim.state == State.AWAITING_EVIDENCE.value
+    if answering and not _answers_request(claim, principal):
+        who = "buyer (through the platform)" if claim.evidence_from != Party.MERCHANT.value else "merchant"
+        who_zh = "买家（经平台）" if claim.evidence_from != Party.MERCHANT.value else "商家"
+        raise Conflict(f"the reviewer asked the {who} for evidence; only they can answer now",
+                       f"审核员要求{who_zh}补充证据；目前只接受其提交", code="evidence_requested_from_other_party")
     if not photos and video is None and not statement:
         raise Invalid("send photos, a video or a statement", "请提交照片、视频或说明")
     if statement is not None and len(statement) > config.evidence.max_statement_chars:
@@ -278,19 +386,25 @@ def add_evidence(*, session: Session, principal: Principal, claim_id: str, photo
             raise Invalid("only the merchant sends a packing video", "只有商家可以提交打包视频")
         added += len(evidence_service.add_video(session=session, store=store, claim=claim, upload=video,
                                                 actor=principal.actor, config=config.evidence))
-    if statement:
+    if statement and role == "reference":
         claim.merchant_statement = statement.strip()
         audit.record(session=session, actor=principal.actor, action="claim.statement", subject_type="claim",
                      subject_id=claim.id, tenant=claim.tenant, details={"statement": claim.merchant_statement})
+    elif statement:  # the buyer's words (through the platform) are kept in the timeline, not as the merchant's
+        audit.record(session=session, actor=principal.actor, action="claim.buyer_statement", subject_type="claim",
+                     subject_id=claim.id, tenant=claim.tenant, details={"statement": statement.strip()})
     if role == "reference":
         claim.merchant_responded = True
+    if answering:
+        claim.evidence_status = RequestStatus.RECEIVED.value
     job = None
     if added:
         has_refs = bool(evidence_service.for_claim(session=session, claim_id=claim.id, role="reference"))
         job = enqueue_analysis(session=session, claim=claim, actor=principal.actor, with_references=has_refs)
-    elif merchant and claim.state == State.AWAITING_MERCHANT.value:
+    elif answering or (merchant and claim.state == State.AWAITING_MERCHANT.value):
+        why = "the requested evidence arrived (a statement)" if answering else "the merchant responded"
         transition(session=session, claim=claim, target=State.IN_REVIEW, actor=principal.actor,
-                   details={"why": "the merchant responded"})
+                   details={"why": why})
         claim.deadline = utcnow() + _hours(config.policy.review_window_hours)
     session.flush()
     return claim, job
@@ -302,25 +416,43 @@ def _hours(hours: float) -> timedelta:
 
 def apply_analysis(*, session: Session, claim: Claim, job: AnalysisJob, report: dict[str, Any],
                    config: ServiceConfig) -> ClaimAnalysis:
-    """Store a report, then route the claim by policy (the only place analysis results change state)."""
+    """Store a report, then route the claim by policy (the only place analysis results change state).
+
+    A claim that a reviewer already held (they asked for the evidence this analysis includes) goes back to a
+    reviewer whatever the level: the request was theirs to conclude.
+    """
     references = sum(1 for im in report.get("images", []) if im.get("role") == "reference")
+    text = json.dumps(report, ensure_ascii=False)
     row = ClaimAnalysis(claim_id=claim.id, job_id=job.id, risk=float(report["risk"]), level=str(report["level"]),
-                        references=references, report=json.dumps(report, ensure_ascii=False))
+                        references=references, report=text, report_sha256=report_digest_of_text(text))
     session.add(row)
     claim.risk, claim.level = row.risk, row.level
     session.flush()
+    coverage = report.get("coverage") or {}
     audit.record(session=session, actor="system:analysis", action="claim.analysed", subject_type="claim",
                  subject_id=claim.id, tenant=claim.tenant,
-                 details={"job_id": job.id, "risk": row.risk, "level": row.level, "references": references,
+                 details={"job_id": job.id, "analysis_id": row.id, "report_sha256": row.report_sha256,
+                          "risk": row.risk, "level": row.level, "references": references,
+                          "basis": coverage.get("basis", "incomplete"),
                           "findings": sorted({f["code"] for f in report.get("findings", [])})})
     webhooks.emit(session=session, tenant=claim.tenant, event="claim.analysed",
                   data={"claim_id": claim.id, "risk": row.risk, "level": row.level,
-                        "reasons": report.get("reasons", [])})
+                        "basis": coverage.get("basis", "incomplete"),
+                        "failed_checks": [f.get("check") for f in coverage.get("failed", [])],
+                        "reasons": report.get("reasons", []), "report_sha256": row.report_sha256,
+                        "audit_checkpoint": held_checkpoint(session, claim.tenant)})
     now = utcnow()
-    decision = policy_rules.route(
-        level=row.level, amount=claim.amount,
-        buyer_abuse=policy_rules.buyer_has_abuse(session=session, tenant=claim.tenant, buyer_id=claim.buyer_id),
-        merchant_responded=claim.merchant_responded, policy=config.policy, now=now)
+    if claim.evidence_status == RequestStatus.RECEIVED.value:
+        decision = policy_rules.Route(State.IN_REVIEW, now + _hours(config.policy.review_window_hours),
+                                      f"the evidence requested from the {claim.evidence_from or 'buyer'} arrived: "
+                                      "a reviewer decides")
+    else:
+        decision = policy_rules.route(
+            level=row.level, amount=claim.amount,
+            buyer_abuse=policy_rules.buyer_has_abuse(session=session, tenant=claim.tenant, buyer_id=claim.buyer_id)
+            or any(f.get("code") == "ledger.prior_abuse" for f in report.get("findings", [])),
+            merchant_responded=claim.merchant_responded, policy=config.policy, now=now,
+            coverage=coverage)
     claim.deadline = decision.deadline
     if decision.state is State.AUTO_APPROVED:
         claim.outcome = Outcome.APPROVED.value

@@ -1,5 +1,8 @@
 """Content-addressed file store: ``<data_dir>/evidence/ab/cd/<sha256>``, written once, de-duplicated.
 
+Pictures derived from a stored file (the pages' thumbnails) are kept beside it under
+``<data_dir>/derived/ab/cd/<sha256>.<name>``, made once on first use (:meth:`EvidenceStore.derived`).
+
 The type is sniffed from the content (never the name) with :func:`refundguard.media.sniff.sniff`.
 """
 
@@ -7,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -17,6 +22,7 @@ from refundguard.service.errors import Invalid, PayloadTooLarge, UnsupportedMedi
 
 CHUNK = 1 << 20
 SHA_LENGTH = 64
+_DERIVED_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +40,7 @@ class EvidenceStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root) / "evidence"
         self.root.mkdir(parents=True, exist_ok=True)
+        self._derived = Path(root) / "derived"
         self._tmp = Path(root) / "tmp"
         self._tmp.mkdir(parents=True, exist_ok=True)
 
@@ -44,6 +51,29 @@ class EvidenceStore:
 
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).is_file()
+
+    def derived(self, sha256: str, name: str, make: Callable[[bytes], bytes]) -> bytes:
+        """The derived file ``name`` of stored file ``sha256``: read when it exists, else ``make(file bytes)``,
+        written atomically and returned. Two requests may both make it; the content is the same."""
+        source = self.path(sha256)
+        if not _DERIVED_NAME.fullmatch(name):
+            raise ValueError(f"not a derived-file name: {name!r}")
+        target = self._derived / sha256[:2] / sha256[2:4] / f"{sha256}.{name}"
+        try:
+            return target.read_bytes()
+        except FileNotFoundError:
+            pass
+        data = make(source.read_bytes())
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="derived-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.replace(tmp_name, target)
+        finally:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+        return data
 
     def put(self, stream: BinaryIO, *, kinds: frozenset[str], max_bytes: int, name: str = "file") -> Stored:
         """Copy ``stream`` into the store, enforcing ``max_bytes`` and a content type in ``kinds``.

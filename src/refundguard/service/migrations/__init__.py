@@ -29,3 +29,27 @@ def current(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def heads() -> set[str]:
+    """The newest revision(s) of the migration scripts."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(HERE))
+    return set(ScriptDirectory.from_config(config).get_heads())
+
+
+def pending(engine: Engine) -> str | None:
+    """Why the database is not at the newest schema (None when it is): not initialised, or an older revision."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        present = set(MigrationContext.configure(conn).get_current_heads())
+    if not present:
+        return "the database is not initialised (run `refundguard db upgrade`, or start `refundguard serve`)"
+    wanted = heads()
+    if present != wanted:
+        return (f"the database schema is at revision {', '.join(sorted(present))}, this version needs "
+                f"{', '.join(sorted(wanted))} (run `refundguard db upgrade`)")
+    return None

@@ -1,0 +1,94 @@
+"""One bounded thread pool per process, shared by every analysis that runs in it.
+
+Checks of one analysis that do not depend on each other run side by side on this pool, and so do the
+checks of concurrent analyses in the claim service: however many claims are being analysed, at most
+:func:`pool_size` threads do check work. The heavy parts (NumPy, OpenCV, SciPy, Pillow, onnxruntime)
+release the GIL, so threads use the cores. Nothing creates a pool per call.
+
+A task may split its own work with :func:`fork`: the piece is offered to the pool, and when the task needs
+the result and no worker has started the piece yet, the task takes it back and does it itself. A task never
+waits for a piece that nobody runs, so a full pool cannot deadlock.
+
+The size is ``REFUNDGUARD_CHECK_THREADS`` (default: the number of CPUs this process may use, at most 8).
+When the pool starts, the libraries' own thread pools (OpenBLAS, OpenMP, OpenCV) are set to one thread:
+the pool is the one level of parallelism. Left alone, each BLAS call of each worker would start threads
+of its own that spin while they wait -- measured here, the tamper check's lattice search took 0.43 CPU
+seconds with NumPy's two OpenBLAS threads and 0.12 with one, for the same result.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+_POOL: ThreadPoolExecutor | None = None
+_LOCK = threading.Lock()
+#: upper bound of the default size: more threads than this rarely help image checks and cost memory
+MAX_DEFAULT_THREADS = 8
+
+
+def pool_size() -> int:
+    """Threads of the shared pool: ``REFUNDGUARD_CHECK_THREADS`` or the usable CPUs (at most 8)."""
+    raw = os.environ.get("REFUNDGUARD_CHECK_THREADS", "").strip()
+    if raw:
+        try:
+            value = int(raw)
+        except ValueError:
+            value = 0
+        if value >= 1:
+            return value
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cpus, MAX_DEFAULT_THREADS))
+
+
+def limit_library_threads() -> None:
+    """One thread for the BLAS, OpenMP and OpenCV thread pools of this process (see the module docstring)."""
+    import cv2
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
+    cv2.setNumThreads(1)
+
+
+def shared_pool() -> ThreadPoolExecutor:
+    """The process-wide pool, created on first use."""
+    global _POOL
+    if _POOL is None:
+        with _LOCK:
+            if _POOL is None:
+                limit_library_threads()
+                _POOL = ThreadPoolExecutor(max_workers=pool_size(), thread_name_prefix="rg-check")
+    return _POOL
+
+
+def _reset_after_fork() -> None:  # a forked child (Celery prefork) gets its own pool, not the parent's threads
+    global _POOL, _LOCK
+    _POOL = None
+    _LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+class Forked(Generic[T]):
+    """A piece of work offered to the shared pool; :meth:`result` runs it in the caller when still unstarted."""
+
+    def __init__(self, fn: Callable[..., T], *args: object) -> None:
+        self._fn, self._args = fn, args
+        self._future: Future[T] = shared_pool().submit(fn, *args)
+
+    def result(self) -> T:
+        if self._future.cancel():  # no worker took it: do it here rather than wait for a busy pool
+            return self._fn(*self._args)
+        return self._future.result()
+
+
+def fork(fn: Callable[..., T], *args: object) -> Forked[T]:
+    """Offer ``fn(*args)`` to the shared pool (see :class:`Forked`)."""
+    return Forked(fn, *args)

@@ -1,0 +1,134 @@
+"""Run the checks of one analysis: in dependency order, side by side where they are independent.
+
+A check starts on the shared pool (:mod:`refundguard.parallel`) as soon as every check it names in
+``after=`` has finished; it gets its own view of the analysis context (:meth:`CheckContext.for_check`), so
+``prior``, ``upstream``, skips and verifications are its own. The results are put together in the
+registry's order, whatever order the checks finished in: findings, statuses, skips and verifications are
+exactly those of running the checks one after another.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+
+from refundguard.checks.registry import IMPORT_ERRORS, Check, CheckContext, CheckStatus, Skip, Verification
+from refundguard.errors import InputError, NotApplicable
+from refundguard.findings import Finding
+from refundguard.parallel import shared_pool
+
+
+@dataclass
+class CheckResults:
+    """Everything the checks of one analysis produced, in registry order."""
+
+    findings: list[Finding] = field(default_factory=list)
+    statuses: dict[str, CheckStatus] = field(default_factory=dict)
+    skips: list[Skip] = field(default_factory=list)
+    verifications: list[Verification] = field(default_factory=list)
+
+
+@dataclass
+class _Outcome:
+    status: CheckStatus
+    findings: list[Finding]
+    ctx: CheckContext
+    error: InputError | None = None
+
+
+def _run_one(check: Check, ctx: CheckContext) -> _Outcome:
+    started = time.perf_counter()
+    try:
+        produced = check.run(ctx)
+    except NotApplicable as exc:
+        return _Outcome(CheckStatus("not_applicable", why=str(exc) or "not applicable"), [], ctx)
+    except InputError as exc:
+        return _Outcome(CheckStatus("failed", error=str(exc)), [], ctx, error=exc)
+    except Exception as exc:  # a crashing check is reported, never fatal
+        if os.environ.get("REFUNDGUARD_DEBUG"):
+            traceback.print_exc()
+        return _Outcome(CheckStatus("failed", ms=_ms(started), error=f"{type(exc).__name__}: {exc}"), [], ctx)
+    return _Outcome(CheckStatus("ran", ms=_ms(started), photos=photo_outcomes(ctx, check.name)), list(produced), ctx)
+
+
+def run_checks(ctx: CheckContext, checks: Sequence[Check], *, only: Sequence[str] | None = None,
+               progress: Callable[[str], None] | None = None) -> CheckResults:
+    """Run ``checks`` (in registry order, see :func:`~refundguard.checks.registry.registered`) on ``ctx``.
+
+    Raises
+    ------
+    InputError
+        When a check finds the input unusable; checks still running are waited for first.
+    """
+    statuses: dict[str, CheckStatus] = {module: CheckStatus("failed", error=f"check module did not import: {error}")
+                                        for module, error in IMPORT_ERRORS.items()}
+    for chk in checks:
+        if only is not None and chk.name not in only:
+            statuses[chk.name] = CheckStatus("not_requested", why="not requested")
+    known = {c.name for c in checks}
+    pending = [c for c in checks if c.name not in statuses]
+    outcomes: dict[str, _Outcome] = {}
+    running: dict[Future[_Outcome], str] = {}
+    failure: InputError | None = None
+    pool = shared_pool()
+    while pending or running:
+        if failure is None:
+            for chk in [c for c in pending if _ready(c, known, statuses, outcomes)]:
+                pending.remove(chk)
+                prior = [f for c in checks if c.name in chk.after and c.name in outcomes
+                         for f in outcomes[c.name].findings]
+                upstream = {name: (outcomes[name].status if name in outcomes else statuses[name]).status
+                            for name in chk.after if name in outcomes or name in statuses}
+                running[pool.submit(_run_one, chk, ctx.for_check(chk.name, prior=prior, upstream=upstream))] = chk.name
+        elif pending:
+            pending.clear()
+        if not running:
+            break
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            name = running.pop(future)
+            outcome = future.result()
+            outcomes[name] = outcome
+            if outcome.error is not None and failure is None:
+                failure = outcome.error
+            if progress:
+                progress(f"check {name}")
+    if failure is not None:
+        raise failure
+    results = CheckResults()
+    for module in IMPORT_ERRORS:
+        results.statuses[module] = statuses[module]
+    for chk in checks:
+        if chk.name in outcomes:
+            outcome = outcomes[chk.name]
+            results.statuses[chk.name] = outcome.status
+            results.findings.extend(outcome.findings)
+            results.skips.extend(outcome.ctx.skips)
+            results.verifications.extend(outcome.ctx.verifications)
+        else:
+            results.statuses[chk.name] = statuses[chk.name]
+    return results
+
+
+def _ready(chk: Check, known: set[str], statuses: dict[str, CheckStatus], outcomes: dict[str, _Outcome]) -> bool:
+    """Every check ``chk`` runs after has finished (or is not requested, or is not registered)."""
+    return all(a in outcomes or a in statuses or a not in known for a in chk.after)
+
+
+def photo_outcomes(ctx: CheckContext, name: str) -> list[dict[str, object]]:
+    """Each claim photo's outcome in a check that ran: examined, or skipped with the check's reason."""
+    skipped = {s.image: s for s in ctx.skips if s.check == name}
+    out: list[dict[str, object]] = []
+    for i, _ in ctx.claim_images:
+        s = skipped.get(i)
+        out.append({"image": i, "status": "ran"} if s is None else
+                   {"image": i, "status": "skipped", "why": s.en, "why_zh": s.zh})
+    return out
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000.0, 1)

@@ -1,0 +1,40 @@
+"""`refundguard --help` and the package root load no image, numeric or web library."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("numpy", "PIL", "cv2", "scipy", "pydantic", "sqlalchemy", "fastapi", "onnxruntime", "jinja2", "weasyprint")
+
+
+def _modules(code: str) -> set[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    out = subprocess.run([sys.executable, "-c", code + "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
+                         capture_output=True, text=True, env=env, check=True, timeout=60)
+    return {m.split(".")[0] for m in json.loads(out.stdout.strip().splitlines()[-1])}
+
+
+def test_help_loads_no_heavy_library():
+    loaded = _modules("import sys\nsys.argv = ['refundguard', '--help']\nfrom refundguard.cli.app import run\n"
+                      "import refundguard.cli\ntry:\n    run()\nexcept SystemExit:\n    pass")
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)
+
+
+def test_package_root_and_workflow_are_light():
+    loaded = _modules("import refundguard, refundguard.media, refundguard.index, refundguard.checks\n"
+                      "import refundguard.service.claims.workflow\nassert refundguard.__version__")
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)
+
+
+def test_lazy_names_resolve():
+    import refundguard
+    from refundguard import index, media
+
+    assert refundguard.analyze.__module__ == "refundguard.engine"
+    assert media.LoadedImage.__name__ == "LoadedImage" and callable(index.image_fingerprint)
+    assert "analyze" in dir(refundguard)

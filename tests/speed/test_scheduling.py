@@ -1,0 +1,115 @@
+"""Checks run in parallel on the shared pool: same results as one after another, in registry order."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from refundguard.checks import registry
+from refundguard.checks.registry import CheckContext, ClaimInfo
+from refundguard.config import default_settings
+from refundguard.errors import InputError, NotApplicable
+from refundguard.media.load import load_image
+from refundguard.parallel import fork, pool_size, shared_pool
+from refundguard.scheduling import run_checks
+
+
+def _image(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "p.png"
+    Image.fromarray(np.full((32, 48, 3), 120, np.uint8)).save(path)
+    return load_image(path)
+
+
+def _ctx(tmp_path) -> CheckContext:
+    return CheckContext(images=[_image(tmp_path)], roles=["claim"], claim=ClaimInfo(), settings=default_settings())
+
+
+def _chk(name, run, after=()):
+    return registry.Check(name=name, run=run, after=tuple(after), doc="")
+
+
+def test_independent_checks_overlap_and_results_keep_registry_order(tmp_path):
+    started: dict[str, float] = {}
+    both = threading.Barrier(2, timeout=10)  # fails unless the two slow checks run at the same time
+
+    def slow(name):
+        def run(ctx):
+            started[name] = time.monotonic()
+            both.wait()
+            time.sleep(0.05 if name == "a" else 0.0)  # a finishes last, yet comes first
+            ctx.skip(0, en=f"{name} skipped", zh="跳过")
+            return [ctx.finding("tamper.local" if name == "a" else "label.visible_ai_text", image=0, score=0.5, en=name,
+                                zh=name)]
+        return run
+
+    def reader(ctx):
+        assert [f.check for f in ctx.prior] == ["a", "b"] and ctx.upstream == {"a": "ran", "b": "ran"}
+        ctx.verified("reference", [0], en="v", zh="v")
+        return []
+
+    if pool_size() < 2:
+        pytest.skip("needs a pool of two threads")
+    checks = [_chk("a", slow("a")), _chk("b", slow("b")), _chk("c", reader, after=("a", "b"))]
+    out = run_checks(_ctx(tmp_path), checks)
+    assert [f.check for f in out.findings] == ["a", "b"], out.statuses
+    assert started["a"] < started["b"] + 5
+    assert [s.check for s in out.skips] == ["a", "b"] and [v.check for v in out.verifications] == ["c"]
+    assert list(out.statuses) == [*registry.IMPORT_ERRORS, "a", "b", "c"]
+    assert out.statuses["a"].photos == [{"image": 0, "status": "skipped", "why": "a skipped", "why_zh": "跳过"}]
+    assert all(out.statuses[n].status == "ran" for n in "abc")
+
+
+def test_statuses_of_every_outcome_and_not_requested(tmp_path):
+    def na(ctx):
+        raise NotApplicable("nothing to do")
+
+    def boom(ctx):
+        raise RuntimeError("broken")
+
+    seen = {}
+
+    def after(ctx):
+        seen.update(ctx.upstream)
+        return []
+
+    checks = [_chk("n", na), _chk("f", boom), _chk("skip", lambda ctx: []), _chk("z", after, after=("n", "f", "skip"))]
+    out = run_checks(_ctx(tmp_path), checks, only=["n", "f", "z"])
+    assert out.statuses["n"].status == "not_applicable" and out.statuses["n"].why == "nothing to do"
+    assert out.statuses["f"].status == "failed" and "RuntimeError: broken" in out.statuses["f"].error
+    assert out.statuses["skip"].status == "not_requested"
+    assert seen == {"n": "not_applicable", "f": "failed", "skip": "not_requested"}
+
+
+def test_input_error_is_raised_after_running_checks_finish(tmp_path):
+    finished = threading.Event()
+
+    def slow(ctx):
+        time.sleep(0.1)
+        finished.set()
+        return []
+
+    def bad(ctx):
+        raise InputError("unusable photo")
+
+    with pytest.raises(InputError, match="unusable photo"):
+        run_checks(_ctx(tmp_path), [_chk("bad", bad), _chk("slow", slow)])
+    assert finished.is_set()
+
+
+def test_one_pool_per_process_and_fork_never_waits_on_a_full_pool():
+    assert shared_pool() is shared_pool()
+    hold = threading.Event()
+    blockers = [shared_pool().submit(hold.wait, 10) for _ in range(pool_size())]  # every worker busy
+    try:
+        started = time.monotonic()
+        assert fork(lambda x: x * 2, 21).result() == 42  # taken back and run here
+        assert time.monotonic() - started < 5
+    finally:
+        hold.set()
+        for b in blockers:
+            b.result()
