@@ -81,11 +81,23 @@ def _evaluate(case: Case) -> dict[str, Any]:
         row["iou"] = inter / union if union else 0.0
         row["f1"] = 2 * inter / denom if denom else 0.0
         row["mask_share"] = float(case.mask.mean())
-        on_mask = [r for r in (changed.details.get("changed_regions", []) if changed else [])
+        on_mask = [r for r in _changed_regions(changed)
                    if case.mask[r["y"]:r["y"] + r["h"], r["x"]:r["x"] + r["w"]].any()]
         row["kinds_on_mask"] = sorted({f"{r['family']}:{r['kind']}" for r in on_mask})
         row["hit"] = bool(on_mask)
     return row
+
+
+def _changed_regions(finding: Any) -> list[dict[str, Any]]:
+    """Every changed region of a ``derived_*`` finding with its kind; a detector without kinds (the
+    baseline of :mod:`bench.reference_baseline`) gives its regions as kind ``unknown``."""
+    if finding is None:
+        return []
+    regions = finding.details.get("changed_regions")
+    if isinstance(regions, list):
+        return regions
+    return [{"x": r.x, "y": r.y, "w": r.w, "h": r.h, "family": "unknown", "kind": "unknown"}
+            for r in finding.regions]
 
 
 def _threshold_at_fpr(genuine_scores: list[float], fpr: float = 0.01) -> float:
@@ -252,6 +264,12 @@ def held_out(quick: bool = False, threshold: float | None = None) -> dict[str, A
 
 def run(quick: bool = False) -> dict[str, Any]:
     sizes = QUICK if quick else FULL
+    return {**score_sets(quick), "timing_12mp_two_references": _timing(sizes["timing"]), "targets": TARGETS}
+
+
+def score_sets(quick: bool = False) -> dict[str, Any]:
+    """Every set of the benchmark (claimbench, small tuned / held out, honest re-captures) without timing."""
+    sizes = QUICK if quick else FULL
     bench = _claimbench(sizes)
     tuned_rows = [_evaluate(c) for c in small.cases("tuned", quick=quick)]
     honest = [_evaluate(c) for c in small.honest_pairs(quick=quick)]
@@ -271,6 +289,4 @@ def run(quick: bool = False) -> dict[str, Any]:
         "honest_recaptures": {"n": len(honest), "called_derived": honest_derived,
                               "per_laundering": {k: v["n"] for k, v in _grouped(
                                   [dict(r, detected=False) for r in honest], "laundering").items()}},
-        "timing_12mp_two_references": _timing(sizes["timing"]),
-        "targets": TARGETS,
     }
