@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import io
 import itertools
+import os
 import statistics
 import time
 from collections import defaultdict
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import cv2
@@ -88,6 +91,20 @@ def _evaluate(case: Case) -> dict[str, Any]:
     return row
 
 
+def _evaluate_all(cases: Iterable[Case]) -> list[dict[str, Any]]:
+    """:func:`_evaluate` every case, in ``RG_BENCH_JOBS`` worker processes (default 1: in this process).
+    Rows keep the cases' order; per-case ``seconds`` are then measured while the workers share the CPUs."""
+    jobs = max(1, int(os.environ.get("RG_BENCH_JOBS", "1")))
+    if jobs == 1:
+        return [_evaluate(c) for c in cases]
+    rows: list[dict[str, Any]] = []
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        it = iter(cases)
+        while batch := list(itertools.islice(it, 4 * jobs)):  # a few cases in memory at a time
+            rows += pool.map(_evaluate, batch)
+    return rows
+
+
 def _changed_regions(finding: Any) -> list[dict[str, Any]]:
     """Every changed region of a ``derived_*`` finding with its kind; a detector without kinds (the
     baseline of :mod:`bench.reference_baseline`) gives its regions as kind ``unknown``."""
@@ -134,7 +151,7 @@ def _timing(n: int) -> dict[str, Any]:
 
 
 def _claimbench(sizes: dict[str, int]) -> dict[str, Any]:
-    rows = [_evaluate(c) for c in generate(sizes["forged"], sizes["genuine"])]
+    rows = _evaluate_all(generate(sizes["forged"], sizes["genuine"]))
     forged = [r for r in rows if r["kind"] == "forged"]
     genuine = [r for r in rows if r["kind"] == "genuine"]
     threshold = _threshold_at_fpr([r["score"] for r in genuine])
@@ -258,7 +275,7 @@ def _small_summary(rows: list[dict[str, Any]], threshold: float) -> dict[str, An
 def held_out(quick: bool = False, threshold: float | None = None) -> dict[str, Any]:
     """The held-out split alone (recipes and photos no tuning touched), at ``threshold`` (default: any
     ``derived_edit``)."""
-    rows = [_evaluate(c) for c in small.cases("held_out", quick=quick)]
+    rows = _evaluate_all(small.cases("held_out", quick=quick))
     return _small_summary(rows, threshold if threshold is not None else 0.0)
 
 
@@ -271,8 +288,8 @@ def score_sets(quick: bool = False) -> dict[str, Any]:
     """Every set of the benchmark (claimbench, small tuned / held out, honest re-captures) without timing."""
     sizes = QUICK if quick else FULL
     bench = _claimbench(sizes)
-    tuned_rows = [_evaluate(c) for c in small.cases("tuned", quick=quick)]
-    honest = [_evaluate(c) for c in small.honest_pairs(quick=quick)]
+    tuned_rows = _evaluate_all(small.cases("tuned", quick=quick))
+    honest = _evaluate_all(small.honest_pairs(quick=quick))
     # the threshold at <= 1 % false positives over the genuine photos of the tuned side: claimbench's genuine
     # claims, tuned unchanged copies and the honest re-captures (overlays are scored on their own: an
     # overlay called an edit is a wrong kind, counted in "overlays.called_derived_edit")

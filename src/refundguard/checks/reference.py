@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from refundguard.checks._align import Comparison, Prepared, compare, prepare
+from refundguard.checks._align.merge import Change
 from refundguard.checks._align.settings import ReferenceConfig
 from refundguard.checks._align.similarity import colour_similarity
 from refundguard.checks.registry import CheckContext, check
@@ -75,19 +76,19 @@ def _pair_details(ref_index: int, c: Comparison) -> dict[str, Any]:
                        reshoot_test_aligned_tiles=round(c.relight.evidence.aligned, 4),
                        reshoot_test_fine_detail=round(c.relight.evidence.fine, 4))
     if c.changes is not None:
-        details.update(changed_share=round(c.changes.share, 5), noise_level=round(c.changes.noise, 5),
-                       changed_regions=[_region_details(box, r, k) for box, r, k in
-                                        zip(c.regions, c.changes.regions, c.kinds, strict=True)],
+        details.update(changed_share=round(c.changes.share, 5), noise_level=round(c.noise, 5),
+                       changed_regions=[_region_details(box, change) for box, change in
+                                        zip(c.regions, c.kinds, strict=True)],
                        heatmap_legend=HEATMAP_LEGEND)
     return details
 
 
-def _region_details(box: tuple[int, int, int, int], region: Any, kind: Any) -> dict[str, Any]:
-    en, _, zh = KIND_NAMES[kind.kind]
+def _region_details(box: tuple[int, int, int, int], change: Change) -> dict[str, Any]:
+    en, _, zh = KIND_NAMES[change.kind]
     x, y, w, h = box
-    return {"x": x, "y": y, "w": w, "h": h, "family": kind.family, "kind": kind.kind, "label": {"en": en, "zh": zh},
-            "visibility": round(region.visibility, 2), "significance": round(region.significance, 1),
-            "contrast": round(region.contrast, 4), "detector": region.channel, "features": kind.features}
+    return {"x": x, "y": y, "w": w, "h": h, "family": change.family, "kind": change.kind,
+            "label": {"en": en, "zh": zh}, "detector": change.detector, "confidence": round(change.confidence, 3),
+            **change.measures, "features": change.features}
 
 
 def _tally(c: Comparison, family: str) -> tuple[int, str, str]:

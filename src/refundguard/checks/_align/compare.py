@@ -7,10 +7,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from refundguard.checks._align.area import find_area_changes
 from refundguard.checks._align.capture import NCC_CONSISTENT, TILE, CaptureEvidence, capture_evidence
-from refundguard.checks._align.changes import ChangedRegion, Changes, find_changes
-from refundguard.checks._align.kinds import RegionKind, classify
+from refundguard.checks._align.changes import find_changes
+from refundguard.checks._align.kinds import classify, classify_area
 from refundguard.checks._align.match import Match, match
+from refundguard.checks._align.merge import Change, Merged, area_kinds, merge
 from refundguard.checks._align.photometric import apply_colour, fit_colour
 from refundguard.checks._align.prepare import Prepared
 from refundguard.checks._align.refine import refine, warp
@@ -22,9 +24,6 @@ SAME_CENTER = 0.46
 SAME_WIDTH = 0.025
 #: same-capture probability left to a pair that looks like a relit re-shoot (``relight``)
 RESHOOT_P_SAME = 0.1
-#: heatmap values: sub-threshold differences below 0.5, overlays in [0.5, 0.7], damage-like changes >= 0.75
-HEAT_OVERLAY = (0.5, 0.7)
-HEAT_DAMAGE = (0.75, 1.0)
 
 
 def _logistic(x: float, center: float, width: float) -> float:
@@ -40,31 +39,37 @@ class Comparison:
     match : the feature match (None when the reference does not match the claim).
     homography : reference full pixels -> claim full pixels (None without a match).
     capture : same-capture statistics (None without a match).
-    changes : changed area at working resolution (None unless the photos share a capture).
+    changes : the reported changed regions of both detectors (:mod:`merge`; None unless the photos share a
+        capture).
     p_same : probability that the claim is derived from this reference's capture.
     p_edit : probability that damage-like regions were changed (given same capture).
     p_overlay : probability that overlays (text, stickers, bars) were drawn over the photo.
-    regions : changed boxes (x, y, w, h) in full claim pixels, one per ``changes.regions`` entry.
-    kinds : the kind of each changed region (same order as ``regions``).
+    regions : changed boxes (x, y, w, h) in full claim pixels, one per ``changes.changes`` entry.
     heat : change heatmap aligned to the whole claim photo at its working resolution (None unless derived):
         below 0.5 sub-threshold differences, 0.5-0.7 overlays, 0.75-1 damage-like changes.
     coverage : share of the claim frame covered by the reference.
     relight : relit re-shoot evidence (None unless the texture tests said "same capture").
+    noise : the laundering noise level of the structure detector's fine channel (0 unless compared).
     """
 
     match: Match | None
     homography: np.ndarray | None = None
     capture: CaptureEvidence | None = None
-    changes: Changes | None = None
+    changes: Merged | None = None
     p_same: float = 0.0
     p_edit: float = 0.0
     p_overlay: float = 0.0
     regions: tuple[tuple[int, int, int, int], ...] = ()
-    kinds: tuple[RegionKind, ...] = ()
     coverage: float = 0.0
     ecc_converged: bool = False
     heat: np.ndarray | None = None
     relight: Relighting | None = None
+    noise: float = 0.0
+
+    @property
+    def kinds(self) -> tuple[Change, ...]:
+        """The reported changes (family, kind, detector, measures) in the order of ``regions``."""
+        return tuple(self.changes.changes) if self.changes is not None else ()
 
 
 #: when a reference covers less than this share of the claim frame, compare on a full-detail crop
@@ -170,38 +175,21 @@ def compare(claim: Prepared, ref: Prepared, settings: ReferenceConfig | None = N
                         coverage=coverage, ecc_converged=converged)
     if p_same < 0.5:
         return result
+    consistent = _consistent_pixels(evidence, claim.size)
+    area = find_area_changes(claim.rgb, normalised, valid, consistent, cfg.area)
     sharp = np.clip(apply_colour(warp(ref.rgb, h, claim.size, cv2.INTER_CUBIC)[0], coef), 0.0, 1.0)
-    changes = find_changes(claim.rgb, sharp, valid, _consistent_pixels(evidence, claim.size), cfg.changes,
-                           claim_scale=claim.scale)
-    relit = relighting(claim.gray, ref_gray, valid, changes.mask, evidence,
+    changes = find_changes(claim.rgb, sharp, valid, consistent, cfg.changes, claim_scale=claim.scale)
+    relit = relighting(claim.gray, ref_gray, valid, area.mask, evidence,
                        magnification=float(np.sqrt(valid.sum() / max(1, ref.size[0] * ref.size[1]))))
     if relit.reshoot:
         return Comparison(match=m, homography=result.homography, capture=evidence, coverage=coverage,
                           p_same=min(p_same, RESHOOT_P_SAME), ecc_converged=converged, relight=relit)
     kinds = classify(changes, claim.rgb, sharp, valid, cfg.kinds)
-    p_edit = max((_confidence(r, cfg) for r, k in zip(changes.regions, kinds, strict=True)
-                  if k.family == "damage"), default=0.0)
-    p_overlay = max((_confidence(r, cfg) for r, k in zip(changes.regions, kinds, strict=True)
-                     if k.family == "overlay"), default=0.0)
-    heat = _family_heat(changes, kinds)
-    return Comparison(match=m, homography=result.homography, capture=evidence, changes=changes, p_same=p_same,
-                      p_edit=p_edit, p_overlay=p_overlay, regions=_boxes_to_full(changes.boxes, claim),
-                      kinds=tuple(kinds), coverage=coverage, ecc_converged=converged,
-                      heat=_embed(heat, claim, whole), relight=relit)
-
-
-def _confidence(region: ChangedRegion, cfg: ReferenceConfig) -> float:
-    """0.5 at the detector's thresholds, 1.0 at twice them (the weaker of significance and visibility)."""
-    margin = min(region.significance / cfg.changes.seed_z, region.visibility / cfg.changes.min_visibility)
-    return float(np.clip(0.5 + 0.5 * (margin - 1.0), 0.5, 1.0))
-
-
-def _family_heat(changes: Changes, kinds: list[RegionKind]) -> np.ndarray:
-    """The heatmap with each region's family in its value range (see :class:`Comparison`)."""
-    heat = np.minimum(changes.heat, 0.49)
-    strength = np.clip((changes.heat - 0.5) / 0.5, 0.0, 1.0)
-    for region, kind in zip(changes.regions, kinds, strict=True):
-        lo, hi = HEAT_DAMAGE if kind.family == "damage" else HEAT_OVERLAY
-        sel = changes.labels == region.label
-        heat[sel] = lo + (hi - lo) * strength[sel]
-    return heat.astype(np.float32)
+    own = classify_area(area, changes, claim.rgb, sharp, valid, cfg.kinds)
+    merged = merge(area, area_kinds(area, changes, kinds, own, cfg.merge), changes, kinds, valid, cfg.merge,
+                   cfg.changes.seed_z, cfg.changes.min_visibility)
+    return Comparison(match=m, homography=result.homography, capture=evidence, changes=merged, p_same=p_same,
+                      p_edit=merged.p_edit, p_overlay=merged.p_overlay,
+                      regions=_boxes_to_full([c.box for c in merged.changes], claim), coverage=coverage,
+                      ecc_converged=converged, heat=_embed(merged.heat, claim, whole), relight=relit,
+                      noise=changes.noise)

@@ -25,6 +25,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from refundguard.checks._align.area import AreaChanges
 from refundguard.checks._align.changes import ChangedRegion, Changes, opponent
 from refundguard.checks._align.settings import KindSettings
 
@@ -268,3 +269,25 @@ def _classify_one(region: ChangedRegion, changes: Changes, c_opp: np.ndarray, r_
     if opaque:
         return result("damage", "breakage" if region.lighter <= 0.3 else "altered")
     return result("damage", "stain" if region.lighter <= 0.3 else "altered")
+
+
+def classify_area(area: AreaChanges, changes: Changes, claim: np.ndarray, ref: np.ndarray, valid: np.ndarray,
+                  settings: KindSettings | None = None) -> list[RegionKind]:
+    """The kind of each component of the area detector (:mod:`area`), by the same rules as :func:`classify`:
+    the components are described with the structure detector's residual and framing band, their channel
+    is that of the most visible structure region under them ("blob" when none)."""
+    lum = changes.residual[:, :, 0]
+    regions = []
+    for i, (x, y, w, h) in enumerate(area.boxes):
+        sel = area.labels[y:y + h, x:x + w] == i + 1
+        lr = lum[y:y + h, x:x + w][sel]
+        mag = float(np.abs(lr).sum())
+        under = set(np.unique(changes.labels[y:y + h, x:x + w][sel]).tolist()) - {0}
+        seen = [r for r in changes.regions if r.label in under]
+        regions.append(ChangedRegion(
+            label=i + 1, box=(x, y, w, h), area=area.areas[i], peak_z=0.0, significance=0.0, contrast=0.0,
+            visibility=0.0, channel=max(seen, key=lambda r: r.visibility).channel if seen else "blob",
+            lighter=float(np.clip(lr, 0, None).sum() / mag) if mag > 0 else 0.5))
+    described = Changes(heat=np.zeros(1, np.float32), mask=area.mask, labels=area.labels, regions=regions,
+                        noise=area.noise, share=area.share, framing=changes.framing, residual=changes.residual)
+    return classify(described, claim, ref, valid, settings)

@@ -29,6 +29,32 @@ class ChangeSettings(_Strict):
     max_regions: int = Field(12, ge=1, description="regions reported per photo (the most visible first)")
 
 
+class AreaSettings(_Strict):
+    """The area detector (``[checks.reference.area]``, :mod:`area`): solid changes above one noise level."""
+
+    blur_sigma: float = Field(1.0, gt=0, description="Gaussian blur of both photos before differencing")
+    hi_sigmas: float = Field(7.0, gt=0, description="seed threshold in robust noise sigmas")
+    lo_sigmas: float = Field(3.0, gt=0, description="growth threshold in robust noise sigmas")
+    hi_floor: float = Field(0.09, gt=0, description="lowest seed threshold (max-channel difference 0-1)")
+    lo_floor: float = Field(0.035, gt=0, description="lowest growth threshold (max-channel difference 0-1)")
+    min_area_share: float = Field(2e-4, ge=0, description="smallest component as a share of the footprint")
+    min_area_px: int = Field(24, ge=1, description="smallest component (working pixels)")
+    min_seed_px: int = Field(4, ge=1, description="seed pixels a component needs")
+
+
+class MergeSettings(_Strict):
+    """How the two detectors' regions are combined (``[checks.reference.merge]``, :mod:`merge`)."""
+
+    framing_share: float = Field(0.5, gt=0, le=1, description="share of an area component in the framing band "
+                                                                "that makes it framing")
+    edit_center: float = Field(3e-4, gt=0, description="damage-like area share at which the area path's edit "
+                                                        "probability is 0.5")
+    edit_width: float = Field(1e-4, gt=0, description="width of that logistic (share of the footprint)")
+    structure_min: float = Field(0.72, ge=0.5, le=1, description="confidence a damage-like structure region "
+                                                                  "needs to be reported on its own (0.5: at the "
+                                                                  "detector's thresholds, 1: twice them)")
+
+
 class CaptureSettings(_Strict):
     """Same capture or another one? (``[checks.reference.capture]``)."""
 
@@ -66,5 +92,7 @@ class ReferenceConfig(_Strict):
                                         description="colour similarity below which an unmatched photo may be "
                                                     "another product")
     capture: CaptureSettings = Field(default_factory=CaptureSettings)
+    area: AreaSettings = Field(default_factory=AreaSettings)
     changes: ChangeSettings = Field(default_factory=ChangeSettings)
+    merge: MergeSettings = Field(default_factory=MergeSettings)
     kinds: KindSettings = Field(default_factory=KindSettings)
