@@ -150,6 +150,7 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) 
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"cannot read config {path}: {exc}") from exc
         user.pop("service", None)  # the claim service's own table (refundguard.service.config)
+        user.pop("ledger", None)  # the ledger's own table (refundguard.ledger.config)
         data = _merged(data, user)
     data.update(overrides)
     # Environment variables win over files: pydantic-settings gives init kwargs priority, so drop

@@ -74,8 +74,10 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Chromium for one test module: Playwright's driver keeps an event loop running on this thread while it
+    lives, so it must not outlive the browser tests."""
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), "Chromium missing: run scripts/system-deps.sh (apt-get install chromium)"

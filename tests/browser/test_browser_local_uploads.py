@@ -27,6 +27,13 @@ def client() -> TestClient:
     return TestClient(create_local_app(limits=limits))
 
 
+def _token(client: TestClient) -> str:
+    """The upload form's CSRF token (its cookie is kept by the client)."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text)
+    assert found
+    return found.group(1)
+
+
 def _message(html: str) -> str:
     found = re.findall(r'id="error-message">(.*?)<', html)
     assert found, html[:500]
@@ -45,7 +52,7 @@ def _message(html: str) -> str:
     ([("claim", ("trunc.png", _png()[:60], "image/png"))], {}, 422, "无法读取图片"),
 ])
 def test_bad_uploads(client: TestClient, files, data, status: int, needle: str) -> None:  # type: ignore[no-untyped-def]
-    r = client.post("/analyze", files=files, data=data)
+    r = client.post("/analyze", files=files, data={**data, "csrf_token": _token(client)})
     assert r.status_code == status, r.text[:400]
     assert needle in _message(r.text)
     assert "text/html" in r.headers["content-type"]
@@ -59,8 +66,22 @@ def test_not_multipart_and_oversized_requests(client: TestClient) -> None:
     assert r.status_code == 413
 
 
+def test_upload_without_the_form_token_is_403(client: TestClient) -> None:
+    files = [("claim", ("ok.png", _png(), "image/png"))]
+    _token(client)
+    assert client.post("/analyze", files=files).status_code == 403
+    assert client.post("/analyze", files=files, data={"csrf_token": "forged" * 7}).status_code == 403
+    cross = client.post("/analyze", files=files, data={"csrf_token": _token(client)},
+                        headers={"Origin": "https://evil.example"})
+    assert cross.status_code == 403
+    page = client.get("/")
+    assert page.headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in page.headers[
+        "content-security-policy"]
+
+
 def test_good_upload_then_unknown_report(client: TestClient) -> None:
-    r = client.post("/analyze", files=[("claim", ("ok.png", _png(), "image/png"))], data={"amount": "12.5"})
+    r = client.post("/analyze", files=[("claim", ("ok.png", _png(), "image/png"))],
+                    data={"amount": "12.5", "csrf_token": _token(client)})
     assert r.status_code == 200 and "/report/" in str(r.url)
     assert client.get("/report/not-a-token").status_code == 404
     assert client.get("/report/%3Cscript%3E").status_code == 404

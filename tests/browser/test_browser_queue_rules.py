@@ -15,6 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from tests.service.svc_helpers import form_token, web_login
+
 
 def _photo(seed: int) -> bytes:
     rng = np.random.default_rng(seed)
@@ -80,7 +82,7 @@ def test_queue_filters_sorts_and_marks_overdue(app_client) -> None:  # type: ign
         for merchant, hours, level in (("m-a", -2, "high"), ("m-b", 5, "review"), ("m-c", 30, "review")):
             claim = session.get(Claim, ids[merchant])
             claim.state, claim.deadline, claim.level = "in_review", now + timedelta(hours=hours), level
-    client.post("/ui/login", data={"key": keys["reviewer"], "next": "/ui/queue"})
+    web_login(client, keys["reviewer"], "/ui/queue")
 
     page = client.get("/ui/queue")
     assert page.status_code == 200
@@ -105,7 +107,7 @@ def test_lists_page_through_every_claim_and_filter_all_of_them(app_client) -> No
     _insert(app, [dict(id=f"c-{k:04d}", merchant_id=f"Shop-{k}", amount=float(k), state="in_review",
                        level="review" if k % 2 else "high", deadline=now + timedelta(hours=k - 3, minutes=30))
                   for k in range(n)] + [dict(id="c-other", tenant="other", merchant_id="Shop-1", state="in_review")])
-    client.post("/ui/login", data={"key": keys["reviewer"], "next": "/ui/queue"})
+    web_login(client, keys["reviewer"], "/ui/queue")
 
     first = client.get("/ui/queue").text
     assert f'id="total">({n})' in first and 'id="overdue-count">· 3 ' in first  # counted over all pages
@@ -141,14 +143,14 @@ def test_merchants_page_through_their_own_claims_only(app_client) -> None:  # ty
     _insert(app, [dict(id=f"{who}-{k:03d}", merchant_id=merchant, amount=float(k))
                   for k in range(PAGE_SIZE + 5) for who, merchant in (("own", "m-a"), ("else", "m-b"))]
             + [dict(id="accent", merchant_id="ÉShop")])
-    client.post("/ui/login", data={"key": keys["merchant"], "next": "/ui/claims"})
+    web_login(client, keys["merchant"], "/ui/claims")
     first = client.get("/ui/claims?sort=amount").text
     second = client.get("/ui/claims?sort=amount&page=2").text
     assert f'id="total">({PAGE_SIZE + 5})' in first
     assert _rows(first) + _rows(second) == [f"own-{k:03d}" for k in range(PAGE_SIZE + 5)]
     assert _rows(client.get("/ui/claims?merchant=m-b").text) == []  # another merchant's claims stay hidden
     assert client.get("/ui/queue").status_code == 403
-    client.post("/ui/login", data={"key": keys["reviewer"], "next": "/ui/claims"})
+    web_login(client, keys["reviewer"], "/ui/claims")
     assert _rows(client.get("/ui/claims", params={"merchant": "ÉShop"}).text) == ["accent"]  # non-ASCII as typed
 
 
@@ -159,22 +161,26 @@ def test_decision_needs_a_reason_and_platform_keys_cannot_decide(app_client) -> 
                     files=[("photos", ("x.jpg", _photo(9), "image/jpeg"))])
     claim_id = r.json()["claim"]["id"]
     _settle(client, keys["platform"], claim_id)
-    client.post("/ui/login", data={"key": keys["reviewer"], "next": "/ui/queue"})
-    blank = client.post(f"/ui/claims/{claim_id}/decision", data={"outcome": "rejected", "reason": "   "})
+    web_login(client, keys["reviewer"], "/ui/queue")
+    token = form_token(client.get(f"/ui/claims/{claim_id}").text)
+    blank = client.post(f"/ui/claims/{claim_id}/decision", data={"outcome": "rejected", "reason": "   ",
+                                                                  "csrf_token": token})
     assert blank.status_code == 422 and "理由" in blank.text
-    bad = client.post(f"/ui/claims/{claim_id}/decision", data={"outcome": "refund-twice", "reason": "x"})
+    bad = client.post(f"/ui/claims/{claim_id}/decision", data={"outcome": "refund-twice", "reason": "x",
+                                                                "csrf_token": token})
     assert bad.status_code == 422
     client.cookies.clear()
-    client.post("/ui/login", data={"key": keys["platform"], "next": "/ui/claims"})
-    denied = client.post(f"/ui/claims/{claim_id}/decision", data={"outcome": "approved", "reason": "ok"})
+    web_login(client, keys["platform"], "/ui/claims")
+    token = form_token(client.get(f"/ui/claims/{claim_id}").text)  # the logout form's token
+    denied = client.post(f"/ui/claims/{claim_id}/decision", data={"outcome": "approved", "reason": "ok",
+                                                                   "csrf_token": token})
     assert denied.status_code == 403 and "text/html" in denied.headers["content-type"]
     assert client.get(f"/v1/claims/{claim_id}", headers={"X-API-Key": keys["platform"]}).json()["outcome"] is None
 
 
 def test_open_redirect_is_refused(app_client) -> None:  # type: ignore[no-untyped-def]
     client, keys, _app = app_client
-    r = client.post("/ui/login", data={"key": keys["reviewer"], "next": "https://evil.example/"},
-                    follow_redirects=False)
+    r = web_login(client, keys["reviewer"], "https://evil.example/")
     assert r.status_code == 303 and r.headers["location"] == "/ui/"
     assert "httponly" in r.headers["set-cookie"].lower() and "samesite=strict" in r.headers["set-cookie"].lower()
 
@@ -191,11 +197,11 @@ def test_buyer_history_hides_other_merchants_from_a_merchant(app_client) -> None
         decided = client.post(f"/v1/claims/{ids[merchant]}/decision", headers={"X-API-Key": keys["reviewer"]},
                               json={"outcome": "rejected", "reason": "forged", "abuse": True})
         assert decided.status_code == 200, decided.text
-    client.post("/ui/login", data={"key": keys["reviewer"], "next": "/ui/queue"})
+    web_login(client, keys["reviewer"], "/ui/queue")
     reviewer_view = client.get(f"/ui/claims/{ids['m-a']}").text
     assert ids["m-b"] in reviewer_view and "¥3,200.00" in reviewer_view
     client.cookies.clear()
-    client.post("/ui/login", data={"key": keys["merchant"], "next": "/ui/claims"})
+    web_login(client, keys["merchant"], "/ui/claims")
     merchant_view = client.get(f"/ui/claims/{ids['m-a']}").text
     assert ids["m-b"] not in merchant_view and "m-b" not in merchant_view
     assert "another merchant" in merchant_view and "¥3,200.00" in merchant_view

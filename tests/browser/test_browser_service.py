@@ -196,3 +196,56 @@ def test_missing_claim_is_a_404_page(browser, service: Service) -> None:
         assert "not found" in page.inner_text("#error-message")
     finally:
         context.close()
+
+
+def test_a_form_on_another_origin_cannot_decide_and_logout_ends_the_session(browser, service: Service) -> None:
+    """127.0.0.1 on another port is another origin but the same *site*: the SameSite=Strict cookie is sent,
+    so only the CSRF token and the browser's Sec-Fetch-Site stop the post."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    r = httpx.post(f"{service.base}/v1/claims", headers=service.h("platform"), timeout=30,
+                   data={"merchant_id": "m-tea", "buyer_id": "buyer-csrf", "amount": "640"},
+                   files=[("photos", ("claim.jpg", _jpeg(5, crack=True), "image/jpeg"))])
+    claim_id = r.json()["claim"]["id"]
+    service.wait_settled(claim_id)
+    evil = (f'<!doctype html><form method="post" action="{service.base}/ui/claims/{claim_id}/decision">'
+            '<input name="outcome" value="approved"><input name="reason" value="pay me">'
+            '<button id="go" type="submit">win a prize</button></form>').encode()
+
+    class Evil(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(evil)
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    attacker = ThreadingHTTPServer(("127.0.0.1", 0), Evil)
+    threading.Thread(target=attacker.serve_forever, daemon=True).start()
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(f"{service.base}/ui/login")
+        _login(page, service.base, service.keys["reviewer"])
+        assert page.locator("#logout").is_visible()
+        page.goto(f"http://127.0.0.1:{attacker.server_address[1]}/")
+        with page.expect_response(lambda resp: "/decision" in resp.url) as info:
+            page.click("#go")
+        assert info.value.status == 403
+        claim = httpx.get(f"{service.base}/v1/claims/{claim_id}", headers=service.h("platform"), timeout=10).json()
+        assert claim["outcome"] is None and claim["state"] != "decided"
+        # logging out revokes the session on the server: the same cookie, replayed, no longer opens a page
+        page.goto(f"{service.base}/ui/claims/{claim_id}")
+        [cookie] = [c for c in context.cookies() if c["name"] == "rg_session"]
+        page.click("#logout")
+        page.wait_for_url(re.compile(r".*/ui/login$"))
+        replay = httpx.get(f"{service.base}/ui/queue", cookies={"rg_session": cookie["value"]},
+                           follow_redirects=False, timeout=10)
+        assert replay.status_code == 303 and "/ui/login" in replay.headers["location"]
+    finally:
+        context.close()
+        attacker.shutdown()
+        attacker.server_close()

@@ -22,9 +22,9 @@ def test_ledger_endpoints_give_no_server_error(server_factory: Callable[..., Ser
     schemathesis = Path(sys.executable).with_name("schemathesis")
     result = subprocess.run(
         [str(schemathesis), "run", server.url + "/openapi.json", "--checks", "not_a_server_error",
-         "--max-examples", "3", "--max-time", "20", "--phases", "examples,fuzzing", "--seed", "18", "--no-shrink",
+         "--max-examples", "3", "--max-time", "40", "--phases", "examples,fuzzing", "--seed", "18", "--no-shrink",
          "--workers", "1", "--generation-database", "none", "--request-timeout", "20", "--no-color",
          "--include-path-regex", "^/v1/ledger", "-H", f"Authorization: Bearer {admin}"],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        capture_output=True, text=True, timeout=150, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "Tested: 15" in result.stdout and " passed" in result.stdout, result.stdout[-3000:]

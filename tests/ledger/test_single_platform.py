@@ -3,6 +3,7 @@ publication, a changed decision, expiry, and the buyer's page, export and erasur
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -92,7 +93,12 @@ def test_window_appeal_publication_and_the_next_claim(platform):
     held = client.get("/v1/ledger/me", headers={"Authorization": f"Bearer {bt}"}).json()
     (adj,) = held["adjudications"]
     assert adj["status"] == "waiting" and held["identifiers"][0]["kind"] == "phone"
-    r = client.post("/ledger/me/appeal", data={"adjudication_id": adj["id"],
+    forged = client.post("/ledger/me/appeal", data={"adjudication_id": adj["id"], "statement": "forged"},
+                         follow_redirects=False)
+    assert forged.status_code == 403 and "表单已失效" in forged.text  # no form token: refused (CSRF)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf is not None
+    r = client.post("/ledger/me/appeal", data={"adjudication_id": adj["id"], "csrf_token": csrf.group(1),
                                               "statement": "the crack was there on delivery"}, follow_redirects=False)
     assert r.status_code == 303 and parse_qs(urlparse(r.headers["location"]).query)["message"] == ["appeal_filed"]
     assert publish(app, days=16) == 0  # appealed: waits for the appeal

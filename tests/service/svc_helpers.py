@@ -152,3 +152,19 @@ def server_env(data: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+
+
+def form_token(html: str) -> str:
+    """The CSRF token in a page's form (``<input type="hidden" name="csrf_token" value=...>``)."""
+    import re
+
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def web_login(client, key: str, next_page: str = "/ui/") -> httpx.Response:  # type: ignore[no-untyped-def]
+    """Log a TestClient in through the login form (its pre-login token and cookie included)."""
+    page = client.get("/ui/login", params={"next": next_page})
+    return client.post("/ui/login", data={"key": key, "next": next_page, "csrf_token": form_token(page.text)},
+                       follow_redirects=False)

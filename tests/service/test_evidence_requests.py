@@ -19,7 +19,7 @@ from refundguard.service.claims import service as claims
 from refundguard.service.claims.workflow import can_transition
 from refundguard.service.config import PolicyConfig, ServiceConfig
 from refundguard.service.db import utcnow
-from tests.service.svc_helpers import Keys, make_keys, photo, wait_state
+from tests.service.svc_helpers import Keys, make_keys, photo, wait_state, web_login
 
 Service = tuple[TestClient, Keys]
 
@@ -58,7 +58,7 @@ def _expire(client: TestClient, claim_id: str) -> list[str]:
 
 
 def _page(client: TestClient, key: str, path: str) -> str:
-    client.cookies.set("rg_key", key)
+    web_login(client, key)  # a server-side session (the cookie never holds the key)
     try:
         return client.get(path).text
     finally:

@@ -45,7 +45,7 @@ def test_running_job_renews_its_lease_and_is_not_recovered(tmp_path: Path, monke
         resp = client.post("/v1/claims", headers=keys.h("platform"),
                            files=[("photos", ("p.jpg", photo(1), "image/jpeg"))],
                            data={"merchant_id": "m1", "amount": "50", "buyer_id": "b"})
-        claim = wait_state(client.get, resp.json()["claim"]["id"], keys.h("platform"))
+        claim = wait_state(client.get, resp.json()["claim"]["id"], keys.h("platform"), timeout=180.0)
     assert seen["status"] == "running" and seen["lease_left_s"] > 0, seen
     assert seen["resent"] == []
     assert claim["state"] != "analysing"

@@ -27,24 +27,29 @@ operator_app = typer.Typer(help="The OPRF operator (pseudonyms). / OPRF 运营�
 ledger_app.add_typer(operator_app, name="operator")
 app.add_typer(ledger_app, name="ledger")
 
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML settings file (database, data dir).")]
-LedgerOption = Annotated[Path | None, typer.Option("--ledger-config", help="Ledger settings TOML.")]
+ConfigOption = Annotated[Path | None, typer.Option(
+    "--config", help="The application's TOML settings (database, data dir, its [ledger] table).")]
+LedgerOption = Annotated[Path | None, typer.Option(
+    "--ledger-config", help="A separate ledger settings TOML (instead of the [ledger] table).")]
+DatabaseOption = Annotated[str | None, typer.Option("--database-url", help="The service's database (must exist).")]
 
 
-def _ledger(config: Path | None, ledger_config: Path | None) -> Ledger:
+def _ledger(config: Path | None, ledger_config: Path | None, database_url: str | None = None) -> Ledger:
+    """The ledger on the service's existing database (never created: exit 2 when it is missing)."""
+    from dataclasses import replace
+
     from sqlalchemy.exc import SQLAlchemyError
 
-    from refundguard.config import load_settings
+    from refundguard.cli.serve import _guard, existing_database, load_config
     from refundguard.ledger.config import load_ledger_config
     from refundguard.ledger.runtime import Ledger
-    from refundguard.service.db import Database
 
+    cfg = load_config(config, database_url)
     try:
-        settings = load_settings(config)
-        lconfig = load_ledger_config(ledger_config)
-        db = Database(settings.database_url)
-        db.upgrade()
-        ledger = Ledger(lconfig, db, settings.data_dir)
+        if ledger_config is not None:
+            cfg = replace(cfg, ledger=load_ledger_config(ledger_config))
+        db = existing_database(cfg, guard=_guard(cfg, need_key=False))
+        ledger = Ledger(cfg.ledger, db, cfg.settings.data_dir)
         ledger.prepare()
     except RefundGuardError as exc:
         raise fail(str(exc)) from exc
@@ -54,24 +59,26 @@ def _ledger(config: Path | None, ledger_config: Path | None) -> Ledger:
 
 
 @ledger_app.command("key")
-def key(config: ConfigOption = None, ledger_config: LedgerOption = None) -> None:
+def key(config: ConfigOption = None, ledger_config: LedgerOption = None,
+        database_url: DatabaseOption = None) -> None:
     """Print this platform's name and Ed25519 public key (created on first use). / 显示本平台公钥。"""
     from refundguard.ledger import signing
 
-    ledger = _ledger(config, ledger_config)
+    ledger = _ledger(config, ledger_config, database_url)
     out.print(json.dumps({"platform": ledger.config.platform, "public_key": ledger.key.public_hex,
                           "fingerprint": signing.fingerprint(ledger.key.public_hex)}), highlight=False)
     ledger.db.dispose()
 
 
 @ledger_app.command("status")
-def status(config: ConfigOption = None, ledger_config: LedgerOption = None) -> None:
+def status(config: ConfigOption = None, ledger_config: LedgerOption = None,
+        database_url: DatabaseOption = None) -> None:
     """This platform's feed and every peer's last sync. / 本平台账本与各成员同步状态。"""
     from rich.table import Table
 
     from refundguard.ledger.models import LedgerHead
 
-    ledger = _ledger(config, ledger_config)
+    ledger = _ledger(config, ledger_config, database_url)
     with ledger.db.session() as session:
         heads = {h.issuer: h for h in session.query(LedgerHead)}
     own = heads.get(ledger.config.platform)
@@ -87,9 +94,10 @@ def status(config: ConfigOption = None, ledger_config: LedgerOption = None) -> N
 
 
 @ledger_app.command("sync")
-def sync(config: ConfigOption = None, ledger_config: LedgerOption = None) -> None:
+def sync(config: ConfigOption = None, ledger_config: LedgerOption = None,
+        database_url: DatabaseOption = None) -> None:
     """Run one round now: publish due entries, expire, forward appeals, pull every peer. / 立即同步一轮。"""
-    ledger = _ledger(config, ledger_config)
+    ledger = _ledger(config, ledger_config, database_url)
     result = ledger.tick()
     ledger.stop()
     ledger.db.dispose()
@@ -108,7 +116,7 @@ def revoke(
     entry_id: Annotated[str, typer.Argument(help="Entry issued by this platform.")],
     reason: Annotated[str, typer.Option(help="court_decision, issuer_withdrawn or appeal_upheld.")],
     note: Annotated[str, typer.Option(help="Why (kept in the audit trail).")],
-    config: ConfigOption = None, ledger_config: LedgerOption = None,
+    config: ConfigOption = None, ledger_config: LedgerOption = None, database_url: DatabaseOption = None,
 ) -> None:
     """Revoke an entry of this platform; every member drops it at its next sync. / 撤销本平台发布的条目。"""
     from refundguard.ledger import adjudication
@@ -117,7 +125,7 @@ def revoke(
 
     if reason not in ("court_decision", "issuer_withdrawn", "appeal_upheld"):
         raise fail("--reason must be court_decision, issuer_withdrawn or appeal_upheld")
-    ledger = _ledger(config, ledger_config)
+    ledger = _ledger(config, ledger_config, database_url)
     try:
         with ledger.db.session() as session:
             entry = session.get(LedgerEntry, (ledger.config.platform, entry_id))
@@ -153,12 +161,11 @@ def verify_records(
 @ledger_app.command("beat")
 def beat(config: ConfigOption = None) -> None:
     """Run Celery beat for the ledger's rounds (with ``schedule = "celery"``). / 以 Celery beat 运行账本同步。"""
-    from refundguard.config import load_settings
-    from refundguard.service.config import ServiceConfig
+    from refundguard.cli.serve import load_config
     from refundguard.service.jobs import make_celery
 
-    load_settings(config)
-    make_celery(ServiceConfig().broker_url).start(["beat", "--loglevel=INFO"])
+    cfg = load_config(config, None)
+    make_celery(cfg.service.broker_url, cfg).start(["beat", "--loglevel=INFO"])
 
 
 @operator_app.command("serve")

@@ -1,5 +1,5 @@
-"""Service commands: ``serve``, ``worker``, ``db upgrade``, ``keys create``, ``audit verify | checkpoint |
-public-key``.
+"""Service commands: ``serve``, ``worker``, ``db upgrade``, ``keys create | list | revoke | rotate``,
+``audit verify | checkpoint | public-key``.
 
 Every command takes ``--config`` (one TOML file for the engine and the ``[service]`` table) and
 ``--database-url``. Only ``serve`` and ``db upgrade`` create a database; every other command needs an existing
@@ -8,17 +8,23 @@ one at the current schema and otherwise stops with one line and exit status 2.
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from refundguard.cli.app import app, fail, out
+from refundguard.cli.app import app, err, fail, out
 from refundguard.errors import RefundGuardError
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from refundguard.service.audit.service import ChainGuard
     from refundguard.service.config import AppConfig
     from refundguard.service.db import Database
@@ -109,6 +115,12 @@ def serve(
     config: ConfigOption = None,
     database_url: DatabaseOption = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    forwarded_allow_ips: Annotated[str | None, typer.Option(
+        "--forwarded-allow-ips", help="Addresses of reverse proxies whose X-Forwarded-For/-Proto are trusted "
+                                      "(comma-separated; default 127.0.0.1). Rate limits count the client they name.")]
+    = None,
+    limit_concurrency: Annotated[int, typer.Option(help="Connections at once before new ones get 503.", min=1)]
+    = 1000,
 ) -> None:
     """Run the claim service (HTTP API) with uvicorn; creates and migrates its database and, on the first start,
     the audit signing key. / 启动申请服务（HTTP API）。"""
@@ -132,10 +144,12 @@ def serve(
 
         _created_database(cfg).dispose()
         try:
-            application = create_app(cfg.settings, cfg.service)
+            application = create_app(cfg.settings, cfg.service, ledger=cfg.ledger)
         except (SigningKeyError, RefundGuardError) as exc:  # an unusable key or ledger settings: one line
             raise fail(str(exc)) from exc
-    uvicorn.run(application, host=host, port=port, log_level=log_level, workers=1)
+    uvicorn.run(application, host=host, port=port, log_level=log_level, workers=1, proxy_headers=True,
+                forwarded_allow_ips=forwarded_allow_ips, limit_concurrency=limit_concurrency, timeout_keep_alive=5,
+                server_header=False)
 
 
 @app.command("worker")
@@ -168,6 +182,31 @@ def db_upgrade(config: ConfigOption = None, database_url: DatabaseOption = None)
     db.dispose()
 
 
+def _operator() -> str:
+    """The audit actor of CLI key commands: the operating-system user who ran them."""
+    try:
+        return f"cli:{getpass.getuser()}"[:200]
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
+@contextmanager
+def _key_session(config: Path | None, database_url: str | None) -> Iterator[Session]:
+    """A session on the existing database, with the audit guard so that key changes are signed and witnessed like
+    the rest; a refused change exits 1 with its bilingual message."""
+    from refundguard.service.errors import DomainError
+
+    cfg = load_config(config, database_url)
+    db = existing_database(cfg, guard=_guard(cfg, need_key=False))
+    try:
+        with db.session() as session:
+            yield session
+    except DomainError as exc:
+        raise fail(f"{exc.en} / {exc.zh}") from exc
+    finally:
+        db.dispose()
+
+
 @keys_app.command("create")
 def keys_create(
     tenant: Annotated[str, typer.Option("--tenant", help="Tenant the key belongs to.")],
@@ -179,17 +218,93 @@ def keys_create(
 ) -> None:
     """Create an API key and print it once. / 创建 API 密钥（仅显示一次）。"""
     from refundguard.service.auth.service import create_key
-    from refundguard.service.errors import DomainError
+
+    with _key_session(config, database_url) as session:
+        key, _row = create_key(session=session, tenant=tenant, role=role, merchant_id=merchant, label=label,
+                               actor=_operator())
+    print(key)
+
+
+@keys_app.command("list")
+def keys_list(
+    tenant: Annotated[str | None, typer.Option("--tenant", help="Only this tenant's keys.")] = None,
+    active_only: Annotated[bool, typer.Option("--active", help="Hide revoked keys.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array instead of a table.")] = False,
+    config: ConfigOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """List API keys (never their secrets). / 列出 API 密钥（不显示密钥本身）。"""
+    from rich.table import Column, Table
+
+    from refundguard.service.auth.service import list_keys, usable
 
     db = existing_database(load_config(config, database_url))
     try:
         with db.session() as session:
-            key, _row = create_key(session=session, tenant=tenant, role=role, merchant_id=merchant, label=label)
-    except DomainError as exc:
-        raise fail(f"{exc.en} / {exc.zh}") from exc
+            rows = list_keys(session=session, tenant=tenant, include_revoked=not active_only)
+            items = [{"key_id": r.key_id, "tenant": r.tenant, "role": r.role, "merchant_id": r.merchant_id,
+                      "label": r.label, "created_at": r.created_at.isoformat(),
+                      "revoked_at": r.revoked_at.isoformat() if r.revoked_at else None,
+                      "expires_at": r.expires_at.isoformat() if r.expires_at else None, "active": usable(r)}
+                     for r in rows]
     finally:
         db.dispose()
-    print(key)
+    if as_json:
+        print(json.dumps(items, ensure_ascii=False, indent=2))
+        return
+    table = Table(Column("key id", no_wrap=True, min_width=16), "tenant", "role", "merchant", "label",
+                  "created (UTC)", "status")
+    for item in items:
+        status = ("active" if item["active"] and not item["expires_at"] else
+                  f"expires {item['expires_at'][:16]}" if item["active"] else
+                  f"revoked {item['revoked_at'][:16]}" if item["revoked_at"] else "expired")
+        table.add_row(item["key_id"], item["tenant"], item["role"], item["merchant_id"] or "", item["label"] or "",
+                      item["created_at"][:16], status)
+    out.print(table)
+    out.print(f"{len(items)} key(s) / 共 {len(items)} 个密钥")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key id (16 hex digits; the part after rg_).")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (recorded in the audit chain).")] = None,
+    config: ConfigOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Revoke a key now: its next request gets 401 and its web sessions end. / 立即吊销密钥。"""
+    from refundguard.service.auth.service import revoke_key
+
+    with _key_session(config, database_url) as session:
+        when = revoke_key(session=session, key_id=_key_id(key_id), actor=_operator(), reason=reason).revoked_at
+    out.print(f"key {_key_id(key_id)} revoked at {when:%Y-%m-%d %H:%M:%S} UTC / 密钥已吊销", highlight=False)
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    key_id: Annotated[str, typer.Argument(help="The key id (16 hex digits; the part after rg_).")],
+    grace_minutes: Annotated[int, typer.Option("--grace-minutes", min=0, max=7 * 24 * 60,
+                                               help="How long the old key keeps working (default 0: it stops now).")]
+    = 0,
+    config: ConfigOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Issue a successor (same tenant, role, merchant) and print it once; the old key stops. / 轮换密钥。"""
+    from refundguard.service.auth.service import rotate_key
+
+    with _key_session(config, database_url) as session:
+        text, new, _old = rotate_key(session=session, key_id=_key_id(key_id), actor=_operator(),
+                                     grace=timedelta(minutes=grace_minutes))
+        new_id = new.key_id
+    when = f"in {grace_minutes} min" if grace_minutes else "now"
+    err.print(f"key {_key_id(key_id)} replaced by {new_id}; the old key stops {when} / 旧密钥已被 {new_id} 取代",
+              highlight=False)
+    print(text)
+
+
+def _key_id(text: str) -> str:
+    """A key id, also accepted as the full key (``rg_<id>_<secret>``; only the id is used)."""
+    text = text.strip()
+    return text[3:19] if text.startswith("rg_") and len(text) >= 19 else text
 
 
 # ------------------------------------------------------------------------------------------------- audit

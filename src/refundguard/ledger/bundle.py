@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from refundguard.ledger import signing
+from refundguard.ledger.config import LedgerConfig
 from refundguard.ledger.models import LedgerEntry, LedgerHead, LedgerRecord
 from refundguard.ledger.records import FeedError, check_record
 from refundguard.report.pdf import CrossPlatform, LedgerEntryProof
@@ -83,8 +84,10 @@ def verify_attachment(data: Any) -> list[dict[str, Any]]:
     return out
 
 
-def section_for(session: Session, report: dict[str, Any] | None) -> CrossPlatform | None:
-    """The section for a stored claim, or None when the ledger is disabled in this process's settings."""
+def section_for(session: Session, report: dict[str, Any] | None,
+                config: LedgerConfig | None = None) -> CrossPlatform | None:
+    """The section for a stored claim, or None when the ledger is disabled: the ledger attached to this database
+    in this process, else ``config`` (the application's ``[ledger]`` settings), else the ledger environment."""
     from refundguard.errors import ConfigError
     from refundguard.ledger import hooks
     from refundguard.ledger.config import load_ledger_config
@@ -92,8 +95,9 @@ def section_for(session: Session, report: dict[str, Any] | None) -> CrossPlatfor
     ledger = hooks.for_session(session)
     if ledger is not None:
         return cross_platform(session, report, own_platform=ledger.config.platform)
-    try:
-        config = load_ledger_config()
-    except ConfigError:
-        return None
+    if config is None:
+        try:
+            config = load_ledger_config()
+        except ConfigError:
+            return None
     return cross_platform(session, report, own_platform=config.platform) if config.enabled else None

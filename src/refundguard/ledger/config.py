@@ -1,8 +1,10 @@
 """Ledger settings: this platform's identity and keys, the members it trusts, the OPRF operator, retention.
 
-Values come from defaults, a TOML file named by ``REFUNDGUARD_LEDGER_CONFIG`` (or given to
-:func:`load_ledger_config`), and ``REFUNDGUARD_LEDGER_*`` environment variables (nested with ``__``). Membership
-is configuration: a member is a platform name, the URL of its feed and its Ed25519 public key.
+Values come from defaults, the ``[ledger]`` table of the application's one config file (``--config`` /
+``REFUNDGUARD_CONFIG``, loaded with the engine's and the service's settings by
+:func:`refundguard.service.config.load_app_config`) — or a separate file named by ``REFUNDGUARD_LEDGER_CONFIG`` or
+``--ledger-config`` — and ``REFUNDGUARD_LEDGER_*`` environment variables (nested with ``__``). Membership is
+configuration: a member is a platform name, the URL of its feed and its Ed25519 public key.
 
 Two modes:
 
@@ -120,19 +122,20 @@ class LedgerConfig(BaseSettings):
         return keys
 
 
-def load_ledger_config(path: str | os.PathLike[str] | None = None, **overrides: Any) -> LedgerConfig:
-    """Settings from ``path`` (or ``$REFUNDGUARD_LEDGER_CONFIG``), the environment and ``overrides``.
-
-    The file holds the keys of :class:`LedgerConfig` at its top level (or under a ``[ledger]`` table).
-    """
+def load_ledger_config(path: str | os.PathLike[str] | None = None, *,
+                       app_file: str | os.PathLike[str] | None = None, **overrides: Any) -> LedgerConfig:
+    """Settings from a ledger file (``path`` or ``$REFUNDGUARD_LEDGER_CONFIG``: its top level or its ``[ledger]``
+    table), else from the ``[ledger]`` table of the application's config file ``app_file``; then the environment
+    and ``overrides``."""
     data: dict[str, Any] = {}
     path = path or os.environ.get("REFUNDGUARD_LEDGER_CONFIG")
-    if path:
+    source = path or app_file
+    if source:
         try:
-            data = tomllib.loads(Path(path).read_text("utf-8"))
+            data = tomllib.loads(Path(source).read_text("utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"cannot read ledger config {path}: {exc}") from exc
-        data = data.get("ledger", data)
+            raise ConfigError(f"cannot read ledger config {source}: {exc}") from exc
+        data = data.get("ledger", data if path else {})
     env_keys = {k[len("REFUNDGUARD_LEDGER_"):].split("__")[0].lower() for k in os.environ
                 if k.startswith("REFUNDGUARD_LEDGER_") and k != "REFUNDGUARD_LEDGER_CONFIG"}
     for key in env_keys & set(data) - set(overrides):

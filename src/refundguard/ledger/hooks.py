@@ -79,17 +79,19 @@ def mount(app: FastAPI, config: LedgerConfig | None = None) -> Ledger | None:
     return ledger
 
 
-def worker_ledger(db: Database, settings: Settings) -> Ledger | None:
-    """The ledger of a Celery worker process (same settings as the service), or None when disabled."""
+def worker_ledger(db: Database, settings: Settings, config: LedgerConfig | None = None) -> Ledger | None:
+    """The ledger of a Celery worker process (``config``: the application's ``[ledger]`` settings, as the service
+    has them), or None when disabled."""
     from refundguard.errors import ConfigError
     from refundguard.ledger.config import load_ledger_config
     from refundguard.ledger.runtime import Ledger
 
-    try:
-        config = load_ledger_config()
-    except ConfigError:
-        log.exception("ledger settings unusable in the worker: the ledger check will not run")
-        return None
+    if config is None:
+        try:
+            config = load_ledger_config()
+        except ConfigError:
+            log.exception("ledger settings unusable in the worker: the ledger check will not run")
+            return None
     if not config.enabled:
         return None
     ledger = Ledger(config, db, settings.data_dir)

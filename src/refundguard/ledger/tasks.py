@@ -6,15 +6,20 @@ Registered on the service's Celery app by :func:`register` (``refundguard worker
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from refundguard.ledger.config import LedgerConfig
 
 TASK_NAME = "refundguard.ledger.tick"
 
 
-def register(app: Any) -> None:
+def register(app: Any, config: LedgerConfig | None = None) -> None:
+    """Add the tick task to ``app``, and its beat entry when ``config`` (the application's ``[ledger]`` settings;
+    default: the ledger environment) schedules the rounds on Celery."""
     from refundguard.ledger.config import load_ledger_config
 
-    config = load_ledger_config()
+    config = config if config is not None else load_ledger_config()
 
     @app.task(name=TASK_NAME)
     def tick() -> dict[str, Any]:

@@ -3,6 +3,10 @@
 Extra routers (the web pages) are included from ``extra_routers`` and, when the package exists,
 from ``refundguard.web.router``. Domain errors map to 4xx in one handler; request validation errors
 become 422 with a readable message; nothing a client sends produces a 500.
+
+Two middlewares stand in front of every route: the request gate (``service.ingress.gate``: the key or session
+is checked and the size capped before a body is read, slow bodies are dropped, tenants' upload quotas
+enforced) and the browser security headers (``service.ingress.headers``).
 """
 
 from __future__ import annotations
@@ -27,12 +31,18 @@ from refundguard.errors import InputError
 from refundguard.ledger.hooks import mount as mount_ledger
 from refundguard.service.api import router as api_router
 from refundguard.service.audit.service import guard_for
+from refundguard.service.auth.guard import AuthGuard
 from refundguard.service.background import Background
 from refundguard.service.config import ServiceConfig
 from refundguard.service.db import Database
 from refundguard.service.errors import DomainError
 from refundguard.service.evidence.store import EvidenceStore
+from refundguard.service.ingress.gate import SERVICE_RULES, RequestGate
+from refundguard.service.ingress.headers import SecurityHeaders
+from refundguard.service.ingress.quotas import UploadQuota
+from refundguard.service.ingress.service_auth import ServiceAuthenticator
 from refundguard.service.jobs import JobContext, LocalRunner, make_runner, recover
+from refundguard.service.openapi import document_errors
 
 if TYPE_CHECKING:
     from refundguard.ledger.config import LedgerConfig
@@ -40,11 +50,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("refundguard.service")
 
 
-def _error(status: int, code: str, en: str, zh: str, details: Any = None) -> JSONResponse:
+def _error(status: int, code: str, en: str, zh: str, details: Any = None,
+           headers: dict[str, str] | None = None) -> JSONResponse:
     body: dict[str, Any] = {"error": {"code": code, "message": {"en": en, "zh": zh}}}
     if details is not None:
         body["error"]["details"] = details
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _describe(errors: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
@@ -63,7 +74,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return _error(exc.status, exc.code, exc.en, exc.zh)
+        return _error(exc.status, exc.code, exc.en, exc.zh, headers=exc.headers)
 
     @app.exception_handler(InputError)
     async def _input(_: Request, exc: InputError) -> JSONResponse:
@@ -77,8 +88,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         en = str(exc.detail)
-        zh = {404: "未找到", 405: "不允许的方法", 400: "请求无效", 413: "请求过大"}.get(exc.status_code, "请求错误")
-        return _error(exc.status_code, "http_error", en, f"{zh}：{en}")
+        zh = {404: "未找到", 405: "不允许的方法", 400: "请求无效", 408: "请求超时", 413: "请求过大",
+              429: "请求过多"}.get(exc.status_code, "请求错误")
+        return _error(exc.status_code, "http_error", en, f"{zh}：{en}", headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -144,7 +156,13 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
                               "`Authorization: Bearer <key>` or `X-API-Key`.")
     app.state.settings, app.state.config, app.state.db, app.state.store, app.state.jobs = \
         settings, config, db, store, ctx
+    app.state.auth_guard = guard = AuthGuard(config.security)
+    app.state.upload_quota = quota = UploadQuota(concurrent=config.requests.tenant_concurrent_uploads,
+                                                 bytes_per_hour=config.requests.tenant_upload_bytes_per_hour)
     install_error_handlers(app)
+    app.add_middleware(RequestGate, rules=SERVICE_RULES, limits=config.requests, quota=quota, login_path="/ui/login",
+                       authenticate=ServiceAuthenticator(db, guard, config.security))
+    app.add_middleware(SecurityHeaders, hsts_max_age_s=config.security.hsts_max_age_s)  # outermost: on every answer
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
@@ -163,4 +181,5 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
             """The web pages live under /ui."""
             return RedirectResponse("/ui/", status_code=307)
 
+    document_errors(app)
     return app

@@ -3,6 +3,7 @@ ended), the webhook dispatcher and (with a broker) the re-submission of jobs who
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from refundguard.service import policy
 from refundguard.service.claims import service as claims
 from refundguard.service.config import ServiceConfig
 from refundguard.service.db import Database
-from refundguard.service.webhooks import service as webhooks
+from refundguard.service.webhooks.delivery import Dispatcher
 
 log = logging.getLogger("refundguard.background")
 
@@ -24,12 +25,12 @@ class Background:
         self.config = config
         self._stop = threading.Event()
         loops: list[tuple[Callable[[], object], float, str]] = [
-            (self.sweep_once, config.sweep_interval_s, "rg-sweeper"),
-            (self.dispatch_once, config.dispatch_interval_s, "rg-webhooks")]
+            (self.sweep_once, config.sweep_interval_s, "rg-sweeper")]
         if recover is not None:
             loops.append((recover, config.recover_interval_s, "rg-recovery"))
         self._threads = [threading.Thread(target=self._loop, args=(step, interval), name=name, daemon=True)
                          for step, interval, name in loops]
+        self._threads.append(threading.Thread(target=self._dispatch, name="rg-webhooks", daemon=True))
 
     def sweep_once(self) -> None:
         with self.db.session() as session:
@@ -40,9 +41,14 @@ class Background:
         if expired:
             log.info("deadline sweeper returned %d claim(s) whose evidence request ended to review", len(expired))
 
-    def dispatch_once(self) -> None:
-        while webhooks.dispatch_due(self.db, self.config.webhooks) and not self._stop.is_set():
-            pass
+    def _dispatch(self) -> None:
+        """The webhook dispatcher's event loop: deliveries in slots, refilled as they finish."""
+        while not self._stop.is_set():
+            try:
+                asyncio.run(Dispatcher(self.db, self.config.webhooks).run(self._stop, self.config.dispatch_interval_s))
+            except Exception:  # restart the loop after a pause; deliveries keep their leases
+                log.exception("webhook dispatcher failed")
+                self._stop.wait(self.config.dispatch_interval_s)
 
     def _loop(self, step: Callable[[], object], interval: float) -> None:
         while not self._stop.is_set():
@@ -59,4 +65,4 @@ class Background:
     def stop(self) -> None:
         self._stop.set()
         for thread in self._threads:
-            thread.join(timeout=5)
+            thread.join(timeout=self.config.webhooks.timeout_s + 5)

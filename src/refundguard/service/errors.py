@@ -1,6 +1,11 @@
-"""Domain errors of the service. Services raise these; ``app.py`` maps them to HTTP in one handler."""
+"""Domain errors of the service. Services raise these; ``app.py`` maps them to HTTP in one handler.
+
+:class:`ErrorBody` is the one shape of every error response (``service.openapi`` puts it in the OpenAPI document).
+"""
 
 from __future__ import annotations
+
+from pydantic import BaseModel
 
 
 class DomainError(Exception):
@@ -9,10 +14,11 @@ class DomainError(Exception):
     status: int = 400
     code: str = "bad_request"
 
-    def __init__(self, en: str, zh: str, *, code: str | None = None) -> None:
+    def __init__(self, en: str, zh: str, *, code: str | None = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(en)
         self.en = en
         self.zh = zh
+        self.headers = headers
         if code is not None:
             self.code = code
 
@@ -35,6 +41,11 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class RequestTimeout(DomainError):
+    status = 408
+    code = "request_timeout"
+
+
 class Conflict(DomainError):
     status = 409
     code = "conflict"
@@ -53,3 +64,52 @@ class UnsupportedMedia(DomainError):
 class Invalid(DomainError):
     status = 422
     code = "invalid"
+
+
+class TooManyRequests(DomainError):
+    """A rate limit or quota; ``Retry-After`` says when to try again."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, en: str, zh: str, *, retry_after_s: float, code: str | None = None) -> None:
+        super().__init__(en, zh, code=code, headers={"Retry-After": str(max(1, round(retry_after_s + 0.5)))})
+        self.retry_after_s = retry_after_s
+
+
+class Message(BaseModel):
+    en: str
+    zh: str
+
+
+class ErrorDetail(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: Message
+    details: list[ErrorDetail] | None = None
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    error: ErrorInfo
+
+
+#: what each error status means, for the OpenAPI document
+STATUS_MEANING: dict[int, str] = {
+    400: "Malformed request (unreadable body or form)",
+    401: "Missing, malformed, expired or revoked API key",
+    403: "The key's role may not do this",
+    404: "Unknown, or not visible to this key",
+    408: "The request body arrived too slowly (connection closed)",
+    409: "Not allowed in the claim's current state, or an Idempotency-Key reused with another request",
+    413: "Body larger than the limit (announced or while streaming; connection closed)",
+    415: "The uploaded content is not an accepted image or video",
+    422: "Invalid fields, JSON or form",
+    429: "Too many failed keys from this address, or the tenant's upload quota is used up (see Retry-After)",
+}
+

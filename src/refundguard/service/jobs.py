@@ -242,7 +242,7 @@ def make_celery(broker_url: str, config: AppConfig | None = None) -> Any:
 
     from refundguard.ledger.tasks import register as register_ledger_tasks
 
-    register_ledger_tasks(app)  # the ledger's beat entry (docs/ledger.md)
+    register_ledger_tasks(app, config.ledger if config is not None else None)  # the ledger's beat entry
 
     from celery.signals import worker_process_init
 
@@ -264,7 +264,7 @@ def context_for(config: AppConfig) -> JobContext:
     guard = audit.guard_for(settings, service)
     db = Database(settings.database_url, create=False, session_info=guard.session_info())
     return JobContext(db=db, settings=settings, config=service, store=EvidenceStore(settings.data_dir),
-                      ledger=worker_ledger(db, settings))
+                      ledger=worker_ledger(db, settings, config.ledger))
 
 
 def worker_context(config: AppConfig | None = None) -> JobContext:

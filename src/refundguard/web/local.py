@@ -2,10 +2,15 @@
 
 No account, no database: results live in memory (the newest few) for the life of the process.
 Run it with ``refundguard local`` (or ``refundguard serve --local`` where the service wires it in).
+
+The upload form carries a token that must match a cookie set with the form (a page on another site cannot
+make the browser post photos here), bodies are capped and timed by the service's request gate, and every
+answer has the service's browser security headers.
 """
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import threading
 from collections import OrderedDict
@@ -23,12 +28,17 @@ from refundguard.engine import Analysis, analyze
 from refundguard.errors import InputError
 from refundguard.report.json import to_dict
 from refundguard.report.pdf import CaseFacts, LegalTiers, bundle_from_analysis, load_legal_tiers
+from refundguard.service.config import RequestLimitsConfig
+from refundguard.service.ingress.gate import POST, BodyRule, RequestGate
+from refundguard.service.ingress.headers import SecurityHeaders
 from refundguard.web.errors import PageError
 from refundguard.web.rendering import error_page, page, stylesheet
 from refundguard.web.uploads import UploadLimits, decode, read_upload, safe_name, uploads_of
 from refundguard.web.view import report_view
 
 TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+#: the cookie whose value the upload form must echo (CSRF)
+FORM_COOKIE = "rg_form"
 
 
 class ResultStore:
@@ -85,6 +95,11 @@ def create_local_app(*, settings: Settings | None = None, limits: UploadLimits |
     legal = tiers or load_legal_tiers()
     store = ResultStore(keep)
     app = FastAPI(title="RefundGuard local", docs_url=None, redoc_url=None, openapi_url=None)
+    request_limits = RequestLimitsConfig()
+    app.add_middleware(RequestGate, limits=request_limits, rules=(
+        BodyRule(r"/analyze", lambda _c: limits.max_request_bytes, "none", POST, same_origin=True),
+        BodyRule(r".*", lambda c: c.max_body_bytes, "none")))
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/static/web.css", include_in_schema=False)
     def css() -> Response:
@@ -110,7 +125,13 @@ def create_local_app(*, settings: Settings | None = None, limits: UploadLimits |
 
     @app.get("/", response_class=HTMLResponse)
     def upload_form(request: Request) -> HTMLResponse:
-        return page(request, "local_upload.html", {"limits": limits})
+        kept = request.cookies.get(FORM_COOKIE, "")
+        token = kept if len(kept) == 43 and set(kept) <= TOKEN_CHARS else secrets.token_urlsafe(32)
+        request.state.csrf_token = token
+        response = page(request, "local_upload.html", {"limits": limits})
+        response.set_cookie(FORM_COOKIE, token, httponly=True, samesite="strict", max_age=24 * 3600,
+                            secure=request.url.scheme == "https")
+        return response
 
     @app.post("/analyze")
     async def analyze_upload(request: Request) -> Response:
@@ -128,6 +149,11 @@ def create_local_app(*, settings: Settings | None = None, limits: UploadLimits |
             raise PageError(400, f"The upload could not be read: {exc.detail}", f"无法读取上传内容：{exc.detail}") \
                 from exc
         try:
+            presented, expected = form.get("csrf_token"), request.cookies.get(FORM_COOKIE)
+            if not isinstance(presented, str) or not expected or not hmac.compare_digest(presented.encode(),
+                                                                                        expected.encode()):
+                raise PageError(403, "This form has expired or was not sent from this page; reload it and try again.",
+                                "表单已失效或并非从本页面提交；请刷新后重试。")
             claim_files = uploads_of(form.getlist("claim"))
             ref_files = uploads_of(form.getlist("reference"))
             if not claim_files:

@@ -1,12 +1,18 @@
 """Reviewer and merchant pages of the claim service, under ``/ui`` (``create_app`` includes :data:`router`).
 
-Pages authenticate with the service's API keys: the login form checks the key and keeps it in an HttpOnly,
-SameSite=Strict cookie (so a form on another site cannot post with it). Every action calls the same service
-functions as the JSON API, so the audit chain, webhooks and permissions are the API's.
+Pages authenticate with the service's API keys, once: the login form checks the key and opens a server-side
+session (``service.auth.sessions``); the HttpOnly, SameSite=Strict cookie holds only the session's random token,
+never the key. A session ends on logout, after ``security.session_lifetime_s``, after ``session_idle_s`` without
+a page view, and as soon as its key is revoked. Every form that changes something carries the session's CSRF
+token (the login form a token bound to a pre-login cookie); a missing or wrong token is a 403. Failed logins
+are rate-limited per client address. Every action calls the same service functions as the JSON API, so the
+audit chain, webhooks and permissions are the API's.
 """
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,14 +29,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from refundguard.errors import RefundGuardError
 from refundguard.report.pdf import cumulative_amount, load_legal_tiers, standings
+from refundguard.service.auth import sessions
 from refundguard.service.auth.deps import DbSession
-from refundguard.service.auth.service import Principal, Role, authenticate
+from refundguard.service.auth.guard import AuthGuard
+from refundguard.service.auth.ratelimit import client_address
+from refundguard.service.auth.service import Principal, Role, key_row
 from refundguard.service.claims import service as claims
 from refundguard.service.claims.models import Claim
 from refundguard.service.claims.schemas import DecisionIn
 from refundguard.service.claims.workflow import DECIDABLE, OPEN_FOR_EVIDENCE, Party, State
 from refundguard.service.db import utcnow
-from refundguard.service.errors import DomainError, Unauthorized
+from refundguard.service.errors import DomainError, TooManyRequests, Unauthorized
 from refundguard.service.evidence import service as evidence_service
 from refundguard.service.evidence.service import Upload
 from refundguard.web.errors import PageError
@@ -40,7 +49,8 @@ from refundguard.web.thumbs import thumbnail_url
 from refundguard.web.uploads import safe_name, uploads_of
 from refundguard.web.view import report_view
 
-KEY_COOKIE = "rg_key"
+#: the pre-login cookie whose value the login form must echo (login CSRF)
+LOGIN_COOKIE = "rg_login"
 LEVEL_ORDER = {"high": 3, "review": 2, "low": 1}
 STATE_TEXT = {
     "created": ("created", "已创建"), "analysing": ("analysing", "分析中"),
@@ -92,14 +102,23 @@ router = APIRouter(prefix=SERVICE_PREFIX, route_class=PageRoute, include_in_sche
 
 
 def viewer(request: Request, session: DbSession) -> Principal:
-    """The principal of the key in the login cookie."""
-    key = request.cookies.get(KEY_COOKIE)
-    if not key:
+    """The principal of the request's live web session (its CSRF token goes to the page's forms)."""
+    active = sessions.resolve(session=session, token=request.cookies.get(sessions.COOKIE),
+                              config=request.app.state.config.security)
+    if active is None:
         raise LoginRequired
-    try:
-        return authenticate(session=session, key=key)
-    except Unauthorized as exc:
-        raise LoginRequired from exc
+    request.state.web_session = active
+    request.state.csrf_token = active.csrf_token
+    return active.principal
+
+
+def _check_csrf(request: Request, form: FormData) -> None:
+    """A state-changing form must carry the session's CSRF token (field ``csrf_token`` or ``X-CSRF-Token``)."""
+    presented = form.get("csrf_token") or request.headers.get("x-csrf-token")
+    active: sessions.ActiveSession | None = getattr(request.state, "web_session", None)
+    if active is None or not isinstance(presented, str) or not sessions.csrf_ok(active, presented):
+        raise PageError(403, "This form has expired or was not sent from this site; reload the page and try again.",
+                        "表单已失效或并非从本站提交；请刷新页面后重试。")
 
 
 Viewer = Annotated[Principal, Depends(viewer)]
@@ -134,30 +153,81 @@ def css() -> Response:
     return stylesheet()
 
 
+def _login_page(request: Request, context: dict[str, Any], *, status: int = 200) -> HTMLResponse:
+    """The login form with a fresh pre-login token in the form and in a cookie."""
+    token = secrets.token_urlsafe(32)
+    response = page(request, "login.html", {**context, "login_token": token}, status=status)
+    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", path=f"{SERVICE_PREFIX}/login",
+                        secure=request.url.scheme == "https", max_age=3600)
+    return response
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str | None = None) -> HTMLResponse:
-    return page(request, "login.html", {"next": _safe_next(next)})
+    return _login_page(request, {"next": _safe_next(next)})
 
 
 @router.post("/login")
 async def login(request: Request, session: DbSession) -> Response:
+    """Check the key, open a session, set its cookie. Failed logins count against the client's address."""
+    guard: AuthGuard = request.app.state.auth_guard
+    security = request.app.state.config.security
+    client = client_address(request.scope)
+    try:  # before the form is even read
+        guard.check_login_allowed(client)
+    except TooManyRequests as exc:
+        response = _login_page(request, {"next": SERVICE_PREFIX + "/", "locked": exc}, status=429)
+        response.headers.update(exc.headers or {})
+        return response
     form = await _form(request, max_bytes=16 * 1024)
-    key = str(form.get("key") or "").strip()
     target = _safe_next(str(form.get("next") or ""))
-    try:
-        await run_in_threadpool(authenticate, session=session, key=key)
-    except Unauthorized:
-        return page(request, "login.html", {"next": target, "failed": True}, status=401)
+    presented, expected = form.get("csrf_token"), request.cookies.get(LOGIN_COOKIE)
+    if not isinstance(presented, str) or not expected or not hmac.compare_digest(presented.encode(),
+                                                                                expected.encode()):
+        raise PageError(403, "The login form has expired or was not sent from this site; reload it and try again.",
+                        "登录表单已失效或并非从本站提交；请刷新后重试。")
+    key = str(form.get("key") or "").strip()
+
+    def work() -> str | None:
+        try:
+            row = key_row(session=session, key=key)
+        except Unauthorized:
+            return None
+        sessions.end_session(session=session, token=request.cookies.get(sessions.COOKIE), config=security)
+        token, _row = sessions.open_session(session=session, key=row, config=security, client=client,
+                                            user_agent=request.headers.get("user-agent"))
+        session.commit()
+        return token
+
+    token = await run_in_threadpool(work)
+    if token is None:
+        await run_in_threadpool(guard.login_failed, client, key, session)
+        return _login_page(request, {"next": target, "failed": True}, status=401)
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(KEY_COOKIE, key, httponly=True, samesite="strict", path=SERVICE_PREFIX,
-                        secure=request.url.scheme == "https", max_age=12 * 3600)
+    response.set_cookie(sessions.COOKIE, token, httponly=True, samesite="strict", path=SERVICE_PREFIX,
+                        secure=request.url.scheme == "https", max_age=int(security.session_lifetime_s))
+    response.delete_cookie(LOGIN_COOKIE, path=f"{SERVICE_PREFIX}/login")
     return response
 
 
 @router.post("/logout")
-def logout() -> Response:
+async def logout(request: Request, session: DbSession) -> Response:
+    """End the session (it is revoked in the database, not only forgotten by the browser)."""
+    security = request.app.state.config.security
+    token = request.cookies.get(sessions.COOKIE)
+    active = await run_in_threadpool(sessions.resolve, session=session, token=token, config=security, touch=False)
+    if active is not None:
+        request.state.web_session = active
+        form = await _form(request, max_bytes=16 * 1024)
+        _check_csrf(request, form)
+
+        def work() -> None:
+            sessions.end_session(session=session, token=token, config=security)
+            session.commit()
+
+        await run_in_threadpool(work)
     response = RedirectResponse(f"{SERVICE_PREFIX}/login", status_code=303)
-    response.delete_cookie(KEY_COOKIE, path=SERVICE_PREFIX)
+    response.delete_cookie(sessions.COOKIE, path=SERVICE_PREFIX)
     return response
 
 
@@ -280,6 +350,7 @@ def case_page(request: Request, claim_id: str, session: DbSession, who: Viewer) 
 async def decide(request: Request, claim_id: str, session: DbSession, who: Viewer) -> Response:
     """Approve, reject or ask for more evidence, with a required reason (recorded in the audit chain)."""
     form = await _form(request, max_bytes=64 * 1024)
+    _check_csrf(request, form)
     reason = str(form.get("reason") or "").strip()
     if not reason:
         raise PageError(422, "A reason is required for every decision.", "每个决定都必须填写理由。")
@@ -309,6 +380,7 @@ async def respond(request: Request, claim_id: str, session: DbSession, who: View
     limit = cfg.evidence.max_video_bytes + cfg.evidence.max_files_per_request * cfg.evidence.max_photo_bytes
     form = await _form(request, max_bytes=limit, max_files=cfg.evidence.max_files_per_request + 1)
     try:
+        _check_csrf(request, form)
         photos: list[Upload] = []
         for field, label in (("listing", "listing"), ("shipping", "shipping")):
             for n, upload in enumerate(uploads_of(form.getlist(field)), 1):

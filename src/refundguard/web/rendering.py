@@ -30,7 +30,9 @@ def page(request: Request, name: str, context: dict[str, Any] | None = None, *, 
     ctx: dict[str, Any] = {"lang": lang, "t": translator(lang), "version": __version__, "level_text": LEVEL_TEXT,
                            "basis_text": BASIS_TEXT,
                            "nav": "service" if service else "local",
-                           "css_url": f"{SERVICE_PREFIX}/static/web.css" if service else "/static/web.css"}
+                           "css_url": f"{SERVICE_PREFIX}/static/web.css" if service else "/static/web.css",
+                           # the CSRF token of the request's session (service) or form cookie (local mode)
+                           "csrf_token": getattr(request.state, "csrf_token", "")}
     ctx.update(context or {})
     response = templates.TemplateResponse(request, name, ctx, status_code=status)
     remember_lang(request, response)

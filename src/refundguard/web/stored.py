@@ -21,6 +21,7 @@ from refundguard.config import Limits
 from refundguard.errors import InputError
 from refundguard.ledger import bundle as ledger_bundle
 from refundguard.ledger import visibility as ledger_visibility
+from refundguard.ledger.config import LedgerConfig
 from refundguard.media.load import LoadedImage, load_image
 from refundguard.report.pdf import (
     AdjudicatedClaim,
@@ -176,7 +177,8 @@ def case_facts(*, session: Session, claim: Claim, verify_chain: bool, viewer_mer
 
 def load_case(*, session: Session, store: EvidenceStore, claim: Claim, limits: Limits,
               verify_chain: bool = False, viewer_merchant: str | None = None,
-              checkpoints: list[Checkpoint] | None = None, decode: bool = True) -> StoredCase:
+              checkpoints: list[Checkpoint] | None = None, decode: bool = True,
+              ledger_config: LedgerConfig | None = None) -> StoredCase:
     """The claim with its newest report (``None`` while not analysed) and its images (decoded only with
     ``decode``: a page that shows stored thumbnails needs just the names, in ``photos``)."""
     try:
@@ -189,7 +191,7 @@ def load_case(*, session: Session, store: EvidenceStore, claim: Claim, limits: L
     facts = case_facts(session=session, claim=claim, verify_chain=verify_chain, viewer_merchant=viewer_merchant,
                        checkpoints=checkpoints)
     if viewer_merchant is None:  # the ledger is shown to reviewers and the police, never to merchants
-        facts.ledger = ledger_bundle.section_for(session, report)
+        facts.ledger = ledger_bundle.section_for(session, report, ledger_config)
     elif report is not None:
         report = ledger_visibility.for_merchant(report)
     return StoredCase(claim=claim, report=report, images=images, facts=facts, photos=photos)
@@ -197,11 +199,11 @@ def load_case(*, session: Session, store: EvidenceStore, claim: Claim, limits: L
 
 def bundle_for_claim(*, session: Session, store: EvidenceStore, claim: Claim, limits: Limits,
                      tiers: LegalTiers | None = None, viewer_merchant: str | None = None,
-                     checkpoints: list[Checkpoint] | None = None) -> bytes:
+                     checkpoints: list[Checkpoint] | None = None, ledger_config: LedgerConfig | None = None) -> bytes:
     """The evidence bundle PDF of a stored, analysed claim (other merchants masked for a merchant viewer); its
     integrity section says whether the tenant's chain, this claim's rows and the held ``checkpoints`` agree."""
     case = load_case(session=session, store=store, claim=claim, limits=limits, verify_chain=True,
-                     viewer_merchant=viewer_merchant, checkpoints=checkpoints)
+                     viewer_merchant=viewer_merchant, checkpoints=checkpoints, ledger_config=ledger_config)
     if case.report is None:
         raise StoredClaimError(f"claim {claim.id} has no analysis yet; try again when it is analysed")
     return render_bundle(case.report, case.images, case.facts, tiers=tiers)
@@ -237,7 +239,7 @@ def bundle_for_stored_claim(claim_id: str, *, tiers: LegalTiers | None = None, d
                 raise StoredClaimError(f"no claim {claim_id[:64]!r} in {url}")
             store = EvidenceStore(settings.data_dir)
             return bundle_for_claim(session=session, store=store, claim=claim, limits=settings.limits, tiers=tiers,
-                                    checkpoints=checkpoints)
+                                    checkpoints=checkpoints, ledger_config=cfg.ledger)
     except SQLAlchemyError as exc:
         raise StoredClaimError(f"database {url!r} is not usable: {str(exc).splitlines()[0]}") from exc
     finally:

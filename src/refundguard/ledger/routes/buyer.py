@@ -8,6 +8,8 @@ identifiers (as kinds and pseudonyms), this platform's adjudications, entries fr
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -40,6 +42,11 @@ def _token(request: Request, token: str | None = None) -> str | None:
 
 def _buyer(request: Request, token: str | None = None) -> tuple[str, str]:
     return ledger_of(request).links.read(_token(request, token))
+
+
+def _form_token(link_token: str) -> str:
+    """The page forms' CSRF token: bound to the buyer's HttpOnly link cookie, which another site cannot read."""
+    return hashlib.sha256(b"refundguard ledger buyer form\0" + link_token.encode("utf-8")).hexdigest()[:43]
 
 
 @router.get("")
@@ -106,7 +113,8 @@ def page(request: Request, session: DbSession, token: Annotated[str | None, Quer
         response.headers["Referrer-Policy"] = "no-referrer"
         return response
     data = buyers.holdings(session, ledger_of(request), tenant=tenant, buyer_id=buyer_id)
-    html = templates.get_template("buyer.html").render(error=None, data=data, message=message)
+    html = templates.get_template("buyer.html").render(error=None, data=data, message=message,
+                                                       csrf_token=_form_token(request.cookies.get(COOKIE, "")))
     return HTMLResponse(html, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
 
@@ -114,8 +122,15 @@ def page(request: Request, session: DbSession, token: Annotated[str | None, Quer
 def page_appeal(request: Request, session: DbSession, statement: Annotated[str, Form(min_length=1, max_length=5000)],
                 adjudication_id: Annotated[str | None, Form(max_length=32)] = None,
                 issuer: Annotated[str | None, Form(max_length=64)] = None,
-                entry_id: Annotated[str | None, Form(max_length=32)] = None) -> Response:
-    """The page's appeal form; back to the page with a message."""
+                entry_id: Annotated[str | None, Form(max_length=32)] = None,
+                csrf_token: Annotated[str, Form(max_length=64)] = "") -> Response:
+    """The page's appeal form (with the page's CSRF token); back to the page with a message."""
+    cookie = request.cookies.get(COOKIE, "")
+    if not cookie or not hmac.compare_digest(csrf_token.encode(), _form_token(cookie).encode()):
+        expired = DomainError("This form has expired or was not sent from this page; reload it and try again.",
+                              "表单已失效或并非从本页面提交；请刷新后重试。", code="csrf_failed")
+        html = templates.get_template("buyer.html").render(error=expired, data=None, message=None)
+        return HTMLResponse(html, status_code=403)
     try:
         tenant, buyer_id = _buyer(request)
         appeals.file_appeal(session, ledger_of(request), tenant=tenant, buyer_id=buyer_id, statement=statement,

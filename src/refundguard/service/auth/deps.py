@@ -8,7 +8,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from refundguard.service.auth.service import Principal, authenticate
+from refundguard.service.auth.guard import AuthGuard, presented_key
+from refundguard.service.auth.ratelimit import client_address
+from refundguard.service.auth.service import Principal
+
+__all__ = ["CurrentPrincipal", "DbSession", "get_principal", "get_session", "presented_key"]
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -24,15 +28,15 @@ def get_session(request: Request) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(get_session)]
 
 
-def presented_key(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return request.headers.get("x-api-key")
-
-
 def get_principal(request: Request, session: DbSession) -> Principal:
-    principal = authenticate(session=session, key=presented_key(request))
+    """The caller. The request gate already checked the key of a request with a body (before reading it);
+    that principal is reused, anything else is checked here, against the failed-key limit."""
+    checked = request.scope.get("state", {}).get("principal")
+    if isinstance(checked, Principal):
+        principal = checked
+    else:
+        guard: AuthGuard = request.app.state.auth_guard
+        principal = guard.api_principal(session=session, headers=request.headers, client=client_address(request.scope))
     request.state.principal = principal
     return principal
 

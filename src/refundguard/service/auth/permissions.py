@@ -17,6 +17,7 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "audit.verify": frozenset({Role.ADMIN, Role.REVIEWER}),
     "audit.verify_all": frozenset({Role.ADMIN}),
     "audit.checkpoint": frozenset({Role.PLATFORM, Role.REVIEWER, Role.ADMIN}),
+    "key.manage": frozenset({Role.ADMIN}),
 }
 
 

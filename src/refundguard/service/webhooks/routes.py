@@ -51,12 +51,15 @@ class DeliveryRead(BaseModel):
 @router.post("", status_code=201, response_model=EndpointCreated)
 def create_endpoint(body: EndpointIn, session: DbSession, principal: CurrentPrincipal,
                     request: Request) -> EndpointCreated:
-    """Register an endpoint; the signing secret is returned once. Hosts must be public unless the operator
-    allows private targets (``webhooks.allow_private_targets``)."""
+    """Register an endpoint; the signing secret is returned once. The URL must be absolute http(s) to a public
+    host (a DNS name, a canonical IPv4 address or a bracketed IPv6 address) on an allowed port; other spellings
+    of addresses are refused with 422 (see docs/security.md). Private hosts need the operator's
+    ``webhooks.allow_private_targets``."""
     require(principal, "webhook.manage")
+    cfg = request.app.state.config.webhooks
     endpoint, secret = service.create_endpoint(
         session=session, principal=principal, url=body.url, secret=body.secret,
-        allow_private=request.app.state.config.webhooks.allow_private_targets)
+        allow_private=cfg.allow_private_targets, allowed_ports=cfg.allowed_ports)
     session.commit()
     return EndpointCreated(**EndpointRead.model_validate(endpoint).model_dump(), secret=secret)
 
