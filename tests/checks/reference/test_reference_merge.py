@@ -97,3 +97,24 @@ def test_an_overlay_alone_gives_no_edit_probability():
     merged = merge(area, a_kinds, structure, [STICKER], np.ones((H, W), bool), MergeSettings(), 10.0, 1.0)
     assert [c.family for c in merged.changes] == ["overlay"] and merged.p_edit == 0.0 and merged.p_overlay >= 0.5
     assert 0.5 <= merged.heat[110, 110] <= 0.7
+
+
+def test_large_edit_is_outlined_by_the_area_detector_and_its_thresholds_are_settings(tmp_path):
+    from skimage import data
+
+    from refundguard.config import load_settings
+    from refundguard.engine import analyze
+    from tests.checks.reference.conftest import codes, loaded, only_finding
+
+    coffee = data.coffee()
+    claim = coffee.copy()
+    claim[150:220, 250:350] = (40, 30, 25)  # a dark broken patch, 3 % of the photo
+    result = analyze([loaded(claim)], [loaded(coffee)], only=["reference"])
+    f = only_finding(result, "reference.derived_edit")
+    area = [r for r in f.details["changed_regions"] if r["detector"] == "area"]
+    assert area and area[0]["family"] == "damage"
+    assert abs(area[0]["x"] - 250) <= 6 and abs(area[0]["w"] - 100) <= 12
+    blind = tmp_path / "blind.toml"
+    blind.write_text("[checks.reference.area]\nhi_floor = 5.0\n[checks.reference.changes]\nmin_visibility = 1000.0\n")
+    result = analyze([loaded(claim)], [loaded(coffee)], only=["reference"], settings=load_settings(blind))
+    assert codes(result) == ["reference.derived_copy"]
