@@ -113,7 +113,7 @@ def test_large_edit_is_outlined_by_the_area_detector_and_its_thresholds_are_sett
     f = only_finding(result, "reference.derived_edit")
     area = [r for r in f.details["changed_regions"] if r["detector"] == "area"]
     assert area and area[0]["family"] == "damage"
-    assert abs(area[0]["x"] - 250) <= 6 and abs(area[0]["w"] - 100) <= 12
+    assert abs(area[0]["x"] - 250) <= 8 and 100 <= area[0]["w"] <= 120  # the outline, grown a few pixels
     blind = tmp_path / "blind.toml"
     blind.write_text("[checks.reference.area]\nhi_floor = 5.0\n[checks.reference.changes]\nmin_visibility = 1000.0\n")
     result = analyze([loaded(claim)], [loaded(coffee)], only=["reference"], settings=load_settings(blind))
