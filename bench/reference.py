@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import multiprocessing
 import os
 import statistics
 import time
@@ -98,7 +99,8 @@ def _evaluate_all(cases: Iterable[Case]) -> list[dict[str, Any]]:
     if jobs == 1:
         return [_evaluate(c) for c in cases]
     rows: list[dict[str, Any]] = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    # spawned, not forked: a fork of a process whose OpenCV threads hold locks can hang the worker
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         it = iter(cases)
         while batch := list(itertools.islice(it, 4 * jobs)):  # a few cases in memory at a time
             rows += pool.map(_evaluate, batch)
