@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint serve samples system-deps clean
+.PHONY: run test bench lint serve samples system-deps fonts clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,10 @@ $(STAMP): pyproject.toml
 samples: $(STAMP)
 	$(PY) scripts/make_samples.py samples
 
-run: $(STAMP)
+fonts:
+	@bash scripts/system-deps.sh fonts
+
+run: $(STAMP) fonts
 	@test -f samples/claim.jpg || $(PY) scripts/make_samples.py samples
 	$(VENV)/bin/refundguard analyze samples/claim.jpg samples/claim_ai.png --reference samples/listing.jpg \
 		--html out/report.html --lang en

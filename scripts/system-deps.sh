@@ -2,7 +2,9 @@
 # Install the Debian packages the test suite needs (servers are started by the tests' own fixtures on
 # loopback). Idempotent: does nothing when everything is present. Needs root or sudo for apt-get.
 set -euo pipefail
-want=(fonts-wqy-microhei poppler-utils redis-server chromium)
+# `system-deps.sh fonts`: only what the evidence bundle needs (a Chinese font and fontconfig), for `make run`
+if [ "${1:-}" = "fonts" ]; then want=(fonts-wqy-microhei fontconfig); else
+want=(fonts-wqy-microhei fontconfig poppler-utils redis-server chromium); fi
 missing=()
 for pkg in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

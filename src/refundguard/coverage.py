@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from refundguard.checks.registry import CheckStatus, Skip, Verification
 from refundguard.findings import Message
@@ -20,12 +21,6 @@ from refundguard.findings import Message
 #: file says about itself: its absence proves nothing)
 VERIFYING = ("reference", "second_view", "live_capture")
 
-_KIND_TEXT = {
-    "reference": ("compared with the merchant's listing photo", "已与商家商品图比对"),
-    "second_view": ("compared with a second photo of the same item", "已与同一商品的另一张照片比对"),
-    "live_capture": ("taken live through the capture page", "通过现场拍摄页面实时拍摄"),
-    "provenance": ("its provenance metadata read", "已读取其溯源元数据"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,59 +71,28 @@ def coverage_of(statuses: Mapping[str, CheckStatus], roles: Sequence[str], *, sk
         skips=tuple(skips))
 
 
-def failure_notes(coverage: Coverage) -> tuple[Message, ...]:
+def report_section(coverage: Coverage) -> dict[str, Any]:
+    """The structured part of the report's ``coverage`` section (what :mod:`refundguard.messages` words)."""
+    return {"failed": [{"check": name, "error": error} for name, error in coverage.failed],
+            "not_requested": list(coverage.not_requested),
+            "photos": [{"image": i, "verified_by": list(coverage.verified_by(i))} for i in coverage.claim_photos]}
+
+
+def failure_notes(coverage: Coverage, names: Sequence[str] = ()) -> tuple[Message, ...]:
     """One reason per failed check: its evidence is missing, so a person must look."""
-    return tuple(Message(
-        en=f"The {name} check failed ({_short(error)}): what it would have found is unknown, so this claim "
-           "is not cleared; a person must look before any refund.",
-        zh=f"{name} 检查失败（{_short(error)}）：它本应发现的问题无从得知，因此本申请不能视为通过，"
-           "退款前必须由人工查看。") for name, error in coverage.failed)
+    from refundguard.messages import Context
+    from refundguard.messages.compose import failure_notes as notes
+
+    section = report_section(coverage)
+    en, zh = notes(section, Context("en", names)), notes(section, Context("zh", names))
+    return tuple(Message(en=e, zh=z) for e, z in zip(en, zh, strict=True))
 
 
 def summary(coverage: Coverage, level: str, names: Sequence[str]) -> Message:
-    """What the verdict rests on, in words a merchant understands."""
-    if coverage.incomplete:
-        parts_en, parts_zh = [], []
-        if coverage.failed:
-            failed = ", ".join(name for name, _ in coverage.failed)
-            parts_en.append(f"the {failed} check(s) failed")
-            parts_zh.append(f"{failed} 检查失败")
-        if coverage.not_requested:
-            left = ", ".join(coverage.not_requested)
-            parts_en.append(f"the {left} check(s) were not run on request")
-            parts_zh.append(f"按要求未运行 {left} 检查")
-        return Message(
-            en=f"Incomplete analysis: {'; '.join(parts_en)}. This is not a clearance: never refund "
-               "automatically on it.",
-            zh=f"分析不完整：{'；'.join(parts_zh)}。这不是审核通过的结论：不得据此自动退款。")
-    verified_en, verified_zh = [], []
-    for i in coverage.claim_photos:
-        kinds = coverage.verified_by(i)
-        if kinds:
-            verified_en.append(f"{names[i]} " + " and ".join(_KIND_TEXT[k][0] for k in kinds))
-            verified_zh.append(f"{names[i]}" + "、".join(_KIND_TEXT[k][1] for k in kinds))
-    if coverage.verified:
-        lead_en = "Nothing suspicious was found, and every" if level == "low" else "Every"
-        lead_zh = "未发现可疑之处，并且" if level == "low" else ""
-        return Message(en=f"{lead_en} photo was verified: {'; '.join(verified_en)}.",
-                       zh=f"{lead_zh}每张照片都经过了核实：{'；'.join(verified_zh)}。")
-    missing = ", ".join(names[i] for i in coverage.unverified_photos)
-    if level == "low":
-        en = (f"Unverified, not genuine: nothing suspicious was found, but nothing could be checked for {missing} "
-              "— no listing photo matched it and there is no second photo of the same item. Finding nothing "
-              "on a single photo is no proof that it is real: ask for the listing photo, another angle or a "
-              "live capture before refunding.")
-        zh = (f"未经核实，不等于真实：未发现可疑之处，但 {missing} 无从核实——没有与之匹配的商品图，也没有同一商品的"
-              "第二张照片。单张照片查不出问题并不能证明它是真的：退款前请补充商品图、换个角度的照片或现场拍摄。")
-    else:
-        en = f"Not verified against independent evidence: {missing} (no matched listing photo, no second view)."
-        zh = f"以下照片未经独立证据核实：{missing}（没有匹配的商品图，也没有第二个角度）。"
-    if verified_en:
-        en += f" Verified: {'; '.join(verified_en)}."
-        zh += f"已核实：{'；'.join(verified_zh)}。"
-    return Message(en=en, zh=zh)
+    """What the verdict rests on, in words a merchant understands (the catalogue's ``coverage.*`` texts)."""
+    from refundguard.messages import Context
+    from refundguard.messages.compose import coverage_summary
 
-
-def _short(text: str, limit: int = 120) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    section = report_section(coverage)
+    return Message(en=coverage_summary(section, level, Context("en", names)),
+                   zh=coverage_summary(section, level, Context("zh", names)))

@@ -26,11 +26,11 @@ from refundguard.config import Settings, default_settings
 from refundguard.coverage import Coverage, coverage_of
 from refundguard.errors import InputError
 from refundguard.findings import Finding
-from refundguard.media.load import LoadedImage, load_claim
+from refundguard.media.load import LoadedImage, Probe, load_claim
 from refundguard.scheduling import run_checks
 from refundguard.verdict import Assessment, assess
 
-Source = str | os.PathLike[str] | LoadedImage
+Source = str | os.PathLike[str] | LoadedImage | Probe
 
 
 __all__ = ["Analysis", "CheckStatus", "analyze", "expand_paths"]

@@ -52,4 +52,21 @@ class ConfigError(RefundGuardError):
 
 
 class NotApplicable(Exception):
-    """Raised by a check whose inputs are outside its domain; the reason is shown to users."""
+    """Raised by a check whose inputs are outside its domain; the reason is shown to users.
+
+    ``key`` (with ``params``) names the reason in the message catalogue (:mod:`refundguard.messages`), which makes
+    it in the reader's language; the plain message stays for logs and for records read without the catalogue.
+    """
+
+    def __init__(self, message: str = "", *, key: str | None = None, params: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = dict(params or {})
+
+
+def not_applicable(key: str, **params: object) -> NotApplicable:
+    """A :class:`NotApplicable` whose reason is the catalogue sentence ``key`` (its English text as the message)."""
+    from refundguard.messages import render
+    from refundguard.messages.render import Context
+
+    return NotApplicable(render(key, params, Context("en")), key=key, params=params)

@@ -131,7 +131,9 @@ class Finding:
 
     ``image`` indexes the report's image list; ``None`` marks a claim-level finding (for example
     damage that disagrees between two photos). ``score`` in [0, 1] is how sure the check is; the
-    verdict multiplies it by the code's configured ``weight`` (log-odds).
+    verdict multiplies it by the code's configured ``weight`` (log-odds). ``variant`` names the finding's
+    sentence in the message catalogue (``code:variant``, parameters in ``details``); ``message`` is that
+    sentence as made at analysis time (a check not converted to the catalogue writes it itself).
     """
 
     code: str
@@ -143,6 +145,7 @@ class Finding:
     regions: tuple[Region, ...] = ()
     heatmap: Heatmap | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    variant: str | None = None
 
     def __post_init__(self) -> None:
         if self.code not in CODES:

@@ -45,7 +45,8 @@ def _run_one(check: Check, ctx: CheckContext) -> _Outcome:
     try:
         produced = check.run(ctx)
     except NotApplicable as exc:
-        return _Outcome(CheckStatus("not_applicable", why=str(exc) or "not applicable"), [], ctx)
+        return _Outcome(CheckStatus("not_applicable", why=str(exc) or "not applicable", key=exc.key,
+                                    params=exc.params or None), [], ctx)
     except InputError as exc:
         return _Outcome(CheckStatus("failed", error=str(exc)), [], ctx, error=exc)
     except Exception as exc:  # a crashing check is reported, never fatal
@@ -125,8 +126,13 @@ def photo_outcomes(ctx: CheckContext, name: str) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     for i, _ in ctx.claim_images:
         s = skipped.get(i)
-        out.append({"image": i, "status": "ran"} if s is None else
-                   {"image": i, "status": "skipped", "why": s.en, "why_zh": s.zh})
+        if s is None:
+            out.append({"image": i, "status": "ran"})
+            continue
+        outcome: dict[str, object] = {"image": i, "status": "skipped", "why": s.en, "why_zh": s.zh}
+        if s.key is not None:
+            outcome.update(key=s.key, params=s.params)
+        out.append(outcome)
     return out
 
 

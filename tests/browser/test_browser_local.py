@@ -50,6 +50,7 @@ def test_upload_report_and_pdf(browser, local_server: str, claim_photos: tuple[P
         page.fill("input[name=amount]", "128")
         page.click("button[type=submit]")
         page.wait_for_url(re.compile(r".*/report/[\w-]+$"), timeout=60_000)
+        page.wait_for_selector("#verdict", timeout=120_000)  # the stage is shown until the report is ready
         page.screenshot(path=str(artifacts / "local-report-desktop.png"), full_page=True)
         body = page.inner_text("main")
         assert "reference.derived_edit" in {f.code for f in expected.findings}
@@ -104,6 +105,7 @@ def test_phone_width_has_no_horizontal_overflow(browser, local_server: str, clai
         page.set_input_files("input[name=reference]", str(listing))
         page.click("button[type=submit]")
         page.wait_for_url(re.compile(r".*/report/[\w-]+$"), timeout=60_000)
+        page.wait_for_selector("#verdict", timeout=120_000)  # the stage is shown until the report is ready
         assert page.locator("#verdict").is_visible()
         assert overflow_x(page) <= 0
         page.screenshot(path=str(artifacts / "local-report-phone.png"), full_page=True)
@@ -123,7 +125,12 @@ def test_bad_upload_gets_a_clear_4xx_page(browser, local_server: str, tmp_path: 
         assert response.value.status == 415
         message = page.inner_text("#error-message")
         assert "not a supported photo" in message and "not-a-photo.jpg" in message
-        assert "不支持的图片格式" in page.inner_text("main")
+        assert "不支持的图片格式" not in page.inner_text("main")  # an English page holds English only
+        page.goto(local_server + "/?lang=zh")
+        page.set_input_files("input[name=claim]", str(bogus))
+        with page.expect_response(lambda r: r.url.endswith("/analyze")) as response:
+            page.click("button[type=submit]")
+        assert response.value.status == 415 and "不支持的图片格式" in page.inner_text("#error-message")
         page.screenshot(path=str(artifacts / "local-bad-upload.png"))
     finally:
         page.close()

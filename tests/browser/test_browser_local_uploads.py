@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 import numpy as np
 import pytest
@@ -87,6 +88,31 @@ def test_good_upload_then_unknown_report(client: TestClient) -> None:
     assert client.get("/report/%3Cscript%3E").status_code == 404
     pdf = client.get(str(r.url) + "/bundle.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+
+
+def test_a_missing_chinese_font_is_a_503_page_not_a_pdf_of_empty_boxes(client: TestClient, monkeypatch) -> None:
+    from refundguard.report import pdf as bundle
+
+    r = client.post("/analyze", files=[("claim", ("ok.png", _png(), "image/png"))],
+                    data={"csrf_token": _token(client)})
+    assert r.status_code == 200
+    monkeypatch.setattr(bundle, "_cjk_families", lambda: ())
+    answer = client.get(str(r.url) + "/bundle.pdf")
+    assert answer.status_code == 503 and "text/html" in answer.headers["content-type"]
+    assert "fonts-wqy-microhei" in answer.text and not answer.content.startswith(b"%PDF-")
+
+
+def test_two_photos_of_one_name_are_told_apart(client: TestClient) -> None:
+    r = client.post("/analyze", files=[("claim", ("IMG_0001.png", _png(), "image/png")),
+                                       ("reference", ("img_0001.PNG", _png(), "image/png"))],
+                    data={"csrf_token": _token(client), "lang": "en"})
+    assert r.status_code == 200
+    for _ in range(300):  # the analysis runs in the background
+        page = client.get(str(r.url)).text
+        if 'id="verdict"' in page:
+            break
+        time.sleep(0.1)
+    assert "IMG_0001.png" in page and "img_0001 (2).PNG" in page
 
 
 def test_language_cookie(client: TestClient) -> None:

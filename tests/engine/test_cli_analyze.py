@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from refundguard.cli import app
+from tests.helpers_terminal import on_a_terminal
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
@@ -100,3 +101,17 @@ def test_console_script_runs_as_a_real_process():
                            "--lang", "zh", "--check", "reference"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "高风险" in proc.stdout and "reference.derived_edit" in proc.stdout
+
+
+def test_progress_is_drawn_on_a_terminal_with_the_stage_in_words():
+    code, shown = on_a_terminal(["analyze", str(SAMPLES / "claim.jpg"), "-r", str(SAMPLES / "listing.jpg"),
+                                  "--lang", "zh"])
+    assert code == 0, shown
+    assert "正在解码" in shown and "正在检查" in shown, shown[-2000:]
+
+
+def test_errors_are_one_line_in_both_languages(tmp_path):
+    result = runner.invoke(app, ["analyze", str(tmp_path / "missing.jpg")])
+    assert result.exit_code == 2
+    line = " ".join(result.output.split())
+    assert "missing.jpg" in line and "错误" in line and "Traceback" not in result.output

@@ -178,7 +178,7 @@ def test_service_never_auto_approves_when_checks_fail_even_with_a_verifying_refe
     report = client.get(f"/v1/claims/{claim['id']}/report", headers=keys.h("platform")).json()
     assert report["coverage"]["basis"] == "incomplete"
     assert {f["check"] for f in report["coverage"]["failed"]} == {"tamper", "provenance"}
-    states = [e for e in client.get(f"/v1/claims/{claim['id']}/audit", headers=keys.h("reviewer")).json()
+    states = [e for e in client.get(f"/v1/claims/{claim['id']}/audit", headers=keys.h("reviewer")).json()["items"]
               if e["action"] == "claim.state_changed" and e["details"].get("to") == "awaiting_merchant"]
     assert "incomplete analysis" in states[-1]["details"]["why"]
     assert json.dumps(report)  # the report with failures is still a valid stored document

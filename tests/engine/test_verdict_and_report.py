@@ -131,12 +131,12 @@ def test_json_report_follows_the_contract(analysis):
 
 def test_html_report_is_self_contained_and_bilingual(analysis):
     page = html_report.render(analysis, lang="zh")
-    header = page.split("<main>")[0]
-    assert "高风险：疑似伪造" in header and "High risk: likely forged" not in header
+    verdict = page.split('id="verdict"')[1].split("</section>")[0]
+    assert "高风险：疑似伪造" in verdict and "High risk: likely forged" not in verdict
     assert 'src="http' not in page and "data:image/jpeg;base64," in page
-    assert '<rect x="100" y="80" width="120" height="60">' in page
+    assert '<rect class="proven" x="100" y="80" width="120" height="60">' in page
     assert "en reference.derived_edit" in page and "中文 reference.derived_edit" in page
-    assert "Matched merchant reference" in html_report.render(analysis, lang="en")
+    assert "Matched merchant photo" in html_report.render(analysis, lang="en")
 
 
 def test_html_shows_the_error_level_picture_of_claim_photos_only_and_never_as_evidence(analysis):
@@ -166,7 +166,7 @@ def test_html_draws_claim_level_regions_on_each_photo(analysis):
              "1": [{"x": 1, "y": 2, "w": 3, "h": 4, "role": "expected_damage_missing"}]}
     analysis.findings.append(finding("multiview.inconsistent_damage", None, 0.9, details={"regions_by_image": views}))
     page = html_report.render(analysis, lang="en")
-    assert '<rect class="view damage" x="5" y="6" width="7" height="8">' in page
+    assert '<rect class="proven view damage" x="5" y="6" width="7" height="8">' in page
 
 
 def test_explained_findings_are_reported_but_not_counted():

@@ -64,7 +64,7 @@ def test_the_finding_carries_count_platforms_amounts_and_dates(picture):
     assert f.code == "ledger.prior_abuse" and f.image is None and f.score == pytest.approx(0.75)
     assert f.details["count"] == 2 and f.details["platforms"] == ["shop-b", "shop-c"]
     assert f.details["totals"] == {"CNY": 203.0} and f.details["first_decided_on"] == "2026-03-01"
-    assert "shop-b, shop-c" in f.message.en and "2 条" in f.message.zh
+    assert "shop-b and shop-c" in f.message.en and "2 条" in f.message.zh
 
 
 @pytest.mark.parametrize("base_rate", [0.01, 0.05, 0.3, 0.6])

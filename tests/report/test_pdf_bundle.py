@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import io
 import json
@@ -61,7 +62,8 @@ def test_bundle_text_holds_hashes_findings_timeline_audit_and_tiers(analysis: An
         assert image.sha256 in flat
     assert squash(FINDING_ZH) in flat and squash(FINDING_EN) in flat
     assert "AI生成" in flat  # evidence details (OCR text) are printed
-    assert "CLM-2026-0042" in text and "claim.created" in text and "claim.decided" in text
+    assert "CLM-2026-0042" in text and "申请已创建" in text and "已作出审核决定" in text  # the timeline in words
+    assert "claim.created" not in text and "claim.decided" not in text
     assert HEAD in flat and "12" in text
     # cumulative adjudicated amount: fraud_confirmed only, not the approved or plainly rejected claims
     assert "¥3,205.00" in text
@@ -131,10 +133,33 @@ def test_figure_outlines_regions_and_tints_the_heatmap(analysis: Analysis) -> No
     hot, cold = drawn[20:100, 20:140], plain[20:100, 20:140]
     assert (hot[..., 0] - hot[..., 1]).mean() > (cold[..., 0] - cold[..., 1]).mean() + 80
     assert np.abs(drawn[150:230, 20:140] - plain[150:230, 20:140]).mean() < 4
-    edge = drawn[20, 220:280]  # top edge of the outlined box
-    assert edge[:, 0].mean() > 200 and edge[:, 1].mean() < 80
+    edge = drawn[20, 220:280]  # top edge of the outlined box, in the proven-change red (213, 0, 0)
+    assert edge[:, 0].mean() > 150 and edge[:, 1].mean() < 80
     inside = drawn[45:55, 230:270]
     assert np.abs(inside - plain[45:55, 230:270]).mean() < 4
+
+
+def test_weak_cues_are_dashed_amber_and_proven_edits_solid_red(analysis: Analysis) -> None:
+    from refundguard.report.view import Mark, strength_of
+
+    assert strength_of("reference.derived_edit") == "proven" and strength_of("tamper.local") == "cue"
+    im = analysis.images[0]
+    plain = np.zeros((240, 320, 3), dtype=np.uint8) + 128
+    grey = dataclasses.replace(im, pixels=plain)
+    proven = Mark(20, 20, 120, 60, "reference.derived_edit", "proven", 1)
+    cue = Mark(170, 20, 120, 60, "tamper.local", "cue", 2)
+    drawn = _decode(figure(grey, marks=[proven, cue]))
+
+    def edge(x0: int, x1: int) -> np.ndarray:  # the top edge's pixels: which of them carry the outline's colour
+        row = drawn[20, x0:x1]
+        return np.abs(row - 128).sum(axis=1) > 120
+
+    solid, dashed = edge(25, 135), edge(175, 285)
+    assert solid.mean() > 0.95  # solid: unbroken
+    assert 0.3 < dashed.mean() < 0.75  # dashed: gaps along the edge
+    red, amber = drawn[20, 25:135].mean(axis=0), drawn[20, 175:285][dashed].mean(axis=0)
+    assert red[0] > 160 and red[1] < 60  # (213, 0, 0), after JPEG
+    assert amber[0] > 170 and 100 < amber[1] < 190 and amber[2] < 70  # (224, 145, 0)
 
 
 def test_figure_downscales_large_photos(analysis: Analysis) -> None:

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from refundguard.cli.app import app
 from refundguard.media.load import load_image
+from tests.helpers_terminal import on_a_terminal
 
 runner = CliRunner()
 
@@ -51,3 +52,24 @@ def test_bundle_of_a_claim_that_is_not_stored_is_one_line(tmp_path: Path) -> Non
     result = runner.invoke(app, ["bundle", "clm_nope", "--database-url", url, "--out", str(tmp_path / "x.pdf")])
     assert result.exit_code == 2 and "error:" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_bundle_files_draws_its_progress_on_a_terminal(photos: tuple[Path, Path], tmp_path: Path) -> None:
+    claim, listing = photos
+    code, shown = on_a_terminal(["bundle-files", str(claim), "--reference", str(listing), "--out",
+                                 str(tmp_path / "b.pdf")])
+    assert code == 0, shown
+    assert "正在解码" in shown and ("正在排版 PDF" in shown or "正在绘制图片" in shown), shown[-2000:]
+
+
+def test_bundle_files_without_a_chinese_font_exits_2_before_any_work(photos: tuple[Path, Path], tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    from refundguard.report import pdf as bundle
+
+    monkeypatch.setattr(bundle, "_cjk_families", lambda: ())
+    claim, listing = photos
+    out = tmp_path / "b.pdf"
+    result = runner.invoke(app, ["bundle-files", str(claim), "--reference", str(listing), "--out", str(out)])
+    assert result.exit_code == 2 and not out.exists()
+    line = " ".join(result.output.split())
+    assert "fonts-wqy-microhei" in line and "中文字体" in line and "Traceback" not in result.output

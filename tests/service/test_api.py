@@ -151,8 +151,8 @@ def test_full_lifecycle_with_merchant_references_and_decision(service: Service) 
     report = client.get(f"/v1/claims/{claim_id}/report", headers=keys.h("platform")).json()
     assert [im["role"] for im in report["images"]] == ["claim", "claim", "reference"]
     assert report["checks"]["reference"]["status"] != "not_applicable" or "reference" not in report["checks"]
-    assert len(client.get(f"/v1/claims/{claim_id}/analyses", headers=keys.h("reviewer")).json()) == 2
-    queue = client.get("/v1/review/queue", headers=keys.h("reviewer")).json()
+    assert len(client.get(f"/v1/claims/{claim_id}/analyses", headers=keys.h("reviewer")).json()["items"]) == 2
+    queue = client.get("/v1/review/queue", headers=keys.h("reviewer")).json()["items"]
     assert queue[0]["id"] == claim_id
     resp = client.post(f"/v1/claims/{claim_id}/decision", headers=keys.h("reviewer"),
                        json={"outcome": "rejected", "reason": "claim photo is the listing photo", "abuse": True})
@@ -160,9 +160,10 @@ def test_full_lifecycle_with_merchant_references_and_decision(service: Service) 
     assert client.post(f"/v1/claims/{claim_id}/decision", headers=keys.h("reviewer"),
                        json={"outcome": "approved", "reason": "again"}).status_code == 409
     assert client.post(f"/v1/claims/{claim_id}/close", headers=keys.h("platform")).json()["state"] == "closed"
-    actions = [e["action"] for e in client.get(f"/v1/claims/{claim_id}/audit", headers=keys.h("reviewer")).json()]
+    actions = [e["action"] for e in
+               client.get(f"/v1/claims/{claim_id}/audit", headers=keys.h("reviewer")).json()["items"]]
     assert actions.count("claim.analysed") == 2 and "claim.decided" in actions and "claim.statement" in actions
-    decided = next(e for e in client.get(f"/v1/claims/{claim_id}/audit", headers=keys.h("reviewer")).json()
+    decided = next(e for e in client.get(f"/v1/claims/{claim_id}/audit", headers=keys.h("reviewer")).json()["items"]
                    if e["action"] == "claim.decided")
     assert decided["actor"].startswith("reviewer:") and decided["details"]["abuse"] is True
     # the same buyer's next low-value claim is not auto-approved any more
@@ -201,7 +202,7 @@ def test_low_risk_small_claim_with_nothing_to_compare_is_not_refunded_automatica
     report = client.get(f"/v1/claims/{claim_id}/report", headers=keys.h("platform")).json()
     assert report["coverage"]["basis"] == "unverified"
     assert "Unverified, not genuine" in report["coverage"]["summary"]["en"]
-    routed = [e for e in client.get(f"/v1/claims/{claim_id}/audit", headers=keys.h("reviewer")).json()
+    routed = [e for e in client.get(f"/v1/claims/{claim_id}/audit", headers=keys.h("reviewer")).json()["items"]
               if e["action"] == "claim.state_changed" and e["details"].get("to") == "awaiting_merchant"]
     assert routed and "unverified" in routed[-1]["details"]["why"]
 

@@ -100,7 +100,7 @@ def test_celery_workers_analyse_and_a_killed_worker_loses_nothing(
         worker = _worker(server, redis_url)
         claim = wait_state(get, claim_id, headers, timeout=90)
         assert claim["state"] == "awaiting_merchant" and job_status(job_id) == "done"
-        actions = [e["action"] for e in get(f"/v1/claims/{claim_id}/audit", headers).json()]
+        actions = [e["action"] for e in get(f"/v1/claims/{claim_id}/audit", headers).json()["items"]]
         assert "job.requeued" in actions and actions.count("claim.analysed") == 1
     finally:
         _kill(worker)

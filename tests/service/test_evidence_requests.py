@@ -74,9 +74,10 @@ def test_a_request_is_a_state_with_a_party_and_a_deadline_and_stays_on_the_queue
     assert body["evidence_request"] == "a photo of the base, another angle"
     deadline = datetime.fromisoformat(body["deadline"])
     assert abs((deadline - (utcnow() + timedelta(hours=24))).total_seconds()) < 60
-    queue = [c["id"] for c in client.get("/v1/review/queue", headers=keys.h("reviewer")).json()]
+    queue = [c["id"] for c in client.get("/v1/review/queue", headers=keys.h("reviewer")).json()["items"]]
     assert claim_id in queue
-    actions = [e["action"] for e in client.get(f"/v1/claims/{claim_id}/audit", headers=keys.h("reviewer")).json()]
+    actions = [e["action"] for e in
+               client.get(f"/v1/claims/{claim_id}/audit", headers=keys.h("reviewer")).json()["items"]]
     assert "claim.evidence_requested" in actions
 
 
@@ -97,11 +98,11 @@ def test_an_expired_request_goes_to_the_reviewer_never_to_a_refund_or_rejection(
     claim = client.get(f"/v1/claims/{claim_id}", headers=keys.h("reviewer")).json()
     assert claim["state"] == "in_review" and claim["outcome"] is None and claim["evidence_status"] == "expired"
     assert claim["deadline"] is not None
-    entry = [e for e in client.get(f"/v1/claims/{claim_id}/audit", headers=keys.h("reviewer")).json()
+    entry = [e for e in client.get(f"/v1/claims/{claim_id}/audit", headers=keys.h("reviewer")).json()["items"]
              if e["action"] == "claim.state_changed"][-1]
     assert entry["actor"] == "system:sweeper" and entry["details"]["to"] == "in_review"
     assert "did not arrive" in entry["details"]["why"] and entry["details"]["evidence_from"] == "buyer"
-    assert client.get("/v1/review/queue", headers=keys.h("reviewer")).json()[0]["id"] == claim_id
+    assert client.get("/v1/review/queue", headers=keys.h("reviewer")).json()["items"][0]["id"] == claim_id
     page = _page(client, keys.reviewer, f"/ui/claims/{claim_id}")
     assert "not received by the deadline" in page or "截止前未收到" in page
     assert _expire(client, claim_id) == []  # once
@@ -150,3 +151,20 @@ def test_a_reviewer_may_still_decide_while_waiting(held: Service) -> None:
                        json={"outcome": "rejected", "reason": "buyer withdrew the claim"})
     assert resp.json()["state"] == "decided" and resp.json()["outcome"] == "rejected"
     assert not can_transition("decided", "analysing")  # a decided claim is not re-opened by evidence
+
+
+def test_each_file_has_one_name_for_people() -> None:
+    """Uploaded names; two files of one name told apart; a video frame by its video and time; no store path."""
+    from types import SimpleNamespace
+
+    from refundguard.service.evidence.service import display_names
+
+    def row(sha: str, name: str | None, role: str = "claim", frame: str | None = None,
+            source: str | None = None) -> SimpleNamespace:
+        return SimpleNamespace(sha256=sha * 64, filename=name, role=role, frame_time=frame, source_sha256=source)
+
+    names = display_names([row("a", "IMG_0001.jpg"), row("b", "img_0001.JPG"), row("c", "pack.mp4", "video"),
+                           row("d", None, "reference", "1.500", "c" * 64), row("e", None),
+                           row("a", "IMG_0001.jpg", "reference")])
+    assert names == {"a" * 64: "IMG_0001.jpg", "b" * 64: "img_0001 (2).JPG", "c" * 64: "pack.mp4",
+                     "d" * 64: "pack.mp4 @1.500s", "e" * 64: "claim-eeeeeeee"}

@@ -59,7 +59,7 @@ def test_analysing_a_claim_again_does_not_index_its_photos_twice(service, tmp_pa
                        files=[("photos", ("listing.jpg", photo(33), "image/jpeg"))])
     assert resp.status_code == 202
     wait_state(client.get, claim_id, keys.h("platform"))
-    assert len(client.get(f"/v1/claims/{claim_id}/analyses", headers=keys.h("reviewer")).json()) == 2
+    assert len(client.get(f"/v1/claims/{claim_id}/analyses", headers=keys.h("reviewer")).json()["items"]) == 2
     with open_index(tmp_path / "data" / "reuse-index.db") as index:
         stats = index.stats()
     assert stats.images == 1 and stats.claims == 1  # the claim photo once; references are never indexed

@@ -142,7 +142,8 @@ def test_api_refuses_bad_webhook_urls_with_422(service, url: str) -> None:  # ty
     resp = client.post("/v1/webhooks", headers=keys.h("platform"), json={"url": url})
     assert resp.status_code == 422, resp.text
     assert resp.json()["error"]["message"]["en"] and resp.json()["error"]["message"]["zh"]
-    assert client.get("/v1/webhooks", headers=keys.h("platform")).json() == []
+    assert client.get("/v1/webhooks", headers=keys.h("platform")).json() == {"items": [], "total": 0, "limit": 100,
+                                                                            "offset": 0}
 
 
 def test_delivery_to_an_endpoint_that_became_internal_is_refused_and_logged(tmp_path) -> None:

@@ -131,3 +131,45 @@ def test_buyer_abuse_counts_only_adjudicated_rejections(tmp_path: Path) -> None:
         assert policy.buyer_has_abuse(session=session, tenant="t", buyer_id="b2")
         assert not policy.buyer_has_abuse(session=session, tenant="other", buyer_id="b2")
         assert not policy.buyer_has_abuse(session=session, tenant="t", buyer_id=None)
+
+
+def test_state_change_webhooks_carry_the_reason_in_both_languages(tmp_path: Path, monkeypatch) -> None:
+    """Receivers get the policy's reason in English (``why``) and Chinese (``why_zh``), made from its key."""
+    from refundguard.service.claims import service as claims
+
+    sent: list[dict[str, object]] = []
+    monkeypatch.setattr(claims.webhooks, "emit", lambda **kw: sent.append(kw))
+    monkeypatch.setattr(claims, "held_checkpoint", lambda session, tenant: None)
+    db = Database(f"sqlite:///{tmp_path / 'w.db'}")
+    db.upgrade()
+    with db.session() as session:
+        claim = _claim("c-w", "awaiting_merchant", NOW)
+        session.add(claim)
+        claims.transition(session=session, claim=claim, target=State.IN_REVIEW, actor="system:sweeper",
+                          details=policy.reason("policy.merchant_responded"))
+    db.dispose()
+    (event,) = sent
+    data = event["data"]
+    assert event["event"] == "claim.state_changed" and data["to"] == "in_review"  # type: ignore[index]
+    assert data["why"] == "the merchant responded: a reviewer decides"  # type: ignore[index]
+    assert data["why_zh"] == "商家已举证：由审核员决定"  # type: ignore[index]
+
+
+def test_the_buyers_adjudicated_history_holds_final_decisions_only(tmp_path: Path) -> None:
+    """A claim that was only asked for more evidence, or is still open, is not 'adjudicated' (PDF and case page)."""
+    from refundguard.web.stored import buyer_history
+
+    db = Database(f"sqlite:///{tmp_path / 'h.db'}")
+    db.upgrade()
+    with db.session() as session:
+        session.add_all([
+            _claim("h-approved", "decided", None, buyer_id="b", outcome="approved", decided_at=NOW),
+            _claim("h-abuse", "decided", None, buyer_id="b", outcome="rejected", abuse_confirmed=True,
+                   decided_at=NOW + timedelta(days=1)),
+            _claim("h-asked", "awaiting_evidence", NOW, buyer_id="b", outcome="more_evidence_requested"),
+            _claim("h-open", "in_review", NOW, buyer_id="b"),
+            _claim("h-other-buyer", "decided", None, buyer_id="c", outcome="rejected", decided_at=NOW)])
+        session.flush()
+        history = buyer_history(session=session, claim=session.get(Claim, "h-open"))
+    db.dispose()
+    assert [(h.claim_id, h.outcome) for h in history] == [("h-approved", "approved"), ("h-abuse", "fraud_confirmed")]

@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from refundguard.checks._text_regions import TextRegionConfig, read_where_text
 from refundguard.checks.registry import CheckContext, check
-from refundguard.errors import NotApplicable
+from refundguard.errors import not_applicable
 from refundguard.findings import Finding, Region
 
 CODE = "label.visible_ai_text"
@@ -295,11 +295,6 @@ class Label:
     score: float
 
 
-_POSITION_ZH = {"top-left corner": "左上角", "top-right corner": "右上角", "bottom-left corner": "左下角",
-                "bottom-right corner": "右下角", "top edge": "顶部边缘", "bottom edge": "底部边缘",
-                "left edge": "左侧边缘", "right edge": "右侧边缘", "centre": "中部"}
-
-
 def position_of(box: tuple[float, float, float, float], width: int, height: int,
                 edge_band: float = _DEFAULT.edge_band) -> tuple[str, int]:
     """Where a box sits: e.g. ``"bottom-right corner"``, ``"top edge"``, ``"centre"``; and how many borders."""
@@ -370,26 +365,11 @@ def _overlap(a: Region, b: Region) -> bool:
     return a.x < b.x + b.w and b.x < a.x + a.w and a.y < b.y + b.h and b.y < a.y + a.h
 
 
-def _position_zh(position: str) -> str:
-    return _POSITION_ZH.get(position, "中部")
-
-
 def _finding(ctx: CheckContext, index: int, labels: list[Label]) -> Finding:
     top = labels[0]
     text = top.line.text.strip()
-    pct = f"{top.height_ratio:.1%}"
-    if top.match.kind == "partial":
-        en = (f"Part of an AI label, “{text}”, is cut off at the border ({top.position}); the label may have "
-              f"been cropped out. Text height {pct} of the short side.")
-        zh = (f"图片{_position_zh(top.position)}有被边缘截断的 AI 标识残留“{text}”，标识可能已被裁掉。"
-              f"文字高度为短边的 {pct}。")
-    else:
-        where = "in the middle of" if top.position == "centre" else f"at the {top.position} of"
-        en = (f"Visible AI label “{text}” {where} the photo (text height {pct} of the short side; "
-              f"GB 45438 asks for ≥ 5 % on an edge or corner).")
-        zh = (f"图片{_position_zh(top.position)}有可见的 AI 生成标识“{text}”"
-              f"（文字高度为短边的 {pct}；GB 45438 要求位于边角且不低于 5%）。")
     details = {
+        "text": text, "position": top.position, "height_ratio": round(top.height_ratio, 4),
         "labels": [{
             "text": lab.line.text, "normalized": lab.match.normalized, "matched": lab.match.phrase,
             "kind": lab.match.kind, "ocr_confidence": round(lab.line.confidence, 3), "position": lab.position,
@@ -400,8 +380,9 @@ def _finding(ctx: CheckContext, index: int, labels: list[Label]) -> Finding:
     }
     if top.match.kind == "partial":
         details["note"] = "label cut at the image border: possibly cropped out"
-    return ctx.finding(CODE, image=index, score=top.score, en=en, zh=zh,
-                       regions=[lab.region for lab in labels], details=details)
+    variant = "partial" if top.match.kind == "partial" else "label"
+    return ctx.finding(CODE, image=index, score=top.score, variant=variant, regions=[lab.region for lab in labels],
+                       details=details)
 
 
 @check("label", config=LabelConfig)
@@ -416,5 +397,5 @@ def run(ctx: CheckContext) -> list[Finding]:
         if labels:
             findings.append(_finding(ctx, index, labels))
     if seen == 0:
-        raise NotApplicable("no claim photo")
+        raise not_applicable("label.na.no_claim_photo")
     return findings

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from refundguard.checks.registry import CheckContext, check
 from refundguard.config import logit
-from refundguard.errors import NotApplicable
+from refundguard.errors import not_applicable
 from refundguard.findings import Finding
 
 CODE = "ledger.prior_abuse"
@@ -45,19 +45,10 @@ def _capped(ctx: CheckContext, score: float) -> tuple[float, bool]:
 @check("ledger", config=LedgerCheckConfig)
 def run(ctx: CheckContext) -> list[Finding]:
     if ctx.ledger is None:
-        raise NotApplicable("no ledger attached to this analysis (the claim service attaches it)")
+        raise not_applicable("ledger.na.no_ledger")
     result = ctx.ledger.prior_abuse(ctx.claim)
     if result.count == 0:
         return []
     score, capped = _capped(ctx, min(1.0, ctx.config.score_first + ctx.config.score_per_more * (result.count - 1)))
-    facts = result.to_dict()
-    totals = ", ".join(f"{cur} {amount:,.2f}" for cur, amount in sorted(result.totals.items()))
-    platforms = ", ".join(result.platforms)
-    when = f"{facts['first_decided_on']} – {facts['last_decided_on']}"
-    return [ctx.finding(
-        CODE, image=None, score=score,
-        en=f"The buyer has {result.count} adjudicated abuse entr{'y' if result.count == 1 else 'ies'} "
-           f"(forged or reused evidence) on {platforms}, {totals} in total, decided {when}.",
-        zh=f"该买家在 {platforms} 有 {result.count} 条经裁定的滥用记录（伪造或重复使用凭证），合计 {totals}，"
-           f"裁定时间 {when}。",
-        details={**facts, "capped": capped})]
+    return [ctx.finding(CODE, image=None, score=score, variant="entries",
+                        details={**result.to_dict(), "capped": capped})]

@@ -14,10 +14,16 @@ checks actually ran is in ``ctx.upstream``.
 Besides findings, a check tells the engine what it did, so that "found nothing" is never confused with
 "did not look":
 
-- ``ctx.skip(image, en=..., zh=...)`` — this photo was not examined by the check, and why;
-- ``ctx.verified(kind, images, en=..., zh=...)`` — a verification that actually happened (kinds in
+- ``ctx.skip(image, key=..., params=...)`` — this photo was not examined by the check, and why;
+- ``ctx.verified(kind, images, key=..., params=...)`` — a verification that actually happened (kinds in
   :data:`COVERAGE_KINDS`: the claim photo compared with a matched reference, with a second view of the
   same item, its provenance metadata read, a live capture).
+
+Sentences come from the message catalogue (:mod:`refundguard.messages`): a finding names its sentence with
+``variant`` (key ``code:variant``, parameters in ``details``), a skip or verification with ``key`` and ``params``,
+a not-applicable reason with :func:`refundguard.errors.not_applicable`. The report keeps the keys and parameters
+and every surface makes the sentence in its reader's language. A check not converted yet passes ``en=``/``zh=``
+instead; its sentences are shown as written.
 
 A check with thresholds declares them as a Pydantic model (``config=``); the values come from the
 ``[checks.<name>]`` section of the settings and the check reads them from ``ctx.config``::
@@ -83,6 +89,9 @@ class CheckStatus:
     why: str | None = None
     error: str | None = None
     photos: list[dict[str, Any]] | None = None
+    #: the catalogue key and parameters of ``why`` (see :mod:`refundguard.messages`)
+    key: str | None = None
+    params: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +102,8 @@ class Skip:
     image: int
     en: str
     zh: str
+    key: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +115,8 @@ class Verification:
     images: tuple[int, ...]
     en: str
     zh: str
+    key: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 class ReuseIndex(Protocol):
@@ -161,15 +174,31 @@ class CheckContext:
             self.configs[self.check_name] = _validated(declared, self.settings.checks.get(self.check_name, {}))
         return self.configs[self.check_name]
 
-    def skip(self, image: int, *, en: str, zh: str) -> None:
-        """Record that the running check did not examine photo ``image``, and why."""
-        self.skips.append(Skip(check=self.check_name, image=image, en=en, zh=zh))
+    def _sentences(self, key: str | None, params: dict[str, Any] | None, en: str | None, zh: str | None
+                   ) -> tuple[str, str]:
+        if key is None:
+            if en is None or zh is None:
+                raise ValueError("give a catalogue key, or both en= and zh=")
+            return en, zh
+        from refundguard.messages import both
 
-    def verified(self, kind: str, images: Sequence[int], *, en: str, zh: str) -> None:
+        made = both(key, params or {}, names=[im.name for im in self.images])
+        return made["en"], made["zh"]
+
+    def skip(self, image: int, *, en: str | None = None, zh: str | None = None, key: str | None = None,
+             params: dict[str, Any] | None = None) -> None:
+        """Record that the running check did not examine photo ``image``, and why (catalogue ``key``, or en/zh)."""
+        en, zh = self._sentences(key, params, en, zh)
+        self.skips.append(Skip(check=self.check_name, image=image, en=en, zh=zh, key=key, params=dict(params or {})))
+
+    def verified(self, kind: str, images: Sequence[int], *, en: str | None = None, zh: str | None = None,
+                 key: str | None = None, params: dict[str, Any] | None = None) -> None:
         """Record a verification the running check actually made (``kind`` in :data:`COVERAGE_KINDS`)."""
         if kind not in COVERAGE_KINDS:
             raise ValueError(f"unknown coverage kind {kind!r}")
-        self.verifications.append(Verification(kind=kind, check=self.check_name, images=tuple(images), en=en, zh=zh))
+        en, zh = self._sentences(key, params, en, zh)
+        self.verifications.append(Verification(kind=kind, check=self.check_name, images=tuple(images), en=en, zh=zh,
+                                               key=key, params=dict(params or {})))
 
     @property
     def claim_images(self) -> Iterator[tuple[int, LoadedImage]]:
@@ -181,13 +210,24 @@ class CheckContext:
         """``(index, image)`` for each reference photo (listing, shipping, packing-video frame)."""
         return ((i, im) for i, im in enumerate(self.images) if self.roles[i] == "reference")
 
-    def finding(self, code: str, *, image: int | None, score: float, en: str, zh: str,
-                regions: Sequence[Region] = (), heatmap: Heatmap | None = None,
-                details: dict[str, Any] | None = None) -> Finding:
-        """Create a finding of this check, with its configured weight."""
+    def finding(self, code: str, *, image: int | None, score: float, variant: str | None = None,
+                en: str | None = None, zh: str | None = None, regions: Sequence[Region] = (),
+                heatmap: Heatmap | None = None, details: dict[str, Any] | None = None) -> Finding:
+        """Create a finding of this check, with its configured weight.
+
+        Its sentence is the catalogue's ``code:variant`` made from ``details`` (a check not converted yet gives
+        ``en``/``zh`` instead)."""
+        details = dict(details or {})
+        if variant is not None:
+            from refundguard.messages import both, finding_key
+
+            made = both(finding_key(code, variant) or "", details, names=[im.name for im in self.images])
+            en, zh = made["en"], made["zh"]
+        elif en is None or zh is None:
+            raise ValueError("give a variant (catalogue sentence), or both en= and zh=")
         return Finding(code=code, check=self.check_name, image=image, score=float(min(max(score, 0.0), 1.0)),
                        message=Message(en=en, zh=zh), weight=self.settings.weight(code),
-                       regions=tuple(regions), heatmap=heatmap, details=dict(details or {}))
+                       regions=tuple(regions), heatmap=heatmap, details=details, variant=variant)
 
 
 CheckFunction = Callable[[CheckContext], list[Finding]]

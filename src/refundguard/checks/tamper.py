@@ -59,7 +59,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from refundguard.checks._forensics.orient import unorient_array
 from refundguard.checks._forensics.pipeline import MIN_SIDE, TamperResult, analyse, clipped_pixels
 from refundguard.checks.registry import CheckContext, check
-from refundguard.errors import NotApplicable
+from refundguard.errors import not_applicable
 from refundguard.findings import Finding, Heatmap, Region
 from refundguard.media.load import LoadedImage
 
@@ -120,22 +120,9 @@ def analyse_image(image: LoadedImage, *, use_resample: bool = True, use_lattice:
                    use_resample=use_resample, use_lattice=use_lattice)
 
 
-def _messages(score: float, cues: dict[str, float], strong: float = 0.6) -> tuple[str, str]:
-    names_en = {"dq": "JPEG compression history", "grid": "JPEG block grid", "noise": "noise level",
-                "resample": "resampling (scaling or rotation) traces"}
-    names_zh = {"dq": "JPEG 压缩历史", "grid": "JPEG 分块网格", "noise": "噪声水平",
-                "resample": "重采样（缩放或旋转）痕迹"}
-    active = [k for k, v in sorted(cues.items(), key=lambda kv: -kv[1]) if v >= 0.25] or [max(cues, key=cues.get)]
-    en = ("One region's " + " and ".join(names_en[k] for k in active)
-          + " differ from the rest of the photo, as when a region is edited and the file saved again")
-    zh = "照片中某一区域的" + "和".join(names_zh[k] for k in active) + "与其余部分不一致，符合局部编辑后再次保存的特征"
-    if score < strong:
-        en += " (weak: a single cue; not proof on its own)."
-        zh += "（证据较弱：仅单一线索，不能单独作为证明）。"
-    else:
-        en += "."
-        zh += "。"
-    return en, zh
+def _shown_cues(cues: dict[str, float]) -> list[str]:
+    """The cues a finding names: every cue of at least 0.25, strongest first (at least the strongest one)."""
+    return [k for k, v in sorted(cues.items(), key=lambda kv: -kv[1]) if v >= 0.25] or [max(cues, key=cues.get)]
 
 
 @check("tamper", config=TamperConfig)
@@ -160,15 +147,14 @@ def run(ctx: CheckContext) -> list[Finding]:
             continue
         best = result.regions[0]
         regions = [Region(*r["box"]) for r in result.regions if r["score"] >= cfg.report_min]
-        en, zh = _messages(result.score, best["strengths"], cfg.strong_score)
         findings.append(ctx.finding(
-            "tamper.local", image=index, score=result.score, en=en, zh=zh, regions=regions,
-            heatmap=Heatmap(result.heat),
-            details={"cues": best["strengths"], "regions": result.regions, "analysis": result.cues,
-                     "cell_px": result.cell},
+            "tamper.local", image=index, score=result.score, regions=regions, heatmap=Heatmap(result.heat),
+            variant="strong" if result.score >= cfg.strong_score else "single_cue",
+            details={"cues": best["strengths"], "shown_cues": _shown_cues(best["strengths"]),
+                     "regions": result.regions, "analysis": result.cues, "cell_px": result.cell},
         ))
     if analysed == 0 and reduced:
-        raise NotApplicable("every claim photo was analysed at reduced size (blind traces need the file's own pixels)")
+        raise not_applicable("tamper.na.reduced")
     if analysed == 0:
-        raise NotApplicable(f"no claim photo of at least {cfg.min_side}x{cfg.min_side} pixels")
+        raise not_applicable("tamper.na.too_small", min_side=cfg.min_side)
     return findings

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from refundguard.checks._dwt_watermark import MIN_PIXELS, Decode, detect
 from refundguard.checks.registry import CheckContext, check
-from refundguard.errors import NotApplicable
+from refundguard.errors import not_applicable
 from refundguard.findings import Finding
 
 CODE = "watermark.invisible"
@@ -62,18 +62,13 @@ def score(hit: Decode, config: WatermarkConfig = _DEFAULT) -> float:
 
 def _finding(ctx: CheckContext, index: int, hits: list[Decode]) -> Finding:
     best = hits[0]
-    en_who, zh_who = _WHO.get(best.payload, (best.payload, best.payload))
+    who, _ = _WHO.get(best.payload, (best.payload, best.payload))
     order = "BGR" if best.order == "bgr" else "RGB"
     return ctx.finding(
-        CODE, image=index, score=score(best, ctx.config),
-        en=(f"Invisible {best.scheme} watermark of {en_who} found: {best.matched} of {best.length} bits match "
-            f"the '{best.payload}' payload ({order} channel order, {best.domain} colour conversion). "
-            "These marks are embedded by the image generator, not by cameras."),
-        zh=(f"检测到 {zh_who} 的 {best.scheme} 隐形水印：{best.length} 位中有 {best.matched} 位与"
-            f"“{best.payload}”载荷一致（{order} 通道顺序，{best.domain} 色彩转换）。"
-            "此类水印由图像生成模型嵌入，相机不会产生。"),
+        CODE, image=index, score=score(best, ctx.config), variant="decoded",
         details={
-            "scheme": best.scheme, "payload": best.payload, "matched_bits": best.matched, "bits": best.length,
+            "generator": who, "scheme": best.scheme,
+            "payload": best.payload, "matched_bits": best.matched, "bits": best.length,
             "threshold": best.threshold, "channel_order": order, "domain": best.domain, "blocks": best.blocks,
             "decoded": "".join(str(int(b)) for b in best.bits),
             "all_hits": [{"scheme": h.scheme, "payload": h.payload, "matched_bits": h.matched, "bits": h.length,
@@ -101,7 +96,7 @@ def run(ctx: CheckContext) -> list[Finding]:
         if hits:
             findings.append(_finding(ctx, index, hits))
     if decoded == 0 and reduced:
-        raise NotApplicable("every claim photo was analysed at reduced size (watermarks need the file's own pixels)")
+        raise not_applicable("watermark.na.reduced")
     if decoded == 0:
-        raise NotApplicable("no claim photo of at least 256×256 pixels (smaller images cannot carry these marks)")
+        raise not_applicable("watermark.na.too_small")
     return findings

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from refundguard.cli.app import app, err, fail, out, parse_time, plain
+from refundguard.cli.app import app, err, fail, fail_with, out, parse_time, plain
 from refundguard.errors import RefundGuardError
 
 if TYPE_CHECKING:
@@ -38,17 +38,17 @@ def analyze_command(
 ) -> None:
     """Analyse claim photos, optionally against the merchant's reference photos."""
     # imported here, not at the top: `refundguard --help` and the other commands do not load the engine
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from refundguard.checks.registry import ClaimInfo, registered
     from refundguard.cli.index import open_configured
+    from refundguard.cli.progress import shown
     from refundguard.config import load_settings
     from refundguard.engine import analyze, expand_paths
     from refundguard.index import record_analysis
+    from refundguard.progress import Stages
     from refundguard.report import json as json_report
 
     if lang not in ("zh", "en"):
-        raise fail("--lang must be zh or en")
+        raise fail_with("cli.bad_lang")
     try:
         settings = load_settings(config)
     except RefundGuardError as exc:
@@ -56,25 +56,26 @@ def analyze_command(
     if check:  # the check modules are imported only when needed: unusable photos fail before that
         known = {c.name for c in registered()}
         if unknown := sorted(set(check) - known):
-            raise fail(f"unknown check(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+            raise fail_with("cli.unknown_checks", unknown=unknown, known=sorted(known))
     claims = expand_paths(paths)
     refs = expand_paths(reference or [])
     if not claims:
-        raise fail("no image found in the given claim path(s)")
+        raise fail_with("cli.no_image")
     info = ClaimInfo(claim_id=claim_id, order_time=parse_time(order_time, "order-time"),
                      delivered_at=parse_time(delivered_at, "delivered-at"), buyer_id=buyer, merchant_id=merchant)
-    photos = len(claims) + len(refs)
     reuse_index = open_configured(index, config)[1] if index or settings.index_url else None
+    # the check modules are imported for the bar only on a terminal: unusable photos otherwise fail before that
+    checks = [c.name for c in registered() if not check or c.name in check] if err.is_terminal else []
+    stages = Stages(files=[p.name for p in [*claims, *refs]], checks=checks, references=bool(refs))
     try:
-        if photos > 3 and err.is_terminal:
-            total = photos + len(registered())
-            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                          console=err, transient=True) as bar:
-                task = bar.add_task("analysing", total=total)
-                result = analyze(claims, refs, info=info, settings=settings, only=check, index=reuse_index,
-                                 progress=lambda what: bar.update(task, advance=1, description=what))
-        else:
-            result = analyze(claims, refs, info=info, settings=settings, only=check, index=reuse_index)
+        with shown(stages, lang) as progress:
+            result = analyze(claims, refs, info=info, settings=settings, only=check, index=reuse_index,
+                             progress=progress)
+            if html:
+                from refundguard.report import html as html_report
+
+                progress("stage.report")
+                html_report.write(result, html, lang=lang)
         if reuse_index is not None and claim_id:
             record_analysis(reuse_index, result)
     except RefundGuardError as exc:
@@ -82,54 +83,51 @@ def analyze_command(
     finally:
         if reuse_index is not None:
             reuse_index.close()
-    if html:
-        from refundguard.report import html as html_report
-
-        html_report.write(result, html, lang=lang)
     if as_json:
         print(json_report.dumps(result, heatmaps=not no_heatmaps))
     else:
         _print_summary(result, lang)
         if html:
-            out.print(("HTML 报告: " if lang == "zh" else "HTML report: ") + os.fspath(html))
+            from refundguard.messages import Context, render
+
+            out.print(plain(render("cli.summary.html", {"path": os.fspath(html)}, Context(lang))), highlight=False)
 
 
 def _print_summary(result: Analysis, lang: str) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from refundguard.messages import Context, render
     from refundguard.report import json as json_report
 
     zh = lang == "zh"
+    words = Context(lang)
     a = result.assessment
-    label = {"low": ("low", "低风险"), "review": ("review", "需人工审核"), "high": ("high", "高风险")}[a.level]
-    basis = {"verified": ("verified", "已核实"), "unverified": ("unverified", "未经核实"),
-             "incomplete": ("incomplete analysis", "分析不完整")}[a.basis]
-    out.print(f"[{LEVEL_STYLE[a.level]}]{'风险' if zh else 'risk'} {a.risk:.0%} · "
-              f"{label[1] if zh else label[0]}[/] · {basis[1] if zh else basis[0]}")
+    out.print(Text(render("cli.summary.risk", {"risk": a.risk, "level": a.level}, words), style=LEVEL_STYLE[a.level])
+              + Text(render("cli.summary.basis", {"basis": a.basis}, words)), highlight=False)
     for i, note in enumerate(a.notes, 1):
         out.print(Text(f"  {i}. ") + plain(note.zh if zh else note.en, style="yellow"), highlight=False)
     for i, f in enumerate(a.reasons, len(a.notes) + 1):
         text = json_report.photo_prefix(result, f.image) + (f.message.zh if zh else f.message.en)
         out.print(Text(f"  {i}. ") + plain(text) + Text(f"  ({f.code})", style="dim"), highlight=False)
     if not a.reasons:
-        out.print("  " + ("未发现伪造证据（没有证据不等于证明真实）" if zh else
-                          "no evidence of forgery found (absence of evidence is not proof of authenticity)"))
+        out.print("  " + render("cli.summary.nothing", {}, words))
     if a.basis_text is not None:
         out.print(Text("  ") + plain(a.basis_text.zh if zh else a.basis_text.en), highlight=False)
     table = Table(show_header=True, header_style="bold")
-    for col in (("图片", "image"), ("角色", "role"), ("风险", "risk"), ("发现", "findings")):
-        table.add_column(col[0] if zh else col[1])
+    for col in ("image", "role", "risk", "findings"):
+        table.add_column(render(f"cli.column.{col}", {}, words))
     for i, (im, role) in enumerate(zip(result.images, result.roles, strict=True)):
         codes = ", ".join(sorted({f.code for f in result.findings if f.image == i})) or "-"
-        table.add_row(plain(im.name), role, f"{a.image_risks[i]:.0%}", codes)
+        table.add_row(plain(im.name), render(f"role.{role}", {}, words), f"{a.image_risks[i]:.0%}", codes)
     out.print(table)
     for im in result.images:
         if im.reduction is not None:
             en, zh_text = im.reduction.message()
-            out.print(Text("注意：" if zh else "note: ", style="yellow") + plain(f"{im.name}: {zh_text if zh else en}"),
-                      highlight=False)
+            out.print(plain(render("cli.summary.note", {"file": im.name, "text": zh_text if zh else en}, words),
+                            style="yellow"), highlight=False)
     failed = {n: s for n, s in result.checks.items() if s.status == "failed"}
     for name, s in failed.items():
-        err.print(Text(f"check {name} failed: ", style="yellow") + plain(s.error), highlight=False)
+        err.print(plain(render("cli.summary.check_failed", {"check": name, "error": s.error}, words), style="yellow"),
+                  highlight=False)
 

@@ -42,13 +42,26 @@ def fail(message: str | BaseException, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def fail_with(key: str, code: int = 2, **params: object) -> typer.Exit:
+    """:func:`fail` with the catalogue's sentence ``key`` in English and Chinese."""
+    from refundguard.messages import Context, render
+
+    return fail(_Bilingual(render(key, params, Context("en")), render(key, params, Context("zh"))), code)
+
+
+class _Bilingual(Exception):
+    def __init__(self, en: str, zh: str) -> None:
+        super().__init__(en)
+        self.zh = zh
+
+
 def parse_time(value: str | None, name: str) -> datetime | None:
     if value is None:
         return None
     try:
         return datetime.fromisoformat(value)
     except ValueError as exc:
-        raise fail(f"--{name}: {value!r} is not an ISO-8601 date/time (e.g. 2026-05-01T14:30+08:00)") from exc
+        raise fail_with("cli.bad_time", option=f"--{name}", value=value) from exc
 
 
 def version_callback(value: bool) -> None:

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from refundguard.cli.app import app, fail, out, parse_time
+from refundguard.cli.app import app, err, fail, fail_with, out, parse_time
 from refundguard.errors import RefundGuardError
 
 
@@ -30,29 +30,37 @@ def bundle_files_command(
     config: Annotated[Path | None, typer.Option("--config", help="TOML settings file.")] = None,
 ) -> None:
     """Analyse photos and write the evidence bundle PDF. / 分析图片并生成证据材料 PDF。"""
-    from refundguard.checks.registry import ClaimInfo
+    from refundguard.checks.registry import ClaimInfo, registered
+    from refundguard.cli.progress import shown
     from refundguard.config import load_settings
     from refundguard.engine import analyze, expand_paths
-    from refundguard.report.pdf import CaseFacts, bundle_from_analysis, load_legal_tiers, write_bundle
+    from refundguard.progress import Stages
+    from refundguard.report.pdf import CaseFacts, bundle_from_analysis, check_cjk_font, load_legal_tiers, write_bundle
 
     if amount is not None and not (amount >= 0 and amount < 1e12):
-        raise fail("--amount must be a non-negative number / 金额必须为非负数")
+        raise fail_with("cli.bad_amount")
     try:
         settings = load_settings(config)
         legal = load_legal_tiers(tiers)
         claims = expand_paths(paths)
         if not claims:
-            raise fail("no image found in the given claim path(s) / 未找到图片")
+            raise fail_with("cli.no_image")
+        check_cjk_font()  # before minutes of work: a bundle without a Chinese font would print empty boxes
         info = ClaimInfo(claim_id=claim_id, delivered_at=parse_time(delivered_at, "delivered-at"),
                          buyer_id=buyer, merchant_id=merchant, amount=amount)
-        result = analyze(claims, expand_paths(reference or []), info=info, settings=settings)
-        pdf = bundle_from_analysis(result, CaseFacts(claim_id=claim_id, buyer_id=buyer, merchant_id=merchant,
-                                                     amount=amount), tiers=legal)
+        refs = expand_paths(reference or [])
+        checks = [c.name for c in registered()] if err.is_terminal else []
+        with shown(Stages(files=[p.name for p in [*claims, *refs]], checks=checks, references=bool(refs)),
+                   "zh") as progress:
+            result = analyze(claims, refs, info=info, settings=settings, progress=progress)
+            pdf = bundle_from_analysis(result, CaseFacts(claim_id=claim_id, buyer_id=buyer, merchant_id=merchant,
+                                                         amount=amount, delivered_at=info.delivered_at),
+                                       tiers=legal, progress=progress)
         written = write_bundle(pdf, out_path)
     except RefundGuardError as exc:
         raise fail(str(exc)) from exc
     except OSError as exc:
-        raise fail(f"cannot write {out_path}: {exc.strerror or exc}") from exc
+        raise fail_with("cli.cannot_write", path=str(out_path), why=exc.strerror or str(exc)) from exc
     out.print(f"证据材料 / evidence bundle: {written}", highlight=False)
 
 
@@ -69,15 +77,20 @@ def bundle_command(
 ) -> None:
     """Write the evidence bundle of a stored claim; the database must exist (nothing is created).
     / 生成已存储申请的证据材料 PDF。"""
+    from refundguard.cli.progress import shown
     from refundguard.cli.serve import read_checkpoints
-    from refundguard.report.pdf import load_legal_tiers, write_bundle
+    from refundguard.progress import Stages
+    from refundguard.report.pdf import check_cjk_font, load_legal_tiers, write_bundle
     from refundguard.web.stored import StoredClaimError, bundle_for_stored_claim
 
     held = read_checkpoints(checkpoint or [])
     try:
+        check_cjk_font()
         legal = load_legal_tiers(tiers)
-        pdf = bundle_for_stored_claim(claim_id, tiers=legal, database_url=database_url, config=config,
-                                      checkpoints=held)
+        with shown(Stages(files=[], checks=[]), "zh") as progress:
+            progress("stage.bundle")
+            pdf = bundle_for_stored_claim(claim_id, tiers=legal, database_url=database_url, config=config,
+                                          checkpoints=held, progress=progress)
         written = write_bundle(pdf, out_path or Path(f"bundle-{claim_id}.pdf"))
     except (RefundGuardError, StoredClaimError) as exc:
         raise fail(str(exc)) from exc

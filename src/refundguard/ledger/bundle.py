@@ -16,6 +16,7 @@ from refundguard.ledger import signing
 from refundguard.ledger.config import LedgerConfig
 from refundguard.ledger.models import LedgerEntry, LedgerHead, LedgerRecord
 from refundguard.ledger.records import FeedError, check_record
+from refundguard.messages import Context, shown
 from refundguard.report.pdf import CrossPlatform, LedgerEntryProof
 
 
@@ -43,8 +44,15 @@ def cross_platform(session: Session, report: dict[str, Any] | None, *, own_platf
         if status.get("status") == "ran":
             return CrossPlatform(note_en="The ledger was asked for this claim: no standing entry for the buyer.",
                                  note_zh="已为本申请查询账本：该买家在账本中没有有效条目。")
-        why = status.get("why") or status.get("error") or "the ledger check did not run"
-        return CrossPlatform(note_en=f"The ledger was not consulted: {why}.", note_zh=f"未查询账本：{why}。")
+        if status.get("status") == "failed":
+            why_en = why_zh = str(status.get("error") or "")
+        elif status:
+            stored = status.get("why")
+            why_en = shown(status.get("key"), status.get("params"), Context("en"), stored=stored)
+            why_zh = shown(status.get("key"), status.get("params"), Context("zh"), stored=stored)
+        else:
+            why_en, why_zh = "the ledger check did not run", "账本检查未运行"
+        return CrossPlatform(note_en=f"The ledger was not consulted: {why_en}.", note_zh=f"未查询账本：{why_zh}。")
     proofs, records = [], []
     keys = {h.issuer: h.public_key for h in session.query(LedgerHead)}
     for item in (finding.get("details") or {}).get("entries", [])[:200]:

@@ -132,10 +132,13 @@ def prior_abuse(session: Session, *, tenant: str, claim_id: str | None, actor: s
     if not pseudonyms:
         audit.record(session=session, actor=actor, action="ledger.query", subject_type="claim", subject_id=claim.id,
                      tenant=tenant, details={"buyer_id": claim.buyer_id, "answered": False,
-                                             "why": "buyer identifiers not registered"})
+                                             "why": "buyer identifiers not registered",
+                                             "why_key": "ledger.query.not_registered"})
         return PriorAbuse(registered=False)
     result = PriorAbuse(matches_for(session, pseudonyms, today=today or utcnow().date()))
     audit.record(session=session, actor=actor, action="ledger.query", subject_type="claim", subject_id=claim.id,
                  tenant=tenant, details={"buyer_id": claim.buyer_id, "answered": True, "identifiers": len(pseudonyms),
-                                         "matches": result.count, "issuers": result.platforms})
+                                         "matches": result.count, "issuers": result.platforms,
+                                         "why_key": "ledger.query.answered",
+                                         "why_params": {"matches": result.count, "identifiers": len(pseudonyms)}})
     return result

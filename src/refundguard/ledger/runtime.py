@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from refundguard.checks.registry import ClaimInfo
-from refundguard.errors import NotApplicable
+from refundguard.errors import NotApplicable, not_applicable
 from refundguard.ledger import adjudication, appeals, auth, lookup, signing
 from refundguard.ledger.buyers import BuyerLinks
 from refundguard.ledger.config import LedgerConfig
@@ -32,6 +32,9 @@ from refundguard.service.errors import DomainError
 
 log = logging.getLogger("refundguard.ledger")
 APPEAL_PATH = "/v1/ledger/member/appeals"
+#: the lookup's refusals (by error code) as the ledger check's not-applicable reasons in the message catalogue
+_REFUSALS = {"claim_not_open": "ledger.na.not_open", "no_buyer": "ledger.na.no_buyer",
+             "not_found": "ledger.na.not_stored"}
 
 
 class Ledger:
@@ -136,15 +139,16 @@ class Ledger:
     def prior_abuse(self, info: ClaimInfo) -> lookup.PriorAbuse:
         """For the ``ledger`` check: the buyer's standing entries for the claim being analysed."""
         if not info.claim_id or not info.account_id:
-            raise NotApplicable("the ledger answers only for a claim stored by the service")
+            raise not_applicable("ledger.na.not_stored")
         if not info.buyer_id:
-            raise NotApplicable("the claim names no buyer")
+            raise not_applicable("ledger.na.no_buyer")
         try:
             with self.db.session() as session:
                 result = lookup.prior_abuse(session, tenant=info.account_id, claim_id=info.claim_id,
                                             actor="system:analysis")
         except DomainError as exc:
-            raise NotApplicable(exc.en) from None
+            key = _REFUSALS.get(exc.code)
+            raise (not_applicable(key) if key else NotApplicable(exc.en)) from None
         if not result.registered:
-            raise NotApplicable(lookup.NotRegistered(info.buyer_id).en)
+            raise not_applicable("ledger.na.not_registered", buyer_id=info.buyer_id)
         return result

@@ -258,16 +258,17 @@ def load_image(source: Source, *, limits: Limits | None = None, name: str | None
     return decode(probe(source, limits=limits, name=name), limits=limits, budget=budget)
 
 
-def load_claim(sources: Sequence[Source | LoadedImage], *, limits: Limits | None = None,
+def load_claim(sources: Sequence[Source | Probe | LoadedImage], *, limits: Limits | None = None,
                progress: Callable[[LoadedImage], None] | None = None) -> list[LoadedImage]:
     """Load the photos of one claim within the claim budget, shared before any of them is decoded.
 
     Every file is probed first (a refused file stops the claim before any decoding); each photo then gets
     its share of ``limits.claim_pixels`` (:func:`~refundguard.media.budget.claim_budgets`). Images loaded
-    earlier are reduced to their share when they exceed it.
+    earlier are reduced to their share when they exceed it; a :class:`Probe` (a file probed under its own name,
+    such as the uploaded file name of a stored evidence file) is decoded as it is.
     """
     limits = limits or Limits()
-    probes = [s if isinstance(s, LoadedImage) else probe(s, limits=limits) for s in sources]
+    probes = [s if isinstance(s, LoadedImage | Probe) else probe(s, limits=limits) for s in sources]
     declared = [p.width * p.height if isinstance(p, LoadedImage)
                 else (p.geometry.pixels if p.geometry.known else limits.analysis_pixels) for p in probes]
     images = []

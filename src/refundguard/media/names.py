@@ -39,3 +39,15 @@ def printable(text: str, *, max_chars: int = 300) -> str:
         return safe
     head = max_chars // 3
     return safe[:head] + "…" + safe[len(safe) - (max_chars - head - 1):]
+
+
+def distinct(name: str, taken: set[str]) -> str:
+    """``name``, or ``stem (2).ext``, ``stem (3).ext`` … when a file of that name (any case) is in ``taken``; the
+    result is added to ``taken``. Two photos called ``IMG_0001.jpg`` stay two names people can tell apart."""
+    stem, dot, suffix = name.rpartition(".") if "." in name.lstrip(".") else (name, "", "")
+    out, n = name, 1
+    while out.casefold() in taken:
+        n += 1
+        out = f"{stem} ({n}){dot}{suffix}"
+    taken.add(out.casefold())
+    return out

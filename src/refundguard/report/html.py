@@ -1,11 +1,14 @@
-"""The self-contained HTML report: thumbnails, outlined regions, heatmap overlays, bilingual reasons."""
+"""The self-contained HTML report: thumbnails, outlined regions, heatmap overlays, reasons in the reader's language.
+
+A thin wrapper over the shared view (:mod:`refundguard.report.view`) and partials: everything is embedded, so the
+file opens anywhere without a network.
+"""
 
 from __future__ import annotations
 
 import base64
 import io
 from pathlib import Path
-from typing import Any
 
 from PIL import Image as PILImage
 
@@ -13,7 +16,8 @@ from refundguard.engine import Analysis
 from refundguard.media.load import LoadedImage
 from refundguard.report.ela import error_level_image
 from refundguard.report.json import to_dict
-from refundguard.report.templating import BASIS_TEXT, LEVEL_TEXT, env
+from refundguard.report.templating import env, report_css, translator
+from refundguard.report.view import report_view
 
 
 def thumbnail_data_url(image: LoadedImage, max_side: int = 900) -> str:
@@ -33,26 +37,15 @@ def error_level_data_url(image: LoadedImage, max_side: int = 900) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def render(analysis: Analysis, *, lang: str = "zh") -> str:
+def render(analysis: Analysis, *, lang: str = "zh", tz: object = None) -> str:
     """Render the report as one HTML page with everything embedded."""
-    report = to_dict(analysis, heatmaps=False)  # the page draws overlays from the Heatmap objects
-    cards: list[dict[str, Any]] = []
-    for i, (im, meta) in enumerate(zip(analysis.images, report["images"], strict=True)):
-        findings = [f for f in report["findings"] if f["image"] == i]
-        overlays = [f.heatmap.to_overlay_data_url() for f in sorted(analysis.findings, key=lambda f: -f.contribution)
-                    if f.image == i and f.heatmap is not None]
-        ref_index = next((f["details"].get("reference_image") for f in findings
-                          if isinstance(f["details"].get("reference_image"), int)), None)
-        views = [dict(r, code=f["code"]) for f in report["findings"] if f["image"] is None
-                 for r in (f["details"].get("regions_by_image") or {}).get(str(i), [])]
-        cards.append({"index": i, "meta": meta, "thumb": thumbnail_data_url(im), "findings": findings, "views": views,
-                      "heatmaps": overlays, "reference": ref_index,
-                      "ela": error_level_data_url(im) if meta["role"] == "claim" else None})
-    claim_level = [f for f in report["findings"] if f["image"] is None]
-    return env.get_template("report.html").render(
-        report=report, cards=cards, claim_level=claim_level, lang=lang, level_text=LEVEL_TEXT, basis_text=BASIS_TEXT,
-        thumbs={c["index"]: c["thumb"] for c in cards},
-    )
+    view = report_view(to_dict(analysis), names=[im.name for im in analysis.images], lang=lang, tz=tz,
+                       thumbs=[thumbnail_data_url(im) for im in analysis.images])
+    for photo, image in zip(view.photos, analysis.images, strict=True):
+        if photo.role == "claim":
+            photo.ela = error_level_data_url(image)
+    return env.get_template("report.html").render(view=view, lang=lang, t=translator(lang), report_css=report_css(),
+                                                  show_alt=True)  # a file to pass on: both languages
 
 
 def write(analysis: Analysis, path: str | Path, *, lang: str = "zh") -> Path:

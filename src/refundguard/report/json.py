@@ -52,7 +52,8 @@ def coverage_dict(analysis: Analysis) -> dict[str, Any]:
         "summary": a.basis_text.to_dict(),
         "photos": [{"image": i, "verified_by": list(c.verified_by(i))} for i in c.claim_photos],
         "verifications": [{"kind": v.kind, "check": v.check, "images": list(v.images),
-                           "message": {"en": v.en, "zh": v.zh}} for v in c.verifications],
+                           "message": {"en": v.en, "zh": v.zh}, "key": v.key, "params": v.params or None}
+                          for v in c.verifications],
         "failed": [{"check": name, "error": error} for name, error in c.failed],
         "not_requested": list(c.not_requested),
     }
@@ -74,7 +75,7 @@ def to_dict(analysis: Analysis, *, heatmaps: bool = True) -> dict[str, Any]:
                                              strict=True)
         ],
         "findings": [
-            {"code": f.code, "check": f.check, "image": f.image, "score": round(f.score, 4),
+            {"code": f.code, "variant": f.variant, "check": f.check, "image": f.image, "score": round(f.score, 4),
              "weight": f.weight, "message": f.message.to_dict(), "regions": [r.to_dict() for r in f.regions],
              "heatmap": f.heatmap.to_data_url() if (heatmaps and f.heatmap is not None) else None,
              "details": jsonable(f.details), "counted": i not in a.uncounted}
@@ -85,11 +86,17 @@ def to_dict(analysis: Analysis, *, heatmaps: bool = True) -> dict[str, Any]:
         "coverage": coverage_dict(analysis),
         "reasons": [n.en for n in a.notes] + [photo_prefix(analysis, f.image) + f.message.en for f in a.reasons],
         "reasons_zh": [n.zh for n in a.notes] + [photo_prefix(analysis, f.image) + f.message.zh for f in a.reasons],
+        "reason_findings": _positions(analysis.findings, a.reasons),
         "claim": _claim_facts(analysis),
     }
     out = ReportModel.model_validate(data).model_dump(mode="json", by_alias=True)
     out["checks"] = {name: _without_nulls(status) for name, status in out["checks"].items()}
     return out
+
+
+def _positions(findings: list[Any], chosen: tuple[Any, ...]) -> list[int]:
+    where = {id(f): i for i, f in enumerate(findings)}
+    return [where[id(f)] for f in chosen if id(f) in where]
 
 
 def _without_nulls(status: dict[str, Any]) -> dict[str, Any]:

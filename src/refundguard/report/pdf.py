@@ -1,28 +1,30 @@
 """The evidence bundle: one PDF a merchant can attach to an appeal or hand to the police.
 
-It holds the case summary, every image with its SHA-256, the findings drawn on the photos (heatmap and
-outlined regions) beside the matched merchant reference, the timeline, the head of the audit chain, and
-the buyer's cumulative adjudicated amounts set against legal tiers. The tiers and their citations are data
-(``data/legal_tiers.toml``), shown as information, never as legal advice. The JSON report is attached to
-the PDF, and its SHA-256 is printed, so that a reader can check the bundle against the stored report.
+The first page says in two sentences what was found and what it rests on, then the case in words (status,
+decision, the merchant's statement). Each claim photo follows beside the matched merchant photo with the same
+outlines (mapped into the merchant photo by the match's transform), then each changed region zoomed, claim and
+reference side by side; every file with its SHA-256; the checks; the timeline; the audit chain; and the buyer's
+adjudicated amounts (final decisions only) set against legal tiers, shown as information, never as legal advice.
+The JSON report is attached, and its SHA-256 printed, so a reader can check the bundle against the stored report.
 
 Two entry points: :func:`bundle_from_analysis` (engine only: CLI and local mode) and :func:`render_bundle`
-(a stored report plus its images and case facts: the claim service).
+(a stored report plus its images and case facts: the claim service). The text is Chinese first with the English
+beside it; a missing Chinese font is an error (:func:`check_cjk_font`), never a page of empty boxes.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
+import itertools
 import json
-import math
 import os
-import tomllib
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -30,245 +32,75 @@ import numpy as np
 from PIL import Image as PILImage
 from PIL import ImageDraw
 
+from refundguard.casefile.facts import (
+    AdjudicatedClaim,
+    AuditHead,
+    CaseFacts,
+    CrossPlatform,
+    LedgerEntryProof,
+    TimelineEvent,
+    cross_platform_amount,
+    cumulative_amount,
+)
+from refundguard.casefile.legal import (
+    KINDS,
+    Law,
+    LegalTiers,
+    Standing,
+    Tier,
+    load_legal_tiers,
+    parse_legal_tiers,
+    standings,
+)
 from refundguard.engine import Analysis
 from refundguard.errors import ConfigError
 from refundguard.media.load import LoadedImage
+from refundguard.messages import Context, render
+from refundguard.messages.compose import actor_words, timeline_entry
+from refundguard.messages.render import format_time
 from refundguard.report.json import to_dict
-from refundguard.report.templating import BASIS_TEXT, LEVEL_TEXT, basis_of, env
+from refundguard.report.templating import bilingual, env
+from refundguard.report.view import Mark, evidence_lines, report_view
 
-ROLE_TEXT = {"claim": ("buyer's evidence", "买家凭证"), "reference": ("merchant reference", "商家参考图")}
-KINDS = ("criminal", "administrative", "civil")
+__all__ = ["KINDS", "AdjudicatedClaim", "AuditHead", "CaseFacts", "CrossPlatform", "FontMissing", "Law",
+           "LedgerEntryProof", "LegalTiers", "Standing", "Tier", "TimelineEvent", "bundle_from_analysis",
+           "canonical_json", "check_cjk_font", "cross_platform_amount", "cumulative_amount", "evidence_lines",
+           "figure", "load_legal_tiers", "parse_legal_tiers", "render_bundle", "render_html", "report_digest",
+           "standings", "write_bundle"]
 
-
-# --------------------------------------------------------------------------------------------- legal tiers
-@dataclass(frozen=True, slots=True)
-class Tier:
-    """One threshold of a law: it applies from ``min_amount`` upwards."""
-
-    min_amount: float
-    label_en: str
-    label_zh: str
-
-
-@dataclass(frozen=True, slots=True)
-class Law:
-    id: str
-    kind: str  # criminal | administrative | civil
-    citation_en: str
-    citation_zh: str
-    summary_en: str
-    summary_zh: str
-    tiers: tuple[Tier, ...]
+#: outline colours of the strengths (the same as the pages' report.css)
+COLOURS = {"proven": (213, 0, 0), "declared": (41, 98, 255), "cue": (224, 145, 0), "context": (107, 107, 112)}
+#: the most zoomed crops a bundle holds (strongest regions first)
+MAX_CROPS = 12
 
 
-@dataclass(frozen=True, slots=True)
-class LegalTiers:
-    laws: tuple[Law, ...]
-    currency: str
-    symbol: str
-    disclaimer_en: str
-    disclaimer_zh: str
-    counted_outcomes: frozenset[str]
-    source: str
+class FontMissing(ConfigError):
+    """No Chinese font is installed: the bundle would print empty boxes instead of Chinese text."""
 
 
-@dataclass(frozen=True, slots=True)
-class Standing:
-    """Where an amount stands against one law: the highest tier reached and the next one."""
-
-    law: Law
-    amount: float
-    reached: Tier | None
-    next: Tier | None
-
-    @property
-    def shortfall(self) -> float | None:
-        """How much more would reach the next tier (``None`` above the last tier)."""
-        return None if self.next is None else round(self.next.min_amount - self.amount, 2)
-
-
-def _text(table: dict[str, Any], key: str, where: str) -> str:
-    value = table.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"legal tiers: {where}: '{key}' must be a non-empty string")
-    return value.strip()
-
-
-def parse_legal_tiers(data: dict[str, Any], source: str = "<data>") -> LegalTiers:
-    """Validate parsed TOML into :class:`LegalTiers`; raise :class:`ConfigError` with the faulty key."""
-    laws: list[Law] = []
-    raw_laws = data.get("law")
-    if not isinstance(raw_laws, list) or not raw_laws:
-        raise ConfigError(f"legal tiers {source}: at least one [[law]] table is required")
-    seen: set[str] = set()
-    for n, raw in enumerate(raw_laws):
-        where = f"{source} law #{n + 1}"
-        law_id = _text(raw, "id", where)
-        if law_id in seen:
-            raise ConfigError(f"legal tiers {source}: duplicate law id {law_id!r}")
-        seen.add(law_id)
-        kind = _text(raw, "kind", where)
-        if kind not in KINDS:
-            raise ConfigError(f"legal tiers {where}: kind must be one of {', '.join(KINDS)}, not {kind!r}")
-        tiers: list[Tier] = []
-        for m, t in enumerate(raw.get("tier") or []):
-            amount = t.get("min_amount")
-            if isinstance(amount, bool) or not isinstance(amount, int | float) or not math.isfinite(amount) \
-                    or amount < 0:
-                raise ConfigError(f"legal tiers {where} tier #{m + 1}: min_amount must be a number ≥ 0")
-            tiers.append(Tier(float(amount), _text(t, "label_en", where), _text(t, "label_zh", where)))
-        if not tiers:
-            raise ConfigError(f"legal tiers {where}: at least one [[law.tier]] is required")
-        amounts = [t.min_amount for t in tiers]
-        if amounts != sorted(amounts) or len(set(amounts)) != len(amounts):
-            raise ConfigError(f"legal tiers {where}: tiers must be in strictly increasing min_amount order")
-        laws.append(Law(law_id, kind, _text(raw, "citation_en", where), _text(raw, "citation_zh", where),
-                        _text(raw, "summary_en", where), _text(raw, "summary_zh", where), tuple(tiers)))
-    outcomes = (data.get("adjudication") or {}).get("counted_outcomes", ["rejected"])
-    if not isinstance(outcomes, list) or not all(isinstance(o, str) for o in outcomes):
-        raise ConfigError(f"legal tiers {source}: adjudication.counted_outcomes must be a list of strings")
-    return LegalTiers(laws=tuple(laws), currency=str(data.get("currency", "CNY")), symbol=str(data.get("symbol", "¥")),
-                      disclaimer_en=_text(data, "disclaimer_en", source),
-                      disclaimer_zh=_text(data, "disclaimer_zh", source),
-                      counted_outcomes=frozenset(outcomes), source=source)
-
-
-def load_legal_tiers(path: str | os.PathLike[str] | None = None) -> LegalTiers:
-    """The legal tiers from ``path``, ``$REFUNDGUARD_LEGAL_TIERS``, or the packaged defaults."""
-    path = path or os.environ.get("REFUNDGUARD_LEGAL_TIERS")
-    if path:
-        try:
-            text = Path(path).read_text("utf-8")
-        except OSError as exc:
-            raise ConfigError(f"cannot read legal tiers {path}: {exc.strerror or exc}") from exc
-        source = os.fspath(path)
-    else:
-        text = resources.files("refundguard.data").joinpath("legal_tiers.toml").read_text("utf-8")
-        source = "refundguard/data/legal_tiers.toml"
+@functools.cache
+def _cjk_families() -> tuple[str, ...]:
+    exe = shutil.which("fc-list")
+    if exe is None:
+        return ()
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"legal tiers {source} is not valid TOML: {exc}") from exc
-    return parse_legal_tiers(data, source)
+        out = subprocess.run([exe, ":lang=zh", "family"], capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    return tuple(sorted({line.split(",")[0].strip() for line in out.stdout.splitlines() if line.strip()}))
 
 
-def standings(tiers: LegalTiers, amount: float) -> list[Standing]:
-    """Each law's highest tier reached by ``amount`` and the next tier above it."""
-    out: list[Standing] = []
-    for law in tiers.laws:
-        reached = None
-        nxt = None
-        for tier in law.tiers:
-            if amount >= tier.min_amount:
-                reached = tier
-            elif nxt is None:
-                nxt = tier
-        out.append(Standing(law=law, amount=amount, reached=reached, next=nxt))
-    return out
-
-
-# -------------------------------------------------------------------------------------------- case facts
-@dataclass(frozen=True, slots=True)
-class TimelineEvent:
-    at: datetime
-    action: str
-    actor: str = ""
-    detail: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class AdjudicatedClaim:
-    """One of the buyer's claims that a reviewer decided (this claim included, if decided)."""
-
-    claim_id: str
-    amount: float
-    outcome: str
-    decided_at: datetime | None = None
-    merchant_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AuditHead:
-    """The head of the hash-chained audit log when the bundle was made, and what its verification found.
-
-    ``verified`` is None when the chain was not walked; False when anything disagrees: an entry, the head, a
-    claim row against the chain's snapshot of its facts, or the chain against a held checkpoint (``problems``
-    says which, ``checkpoints`` how many signed checkpoints were compared). ``checkpoint`` is the signed
-    checkpoint of this head (only for an intact chain) for the reader to keep.
-    """
-
-    hash: str
-    entries: int
-    verified: bool | None = None
-    chain: str | None = None
-    problems: tuple[str, ...] = ()
-    checkpoints: int = 0
-    checkpoint: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerEntryProof:
-    """A cross-platform ledger entry in the bundle, with the signed record that proves it (issue #18)."""
-
-    issuer: str
-    entry_id: str
-    decided_on: str | None
-    outcome: str | None
-    amount: float | None
-    currency: str | None
-    record_seq: int
-    record_hash: str
-    key_fingerprint: str
-    verified: bool  # the issuer's Ed25519 signature checked when the bundle was made
-    status: str  # active | contested | revoked | expired, as held when the bundle was made
-    own: bool  # issued by this platform (then it is one of the claims in ``history``)
-
-
-@dataclass
-class CrossPlatform:
-    """The ledger's entries for the buyer (reviewer and police views only) and the records to attach."""
-
-    entries: list[LedgerEntryProof] = field(default_factory=list)
-    note_en: str | None = None
-    note_zh: str | None = None
-    records: list[dict[str, Any]] = field(default_factory=list)
-
-
-def cross_platform_amount(ledger: CrossPlatform | None, currency: str) -> float:
-    """Sum of other platforms' standing, verified entries in ``currency`` (own entries are in the history)."""
-    if ledger is None:
-        return 0.0
-    return round(sum(e.amount or 0.0 for e in ledger.entries
-                     if not e.own and e.verified and e.status == "active" and e.currency == currency), 2)
-
-
-@dataclass
-class CaseFacts:
-    """What the claim service knows beyond the photos; every field is optional for the engine-only bundle."""
-
-    claim_id: str | None = None
-    status: str | None = None
-    tenant: str | None = None
-    merchant_id: str | None = None
-    buyer_id: str | None = None
-    amount: float | None = None
-    created_at: datetime | None = None
-    deadline: datetime | None = None
-    decision: str | None = None
-    decision_reason: str | None = None
-    timeline: list[TimelineEvent] = field(default_factory=list)
-    audit_head: AuditHead | None = None
-    history: list[AdjudicatedClaim] = field(default_factory=list)
-    ledger: CrossPlatform | None = None
-
-
-def cumulative_amount(history: Sequence[AdjudicatedClaim], counted: frozenset[str] | set[str]) -> float:
-    """Sum of the amounts of adjudicated claims whose outcome counts (each claim id once)."""
-    seen: dict[str, float] = {}
-    for item in history:
-        if item.outcome in counted and math.isfinite(item.amount) and item.amount > 0:
-            seen[item.claim_id] = item.amount
-    return round(sum(seen.values()), 2)
+def check_cjk_font() -> str:
+    """The Chinese font family the bundle will use; raises :class:`FontMissing` with what to install."""
+    families = _cjk_families()
+    if not families:
+        raise FontMissing("no Chinese (CJK) font is installed, so the evidence bundle would show empty boxes instead "
+                          "of Chinese text: install one (Debian/Ubuntu: apt-get install fonts-wqy-microhei, or "
+                          "fonts-noto-cjk; `make fonts` does it) and try again / 未安装中文字体，证据材料中的中文将"
+                          "显示为方框：请安装中文字体（Debian/Ubuntu：apt-get install fonts-wqy-microhei 或 "
+                          "fonts-noto-cjk；也可运行 make fonts）后重试")
+    preferred = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC")
+    return next((f for f in preferred if f in families), families[0])
 
 
 # ----------------------------------------------------------------------------------------------- figures
@@ -281,15 +113,50 @@ def _decode_data_url(url: str) -> bytes | None:
         return None
 
 
+def _jpeg_url(img: PILImage.Image) -> str:
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, format="JPEG", quality=85)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _dashed(draw: ImageDraw.ImageDraw, points: Sequence[tuple[float, float]], colour: tuple[int, int, int],
+            width: int, dash: float) -> None:
+    """A closed outline through ``points``, dashed (``dash`` > 0) or solid."""
+    closed = [*points, points[0]]
+    for (x0, y0), (x1, y1) in itertools.pairwise(closed):
+        if dash <= 0:
+            draw.line([(x0, y0), (x1, y1)], fill=colour, width=width)
+            continue
+        length = max(float(np.hypot(x1 - x0, y1 - y0)), 1e-6)
+        steps = int(length // (2 * dash)) + 1
+        for k in range(steps):
+            t0, t1 = (2 * k * dash) / length, min((2 * k + 1) * dash / length, 1.0)
+            if t0 >= 1.0:
+                break
+            draw.line([(x0 + (x1 - x0) * t0, y0 + (y1 - y0) * t0), (x0 + (x1 - x0) * t1, y0 + (y1 - y0) * t1)],
+                      fill=colour, width=width)
+
+
+def _outline(draw: ImageDraw.ImageDraw, points: Sequence[tuple[float, float]], strength: str, size: int) -> None:
+    width = max(2, round(size / 250))
+    _dashed(draw, points, COLOURS.get(strength, COLOURS["proven"]), width, 3 * width if strength == "cue" else 0)
+
+
+def _box(x: float, y: float, w: float, h: float) -> list[tuple[float, float]]:
+    return [(x, y), (x + w, y), (x + w, y + h), (x, y + h)]
+
+
 def figure(image: LoadedImage, *, heatmaps: Sequence[str] = (), regions: Sequence[dict[str, int]] = (),
-           max_side: int = 900) -> str:
-    """The photo as a JPEG data URL with heatmaps blended in red and the regions outlined.
+           marks: Sequence[Mark] = (), polygons: Sequence[Mark] = (), max_side: int = 900) -> str:
+    """The photo as a JPEG data URL with heatmaps blended in and the regions outlined.
 
     Parameters
     ----------
-    image : the loaded photo; its EXIF-oriented ``pixels`` are the coordinate frame of ``regions``.
+    image : the loaded photo; its EXIF-oriented ``pixels`` are the coordinate frame of the outlines.
     heatmaps : PNG data URLs of grey-level maps in [0, 255] (any size; scaled to the photo).
-    regions : boxes ``{"x", "y", "w", "h"}`` in image pixels.
+    regions : plain boxes ``{"x", "y", "w", "h"}`` (drawn as proven changes).
+    marks : outlined regions in the style of their strength (solid red, solid blue, dashed amber).
+    polygons : marks drawn at their ``on_reference`` corners (the same regions on a matched reference).
     max_side : longest side of the figure in pixels.
     """
     base = PILImage.fromarray(image.pixels).convert("RGB")
@@ -306,33 +173,61 @@ def figure(image: LoadedImage, *, heatmaps: Sequence[str] = (), regions: Sequenc
             heat = PILImage.open(io.BytesIO(raw)).convert("L").resize(base.size, PILImage.Resampling.BILINEAR)
         except (OSError, ValueError):
             continue
-        alpha = np.asarray(heat, dtype=np.float32)[..., None] / 255.0 * 0.65
+        alpha = np.asarray(heat, dtype=np.float32)[..., None] / 255.0 * 0.55
         rgb = rgb * (1.0 - alpha) + np.array([230.0, 20.0, 40.0], dtype=np.float32) * alpha
     out = PILImage.fromarray(np.clip(rgb, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(out)
-    width = max(2, round(max(out.size) / 250))
+    size = max(out.size)
     for r in regions:
-        x0, y0 = r["x"] * scale, r["y"] * scale
-        x1, y1 = (r["x"] + r["w"]) * scale, (r["y"] + r["h"]) * scale
-        draw.rectangle([x0, y0, max(x0 + 1, x1), max(y0 + 1, y1)], outline=(255, 23, 68), width=width)
-    buf = io.BytesIO()
-    out.save(buf, format="JPEG", quality=85)
-    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+        _outline(draw, _box(r["x"] * scale, r["y"] * scale, r["w"] * scale, r["h"] * scale), "proven", size)
+    for m in marks:
+        _outline(draw, _box(m.x * scale, m.y * scale, m.w * scale, m.h * scale), m.strength, size)
+    for m in polygons:
+        if m.on_reference:
+            _outline(draw, [(x * scale, y * scale) for x, y in m.on_reference], m.strength, size)
+    return _jpeg_url(out)
+
+
+def _crop_box(x0: float, y0: float, x1: float, y1: float, width: int, height: int) -> tuple[int, int, int, int]:
+    """A box around the region with a margin to see its surroundings (a quarter of its size, at least 32 px):
+    tight enough that the region fills most of the zoomed picture."""
+    pad = max(32.0, 0.25 * max(x1 - x0, y1 - y0))
+    return (max(0, int(x0 - pad)), max(0, int(y0 - pad)), min(width, int(np.ceil(x1 + pad))),
+            min(height, int(np.ceil(y1 + pad))))
+
+
+def _zoomed(image: LoadedImage, box: tuple[int, int, int, int], outline: list[tuple[float, float]], strength: str,
+            side: int = 520) -> str:
+    left, top, right, bottom = box
+    crop = PILImage.fromarray(image.pixels[top:bottom, left:right]).convert("RGB")
+    scale = side / max(crop.size)
+    crop = crop.resize((max(1, round(crop.width * scale)), max(1, round(crop.height * scale))),
+                       PILImage.Resampling.LANCZOS if scale < 1 else PILImage.Resampling.BICUBIC)
+    draw = ImageDraw.Draw(crop)
+    _outline(draw, [((x - left) * scale, (y - top) * scale) for x, y in outline], strength, 700)
+    return _jpeg_url(crop)
+
+
+def crops(claim: LoadedImage, reference: LoadedImage | None, marks: Sequence[Mark]) -> list[dict[str, Any]]:
+    """Each proven or declared region zoomed: the claim's crop and, where the region maps into a matched
+    reference, the same place on the reference with the same outline."""
+    out: list[dict[str, Any]] = []
+    for m in marks:
+        if m.strength not in ("proven", "declared") or len(out) >= MAX_CROPS:
+            continue
+        claim_box = _crop_box(m.x, m.y, m.x + m.w, m.y + m.h, claim.width, claim.height)
+        item: dict[str, Any] = {"mark": m, "claim": _zoomed(claim, claim_box, _box(m.x, m.y, m.w, m.h), m.strength),
+                                "reference": None}
+        if reference is not None and m.on_reference:
+            xs, ys = [p[0] for p in m.on_reference], [p[1] for p in m.on_reference]
+            ref_box = _crop_box(min(xs), min(ys), max(xs), max(ys), reference.width, reference.height)
+            if ref_box[2] - ref_box[0] > 4 and ref_box[3] - ref_box[1] > 4:
+                item["reference"] = _zoomed(reference, ref_box, list(m.on_reference), m.strength)
+        out.append(item)
+    return out
 
 
 # ------------------------------------------------------------------------------------------- rendering
-def evidence_lines(details: dict[str, Any], limit: int = 16) -> list[tuple[str, str]]:
-    """Finding details as short ``(key, value)`` lines (metadata field, matched claim, OCR text ...)."""
-    lines: list[tuple[str, str]] = []
-    for key, value in details.items():
-        if len(lines) >= limit:
-            lines.append(("…", f"{len(details) - limit} more / 另有 {len(details) - limit} 项"))
-            break
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-        lines.append((str(key), text if len(text) <= 300 else text[:300] + "…"))
-    return lines
-
-
 def report_digest(report: dict[str, Any]) -> str:
     """SHA-256 of the canonical JSON report (sorted keys, UTF-8) that is attached to the bundle."""
     return hashlib.sha256(canonical_json(report).encode("utf-8")).hexdigest()
@@ -342,14 +237,13 @@ def canonical_json(report: dict[str, Any]) -> str:
     return json.dumps(report, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def _money(value: float | None, symbol: str) -> str:
-    return "—" if value is None else f"{symbol}{value:,.2f}"
+def _zone(name: str | None) -> Any:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-
-def _when(value: datetime | None) -> str:
-    if value is None:
-        return "—"
-    return value.isoformat(timespec="minutes") if value.tzinfo else value.isoformat(timespec="minutes") + " (UTC)"
+    try:
+        return ZoneInfo(name or "Asia/Shanghai")
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
 def render_html(report: dict[str, Any], images: Sequence[LoadedImage], case: CaseFacts | None = None, *,
@@ -359,42 +253,55 @@ def render_html(report: dict[str, Any], images: Sequence[LoadedImage], case: Cas
         raise ValueError(f"{len(images)} images given for a report of {len(report['images'])}")
     case = case or CaseFacts()
     tiers = tiers or load_legal_tiers()
+    tz = _zone(case.timezone)
+    names = [im.name for im in images]
+    zh, en = Context("zh", names, tz, tiers.symbol), Context("en", names, tz, tiers.symbol)
+    view = report_view(report, names=names, lang="zh", tz=tz, symbol=tiers.symbol, overlays=False)
     facts = report.get("claim") or {}
     claim_id = case.claim_id or facts.get("claim_id")
     amount = case.amount if case.amount is not None else facts.get("amount")
-    cards: list[dict[str, Any]] = []
-    for i, (im, meta) in enumerate(zip(images, report["images"], strict=True)):
-        if meta["role"] != "claim":
-            continue
-        found = [f for f in report["findings"] if f["image"] == i]
-        ref = next((f["details"].get("reference_image") for f in found
-                    if isinstance(f.get("details", {}).get("reference_image"), int)
-                    and 0 <= f["details"]["reference_image"] < len(images)), None)
-        cards.append({
-            "index": i, "meta": meta, "name": im.name,
-            "figure": figure(im, heatmaps=[f["heatmap"] for f in found if f.get("heatmap")],
-                             regions=[r for f in found for r in f["regions"]]),
-            "reference": None if ref is None else {"index": ref, "name": images[ref].name,
-                                                   "sha256": images[ref].sha256, "figure": figure(images[ref])},
-            "findings": [{**f, "evidence": evidence_lines(f.get("details") or {})} for f in found],
+    photos = []
+    titles = {f.index: f.title for p in view.photos for f in p.findings}
+    for p in view.evidence_photos:
+        ref = view.photo(p.reference)
+        own = [f for f in report["findings"] if f["image"] == p.index]
+        photos.append({
+            "view": p, "reference": ref,
+            "figure": figure(images[p.index], heatmaps=[f["heatmap"] for f in own if f.get("heatmap")][:1],
+                             marks=p.marks),
+            "reference_figure": figure(images[ref.index], polygons=p.marks) if ref else None,
+            "crops": [{**c, "title": titles.get(c["mark"].finding)}
+                      for c in crops(images[p.index], images[ref.index] if ref else None, p.marks)],
         })
-    claim_level = [{**f, "evidence": evidence_lines(f.get("details") or {})}
-                   for f in report["findings"] if f["image"] is None]
+
+    def when(value: Any) -> str:
+        return format_time(value, tz) if value is not None else "—"
+
+    def words(key: str, params: dict[str, Any] | None = None) -> tuple[str, str]:
+        return render(key, params or {}, zh), render(key, params or {}, en)
+
+    timeline = []
+    for e in sorted(case.timeline, key=lambda e: e.at.timestamp() if e.at.tzinfo else e.at.replace(
+            tzinfo=UTC).timestamp()):
+        details = e.details or {}
+        title_zh, lines_zh = timeline_entry(e.action, details, zh, case.file_names)
+        title_en, lines_en = timeline_entry(e.action, details, en, case.file_names)
+        if not details and e.detail:  # an event given as plain text (engine-only callers)
+            lines_zh, lines_en = [e.detail], []
+        timeline.append({"at": when(e.at), "title": (title_zh, title_en), "lines": (lines_zh, lines_en),
+                         "actor": (actor_words(e.actor, zh), actor_words(e.actor, en))})
     history = sorted(case.history, key=lambda h: (h.decided_at is None, h.decided_at or datetime.min, h.claim_id))
     total = cumulative_amount(history, tiers.counted_outcomes)
     cross_total = round(total + cross_platform_amount(case.ledger, tiers.currency), 2)
-    digest = report_digest(report)
-    css = resources.files("refundguard.report").joinpath("templates", "bundle.css").read_text("utf-8")
+    css = (Path(__file__).parent / "templates" / "bundle.css").read_text("utf-8")
     return env.get_template("bundle.html").render(
-        report=report, images=images, cards=cards, claim_level=claim_level, case=case, claim_id=claim_id,
-        amount=amount, tiers=tiers, standings=standings(tiers, total), total=total, history=history,
-        ledger=case.ledger, cross_total=cross_total, cross_standings=standings(tiers, cross_total),
-        counted=tiers.counted_outcomes, digest=digest, level_text=LEVEL_TEXT, role_text=ROLE_TEXT,
-        basis_text=BASIS_TEXT, coverage=basis_of(report),
-        generated_at=(generated_at or datetime.now(UTC)).isoformat(timespec="seconds"),
-        money=lambda v: _money(v, tiers.symbol), when=_when, css=css,
-        timeline=sorted(case.timeline, key=lambda e: e.at.timestamp() if e.at.tzinfo else e.at.replace(
-            tzinfo=UTC).timestamp()),
+        view=view, report=report, images=images, photos=photos, case=case, claim_id=claim_id, amount=amount,
+        tiers=tiers, standings=standings(tiers, total), total=total, history=history, ledger=case.ledger,
+        cross_total=cross_total, cross_standings=standings(tiers, cross_total), counted=tiers.counted_outcomes,
+        digest=report_digest(report), when=when, words=words, timeline=timeline, css=css, t=bilingual(), lang="zh",
+        show_alt=True, technical_appendix=True,
+        generated_at=when(generated_at or datetime.now(UTC)),
+        money=lambda v: "—" if v is None else f"{tiers.symbol}{v:,.2f}",
     )
 
 
@@ -415,11 +322,18 @@ def _data_only_fetcher() -> Any:
 
 
 def render_bundle(report: dict[str, Any], images: Sequence[LoadedImage], case: CaseFacts | None = None, *,
-                  tiers: LegalTiers | None = None, generated_at: datetime | None = None) -> bytes:
-    """The evidence bundle as PDF bytes, with the JSON report attached as ``report.json``."""
+                  tiers: LegalTiers | None = None, generated_at: datetime | None = None,
+                  progress: Callable[[str], None] | None = None) -> bytes:
+    """The evidence bundle as PDF bytes, with the JSON report attached as ``report.json``; ``progress`` hears the
+    stages (``stage.bundle.figures``, ``stage.bundle.pdf``)."""
     from weasyprint import HTML, Attachment
 
+    check_cjk_font()
+    if progress:
+        progress("stage.bundle.figures")
     html = render_html(report, images, case, tiers=tiers, generated_at=generated_at)
+    if progress:
+        progress("stage.bundle.pdf")
     attachments = [Attachment(string=canonical_json(report), name="report.json",
                               description="RefundGuard JSON report (refundguard.report/1)")]
     if case is not None and case.audit_head is not None and case.audit_head.checkpoint:
@@ -438,9 +352,9 @@ def render_bundle(report: dict[str, Any], images: Sequence[LoadedImage], case: C
 
 
 def bundle_from_analysis(analysis: Analysis, case: CaseFacts | None = None, *,
-                         tiers: LegalTiers | None = None) -> bytes:
+                         tiers: LegalTiers | None = None, progress: Callable[[str], None] | None = None) -> bytes:
     """The evidence bundle of an engine-only analysis (CLI, local mode)."""
-    return render_bundle(to_dict(analysis), analysis.images, case, tiers=tiers)
+    return render_bundle(to_dict(analysis), analysis.images, case, tiers=tiers, progress=progress)
 
 
 def write_bundle(pdf: bytes, path: str | os.PathLike[str]) -> Path:

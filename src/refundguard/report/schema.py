@@ -51,6 +51,9 @@ class ImageModel(BaseModel):
 
 class FindingModel(BaseModel):
     code: str = Field(description="stable finding code, e.g. reference.derived_edit")
+    variant: str | None = Field(default=None, description="which sentence of the code: the message catalogue's "
+                                "key is code:variant, its parameters are in details; null for a check that "
+                                "writes its own sentences")
     check: str
     image: int | None = Field(description="index into images; null for a claim-level finding")
     score: float = Field(ge=0, le=1)
@@ -63,11 +66,17 @@ class FindingModel(BaseModel):
                                                     "(settings [subsumes]); it is then shown but not counted")
 
 
+KEY_DOC = "the sentence's key in the message catalogue (refundguard.messages); null: the sentence as written"
+PARAMS_DOC = "the parameters of that sentence"
+
+
 class PhotoOutcomeModel(BaseModel):
     image: int = Field(description="index into images (claim photos only)")
     status: Literal["ran", "skipped"]
     why: str | None = Field(default=None, description="why the check did not examine this photo (English)")
     why_zh: str | None = Field(default=None, description="the same in Chinese")
+    key: str | None = Field(default=None, description=KEY_DOC)
+    params: dict[str, Any] | None = Field(default=None, description=PARAMS_DOC)
 
 
 class CheckStatusModel(BaseModel):
@@ -75,6 +84,8 @@ class CheckStatusModel(BaseModel):
     ms: float | None = None
     why: str | None = None
     error: str | None = None
+    key: str | None = Field(default=None, description="catalogue key of why (see PhotoOutcomeModel.key)")
+    params: dict[str, Any] | None = Field(default=None, description=PARAMS_DOC)
     photos: list[PhotoOutcomeModel] | None = Field(
         default=None, description="for a check that ran: each claim photo examined (ran) or skipped with why")
 
@@ -84,6 +95,8 @@ class VerificationModel(BaseModel):
     check: str
     images: list[int]
     message: MessageModel
+    key: str | None = Field(default=None, description=KEY_DOC)
+    params: dict[str, Any] | None = Field(default=None, description=PARAMS_DOC)
 
 
 class FailedCheckModel(BaseModel):
@@ -120,6 +133,9 @@ class ReportModel(BaseModel):
     coverage: CoverageModel
     reasons: list[str] = Field(description="the reasons behind the level, strongest first, in English")
     reasons_zh: list[str] = Field(description="the same reasons in Chinese")
+    reason_findings: list[int] | None = Field(
+        default=None, description="the findings behind the reasons, strongest first (indexes into findings; "
+                                  "the reasons are the failed-check notes, then these findings' messages)")
     claim: dict[str, Any] = Field(default_factory=dict, description="claim facts the analysis used")
 
     model_config = {"populate_by_name": True}

@@ -29,12 +29,14 @@ from refundguard import __version__
 from refundguard.config import Settings, default_settings
 from refundguard.errors import InputError
 from refundguard.ledger.hooks import mount as mount_ledger
+from refundguard.service import error_text
 from refundguard.service.api import router as api_router
 from refundguard.service.audit.service import guard_for
 from refundguard.service.auth.guard import AuthGuard
 from refundguard.service.background import Background
 from refundguard.service.config import ServiceConfig
 from refundguard.service.db import Database
+from refundguard.service.docs import mount_docs
 from refundguard.service.errors import DomainError
 from refundguard.service.evidence.store import EvidenceStore
 from refundguard.service.ingress.gate import SERVICE_RULES, RequestGate
@@ -58,17 +60,6 @@ def _error(status: int, code: str, en: str, zh: str, details: Any = None,
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def _describe(errors: Sequence[Any]) -> tuple[str, list[dict[str, Any]]]:
-    details = []
-    parts = []
-    for e in errors[:10]:
-        loc = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body",)) or "request"
-        msg = str(e.get("msg", "invalid"))
-        details.append({"field": loc, "message": msg})
-        parts.append(f"{loc}: {msg}")
-    return "; ".join(parts), details
-
-
 def install_error_handlers(app: FastAPI) -> None:
     """The one place where errors become HTTP responses."""
 
@@ -78,25 +69,23 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InputError)
     async def _input(_: Request, exc: InputError) -> JSONResponse:
-        return _error(422, "unusable_input", str(exc), f"输入无法使用：{exc}")
+        en, zh = error_text.unusable_input(exc)
+        return _error(422, "unusable_input", en, zh)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        text, details = _describe(exc.errors())
-        return _error(422, "invalid_request", f"invalid request: {text}", f"请求无效：{text}", details)
+        en, zh, details = error_text.validation(exc.errors())  # worded by the catalogue, never pydantic's English
+        return _error(422, "invalid_request", en, zh, details)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        en = str(exc.detail)
-        zh = {404: "未找到", 405: "不允许的方法", 400: "请求无效", 408: "请求超时", 413: "请求过大",
-              429: "请求过多"}.get(exc.status_code, "请求错误")
-        return _error(exc.status_code, "http_error", en, f"{zh}：{en}", headers=getattr(exc, "headers", None))
+        en, zh = error_text.http(exc.status_code, exc.detail)
+        return _error(exc.status_code, "http_error", en, zh, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
-        return _error(500, "internal_error", "internal error; the request was not applied",
-                      "内部错误；请求未被执行")
+        return _error(500, "internal_error", *error_text.internal())
 
 
 def _web_router() -> APIRouter | None:
@@ -151,6 +140,7 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
             db.dispose()
 
     app = FastAPI(title="RefundGuard claim service", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,  # served offline by service.docs
                   description="Refund-only claims with evidence forensics, a merchant window, human review, "
                               "a hash-chained audit trail and signed webhooks. Authenticate with "
                               "`Authorization: Bearer <key>` or `X-API-Key`.")
@@ -160,6 +150,7 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
     app.state.upload_quota = quota = UploadQuota(concurrent=config.requests.tenant_concurrent_uploads,
                                                  bytes_per_hour=config.requests.tenant_upload_bytes_per_hour)
     install_error_handlers(app)
+    mount_docs(app)
     app.add_middleware(RequestGate, rules=SERVICE_RULES, limits=config.requests, quota=quota, login_path="/ui/login",
                        authenticate=ServiceAuthenticator(db, guard, config.security))
     app.add_middleware(SecurityHeaders, hsts_max_age_s=config.security.hsts_max_age_s)  # outermost: on every answer

@@ -166,6 +166,42 @@ class _FileSection(PydanticBaseSettingsSource):
         return dict(_FILE_SECTION.get() or {})
 
 
+class DisplayConfig(BaseModel):
+    """``[service.display]``: times on the pages, in the PDF and in webhooks' words are shown in the tenant's zone
+    (with its UTC offset): ``tenants`` maps a tenant to an IANA zone; the others use ``timezone``."""
+
+    timezone: str = "Asia/Shanghai"
+    tenants: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        _zone_info(value)
+        return value
+
+    @field_validator("tenants")
+    @classmethod
+    def _zones(cls, value: dict[str, str]) -> dict[str, str]:
+        for zone in value.values():
+            _zone_info(zone)
+        return value
+
+    def zone_name(self, tenant: str | None) -> str:
+        return self.tenants.get(tenant or "", self.timezone)
+
+    def zone(self, tenant: str | None) -> Any:
+        return _zone_info(self.zone_name(tenant))
+
+
+def _zone_info(name: str) -> Any:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r} (an IANA name such as Asia/Shanghai)") from exc
+
+
 class ServiceConfig(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REFUNDGUARD_SERVICE_", env_nested_delimiter="__", extra="forbid")
 
@@ -195,6 +231,7 @@ class ServiceConfig(BaseSettings):
     upgrade_on_start: bool = True
     audit: AuditConfig = Field(default_factory=AuditConfig)
     reuse: ReuseConfig = Field(default_factory=ReuseConfig)
+    display: DisplayConfig = Field(default_factory=DisplayConfig)
 
 
 @contextmanager

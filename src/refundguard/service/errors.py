@@ -85,6 +85,8 @@ class Message(BaseModel):
 class ErrorDetail(BaseModel):
     field: str
     message: str
+    message_zh: str | None = None
+    type: str | None = None
 
 
 class ErrorInfo(BaseModel):

@@ -71,7 +71,10 @@ def _claim_info(claim: Claim) -> ClaimInfo:
                      merchant_id=claim.merchant_id, account_id=claim.tenant, amount=claim.amount)
 
 
-def _lease(ctx: JobContext, job_id: str) -> tuple[list[str], list[str], ClaimInfo, int] | None:
+Named = tuple[str, str]  # (path in the evidence store, the uploaded file name)
+
+
+def _lease(ctx: JobContext, job_id: str) -> tuple[list[Named], list[Named], ClaimInfo, int] | None:
     """Mark the job running and collect its inputs; None when it is not ours to run."""
     with ctx.db.session() as session:
         job = session.get(AnalysisJob, job_id, with_for_update=True)
@@ -93,8 +96,13 @@ def _lease(ctx: JobContext, job_id: str) -> tuple[list[str], list[str], ClaimInf
         job.status, job.started_at = "running", now
         job.lease_until = now + timedelta(seconds=ctx.config.job_lease_s)
         rows = evidence_service.for_claim(session=session, claim_id=claim.id)
-        claims = [str(ctx.store.path(r.sha256)) for r in rows if r.role == "claim"]
-        refs = [str(ctx.store.path(r.sha256)) for r in rows if r.role == "reference"]
+        names = evidence_service.display_names(rows)
+
+        def named(r: Any) -> Named:  # the file's name for people (evidence.display_names), never the store's path
+            return str(ctx.store.path(r.sha256)), names[r.sha256]
+
+        claims = [named(r) for r in rows if r.role == "claim"]
+        refs = [named(r) for r in rows if r.role == "reference"]
         return claims, refs, _claim_info(claim), job.attempts
 
 
@@ -162,8 +170,13 @@ def execute(ctx: JobContext, job_id: str) -> str:
     error: str | None = None
     try:
         with LeaseKeeper(ctx, job_id, attempt):
+            from refundguard.media.load import probe
+
             index = ctx.reuse_index()
-            analysis = analyze(claims, refs, info=info, settings=ctx.settings, index=index, ledger=ctx.ledger)
+            limits = ctx.settings.limits
+            analysis = analyze([probe(path, limits=limits, name=name) for path, name in claims],
+                               [probe(path, limits=limits, name=name) for path, name in refs], info=info,
+                               settings=ctx.settings, index=index, ledger=ctx.ledger)
             report = to_dict(analysis, heatmaps=True)
             if index is not None:
                 _index_photos(ctx, index, analysis)

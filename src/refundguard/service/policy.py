@@ -16,7 +16,7 @@ restart loses none; :func:`sweep` is safe to run from several processes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,9 +31,31 @@ from refundguard.service.db import utcnow
 
 @dataclass(frozen=True, slots=True)
 class Route:
+    """Where a claim goes, until when, and why: ``why_key``/``why_params`` name the reason in the message
+    catalogue (``policy.*``; shown in the reader's language), ``why`` is its English for logs and older readers."""
+
     state: State
     deadline: datetime | None
     why: str
+    why_key: str | None = None
+    why_params: dict[str, Any] = field(default_factory=dict)
+
+    def details(self) -> dict[str, Any]:
+        """The reason as an audit entry records it."""
+        return {"why": self.why, "why_key": self.why_key, "why_params": self.why_params}
+
+
+def _route(state: State, until: datetime | None, key: str, **params: Any) -> Route:
+    from refundguard.messages import Context, render
+
+    return Route(state, until, render(key, params, Context("en")), key, params)
+
+
+def reason(key: str, **params: Any) -> dict[str, Any]:
+    """An audit entry's ``why`` (English), ``why_key`` and ``why_params`` for the policy sentence ``key``."""
+    from refundguard.messages import Context, render
+
+    return {"why": render(key, params, Context("en")), "why_key": key, "why_params": params}
 
 
 def route(*, level: str, amount: float, buyer_abuse: bool, merchant_responded: bool, policy: PolicyConfig,
@@ -42,31 +64,29 @@ def route(*, level: str, amount: float, buyer_abuse: bool, merchant_responded: b
     basis = str((coverage or {}).get("basis", "incomplete"))
     failed = [str(f.get("check")) for f in (coverage or {}).get("failed", [])]
     if merchant_responded:
-        return Route(State.IN_REVIEW, now + timedelta(hours=policy.review_window_hours),
-                     "the merchant responded: a reviewer decides")
+        return _route(State.IN_REVIEW, now + timedelta(hours=policy.review_window_hours), "policy.merchant_responded")
     approvable = level in policy.auto_approve_levels and amount < policy.auto_approve_max_amount and not buyer_abuse
+    limit = f"{policy.auto_approve_max_amount:g}"
     if basis == "incomplete":  # whatever the configuration: what a failed check would have found is unknown
-        what = f"check(s) {', '.join(failed)} failed" if failed else "not every check ran"
-        return Route(State.AWAITING_MERCHANT, now + timedelta(hours=policy.merchant_window_hours),
-                     f"merchant window opened: incomplete analysis ({what}), never refunded automatically")
+        what = [{"part": "failed", "checks": failed}] if failed else ["not_all"]
+        return _route(State.AWAITING_MERCHANT, now + timedelta(hours=policy.merchant_window_hours),
+                      "policy.incomplete", what=what)
     if approvable and basis == "verified":
-        return Route(State.AUTO_APPROVED, None,
-                     f"level {level}, photos verified, amount under {policy.auto_approve_max_amount:g}, "
-                     "no adjudicated abuse")
+        return _route(State.AUTO_APPROVED, None, "policy.auto_approved", level=level, limit=limit)
     if approvable and policy.unverified_low == "review":
-        return Route(State.IN_REVIEW, now + timedelta(hours=policy.review_window_hours),
-                     f"level {level} but unverified (nothing to compare the photos with): a reviewer decides")
-    reasons = []
+        return _route(State.IN_REVIEW, now + timedelta(hours=policy.review_window_hours), "policy.unverified_review",
+                      level=level)
+    reasons: list[dict[str, Any]] = []
     if approvable:
-        reasons.append(f"level {level} but unverified (nothing to compare the photos with)")
+        reasons.append({"part": "unverified", "level": level})
     if level not in policy.auto_approve_levels:
-        reasons.append(f"level {level}")
+        reasons.append({"part": "level", "level": level})
     if amount >= policy.auto_approve_max_amount:
-        reasons.append(f"amount {amount:g} not under {policy.auto_approve_max_amount:g}")
+        reasons.append({"part": "amount", "amount": f"{amount:g}", "limit": limit})
     if buyer_abuse:
-        reasons.append("buyer has adjudicated abuse")
-    return Route(State.AWAITING_MERCHANT, now + timedelta(hours=policy.merchant_window_hours),
-                 "merchant window opened: " + ", ".join(reasons))
+        reasons.append({"part": "abuse"})
+    return _route(State.AWAITING_MERCHANT, now + timedelta(hours=policy.merchant_window_hours), "policy.window",
+                  reasons=reasons)
 
 
 def buyer_has_abuse(*, session: Session, tenant: str, buyer_id: str | None) -> bool:
@@ -90,7 +110,7 @@ def sweep(*, session: Session, policy: PolicyConfig, now: datetime | None = None
     moved = []
     for claim in due:
         claim_service.transition(session=session, claim=claim, target=State.IN_REVIEW, actor="system:sweeper",
-                                 details={"why": "merchant window ended without automatic refund"})
+                                 details=reason("policy.window_ended"))
         claim.deadline = now + timedelta(hours=policy.review_window_hours)
         moved.append(claim.id)
     session.flush()

@@ -11,3 +11,9 @@ class PageError(Exception):
         self.status = status
         self.en = en
         self.zh = zh
+
+
+def font_missing_page(exc: Exception) -> PageError:
+    """The bundle cannot be made without a Chinese font: say what to install (503: the server lacks it)."""
+    en, _, zh = str(exc).partition(" / ")
+    return PageError(503, en, zh or en)

@@ -6,6 +6,10 @@ Run it with ``refundguard local`` (or ``refundguard serve --local`` where the se
 The upload form carries a token that must match a cookie set with the form (a page on another site cannot
 make the browser post photos here), bodies are capped and timed by the service's request gate, and every
 answer has the service's browser security headers.
+
+An upload is answered at once: the analysis runs in the background (one or two at a time) and the report page
+shows its stage ("decoding…", "comparing with the listing photo…") until it is done -- a script polls
+``/report/{token}/status``, and without scripts the page refreshes itself.
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ import hmac
 import secrets
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -26,44 +33,78 @@ from refundguard.checks.registry import ClaimInfo
 from refundguard.config import Settings, default_settings
 from refundguard.engine import Analysis, analyze
 from refundguard.errors import InputError
+from refundguard.media.load import Probe
+from refundguard.media.names import distinct
+from refundguard.progress import Stages
 from refundguard.report.json import to_dict
-from refundguard.report.pdf import CaseFacts, LegalTiers, bundle_from_analysis, load_legal_tiers
+from refundguard.report.pdf import CaseFacts, FontMissing, LegalTiers, bundle_from_analysis, load_legal_tiers
 from refundguard.service.config import RequestLimitsConfig
 from refundguard.service.ingress.gate import POST, BodyRule, RequestGate
 from refundguard.service.ingress.headers import SecurityHeaders
-from refundguard.web.errors import PageError
-from refundguard.web.rendering import error_page, page, stylesheet
-from refundguard.web.uploads import UploadLimits, decode, read_upload, safe_name, uploads_of
-from refundguard.web.view import report_view
+from refundguard.web.errors import PageError, font_missing_page
+from refundguard.web.i18n import pick_lang
+from refundguard.web.rendering import error_page, page, script, stylesheet
+from refundguard.web.uploads import UploadLimits, checked, decode, read_upload, safe_name, uploads_of
+from refundguard.web.view import page_report
 
 TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 #: the cookie whose value the upload form must echo (CSRF)
 FORM_COOKIE = "rg_form"
 
 
+#: the pages that run a script (local.js) allow scripts from this origin only; everything else stays as strict
+SCRIPT_CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; "
+              "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+@dataclass
+class LocalJob:
+    """One upload's analysis: its stage while it runs, then the analysis or the error to show."""
+
+    stages: Stages
+    analysis: Analysis | None = None
+    error: PageError | None = None
+    names: list[str] = field(default_factory=list)
+
+    @property
+    def state(self) -> str:
+        if self.analysis is not None:
+            return "done"
+        return "failed" if self.error is not None else "running"
+
+
 class ResultStore:
-    """The newest ``keep`` analyses, by an unguessable token."""
+    """The newest ``keep`` analyses (finished or running), by an unguessable token."""
 
     def __init__(self, keep: int) -> None:
         self.keep = max(1, keep)
-        self._items: OrderedDict[str, Analysis] = OrderedDict()
+        self._items: OrderedDict[str, LocalJob] = OrderedDict()
         self._lock = threading.Lock()
 
-    def put(self, analysis: Analysis) -> str:
+    def put(self, job: LocalJob) -> str:
         token = secrets.token_urlsafe(16)
         with self._lock:
-            self._items[token] = analysis
+            self._items[token] = job
             while len(self._items) > self.keep:
                 self._items.popitem(last=False)
         return token
 
-    def get(self, token: str) -> Analysis:
+    def job(self, token: str) -> LocalJob:
         with self._lock:
             found = self._items.get(token) if set(token) <= TOKEN_CHARS else None
         if found is None:
             raise PageError(404, "This report is not (or no longer) available; analyse the photos again.",
                             "该报告不存在或已过期，请重新上传分析。")
         return found
+
+    def get(self, token: str) -> Analysis:
+        """The finished analysis of ``token`` (a running one is a 409, a failed one its error)."""
+        job = self.job(token)
+        if job.error is not None:
+            raise job.error
+        if job.analysis is None:
+            raise PageError(409, "The analysis is still running.", "分析仍在进行中。")
+        return job.analysis
 
 
 def _amount(raw: str) -> float | None:
@@ -88,18 +129,27 @@ def _when(raw: str, label_en: str, label_zh: str) -> datetime | None:
 
 
 def create_local_app(*, settings: Settings | None = None, limits: UploadLimits | None = None,
-                     tiers: LegalTiers | None = None, keep: int = 16) -> FastAPI:
-    """The local-mode web app (engine only)."""
+                     tiers: LegalTiers | None = None, keep: int = 16, workers: int = 1,
+                     timezone: str = "Asia/Shanghai") -> FastAPI:
+    """The local-mode web app (engine only); ``workers`` analyses run at a time, the others wait their turn."""
+    from zoneinfo import ZoneInfo
+
     settings = settings or default_settings()
     limits = limits or UploadLimits()
     legal = tiers or load_legal_tiers()
     store = ResultStore(keep)
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="local-analysis")
     app = FastAPI(title="RefundGuard local", docs_url=None, redoc_url=None, openapi_url=None)
     request_limits = RequestLimitsConfig()
     app.add_middleware(RequestGate, limits=request_limits, rules=(
         BodyRule(r"/analyze", lambda _c: limits.max_request_bytes, "none", POST, same_origin=True),
         BodyRule(r".*", lambda c: c.max_body_bytes, "none")))
     app.add_middleware(SecurityHeaders)
+    app.state.timezone = ZoneInfo(timezone)
+
+    @app.get("/static/local.js", include_in_schema=False)
+    def local_js() -> Response:
+        return script("local.js")
 
     @app.get("/static/web.css", include_in_schema=False)
     def css() -> Response:
@@ -131,6 +181,7 @@ def create_local_app(*, settings: Settings | None = None, limits: UploadLimits |
         response = page(request, "local_upload.html", {"limits": limits})
         response.set_cookie(FORM_COOKIE, token, httponly=True, samesite="strict", max_age=24 * 3600,
                             secure=request.url.scheme == "https")
+        response.headers["Content-Security-Policy"] = SCRIPT_CSP
         return response
 
     @app.post("/analyze")
@@ -166,36 +217,89 @@ def create_local_app(*, settings: Settings | None = None, limits: UploadLimits |
                                 f"{limits.max_reference_files} 张商家图片。")
             info = ClaimInfo(amount=_amount(str(form.get("amount") or "")),
                              delivered_at=_when(str(form.get("delivered_at") or ""), "delivery time", "签收时间"))
-            raw: list[tuple[str, str, bytes]] = []
+            raw: list[tuple[str, str, Probe]] = []
+            taken: set[str] = set()  # one name, one photo: a second IMG_0001.jpg is shown as IMG_0001 (2).jpg
             for role, files in (("claim", claim_files), ("reference", ref_files)):
                 for n, upload in enumerate(files, 1):
-                    name = safe_name(upload.filename, f"{role}-{n}")
-                    raw.append((role, name, await read_upload(upload, max_bytes=limits.max_file_bytes, name=name)))
+                    name = distinct(safe_name(upload.filename, f"{role}-{n}"), taken)
+                    data = await read_upload(upload, max_bytes=limits.max_file_bytes, name=name)
+                    raw.append((role, name, checked(data, name=name, limits=settings.limits)))
         finally:
             await form.close()
 
-        def work() -> Analysis:
-            loaded = [(role, decode(data, name=name, limits=settings.limits)) for role, name, data in raw]
-            try:
-                return analyze([im for r, im in loaded if r == "claim"], [im for r, im in loaded if r == "reference"],
-                               info=info, settings=settings)
-            except InputError as exc:
-                raise PageError(422, f"The photos cannot be analysed: {exc}", f"无法分析这些图片：{exc}") from exc
+        claim_names = [name for role, name, _ in raw if role == "claim"]
+        from refundguard.checks.registry import registered
 
-        token = store.put(await run_in_threadpool(work))
+        job = LocalJob(stages=Stages(files=[name for _, name, _ in raw], checks=[c.name for c in registered()],
+                                     references=any(role == "reference" for role, _, _ in raw)),
+                       names=claim_names)
+        job.stages.start()
+
+        def work() -> None:
+            try:
+                loaded = []
+                for role, name, data in raw:
+                    loaded.append((role, decode(data, name=name, limits=settings.limits)))
+                    job.stages(f"loaded {name}")
+                analysis = analyze([im for r, im in loaded if r == "claim"],
+                                   [im for r, im in loaded if r == "reference"], info=info, settings=settings,
+                                   progress=lambda what: job.stages(what) if what.startswith("check ") else None)
+            except PageError as exc:
+                job.error = exc
+                job.stages.finish("stage.failed")
+                return
+            except InputError as exc:
+                job.error = PageError(422, f"The photos cannot be analysed: {exc}",
+                                      f"无法分析这些图片：{getattr(exc, 'zh', None) or exc}")
+                job.stages.finish("stage.failed")
+                return
+            except Exception as exc:  # the page says so; the server stays up
+                job.error = PageError(500, f"The analysis failed ({type(exc).__name__}).",
+                                      f"分析失败（{type(exc).__name__}）。")
+                job.stages.finish("stage.failed")
+                return
+            job.stages.finish("stage.report")
+            job.analysis = analysis
+            job.stages.finish()
+
+        token = store.put(job)
+        pool.submit(work)
         return RedirectResponse(f"/report/{token}", status_code=303)
+
+    @app.get("/report/{token}/status", include_in_schema=False)
+    def report_status(request: Request, token: str) -> JSONResponse:
+        """Where the analysis is: ``state`` (running, done, failed), the stage in words, steps done of total."""
+        job = store.job(token)
+        lang = pick_lang(request)
+        body: dict[str, Any] = {"state": job.state, "stage": job.stages.words(lang), **job.stages.snapshot()}
+        if job.error is not None:
+            body["error"] = job.error.zh if lang == "zh" else job.error.en
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
     @app.get("/report/{token}", response_class=HTMLResponse)
     def show_report(request: Request, token: str) -> HTMLResponse:
-        analysis = store.get(token)
-        view = report_view(to_dict(analysis), analysis.images)
-        return page(request, "local_report.html", {**view, "token": token})
+        job = store.job(token)
+        if job.error is not None:
+            raise job.error
+        if job.analysis is None:
+            response = page(request, "local_pending.html", {
+                "token": token, "stage": job.stages.words(pick_lang(request)), **job.stages.snapshot(),
+                "names": job.names})
+            response.headers["Content-Security-Policy"] = SCRIPT_CSP
+            return response
+        analysis = job.analysis
+        view = page_report(to_dict(analysis), names=[im.name for im in analysis.images], lang=pick_lang(request),
+                           tz=app.state.timezone, images=analysis.images, symbol=legal.symbol)
+        return page(request, "local_report.html", {"view": view, "token": token})
 
     @app.get("/report/{token}/bundle.pdf")
     async def bundle(token: str) -> Response:
         analysis = store.get(token)
-        facts = CaseFacts(amount=analysis.claim.amount)
-        pdf = await run_in_threadpool(bundle_from_analysis, analysis, facts, tiers=legal)
+        facts = CaseFacts(amount=analysis.claim.amount, delivered_at=analysis.claim.delivered_at, timezone=timezone)
+        try:
+            pdf = await run_in_threadpool(bundle_from_analysis, analysis, facts, tiers=legal)
+        except FontMissing as exc:
+            raise font_missing_page(exc) from exc
         return Response(pdf, media_type="application/pdf", headers={
             "Content-Disposition": f'attachment; filename="refundguard-bundle-{token[:8]}.pdf"',
             "Cache-Control": "no-store"})

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -28,7 +27,9 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from refundguard.errors import RefundGuardError
-from refundguard.report.pdf import cumulative_amount, load_legal_tiers, standings
+from refundguard.messages import CATALOGUE, Context, render
+from refundguard.messages.compose import actor_words, timeline_entry
+from refundguard.report.pdf import FontMissing, cumulative_amount, load_legal_tiers, standings
 from refundguard.service.auth import sessions
 from refundguard.service.auth.deps import DbSession
 from refundguard.service.auth.guard import AuthGuard
@@ -42,27 +43,22 @@ from refundguard.service.db import utcnow
 from refundguard.service.errors import DomainError, TooManyRequests, Unauthorized
 from refundguard.service.evidence import service as evidence_service
 from refundguard.service.evidence.service import Upload
-from refundguard.web.errors import PageError
-from refundguard.web.rendering import SERVICE_PREFIX, error_page, page, stylesheet
-from refundguard.web.stored import StoredClaimError, bundle_for_claim, load_case
+from refundguard.web.errors import PageError, font_missing_page
+from refundguard.web.i18n import pick_lang
+from refundguard.web.rendering import SERVICE_PREFIX, error_page, page, stylesheet, zone_of
+from refundguard.web.stored import StoredClaimError, bundle_for_claim, load_case, outcome_label
 from refundguard.web.thumbs import thumbnail_url
 from refundguard.web.uploads import safe_name, uploads_of
-from refundguard.web.view import report_view
+from refundguard.web.view import page_report
 
 #: the pre-login cookie whose value the login form must echo (login CSRF)
 LOGIN_COOKIE = "rg_login"
 LEVEL_ORDER = {"high": 3, "review": 2, "low": 1}
-STATE_TEXT = {
-    "created": ("created", "已创建"), "analysing": ("analysing", "分析中"),
-    "auto_approved": ("auto-approved", "已自动通过"), "awaiting_merchant": ("awaiting merchant", "等待商家举证"),
-    "in_review": ("in review", "人工审核中"), "awaiting_evidence": ("awaiting requested evidence", "等待补充证据"),
-    "decided": ("decided", "已决定"), "closed": ("closed", "已关闭"),
-}
-OUTCOME_TEXT = {
-    "approved": ("approved (refund)", "同意退款"), "rejected": ("rejected", "驳回"),
-    "more_evidence_requested": ("more evidence requested", "要求补充证据"),
-    "fraud_confirmed": ("rejected as abuse", "认定为恶意（驳回）"),
-}
+#: claim states and decisions in words (the message catalogue's ``state.*`` and ``outcome_short.*``)
+STATE_TEXT = {s.value: (render(f"state.{s.value}", {}, Context("en")), render(f"state.{s.value}", {}, Context("zh")))
+              for s in State if f"state.{s.value}" in CATALOGUE}
+OUTCOME_TEXT = {o: (render(f"outcome_short.{o}", {}, Context("en")), render(f"outcome_short.{o}", {}, Context("zh")))
+                for o in ("approved", "rejected", "more_evidence_requested", "fraud_confirmed")}
 
 
 class LoginRequired(Exception):
@@ -281,14 +277,14 @@ def _list_context(request: Request, session: DbSession, who: Principal, *, queue
 def queue_page(request: Request, session: DbSession, who: Viewer) -> HTMLResponse:
     """Reviewer queue: claims in review and in a merchant window; filter, sort, page; overdue ones stand out."""
     return page(request, "queue.html", {**_list_context(request, session, who, queue=True), "who": who,
-                                        "title_en": "Review queue", "title_zh": "审核队列"})
+                                        "title_en": "Review queue", "title_zh": "审核队列"}, tenant=who.tenant)
 
 
 @router.get("/claims", response_class=HTMLResponse, name="web_claims")
 def claims_page(request: Request, session: DbSession, who: Viewer) -> HTMLResponse:
     """All claims the key may see (a merchant sees its own), with deadlines; filter, sort, page."""
     return page(request, "queue.html", {**_list_context(request, session, who, queue=False), "who": who,
-                                        "title_en": "Claims", "title_zh": "申请列表"})
+                                        "title_en": "Claims", "title_zh": "申请列表"}, tenant=who.tenant)
 
 
 # ------------------------------------------------------------------------------------------------- case
@@ -297,18 +293,28 @@ def _masked_for(who: Principal) -> str | None:
     return who.merchant_id or "" if who.role is Role.MERCHANT else None
 
 
-@dataclass(frozen=True)
-class _Photo:
-    name: str
-
-
-def case_view(store: Any, report: dict[str, Any], photos: list[tuple[str, str]]) -> dict[str, Any]:
-    """The report's view with the thumbnails kept in the evidence store (made on the first view)."""
+def case_view(store: Any, report: dict[str, Any], photos: list[tuple[str, str]], *, lang: str, tz: Any,
+              symbol: str = "¥") -> Any:
+    """The report's view with the thumbnails kept in the evidence store (made on the first view), the photos named
+    by their uploaded file names."""
     try:
         thumbs = [thumbnail_url(store, sha) for _, sha in photos]
     except (OSError, ValueError, DomainError) as exc:  # the store refuses a malformed digest (DomainError)
         raise StoredClaimError(f"an evidence file of this claim cannot be shown: {exc}") from exc
-    return report_view(report, [_Photo(name) for name, _ in photos], thumbs=thumbs)
+    return page_report(report, names=[name for name, _ in photos], lang=lang, tz=tz, thumbs=thumbs, symbol=symbol)
+
+
+def timeline_rows(facts: Any, *, lang: str, tz: Any) -> list[dict[str, Any]]:
+    """The claim's audit entries in words, in the reader's language and zone."""
+    from refundguard.messages.render import format_time
+
+    ctx = Context(lang=lang, tz=tz)
+    rows = []
+    for e in facts.timeline:
+        title, lines = timeline_entry(e.action, e.details, ctx, facts.file_names)
+        rows.append({"at": format_time(e.at, tz), "action": e.action, "title": title, "lines": lines,
+                     "actor": actor_words(e.actor, ctx)})
+    return rows
 
 
 def _may_decide(who: Principal, claim: Claim) -> bool:
@@ -330,8 +336,10 @@ def case_page(request: Request, claim_id: str, session: DbSession, who: Viewer) 
     store = request.app.state.store
     case = load_case(session=session, store=store, claim=claim, limits=request.app.state.settings.limits,
                      viewer_merchant=_masked_for(who), decode=False)
-    view = case_view(store, case.report, case.photos or []) if case.report else None
+    lang, tz = pick_lang(request), zone_of(request, claim.tenant)
     tiers = load_legal_tiers()
+    view = case_view(store, case.report, case.photos or [], lang=lang, tz=tz, symbol=tiers.symbol) \
+        if case.report else None
     total = cumulative_amount(case.facts.history, tiers.counted_outcomes)
     evidence = evidence_service.for_claim(session=session, claim_id=claim.id)
     now = utcnow()
@@ -340,10 +348,10 @@ def case_page(request: Request, claim_id: str, session: DbSession, who: Viewer) 
         "total": total, "standings": standings(tiers, total), "counted": tiers.counted_outcomes,
         "may_decide": _may_decide(who, claim), "may_respond": _may_respond(who, claim),
         "overdue": _overdue(claim, now), "now": now, "state_text": STATE_TEXT, "outcome_text": OUTCOME_TEXT,
+        "state_keys": {f"state.{k}" for k in STATE_TEXT}, "outcome": outcome_label(claim),
         "pending": claim.state in (State.CREATED.value, State.ANALYSING.value),
-        "evidence_config": request.app.state.config.evidence,
-        **(view or {}),
-    })
+        "evidence_config": request.app.state.config.evidence, "timeline": timeline_rows(case.facts, lang=lang, tz=tz),
+    }, tenant=claim.tenant)
 
 
 @router.post("/claims/{claim_id}/decision")
@@ -410,8 +418,12 @@ async def respond(request: Request, claim_id: str, session: DbSession, who: View
 def bundle(request: Request, claim_id: str, session: DbSession, who: Viewer) -> Response:
     """The evidence bundle PDF of the claim."""
     claim = claims.get_visible(session=session, principal=who, claim_id=claim_id)
-    pdf = bundle_for_claim(session=session, store=request.app.state.store, claim=claim,
-                           limits=request.app.state.settings.limits, viewer_merchant=_masked_for(who))
+    try:
+        pdf = bundle_for_claim(session=session, store=request.app.state.store, claim=claim,
+                               limits=request.app.state.settings.limits, viewer_merchant=_masked_for(who),
+                               timezone=request.app.state.config.display.zone_name(claim.tenant))
+    except FontMissing as exc:
+        raise font_missing_page(exc) from exc
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="refundguard-bundle-{claim.id}.pdf"',
         "Cache-Control": "no-store"})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,7 +70,8 @@ def outcome_label(claim: Claim) -> str | None:
 
 
 def buyer_history(*, session: Session, claim: Claim, viewer_merchant: str | None = None) -> list[AdjudicatedClaim]:
-    """The decided claims of the same buyer in the same tenant (this one included), oldest first.
+    """The adjudicated claims of the same buyer in the same tenant (this one included), oldest first: final
+    decisions only (approved or rejected), never a claim that was only asked for more evidence.
 
     For a merchant viewer (``viewer_merchant``), other merchants' claim and merchant ids are masked: the amounts
     and outcomes still add up, but merchants do not learn each other's claims.
@@ -77,7 +79,7 @@ def buyer_history(*, session: Session, claim: Claim, viewer_merchant: str | None
     if not claim.buyer_id:
         return []
     rows = session.scalars(select(Claim).where(Claim.tenant == claim.tenant, Claim.buyer_id == claim.buyer_id,
-                                               Claim.outcome.is_not(None))
+                                               Claim.outcome.in_(("approved", "rejected")))
                            .order_by(Claim.decided_at, Claim.id).limit(MAX_HISTORY))
     out = []
     for c in rows:
@@ -101,9 +103,24 @@ def _detail_text(details: str) -> str:
     return text if len(text) <= 300 else text[:300] + "…"
 
 
+def _details(details: str) -> dict[str, Any]:
+    try:
+        data = json.loads(details)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def timeline(*, session: Session, claim: Claim) -> list[TimelineEvent]:
-    return [TimelineEvent(at=e.at, action=e.action, actor=e.actor, detail=_detail_text(e.details))
+    """The claim's audit entries with their recorded details (the surfaces word them: ``timeline.<action>``)."""
+    return [TimelineEvent(at=e.at, action=e.action, actor=e.actor, detail=_detail_text(e.details),
+                          details=_details(e.details))
             for e in audit.for_subject(session=session, subject_id=claim.id)]
+
+
+def file_names(*, session: Session, claim: Claim) -> dict[str, str]:
+    """The claim's evidence files by SHA-256: the uploaded file name (a video frame: the video's name and time)."""
+    return evidence_service.display_names(evidence_service.for_claim(session=session, claim_id=claim.id))
 
 
 def audit_head(*, session: Session, tenant: str, verify: bool, claim_id: str | None = None,
@@ -134,13 +151,13 @@ def audit_head(*, session: Session, tenant: str, verify: bool, claim_id: str | N
 
 
 def report_photos(*, session: Session, claim: Claim, report: dict[str, Any]) -> list[tuple[str, str]]:
-    """(uploaded file name, SHA-256) of each of the report's images, in report order."""
-    names = {e.sha256: (e.filename or (f"keyframe@{e.frame_time}s" if e.frame_time else e.sha256[:12]))
-             for e in evidence_service.for_claim(session=session, claim_id=claim.id)}
+    """(uploaded file name, SHA-256) of each of the report's images, in report order; the name is never a hash or a
+    storage path (a photo with no recorded name is called by its role and number)."""
+    names = file_names(session=session, claim=claim)
     out = []
-    for meta in report["images"]:
+    for n, meta in enumerate(report["images"], 1):
         sha = str(meta.get("sha256", ""))
-        out.append((names.get(sha, sha[:12]), sha))
+        out.append((names.get(sha) or f"{meta.get('role', 'photo')}-{n}", sha))
     return out
 
 
@@ -164,12 +181,14 @@ def report_images(*, session: Session, store: EvidenceStore, claim: Claim, repor
 
 
 def case_facts(*, session: Session, claim: Claim, verify_chain: bool, viewer_merchant: str | None = None,
-               checkpoints: list[Checkpoint] | None = None) -> CaseFacts:
+               checkpoints: list[Checkpoint] | None = None, timezone: str | None = None) -> CaseFacts:
     return CaseFacts(
         claim_id=claim.id, status=claim.state, tenant=claim.tenant, merchant_id=claim.merchant_id,
         buyer_id=claim.buyer_id, amount=float(claim.amount), created_at=claim.created_at, deadline=claim.deadline,
-        decision=outcome_label(claim), decision_reason=claim.decision_reason,
-        timeline=timeline(session=session, claim=claim),
+        decision=outcome_label(claim), decision_reason=claim.decision_reason, decided_at=claim.decided_at,
+        currency=claim.currency, order_id=claim.order_id, buyer_reason=claim.reason, delivered_at=claim.delivered_at,
+        merchant_statement=claim.merchant_statement, file_names=file_names(session=session, claim=claim),
+        timezone=timezone, timeline=timeline(session=session, claim=claim),
         audit_head=audit_head(session=session, tenant=claim.tenant, verify=verify_chain, claim_id=claim.id,
                               checkpoints=checkpoints),
         history=buyer_history(session=session, claim=claim, viewer_merchant=viewer_merchant))
@@ -178,7 +197,7 @@ def case_facts(*, session: Session, claim: Claim, verify_chain: bool, viewer_mer
 def load_case(*, session: Session, store: EvidenceStore, claim: Claim, limits: Limits,
               verify_chain: bool = False, viewer_merchant: str | None = None,
               checkpoints: list[Checkpoint] | None = None, decode: bool = True,
-              ledger_config: LedgerConfig | None = None) -> StoredCase:
+              timezone: str | None = None, ledger_config: LedgerConfig | None = None) -> StoredCase:
     """The claim with its newest report (``None`` while not analysed) and its images (decoded only with
     ``decode``: a page that shows stored thumbnails needs just the names, in ``photos``)."""
     try:
@@ -189,7 +208,7 @@ def load_case(*, session: Session, store: EvidenceStore, claim: Claim, limits: L
               if report and decode else [])
     photos = report_photos(session=session, claim=claim, report=report) if report else []
     facts = case_facts(session=session, claim=claim, verify_chain=verify_chain, viewer_merchant=viewer_merchant,
-                       checkpoints=checkpoints)
+                       checkpoints=checkpoints, timezone=timezone)
     if viewer_merchant is None:  # the ledger is shown to reviewers and the police, never to merchants
         facts.ledger = ledger_bundle.section_for(session, report, ledger_config)
     elif report is not None:
@@ -199,19 +218,23 @@ def load_case(*, session: Session, store: EvidenceStore, claim: Claim, limits: L
 
 def bundle_for_claim(*, session: Session, store: EvidenceStore, claim: Claim, limits: Limits,
                      tiers: LegalTiers | None = None, viewer_merchant: str | None = None,
-                     checkpoints: list[Checkpoint] | None = None, ledger_config: LedgerConfig | None = None) -> bytes:
+                     checkpoints: list[Checkpoint] | None = None, timezone: str | None = None,
+                     progress: Callable[[str], None] | None = None, ledger_config: LedgerConfig | None = None
+                     ) -> bytes:
     """The evidence bundle PDF of a stored, analysed claim (other merchants masked for a merchant viewer); its
     integrity section says whether the tenant's chain, this claim's rows and the held ``checkpoints`` agree."""
     case = load_case(session=session, store=store, claim=claim, limits=limits, verify_chain=True,
-                     viewer_merchant=viewer_merchant, checkpoints=checkpoints, ledger_config=ledger_config)
+                     viewer_merchant=viewer_merchant, checkpoints=checkpoints, timezone=timezone,
+                     ledger_config=ledger_config)
     if case.report is None:
         raise StoredClaimError(f"claim {claim.id} has no analysis yet; try again when it is analysed")
-    return render_bundle(case.report, case.images, case.facts, tiers=tiers)
+    return render_bundle(case.report, case.images, case.facts, tiers=tiers, progress=progress)
 
 
 def bundle_for_stored_claim(claim_id: str, *, tiers: LegalTiers | None = None, database_url: str | None = None,
                             config: str | os.PathLike[str] | None = None,
-                            checkpoints: list[Checkpoint] | None = None) -> bytes:
+                            checkpoints: list[Checkpoint] | None = None,
+                            progress: Callable[[str], None] | None = None) -> bytes:
     """``refundguard bundle CLAIM_ID``: open the service's existing database and store (operator access, no API
     key); a missing database is an error and is never created."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -239,7 +262,8 @@ def bundle_for_stored_claim(claim_id: str, *, tiers: LegalTiers | None = None, d
                 raise StoredClaimError(f"no claim {claim_id[:64]!r} in {url}")
             store = EvidenceStore(settings.data_dir)
             return bundle_for_claim(session=session, store=store, claim=claim, limits=settings.limits, tiers=tiers,
-                                    checkpoints=checkpoints, ledger_config=cfg.ledger)
+                                    checkpoints=checkpoints, timezone=cfg.service.display.zone_name(claim.tenant),
+                                    progress=progress, ledger_config=cfg.ledger)
     except SQLAlchemyError as exc:
         raise StoredClaimError(f"database {url!r} is not usable: {str(exc).splitlines()[0]}") from exc
     finally:

@@ -9,7 +9,8 @@ from starlette.datastructures import UploadFile
 
 from refundguard.config import Limits
 from refundguard.errors import InputError, InputTooLarge, UnsupportedFormat
-from refundguard.media.load import LoadedImage, load_image
+from refundguard.media.load import LoadedImage, Probe, load_image, probe
+from refundguard.media.load import decode as decode_probe
 from refundguard.web.errors import PageError
 
 CHUNK = 1 << 20
@@ -48,16 +49,32 @@ async def read_upload(upload: UploadFile, *, max_bytes: int, name: str) -> bytes
     return b"".join(chunks)
 
 
-def decode(data: bytes, *, name: str, limits: Limits) -> LoadedImage:
-    """Decode an uploaded photo, turning engine input errors into 4xx pages."""
+def decode(data: bytes | Probe, *, name: str, limits: Limits) -> LoadedImage:
+    """Decode an uploaded photo (or one :func:`checked` already), turning engine input errors into 4xx pages."""
     try:
+        if isinstance(data, Probe):
+            return decode_probe(data, limits=limits)
         return load_image(data, limits=limits, name=name)
-    except UnsupportedFormat as exc:
-        raise PageError(415, f"not a supported photo: {exc}", f"不支持的图片格式：{exc}") from exc
-    except InputTooLarge as exc:
-        raise PageError(413, f"photo too large: {exc}", f"图片过大：{exc}") from exc
     except InputError as exc:
-        raise PageError(422, f"unreadable photo: {exc}", f"无法读取图片：{exc}") from exc
+        raise _page_error(exc) from exc
+
+
+def checked(data: bytes, *, name: str, limits: Limits) -> Probe:
+    """Read an upload's type and container without decoding it (fast): a wrong type, a file over the limits or a
+    broken container is refused while the browser still waits for the answer."""
+    try:
+        return probe(data, limits=limits, name=name)
+    except InputError as exc:
+        raise _page_error(exc) from exc
+
+
+def _page_error(exc: InputError) -> PageError:
+    zh = getattr(exc, "zh", None) or str(exc)
+    if isinstance(exc, UnsupportedFormat):
+        return PageError(415, f"not a supported photo: {exc}", f"不支持的图片格式：{zh}")
+    if isinstance(exc, InputTooLarge):
+        return PageError(413, f"photo too large: {exc}", f"图片过大：{zh}")
+    return PageError(422, f"unreadable photo: {exc}", f"无法读取图片：{zh}")
 
 
 def uploads_of(form_values: list[object]) -> list[UploadFile]:

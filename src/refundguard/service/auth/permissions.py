@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from refundguard.service.auth.service import Principal, Role
+from refundguard.service.error_text import forbidden
 from refundguard.service.errors import Forbidden
 
 ACTIONS: dict[str, frozenset[Role]] = {
@@ -24,5 +25,5 @@ ACTIONS: dict[str, frozenset[Role]] = {
 def require(principal: Principal, action: str) -> None:
     """Raise :class:`Forbidden` unless the principal's role may perform ``action``."""
     if principal.role not in ACTIONS.get(action, frozenset()):
-        raise Forbidden(f"role '{principal.role.value}' may not {action.replace('.', ' ')}",
-                        f"角色 '{principal.role.value}' 无权执行 {action}")
+        en, zh = forbidden(principal.role.value, action)
+        raise Forbidden(en, zh)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from refundguard.service.auth import service
 from refundguard.service.auth.deps import CurrentPrincipal, DbSession
 from refundguard.service.auth.permissions import require
+from refundguard.service.paging import Limit, Offset, Page, page_of
 
 router = APIRouter(prefix="/v1/admin/keys", tags=["keys"])
 KeyId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="The key id (the 16 hex digits after rg_).")]
@@ -65,11 +66,13 @@ def _read(row: object) -> KeyRead:
     return out
 
 
-@router.get("", response_model=list[KeyRead])
-def list_keys(session: DbSession, principal: CurrentPrincipal) -> list[KeyRead]:
-    """Every key of the admin's tenant (never a secret)."""
+@router.get("", response_model=Page[KeyRead])
+def list_keys(session: DbSession, principal: CurrentPrincipal, limit: Limit = 100,
+              offset: Offset = 0) -> Page[KeyRead]:
+    """The keys of the admin's tenant, oldest first (never a secret; paged like every list)."""
     require(principal, "key.manage")
-    return [_read(row) for row in service.list_keys(session=session, tenant=principal.tenant)]
+    rows = [_read(row) for row in service.list_keys(session=session, tenant=principal.tenant)]
+    return page_of(rows, limit=limit, offset=offset)
 
 
 @router.post("", status_code=201, response_model=KeyIssued)

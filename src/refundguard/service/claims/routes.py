@@ -21,10 +21,13 @@ from refundguard.service.claims.schemas import (
     DecisionIn,
     EvidenceRead,
     JobAccepted,
+    JobRead,
+    Page,
 )
 from refundguard.service.claims.workflow import State
 from refundguard.service.evidence import service as evidence_service
 from refundguard.service.evidence.service import Upload
+from refundguard.service.paging import Limit, Offset
 
 router = APIRouter(prefix="/v1", tags=["claims"])
 
@@ -98,18 +101,32 @@ def get_report(claim_id: str, session: DbSession, principal: CurrentPrincipal) -
     return ledger_visibility.for_role(service.latest_report(session=session, claim=claim), principal.role.value)
 
 
-@router.get("/claims/{claim_id}/analyses", response_model=list[AnalysisRead])
-def list_analyses(claim_id: str, session: DbSession, principal: CurrentPrincipal) -> list[AnalysisRead]:
-    """Every analysis of the claim, oldest first."""
-    claim = service.get_visible(session=session, principal=principal, claim_id=claim_id)
-    return [AnalysisRead.model_validate(a) for a in service.analyses(session=session, claim=claim)]
 
 
-@router.get("/claims/{claim_id}/audit", response_model=list[AuditRead])
-def claim_audit(claim_id: str, session: DbSession, principal: CurrentPrincipal) -> list[AuditRead]:
-    """The claim's audit entries (its timeline)."""
+@router.get("/claims/{claim_id}/analyses", response_model=Page[AnalysisRead])
+def list_analyses(claim_id: str, session: DbSession, principal: CurrentPrincipal, limit: Limit = 100,
+                  offset: Offset = 0) -> Page[AnalysisRead]:
+    """The claim's analyses, oldest first (paged like every list)."""
     claim = service.get_visible(session=session, principal=principal, claim_id=claim_id)
-    return [AuditRead.model_validate(e) for e in audit.for_subject(session=session, subject_id=claim.id)]
+    rows = service.analyses(session=session, claim=claim)
+    return Page[AnalysisRead](items=[AnalysisRead.model_validate(a) for a in rows[offset:offset + limit]],
+                              total=len(rows), limit=limit, offset=offset)
+
+
+@router.get("/claims/{claim_id}/audit", response_model=Page[AuditRead])
+def claim_audit(claim_id: str, session: DbSession, principal: CurrentPrincipal, limit: Limit = 100,
+                offset: Offset = 0) -> Page[AuditRead]:
+    """The claim's audit entries (its timeline), oldest first (paged like every list)."""
+    claim = service.get_visible(session=session, principal=principal, claim_id=claim_id)
+    rows = audit.for_subject(session=session, subject_id=claim.id)
+    return Page[AuditRead](items=[AuditRead.model_validate(e) for e in rows[offset:offset + limit]],
+                           total=len(rows), limit=limit, offset=offset)
+
+
+@router.get("/jobs/{job_id}", response_model=JobRead, tags=["claims"])
+def get_job(job_id: str, session: DbSession, principal: CurrentPrincipal) -> JobRead:
+    """The analysis job a claim or evidence upload returned (``job_id``): queued, running, done or failed."""
+    return JobRead.model_validate(service.job(session=session, principal=principal, job_id=job_id))
 
 
 @router.post("/claims/{claim_id}/evidence", status_code=202, response_model=JobAccepted)
@@ -150,8 +167,10 @@ def close(claim_id: str, session: DbSession, principal: CurrentPrincipal, body: 
     return ClaimRead.model_validate(claim)
 
 
-@router.get("/review/queue", response_model=list[ClaimRead], tags=["review"])
-def review_queue(session: DbSession, principal: CurrentPrincipal,
-                 limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[ClaimRead]:
-    """Claims in review, then those waiting for the merchant, by deadline (reviewer keys)."""
-    return [ClaimRead.model_validate(c) for c in service.queue(session=session, principal=principal, limit=limit)]
+@router.get("/review/queue", response_model=ClaimPage, tags=["review"])
+def review_queue(session: DbSession, principal: CurrentPrincipal, limit: Limit = 100,
+                 offset: Offset = 0) -> ClaimPage:
+    """Claims in review, then those waiting for the merchant or for requested evidence, by deadline (reviewer
+    keys); paged like every list."""
+    rows, total = service.queue_page(session=session, principal=principal, limit=limit, offset=offset)
+    return ClaimPage(items=[ClaimRead.model_validate(c) for c in rows], total=total, limit=limit, offset=offset)

@@ -1,4 +1,8 @@
-"""Pydantic schemas of the claim API (request bodies and responses)."""
+"""Pydantic schemas of the claim API (request bodies and responses).
+
+Validators raise :class:`~pydantic_core.PydanticCustomError` with a type the message catalogue words
+(``validation.<type>``), so an invalid request is answered in Chinese and English alike.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from refundguard.service.claims.workflow import Outcome, Party
+from refundguard.service.paging import Page
 
 Ident = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$")]
 
@@ -32,14 +38,14 @@ class ClaimCreate(BaseModel):
     @classmethod
     def _finite(cls, value: float) -> float:
         if not math.isfinite(value):
-            raise ValueError("amount must be a finite number")
+            raise PydanticCustomError("finite_number", "amount must be a finite number")
         return value
 
     @field_validator("order_time", "shipped_at", "delivered_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
-            raise ValueError("give a time zone offset, e.g. 2026-05-01T14:30:00+08:00")
+            raise PydanticCustomError("time_zone_missing", "give a time zone offset, e.g. 2026-05-01T14:30:00+08:00")
         return value
 
 
@@ -64,18 +70,21 @@ class DecisionIn(BaseModel):
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("reason must not be blank")
+            raise PydanticCustomError("blank", "reason must not be blank")
         return value.strip()
 
     @model_validator(mode="after")
     def _request_is_addressed(self) -> DecisionIn:
         if self.outcome is Outcome.MORE_EVIDENCE_REQUESTED:
             if self.evidence_from is None:
-                raise ValueError("more_evidence_requested needs evidence_from: buyer or merchant")
+                raise PydanticCustomError("needs_evidence_from",
+                                          "more_evidence_requested needs evidence_from: buyer or merchant")
             if self.abuse:
-                raise ValueError("abuse is adjudicated with a rejection, not with a request for evidence")
+                raise PydanticCustomError("abuse_needs_rejection",
+                                          "abuse is adjudicated with a rejection, not with a request for evidence")
         elif self.evidence_from is not None or self.deadline_hours is not None:
-            raise ValueError("evidence_from and deadline_hours go with more_evidence_requested only")
+            raise PydanticCustomError("only_with_more_evidence",
+                                      "evidence_from and deadline_hours go with more_evidence_requested only")
         return self
 
 
@@ -117,6 +126,10 @@ class ClaimRead(BaseModel):
     merchant_responded: bool
     outcome: str | None
     decision_reason: str | None
+    decided_at: datetime | None = None
+    abuse_confirmed: bool = Field(False, description="the reviewer rejected the claim as abuse (forged or false "
+                                                     "evidence): a platform decision, counted in the buyer's history")
+    merchant_statement: str | None = Field(None, description="what the merchant wrote when answering the claim")
     evidence_from: str | None = None
     evidence_request: str | None = None
     evidence_status: str | None = None
@@ -133,11 +146,24 @@ class ClaimDetail(ClaimRead):
     analyses: int = 0
 
 
-class ClaimPage(BaseModel):
-    items: list[ClaimRead]
-    total: int
-    limit: int
-    offset: int
+class ClaimPage(Page[ClaimRead]):
+    pass
+
+
+class JobRead(BaseModel):
+    """An analysis job: ``queued``, ``running``, ``done`` or ``failed`` (with ``error``)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    claim_id: str
+    status: str
+    attempts: int
+    with_references: bool
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
 
 
 class AnalysisRead(BaseModel):

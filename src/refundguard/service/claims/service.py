@@ -61,8 +61,21 @@ def transition(*, session: Session, claim: Claim, target: State, actor: str,
                  subject_id=claim.id, tenant=claim.tenant, details=info)
     webhooks.emit(session=session, tenant=claim.tenant, event="claim.state_changed",
                   data={"claim_id": claim.id, "merchant_id": claim.merchant_id, "outcome": claim.outcome,
-                        "level": claim.level, "risk": claim.risk, **info,
+                        "level": claim.level, "risk": claim.risk, **info, **_why_zh(info),
                         "audit_checkpoint": held_checkpoint(session, claim.tenant)})
+
+
+def _why_zh(info: dict[str, Any]) -> dict[str, str]:
+    """The reason of a change in Chinese for webhook receivers (``why`` is its English)."""
+    from refundguard.messages import CATALOGUE, Context, render
+
+    key = info.get("why_key")
+    if not isinstance(key, str) or key not in CATALOGUE:
+        return {}
+    try:
+        return {"why_zh": render(key, info.get("why_params") or {}, Context("zh"))}
+    except LookupError:
+        return {}
 
 
 def held_checkpoint(session: Session, tenant: str) -> dict[str, Any] | None:
@@ -192,10 +205,26 @@ def list_(*, session: Session, principal: Principal, state: str | None = None, m
     return list(rows), _count(session, query)
 
 
-def queue(*, session: Session, principal: Principal, limit: int = 100) -> list[Claim]:
+def queue(*, session: Session, principal: Principal, limit: int = 100, offset: int = 0) -> list[Claim]:
     """The reviewer queue: claims in review, then those waiting (merchant window, evidence request), by deadline."""
-    query = _in_queue(principal).order_by((Claim.state != State.IN_REVIEW.value), Claim.deadline, Claim.created_at)
-    return list(session.scalars(query.limit(limit)))
+    return queue_page(session=session, principal=principal, limit=limit, offset=offset)[0]
+
+
+def queue_page(*, session: Session, principal: Principal, limit: int = 100, offset: int = 0
+               ) -> tuple[list[Claim], int]:
+    """One page of the reviewer queue and how many claims it holds in all."""
+    base = _in_queue(principal)
+    query = base.order_by((Claim.state != State.IN_REVIEW.value), Claim.deadline, Claim.created_at, Claim.id)
+    return list(session.scalars(query.limit(limit).offset(offset))), _count(session, base)
+
+
+def job(*, session: Session, principal: Principal, job_id: str) -> AnalysisJob:
+    """An analysis job of a claim the principal may see (anything else is not found)."""
+    found = session.get(AnalysisJob, job_id) if len(job_id) <= 40 else None
+    if found is None:
+        raise NotFound(f"no analysis job {job_id[:40]}", f"没有分析任务 {job_id[:40]}", code="job_not_found")
+    get_visible(session=session, principal=principal, claim_id=found.claim_id)  # NotFound when not visible
+    return found
 
 
 #: what the claim lists can be ordered by; ties are broken by the claim id so pages never overlap
@@ -298,7 +327,7 @@ def request_evidence(*, session: Session, principal: Principal, claim: Claim, de
                  subject_id=claim.id, tenant=claim.tenant, details=details)
     if claim.state != State.AWAITING_EVIDENCE.value:
         transition(session=session, claim=claim, target=State.AWAITING_EVIDENCE, actor=principal.actor,
-                   details={"why": f"more evidence requested from the {party.value}",
+                   details={**policy_rules.reason("policy.more_evidence", party=party.value),
                             "deadline": claim.deadline.isoformat()})
     else:
         webhooks.emit(session=session, tenant=claim.tenant, event="claim.evidence_requested",
@@ -325,8 +354,7 @@ def expire_evidence_requests(*, session: Session, config: ServiceConfig, now: da
         claim.evidence_status = RequestStatus.EXPIRED.value
         claim.deadline = now + _hours(config.policy.review_window_hours)
         transition(session=session, claim=claim, target=State.IN_REVIEW, actor="system:sweeper",
-                   details={"why": f"the evidence requested from the {asked} did not arrive by {deadline}: "
-                                   "a reviewer decides (no automatic refund or rejection)",
+                   details={**policy_rules.reason("policy.evidence_expired", party=asked, deadline=deadline),
                             "evidence_from": asked, "requested_until": deadline})
         moved.append(claim.id)
     session.flush()
@@ -402,9 +430,9 @@ def add_evidence(*, session: Session, principal: Principal, claim_id: str, photo
         has_refs = bool(evidence_service.for_claim(session=session, claim_id=claim.id, role="reference"))
         job = enqueue_analysis(session=session, claim=claim, actor=principal.actor, with_references=has_refs)
     elif answering or (merchant and claim.state == State.AWAITING_MERCHANT.value):
-        why = "the requested evidence arrived (a statement)" if answering else "the merchant responded"
-        transition(session=session, claim=claim, target=State.IN_REVIEW, actor=principal.actor,
-                   details={"why": why})
+        why = policy_rules.reason("policy.statement_arrived") if answering else \
+            policy_rules.reason("policy.merchant_responded")
+        transition(session=session, claim=claim, target=State.IN_REVIEW, actor=principal.actor, details=why)
         claim.deadline = utcnow() + _hours(config.policy.review_window_hours)
     session.flush()
     return claim, job
@@ -439,13 +467,14 @@ def apply_analysis(*, session: Session, claim: Claim, job: AnalysisJob, report: 
                   data={"claim_id": claim.id, "risk": row.risk, "level": row.level,
                         "basis": coverage.get("basis", "incomplete"),
                         "failed_checks": [f.get("check") for f in coverage.get("failed", [])],
-                        "reasons": report.get("reasons", []), "report_sha256": row.report_sha256,
+                        "reasons": report.get("reasons", []), "reasons_zh": report.get("reasons_zh", []),
+                        "report_sha256": row.report_sha256,
                         "audit_checkpoint": held_checkpoint(session, claim.tenant)})
     now = utcnow()
     if claim.evidence_status == RequestStatus.RECEIVED.value:
+        arrived = policy_rules.reason("policy.evidence_arrived", party=claim.evidence_from or "buyer")
         decision = policy_rules.Route(State.IN_REVIEW, now + _hours(config.policy.review_window_hours),
-                                      f"the evidence requested from the {claim.evidence_from or 'buyer'} arrived: "
-                                      "a reviewer decides")
+                                      arrived["why"], arrived["why_key"], arrived["why_params"])
     else:
         decision = policy_rules.route(
             level=row.level, amount=claim.amount,
@@ -457,7 +486,8 @@ def apply_analysis(*, session: Session, claim: Claim, job: AnalysisJob, report: 
     if decision.state is State.AUTO_APPROVED:
         claim.outcome = Outcome.APPROVED.value
     transition(session=session, claim=claim, target=decision.state, actor="system:policy",
-               details={"why": decision.why, "deadline": decision.deadline.isoformat() if decision.deadline else None})
+               details={**decision.details(),
+                        "deadline": decision.deadline.isoformat() if decision.deadline else None})
     return row
 
 
@@ -467,7 +497,7 @@ def route_without_analysis(*, session: Session, claim: Claim, error: str, config
                  subject_id=claim.id, tenant=claim.tenant, details={"error": error})
     claim.deadline = utcnow() + _hours(config.policy.review_window_hours)
     transition(session=session, claim=claim, target=State.IN_REVIEW, actor="system:policy",
-               details={"why": "analysis failed: a reviewer decides"})
+               details=policy_rules.reason("policy.analysis_failed"))
 
 
 def analyses(*, session: Session, claim: Claim) -> list[ClaimAnalysis]:

@@ -8,6 +8,7 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from refundguard.media.names import distinct
 from refundguard.service.audit import service as audit
 from refundguard.service.claims.models import Claim
 from refundguard.service.config import EvidenceConfig
@@ -79,6 +80,26 @@ def add_video(*, session: Session, store: EvidenceStore, claim: Claim, upload: U
         if row is not None:
             rows.append(row)
     return rows
+
+
+def display_names(rows: list[Evidence]) -> dict[str, str]:
+    """Each file's name for people, by SHA-256: the uploaded name; a video frame its video's name and time; a file
+    sent without a name its role and hash prefix. Two files with one name (two phones' ``IMG_0001.jpg``) become
+    ``IMG_0001.jpg`` and ``IMG_0001 (2).jpg``, so that a name always means one file (pages, PDF, report)."""
+    uploaded = {r.sha256: r.filename for r in rows if r.filename}
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for r in rows:
+        if r.sha256 in out:
+            continue
+        if r.filename:
+            name = r.filename
+        elif r.frame_time:
+            name = f"{uploaded.get(r.source_sha256 or '', 'video')} @{r.frame_time}s"
+        else:
+            name = f"{r.role}-{r.sha256[:8]}"
+        out[r.sha256] = distinct(name, taken)
+    return out
 
 
 def for_claim(*, session: Session, claim_id: str, role: str | None = None) -> list[Evidence]:

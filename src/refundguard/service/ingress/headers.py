@@ -2,7 +2,8 @@
 
 Pages get a strict Content-Security-Policy: no scripts at all, styles and images from this origin (images also
 as ``data:`` URIs, which the reports use), forms only to this origin, never framed. The interactive API
-docs (``/docs``, ``/redoc``) load FastAPI's viewer from its CDN, so they get a policy that allows exactly that.
+docs (``/docs``, ``/redoc``) serve their viewers from this origin (:mod:`refundguard.service.docs`, which also
+allows each page's inline start-up script by its hash); nothing is loaded from a CDN.
 """
 
 from __future__ import annotations
@@ -16,10 +17,8 @@ ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message],
 
 PAGE_CSP = ("default-src 'none'; img-src 'self' data:; style-src 'self'; font-src 'self'; form-action 'self'; "
             "frame-ancestors 'none'; base-uri 'none'")
-DOCS_CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-            "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; connect-src 'self'; "
-            "worker-src blob:; font-src https://fonts.gstatic.com https://cdn.jsdelivr.net; frame-ancestors 'none'; "
+DOCS_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "connect-src 'self'; worker-src 'self' blob:; font-src 'self' data:; frame-ancestors 'none'; "
             "base-uri 'none'")
 #: the ledger's buyer page keeps its styles in the page (its own template); scripts stay forbidden there too
 LEDGER_PAGE_CSP = PAGE_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from refundguard.service.auth.deps import CurrentPrincipal, DbSession
 from refundguard.service.auth.permissions import require
+from refundguard.service.paging import Limit, Offset, Page, page_of
 from refundguard.service.webhooks import service
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
@@ -64,10 +65,13 @@ def create_endpoint(body: EndpointIn, session: DbSession, principal: CurrentPrin
     return EndpointCreated(**EndpointRead.model_validate(endpoint).model_dump(), secret=secret)
 
 
-@router.get("", response_model=list[EndpointRead])
-def list_endpoints(session: DbSession, principal: CurrentPrincipal) -> list[EndpointRead]:
+@router.get("", response_model=Page[EndpointRead])
+def list_endpoints(session: DbSession, principal: CurrentPrincipal, limit: Limit = 100,
+                   offset: Offset = 0) -> Page[EndpointRead]:
+    """The tenant's endpoints, oldest first (paged like every list)."""
     require(principal, "webhook.manage")
-    return [EndpointRead.model_validate(e) for e in service.list_endpoints(session=session, principal=principal)]
+    rows = [EndpointRead.model_validate(e) for e in service.list_endpoints(session=session, principal=principal)]
+    return page_of(rows, limit=limit, offset=offset)
 
 
 @router.delete("/{endpoint_id}", status_code=204)
@@ -78,10 +82,11 @@ def delete_endpoint(endpoint_id: str, session: DbSession, principal: CurrentPrin
     session.commit()
 
 
-@router.get("/deliveries", response_model=list[DeliveryRead])
-def deliveries(session: DbSession, principal: CurrentPrincipal,
-               limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[DeliveryRead]:
-    """The delivery log, newest first."""
+@router.get("/deliveries", response_model=Page[DeliveryRead])
+def deliveries(session: DbSession, principal: CurrentPrincipal, limit: Limit = 100,
+               offset: Offset = 0) -> Page[DeliveryRead]:
+    """The delivery log, newest first (paged like every list)."""
     require(principal, "webhook.manage")
-    return [DeliveryRead.model_validate(d) for d in service.list_deliveries(session=session, principal=principal,
-                                                                            limit=limit)]
+    rows, total = service.list_deliveries(session=session, principal=principal, limit=limit, offset=offset)
+    return Page[DeliveryRead](items=[DeliveryRead.model_validate(d) for d in rows], total=total, limit=limit,
+                              offset=offset)

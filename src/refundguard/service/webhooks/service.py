@@ -13,7 +13,7 @@ import secrets
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from refundguard.service.audit import service as audit
@@ -73,6 +73,12 @@ def emit(*, session: Session, tenant: str, event: str, data: dict[str, Any]) -> 
     return out
 
 
-def list_deliveries(*, session: Session, principal: Principal, limit: int = 100) -> list[WebhookDelivery]:
-    return list(session.scalars(select(WebhookDelivery).where(WebhookDelivery.tenant == principal.tenant)
-                                .order_by(WebhookDelivery.created_at.desc()).limit(limit)))
+def list_deliveries(*, session: Session, principal: Principal, limit: int = 100,
+                    offset: int = 0) -> tuple[list[WebhookDelivery], int]:
+    """One page of the tenant's delivery log, newest first, and how many deliveries it holds in all."""
+    mine = WebhookDelivery.tenant == principal.tenant
+    total = session.scalar(select(func.count()).select_from(WebhookDelivery).where(mine)) or 0
+    rows = session.scalars(select(WebhookDelivery).where(mine).order_by(WebhookDelivery.created_at.desc(),
+                                                                        WebhookDelivery.id)
+                           .offset(offset).limit(limit))
+    return list(rows), int(total)

@@ -1,0 +1,65 @@
+"""Sentences of the command line: errors, progress stages and the summary it prints."""
+
+from refundguard.messages.catalogue import CATALOGUE
+
+CATALOGUE.define("cli.", {
+    "bad_time": ("{option}: {value!r} is not an ISO-8601 date/time (e.g. 2026-05-01T14:30+08:00)",
+                 "{option}：{value!r} 不是 ISO-8601 日期时间（例如 2026-05-01T14:30+08:00）"),
+    "bad_lang": ("--lang must be zh or en", "--lang 只能是 zh 或 en"),
+    "unknown_checks": ("unknown check(s) {unknown:list}; known: {known:list}",
+                       "未知的检查：{unknown:list}；可用：{known:list}"),
+    "no_image": ("no image found in the given claim path(s)", "在给出的凭证路径中未找到图片"),
+    "bad_amount": ("--amount must be a non-negative number", "--amount 必须是非负数"),
+    "cannot_write": ("cannot write {path}: {why}", "无法写入 {path}：{why}"),
+    "error": ("error: {message}", "错误：{message}"),
+    "no_photo": ("no claim photo given", "未提供凭证图片"),
+    "no_such_file": ("{file}: no such file", "{file}：文件不存在"),
+    "not_a_folder_image": ("{folder}: no photo in this folder", "{folder}：文件夹中没有图片"),
+    "unusable": ("{file}: {what:msg:input_problem.} ({detail})", "{file}：{what:msg:input_problem.}（{detail}）"),
+    "config": ("configuration: {detail}", "配置错误：{detail}"),
+    "written": ("written: {path}", "已写入：{path}"),
+    "risk": ("risk {risk:pct0} · {level:msg:level.}", "风险 {risk:pct0} · {level:msg:level.}"),
+    "no_evidence": ("No evidence of AI generation or editing was found. Absence of evidence is not proof of "
+                    "authenticity.", "未发现 AI 生成或编辑的证据。没有证据并不等于证明图片真实。"),
+    "photo_line": ("{image:photo} ({role:msg:role.}): risk {risk:pct0} · {level:msg:level.}",
+                   "{image:photo}（{role:msg:role.}）：风险 {risk:pct0} · {level:msg:level.}"),
+    "check_failed": ("check {check:msg:check.} failed: {error}", "{check:msg:check.}检查运行失败：{error}"),
+    "not_examined": ("{check:msg:check.} did not examine {image:photo}: {why}",
+                     "{check:msg:check.}未检查 {image:photo}：{why}"),
+    "claim_done": ("claim {n} of {total}: {name}", "第 {n}/{total} 个申请：{name}"),
+})
+
+CATALOGUE.define("stage.", {
+    "queued": ("waiting to start…", "排队等待…"),
+    "decoding": ("decoding {file}…", "正在解码 {file}…"),
+    "checking": ("checking: {check:msg:check.}…", "正在检查：{check:msg:check.}…"),
+    "comparing": ("comparing with the listing photo…", "正在与商品图比对…"),
+    "assessing": ("weighing the findings…", "正在综合判断…"),
+    "report": ("writing the report…", "正在生成报告…"),
+    "bundle": ("writing the evidence bundle…", "正在生成证据材料…"),
+    "bundle.figures": ("drawing the photos and crops…", "正在绘制图片与局部放大图…"),
+    "bundle.pdf": ("laying out the PDF…", "正在排版 PDF…"),
+    "done": ("done", "完成"),
+    "failed": ("the analysis failed", "分析失败"),
+})
+
+# the summary `refundguard analyze` prints (its first line: the level and what it rests on, in short words)
+CATALOGUE.define("cli.level.", {
+    "low": ("low", "低风险"), "review": ("review", "需人工审核"), "high": ("high", "高风险"),
+})
+CATALOGUE.define("cli.basis.", {
+    "verified": ("verified", "已核实"), "unverified": ("unverified", "未经核实"),
+    "incomplete": ("incomplete analysis", "分析不完整"),
+})
+CATALOGUE.define("cli.summary.", {
+    "risk": ("risk {risk:pct0} · {level:msg:cli.level.}", "风险 {risk:pct0} · {level:msg:cli.level.}"),
+    "basis": (" · {basis:msg:cli.basis.}", " · {basis:msg:cli.basis.}"),
+    "nothing": ("no evidence of forgery found (absence of evidence is not proof of authenticity)",
+                "未发现伪造证据（没有证据不等于证明真实）"),
+    "note": ("note: {file}: {text}", "注意：{file}：{text}"),
+    "check_failed": ("check {check} failed: {error}", "{check} 检查运行失败：{error}"),
+    "html": ("HTML report: {path}", "HTML 报告: {path}"),
+})
+CATALOGUE.define("cli.column.", {
+    "image": ("image", "图片"), "role": ("role", "角色"), "risk": ("risk", "风险"), "findings": ("findings", "发现"),
+})
