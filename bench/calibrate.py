@@ -98,6 +98,7 @@ PRIOR: dict[str, Prior] = {
     "label.visible_ai_text": _verified(7.0),
     "reference.derived_edit": _verified(9.0),
     "reference.derived_copy": _weak(0.5, 2.0),
+    "reference.derived_overlay": _weak(0.3, 2.0),
     "reference.different_product": _weak(0.5, 1.0),
     "reuse.duplicate": _verified(5.5),
     "reuse.template": _verified(5.5),

@@ -32,6 +32,8 @@ CODES: dict[str, tuple[str, str]] = {
     "label.visible_ai_text": ("Visible AI-generation label in the image", "图片中可见的 AI 生成标识"),
     "reference.derived_edit": ("Merchant's photo with regions changed", "商家图片被局部修改"),
     "reference.derived_copy": ("Merchant's own photo submitted as evidence", "将商家自己的图片作为证据提交"),
+    "reference.derived_overlay": ("Merchant's photo with only text, stickers or app bars drawn over it",
+                                  "商家图片仅被叠加文字、贴纸或界面栏"),
     "reference.different_product": ("Photo does not show the product sold", "图片中的商品与所售商品不符"),
     "reuse.duplicate": ("Photo already submitted in another claim", "该图片已在其他申请中提交过"),
     "reuse.template": ("Damage pattern seen on other products", "相同的损坏图案出现在其他商品上"),

@@ -15,14 +15,32 @@ from typing import Any
 import numpy as np
 
 from refundguard.checks._align import Comparison, Prepared, compare, prepare
+from refundguard.checks._align.merge import Change
+from refundguard.checks._align.settings import ReferenceConfig
 from refundguard.checks._align.similarity import colour_similarity
 from refundguard.checks.registry import CheckContext, check
 from refundguard.errors import NotApplicable
 from refundguard.findings import Finding, Heatmap, Region
 
-#: colour similarity below which an unmatched claim is reported as possibly another product
-DIFFERENT_SIMILARITY = 0.6
-MAX_REGIONS = 12
+#: names of the region kinds in both languages (see checks/_align/kinds.py)
+KIND_NAMES: dict[str, tuple[str, str, str]] = {
+    "scratch": ("scratch", "scratches", "划痕"), "crack": ("crack", "cracks", "裂纹"),
+    "chip": ("chip", "chips", "磕碰缺口"), "stain": ("stain", "stains", "污渍"), "dent": ("dent", "dents", "凹痕"),
+    "breakage": ("broken area", "broken areas", "破损"), "altered": ("altered area", "altered areas", "内容改动"),
+    "text": ("text mark", "text marks", "文字"), "watermark": ("watermark", "watermarks", "水印"),
+    "sticker": ("sticker", "stickers", "贴纸"), "price_tag": ("price tag", "price tags", "价格标签"),
+    "ui_bar": ("app bar", "app bars", "应用界面栏"),
+}
+HEATMAP_LEGEND = [
+    {"from": 0.0, "to": 0.49, "family": None, "en": "differences below the change threshold (laundering noise)",
+     "zh": "低于修改阈值的差异（压缩、缩放等带来的噪声）"},
+    {"from": 0.5, "to": 0.7, "family": "overlay",
+     "en": "overlay drawn over the photo (text, watermark, sticker, price tag, app bar): not damage",
+     "zh": "叠加在图片上的内容（文字、水印、贴纸、价格标签、界面栏）：不是损坏"},
+    {"from": 0.75, "to": 1.0, "family": "damage",
+     "en": "damage-like change (scratch, crack, chip, stain, dent, breakage, altered content)",
+     "zh": "类似损坏的修改（划痕、裂纹、磕碰、污渍、凹痕、破损、内容改动）"},
+]
 
 
 def _prepared(ctx: CheckContext, index: int) -> Prepared:
@@ -58,9 +76,30 @@ def _pair_details(ref_index: int, c: Comparison) -> dict[str, Any]:
                        reshoot_test_aligned_tiles=round(c.relight.evidence.aligned, 4),
                        reshoot_test_fine_detail=round(c.relight.evidence.fine, 4))
     if c.changes is not None:
-        details.update(changed_share=round(c.changes.share, 5), noise_level=round(c.changes.noise, 5),
-                       changed_regions=len(c.regions))
+        details.update(changed_share=round(c.changes.share, 5), noise_level=round(c.noise, 5),
+                       changed_regions=[_region_details(box, change) for box, change in
+                                        zip(c.regions, c.kinds, strict=True)],
+                       heatmap_legend=HEATMAP_LEGEND)
     return details
+
+
+def _region_details(box: tuple[int, int, int, int], change: Change) -> dict[str, Any]:
+    en, _, zh = KIND_NAMES[change.kind]
+    x, y, w, h = box
+    return {"x": x, "y": y, "w": w, "h": h, "family": change.family, "kind": change.kind,
+            "label": {"en": en, "zh": zh}, "detector": change.detector, "confidence": round(change.confidence, 3),
+            **change.measures, "features": change.features}
+
+
+def _tally(c: Comparison, family: str) -> tuple[int, str, str]:
+    """How many regions of ``family`` and a list of their kinds in both languages ("2 scratches, 1 stain")."""
+    counts: dict[str, int] = {}
+    for k in c.kinds:
+        if k.family == family:
+            counts[k.kind] = counts.get(k.kind, 0) + 1
+    en = ", ".join(f"{n} {KIND_NAMES[k][0] if n == 1 else KIND_NAMES[k][1]}" for k, n in counts.items())
+    zh = "、".join(f"{KIND_NAMES[k][2]} {n} 处" for k, n in counts.items())
+    return sum(counts.values()), en, zh
 
 
 def _usable_references(ctx: CheckContext) -> tuple[list[tuple[int, Prepared]], list[dict[str, Any]]]:
@@ -80,14 +119,15 @@ def _usable_references(ctx: CheckContext) -> tuple[list[tuple[int, Prepared]], l
 
 def _decide(ctx: CheckContext, index: int, claim: Prepared, refs: list[tuple[int, Prepared]],
             skipped: list[dict[str, Any]]) -> list[Finding]:
-    results = [(ri, compare(claim, rp)) for ri, rp in refs]
+    cfg: ReferenceConfig = ctx.config
+    results = [(ri, compare(claim, rp, cfg)) for ri, rp in refs]
     matched = [(ri, c) for ri, c in results if c.match is not None]
     if not matched:
         sims = [colour_similarity(claim.rgb, rp.rgb) for _, rp in refs]
         best_sim = max(sims)
-        if best_sim >= DIFFERENT_SIMILARITY:
+        if best_sim >= cfg.different_similarity:
             return []
-        score = 0.3 + 0.4 * (DIFFERENT_SIMILARITY - best_sim) / DIFFERENT_SIMILARITY
+        score = 0.3 + 0.4 * (cfg.different_similarity - best_sim) / cfg.different_similarity
         return [ctx.finding(
             "reference.different_product", image=index, score=score,
             en=f"The photo matches none of the {len(refs)} reference photo(s) and its colours differ from them "
@@ -97,43 +137,63 @@ def _decide(ctx: CheckContext, index: int, claim: Prepared, refs: list[tuple[int
             details={"colour_similarity": round(best_sim, 4), "references_compared": [ri for ri, _ in refs],
                      "references_skipped": skipped})]
     ri, best = max(matched, key=lambda rc: (rc[1].p_same, rc[1].match.inliers if rc[1].match else 0))
-    claim_name, ref_name = ctx.images[index].name, ctx.images[ri].name
+    claim_name, name = ctx.images[index].name, ctx.images[ri].name
     if best.p_same < 0.5:  # a different capture of the same product: the honest buyer
         ctx.verified("reference", [index, ri],
-                     en=f"{claim_name} matched the listing photo {ref_name}: the same product, photographed "
+                     en=f"{claim_name} matched the listing photo {name}: the same product, photographed "
                         "separately (not derived from the listing photo)",
-                     zh=f"{claim_name} 与商品图 {ref_name} 匹配：同一商品、单独拍摄（并非由商品图修改而来）")
+                     zh=f"{claim_name} 与商品图 {name} 匹配：同一商品、单独拍摄（并非由商品图修改而来）")
         return []
-    ctx.verified("reference", [index, ri],
-                 en=f"{claim_name} matched the listing photo {ref_name}: derived from it",
-                 zh=f"{claim_name} 与商品图 {ref_name} 匹配：由该图派生")
     details = _pair_details(ri, best)
     details["references_skipped"] = skipped
-    name = ctx.images[ri].name
-    if best.p_edit >= 0.5 and best.changes is not None:
-        share = best.changes.share
-        residual = details.get("alignment_residual_px")
-        aligned_en = f"aligned to {residual} px" if residual is not None else "aligned to sub-pixel accuracy"
-        aligned_zh = f"对齐误差 {residual} 像素" if residual is not None else "亚像素级对齐"
-        regions = [Region(*box) for box in best.regions[:MAX_REGIONS]]
+    residual = details.get("alignment_residual_px")
+    aligned_en = f"aligned to {residual} px" if residual is not None else "aligned to sub-pixel accuracy"
+    aligned_zh = f"对齐误差 {residual} 像素" if residual is not None else "亚像素级对齐"
+    damage = [(box, k) for box, k in zip(best.regions, best.kinds, strict=True) if k.family == "damage"]
+    overlays = [(box, k) for box, k in zip(best.regions, best.kinds, strict=True) if k.family == "overlay"]
+    n_over, over_en, over_zh = _tally(best, "overlay")
+    heat = Heatmap(best.heat) if best.heat is not None else None
+    if damage and best.changes is not None:
+        n_dmg, dmg_en, dmg_zh = _tally(best, "damage")
+        also_en = (f" Also {n_over} overlay(s) drawn over it ({over_en}), which are not evidence of damage."
+                   if n_over else "")
+        also_zh = f"另有 {n_over} 处叠加内容（{over_zh}），叠加内容不是损坏的证据。" if n_over else ""
+        ctx.verified("reference", [index, ri],
+                     en=f"{claim_name} matched the listing photo {name}: derived from it, with damage-like changes",
+                     zh=f"{claim_name} 与商品图 {name} 匹配：由该图派生，含类似损坏的修改")
         return [ctx.finding(
             "reference.derived_edit", image=index, score=best.p_same * best.p_edit,
-            en=f"This photo is the reference photo {name} (same capture, {aligned_en}) with "
-               f"{len(best.regions)} region(s) changed, {share:.1%} of the shown area.",
-            zh=f"该图片就是参考图片 {name}（同一次拍摄，{aligned_zh}），"
-               f"其中 {len(best.regions)} 处区域被修改，占画面的 {share:.1%}。",
-            regions=regions, heatmap=Heatmap(best.heat if best.heat is not None else best.changes.heat),
+            en=f"This photo is the reference photo {name} (same capture, {aligned_en}) with {n_dmg} damage-like "
+               f"change(s) added: {dmg_en}.{also_en}",
+            zh=f"该图片就是参考图片 {name}（同一次拍摄，{aligned_zh}），其中有 {n_dmg} 处类似损坏的修改："
+               f"{dmg_zh}。{also_zh}",
+            regions=[Region(*box) for box, _ in damage[:cfg.changes.max_regions]], heatmap=heat, details=details)]
+    if overlays:
+        ctx.verified("reference", [index, ri],
+                     en=f"{claim_name} matched the listing photo {name}: derived from it, with overlays only",
+                     zh=f"{claim_name} 与商品图 {name} 匹配：由该图派生，仅有叠加内容")
+        return [ctx.finding(
+            "reference.derived_overlay", image=index, score=best.p_same * best.p_overlay,
+            en=f"This photo is the reference photo {name} (same capture, {aligned_en}) with {n_over} overlay(s) "
+               f"drawn over it ({over_en}) and no damage-like change. An overlay is not evidence of damage: the "
+               "photo shows the merchant's picture, not the received item.",
+            zh=f"该图片就是参考图片 {name}（同一次拍摄，{aligned_zh}），仅叠加了 {n_over} 处内容（{over_zh}），"
+               "没有类似损坏的修改。叠加内容不是损坏的证据：图片展示的是商家的图片，而不是收到的商品。",
+            regions=[Region(*box) for box, _ in overlays[:cfg.changes.max_regions]], heatmap=heat,
             details=details)]
+    ctx.verified("reference", [index, ri],
+                 en=f"{claim_name} matched the listing photo {name}: derived from it, unchanged",
+                 zh=f"{claim_name} 与商品图 {name} 匹配：由该图派生，没有修改")
     return [ctx.finding(
-        "reference.derived_copy", image=index, score=best.p_same * (1.0 - best.p_edit),
-        en=f"This photo is the reference photo {name} itself (re-encoded, cropped or filtered, no meaningful "
-           "change): it shows the merchant's photo, not the received item.",
-        zh=f"该图片就是参考图片 {name}（仅经过重新压缩、裁剪或滤镜，没有实质改动）："
+        "reference.derived_copy", image=index, score=best.p_same,
+        en=f"This photo is the reference photo {name} itself (re-encoded, cropped, framed or filtered, no "
+           "meaningful change): it shows the merchant's photo, not the received item.",
+        zh=f"该图片就是参考图片 {name}（仅经过重新压缩、裁剪、加框或滤镜，没有实质改动）："
            "它展示的是商家的图片，而不是收到的商品。",
         details=details)]
 
 
-@check("reference")
+@check("reference", config=ReferenceConfig)
 def run(ctx: CheckContext) -> list[Finding]:
     """Compare each claim photo with the merchant's reference photos."""
     if not any(True for _ in ctx.reference_images):
@@ -148,7 +208,8 @@ def run(ctx: CheckContext) -> list[Finding]:
     for index, _ in ctx.claim_images:
         claim = _prepared(ctx, index)
         if claim.problem is not None:
-            ctx.skip(index, en=claim.problem[0], zh=claim.problem[1])
+            ctx.skip(index, en=f"not compared with the reference photos: {claim.problem[0]}",
+                     zh=f"未与参考图片比对：{claim.problem[1]}")
             continue
         judged += 1
         findings.extend(_decide(ctx, index, claim, refs, skipped))

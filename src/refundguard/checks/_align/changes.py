@@ -1,19 +1,84 @@
-"""Where does an aligned, colour-normalised reference differ from the claim? Map, mask and boxes."""
+"""Where does an aligned, colour-normalised reference differ from the claim, visibly to a person?
+
+The detector looks for *structure* in the difference, at the size a person would call damage:
+
+1. **Tolerant residual.** The claim minus the reference, per opponent channel (luminance, red-green,
+   yellow-blue), after letting each reference pixel take any value within ``tolerance_px`` of a pixel's
+   shift towards its neighbours: edges moved by interpolation stay dark, a new 1 px line does not.
+2. **Detector bank** on the residual (responses in the residual's own units, i.e. a contrast):
+   a fine channel (Gaussian sigma 0.7: 1-2 px spots and lines), eight oriented line filters (elongated
+   Gaussians, sigma 0.8 across, 3.5 along: thin scratches and hairline cracks at any angle), spot and
+   blob channels (sigma 1.6, 3.5: chips, spots, small stains), a shading channel (sigma 8 minus a robust
+   background: dents and soft stains) and a colour shading channel per opponent colour (sigma 8: tinted
+   stains; finer colour channels were dropped: JPEG's 4:2:0 chroma churns at that scale).
+3. **Significance** of each response against what the laundering does to that texture in this photo and
+   in this place (:mod:`noise`): ``z = response / max(texture model, local scale, floor)``.
+4. **Visibility** of the change to a person: its contrast over a just-noticeable difference that grows
+   with the reference's local texture contrast (contrast masking), so a change a person could not see
+   is never reported however significant, and a faint line on a flat surface is.
+5. **Regions**: hysteresis (peaks at ``seed_z`` that are visible, grown down to ``grow_z``), no peaks in
+   the framing band along the reference's edge (screenshot frames, borders, JPEG blocks straddling the
+   edge), regions down to ``min_area_px``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
-BLUR_SIGMA = 1.0
-HI_SIGMAS = 7.0
-LO_SIGMAS = 3.0
-HI_FLOOR = 0.09
-LO_FLOOR = 0.035
-MIN_AREA_SHARE = 2e-4
-MIN_AREA_PX = 24
+from refundguard.checks._align.noise import TextureModel, chroma_energy, local_scale, texture_energy
+from refundguard.checks._align.settings import ChangeSettings
+from refundguard.checks._align.sharpness import match_sharpness
+
+#: detector channels: name -> (residual channel, kind, sigma, coarse cell of the local scale or 0)
+CHANNELS: tuple[tuple[str, int, str, float, int], ...] = (
+    ("fine", 0, "gauss", 0.7, 6),
+    ("line", 0, "line", 0.8, 6),
+    ("spot", 0, "gauss", 1.6, 6),
+    ("blob", 0, "gauss", 3.5, 12),
+    ("shading", 0, "shade", 8.0, 0),
+    ("colour_shading", 1, "shade", 8.0, 24),
+    ("colour_shading", 2, "shade", 8.0, 24),
+)
+LINE_ANGLES = 8
+TOP_PIXELS = 48
+LARGE_CHANGE = 0.05  # gray: a smoothed change above this and above the local contrast is never noise
+CORRELATION_AREA = 9.0
+LINE_ALONG = 3.5
+BACKGROUND_CELL = 64
+
+
+@dataclass(frozen=True)
+class ChangedRegion:
+    """One changed region (working pixels of the compared frame).
+
+    Attributes
+    ----------
+    label : its index in :attr:`Changes.labels`.
+    box : (x, y, w, h).
+    area : pixels.
+    peak_z : highest significance of one pixel inside (noise units).
+    significance : the region's evidence: root of the summed squared significance of its strongest
+        pixels (at most 48) over the area one noise blob spans (9 px). A thin scratch of 40 px at z 5 is
+        as significant as a 9 px blob at z 13; a single noisy pixel is not.
+    contrast : the strongest response inside, in the residual's units (gray 0-1 or opponent chroma).
+    visibility : mean contrast over the just-noticeable difference on those pixels, times the fourth
+        root of their count in blob areas (spatial summation: a longer line is seen at lower contrast).
+    channel : the detector channel of the peak ("fine", "line", "spot", "blob", "shading", "colour", ...).
+    lighter : share of the region's luminance change that brightens (0 = all darker, 1 = all lighter).
+    """
+
+    label: int
+    box: tuple[int, int, int, int]
+    area: int
+    peak_z: float
+    significance: float
+    contrast: float
+    visibility: float
+    channel: str
+    lighter: float
 
 
 @dataclass(frozen=True)
@@ -23,80 +88,207 @@ class Changes:
     Attributes
     ----------
     heat : (h, w) float32 in [0, 1], 0 outside the reference footprint; values >= 0.5 mark exactly the
-        changed pixels (``mask``), lower values show sub-threshold differences.
+        changed pixels (``mask``), lower values show sub-threshold significance.
     mask : (h, w) bool, the changed pixels.
-    boxes : (x, y, w, h) per changed component, largest first.
-    noise : robust sigma of the residual difference over the footprint (JPEG/resampling noise level).
+    labels : (h, w) int32, region labels (0 = unchanged); ``regions[i].label`` indexes it.
+    regions : the changed regions, most visible first.
+    noise : median texture-model scale of the fine luminance channel (laundering noise level).
     share : changed pixels / footprint pixels.
-    peak : strongest difference inside the mask, in units of the high threshold (0 when nothing changed).
+    framing : pixels of the footprint's edge band treated as framing (never a peak).
+    residual : (h, w, 3) tolerant residual (luminance, red-green, yellow-blue), for the region kinds.
     """
 
     heat: np.ndarray
     mask: np.ndarray
-    boxes: list[tuple[int, int, int, int]]
+    labels: np.ndarray
+    regions: list[ChangedRegion]
     noise: float
     share: float
-    peak: float
+    framing: np.ndarray = field(repr=False)
+    residual: np.ndarray = field(repr=False)
+
+    @property
+    def boxes(self) -> list[tuple[int, int, int, int]]:
+        return [r.box for r in self.regions]
 
 
-def difference(claim: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """Per-pixel colour difference tolerant of sub-pixel misalignment and resampling.
-
-    Both images are lightly blurred; the reference may shift by up to one pixel in any direction and
-    the smallest max-channel absolute difference is kept, so edges that moved by interpolation do not
-    light up while new structure (a crack, a stain, inpainted content) does.
-    """
-    c = cv2.GaussianBlur(claim, (0, 0), BLUR_SIGMA)
-    r = cv2.GaussianBlur(ref, (0, 0), BLUR_SIGMA)
-    pad = cv2.copyMakeBorder(r, 1, 1, 1, 1, cv2.BORDER_REPLICATE)
-    h, w = c.shape[:2]
-    best: np.ndarray | None = None
-    for dy in (0, 1, 2):
-        for dx in (0, 1, 2):
-            ch = cv2.split(cv2.absdiff(c, np.ascontiguousarray(pad[dy:dy + h, dx:dx + w])))
-            d = cv2.max(cv2.max(ch[0], ch[1]), ch[2])
-            best = d if best is None else cv2.min(best, d)
-    assert best is not None
-    return best
+def opponent(rgb: np.ndarray) -> np.ndarray:
+    """(h, w, 3) float32: luminance, red-green and yellow-blue opponent channels of an RGB image."""
+    r, g, b = cv2.split(rgb)
+    lum = 0.299 * r + 0.587 * g + 0.114 * b
+    return cv2.merge([lum, r - g, 0.5 * (r + g) - b])
 
 
-def find_changes(claim: np.ndarray, ref: np.ndarray, valid: np.ndarray,
-                 unchanged: np.ndarray | None = None) -> Changes:
-    """Threshold the difference map with hysteresis, clean it with morphology, keep solid components.
+def tolerant_residual(claim: np.ndarray, ref: np.ndarray, tolerance: float) -> np.ndarray:
+    """Claim minus the part of its difference a ``tolerance``-pixel shift of the reference explains."""
+    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+    lo = cv2.erode(ref, cross)
+    hi = cv2.dilate(ref, cross)
+    lo = ref - tolerance * (ref - lo)
+    hi = ref + tolerance * (hi - ref)
+    return claim - np.clip(claim, lo, hi)
+
+
+def _line_kernels(sigma: float) -> list[np.ndarray]:
+    half = int(np.ceil(3 * LINE_ALONG))
+    yy, xx = np.mgrid[-half:half + 1, -half:half + 1].astype(np.float32)
+    out = []
+    for k in range(LINE_ANGLES):
+        t = np.pi * k / LINE_ANGLES
+        along = xx * np.cos(t) + yy * np.sin(t)
+        across = -xx * np.sin(t) + yy * np.cos(t)
+        kern = np.exp(-0.5 * ((along / LINE_ALONG) ** 2 + (across / sigma) ** 2)).astype(np.float32)
+        out.append(kern / kern.sum())
+    return out
+
+
+_KERNELS: dict[float, list[np.ndarray]] = {}
+
+
+def _background(a: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Robust smooth background of ``a``: median of 64 px cell means over 5 x 5 cells, interpolated (a dent
+    or stain under half of that 320 px window keeps its contrast; a colour model's smooth error does not)."""
+    from scipy import ndimage
+
+    h, w = a.shape
+    size = (max(1, w // BACKGROUND_CELL), max(1, h // BACKGROUND_CELL))
+    cells = cv2.resize(a * valid, size, interpolation=cv2.INTER_AREA)
+    cover = cv2.resize(valid.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    cells = np.where(cover > 0.2, cells / np.maximum(cover, 1e-6), 0.0).astype(np.float32)
+    med = ndimage.median_filter(cells, size=5, mode="nearest")
+    return cv2.resize(med, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _response(kind: str, sigma: float, res: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """One detector channel's response to a residual channel (signed; the line channel keeps the sign of
+    the strongest orientation, and its noise is then measured on that maximum, as for any channel)."""
+    if kind == "gauss":
+        return cv2.GaussianBlur(res, (0, 0), sigma)
+    if kind == "line":
+        if sigma not in _KERNELS:
+            _KERNELS[sigma] = _line_kernels(sigma)
+        best: np.ndarray | None = None
+        for k in _KERNELS[sigma]:
+            r = cv2.filter2D(res, cv2.CV_32F, k, borderType=cv2.BORDER_REFLECT)
+            if best is None:
+                best = r
+            else:
+                np.copyto(best, r, where=np.abs(r) > np.abs(best))
+        assert best is not None
+        return best
+    smooth = cv2.GaussianBlur(res, (0, 0), sigma)
+    return smooth - _background(smooth, valid)
+
+
+def _masking(channel: np.ndarray) -> np.ndarray:
+    """Local contrast of the reference's own detail (RMS of image minus Gaussian sigma 2, window sigma 3)."""
+    hp = channel - cv2.GaussianBlur(channel, (0, 0), 2.0)
+    return np.sqrt(cv2.GaussianBlur(hp * hp, (0, 0), 3.0))
+
+
+def framing_band(valid: np.ndarray, margin_px: float) -> np.ndarray:
+    """The footprint pixels within ``margin_px`` of its edge (framing, JPEG blocks across the edge)."""
+    m = int(np.ceil(margin_px))
+    if m <= 0:
+        return np.zeros_like(valid)
+    inner = cv2.erode(valid.astype(np.uint8), np.ones((2 * m + 1, 2 * m + 1), np.uint8),
+                      borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)  # the photo's own edge too
+    return valid & ~inner
+
+
+def find_changes(claim: np.ndarray, ref: np.ndarray, valid: np.ndarray, unchanged: np.ndarray | None = None,
+                 settings: ChangeSettings | None = None, claim_scale: float = 1.0) -> Changes:
+    """Find the changed regions of an aligned pair (see module docstring).
 
     Parameters
     ----------
-    claim, ref : (h, w, 3) float32, aligned and colour-normalised.
+    claim, ref : (h, w, 3) float32 RGB in [0, 1], aligned and colour-normalised.
     valid : pixels the reference covers.
     unchanged : optional pixels known to share the capture (tiles whose fine detail correlates); the
-        noise level is estimated there, so an edit covering most of the photo cannot inflate it.
+        noise statistics are taken there, so an edit covering much of the photo cannot inflate them.
+    settings : thresholds (defaults when None).
+    claim_scale : working pixels per claim pixel (the framing margin is given in claim pixels).
     """
-    d = difference(claim, ref)
-    d[~valid] = 0.0
-    inside = d[valid]
-    if unchanged is not None and int((unchanged & valid).sum()) >= max(500, 0.05 * inside.size):
-        inside = d[unchanged & valid]
-    noise = float(1.4826 * np.median(inside)) + 0.003 if inside.size else 1.0
-    hi = max(HI_SIGMAS * noise, HI_FLOOR)
-    lo = max(LO_SIGMAS * noise, LO_FLOOR)
-    heat = np.clip(d / hi, 0.0, 1.0).astype(np.float32)
-    grow = (d > lo).astype(np.uint8)
-    grow = cv2.morphologyEx(grow, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
-    grow = cv2.morphologyEx(grow, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
-    grow &= valid.astype(np.uint8)
-    seeds = d > hi
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(grow, connectivity=8)
-    footprint = int(valid.sum())
-    min_area = max(MIN_AREA_PX, int(MIN_AREA_SHARE * footprint))
+    s = settings or ChangeSettings()
+    framing = framing_band(valid, s.framing_margin_px * claim_scale + 1.0)
+    inner = valid & ~framing
+    stats = inner
+    if unchanged is not None and int((unchanged & stats).sum()) >= max(500, 0.05 * int(stats.sum())):
+        stats = unchanged & stats
+    claim, ref, _ = match_sharpness(claim, ref, stats)
+    c_opp, r_opp = opponent(claim), opponent(ref)
+    res = tolerant_residual(c_opp, r_opp, s.tolerance_px)
+    res[~valid] = 0.0
+    # laundering changes texture by a fraction of its own contrast; a change larger than the photo's local
+    # contrast (a torn hole, a pasted object) is an edit, and is kept out of the noise statistics so that a
+    # large edit cannot raise the noise scale it is judged against
+    big = np.abs(cv2.GaussianBlur(res[:, :, 0], (0, 0), 1.6)) > np.maximum(LARGE_CHANGE, _masking(r_opp[:, :, 0]))
+    big = cv2.dilate(big.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    if int((stats & ~big).sum()) >= 500:
+        stats = stats & ~big
+    models = {0: TextureModel(texture_energy(r_opp[:, :, 0]), stats)}
+    models[1] = models[2] = TextureModel(chroma_energy(r_opp), stats)
+    jnd_lum = s.jnd_base + s.jnd_masking * _masking(r_opp[:, :, 0])
+    jnd_chroma = s.chroma_jnd + s.jnd_masking * np.maximum(_masking(r_opp[:, :, 1]), _masking(r_opp[:, :, 2]))
+
+    best_z = np.zeros(valid.shape, np.float32)
+    best_v = np.zeros(valid.shape, np.float32)
+    best_c = np.zeros(valid.shape, np.float32)
+    best_ch = np.zeros(valid.shape, np.int8)
+    noise = 0.0
+    for ci, (name, channel, kind, sigma, cell) in enumerate(CHANNELS):
+        resp = _response(kind, sigma, res[:, :, channel], valid)
+        model_scale, typical = models[channel].scale(resp, s.noise_floor)
+        scale = np.maximum(local_scale(resp, cell, model_scale), model_scale) if cell else model_scale
+        mag = np.abs(resp)
+        z = mag / scale
+        z[~valid] = 0.0
+        if name == "fine":
+            noise = typical
+        better = z > best_z
+        np.copyto(best_z, z, where=better)
+        np.copyto(best_v, mag / (jnd_lum if channel == 0 else jnd_chroma), where=better)
+        np.copyto(best_c, mag, where=better)
+        best_ch[better] = ci
+
+    grow = ((best_z >= s.grow_z) & valid).astype(np.uint8)
+    grow = cv2.morphologyEx(grow, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & valid.astype(np.uint8)
+    n, labels, st, _ = cv2.connectedComponentsWithStats(grow, connectivity=8)
+    regions: list[ChangedRegion] = []
     keep = np.zeros(n, bool)
-    seeded = np.bincount(labels[seeds], minlength=n)
+    lum_res = res[:, :, 0]
     for i in range(1, n):
-        if stats[i, cv2.CC_STAT_AREA] >= min_area and seeded[i] >= 4:
-            keep[i] = True
+        if st[i, cv2.CC_STAT_AREA] < s.min_area_px:
+            continue
+        x, y, w, h = (int(v) for v in st[i, :4])
+        sub = (labels[y:y + h, x:x + w] == i) & inner[y:y + h, x:x + w]
+        if not sub.any():
+            continue  # wholly in the framing band
+        zi = best_z[y:y + h, x:x + w][sub]
+        if float(zi.max()) < s.grow_z + 1.0:
+            continue
+        order = np.argsort(zi)[::-1][:TOP_PIXELS]
+        top = zi[order]
+        significance = float(np.sqrt(np.sum(top * top) / CORRELATION_AREA))
+        vis_top = best_v[y:y + h, x:x + w][sub][order]
+        visibility = float(np.mean(vis_top) * (len(top) / CORRELATION_AREA) ** 0.25)
+        if significance < s.seed_z or visibility < s.min_visibility:
+            continue
+        peak = int(np.flatnonzero(sub)[order[0]])
+        py, px = divmod(peak, w)
+        lr = lum_res[y:y + h, x:x + w][labels[y:y + h, x:x + w] == i]
+        mag = float(np.abs(lr).sum())
+        keep[i] = True
+        regions.append(ChangedRegion(
+            label=i, box=(x, y, w, h), area=int(st[i, cv2.CC_STAT_AREA]), peak_z=float(top[0]),
+            significance=significance, contrast=float(best_c[y + py, x + px]), visibility=visibility,
+            channel=CHANNELS[int(best_ch[y + py, x + px])][0],
+            lighter=float(np.clip(lr, 0, None).sum() / mag) if mag > 0 else 0.5))
+    regions.sort(key=lambda r: -r.visibility)
     mask = keep[labels]
-    order = sorted((i for i in range(1, n) if keep[i]), key=lambda i: -stats[i, cv2.CC_STAT_AREA])
-    boxes = [(int(stats[i, 0]), int(stats[i, 1]), int(stats[i, 2]), int(stats[i, 3])) for i in order]
-    share = float(mask.sum()) / max(1, footprint)
-    peak = float(d[mask].max() / hi) if mask.any() else 0.0
-    heat = np.where(mask, np.maximum(heat, 0.5), np.minimum(heat, 0.49)) * valid
-    return Changes(heat=heat.astype(np.float32), mask=mask, boxes=boxes, noise=noise, share=share, peak=peak)
+    labels = np.where(mask, labels, 0).astype(np.int32)
+    footprint = max(1, int(valid.sum()))
+    heat = np.clip(best_z / (2.0 * s.seed_z), 0.0, 1.0)
+    heat = np.where(mask, 0.5 + 0.5 * heat, np.minimum(heat, 0.49)) * valid
+    return Changes(heat=heat.astype(np.float32), mask=mask, labels=labels, regions=regions, noise=noise,
+                   share=float(mask.sum()) / footprint, framing=framing, residual=res)

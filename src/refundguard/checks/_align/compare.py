@@ -7,22 +7,23 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from refundguard.checks._align.area import find_area_changes
 from refundguard.checks._align.capture import NCC_CONSISTENT, TILE, CaptureEvidence, capture_evidence
-from refundguard.checks._align.changes import Changes, find_changes
+from refundguard.checks._align.changes import find_changes
+from refundguard.checks._align.kinds import classify, classify_area
 from refundguard.checks._align.match import Match, match
+from refundguard.checks._align.merge import Change, Merged, area_kinds, merge
 from refundguard.checks._align.photometric import apply_colour, fit_colour
 from refundguard.checks._align.prepare import Prepared
 from refundguard.checks._align.refine import refine, warp
 from refundguard.checks._align.relight import Relighting, relighting
+from refundguard.checks._align.settings import ReferenceConfig
 
 #: logistic calibration of "same capture" on tile consistency (see docs/reference_check.md)
 SAME_CENTER = 0.46
 SAME_WIDTH = 0.025
 #: same-capture probability left to a pair that looks like a relit re-shoot (``relight``)
 RESHOOT_P_SAME = 0.1
-#: logistic calibration of "meaningfully changed" on the changed share of the footprint
-EDIT_CENTER = 0.0003
-EDIT_WIDTH = 0.0001
 
 
 def _logistic(x: float, center: float, width: float) -> float:
@@ -38,26 +39,37 @@ class Comparison:
     match : the feature match (None when the reference does not match the claim).
     homography : reference full pixels -> claim full pixels (None without a match).
     capture : same-capture statistics (None without a match).
-    changes : changed area at working resolution (None unless the photos share a capture).
+    changes : the reported changed regions of both detectors (:mod:`merge`; None unless the photos share a
+        capture).
     p_same : probability that the claim is derived from this reference's capture.
-    p_edit : probability that regions were meaningfully changed (given same capture).
-    regions : changed boxes (x, y, w, h) in full claim pixels.
-    heat : change heatmap aligned to the whole claim photo at its working resolution (None unless derived).
+    p_edit : probability that damage-like regions were changed (given same capture).
+    p_overlay : probability that overlays (text, stickers, bars) were drawn over the photo.
+    regions : changed boxes (x, y, w, h) in full claim pixels, one per ``changes.changes`` entry.
+    heat : change heatmap aligned to the whole claim photo at its working resolution (None unless derived):
+        below 0.5 sub-threshold differences, 0.5-0.7 overlays, 0.75-1 damage-like changes.
     coverage : share of the claim frame covered by the reference.
     relight : relit re-shoot evidence (None unless the texture tests said "same capture").
+    noise : the laundering noise level of the structure detector's fine channel (0 unless compared).
     """
 
     match: Match | None
     homography: np.ndarray | None = None
     capture: CaptureEvidence | None = None
-    changes: Changes | None = None
+    changes: Merged | None = None
     p_same: float = 0.0
     p_edit: float = 0.0
+    p_overlay: float = 0.0
     regions: tuple[tuple[int, int, int, int], ...] = ()
     coverage: float = 0.0
     ecc_converged: bool = False
     heat: np.ndarray | None = None
     relight: Relighting | None = None
+    noise: float = 0.0
+
+    @property
+    def kinds(self) -> tuple[Change, ...]:
+        """The reported changes (family, kind, detector, measures) in the order of ``regions``."""
+        return tuple(self.changes.changes) if self.changes is not None else ()
 
 
 #: when a reference covers less than this share of the claim frame, compare on a full-detail crop
@@ -133,8 +145,9 @@ def _consistent_pixels(evidence: CaptureEvidence, size: tuple[int, int]) -> np.n
     return out
 
 
-def compare(claim: Prepared, ref: Prepared) -> Comparison:
+def compare(claim: Prepared, ref: Prepared, settings: ReferenceConfig | None = None) -> Comparison:
     """Decide how ``claim`` relates to ``ref`` (both prepared; neither may have a ``problem``)."""
+    cfg = settings or ReferenceConfig()
     m = match(claim, ref)
     if m is None:
         return Comparison(match=None)
@@ -152,17 +165,31 @@ def compare(claim: Prepared, ref: Prepared) -> Comparison:
     p_same = _logistic(evidence.consistency, SAME_CENTER, SAME_WIDTH)
     if evidence.textured_tiles < 6:
         p_same = min(p_same, 0.2)
+    if evidence.pixel < cfg.capture.pixel_shared and max(evidence.fine, evidence.mid) < cfg.capture.texture_shared:
+        # neither the capture's noise nor most of its texture is shared: sub-pixel alignment alone (a static
+        # or nearly static camera) does not prove one capture (multiview buddha 46/47: aligned 0.81,
+        # fine 0.33, mid 0.35, pixel 0.02-0.05; the lowest AI-inpainted SAGI pairs keep pixel >= 0.16 or
+        # mid >= 0.52, docs/reference_check.md)
+        p_same = min(p_same, cfg.capture.unshared_p_same)
     result = Comparison(match=m, homography=_to_full(h, claim, ref), capture=evidence, p_same=p_same,
                         coverage=coverage, ecc_converged=converged)
     if p_same < 0.5:
         return result
-    changes = find_changes(claim.rgb, normalised, valid, _consistent_pixels(evidence, claim.size))
-    relit = relighting(claim.gray, ref_gray, valid, changes.mask, evidence,
+    consistent = _consistent_pixels(evidence, claim.size)
+    area = find_area_changes(claim.rgb, normalised, valid, consistent, cfg.area)
+    sharp = np.clip(apply_colour(warp(ref.rgb, h, claim.size, cv2.INTER_CUBIC)[0], coef), 0.0, 1.0)
+    changes = find_changes(claim.rgb, sharp, valid, consistent, cfg.changes, claim_scale=claim.scale)
+    relit = relighting(claim.gray, ref_gray, valid, area.mask, evidence,
                        magnification=float(np.sqrt(valid.sum() / max(1, ref.size[0] * ref.size[1]))))
     if relit.reshoot:
         return Comparison(match=m, homography=result.homography, capture=evidence, coverage=coverage,
                           p_same=min(p_same, RESHOOT_P_SAME), ecc_converged=converged, relight=relit)
-    p_edit = _logistic(changes.share, EDIT_CENTER, EDIT_WIDTH) if changes.boxes else 0.0
-    return Comparison(match=m, homography=result.homography, capture=evidence, changes=changes, p_same=p_same,
-                      p_edit=p_edit, regions=_boxes_to_full(changes.boxes, claim), coverage=coverage,
-                      ecc_converged=converged, heat=_embed(changes.heat, claim, whole), relight=relit)
+    kinds = classify(changes, claim.rgb, sharp, valid, cfg.kinds)
+    own = classify_area(area, changes, claim.rgb, sharp, valid, cfg.kinds)
+    merged = merge(area, area_kinds(area, changes, kinds, own, cfg.merge), changes, kinds, valid, cfg.merge,
+                   cfg.changes.seed_z, cfg.changes.min_visibility)
+    return Comparison(match=m, homography=result.homography, capture=evidence, changes=merged, p_same=p_same,
+                      p_edit=merged.p_edit, p_overlay=merged.p_overlay,
+                      regions=_boxes_to_full([c.box for c in merged.changes], claim), coverage=coverage,
+                      ecc_converged=converged, heat=_embed(merged.heat, claim, whole), relight=relit,
+                      noise=changes.noise)

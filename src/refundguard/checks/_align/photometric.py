@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 SAMPLES = 30000
@@ -46,7 +47,13 @@ def fit_colour(claim: np.ndarray, ref: np.ndarray, valid: np.ndarray, iterations
 
 
 def apply_colour(ref: np.ndarray, coef: np.ndarray) -> np.ndarray:
-    """Apply a colour model from :func:`fit_colour` to an (h, w, 3) image; result clipped to [0, 1]."""
-    h, w, _ = ref.shape
-    out = _design(ref.reshape(-1, 3).astype(np.float32)) @ coef.astype(np.float32)
-    return np.clip(out.reshape(h, w, 3), 0.0, 1.0).astype(np.float32)
+    """Apply a colour model from :func:`fit_colour` to an (h, w, 3) image; result clipped to [0, 1].
+
+    Computed as two OpenCV channel transforms (linear part with the constant, then the squares), the same
+    numbers as ``[rgb, rgb**2, 1] @ coef`` without building the (h*w, 7) design matrix.
+    """
+    img = np.ascontiguousarray(ref, dtype=np.float32)
+    c = coef.astype(np.float32)
+    linear = np.hstack([c[0:3].T, c[6:7].T])  # 3 x 4: out_k = sum_j A[j, k] x_j + b_k
+    out = cv2.transform(img, linear) + cv2.transform(img * img, np.ascontiguousarray(c[3:6].T))
+    return np.clip(out, 0.0, 1.0)

@@ -20,7 +20,8 @@ def homography_scale(h: np.ndarray, at: tuple[float, float]) -> float:
     return float(np.sqrt(abs(np.linalg.det(jac))))
 
 
-def warp(image: np.ndarray, h: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def warp(image: np.ndarray, h: np.ndarray, size: tuple[int, int],
+         interpolation: int = cv2.INTER_LINEAR) -> tuple[np.ndarray, np.ndarray]:
     """Warp ``image`` (reference) with ``h`` (reference -> claim) into a canvas of ``size`` = (w, h).
 
     The reference is first reduced with area averaging when the claim shows it smaller, so that the
@@ -34,8 +35,7 @@ def warp(image: np.ndarray, h: np.ndarray, size: tuple[int, int]) -> tuple[np.nd
         small = cv2.resize(image, (max(1, round(iw * f)), max(1, round(ih * f))), interpolation=cv2.INTER_AREA)
         h = h @ np.linalg.inv(resize_matrix(small.shape[1] / iw, small.shape[0] / ih))
         image = small
-    flags = cv2.INTER_LINEAR
-    out = cv2.warpPerspective(image, h, size, flags=flags, borderMode=cv2.BORDER_REFLECT)
+    out = cv2.warpPerspective(image, h, size, flags=interpolation, borderMode=cv2.BORDER_REFLECT)
     ones = np.ones(image.shape[:2], np.uint8)
     valid = cv2.warpPerspective(ones, h, size, flags=cv2.INTER_NEAREST, borderValue=0)
     valid = cv2.erode(valid, np.ones((5, 5), np.uint8)).astype(bool)

@@ -1,0 +1,98 @@
+"""Typed thresholds of the reference check (``[checks.reference]`` and its sub-tables).
+
+Every value here is measured, not guessed: docs/reference_check.md gives the runs behind each default.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChangeSettings(_Strict):
+    """The change detector (``[checks.reference.changes]``): what counts as a changed region."""
+
+    seed_z: float = Field(10.0, gt=0, description="significance (noise units) a region's peak must reach")
+    grow_z: float = Field(3.5, gt=0, description="significance down to which a region grows around its peak")
+    min_visibility: float = Field(1.0, gt=0, description="contrast / just-noticeable difference a region needs")
+    jnd_base: float = Field(0.01, gt=0, description="just-noticeable luminance change on a flat area (gray 0-1)")
+    jnd_masking: float = Field(0.3, ge=0, description="added to the JND per unit of local texture contrast")
+    chroma_jnd: float = Field(0.05, gt=0, description="just-noticeable chroma change (opponent units 0-1)")
+    min_area_px: int = Field(3, ge=1, description="smallest region (working pixels) a person would call damage")
+    tolerance_px: float = Field(0.5, ge=0, le=1, description="misalignment tolerated per pixel (fraction of 1 px)")
+    noise_floor: float = Field(0.0025, gt=0, description="lowest noise scale assumed (gray 0-1)")
+    framing_margin_px: float = Field(8.0, ge=0,
+                                     description="claim pixels inside the reference's edge treated as framing")
+    max_regions: int = Field(12, ge=1, description="regions reported per photo (the most visible first)")
+
+
+class AreaSettings(_Strict):
+    """The area detector (``[checks.reference.area]``, :mod:`area`): solid changes above one noise level."""
+
+    blur_sigma: float = Field(1.0, gt=0, description="Gaussian blur of both photos before differencing")
+    hi_sigmas: float = Field(7.0, gt=0, description="seed threshold in robust noise sigmas")
+    lo_sigmas: float = Field(3.0, gt=0, description="growth threshold in robust noise sigmas")
+    hi_floor: float = Field(0.09, gt=0, description="lowest seed threshold (max-channel difference 0-1)")
+    lo_floor: float = Field(0.035, gt=0, description="lowest growth threshold (max-channel difference 0-1)")
+    min_area_share: float = Field(2e-4, ge=0, description="smallest component as a share of the footprint")
+    min_area_px: int = Field(24, ge=1, description="smallest component (working pixels)")
+    min_seed_px: int = Field(4, ge=1, description="seed pixels a component needs")
+
+
+class MergeSettings(_Strict):
+    """How the two detectors' regions are combined (``[checks.reference.merge]``, :mod:`merge`)."""
+
+    framing_share: float = Field(0.5, gt=0, le=1, description="share of an area component in the framing band "
+                                                                "that makes it framing")
+    edit_center: float = Field(3e-4, gt=0, description="damage-like area share at which the area path's edit "
+                                                        "probability is 0.5")
+    edit_width: float = Field(1e-4, gt=0, description="width of that logistic (share of the footprint)")
+    structure_min: float = Field(0.72, ge=0.5, le=1, description="confidence a damage-like structure region "
+                                                                  "needs to be reported on its own (0.5: at the "
+                                                                  "detector's thresholds, 1: twice them)")
+
+
+class CaptureSettings(_Strict):
+    """Same capture or another one? (``[checks.reference.capture]``)."""
+
+    pixel_shared: float = Field(0.1, ge=0, le=1,
+                                description="pixel-detail NCC below which the capture's noise is not shared")
+    texture_shared: float = Field(0.5, ge=0, le=1,
+                                  description="share of tiles with shared texture needed when the noise is not")
+    unshared_p_same: float = Field(0.2, ge=0, lt=0.5,
+                                   description="same-capture probability left when neither noise nor texture "
+                                               "is shared (alignment alone)")
+
+
+class KindSettings(_Strict):
+    """Damage-like or overlay? (``[checks.reference.kinds]``)."""
+
+    bar_span: float = Field(0.6, gt=0, le=1, description="share of the photo's side a UI bar spans")
+    bar_depth: float = Field(0.2, gt=0, le=1, description="largest share of the other side a UI bar covers")
+    opaque_ncc: float = Field(0.3, description="texture correlation below which the photo is covered (opaque)")
+    overlay_chroma: float = Field(0.12, gt=0, description="chroma of new colour that marks a sticker/tag")
+    vivid_chroma: float = Field(0.3, gt=0, description="claim chroma of a printed, vivid colour (emoji, tag)")
+    covered_ncc: float = Field(0.5, description="texture correlation below which a vivid patch hides the photo")
+    sharp_edge_px: float = Field(2.0, gt=0, description="widest boundary rise (working pixels) of a drawn "
+                                                         "opaque overlay; softer patches are stains")
+    rectangular: float = Field(0.85, gt=0, le=1, description="fill of the bounding box that marks a tag or bar")
+    text_components: int = Field(3, ge=2, description="glyph-like components in a row that make text")
+    line_elongation: float = Field(4.0, gt=1, description="length / width above which a region is a line")
+    line_thickness_px: float = Field(8.0, gt=0, description="widest region (working pixels, as grown by the "
+                                                            "detector) still called a line")
+
+
+class ReferenceConfig(_Strict):
+    """Settings of the ``reference`` check."""
+
+    different_similarity: float = Field(0.6, ge=0, le=1,
+                                        description="colour similarity below which an unmatched photo may be "
+                                                    "another product")
+    capture: CaptureSettings = Field(default_factory=CaptureSettings)
+    area: AreaSettings = Field(default_factory=AreaSettings)
+    changes: ChangeSettings = Field(default_factory=ChangeSettings)
+    merge: MergeSettings = Field(default_factory=MergeSettings)
+    kinds: KindSettings = Field(default_factory=KindSettings)
