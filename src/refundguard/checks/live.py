@@ -46,7 +46,7 @@ from refundguard.checks._live.config import LiveConfig
 from refundguard.checks._live.recapture import Periodicity, periodicity
 from refundguard.checks._live.views import Box, Comparison, compare
 from refundguard.checks.registry import CheckContext, LiveSession, check
-from refundguard.errors import NotApplicable
+from refundguard.errors import not_applicable
 from refundguard.findings import Finding, Region
 
 KIND_TEXT = {"whole": ("(a) the whole item with the code", "（a）整件商品与验证码"),
@@ -400,7 +400,7 @@ def run(ctx: CheckContext) -> list[Finding]:
     """Compare the live capture session with the claim photos and with itself."""
     lives = [i for i, _ in ctx.live_images]
     if not lives:
-        raise NotApplicable("no live capture was taken for this claim")
+        raise not_applicable("live.na.no_capture")
     session = _session(ctx, lives)
     cfg: LiveConfig = ctx.config
     kinds = {i: shot.kind for i, shot in zip(lives, session.shots, strict=True)}

@@ -93,6 +93,11 @@ CATALOGUE.define("ledger.query.", {
                  "按 {identifiers} 个身份标识查到 {matches} 条有效条目"),
 })
 
+# -------------------------------------------------------------------------------------------------- live
+CATALOGUE.define("live.na.", {
+    "no_capture": ("no live capture was taken for this claim", "本申请没有现场拍摄"),
+})
+
 # --------------------------------------------------------------------------------------------- multiview
 CATALOGUE.define("multiview.na.", {
     "single_photo": ("fewer than two claim photos: there is no second view to compare the damage with",
