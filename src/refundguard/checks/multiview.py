@@ -55,7 +55,7 @@ from refundguard.checks._views.config import MultiviewConfig, ScoreSettings
 from refundguard.checks._views.match import Features, WorkImage, features, match, work_image
 from refundguard.checks._views.pair import Box, Difference, PairResult, RegionCheck, examine
 from refundguard.checks.registry import CheckContext, check
-from refundguard.errors import NotApplicable
+from refundguard.errors import not_applicable
 from refundguard.findings import Finding
 from refundguard.media.load import LoadedImage
 
@@ -131,9 +131,9 @@ def _region_text(r: Sequence[int]) -> str:
 
 def _why_en(d: Difference, inliers: int) -> str:
     ev = d.evidence
-    parts = [f"it sees that place with {ev.resolution:.2f} of a pixel for each pixel of photo #{d.shown_in}"]
+    parts = [f"it sees that place with {ev.resolution:.2f} of a pixel for each pixel of photo #{d.shown_in + 1}"]
     if ev.sharpness is not None:
-        parts.append(f"its fine detail there is {min(ev.sharpness, 9.99):.2f} of photo #{d.shown_in}'s")
+        parts.append(f"its fine detail there is {min(ev.sharpness, 9.99):.2f} of photo #{d.shown_in + 1}'s")
     parts.append("it is neither blown out nor in shadow there")
     agreement = "" if ev.ring_agreement is None else f", texture correlation {ev.ring_agreement:.2f}"
     parts.append(f"the surface around it matches in both photos ({inliers} matched points{agreement})")
@@ -142,9 +142,9 @@ def _why_en(d: Difference, inliers: int) -> str:
 
 def _why_zh(d: Difference, inliers: int) -> str:
     ev = d.evidence
-    parts = [f"该处在照片 #{d.missing_in} 中的分辨率为照片 #{d.shown_in} 的 {ev.resolution:.2f} 倍"]
+    parts = [f"该处在照片 #{d.missing_in + 1} 中的分辨率为照片 #{d.shown_in + 1} 的 {ev.resolution:.2f} 倍"]
     if ev.sharpness is not None:
-        parts.append(f"细节清晰度为照片 #{d.shown_in} 的 {min(ev.sharpness, 9.99):.2f} 倍")
+        parts.append(f"细节清晰度为照片 #{d.shown_in + 1} 的 {min(ev.sharpness, 9.99):.2f} 倍")
     parts.append("该处既未过曝也不在阴影中")
     agreement = "" if ev.ring_agreement is None else f"，纹理相关 {ev.ring_agreement:.2f}"
     parts.append(f"周围表面在两张照片中一致（{inliers} 个匹配点{agreement}）")
@@ -182,10 +182,10 @@ def _finding(ctx: CheckContext, bad: list[PairResult], compared: list[PairResult
     other_en = other_zh = ""
     if basis == "two_sided":
         o = next(x for x in worst.resolved if x.shown_in != d.shown_in and not x.replaced)
-        other_en = (f" Photo #{o.shown_in} in turn shows damage at {_region_text(o.region_shown)} that photo "
-                    f"#{o.missing_in} lacks at {_region_text(o.region_expected)}.")
-        other_zh = (f"反过来，照片 #{o.shown_in} 在 {_region_text(o.region_shown)} 处的损坏，在照片 "
-                    f"#{o.missing_in} 的对应位置 {_region_text(o.region_expected)} 也没有。")
+        other_en = (f" Photo #{o.shown_in + 1} in turn shows damage at {_region_text(o.region_shown)} that photo "
+                    f"#{o.missing_in + 1} lacks at {_region_text(o.region_expected)}.")
+        other_zh = (f"反过来，照片 #{o.shown_in + 1} 在 {_region_text(o.region_shown)} 处的损坏，在照片 "
+                    f"#{o.missing_in + 1} 的对应位置 {_region_text(o.region_expected)} 也没有。")
     replaced_en = replaced_zh = ""
     if d.replaced:
         replaced_en = (" The two photos show different content at that place, which a reflection or something "
@@ -197,12 +197,12 @@ def _finding(ctx: CheckContext, bad: list[PairResult], compared: list[PairResult
                "regions_by_image": _regions_by_image(bad)}
     return ctx.finding(
         "multiview.inconsistent_damage", image=None, score=score, details=details,
-        en=(f"The damage differs between two photos of the same item: photo #{d.shown_in} ({shown}) shows damage "
-            f"at {_region_text(d.region_shown)}, but photo #{d.missing_in} ({missing}) shows none at the "
+        en=(f"The damage differs between two photos of the same item: photo #{d.shown_in + 1} ({shown}) shows damage "
+            f"at {_region_text(d.region_shown)}, but photo #{d.missing_in + 1} ({missing}) shows none at the "
             f"corresponding place, {_region_text(d.region_expected)}, although it should have shown it: "
             f"{_why_en(d, worst.inliers)}.{other_en}{replaced_en} Real damage looks the same from every angle."),
-        zh=(f"同一商品的两张照片中损坏不一致：照片 #{d.shown_in}（{shown}）在 {_region_text(d.region_shown)} 处有"
-            f"损坏，而照片 #{d.missing_in}（{missing}）的对应位置 {_region_text(d.region_expected)} 却没有，"
+        zh=(f"同一商品的两张照片中损坏不一致：照片 #{d.shown_in + 1}（{shown}）在 {_region_text(d.region_shown)} 处有"
+            f"损坏，而照片 #{d.missing_in + 1}（{missing}）的对应位置 {_region_text(d.region_expected)} 却没有，"
             f"尽管它本应能拍到：{_why_zh(d, worst.inliers)}。{other_zh}{replaced_zh}真实的损坏从任何角度看都应一致。"))
 
 
@@ -250,7 +250,7 @@ def run(ctx: CheckContext) -> list[Finding]:
     cfg: MultiviewConfig = ctx.config
     claims = list(ctx.claim_images)
     if len(claims) < 2:
-        raise NotApplicable("fewer than two claim photos: there is no second view to compare the damage with")
+        raise not_applicable("multiview.na.single_photo")
     for i, _ in claims[cfg.max_views:]:
         ctx.skip(i, en=f"only the first {cfg.max_views} claim photos are compared with each other",
                  zh=f"仅比对前 {cfg.max_views} 张申请照片")
@@ -268,8 +268,6 @@ def run(ctx: CheckContext) -> list[Finding]:
         compared.append(examine(i, j, wa, wb, vm, cfg, (_hints(prior.get(i, []), wa), _hints(prior.get(j, []), wb))))
     _record_coverage(ctx, compared, [i for i, _ in claims], cfg)
     if not compared:
-        raise NotApplicable(f"the claim photos do not show the same object: no two of them have a reliable "
-                            f"geometric match (at least {cfg.match.min_inliers} matches consistent with one rigid "
-                            f"scene)")
+        raise not_applicable("multiview.na.not_same_object", min_inliers=cfg.match.min_inliers)
     bad = [r for r in compared if r.resolved]
     return [_finding(ctx, bad, compared, unmatched, cfg)] if bad else []

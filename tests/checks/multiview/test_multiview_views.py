@@ -63,7 +63,7 @@ def test_independent_damage_is_flagged_with_both_regions(base: str, seed: int) -
         assert set(diff["regions"]) == {"0", "1"}
         # the reported damage is the painted crack of that view
         assert overlaps(diff["regions"][str(shown)], truth[shown])
-    assert "#0" in finding.message.en and "照片" in finding.message.zh
+    assert "#1" in finding.message.en and "照片" in finding.message.zh
     assert set(finding.details["regions_by_image"]) <= {"0", "1"}
 
 

@@ -102,4 +102,8 @@ CATALOGUE.define("live.na.", {
 CATALOGUE.define("multiview.na.", {
     "single_photo": ("fewer than two claim photos: there is no second view to compare the damage with",
                      "凭证图片少于两张：没有第二个角度可用来比对损坏"),
+    "not_same_object": ("the claim photos do not show the same object: no two of them have a reliable geometric match "
+                        "(at least {min_inliers} matches consistent with one rigid scene)",
+                        "凭证图片并非同一物品：任意两张之间都没有可靠的几何匹配"
+                        "（至少需要 {min_inliers} 个与同一刚性场景一致的匹配点）"),
 })
