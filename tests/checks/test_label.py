@@ -66,15 +66,17 @@ def test_position_and_score_rules() -> None:
     assert lab.score_label("partial", 2, 0.05, 1.0) < 0.6 < corner
 
 
-def test_engine_is_one_per_process() -> None:
+def test_engine_is_one_per_process_for_every_check_that_reads_text() -> None:
+    from refundguard.checks import _ocr
+
     engines: list[object] = []
-    threads = [threading.Thread(target=lambda: engines.append(lab.ocr_engine())) for _ in range(4)]
+    threads = [threading.Thread(target=lambda: engines.append(_ocr.engine())) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len({id(e) for e in engines}) == 1 and engines[0] is lab.ocr_engine()
-    assert lab.model_dir().is_dir() and "rapidocr" in str(lab.model_dir())
+    assert len({id(e) for e in engines}) == 1 and engines[0] is lab.engine()  # label reads with the same one
+    assert _ocr.model_dir().is_dir() and "rapidocr" in str(_ocr.model_dir())
 
 
 # ------------------------------------------------------------------------------------------------ OCR
@@ -82,7 +84,7 @@ def test_engine_is_one_per_process() -> None:
 
 @pytest.fixture(scope="module")
 def engine() -> object:
-    return lab.ocr_engine()  # load the models once for this module
+    return lab.engine()  # load the models once for this module
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """Text in photos with rapidocr (PP-OCRv6 small models shipped in the wheel, onnxruntime; never downloaded).
 
-One engine per process, created on first use; calls are serialised, and every call names its switches
-(detection, orientation, recognition), because the engine keeps the last call's as state. :func:`read`
+One engine per process for every check that reads text (label, live), created on first use; calls are
+serialised, and every call names its switches (detection, orientation, recognition), because the engine keeps
+the last call's as state. :func:`read`
 returns each line with its box in the photo's pixels; :func:`read_line` reads a crop as one line.
 """
 
@@ -24,7 +25,7 @@ MAX_ASPECT = 4
 
 _ENGINE: Any = None
 _ENGINE_LOCK = threading.Lock()
-_CALL_LOCK = threading.Lock()
+CALL_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,16 +58,26 @@ def engine() -> Any:
                 from rapidocr import RapidOCR
 
                 folder = model_dir()
+                # the detector's default scales every input up to a 736-px short side; capping the long
+                # side instead keeps the cost of small or wide inputs bounded (inputs here are ≤ 1280 px)
+                # one onnxruntime thread: analyses run their checks side by side on refundguard.parallel's
+                # pool, and idle intra-op threads spin (measured: 10 % more CPU for the same pass)
                 params: dict[str, Any] = {"Global.log_level": "error", "Det.limit_type": "max",
-                                          "Det.limit_side_len": DETECT_LONG_SIDE}
+                                          "Det.limit_side_len": DETECT_LONG_SIDE,
+                                          "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+                                          "EngineConfig.onnxruntime.inter_op_num_threads": 1}
                 params.update({f"{task}.model_path": str(folder / name) for task, name in MODEL_FILES.items()})
                 _ENGINE = RapidOCR(params=params)
     return _ENGINE
 
 
-def _padded(rgb: np.ndarray) -> np.ndarray:
-    """Pad (right/bottom, grey) to at most 4:1 and at least 64 px a side, so that rapidocr never blows a thin
-    strip up to a huge image; boxes keep their coordinates."""
+def padded(rgb: np.ndarray) -> np.ndarray:
+    """Pad (right/bottom, grey) to at most 4:1 and at least 64 px a side.
+
+    rapidocr scales inputs up until the short side is 30 px (and its detector, by default, 736 px): a thin strip
+    would become a huge image (a 1280×8 strip needed gigabytes), so strips are padded instead. Boxes keep their
+    coordinates.
+    """
     h, w = rgb.shape[:2]
     th, tw = max(h, 64, -(-w // MAX_ASPECT)), max(w, 64, -(-h // MAX_ASPECT))
     if (th, tw) == (h, w):
@@ -81,8 +92,8 @@ def read(rgb: np.ndarray, *, long_side: int = DETECT_LONG_SIDE, offset: tuple[in
     scale = min(1.0, long_side / max(rgb.shape[:2]))
     small = rgb if scale >= 1.0 else cv2.resize(
         rgb, (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale))), interpolation=cv2.INTER_AREA)
-    bgr = np.ascontiguousarray(_padded(small)[:, :, ::-1])
-    with _CALL_LOCK:  # the engine keeps the last call's switches: name them every time
+    bgr = np.ascontiguousarray(padded(small)[:, :, ::-1])
+    with CALL_LOCK:  # the engine keeps the last call's switches: name them every time
         out = engine()(bgr, use_det=True, use_cls=True, use_rec=True)
     if out.boxes is None or out.txts is None:
         return []
@@ -115,8 +126,8 @@ def read_line(rgb: np.ndarray, *, height: int = 64) -> TextLine | None:
     scale = height / rgb.shape[0]
     line = cv2.resize(rgb, (max(8, round(rgb.shape[1] * scale)), height),
                       interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
-    bgr = np.ascontiguousarray(_padded(line)[:, :, ::-1])
-    with _CALL_LOCK:
+    bgr = np.ascontiguousarray(padded(line)[:, :, ::-1])
+    with CALL_LOCK:
         out = engine()(bgr, use_det=False, use_cls=False, use_rec=True)
     if not out.txts:
         return None

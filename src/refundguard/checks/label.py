@@ -25,18 +25,15 @@ generation element (``生成`` or ``合成``), as GB 45438-2025 §5.2 requires.
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import threading
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from refundguard.checks._ocr import CALL_LOCK, DETECT_LONG_SIDE, engine, padded
 from refundguard.checks._text_regions import TextRegionConfig, read_where_text
 from refundguard.checks.registry import CheckContext, check
 from refundguard.errors import not_applicable
@@ -44,7 +41,7 @@ from refundguard.findings import Finding, Region
 
 CODE = "label.visible_ai_text"
 #: the OCR models' input size (fixed when the engine is built; not a per-analysis setting)
-OCR_LONG_SIDE = 1280
+OCR_LONG_SIDE = DETECT_LONG_SIDE  # the whole-photo pass reads a copy this long (the detector's limit)
 #: GB 45438 §5.2: text height ≥ 5 % of the short side (the standard's figure, reported as ``meets_gb_height``)
 GB_MIN_HEIGHT = 0.05
 
@@ -70,12 +67,9 @@ class LabelConfig(BaseModel):
 
 
 _DEFAULT = LabelConfig()
-MAX_ASPECT = 4  # OCR inputs are padded to at most 4:1 (see _padded)
 #: the detector grows each text kernel (unclip ratio 1.6): its line boxes are ~1.45x the glyph height
 #: (measured on text rendered with WenQuanYi Micro Hei, CJK and Latin); boxes are shrunk back by that
 BOX_TO_GLYPH = 1.45
-MODEL_FILES = {"Det": "PP-OCRv6_det_small.onnx", "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
-               "Rec": "PP-OCRv6_rec_small.onnx"}
 
 # ------------------------------------------------------------------------------------------- text rules
 
@@ -150,45 +144,6 @@ def char_span(norm: str, start: int, end: int) -> tuple[float, float]:
 
 # -------------------------------------------------------------------------------------------------- OCR
 
-_ENGINE: Any = None
-_ENGINE_LOCK = threading.Lock()
-_CALL_LOCK = threading.Lock()
-
-
-def model_dir() -> Path:
-    """The folder of the ONNX models inside the installed rapidocr wheel."""
-    spec = importlib.util.find_spec("rapidocr")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("rapidocr is not installed (pip install rapidocr onnxruntime)")
-    folder = Path(next(iter(spec.submodule_search_locations))) / "models"
-    missing = [name for name in MODEL_FILES.values() if not (folder / name).is_file()]
-    if missing:
-        raise RuntimeError(f"rapidocr models missing from {folder}: {', '.join(missing)} (no download at run time)")
-    return folder
-
-
-def ocr_engine() -> Any:
-    """The process-wide rapidocr engine, created on first use (thread-safe)."""
-    global _ENGINE
-    if _ENGINE is None:
-        with _ENGINE_LOCK:
-            if _ENGINE is None:
-                from rapidocr import RapidOCR
-
-                folder = model_dir()
-                # the detector's default scales every input up to a 736-px short side; capping the long
-                # side instead keeps the cost of small or wide inputs bounded (our inputs are ≤ 1280 px)
-                # one onnxruntime thread: analyses run their checks side by side on refundguard.parallel's
-                # pool, and idle intra-op threads spin (measured: 10 % more CPU for the same pass)
-                params: dict[str, Any] = {"Global.log_level": "error", "Det.limit_type": "max",
-                                          "Det.limit_side_len": OCR_LONG_SIDE,
-                                          "EngineConfig.onnxruntime.intra_op_num_threads": 1,
-                                          "EngineConfig.onnxruntime.inter_op_num_threads": 1}
-                params.update({f"{task}.model_path": str(folder / name) for task, name in MODEL_FILES.items()})
-                _ENGINE = RapidOCR(params=params)
-    return _ENGINE
-
-
 @dataclass(frozen=True, slots=True)
 class TextLine:
     """One OCR line with its box (x0, y0, x1, y1) in the photo's pixel coordinates."""
@@ -199,26 +154,10 @@ class TextLine:
     source: str  # "full" or "corners"
 
 
-def _padded(rgb: np.ndarray) -> np.ndarray:
-    """Pad (right/bottom, grey) to at most 4:1 and at least 64 px a side.
-
-    rapidocr scales inputs up until the short side is 30 px (and its detector, by default, 736 px): a
-    thin strip would become a huge image (a 1280×8 strip needed gigabytes), so strips are padded
-    instead. Boxes keep their coordinates.
-    """
-    h, w = rgb.shape[:2]
-    th, tw = max(h, 64, -(-w // MAX_ASPECT)), max(w, 64, -(-h // MAX_ASPECT))
-    if (th, tw) == (h, w):
-        return rgb
-    out = np.full((th, tw, 3), 127, dtype=np.uint8)
-    out[:h, :w] = rgb
-    return out
-
-
 def _ocr(rgb: np.ndarray) -> list[tuple[str, float, np.ndarray]]:
-    bgr = np.ascontiguousarray(_padded(rgb)[:, :, ::-1])
-    with _CALL_LOCK:
-        out = ocr_engine()(bgr, use_det=True, use_cls=True, use_rec=True)  # explicit: the engine keeps them
+    bgr = np.ascontiguousarray(padded(rgb)[:, :, ::-1])
+    with CALL_LOCK:
+        out = engine()(bgr, use_det=True, use_cls=True, use_rec=True)  # explicit: the engine keeps them
     if out.boxes is None or out.txts is None:
         return []
     return [(str(t), float(s), np.asarray(b, dtype=np.float64)) for t, s, b in zip(out.txts, out.scores, out.boxes,
@@ -227,9 +166,9 @@ def _ocr(rgb: np.ndarray) -> list[tuple[str, float, np.ndarray]]:
 
 def _detect(rgb: np.ndarray) -> list[np.ndarray]:
     """Text-line quadrilaterals of the detector alone (no recognition), in ``rgb``'s pixels."""
-    bgr = np.ascontiguousarray(_padded(rgb)[:, :, ::-1])
-    with _CALL_LOCK:
-        out = ocr_engine()(bgr, use_det=True, use_cls=False, use_rec=False)
+    bgr = np.ascontiguousarray(padded(rgb)[:, :, ::-1])
+    with CALL_LOCK:
+        out = engine()(bgr, use_det=True, use_cls=False, use_rec=False)
     return [] if out.boxes is None else [np.asarray(b, dtype=np.float64) for b in out.boxes]
 
 
