@@ -56,10 +56,9 @@ def _load(url: str, key: str, count: int, concurrency: int, budget_s: float,
     stop_at = time.monotonic() + budget_s
     created: dict[str, float] = {}
     latencies: list[float] = []
-    errors = 0
+    refused: dict[str, int] = {}  # status code and error code of each refused creation
 
     def create(i: int) -> None:
-        nonlocal errors
         if time.monotonic() > stop_at * 0.999:
             return
         files = [("photos", (f"{i}-{k}.jpg", photos[i * 3 + k], "image/jpeg")) for k in range(3)]
@@ -70,7 +69,12 @@ def _load(url: str, key: str, count: int, concurrency: int, budget_s: float,
         if resp.status_code == 201:
             created[resp.json()["claim"]["id"]] = time.monotonic()
         else:
-            errors += 1
+            try:
+                code = str(resp.json().get("error", {}).get("code"))
+            except ValueError:
+                code = "not json"
+            what = f"{resp.status_code} {code}"
+            refused[what] = refused.get(what, 0) + 1
 
     started = time.monotonic()
     with httpx.Client(timeout=60) as client, ThreadPoolExecutor(concurrency) as pool:
@@ -86,7 +90,8 @@ def _load(url: str, key: str, count: int, concurrency: int, budget_s: float,
     elapsed = (max(done.values()) if done else time.monotonic()) - started
     lat = np.array(latencies) * 1000 if latencies else np.array([float("nan")])
     turnaround = np.array([done[c] - created[c] for c in done]) if done else np.array([float("nan")])
-    return {"claims_created": len(created), "claims_analysed": len(done), "create_errors": errors,
+    return {"claims_created": len(created), "claims_analysed": len(done), "create_errors": sum(refused.values()),
+            "create_refusals": refused,
             "elapsed_s": round(elapsed, 2),
             "claims_per_s": round(len(done) / elapsed, 3) if done else 0.0,
             "create_latency_ms": {"p50": round(float(np.percentile(lat, 50)), 1),
