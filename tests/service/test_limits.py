@@ -100,3 +100,34 @@ def test_a_tenant_over_its_upload_quota_gets_429_and_others_do_not(tmp_path: Pat
         assert upload("other_tenant").status_code == 415  # another tenant's quota is its own
         # reading is not uploading and stays open to the tenant
         assert client.get("/v1/claims", headers=keys.h("platform")).status_code == 200
+
+
+def test_an_upload_frees_its_slot_when_the_answer_starts() -> None:
+    """The client may send its next upload as soon as it reads an answer: the slot must be free by then (a client
+    with as many uploads in flight as the quota allows was refused 429 when the slot was freed only after the
+    route had finished)."""
+    import asyncio
+
+    from refundguard.service.ingress.gate import RequestGate, _Body
+
+    quota = UploadQuota(concurrent=1, bytes_per_hour=10_000)
+    seen: dict[str, int] = {}
+
+    async def route(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        await receive()
+        seen["before_answer"] = quota.in_flight("t")
+        await send({"type": "http.response.start", "status": 201, "headers": []})
+        seen["after_answer_started"] = quota.in_flight("t")
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    async def receive() -> dict:  # type: ignore[type-arg]
+        return {"type": "http.request", "body": b"x" * 10, "more_body": False}
+
+    async def send(message: dict) -> None:  # type: ignore[type-arg]
+        pass
+
+    gate = RequestGate(route, rules=(), limits=RequestLimitsConfig())
+    body = _Body(gate, {"type": "http", "path": "/v1/claims"}, receive, send, 1000, 10, quota.admit("t", 10))
+    asyncio.run(body.run())
+    assert seen == {"before_answer": 1, "after_answer_started": 0}
+    assert quota.in_flight("t") == 0

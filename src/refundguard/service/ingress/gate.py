@@ -249,6 +249,8 @@ class _Body:
             return  # the gate has answered; whatever the route says after that is dropped
         if message["type"] == "http.response.start":
             self.started = True
+            if self.ticket is not None:  # the upload is over: free its slot before the client can send the next
+                self.ticket.release()
         await self._send(message)
 
     async def receive(self) -> Message:
