@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.browser.services import Service, running_service
+
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,45 +74,12 @@ def _jpeg(seed: int, crack: bool, size: tuple[int, int] = (400, 300)) -> bytes:
     return buf.getvalue()
 
 
-class Service:
-    def __init__(self, base: str, keys: dict[str, str]) -> None:
-        self.base, self.keys = base, keys
-
-    def h(self, role: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.keys[role]}"}
-
-    def settled(self, claim_id: str, timeout: float = 90.0) -> dict:  # type: ignore[type-arg]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            body = httpx.get(f"{self.base}/v1/claims/{claim_id}", headers=self.h("platform"), timeout=10).json()
-            if body["state"] not in ("created", "analysing"):
-                return body
-            time.sleep(0.3)
-        raise AssertionError(f"claim {claim_id} still analysing")
-
-
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory, free_port, start_server, stop_server) -> Iterator[Service]:
-    from refundguard.service.auth.service import create_key
-    from refundguard.service.db import Database
-
-    tmp = tmp_path_factory.mktemp("report-service")
-    env = {"REFUNDGUARD_DATABASE_URL": f"sqlite:///{tmp / 'rg.db'}", "REFUNDGUARD_DATA_DIR": str(tmp / "data")}
-    db = Database(env["REFUNDGUARD_DATABASE_URL"])
-    db.upgrade()
-    with db.session() as session:
-        keys = {role: create_key(session=session, tenant="shop-a", role=role,
-                                 merchant_id="m-cup" if role == "merchant" else None)[0]
-                for role in ("platform", "reviewer", "merchant")}
-    db.dispose()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    proc, _log = start_server(["serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                              f"{base}/healthz", tmp, env)
-    try:
-        yield Service(base, keys)
-    finally:
-        stop_server(proc)
+    with running_service(tmp_path_factory.mktemp("report-service"), "m-cup",
+                         free_port=free_port, start_server=start_server,
+                         stop_server=stop_server) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -121,13 +90,13 @@ def claim(service: Service) -> str:
                    files=[("photos", ("裂纹照片.jpg", _jpeg(5, crack=True), "image/jpeg"))])
     assert r.status_code == 201, r.text
     claim_id = r.json()["claim"]["id"]
-    service.settled(claim_id)
+    service.wait_settled(claim_id)
     r = httpx.post(f"{service.base}/v1/claims/{claim_id}/evidence", headers=service.h("merchant"), timeout=30,
                    data={"statement": "发货时完好，有打包视频。"},
                    files=[("photos", ("listing.jpg", _jpeg(5, crack=False), "image/jpeg"))])
     assert r.status_code == 202, r.text
     job = r.json()["job_id"]
-    assert job and service.settled(claim_id)
+    assert job and service.wait_settled(claim_id)
     status = httpx.get(f"{service.base}/v1/jobs/{job}", headers=service.h("platform"), timeout=10).json()
     assert status["status"] == "done" and status["claim_id"] == claim_id
     return claim_id

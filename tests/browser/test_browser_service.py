@@ -8,7 +8,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,8 @@ import httpx
 import numpy as np
 import pytest
 from PIL import Image
+
+from tests.browser.services import Service, running_service
 
 pytestmark = pytest.mark.slow
 
@@ -35,45 +36,12 @@ def _jpeg(seed: int, crack: bool) -> bytes:
     return buf.getvalue()
 
 
-class Service:
-    def __init__(self, base: str, env: dict[str, str], keys: dict[str, str]) -> None:
-        self.base, self.env, self.keys = base, env, keys
-
-    def h(self, role: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.keys[role]}"}
-
-    def wait_settled(self, claim_id: str, timeout: float = 90.0) -> dict:  # type: ignore[type-arg]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            body = httpx.get(f"{self.base}/v1/claims/{claim_id}", headers=self.h("platform"), timeout=10).json()
-            if body["state"] not in ("created", "analysing"):
-                return body
-            time.sleep(0.3)
-        raise AssertionError(f"claim {claim_id} still {body['state']} after {timeout:.0f} s")
-
-
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory, free_port, start_server, stop_server) -> Iterator[Service]:
-    from refundguard.service.auth.service import create_key
-    from refundguard.service.db import Database
-
-    tmp = tmp_path_factory.mktemp("service-server")
-    env = {"REFUNDGUARD_DATABASE_URL": f"sqlite:///{tmp / 'rg.db'}", "REFUNDGUARD_DATA_DIR": str(tmp / "data")}
-    db = Database(env["REFUNDGUARD_DATABASE_URL"])
-    db.upgrade()
-    with db.session() as session:
-        keys = {role: create_key(session=session, tenant="shop-a", role=role,
-                                 merchant_id="m-tea" if role == "merchant" else None)[0]
-                for role in ("platform", "reviewer", "merchant")}
-    db.dispose()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    proc, _log = start_server(["serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                              f"{base}/healthz", tmp, env)
-    try:
-        yield Service(base, env, keys)
-    finally:
-        stop_server(proc)
+    with running_service(tmp_path_factory.mktemp("service-server"), "m-tea",
+                         free_port=free_port, start_server=start_server,
+                         stop_server=stop_server) as running:
+        yield running
 
 
 def _login(page, base: str, key: str) -> None:  # type: ignore[no-untyped-def]
