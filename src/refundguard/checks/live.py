@@ -167,26 +167,28 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
     claim = ctx.images[index]
     marked = _claim_regions(ctx, index, session)
     result = _ClaimPhoto(index, list(marked))
-    for j in lives:
-        comp = compare(claim, ctx.images[j], regions=marked)
+    located: dict[int, Comparison] = {}
+    for j in lives:  # first where each live shot lies on the claim photo (the matches only)
+        comp = compare(claim, ctx.images[j], settings=cfg.place)
         if comp is None:
             result.unmatched.append(j)
         else:
-            result.compared[j] = comp
-    if not result.places:  # nothing marked: where the close-up and the turned shot land on the claim photo
-        aimed = [result.compared[j].footprint for j in lives
-                 if kinds[j] in ("close", "turned") and j in result.compared]
-        area = claim.width * claim.height
-        aimed = [b for b in aimed if b[2] * b[3] < 0.9 * area]
-        if aimed:
-            place: Box | None = aimed[0]
-            for b in aimed[1:]:
-                place = _intersection(place, b) if place else None
-            result.places.append(place or aimed[0])
-            result.aimed = True
-            # look again with the place as a region: inside it, fainter structure is examined
-            result.compared = {j: compare(claim, ctx.images[j], regions=result.places) or comp
-                               for j, comp in result.compared.items()}
+            located[j] = comp
+    # where the close-up and the turned shot land on the claim photo: the buyer aims them at the damage
+    aimed = [located[j].footprint for j in lives if kinds[j] in ("close", "turned") and j in located]
+    area = claim.width * claim.height
+    aimed = [b for b in aimed if b[2] * b[3] < cfg.aimed_max_share * area]
+    if aimed:
+        place: Box | None = aimed[0]
+        for b in aimed[1:]:
+            place = _intersection(place, b) if place else None
+        place = place or aimed[0]
+        if not any(_overlaps(place, p) for p in result.places) or not result.places:
+            result.places.append(place)
+            result.aimed = not marked
+    # then the claimed place looked for in every live shot, and the whole shared area compared more coarsely
+    result.compared = {j: compare(claim, ctx.images[j], regions=result.places, overview=True, settings=cfg.place)
+                       or comp for j, comp in located.items()}
     paper = (code_box[0], _grown(code_box[1], 0.5)) if code_box is not None else None
     lacking = [(m.region_shown, j, m.region_expected) for j, comp in result.compared.items() for m in comp.missing
                if m.shown_in == 0 and m.resolved and m.contrast >= cfg.min_contrast
@@ -320,7 +322,7 @@ def _inconsistencies(ctx: CheckContext, pairs: list[tuple[int, int]], code_box: 
     shown: dict[int, list[tuple[Box, int, Box]]] = {}
     compared: dict[str, Any] = {}
     for a, b in pairs:
-        comp = compare(ctx.images[a], ctx.images[b])
+        comp = compare(ctx.images[a], ctx.images[b], regions=places.get(a, []), settings=cfg.place)
         if comp is None:
             compared[f"{a}-{b}"] = None
             continue

@@ -5,8 +5,45 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class PlaceSettings(BaseModel):
+    """The live check's own comparison of a place of one photo with another view (``[checks.live.place]``,
+    see ``_live.place``); distances in working pixels of the place's crop."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    side: int = Field(640, ge=128, le=2048, description="long side of the crop a claimed place is compared in")
+    overview_side: int = Field(768, ge=128, le=2048, description="... and of the whole shared area")
+    context: float = Field(0.35, ge=0, le=2, description="surface around the place compared with it (× its side)")
+    local_reach: float = Field(0.75, ge=0, le=4, description="matches this far around the place (× its side) fit "
+                               "its own homography")
+    local_matches: int = Field(16, ge=8, description="... when at least this many lie there")
+    resolves: float = Field(0.6, gt=0, le=1, description="the other view resolves a place when it sees it at this "
+                            "share of the working resolution or finer")
+    seen_share: float = Field(0.6, gt=0, le=1, description="a place is seen when this share of it lies in the "
+                              "other view's frame")
+    flow_smoothing: float = Field(4.0, gt=0, description="Gaussian smoothing of the flow (px at half resolution)")
+    max_parallax: float = Field(0.06, ge=0, le=0.3, description="largest displacement the flow may add (× side)")
+    tolerance: int = Field(2, ge=0, le=8, description="structure of the other view this near explains (px)")
+    min_typical: float = Field(0.02, gt=0, description="floor of the typical structure (log-luminance gradient)")
+    lack_contrast: float = Field(0.9, gt=0, description="unexplained structure at least this × the typical")
+    lack_share: float = Field(0.6, gt=0, le=1, description="... and this share of the structure there")
+    min_lack_area: float = Field(0.04, gt=0, description="a mark's pixels at least this × the crop's side")
+    min_lack_length: float = Field(0.025, gt=0, le=1, description="... and its extent at least this × the side")
+    search: int = Field(8, ge=0, le=40, description="a mark found this near in the other view is displaced, not "
+                        "lacking (px)")
+    found_nearby: float = Field(0.6, gt=0, le=1, description="... found: template correlation at least this")
+    ring_agreement: float = Field(0.3, ge=-1, le=1, description="the surface around a lacking mark must correlate "
+                                  "this well between the views (the comparison is sound there)")
+    present_agreement: float = Field(0.35, ge=-1, le=1, description="a place agrees: its texture correlates this well")
+    present_explained: float = Field(0.7, gt=0, le=1, description="... and the other view shows this share of its "
+                                     "strong structure")
+
+
 class LiveConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    #: how a place of one photo is compared with another view (the live check's own structure comparison)
+    place: PlaceSettings = Field(default_factory=PlaceSettings)
 
     #: OCR passes on shot (a): the whole photo, then this many tiles a side when the code was not read whole
     code_tile_grid: int = Field(2, ge=1, le=4)
@@ -19,6 +56,9 @@ class LiveConfig(BaseModel):
     confirm_views: int = Field(2, ge=1, le=4)
     #: a structure a live shot shows alone counts as an inconsistency when this many other live shots lack it
     inconsistent_views: int = Field(2, ge=1, le=4)
+    #: where close-up (b) and turned shot (c) land on the claim photo is the claimed place unless one covers more
+    #: than this share of the photo (then it does not say where the damage is)
+    aimed_max_share: float = Field(0.9, gt=0, le=1)
     #: a claim photo counts as compared with the live item when one live shot covers this share of it
     min_cover: float = Field(0.3, gt=0, le=1)
     #: smallest contrast (multiple of the object's typical gradient) of a difference that counts
