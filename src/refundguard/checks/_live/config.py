@@ -11,8 +11,10 @@ class PlaceSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    side: int = Field(640, ge=128, le=2048, description="long side of the crop a claimed place is compared in")
-    overview_side: int = Field(768, ge=128, le=2048, description="... and of the whole shared area")
+    side: int = Field(1280, ge=128, le=4096, description="longest side of the crop a claimed place is compared in")
+    max_pixels: int = Field(1_000_000, ge=16_384, description="... and most pixels of that crop")
+    overview_side: int = Field(768, ge=128, le=2048, description="longest side of the crop of the whole shared area")
+    prior_sigma: float = Field(0.06, gt=0, le=1, description="reach of each match's parallax (× the crop's side)")
     context: float = Field(0.35, ge=0, le=2, description="surface around the place compared with it (× its side)")
     local_reach: float = Field(0.75, ge=0, le=4, description="matches this far around the place (× its side) fit "
                                "its own homography")
@@ -25,15 +27,33 @@ class PlaceSettings(BaseModel):
     max_parallax: float = Field(0.06, ge=0, le=0.3, description="largest displacement the flow may add (× side)")
     tolerance: int = Field(2, ge=0, le=8, description="structure of the other view this near explains (px)")
     min_typical: float = Field(0.02, gt=0, description="floor of the typical structure (log-luminance gradient)")
-    lack_contrast: float = Field(0.9, gt=0, description="unexplained structure at least this × the typical")
+    level_sigma: float = Field(3.0, gt=0, description="reach (px) of the other view's local structure level")
+    lack_contrast: float = Field(1.5, gt=0, description="a candidate's pixels: unexplained structure at least this × "
+                                 "the other view's local structure level")
+    offset_sigma: float = Field(15.0, gt=0, description="reach (px) of how the two views' brightness differs")
+    stain_darkening: float = Field(0.25, gt=0, description="a candidate's pixels also: darker than the other view "
+                                   "by this much against that difference (log units: a stain)")
+    min_darkening: float = Field(0.45, ge=0, description="... and darker there than the other view by at least this "
+                                 "(log units, against the ring): cracks, stains, tears and chips darken")
+    min_contrast: float = Field(4.0, gt=0, description="a mark: its unexplained structure (90th percentile) at "
+                                "least this × that level")
     lack_share: float = Field(0.6, gt=0, le=1, description="... and this share of the structure there")
-    min_lack_area: float = Field(0.04, gt=0, description="a mark's pixels at least this × the crop's side")
+    min_lack_area: float = Field(0.04, gt=0, description="a mark's pixels at least this × the crop's size "
+                                 "(square root of its area)")
     min_lack_length: float = Field(0.025, gt=0, le=1, description="... and its extent at least this × the side")
     search: int = Field(8, ge=0, le=40, description="a mark found this near in the other view is displaced, not "
                         "lacking (px)")
-    found_nearby: float = Field(0.6, gt=0, le=1, description="... found: template correlation at least this")
-    ring_agreement: float = Field(0.3, ge=-1, le=1, description="the surface around a lacking mark must correlate "
+    found_nearby: float = Field(0.6, gt=0, le=1, description="... found: the other view's structure, shifted, "
+                                "explains at least this share of the mark's")
+    max_replaced: float = Field(0.35, gt=0, le=1, description="a mark is lacking only where the other view shows "
+                                "less than this share of its own structure unexplained (else: different content)")
+    ring_agreement: float = Field(0.6, ge=-1, le=1, description="the surface around a lacking mark must correlate "
                                   "this well between the views (the comparison is sound there)")
+    doubt_contrast: float = Field(3.0, gt=0, description="a place is not confirmed while a candidate there has this "
+                                  "contrast ...")
+    doubt_darkening: float = Field(0.3, ge=0, description="... this darkening ...")
+    doubt_displaced: float = Field(0.7, gt=0, le=1, description="... is explained by less than this when shifted ...")
+    doubt_ring: float = Field(0.4, ge=-1, le=1, description="... and sits on a surface agreeing at least this well")
     present_agreement: float = Field(0.35, ge=-1, le=1, description="a place agrees: its texture correlates this well")
     present_explained: float = Field(0.7, gt=0, le=1, description="... and the other view shows this share of its "
                                      "strong structure")
@@ -59,6 +79,9 @@ class LiveConfig(BaseModel):
     #: where close-up (b) and turned shot (c) land on the claim photo is the claimed place unless one covers more
     #: than this share of the photo (then it does not say where the damage is)
     aimed_max_share: float = Field(0.9, gt=0, le=1)
+    #: ... and of where they land, the central part this share of its width and height (the buyer centres the
+    #: damage in the close-up)
+    aimed_core: float = Field(0.5, gt=0, le=1)
     #: a claim photo counts as compared with the live item when one live shot covers this share of it
     min_cover: float = Field(0.3, gt=0, le=1)
     #: smallest contrast (multiple of the object's typical gradient) of a difference that counts

@@ -143,13 +143,15 @@ class _Geometry:
     def look(self, region: Box, side: int | None = None) -> RegionSeen:
         key = (*region, side or 0)
         if key not in self.looked:  # type: ignore[comparison-overlap]
-            settings = self.settings if side is None else self.settings.model_copy(update={"side": side})
+            settings = self.settings if side is None else self.settings.model_copy(update={"side": side,
+                                                                                            "max_pixels": side * side})
             work = tuple(float(v) * self.scale_a for v in region)
             if _inside_share(work, self.hull_a) < settings.seen_share:
                 seen = RegionSeen(region, None, "not_seen")
             else:
-                place = examine_place(self.gray_a, self.gray_b, self.homography(region if side is None else None),
-                                      region, settings)
+                hom = self.homography(region if side is None else None)
+                matches = (self.vm.pts_a / self.scale_a, self.vm.pts_b / self.scale_b)
+                place = examine_place(self.gray_a, self.gray_b, hom, region, settings, matches)
                 seen = RegionSeen(region, place.other_region, place.status, place)
             self.looked[key] = seen  # type: ignore[index]
         return self.looked[key]  # type: ignore[index]

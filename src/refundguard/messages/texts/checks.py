@@ -1,7 +1,8 @@
 """Sentences of the checks' findings, skips and not-applicable reasons, keyed ``code:variant``.
 
-Parameters come from the finding's ``details`` (and, for photo names, the report's images). Checks not listed
-here (reference, multiview, live) still write their own sentences; they are converted when their rebuilds land.
+Parameters come from the finding's ``details`` (and, for photo names, the report's images); the live check's
+sentences are in ``texts/live.py``. Checks not listed here (reference, multiview) still write their own sentences;
+they are converted when their rebuilds land.
 Meanwhile their parameterless English reasons are listed below, so that a page or the PDF shows them in Chinese
 (:meth:`~refundguard.messages.catalogue.Catalogue.by_english`), and the checks can raise them by key.
 """
@@ -91,11 +92,6 @@ CATALOGUE.define("ledger.query.", {
     "answered": ("{matches:plural:standing entry|standing entries} found for "
                  "{identifiers:plural:identifier|identifiers}",
                  "按 {identifiers} 个身份标识查到 {matches} 条有效条目"),
-})
-
-# -------------------------------------------------------------------------------------------------- live
-CATALOGUE.define("live.na.", {
-    "no_capture": ("no live capture was taken for this claim", "本申请没有现场拍摄"),
 })
 
 # --------------------------------------------------------------------------------------------- multiview
