@@ -49,6 +49,8 @@ def test_the_wrong_code_in_shot_a_is_a_finding_and_verifies_nothing(views) -> No
     assert codes.get("live.code_wrong") == 1 and "live.damage_confirmed" not in codes
     [wrong] = [f for f in result.findings if f.code == "live.code_wrong"]
     assert wrong.details["expected"] == CODE and wrong.regions  # where the other code was read
+    assert wrong.variant == "wrong" and "whole.jpg" in wrong.message.en and "whole.jpg" in wrong.message.zh
+    assert "XRTW" in wrong.message.en and "验证码" in wrong.message.zh  # worded by the catalogue, in both languages
     assert result.coverage.verified_by(0) == () and result.assessment.level != "low"
 
 

@@ -179,10 +179,12 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
     for group in _cluster(lacking):  # the paper with the code hides what lies behind it in shot (a): not compared
         region = _union([r for r, _, _ in group])
         shots = sorted({j for _, j, _ in group})
-        showing = sorted(j for j, comp in result.compared.items()
-                         if j not in shots and comp.seen(region).status == "present")
+        others = {j: comp.seen(region) for j, comp in result.compared.items() if j not in shots}
+        showing = sorted(j for j, seen in others.items() if seen.status == "present")
+        # shots where something comes near the thresholds there without reaching them
+        doubting = sorted(j for j, seen in others.items() if seen.place is not None and seen.place.why == "doubt")
         expected = {str(j): list(_union([e for _, k, e in group if k == j])) for j in shots}
-        entry = {"region": region, "shots": shots, "showing": showing, "expected": expected}
+        entry = {"region": region, "shots": shots, "showing": showing, "doubting": doubting, "expected": expected}
         if not any(_overlaps(region, p) for p in result.places):
             # outside the claimed place, a difference between a photo and another view is as often parallax,
             # an occluder or light as an edit: it is not reported, but the photo is then not verified either
@@ -190,6 +192,9 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
             # live shot alone lacks there is noted (an edge of its frame, an occluder before it), blocking nothing
             (result.unexplained if len(shots) >= cfg.absent_views else result.contradicted).append(entry)
         elif len(shots) >= cfg.absent_views and len(shots) > len(showing):
+            result.absent.append({**entry, "strength": "corroborated"})
+        elif not showing and len(shots) + len(doubting) >= cfg.absent_views and cfg.doubt_corroborates:
+            # lacking in one shot and nearly so in another, shown in none
             result.absent.append({**entry, "strength": "corroborated"})
         elif not showing:
             result.absent.append({**entry, "strength": "single"})

@@ -16,6 +16,8 @@ class PlaceSettings(BaseModel):
     overview_side: int = Field(768, ge=128, le=2048, description="longest side of the crop of the whole shared area")
     prior_sigma: float = Field(0.06, gt=0, le=1, description="reach of each match's parallax (× the crop's side)")
     context: float = Field(0.35, ge=0, le=2, description="surface around the place compared with it (× its side)")
+    min_margin: float = Field(60.0, ge=0, description="... and at least this (px per 1000 px of the photo's long "
+                              "side): a small region is judged with surface around it")
     local_reach: float = Field(0.75, ge=0, le=4, description="matches this far around the place (× its side) fit "
                                "its own homography")
     local_matches: int = Field(16, ge=8, description="... when at least this many lie there")
@@ -72,6 +74,9 @@ class LiveConfig(BaseModel):
     #: claimed damage counts as absent from the live item when this many live shots, each seeing the place well
     #: enough to show it, lack it there
     absent_views: int = Field(2, ge=1, le=4)
+    #: a mark lacking in one live shot and nearly lacking (``place.doubt_*``) in another, shown in none, counts
+    #: as lacking in two
+    doubt_corroborates: bool = True
     #: damage is confirmed when at least this many live shots show the claimed place and none lacks it
     confirm_views: int = Field(2, ge=1, le=4)
     #: a structure a live shot shows alone counts as an inconsistency when this many other live shots lack it

@@ -370,7 +370,7 @@ def examine_place(gray_a: np.ndarray, gray_b: np.ndarray, hom: np.ndarray, regio
     corresponding points of A and B (original pixels) whose parallax off ``hom`` the comparison follows."""
     ha, wa = gray_a.shape
     x, y, w, h = region
-    grow = cfg.context * max(w, h)
+    grow = max(cfg.context * max(w, h), cfg.min_margin * max(gray_a.shape) / 1000.0)
     grown = _int_box((x - grow, y - grow, w + 2 * grow, h + 2 * grow), (wa, ha))
     base = min(1.0, cfg.side / max(grown[2], grown[3]), float(np.sqrt(cfg.max_pixels / (grown[2] * grown[3]))))
     density = _scale_at(hom, x + w / 2, y + h / 2)  # B pixels per A pixel at the place
