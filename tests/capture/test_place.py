@@ -43,7 +43,7 @@ def test_the_same_place_seen_again_is_present(views) -> None:  # type: ignore[no
 
 
 def test_a_crack_painted_on_the_photo_is_absent_from_the_live_view(views) -> None:  # type: ignore[no-untyped-def]
-    left, right = views
+    left, _ = views
     forged = paint_crack(left, BOX)
     seen = _look(forged, reframe(left, zoom=1.6, centre=(0.5, 0.45), tilt=0.02), BOX)
     assert seen.status == "absent" and seen.place is not None and seen.place.lacking

@@ -48,6 +48,7 @@ from refundguard.checks._live.views import Box, Comparison, compare
 from refundguard.checks.registry import CheckContext, LiveSession, check
 from refundguard.errors import not_applicable
 from refundguard.findings import Finding, Region
+from refundguard.media.load import LoadedImage
 
 
 @dataclass
@@ -156,9 +157,14 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
         else:
             located[j] = comp
     # where the close-up and the turned shot land on the claim photo: the buyer aims them at the damage
-    aimed = [located[j].footprint for j in lives if kinds[j] in ("close", "turned") and j in located]
+    # (the close-up's alone when it matched: it is aimed at the damage, and the place then does not move when the
+    # turned shot arrives, so what was compared on the earlier shots' arrival is reused)
     area = claim.width * claim.height
-    aimed = [b for b in aimed if b[2] * b[3] < cfg.aimed_max_share * area]
+    aimed = [located[j].footprint for j in lives if kinds[j] == "close" and j in located]
+    aimed = [b for b in aimed if b[2] * b[3] < cfg.aimed_max_share * area][:1]
+    if not aimed:
+        aimed = [located[j].footprint for j in lives if kinds[j] == "turned" and j in located]
+        aimed = [b for b in aimed if b[2] * b[3] < cfg.aimed_max_share * area]
     if aimed:
         place: Box | None = aimed[0]
         for b in aimed[1:]:
@@ -179,19 +185,21 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
     for group in _cluster(lacking):  # the paper with the code hides what lies behind it in shot (a): not compared
         region = _union([r for r, _, _ in group])
         shots = sorted({j for _, j, _ in group})
-        others = {j: comp.seen(region) for j, comp in result.compared.items() if j not in shots}
-        showing = sorted(j for j, seen in others.items() if seen.status == "present")
-        # shots where something comes near the thresholds there without reaching them
-        doubting = sorted(j for j, seen in others.items() if seen.place is not None and seen.place.why == "doubt")
         expected = {str(j): list(_union([e for _, k, e in group if k == j])) for j in shots}
-        entry = {"region": region, "shots": shots, "showing": showing, "doubting": doubting, "expected": expected}
         if not any(_overlaps(region, p) for p in result.places):
             # outside the claimed place, a difference between a photo and another view is as often parallax,
             # an occluder or light as an edit: it is not reported, but the photo is then not verified either
             # (structure the photo shows and live views lack may be damage painted where nobody looked); what one
             # live shot alone lacks there is noted (an edge of its frame, an occluder before it), blocking nothing
+            entry = {"region": region, "shots": shots, "expected": expected}
             (result.unexplained if len(shots) >= cfg.absent_views else result.contradicted).append(entry)
-        elif len(shots) >= cfg.absent_views and len(shots) > len(showing):
+            continue
+        others = {j: comp.seen(region) for j, comp in result.compared.items() if j not in shots}
+        showing = sorted(j for j, seen in others.items() if seen.status == "present")
+        # shots where something comes near the thresholds there without reaching them
+        doubting = sorted(j for j, seen in others.items() if seen.place is not None and seen.place.why == "doubt")
+        entry = {"region": region, "shots": shots, "showing": showing, "doubting": doubting, "expected": expected}
+        if len(shots) >= cfg.absent_views and len(shots) > len(showing):
             result.absent.append({**entry, "strength": "corroborated"})
         elif not showing and len(shots) + len(doubting) >= cfg.absent_views and cfg.doubt_corroborates:
             # lacking in one shot and nearly so in another, shown in none
@@ -209,7 +217,6 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
         shots = sorted({j for _, j, _ in group})
         entry = {"region": region, "shots": shots,
                  "shown": {str(j): list(_union([e for _, k, e in group if k == j])) for j in shots}}
-        seeing = [k for k, comp in result.compared.items() if k not in shots and comp.seen(region).status != "not_seen"]
         if not any(_overlaps(region, p) for p in result.places):
             # outside the claimed place, what one live view alone shows while the others see the place and agree
             # with the photo is what its own viewpoint uncovers (parallax, a disocclusion): noted, blocking nothing;
@@ -218,8 +225,8 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
             (result.contradicted if odd_view else result.unexplained).append(entry)
         elif len(shots) >= cfg.absent_views:
             result.hidden.append(entry)
-        elif seeing:  # other live shots see the place and agree with the photo: that one view is the odd one
-            result.contradicted.append(entry)
+        elif any(c.seen(region).status != "not_seen" for k, c in result.compared.items() if k not in shots):
+            result.contradicted.append(entry)  # other live shots see the place and agree with the photo
         else:  # only one view, and nothing to say it is wrong: neither confirmed nor verified
             result.disputed.append(entry)
     for j, comp in result.compared.items():
@@ -347,6 +354,19 @@ def _recapture_finding(ctx: CheckContext, j: int, periodic: Periodicity | None, 
     return ctx.finding("live.recapture", image=j, score=score, details=details, variant="signs")
 
 
+_PERIODIC: dict[tuple[str, float], Periodicity] = {}
+
+
+def _periodicity(image: LoadedImage, cfg: LiveConfig) -> Periodicity:
+    """The shot's periodic colour, kept per file (a shot analysed on arrival is not measured again)."""
+    key = (image.sha256, cfg.moire_prominence)
+    if key not in _PERIODIC:
+        if len(_PERIODIC) >= 64:
+            _PERIODIC.pop(next(iter(_PERIODIC)))
+        _PERIODIC[key] = periodicity(image.pixels, prominence=cfg.moire_prominence)
+    return _PERIODIC[key]
+
+
 def _is_flat(comp: Comparison, cfg: LiveConfig) -> bool:
     return comp.planar_share >= cfg.flat_share and comp.residual <= cfg.flat_residual
 
@@ -395,7 +415,7 @@ def run(ctx: CheckContext) -> list[Finding]:
     inconsistent, live_compared = _inconsistencies(ctx, pairs, code_box, places, cfg)
     recaptured = False
     for j in lives:
-        periodic = periodicity(ctx.images[j].pixels, prominence=cfg.moire_prominence) if kinds[j] != "orbit" else None
+        periodic = _periodicity(ctx.images[j], cfg) if kinds[j] != "orbit" else None
         frames = [(p.index, p.compared[j].frame_edge) for p in photos if j in p.compared]
         flat = [p.index for p in photos if j in p.compared and _is_flat(p.compared[j], cfg)]
         produced = _recapture_finding(ctx, j, periodic, frames, flat, cfg)

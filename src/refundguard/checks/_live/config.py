@@ -76,7 +76,7 @@ class LiveConfig(BaseModel):
     absent_views: int = Field(2, ge=1, le=4)
     #: a mark lacking in one live shot and nearly lacking (``place.doubt_*``) in another, shown in none, counts
     #: as lacking in two
-    doubt_corroborates: bool = True
+    doubt_corroborates: bool = False
     #: damage is confirmed when at least this many live shots show the claimed place and none lacks it
     confirm_views: int = Field(2, ge=1, le=4)
     #: a structure a live shot shows alone counts as an inconsistency when this many other live shots lack it

@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
 import cv2
@@ -117,7 +117,7 @@ class _Geometry:
     scale_b: float
     hull_a: np.ndarray
     settings: PlaceSettings
-    looked: dict[Box, RegionSeen] = field(default_factory=dict)
+    key: tuple[str, str] = ("", "")  # the two photos' SHA-256
 
     def homography(self, region: Box | None) -> np.ndarray:
         """A's original pixels → B's: the dominant surface's, or one fitted to the matches around ``region``."""
@@ -141,20 +141,19 @@ class _Geometry:
         return from_work @ work @ to_work
 
     def look(self, region: Box, side: int | None = None) -> RegionSeen:
-        key = (*region, side or 0)
-        if key not in self.looked:  # type: ignore[comparison-overlap]
-            settings = self.settings if side is None else self.settings.model_copy(update={"side": side,
-                                                                                            "max_pixels": side * side})
-            work = tuple(float(v) * self.scale_a for v in region)
-            if _inside_share(work, self.hull_a) < settings.seen_share:
-                seen = RegionSeen(region, None, "not_seen")
-            else:
-                hom = self.homography(region if side is None else None)
-                matches = (self.vm.pts_a / self.scale_a, self.vm.pts_b / self.scale_b)
-                place = examine_place(self.gray_a, self.gray_b, hom, region, settings, matches)
-                seen = RegionSeen(region, place.other_region, place.status, place)
-            self.looked[key] = seen  # type: ignore[index]
-        return self.looked[key]  # type: ignore[index]
+        key = (*self.key, tuple(region), side or 0, self.settings.model_dump_json())
+        return _LOOKED.get(key, lambda: self._look(region, side))
+
+    def _look(self, region: Box, side: int | None) -> RegionSeen:
+        settings = self.settings if side is None else self.settings.model_copy(update={"side": side,
+                                                                                        "max_pixels": side * side})
+        work = tuple(float(v) * self.scale_a for v in region)
+        if _inside_share(work, self.hull_a) < settings.seen_share:
+            return RegionSeen(region, None, "not_seen")
+        hom = self.homography(region if side is None else None)
+        matches = (self.vm.pts_a / self.scale_a, self.vm.pts_b / self.scale_b)
+        place = examine_place(self.gray_a, self.gray_b, hom, region, settings, matches)
+        return RegionSeen(region, place.other_region, place.status, place)
 
 
 K = TypeVar("K")
@@ -184,6 +183,7 @@ class _Memo:
 
 _PREPARED = _Memo(24)
 _COMPARED = _Memo(64)
+_LOOKED = _Memo(256)
 
 
 @dataclass(frozen=True)
@@ -270,7 +270,7 @@ def _compare(photo: LoadedImage, other: LoadedImage, regions: Sequence[Box], ove
     size_a = view_a.size
     share_a, hull_a = _hull_share(vm.pts_a, wa.shape)
     share_b, _ = _hull_share(vm.pts_b, wb.shape)
-    geometry = _Geometry(photo.gray, other.gray, vm, wa.scale, wb.scale, hull_a, cfg)
+    geometry = _Geometry(photo.gray, other.gray, vm, wa.scale, wb.scale, hull_a, cfg, (photo.sha256, other.sha256))
     to_b = np.linalg.inv(vm.homography)  # A -> B (working pixels)
     frame_b = (0.0, 0.0, float(wb.shape[1]), float(wb.shape[0]))
     footprint = _to_original(map_box(vm.homography, frame_b), wa.scale, size_a)
