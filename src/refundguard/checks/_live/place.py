@@ -30,8 +30,6 @@ import numpy as np
 from refundguard.checks._live.config import PlaceSettings
 
 Box = tuple[int, int, int, int]
-#: while tuning, a list that collects every candidate measured (None otherwise)
-_HARVEST: list[dict[str, object]] | None = None
 
 
 @dataclass(frozen=True)
@@ -410,11 +408,6 @@ def examine_place(gray_a: np.ndarray, gray_b: np.ndarray, hom: np.ndarray, regio
 
     forward = _candidates(f.lum_a, f.grad_a, f.lum_b, f.grad_b, f.valid, within, cfg)
     backward = _candidates(f.lum_b, f.grad_b, f.lum_a, f.grad_a, f.valid, within, cfg)
-    if _HARVEST is not None:
-        _HARVEST.append({"region": region, "pixels": cfg.max_pixels, "a": float(gray_a[::97, ::89].sum()),
-                         "b": float(gray_b[::97, ::89].sum()),
-                         "forward": [(_to_a(f, tuple(float(v) for v in c.box)), c) for c in forward],
-                         "backward": [(_to_a(f, tuple(float(v) for v in c.box)), c) for c in backward]})
     lacking = kept(forward, True)
     extra = kept(backward, False)
     # structure the other view may lack, too weak to say so: the place is then not confirmed either
