@@ -184,6 +184,7 @@ class _Memo:
 _PREPARED = _Memo(24)
 _COMPARED = _Memo(64)
 _LOOKED = _Memo(256)
+_MATCHED = _Memo(64)
 
 
 @dataclass(frozen=True)
@@ -264,7 +265,7 @@ def _compare(photo: LoadedImage, other: LoadedImage, regions: Sequence[Box], ove
     view_a, view_b = _View(photo.pixels, photo.sha256), _View(other.pixels, other.sha256)
     wa, fa = _prepare(view_a)
     wb, fb = _prepare(view_b)
-    vm = match(fa, fb)
+    vm = _MATCHED.get((photo.sha256, other.sha256), lambda: match(fa, fb))
     if vm is None:
         return None
     size_a = view_a.size
