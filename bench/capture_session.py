@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import io
 import os
+import platform
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -592,17 +593,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=4, help="inpainting pairs (a forged and an honest session)")
     parser.add_argument("--quick", action="store_true", help="quick code, recapture and timing sections")
     parser.add_argument("--out", type=Path, default=None, help="write the result here as JSON")
+    parser.add_argument("--full-sessions", action="store_true", help="every session (the full run's), and --out "
+                        "in bench/results/ form, saying which sections were quick")
     args = parser.parse_args(argv)
     chosen = set(args.sections.split(","))
+    started = time.perf_counter()
     result: dict[str, Any] = {}
     if "sessions" in chosen:
-        result["sessions"] = sessions(args.quick, (args.views, args.tiles, args.pairs))
+        sizes = (7, 10, 12) if args.full_sessions else (args.views, args.tiles, args.pairs)
+        result["sessions"] = sessions(args.quick, sizes)
         print(json.dumps({k: v for k, v in result["sessions"].get("summary", {}).items() if k != "by_set"}, indent=1))
     for name, section in (("code", code_reading), ("recapture", recapture), ("timing", timing)):
         if name in chosen:
             result[name] = section(args.quick)
             print(json.dumps(result[name], indent=1))
     if args.out:
+        if args.full_sessions:
+            from datetime import UTC, datetime
+
+            from bench.__main__ import _cpus
+
+            result = {"benchmark": "capture_session", "quick": False,
+                      "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                      "machine": {"python": platform.python_version(), "cpus": _cpus()},
+                      "seconds": round(time.perf_counter() - started, 1), **result,
+                      "sections": {name: ("quick" if args.quick and name != "sessions" else "full")
+                                   for name in result}}
         args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     return 0
 

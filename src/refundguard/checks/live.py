@@ -123,12 +123,12 @@ def _code_finding(ctx: CheckContext, index: int, read_: CodeRead, code: str, cfg
 
 
 # ------------------------------------------------------------------------------------------ claim vs live
-def _claim_regions(ctx: CheckContext, index: int, session: LiveSession) -> list[Box]:
+def _claim_regions(ctx: CheckContext, index: int, session: LiveSession, cfg: LiveConfig) -> list[Box]:
     """The claimed damage as marked with the request, then the regions other checks reported on the photo."""
     position = [i for i, _ in ctx.claim_images].index(index)
     out: list[Box] = [(x, y, w, h) for k, x, y, w, h in session.marked if k == position]
-    for f in ctx.prior:
-        if f.image == index and f.score > 0:
+    for f in ctx.prior:  # weak findings (a single blind cue) do not say where the damage is
+        if f.image == index and f.score >= cfg.prior_min_score:
             out += [(r.x, r.y, r.w, r.h) for r in f.regions]
     return out[:8]
 
@@ -147,7 +147,7 @@ def _grown(box: Box, by: float) -> Box:
 def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[int, str], session: LiveSession,
                    cfg: LiveConfig, code_box: tuple[int, Box] | None = None) -> _ClaimPhoto:
     claim = ctx.images[index]
-    marked = _claim_regions(ctx, index, session)
+    marked = _claim_regions(ctx, index, session, cfg)
     result = _ClaimPhoto(index, list(marked))
     located: dict[int, Comparison] = {}
     for j in lives:  # first where each live shot lies on the claim photo (the matches only)
@@ -199,7 +199,7 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
         # shots where something comes near the thresholds there without reaching them
         doubting = sorted(j for j, seen in others.items() if seen.place is not None and seen.place.why == "doubt")
         entry = {"region": region, "shots": shots, "showing": showing, "doubting": doubting, "expected": expected}
-        if len(shots) >= cfg.absent_views and len(shots) > len(showing):
+        if len(shots) >= cfg.absent_views and len(showing) <= cfg.absent_showing:
             result.absent.append({**entry, "strength": "corroborated"})
         elif not showing and len(shots) + len(doubting) >= cfg.absent_views and cfg.doubt_corroborates:
             # lacking in one shot and nearly so in another, shown in none
@@ -223,7 +223,9 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
             # otherwise it withholds verification
             odd_view = len(shots) < cfg.absent_views
             (result.contradicted if odd_view else result.unexplained).append(entry)
-        elif len(shots) >= cfg.absent_views:
+        elif len(shots) >= cfg.absent_views and sum(
+                c.seen(region).status == "present" for k, c in result.compared.items() if k not in shots
+        ) <= cfg.absent_showing:  # shown live in two or more shots, and no other shot agrees with the photo
             result.hidden.append(entry)
         elif any(c.seen(region).status != "not_seen" for k, c in result.compared.items() if k not in shots):
             result.contradicted.append(entry)  # other live shots see the place and agree with the photo

@@ -74,6 +74,9 @@ class LiveConfig(BaseModel):
     #: claimed damage counts as absent from the live item when this many live shots, each seeing the place well
     #: enough to show it, lack it there
     absent_views: int = Field(2, ge=1, le=4)
+    #: ... and at most this many live shots show it there (a live shot that shows the mark is evidence it is on
+    #: the item: two shots from one viewpoint lacking it against one that shows it is not corroboration)
+    absent_showing: int = Field(0, ge=0, le=4)
     #: a mark lacking in one live shot and nearly lacking (``place.doubt_*``) in another, shown in none, counts
     #: as lacking in two
     doubt_corroborates: bool = False
@@ -81,6 +84,8 @@ class LiveConfig(BaseModel):
     confirm_views: int = Field(2, ge=1, le=4)
     #: a structure a live shot shows alone counts as an inconsistency when this many other live shots lack it
     inconsistent_views: int = Field(2, ge=1, le=4)
+    #: regions other checks reported on a claim photo are claimed places when their finding scores at least this
+    prior_min_score: float = Field(0.6, ge=0, le=1)
     #: where close-up (b) and turned shot (c) land on the claim photo is the claimed place unless one covers more
     #: than this share of the photo (then it does not say where the damage is)
     aimed_max_share: float = Field(0.9, gt=0, le=1)
@@ -107,7 +112,7 @@ class LiveConfig(BaseModel):
     score_absent: float = Field(0.9, ge=0, le=1)
     score_absent_all: float = Field(0.95, ge=0, le=1)
     score_place_differs: float = Field(0.85, ge=0, le=1)
-    score_absent_single: float = Field(0.5, ge=0, le=1)  # one live shot lacks it, no other shot sees the place
+    score_absent_single: float = Field(0.3, ge=0, le=1)  # one live shot lacks it, no other shot sees the place
     score_confirmed: float = Field(0.8, ge=0, le=1)
     score_confirmed_all: float = Field(0.95, ge=0, le=1)
     score_code_missing: float = Field(0.6, ge=0, le=1)
