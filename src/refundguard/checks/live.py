@@ -66,6 +66,8 @@ class _ClaimPhoto:
     hidden: list[dict[str, Any]] = field(default_factory=list)  # shown live at the claimed place, not in the photo
     present_in: list[int] = field(default_factory=list)
     lacking_in: list[int] = field(default_factory=list)
+    doubted_in: list[int] = field(default_factory=list)
+    outside: list[dict[str, Any]] = field(default_factory=list)  # lacking live outside the claimed place
     structure: float = 0.0
     cover: float = 0.0  # largest share of the claim photo one live shot covers
     aimed: bool = False  # the claimed place is where the buyer aimed (b) and (c), nothing was marked
@@ -193,6 +195,7 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
             # live shot alone lacks there is noted (an edge of its frame, an occluder before it), blocking nothing
             entry = {"region": region, "shots": shots, "expected": expected}
             (result.unexplained if len(shots) >= cfg.absent_views else result.contradicted).append(entry)
+            result.outside.append(entry)
             continue
         others = {j: comp.seen(region) for j, comp in result.compared.items() if j not in shots}
         showing = sorted(j for j, seen in others.items() if seen.status == "present")
@@ -232,9 +235,12 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
         else:  # only one view, and nothing to say it is wrong: neither confirmed nor verified
             result.disputed.append(entry)
     for j, comp in result.compared.items():
-        statuses = [comp.seen(p).status for p in result.places]
+        seen = [comp.seen(p) for p in result.places]
+        statuses = [s.status for s in seen]
         if "absent" in statuses:
             result.lacking_in.append(j)
+        elif any(s.place is not None and s.place.why == "doubt" for s in seen):
+            result.doubted_in.append(j)  # something there comes near a lacking mark: not confirmed on this capture
         elif "present" in statuses:
             result.present_in.append(j)
     result.cover = max((c.shared[0] for c in result.compared.values()), default=0.0)
@@ -454,7 +460,8 @@ def _confirmed(photo: _ClaimPhoto, cfg: LiveConfig) -> bool:
     place is only where the buyer aimed (nothing was marked), no live shot may lack anything the photo shows."""
     if photo.unexplained or photo.hidden or photo.disputed:
         return False
-    return (not photo.absent and not photo.lacking_in and len(photo.present_in) >= cfg.confirm_views
+    return (not photo.absent and not photo.lacking_in and not photo.doubted_in and not photo.outside
+            and len(photo.present_in) >= cfg.confirm_views
             and photo.structure >= cfg.min_damage_structure and photo.cover >= cfg.min_cover)
 
 
