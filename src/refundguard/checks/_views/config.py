@@ -75,7 +75,12 @@ class CompareSettings(_Section):
                                  "somewhere on the mark (log units); a mark that only adds light is a reflection, "
                                  "a highlight or flare that moved")
     scuff_width: float = Field(3.0, gt=0, description="a mark X brightens (by min_darkening at least) that is "
-                               "at most this wide (px) is a scuff line across the surface, not a highlight")
+                               "at most this wide (px) ...")
+    scuff_elongation: float = Field(4.0, ge=1, description="... and this many times longer than wide is a scuff "
+                                    "line across the surface, not a highlight (a reflection or sunlit leaves are "
+                                    "blobs) ...")
+    glint_grey: float = Field(235.0, gt=0, le=255, description="... and not this bright (grey level, 95th "
+                              "percentile of the line): a white line is a glint off an edge or a pane, not a scuff")
     interior_light: float = Field(0.15, gt=0, description="X brighter than Y around the mark inside its box "
                                   "(log units): a reflection that moved, not damage")
     highlight_max_darkening: float = Field(0.15, ge=0, le=1, description="... that darkens nowhere more than this")
