@@ -49,6 +49,8 @@ _MARGIN = 6
 _HOLE_OUTLINE = 0.6
 #: value written where a map points outside the other view
 _OUTSIDE = -1.0e4
+#: the gap fill's wide smoothing runs on a grid this many times coarser
+_GAP_STEP = 4
 
 
 @dataclass(frozen=True)
@@ -268,8 +270,14 @@ def fill_gaps(corr: Correspondence, to_other: np.ndarray, shape_y: tuple[int, in
     v = corr.valid.astype(np.float32)
     field = np.where(corr.valid[..., None], corr.map - flat, 0).astype(np.float32)
 
+    # the Gaussian is wide (gap_sigma): computed on a grid _GAP_STEP times coarser, it is the same to a small
+    # fraction of a pixel (the coarse cells add their own width, 1/12 px² each, to a variance of gap_sigma²)
+    coarse = (max(1, w // _GAP_STEP), max(1, h // _GAP_STEP))
+
     def smooth(img: np.ndarray) -> np.ndarray:
-        return cv2.GaussianBlur(img, (0, 0), cfg.gap_sigma, borderType=cv2.BORDER_CONSTANT)
+        small = cv2.resize(img, coarse, interpolation=cv2.INTER_AREA)
+        small = cv2.GaussianBlur(small, (0, 0), cfg.gap_sigma * coarse[0] / w, borderType=cv2.BORDER_CONSTANT)
+        return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
     den = smooth(v)
     safe = np.maximum(den, 1e-6)
@@ -352,8 +360,11 @@ def correspond(gray_a: np.ndarray, gray_b: np.ndarray, vm: ViewMatch, settings: 
                        & (_epipolar_distance(mapping, fundamental) <= cfg.max_epipolar_error))
         if planar:
             flat = _homography_map(src.shape, homographies[name])
-            gaps = (~valid & _hull(vm.pts_a if name == "ab" else vm.pts_b, src.shape)
-                    & _inside(flat, dst.shape, _MARGIN))
+            hull = _hull(vm.pts_a if name == "ab" else vm.pts_b, src.shape)
+            reach = int(cfg.planar_reach * max(src.shape))
+            if reach > 0:
+                hull = cv2.dilate(hull.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)).astype(bool)
+            gaps = ~valid & hull & _inside(flat, dst.shape, _MARGIN)
             mapping = np.where(gaps[..., None], flat, mapping).astype(np.float32)
             valid = valid | gaps
         scale, resolution = jacobian_scales(mapping)

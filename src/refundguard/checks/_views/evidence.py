@@ -285,8 +285,11 @@ def judge(ev: Evidence, compare: CompareSettings | None = None, visibility: Visi
              and ev.light_grey < cfg.glint_grey and ev.light >= cfg.min_darkening)
     highlight = ((not scuff and (ev.lift >= cfg.highlight_lift or ev.light >= cfg.highlight_lift))
                  or ev.interior_light >= cfg.interior_light)
+    # visible: strong structure, or a soft-edged mark (a stain) that darkens the surface markedly
+    visible = ev.contrast >= cfg.min_contrast or (ev.contrast >= cfg.stain_contrast
+                                                  and ev.darkest >= cfg.stain_darkening)
     difference = (ev.unexplained >= cfg.blob_unexplained and ev.ring <= cfg.ring_unexplained
-                  and ev.contrast >= cfg.min_contrast and not highlight and ev.parallax_ncc < cfg.parallax_ncc
+                  and visible and not highlight and ev.parallax_ncc < cfg.parallax_ncc
                   and (ev.darkest >= cfg.min_darkening or scuff))
     reasons = []
     if ev.resolution < vis.min_resolution:
