@@ -49,8 +49,6 @@ _MARGIN = 6
 _HOLE_OUTLINE = 0.6
 #: value written where a map points outside the other view
 _OUTSIDE = -1.0e4
-#: the gap fill's wide smoothing runs on a grid this many times coarser
-_GAP_STEP = 4
 
 
 @dataclass(frozen=True)
@@ -270,14 +268,8 @@ def fill_gaps(corr: Correspondence, to_other: np.ndarray, shape_y: tuple[int, in
     v = corr.valid.astype(np.float32)
     field = np.where(corr.valid[..., None], corr.map - flat, 0).astype(np.float32)
 
-    # the Gaussian is wide (gap_sigma): computed on a grid _GAP_STEP times coarser, it is the same to a small
-    # fraction of a pixel (the coarse cells add their own width, 1/12 px² each, to a variance of gap_sigma²)
-    coarse = (max(1, w // _GAP_STEP), max(1, h // _GAP_STEP))
-
     def smooth(img: np.ndarray) -> np.ndarray:
-        small = cv2.resize(img, coarse, interpolation=cv2.INTER_AREA)
-        small = cv2.GaussianBlur(small, (0, 0), cfg.gap_sigma * coarse[0] / w, borderType=cv2.BORDER_CONSTANT)
-        return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+        return cv2.GaussianBlur(img, (0, 0), cfg.gap_sigma, borderType=cv2.BORDER_CONSTANT)
 
     den = smooth(v)
     safe = np.maximum(den, 1e-6)
