@@ -1,9 +1,15 @@
 """Claim service throughput: claims created and analysed per second, and create latency (p50/p95).
 
-Embedded setup: one ``refundguard serve`` process (SQLite file, in-process analysis pool) on this
-machine's cores; the load comes from a second process over loopback HTTP. Bounded in count and time
-(at most ``max_s`` seconds in all). Each claim carries three distinct 640x480 camera-like JPEGs, or three of
-``photo_files`` (``bench speed`` passes 12 MP photos).
+Embedded setup: one ``refundguard serve`` process (SQLite file, one analysis worker process per core; set
+``BENCH_SERVICE_POOL=threads`` to measure analyses as threads of the server instead) on this machine's cores;
+the load comes from a second process over loopback HTTP. Bounded in count and time (at most ``max_s`` seconds
+in all). Each claim carries three distinct 640x480 camera-like JPEGs, or three of ``photo_files`` (``bench
+speed`` passes 12 MP photos).
+
+Besides claims per second (wall time: only meaningful on a quiet machine), the CPU seconds of the server and
+its workers while the load ran (``/proc``) divided by the claims analysed: the service's cost per claim,
+workers' start-up included, comparable on a shared machine; ``claims_per_s_at_cpu_cost`` is the throughput
+that cost allows on this machine's cores.
 """
 
 from __future__ import annotations
