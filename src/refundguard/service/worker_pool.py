@@ -9,7 +9,7 @@ its job context from the application's configuration (exactly as a Celery worker
 job id after another. The server process keeps the HTTP API and hands over job ids only; the job rows, the
 evidence store and the pass cache are shared through the database and the data folder.
 
-The pool has ``[service] local_workers`` processes (started on the first job, replaced when one dies). Each worker
+The pool has ``[service] local_workers`` processes (started with the server, replaced when one dies). Each worker
 runs its checks on ``cores / workers`` threads (at least one; ``REFUNDGUARD_CHECK_THREADS`` overrides), so that a
 full pool keeps each core busy with one piece of work instead of several competing for it.
 
@@ -64,6 +64,10 @@ def _start_worker(config: AppConfig, threads: int) -> None:
     warm_up()
 
 
+def _ready() -> int:
+    return os.getpid()
+
+
 def _run_job(job_id: str) -> str:
     from refundguard.service.jobs import execute, worker_context
 
@@ -86,8 +90,11 @@ class ProcessRunner:
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
                                    initializer=_start_worker, initargs=(self.config, self.threads))
+        for _ in range(self.workers):  # every worker starts now (each submission finds none idle yet), not on a claim
+            pool.submit(_ready)
+        return pool
 
     def submit(self, job_id: str) -> None:
         with self._lock:
