@@ -95,3 +95,33 @@ def test_each_worker_gets_its_share_of_the_cores() -> None:
     assert check_threads(1) == cpus
     assert check_threads(cpus) == 1
     assert check_threads(4 * cpus) == 1
+
+
+def test_a_worker_killed_mid_analysis_has_its_claim_finished_by_the_restarted_pool(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    app = _app(tmp_path)
+    with TestClient(app) as client:
+        runner = app.state.runner
+        keys = make_keys(app.state.db.session)
+        old_pool = runner._pool
+        resp = client.post("/v1/claims", headers=keys.h("platform") | {"Idempotency-Key": "big"},
+                           files=[("photos", ("p.jpg", photo(7, 2400, 1800), "image/jpeg"))],
+                           data={"merchant_id": "m1", "amount": "50", "buyer_id": "b7"})
+        assert resp.status_code == 201, resp.text
+        claim_id = resp.json()["claim"]["id"]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # the worker has leased the job: its analysis is under way
+            with app.state.db.session() as session:
+                if session.scalars(select(AnalysisJob).where(AnalysisJob.status == "running")).first():
+                    break
+            time.sleep(0.05)
+        for process in list(old_pool._processes.values()):
+            os.kill(process.pid, signal.SIGKILL)
+        done = wait_state(client.get, claim_id, keys.h("platform"), timeout=240.0)
+        assert done["state"] not in ("created", "analysing")
+        assert runner._pool is not old_pool
+        with app.state.db.session() as session:
+            job = session.scalars(select(AnalysisJob).where(AnalysisJob.claim_id == claim_id)).one()
+            assert job.status == "done" and job.attempts == 2, (job.status, job.attempts)
