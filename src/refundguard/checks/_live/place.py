@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from refundguard.checks._live.config import PlaceSettings
+from refundguard.checks._views.match import area_scale, map_box
 
 Box = tuple[int, int, int, int]
 
@@ -77,24 +78,10 @@ class PlaceSeen:
 
 
 def _scale_at(hom: np.ndarray, x: float, y: float) -> float:
-    """Linear magnification of ``hom`` at (x, y): sqrt of its Jacobian's determinant."""
-    den = hom[2, 0] * x + hom[2, 1] * y + hom[2, 2]
-    if abs(den) < 1e-12:
+    """Linear magnification of ``hom`` at (x, y); 0 where the point maps to infinity (nothing resolved there)."""
+    if abs(hom[2, 0] * x + hom[2, 1] * y + hom[2, 2]) < 1e-12:
         return 0.0
-    u = (hom[0, 0] * x + hom[0, 1] * y + hom[0, 2]) / den
-    v = (hom[1, 0] * x + hom[1, 1] * y + hom[1, 2]) / den
-    jac = np.array([[hom[0, 0] - u * hom[2, 0], hom[0, 1] - u * hom[2, 1]],
-                    [hom[1, 0] - v * hom[2, 0], hom[1, 1] - v * hom[2, 1]]]) / den
-    return float(np.sqrt(abs(np.linalg.det(jac))))
-
-
-def _map_box(hom: np.ndarray, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
-    x, y, w, h = box
-    corners = np.float64([[x, y], [x + w, y], [x + w, y + h], [x, y + h]]).reshape(-1, 1, 2)
-    out = cv2.perspectiveTransform(corners, hom).reshape(-1, 2)
-    x0, y0 = out.min(axis=0)
-    x1, y1 = out.max(axis=0)
-    return float(x0), float(y0), float(x1 - x0), float(y1 - y0)
+    return area_scale(hom, (x, y))
 
 
 def _int_box(box: tuple[float, float, float, float], size: tuple[int, int]) -> Box:
@@ -374,7 +361,7 @@ def examine_place(gray_a: np.ndarray, gray_b: np.ndarray, hom: np.ndarray, regio
     density = _scale_at(hom, x + w / 2, y + h / 2)  # B pixels per A pixel at the place
     scale = min(base, density) if density > 0 else base
     resolution = scale / base
-    mapped = _map_box(hom, tuple(float(v) for v in region))  # type: ignore[arg-type]
+    mapped = map_box(hom, tuple(float(v) for v in region))  # type: ignore[arg-type]
     other_region = _int_box(mapped, (gray_b.shape[1], gray_b.shape[0]))
     if density <= 0 or resolution < cfg.resolves:
         return PlaceSeen(tuple(region), other_region, "not_seen", resolution, 0.0, 0.0, 0.0, (), (), "resolution")
