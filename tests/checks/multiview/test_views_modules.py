@@ -163,13 +163,20 @@ def test_light_shape_tells_a_line_from_a_blob() -> None:
     assert width > 8.0 and elongation < 2.5
 
 
-def test_measure_sees_the_crack() -> None:
+def _painted_candidate():  # type: ignore[no-untyped-def]
+    """A crack painted on view A of the flat scene: the prepared views, their correspondence and alignment, and
+    the candidate mask over the crack."""
     a = base()
     painted, (x, y, w, h) = crack(a)
     wa, wb, vm = prepared(painted, view_b(a))
     corr_ab, _ = correspond(wa.gray, wb.gray, vm)
     al = align(wa.gray, wa.rgb, wb.gray, wb.rgb, corr_ab)
     mask = next(m for m in candidates(al) if m[y:y + h, x:x + w].any())
+    return wa, vm, corr_ab, al, mask
+
+
+def test_measure_sees_the_crack() -> None:
+    _wa, _vm, _corr, al, mask = _painted_candidate()
     ev = measure(al, mask)
     assert ev is not None and ev.unexplained > 0.35 and ev.darkest > 0.12 and ev.resolution > 0.8
 
@@ -177,12 +184,7 @@ def test_measure_sees_the_crack() -> None:
 # --- parallax -----------------------------------------------------------------------------------------
 
 def test_a_painted_mark_is_not_found_along_its_epipolar_line() -> None:
-    a = base()
-    painted, (x, y, w, h) = crack(a)
-    wa, wb, vm = prepared(painted, view_b(a))
-    corr_ab, _ = correspond(wa.gray, wb.gray, vm)
-    al = align(wa.gray, wa.rgb, wb.gray, wb.rgb, corr_ab)
-    mask = next(m for m in candidates(al) if m[y:y + h, x:x + w].any())
+    wa, vm, corr_ab, al, mask = _painted_candidate()
     bound = parallax_bound(vm, True, max(wa.shape), 0.08)
     assert 4.0 <= bound < 10.0  # a flat scene: a few pixels
     assert epipolar_agreement(al, corr_ab, vm.fundamental, mask, bound) < 0.75
