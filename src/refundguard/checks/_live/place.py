@@ -29,6 +29,7 @@ import numpy as np
 
 from refundguard.checks._live.config import PlaceSettings
 from refundguard.checks._views.match import area_scale, map_box
+from refundguard.checks._views.structure import gradient
 
 Box = tuple[int, int, int, int]
 
@@ -124,10 +125,8 @@ def _flow(a: np.ndarray, b: np.ndarray, valid: np.ndarray, cfg: PlaceSettings) -
 
 
 def _gradient(lum: np.ndarray) -> np.ndarray:
-    smooth = cv2.GaussianBlur(lum, (0, 0), 1.0)
-    gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3) / 8.0
-    gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3) / 8.0
-    return np.hypot(gx, gy)
+    """Gradient magnitude of the lightly smoothed log-luminance, in log units per pixel (Sobel's 8 removed)."""
+    return gradient(cv2.GaussianBlur(lum, (0, 0), 1.0)) / 8.0
 
 
 def _ncc(a: np.ndarray, b: np.ndarray) -> float:
