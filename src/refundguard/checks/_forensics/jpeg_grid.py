@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from refundguard.checks._forensics.filters import box_mean
+
 
 def boundary_excess(gray: np.ndarray, axis: int, clip: float = 12.0) -> np.ndarray:
     """Step across each pixel border minus the mean step of its two neighbours.
@@ -114,7 +116,6 @@ def grid_analysis(gray: np.ndarray, cell: int, window: int,
         Grids known to cover the whole picture besides the strongest one (a JPEG file's own grid at
         (0, 0), and the grid of an earlier compression found by :mod:`.jpeg_lattice`): never foreign.
     """
-    from scipy import ndimage  # scipy loads when a photo needs it, not when the check is discovered
     px, py = phase_profiles(gray, cell)
     ny, nx = px.shape[:2]
     if ny == 0 or nx == 0:
@@ -123,9 +124,8 @@ def grid_analysis(gray: np.ndarray, cell: int, window: int,
     gx, zx = _peak_z(px.sum(axis=(0, 1)))
     gy, zy = _peak_z(py.sum(axis=(0, 1)))
     strength = min(zx, zy)
-    size = (window, window, 1)
-    lx = ndimage.uniform_filter(px, size=size, mode="nearest") * window * window
-    ly = ndimage.uniform_filter(py, size=size, mode="nearest") * window * window
+    lx = box_mean(px, window) * window * window
+    ly = box_mean(py, window) * window * window
     shifted = np.zeros((ny, nx), np.float32)
     missing = np.zeros((ny, nx), np.float32)
     if strength < 2.0:
@@ -141,8 +141,8 @@ def grid_analysis(gray: np.ndarray, cell: int, window: int,
     # A foreign grid keeps one phase over its whole region: smooth each phase's z once more, so that a
     # consistent phase accumulates while the scatter of honest content averages out; then measure it
     # against this picture's own scatter of smoothed off-grid values (textures differ per picture).
-    zx_off = _standardise(ndimage.uniform_filter(off_x / sx, size=size, mode="nearest")).max(axis=2)
-    zy_off = _standardise(ndimage.uniform_filter(off_y / sy, size=size, mode="nearest")).max(axis=2)
+    zx_off = _standardise(box_mean(off_x / sx, window)).max(axis=2)
+    zy_off = _standardise(box_mean(off_y / sy, window)).max(axis=2)
     # A foreign grid shows on both axes unless its offset is a multiple of 8 on one of them.
     both = np.minimum(zx_off, zy_off)
     one = np.maximum(zx_off, zy_off)

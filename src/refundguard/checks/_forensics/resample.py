@@ -20,12 +20,16 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from refundguard.checks._forensics.filters import window_sum
+
 #: the pixel minus Kirchner's predictor, as one 3x3 kernel (symmetric, so correlation = convolution).
 _PREDICTOR_RESIDUAL = np.array([[0.25, -0.5, 0.25], [-0.5, 1.0, -0.5], [0.25, -0.5, 0.25]], np.float32)
 #: p-map sharpness: residuals within about this many grey levels count as "predictable".
 P_SIGMA = 1.0
 #: frequencies below this radius (cycles per pixel) carry picture content, not resampling.
 F_MIN = 0.08
+#: varying blocks a picture needs for its blocks to be compared with each other
+MIN_BLOCKS = 8
 #: robust z (after smoothing over neighbouring blocks) from which a block's peak starts to count.
 Z_START = 2.5
 #: z span over which the map rises from 0 to 1.
@@ -116,14 +120,20 @@ def block_power(p: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
     return power, valid
 
 
+def _centred_blocks(strip: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """The zero-mean ``block`` x ``block`` blocks of a strip of whole block rows, and which of them vary (the
+    p-map's standard deviation over 0.03)."""
+    nby, nbx = strip.shape[0] // block, strip.shape[1] // block
+    b = strip.reshape(nby, block, nbx, block).transpose(0, 2, 1, 3)
+    b = b - b.mean(axis=(2, 3), keepdims=True, dtype=np.float32)
+    return b, np.einsum("ijkl,ijkl->ij", b, b) > 0.03**2 * block * block
+
+
 def _rows_power(strip: np.ndarray, block: int, window: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`block_power` of one strip of whole block rows."""
     from scipy import fft as sfft  # scipy loads when a photo needs it, not when the check is discovered
 
-    nby, nbx = strip.shape[0] // block, strip.shape[1] // block
-    b = strip.reshape(nby, block, nbx, block).transpose(0, 2, 1, 3)
-    b = b - b.mean(axis=(2, 3), keepdims=True, dtype=np.float32)
-    valid = np.einsum("ijkl,ijkl->ij", b, b) > 0.03**2 * block * block  # standard deviation > 0.03
+    b, valid = _centred_blocks(strip, block)
     b *= window
     spectrum = sfft.rfft2(b, axes=(2, 3))
     del b
@@ -132,6 +142,21 @@ def _rows_power(strip: np.ndarray, block: int, window: np.ndarray, mask: np.ndar
     del spectrum
     power /= power[:, :, mask].mean(axis=2)[:, :, None, None] + 1e-9
     return power.astype(np.float32, copy=False), valid
+
+
+def spectral_sum(power: np.ndarray, size: int = 5) -> np.ndarray:
+    """Sum over the ``size`` x ``size`` spectral neighbourhood of every bin of (nby, nbx, fy, fx) half spectra,
+    wrapping along ``fy`` and mirrored at both ends of ``fx`` (SciPy's ``mode=("wrap", "mirror")``).
+
+    The blocks' spectra are stacked into one tall picture, each wrapped by ``size // 2`` rows on both sides, and
+    box-filtered by OpenCV (mirrored at its left and right borders); each block's own rows are kept.
+    """
+    nby, nbx, fy, fx = power.shape
+    r = size // 2
+    stacked = np.pad(power.reshape(nby * nbx, fy, fx), ((0, 0), (r, r), (0, 0)), mode="wrap")
+    summed = cv2.boxFilter(stacked.reshape(-1, fx), -1, (size, size), normalize=False,
+                           borderType=cv2.BORDER_REFLECT_101)
+    return np.ascontiguousarray(summed.reshape(nby * nbx, fy + 2 * r, fx)[:, r:r + fy]).reshape(power.shape)
 
 
 def peak_ratio(power: np.ndarray, valid: np.ndarray, smooth: int) -> np.ndarray:
@@ -147,14 +172,15 @@ def peak_ratio(power: np.ndarray, valid: np.ndarray, smooth: int) -> np.ndarray:
     -------
     (nby, nbx, F) float32 ratio for the ``F`` bins of :func:`_frequency_mask`.
     """
-    from scipy import ndimage  # scipy loads when a photo needs it, not when the check is discovered
     v = valid.astype(np.float32)[..., None, None]
     # in place where an array is not needed again: the same arithmetic, two full-size arrays fewer at once
-    avg = ndimage.uniform_filter(power * v, size=(smooth, smooth, 1, 1), mode="constant")
-    den = ndimage.uniform_filter(v, size=(smooth, smooth, 1, 1), mode="constant")
+    # window means over neighbouring blocks (zeros outside), then the sum over each bin's 5x5 spectral
+    # neighbourhood (wrapping along fy, mirrored at the ends of the half spectrum along fx)
+    avg = window_sum(power * v, smooth, (0, 1))
+    avg /= smooth * smooth
+    den = window_sum(v, smooth, (0, 1)) / (smooth * smooth)
     avg /= np.maximum(den, 1e-6)
-    bg = ndimage.uniform_filter(avg, size=(1, 1, 5, 5), mode=("nearest", "nearest", "wrap", "mirror"))
-    bg *= 25.0
+    bg = spectral_sum(avg)
     bg -= avg
     bg /= 24.0
     bg += 1e-6
@@ -201,10 +227,15 @@ def resample_analysis(gray: np.ndarray, block: int, *, smooth: int = 3) -> Resam
     -------
     ResampleResult
     """
-    power, valid = block_power(p_map(gray), block)
-    nby, nbx = valid.shape
+    nby, nbx = gray.shape[0] // block, gray.shape[1] // block
+    if nby * nbx < MIN_BLOCKS:  # too few blocks to compare whatever their spectra: not transformed at all
+        p = p_map(gray)
+        valid = _centred_blocks(p[:nby * block, :nbx * block], block)[1] if nby and nbx else np.zeros((nby, nbx), bool)
+        power = None
+    else:
+        power, valid = block_power(p_map(gray), block)
     zero = np.zeros((nby, nbx), np.float32)
-    if int(valid.sum()) < 8:
+    if power is None or int(valid.sum()) < MIN_BLOCKS:
         return ResampleResult(zero, zero, np.zeros((nby, nbx, 2), np.float32), valid, block)
     ratio = peak_ratio(power, valid, smooth if min(nby, nbx) >= smooth else 1)
     best = np.argmax(ratio, axis=2)
