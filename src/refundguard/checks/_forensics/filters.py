@@ -63,8 +63,8 @@ def components(mask: np.ndarray) -> list[tuple[np.ndarray, tuple[slice, slice]]]
     order of their first pixel (``scipy.ndimage.label`` with a 3x3 structure, then ``find_objects``)."""
     if not mask.any():
         return []
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(np.ascontiguousarray(mask, dtype=np.uint8),
-                                                                connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(np.ascontiguousarray(mask, dtype=np.uint8),
+                                                            connectivity=8)
     ids, first = np.unique(labels, return_index=True)
     out = []
     for idx in (int(i) for i in ids[np.argsort(first)] if i != 0):
