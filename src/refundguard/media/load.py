@@ -19,7 +19,7 @@ import io
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 import cv2
@@ -46,7 +46,16 @@ except ImportError:  # pragma: no cover - dependency is declared
     HEIF_SUPPORTED = False
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
-AVIF_SUPPORTED = bool(features.check("avif")) if "avif" in features.get_supported_modules() else False
+
+
+@cache
+def avif_supported() -> bool:
+    """Whether this Pillow decodes AVIF (asked when an AVIF file comes: probing every optional module of Pillow at
+    import, as ``features.get_supported_modules()`` does, loads Tk, FreeType and LittleCMS for nothing)."""
+    try:
+        return bool(features.check_module("avif"))
+    except ValueError:  # a Pillow that has no AVIF module at all
+        return False
 
 
 @dataclass(eq=False)
@@ -181,7 +190,7 @@ def probe(source: Source, *, limits: Limits | None = None, name: str | None = No
     if fmt not in IMAGE_FORMATS:
         raise UnsupportedFormat(f"{label}: not a supported image ({describe_unknown(data[:256])})",
                                 zh=f"{label}：不是受支持的图片格式")
-    if fmt == "AVIF" and not AVIF_SUPPORTED:
+    if fmt == "AVIF" and not avif_supported():
         raise UnsupportedFormat(f"{label}: AVIF is not supported by this installation's Pillow build",
                                 zh=f"{label}：此安装的 Pillow 不支持 AVIF")
     with decoding(label, fmt):
