@@ -57,3 +57,12 @@ def test_tamper_analysis_of_a_small_photo_does_not_import_scipy() -> None:
             "print(any(m.startswith('scipy') for m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("size", [2, 3, 5])
+def test_window_sum_in_place_is_window_sum(size: int) -> None:
+    a = np.random.default_rng(size).random((7, 6, 4)).astype(np.float32)
+    for axis in range(3):
+        b = a.copy()
+        filters.window_sum_inplace(b, size, axis)
+        assert np.array_equal(b, filters.window_sum(a, size, (axis,)))

@@ -50,6 +50,25 @@ def window_sum(a: np.ndarray, size: int, axes: tuple[int, ...]) -> np.ndarray:
     return out
 
 
+def window_sum_inplace(a: np.ndarray, size: int, axis: int) -> None:
+    """:func:`window_sum` along one axis, written over ``a`` (the same additions in the same order, without a
+    second array of ``a``'s size: the originals of the ``size // 2`` slices before are kept aside)."""
+    before, n = size // 2, a.shape[axis]
+    view = np.moveaxis(a, axis, 0)
+    kept: list[np.ndarray] = []  # originals of the slices before the current one, oldest first
+    for i in range(n):
+        original = view[i].copy()
+        for k in range(-before, 0):
+            if i + k >= 0 and len(kept) >= -k:
+                view[i] += kept[len(kept) + k]
+        for k in range(1, size - before):
+            if i + k < n:
+                view[i] += view[i + k]
+        kept.append(original)
+        if len(kept) > before:
+            kept.pop(0)
+
+
 def closed(mask: np.ndarray) -> np.ndarray:
     """``scipy.ndimage.binary_closing(mask)``: dilation then erosion by the 3x3 cross, with the outside 0 (so
     the border ring of the result is always off, as SciPy's)."""

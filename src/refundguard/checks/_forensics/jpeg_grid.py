@@ -56,14 +56,26 @@ def phase_profiles(gray: np.ndarray, cell: int) -> tuple[np.ndarray, np.ndarray]
     h, w = gray.shape
     ny, nx = h // cell, w // cell
     k = cell // 8
-    # Reduce along contiguous runs first (rows of a cell, then the k blocks), which is what makes it fast; one
-    # axis's full-size excess at a time (a 12 MP picture: 48 MiB each).
-    ex = boundary_excess(gray, 1)[:ny * cell, :nx * cell]
-    px = ex.reshape(ny, cell, nx * cell).sum(axis=1).reshape(ny, nx, k, 8).sum(axis=2)
-    del ex
-    ey = boundary_excess(gray, 0)[:ny * cell, :nx * cell]
-    py = ey.reshape(ny * cell, nx, cell).sum(axis=2).reshape(ny, k, 8, nx).sum(axis=1).transpose(0, 2, 1)
+    px = np.empty((ny, nx, 8), np.float32)
+    py = np.empty((ny, nx, 8), np.float32)
+    # Reduce along contiguous runs first (rows of a cell, then the k blocks), which is what makes it fast; a few
+    # rows of cells at a time (the same sums: each row's excess along x is its own, and along y a strip needs
+    # the two rows above it and one below), so the excess of a 12 MP picture never exists whole (48 MiB a copy).
+    rows = max(1, _STRIP_PIXELS // max(1, w * cell))
+    for top in range(0, ny, rows):
+        end = min(ny, top + rows)
+        y0, y1 = top * cell, end * cell
+        ex = boundary_excess(gray[y0:y1], 1)[:, :nx * cell]
+        px[top:end] = ex.reshape(end - top, cell, nx * cell).sum(axis=1).reshape(end - top, nx, k, 8).sum(axis=2)
+        base = max(0, y0 - 2)
+        ey = boundary_excess(gray[base:y1 + 1], 0)[y0 - base:y1 - base, :nx * cell]
+        py[top:end] = (ey.reshape(y1 - y0, nx, cell).sum(axis=2).reshape(end - top, k, 8, nx).sum(axis=1)
+                       .transpose(0, 2, 1))
     return px, py
+
+
+#: pixels of the strips :func:`phase_profiles` works through at once (float32 working copies of ~8 MiB)
+_STRIP_PIXELS = 2_000_000
 
 
 @dataclass

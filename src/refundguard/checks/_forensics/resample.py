@@ -15,12 +15,13 @@ uniformly, a JPEG grid (present in every block) or camera demosaicing (likewise)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from refundguard.checks._forensics.filters import window_sum
+from refundguard.checks._forensics.filters import window_sum, window_sum_inplace
 
 #: the pixel minus Kirchner's predictor, as one 3x3 kernel (symmetric, so correlation = convolution).
 _PREDICTOR_RESIDUAL = np.array([[0.25, -0.5, 0.25], [-0.5, 1.0, -0.5], [0.25, -0.5, 0.25]], np.float32)
@@ -104,7 +105,25 @@ def block_power(p: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
     Each block is independent of the others, so rows of blocks are transformed a few at a time (the same
     numbers; the working copies of a 12 MP picture then take ~30 MiB instead of ~180).
     """
-    h, w = p.shape
+    return _strips_power(p.shape, block, lambda y0, y1: p[y0:y1])
+
+
+def luma_block_power(gray: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`block_power` of the p-map of ``gray``, the p-map made strip by strip (each strip with one row of
+    the picture above and below it, so its numbers are the whole p-map's): the p-map of a 12 MP picture never
+    exists whole (46 MiB)."""
+    h = gray.shape[0]
+
+    def strip(y0: int, y1: int) -> np.ndarray:
+        top, bottom = max(0, y0 - 1), min(h, y1 + 1)
+        return p_map(gray[top:bottom])[y0 - top:y1 - top]
+
+    return _strips_power(gray.shape, block, strip)
+
+
+def _strips_power(shape: tuple[int, ...], block: int, strip: Callable[[int, int], np.ndarray]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    h, w = shape[:2]
     nby, nbx = h // block, w // block
     if nby == 0 or nbx == 0:
         return np.zeros((nby, nbx, block, block // 2 + 1), np.float32), np.zeros((nby, nbx), bool)
@@ -116,7 +135,8 @@ def block_power(p: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
     rows = max(1, _CHUNK_PIXELS // (nbx * block * block))
     for top in range(0, nby, rows):
         end = min(nby, top + rows)
-        power[top:end], valid[top:end] = _rows_power(p[top * block:end * block, :nbx * block], block, window, mask)
+        rows_p = strip(top * block, end * block)[:, :nbx * block]
+        power[top:end], valid[top:end] = _rows_power(rows_p, block, window, mask)
     return power, valid
 
 
@@ -156,7 +176,8 @@ def spectral_sum(power: np.ndarray, size: int = 5) -> np.ndarray:
     stacked = np.pad(power.reshape(nby * nbx, fy, fx), ((0, 0), (r, r), (0, 0)), mode="wrap")
     summed = cv2.boxFilter(stacked.reshape(-1, fx), -1, (size, size), normalize=False,
                            borderType=cv2.BORDER_REFLECT_101)
-    return np.ascontiguousarray(summed.reshape(nby * nbx, fy + 2 * r, fx)[:, r:r + fy]).reshape(power.shape)
+    del stacked
+    return summed.reshape(nby, nbx, fy + 2 * r, fx)[:, :, r:r + fy]  # a view: each block's own rows
 
 
 def peak_ratio(power: np.ndarray, valid: np.ndarray, smooth: int) -> np.ndarray:
@@ -170,13 +191,17 @@ def peak_ratio(power: np.ndarray, valid: np.ndarray, smooth: int) -> np.ndarray:
 
     Returns
     -------
-    (nby, nbx, F) float32 ratio for the ``F`` bins of :func:`_frequency_mask`.
+    (nby, nbx, F) float32 ratio for the ``F`` bins of :func:`_frequency_mask`. ``power`` is overwritten (it
+    holds the averaged spectra afterwards).
     """
     v = valid.astype(np.float32)[..., None, None]
-    # in place where an array is not needed again: the same arithmetic, two full-size arrays fewer at once
-    # window means over neighbouring blocks (zeros outside), then the sum over each bin's 5x5 spectral
-    # neighbourhood (wrapping along fy, mirrored at the ends of the half spectrum along fx)
-    avg = window_sum(power * v, smooth, (0, 1))
+    # in place where an array is not needed again (``power`` itself becomes the averaged spectra): the same
+    # arithmetic, full-size arrays fewer at once. Window means over neighbouring blocks (zeros outside), then
+    # the sum over each bin's 5x5 spectral neighbourhood (wrapping along fy, mirrored at the ends of fx)
+    avg = power
+    avg *= v
+    window_sum_inplace(avg, smooth, 0)
+    window_sum_inplace(avg, smooth, 1)
     avg /= smooth * smooth
     den = window_sum(v, smooth, (0, 1)) / (smooth * smooth)
     avg /= np.maximum(den, 1e-6)
@@ -233,7 +258,7 @@ def resample_analysis(gray: np.ndarray, block: int, *, smooth: int = 3) -> Resam
         valid = _centred_blocks(p[:nby * block, :nbx * block], block)[1] if nby and nbx else np.zeros((nby, nbx), bool)
         power = None
     else:
-        power, valid = block_power(p_map(gray), block)
+        power, valid = luma_block_power(gray, block)
     zero = np.zeros((nby, nbx), np.float32)
     if power is None or int(valid.sum()) < MIN_BLOCKS:
         return ResampleResult(zero, zero, np.zeros((nby, nbx, 2), np.float32), valid, block)
