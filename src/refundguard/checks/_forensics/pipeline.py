@@ -163,6 +163,7 @@ def _analyse(gray: np.ndarray, cell: int, window: int, qtable: np.ndarray | None
     if is_jpeg and qtable is not None:
         coef = block_dct(gray)
         dq = dq_analysis(coef, block_dct(gray, (4, 4), step=2), qtable)
+        del coef  # the size of the picture in float32: not held while the other cues run
         cues["dq"] = {"observed": dq.observed, "frequencies": len(dq.used), "grid_fit": round(dq.grid_fit, 3),
                       "double_fraction": round(dq.alpha, 3),
                       "first_steps": {f"{d['u']},{d['v']}": int(d["q1"]) for d in dq.used[:6]}}
