@@ -54,11 +54,15 @@ class Prefetcher:
                 self._pending.discard(request_id)
             try:
                 if self.runner is not None:  # the thread only waits: the analysis runs in a worker process
-                    self.runner.prefetch(request_id).result()
+                    # a warm-up that hangs holds one worker, never the next requests' warm-ups
+                    self.runner.prefetch(request_id).result(timeout=self._timeout_s())
                 else:
                     warm(self.jobs, request_id)
             except Exception:  # a failed warm-up only costs time at completion
                 log.warning("capture prefetch of %s failed", request_id, exc_info=True)
+
+    def _timeout_s(self) -> float:
+        return float(getattr(getattr(self.jobs, "config", None), "max_job_runtime_s", 3600.0))
 
 
 def warm(jobs: Any, request_id: str) -> dict[str, Any] | None:
