@@ -219,3 +219,16 @@ def test_the_prefetcher_hands_requests_to_the_runner_and_never_analyses_itself()
     Prefetcher(jobs=None, runner=Runner()).submit("r1")  # jobs=None: an in-process warm() would fail on it
     assert done.wait(10) and asked == ["r1"]
     assert Prefetcher(jobs=None, runner=object()).runner is None  # no worker processes: the thread analyses
+
+
+def test_a_warm_up_never_queues_ahead_of_a_claim(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    with TestClient(app):
+        runner = app.state.runner
+        runner._busy = runner.workers  # every worker has a job
+        waiting = len(runner._pool._pending_work_items)  # the workers' start-up calls, if not answered yet
+        assert runner.prefetch("no-such-request").result(timeout=5) is None  # skipped at once, nothing queued
+        assert len(runner._pool._pending_work_items) <= waiting
+        runner._busy = 0
+        assert runner.prefetch("no-such-request").result(timeout=180) is None  # an idle worker: it runs there
+        assert runner._busy == 0

@@ -108,6 +108,7 @@ class ProcessRunner:
         self._stopped = False  # the pool kept breaking: jobs wait for the next start
         self._breaks: deque[float] = deque()
         self._finished_since_break = 0
+        self._busy = 0  # jobs and warm-ups handed to the pool and not finished
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
@@ -127,23 +128,34 @@ class ProcessRunner:
             except BrokenProcessPool:
                 future = Future()
                 future.set_exception(BrokenProcessPool("the worker pool broke"))
+            self._busy += 1
+        future.add_done_callback(self._release)
         future.add_done_callback(partial(self._done, job_id, pool))
 
+    def _release(self, _: Future[Any]) -> None:
+        with self._lock:
+            self._busy -= 1
+
     def prefetch(self, request_id: str) -> Future[dict[str, Any] | None]:
-        """Analyse a live capture's shots so far in a worker (:func:`refundguard.capture.prefetch.warm`); a worker
-        that dies doing it breaks the pool, which is then replaced as for a job (the warm-up itself is not
-        retried: it only saves time at completion)."""
+        """Analyse a live capture's shots so far in a worker (:func:`refundguard.capture.prefetch.warm`), only when
+        a worker is idle: a warm-up never queues ahead of a claim's job (it only saves time at completion, and is
+        skipped, with ``None``, when every worker is busy). A worker that dies doing it breaks the pool, which is
+        then replaced as for a job; the warm-up itself is not retried."""
+        future: Future[dict[str, Any] | None] = Future()
         with self._lock:
             pool = self._pool
             if self._closed or self._stopped:
-                future: Future[dict[str, Any] | None] = Future()
                 future.set_exception(BrokenProcessPool("the analysis workers are stopped"))
+                return future
+            if self._busy >= self.workers:
+                future.set_result(None)
                 return future
             try:
                 future = pool.submit(_warm_capture, request_id)
             except BrokenProcessPool as exc:
-                future = Future()
                 future.set_exception(exc)
+            self._busy += 1
+        future.add_done_callback(self._release)
         future.add_done_callback(partial(self._warmed, pool))
         return future
 
