@@ -2,12 +2,13 @@
 
 After a frame is accepted (and the session is not yet complete), the whole analysis of the claim with the
 shots received so far runs through the pass cache, one request at a time: in one of the service's analysis
-worker processes (:class:`~refundguard.service.worker_pool.ProcessRunner`, the default), so that the server
-process only hands over the request id and keeps serving the API; in a thread of the server process when the
-service has no worker processes (``local_pool = "threads"``, an in-memory database, or Celery). The claim
-photos' pass is found in the cache, the new shot's pass is computed and kept (in the database, shared by every
-worker; the last ones also in that process's memory). When the last shot comes, only what involves it is left to
-do. The buyer is told only whether the code was read in shot
+worker processes (:class:`~refundguard.service.worker_pool.ProcessRunner`, the default) when one is idle
+(skipped when all are busy: a warm-up never queues ahead of a claim's job), so that the server process only
+hands over the request id and keeps serving the API; in a thread of the server process when the service has
+no worker processes (``local_pool = "threads"``, an in-memory database, or Celery). The claim photos' pass is
+found in the cache, the new shot's pass is computed and kept (in the database, shared by every worker; the
+last ones also in that process's memory). When the last shot comes, only what involves it is left to do. The
+buyer is told only whether the code was read in shot
 (a) (to retake it); nothing about the forensics.
 """
 
