@@ -198,7 +198,11 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
             result.outside.append(entry)
             continue
         others = {j: comp.seen(region) for j, comp in result.compared.items() if j not in shots}
-        showing = sorted(j for j, seen in others.items() if seen.status == "present")
+        # a shot shows it when the region itself agrees there, or when the claimed place around it does (compared
+        # whole, with nothing lacking or nearly lacking: the small region alone often aligns too poorly to say)
+        showing = sorted(j for j, seen in others.items() if seen.status == "present"
+                         or any(_overlaps(region, p) and result.compared[j].seen(p).status == "present"
+                                for p in result.places))
         # shots where something comes near the thresholds there without reaching them
         doubting = sorted(j for j, seen in others.items() if seen.place is not None and seen.place.why == "doubt")
         entry = {"region": region, "shots": shots, "showing": showing, "doubting": doubting, "expected": expected}
