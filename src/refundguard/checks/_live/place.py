@@ -313,7 +313,8 @@ def _candidates(shows: np.ndarray, grad_shows: np.ndarray, other: np.ndarray, gr
         p = 3
         tx0, ty0, tx1, ty1 = max(0, x - p), max(0, y - p), min(w, x + bw + p), min(h, y + bh + p)
         replaced = float(other_unexplained[ty0:ty1, tx0:tx1].sum() / max(1e-6, grad_other[ty0:ty1, tx0:tx1].sum()))
-        out.append(_Candidate((x, y, bw, bh), contrast, best, ring_agreement, replaced, darkening, area, rescued, unsigned))
+        out.append(_Candidate((x, y, bw, bh), contrast, best, ring_agreement, replaced, darkening, area, rescued,
+                              unsigned))
     return out
 
 
