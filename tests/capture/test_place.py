@@ -91,8 +91,8 @@ def _the_line(settings: PlaceSettings):  # type: ignore[no-untyped-def]
 def test_a_dark_hairline_beside_a_bright_edge_is_not_explained_by_it() -> None:
     """Gradient magnitude alone lets the bright ridge 5 px away explain the painted dark line (found nearby); the
     signed search looks for a mark as dark and finds none."""
-    plain = _the_line(PlaceSettings(signed_search=False))
+    plain = _the_line(PlaceSettings())  # off by default: on held-out honest sessions it flagged 4 of 24
     assert plain.best_match >= PlaceSettings().found_nearby and not plain.signed
-    signed = _the_line(PlaceSettings())
+    signed = _the_line(PlaceSettings(signed_search=True))
     assert signed.best_match < PlaceSettings().found_nearby and signed.signed
     assert signed.unsigned_match == pytest.approx(plain.best_match)

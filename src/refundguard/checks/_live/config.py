@@ -45,7 +45,7 @@ class PlaceSettings(BaseModel):
     min_lack_length: float = Field(0.025, gt=0, le=1, description="... and its extent at least this × the side")
     search: int = Field(8, ge=0, le=40, description="a mark found this near in the other view is displaced, not "
                         "lacking (px)")
-    signed_search: bool = Field(True, description="a dark mark is found nearby only where the other view is as "
+    signed_search: bool = Field(False, description="a dark mark is found nearby only where the other view is as "
                                 "dark there (not where any structure explains its gradient)")
     signed_max_extent: float = Field(0.25, gt=0, le=1, description="... for marks no longer than this × the "
                                      "crop's size (square root of its area)")
