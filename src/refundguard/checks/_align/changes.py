@@ -96,6 +96,8 @@ class Changes:
     share : changed pixels / footprint pixels.
     framing : pixels of the footprint's edge band treated as framing (never a peak).
     residual : (h, w, 3) tolerant residual (luminance, red-green, yellow-blue), for the region kinds.
+    z : (h, w) float32, each pixel's highest significance over the channels (noise units).
+    visibility : (h, w) float32, the contrast over the just-noticeable difference of that channel.
     """
 
     heat: np.ndarray
@@ -106,6 +108,8 @@ class Changes:
     share: float
     framing: np.ndarray = field(repr=False)
     residual: np.ndarray = field(repr=False)
+    z: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0), np.float32))
+    visibility: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0), np.float32))
 
     @property
     def boxes(self) -> list[tuple[int, int, int, int]]:
@@ -291,4 +295,4 @@ def find_changes(claim: np.ndarray, ref: np.ndarray, valid: np.ndarray, unchange
     heat = np.clip(best_z / (2.0 * s.seed_z), 0.0, 1.0)
     heat = np.where(mask, 0.5 + 0.5 * heat, np.minimum(heat, 0.49)) * valid
     return Changes(heat=heat.astype(np.float32), mask=mask, labels=labels, regions=regions, noise=noise,
-                   share=float(mask.sum()) / footprint, framing=framing, residual=res)
+                   share=float(mask.sum()) / footprint, framing=framing, residual=res, z=best_z, visibility=best_v)

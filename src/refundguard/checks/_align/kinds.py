@@ -96,10 +96,13 @@ def _text_like(res: np.ndarray, box: tuple[int, int, int, int], settings: KindSe
     heights = st[1:, cv2.CC_STAT_HEIGHT].astype(np.float64)
     widths = st[1:, cv2.CC_STAT_WIDTH].astype(np.float64)
     areas = st[1:, cv2.CC_STAT_AREA]
-    big = areas >= 3
+    big = areas >= max(3.0, 0.05 * float(areas.max()))  # glyphs, not the specks re-encoding breaks off them
     if big.sum() < settings.text_components:
         return False
-    hm = float(np.median(heights[big]))
+    # the glyphs' height: the median weighted by area, so a word's letters set it and its fragments do not
+    order = np.argsort(heights[big])
+    weight = np.cumsum(areas[big][order].astype(np.float64))
+    hm = float(heights[big][order][int(np.searchsorted(weight, 0.5 * weight[-1]))])
     if hm < 3:
         return False
     glyph = big & (heights >= 0.5 * hm) & (heights <= 1.6 * hm) & (heights / np.maximum(widths, 1) <= 4.0) \
@@ -251,6 +254,7 @@ def _classify_one(region: ChangedRegion, changes: Changes, c_opp: np.ndarray, r_
     coloured = claim_chroma >= s.overlay_chroma and d_chroma >= 0.5 * s.overlay_chroma
     vivid = claim_chroma >= s.vivid_chroma and d_chroma >= s.overlay_chroma and (ncc is None or ncc < s.covered_ncc)
     sharp = edge_px <= s.sharp_edge_px
+    features["vivid"] = bool(vivid)
     if share >= MIN_OVERLAY_SHARE and (vivid or (opaque and (coloured or flat) and sharp)) and f["solidity"] >= 0.85 \
             and f["elongation"] < s.line_elongation:
         upright = f["rect_fill"] >= s.rectangular and f["tilt_deg"] <= 5.0

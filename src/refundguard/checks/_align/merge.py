@@ -113,7 +113,10 @@ def area_kinds(area: AreaChanges, changes: Changes, kinds: list[RegionKind], own
             pixels[k.family] += int(counts[r.label])
             if k.family == "damage" and counts[r.label]:
                 damage_kinds[k.kind] = damage_kinds.get(k.kind, 0) + int(counts[r.label])
-        if own[i].family == "overlay" and pixels["overlay"] > pixels["damage"]:
+        if float((under > 0).mean()) < s.structure_support:  # laundering the structure detector explained
+            out.append(None)
+            continue
+        if own[i].family == "overlay" and (pixels["overlay"] > pixels["damage"] or own[i].features.get("vivid")):
             out.append(RegionKind("overlay", own[i].kind, {**own[i].features, "overlay_pixels_under": pixels["overlay"],
                                                            "damage_pixels_under": pixels["damage"]}))
         else:
@@ -121,6 +124,33 @@ def area_kinds(area: AreaChanges, changes: Changes, kinds: list[RegionKind], own
             out.append(RegionKind("damage", own[i].kind if own[i].family == "damage" else seen,
                                   {**own[i].features, "overlay_pixels_under": pixels["overlay"],
                                    "damage_pixels_under": pixels["damage"]}))
+    return out
+
+
+def _pieces_of_overlays(reported: list[tuple[Change, np.ndarray]], reach: float, text_reach: float
+                        ) -> list[tuple[Change, np.ndarray]]:
+    """A damage-like change that is a piece of an overlay takes the overlay's kind: its box lies within the
+    overlay's box grown by ``reach`` of its size on each side (at least 4 px; beside text, ``text_reach`` line
+    heights along the line), and it is smaller than the overlay. Both detectors cut an overlay in pieces (the
+    words of a watermark, a bar and the icons on it, a sticker's outline), and one piece looking like a stroke
+    must not turn a decorated copy into an edit."""
+    overlays = [c for c, _ in reported if c.family == "overlay"]
+    out = []
+    for c, sel in reported:
+        if c.family == "damage":
+            x, y, w, h = c.box
+            for o in overlays:
+                ox, oy, ow, oh = o.box
+                gx, gy = max(4.0, reach * ow), max(4.0, reach * oh)
+                if o.kind in ("text", "watermark"):  # the next words of the same line
+                    gx = max(gx, text_reach * oh)
+                if ox - gx <= x and x + w <= ox + ow + gx and oy - gy <= y and y + h <= oy + oh + gy \
+                        and w * h < ow * oh:
+                    c = Change(box=c.box, family="overlay", kind=o.kind,
+                               features={**c.features, "part_of_overlay": o.kind}, detector=c.detector,
+                               confidence=min(c.confidence, o.confidence), measures=c.measures)
+                    break
+        out.append((c, sel))
     return out
 
 
@@ -161,6 +191,7 @@ def merge(area: AreaChanges, a_kinds: list[RegionKind | None], changes: Changes,
             p_structure = max(p_structure, conf)
         reported.append((Change(box=r.box, family=k.family, kind=k.kind, features=k.features, detector="structure",
                                 confidence=conf, measures=_measures(changes, j)), sel))
+    reported = _pieces_of_overlays(reported, s.overlay_reach, s.text_reach)
     reported.sort(key=lambda cm: (cm[0].family != "damage", -cm[0].confidence))
     labels = np.zeros(valid.shape, np.int32)
     heat = np.minimum(np.maximum(np.clip(area.strength, 0.0, 1.0) * 0.49, np.minimum(changes.heat, 0.49)), 0.49)

@@ -50,7 +50,14 @@ class MergeSettings(_Strict):
     edit_center: float = Field(3e-4, gt=0, description="damage-like area share at which the area path's edit "
                                                         "probability is 0.5")
     edit_width: float = Field(1e-4, gt=0, description="width of that logistic (share of the footprint)")
-    structure_min: float = Field(0.72, ge=0.5, le=1, description="confidence a damage-like structure region "
+    overlay_reach: float = Field(0.25, ge=0, description="a damage-like change inside an overlay's box grown by "
+                                 "this share of its size is a piece of that overlay")
+    text_reach: float = Field(3.0, ge=0, description="line heights along a line of text within which a damage-like "
+                              "change of its height is a further word of it")
+    structure_support: float = Field(0.01, ge=0, le=1, description="share of an area component's pixels the "
+                                     "structure detector must also call changed; below it the component is "
+                                     "laundering the structure detector explained (dropped)")
+    structure_min: float = Field(0.58, ge=0.5, le=1, description="confidence a damage-like structure region "
                                                                   "needs to be reported on its own (0.5: at the "
                                                                   "detector's thresholds, 1: twice them)")
 
