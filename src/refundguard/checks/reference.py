@@ -72,6 +72,9 @@ def _pair_details(ref_index: int, c: Comparison) -> dict[str, Any]:
                        reshoot_test_pixel_detail=round(c.relight.evidence.pixel, 4),
                        reshoot_test_aligned_tiles=round(c.relight.evidence.aligned, 4),
                        reshoot_test_fine_detail=round(c.relight.evidence.fine, 4))
+    if c.laundering is not None:
+        details.update(simulated_jpeg_quality=c.laundering.quality,
+                       simulation_window_difference=[round(c.laundering.before, 5), round(c.laundering.after, 5)])
     if c.changes is not None:
         details.update(changed_share=round(c.changes.share, 5), noise_level=round(c.noise, 5),
                        changed_regions=[_region_details(box, change) for box, change in

@@ -9,8 +9,8 @@ from skimage import data
 
 from bench.claimbench.damage import add_crack
 from bench.claimbench.sources import inpainting_mask
-from tests.checks.reference.conftest import boxes_cover, codes, only_finding, run_reference
 from refundguard.messages import both
+from tests.checks.reference.conftest import boxes_cover, codes, only_finding, run_reference
 from tests.conftest import corpus_path
 
 

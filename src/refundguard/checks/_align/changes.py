@@ -200,6 +200,36 @@ def framing_band(valid: np.ndarray, margin_px: float) -> np.ndarray:
     return valid & ~inner
 
 
+def _shift_explains(claim: np.ndarray, ref: np.ndarray, box: tuple[int, int, int, int], labels: np.ndarray,
+                    label: int, s: ChangeSettings) -> bool:
+    """Whether moving the reference locally by up to ``shift_px`` (a sub-pixel grid of shifts) removes at least
+    ``shift_explained`` of the region's luminance difference: an edge the homography placed slightly off
+    (an alignment pulled by a large overlay, a lens the homography does not model) lights up as a pair of
+    bright and dark lines along it, which a shift explains; a scratch or a spot is new and no shift of the
+    reference draws it."""
+    x, y, w, h = box
+    pad = int(np.ceil(s.shift_px)) + 2
+    hh, ww = claim.shape
+    ya, yb, xa, xb = max(0, y - pad), min(hh, y + h + pad), max(0, x - pad), min(ww, x + w + pad)
+    region = labels[ya:yb, xa:xb] == label
+    region = cv2.dilate(region.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    c, r = claim[ya:yb, xa:xb], ref[ya:yb, xa:xb]
+    base = float(np.abs(c - r)[region].sum())
+    if base <= 0:
+        return True
+    steps = np.arange(-s.shift_px, s.shift_px + 1e-6, 0.5)
+    best = base
+    for dy in steps:
+        for dx in steps:
+            if dx == 0 and dy == 0:
+                continue
+            m = np.float32([[1, 0, dx], [0, 1, dy]])
+            moved = cv2.warpAffine(r, m, (r.shape[1], r.shape[0]), flags=cv2.INTER_LINEAR,
+                                   borderMode=cv2.BORDER_REFLECT)
+            best = min(best, float(np.abs(c - moved)[region].sum()))
+    return best <= (1.0 - s.shift_explained) * base
+
+
 def find_changes(claim: np.ndarray, ref: np.ndarray, valid: np.ndarray, unchanged: np.ndarray | None = None,
                  settings: ChangeSettings | None = None, claim_scale: float = 1.0) -> Changes:
     """Find the changed regions of an aligned pair (see module docstring).
@@ -278,6 +308,8 @@ def find_changes(claim: np.ndarray, ref: np.ndarray, valid: np.ndarray, unchange
         visibility = float(np.mean(vis_top) * (len(top) / CORRELATION_AREA) ** 0.25)
         if significance < s.seed_z or visibility < s.min_visibility:
             continue
+        if s.shift_explained < 1.0 and _shift_explains(c_opp[:, :, 0], r_opp[:, :, 0], (x, y, w, h), labels, i, s):
+            continue  # a local misregistration (an edge moved), not a change
         peak = int(np.flatnonzero(sub)[order[0]])
         py, px = divmod(peak, w)
         lr = lum_res[y:y + h, x:x + w][labels[y:y + h, x:x + w] == i]

@@ -116,7 +116,8 @@ def area_kinds(area: AreaChanges, changes: Changes, kinds: list[RegionKind], own
         if float((under > 0).mean()) < s.structure_support:  # laundering the structure detector explained
             out.append(None)
             continue
-        if own[i].family == "overlay" and (pixels["overlay"] > pixels["damage"] or own[i].features.get("vivid")):
+        trusted = own[i].kind == "ui_bar" or bool(own[i].features.get("vivid"))  # a bar along the edge, printed colour
+        if own[i].family == "overlay" and (pixels["overlay"] > pixels["damage"] or trusted):
             out.append(RegionKind("overlay", own[i].kind, {**own[i].features, "overlay_pixels_under": pixels["overlay"],
                                                            "damage_pixels_under": pixels["damage"]}))
         else:

@@ -23,7 +23,11 @@ class ChangeSettings(_Strict):
     chroma_jnd: float = Field(0.05, gt=0, description="just-noticeable chroma change (opponent units 0-1)")
     min_area_px: int = Field(3, ge=1, description="smallest region (working pixels) a person would call damage")
     tolerance_px: float = Field(0.5, ge=0, le=1, description="misalignment tolerated per pixel (fraction of 1 px)")
-    noise_floor: float = Field(0.0025, gt=0, description="lowest noise scale assumed (gray 0-1)")
+    noise_floor: float = Field(0.0015, gt=0, description="lowest noise scale assumed (gray 0-1)")
+    shift_px: float = Field(1.5, ge=0.5, description="largest local shift of the reference tried on a region")
+    shift_explained: float = Field(0.6, gt=0, le=1, description="share of a region's difference a local shift "
+                                                                 "of the reference must remove to call it "
+                                                                 "misregistration (1: never)")
     framing_margin_px: float = Field(8.0, ge=0,
                                      description="claim pixels inside the reference's edge treated as framing")
     max_regions: int = Field(12, ge=1, description="regions reported per photo (the most visible first)")
@@ -60,6 +64,17 @@ class MergeSettings(_Strict):
     structure_min: float = Field(0.58, ge=0.5, le=1, description="confidence a damage-like structure region "
                                                                   "needs to be reported on its own (0.5: at the "
                                                                   "detector's thresholds, 1: twice them)")
+
+
+class LaunderingSettings(_Strict):
+    """The claim's laundering simulated on the reference (``[checks.reference.laundering]``, :mod:`laundering`)."""
+
+    enabled: bool = Field(True, description="encode the aligned reference like the claim before differencing")
+    qualities: tuple[int, ...] = Field((35, 45, 55, 65, 75, 85, 92), min_length=1,
+                                       description="JPEG qualities tried (each on one window)")
+    min_gain: float = Field(0.85, gt=0, le=1, description="the best quality must bring the window's difference "
+                                                           "to at most this share of the unencoded one")
+    window_px: int = Field(256, ge=32, description="side of the window of unchanged area the quality is fitted on")
 
 
 class CaptureSettings(_Strict):
@@ -100,6 +115,7 @@ class ReferenceConfig(_Strict):
                                                     "another product")
     capture: CaptureSettings = Field(default_factory=CaptureSettings)
     area: AreaSettings = Field(default_factory=AreaSettings)
+    laundering: LaunderingSettings = Field(default_factory=LaunderingSettings)
     changes: ChangeSettings = Field(default_factory=ChangeSettings)
     merge: MergeSettings = Field(default_factory=MergeSettings)
     kinds: KindSettings = Field(default_factory=KindSettings)
