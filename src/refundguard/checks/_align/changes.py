@@ -79,6 +79,7 @@ class ChangedRegion:
     visibility: float
     channel: str
     lighter: float
+    peak_visible_z: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -306,7 +307,10 @@ def find_changes(claim: np.ndarray, ref: np.ndarray, valid: np.ndarray, unchange
         significance = float(np.sqrt(np.sum(top * top) / CORRELATION_AREA))
         vis_top = best_v[y:y + h, x:x + w][sub][order]
         visibility = float(np.mean(vis_top) * (len(top) / CORRELATION_AREA) ** 0.25)
-        if significance < s.seed_z or visibility < s.min_visibility:
+        # a small spot spans too few pixels to sum up evidence: its strongest visible pixel alone may decide
+        visible_z = zi * (best_v[y:y + h, x:x + w][sub] >= s.min_visibility)
+        peak_visible = float(visible_z.max())
+        if (significance < s.seed_z or visibility < s.min_visibility) and peak_visible < s.peak_z:
             continue
         if s.shift_explained < 1.0 and _shift_explains(c_opp[:, :, 0], r_opp[:, :, 0], (x, y, w, h), labels, i, s):
             continue  # a local misregistration (an edge moved), not a change
@@ -318,6 +322,7 @@ def find_changes(claim: np.ndarray, ref: np.ndarray, valid: np.ndarray, unchange
         regions.append(ChangedRegion(
             label=i, box=(x, y, w, h), area=int(st[i, cv2.CC_STAT_AREA]), peak_z=float(top[0]),
             significance=significance, contrast=float(best_c[y + py, x + px]), visibility=visibility,
+            peak_visible_z=peak_visible,
             channel=CHANNELS[int(best_ch[y + py, x + px])][0],
             lighter=float(np.clip(lr, 0, None).sum() / mag) if mag > 0 else 0.5))
     regions.sort(key=lambda r: -r.visibility)

@@ -195,7 +195,7 @@ def compare(claim: Prepared, ref: Prepared, settings: ReferenceConfig | None = N
     kinds = classify(changes, claim.rgb, sharp, valid, cfg.kinds)
     own = classify_area(area, changes, claim.rgb, sharp, valid, cfg.kinds)
     merged = merge(area, area_kinds(area, changes, kinds, own, cfg.merge), changes, kinds, valid, cfg.merge,
-                   cfg.changes.seed_z, cfg.changes.min_visibility)
+                   cfg.changes.seed_z, cfg.changes.min_visibility, cfg.changes.peak_z)
     return Comparison(match=m, homography=result.homography, capture=evidence, changes=merged, p_same=p_same,
                       p_edit=merged.p_edit, p_overlay=merged.p_overlay,
                       regions=_boxes_to_full([c.box for c in merged.changes], claim), coverage=coverage,

@@ -83,9 +83,11 @@ def _logistic(x: float, center: float, width: float) -> float:
     return float(1.0 / (1.0 + np.exp(-(x - center) / width)))
 
 
-def structure_confidence(significance: float, visibility: float, seed_z: float, min_visibility: float) -> float:
-    """0.5 at the structure detector's thresholds, 1.0 at twice them (the weaker of significance and visibility)."""
-    margin = min(significance / seed_z, visibility / min_visibility)
+def structure_confidence(significance: float, visibility: float, seed_z: float, min_visibility: float,
+                         peak_visible_z: float = 0.0, peak_z: float = float("inf")) -> float:
+    """0.5 at the structure detector's thresholds, 1.0 at twice them: the weaker of significance and visibility,
+    or the strongest visible pixel over ``peak_z`` (a spot too small to sum evidence over), whichever is higher."""
+    margin = max(min(significance / seed_z, visibility / min_visibility), peak_visible_z / peak_z)
     return float(np.clip(0.5 + 0.5 * (margin - 1.0), 0.5, 1.0))
 
 
@@ -156,7 +158,8 @@ def _pieces_of_overlays(reported: list[tuple[Change, np.ndarray]], reach: float,
 
 
 def merge(area: AreaChanges, a_kinds: list[RegionKind | None], changes: Changes, kinds: list[RegionKind],
-          valid: np.ndarray, s: MergeSettings, seed_z: float, min_visibility: float) -> Merged:
+          valid: np.ndarray, s: MergeSettings, seed_z: float, min_visibility: float,
+          peak_z: float = float("inf")) -> Merged:
     """Combine both detectors' regions (see module docstring)."""
     footprint = max(1, int(valid.sum()))
     damage_area = [i for i, k in enumerate(a_kinds) if k is not None and k.family == "damage"]
@@ -185,7 +188,7 @@ def merge(area: AreaChanges, a_kinds: list[RegionKind | None], changes: Changes,
         sel = changes.labels == r.label
         if (sel & taken).any():
             continue
-        conf = structure_confidence(r.significance, r.visibility, seed_z, min_visibility)
+        conf = structure_confidence(r.significance, r.visibility, seed_z, min_visibility, r.peak_visible_z, peak_z)
         if k.family == "damage":
             if conf < s.structure_min:
                 continue

@@ -17,6 +17,8 @@ class ChangeSettings(_Strict):
 
     seed_z: float = Field(10.0, gt=0, description="significance (noise units) a region's peak must reach")
     grow_z: float = Field(3.5, gt=0, description="significance down to which a region grows around its peak")
+    peak_z: float = Field(12.0, gt=0, description="significance of one visible pixel that makes a region on its own "
+                                                  "(a spot too small to sum evidence over)")
     min_visibility: float = Field(1.0, gt=0, description="contrast / just-noticeable difference a region needs")
     jnd_base: float = Field(0.01, gt=0, description="just-noticeable luminance change on a flat area (gray 0-1)")
     jnd_masking: float = Field(0.3, ge=0, description="added to the JND per unit of local texture contrast")
