@@ -62,7 +62,7 @@ CATALOGUE.define("reference.derived_edit:", {
                             "{damage_count:plural:damage-like change|damage-like changes} added: "
                             "{damage_tally:parts:reference.tally.}. Also "
                             "{overlay_count:plural:overlay|overlays} drawn over it "
-                            "({overlay_tally:parts:reference.tally.}), which are not evidence of damage.",
+                            "({overlay_tally:parts:reference.tally.}); an overlay is not evidence of damage.",
                             "该图片就是参考图片 {reference_image:photo}（同一次拍摄，"
                             "{alignment:parts:reference.alignment.}），其中有 {damage_count} 处类似损坏的修改："
                             "{damage_tally:parts:reference.tally.}。另有 {overlay_count} 处叠加内容"
