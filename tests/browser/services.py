@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,6 +11,26 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
+from PIL import Image
+
+
+def sample_jpeg(seed: int, crack: bool, size: tuple[int, int] = (400, 300),
+                crack_at: tuple[int, int] | None = None) -> bytes:
+    """A smooth, slightly noisy colour photo; with ``crack`` a dark diagonal line from ``crack_at`` (default: the
+    centre), the listing photo with a painted crack when the same ``seed`` is drawn without one."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    y, x = np.mgrid[0:h, 0:w]
+    base = np.stack([100 + 70 * np.sin(x / 30.0), 150 + 40 * np.cos(y / 45.0), 90 + 0 * x], axis=-1)
+    pixels = np.clip(base + rng.normal(0, 5, base.shape), 0, 255).astype(np.uint8)
+    if crack:
+        cx, cy = crack_at or (w // 2, h // 2)
+        for i in range(90):
+            pixels[cy + i // 3: cy + 3 + i // 3, cx + i] = 20
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="JPEG", quality=90)
+    return buf.getvalue()
 
 
 @dataclass(frozen=True)

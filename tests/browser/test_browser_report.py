@@ -4,7 +4,6 @@ Screenshots go to test-artifacts/ (docs/screenshots/ holds the committed ones)."
 
 from __future__ import annotations
 
-import io
 import re
 import string
 import time
@@ -12,11 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import numpy as np
 import pytest
-from PIL import Image
 
-from tests.browser.services import Service, running_service
+from tests.browser.services import Service, running_service, sample_jpeg
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,19 +57,6 @@ def _english_runs(text: str) -> list[str]:
     return sorted(set(_ENGLISH_RUN.findall(text)))
 
 
-def _jpeg(seed: int, crack: bool, size: tuple[int, int] = (400, 300)) -> bytes:
-    rng = np.random.default_rng(seed)
-    w, h = size
-    y, x = np.mgrid[0:h, 0:w]
-    base = np.stack([100 + 70 * np.sin(x / 30.0), 150 + 40 * np.cos(y / 45.0), 90 + 0 * x], axis=-1)
-    pixels = np.clip(base + rng.normal(0, 5, base.shape), 0, 255).astype(np.uint8)
-    if crack:
-        for i in range(90):
-            pixels[h // 2 + i // 3: h // 2 + 3 + i // 3, w // 2 + i] = 20
-    buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, format="JPEG", quality=90)
-    return buf.getvalue()
-
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory, free_port, start_server, stop_server) -> Iterator[Service]:
@@ -87,13 +71,13 @@ def claim(service: Service) -> str:
     """A claim whose photo is the listing photo with a crack, answered by the merchant with the listing photo."""
     r = httpx.post(f"{service.base}/v1/claims", headers=service.h("platform"), timeout=30,
                    data={"merchant_id": "m-cup", "buyer_id": "buyer-1", "amount": "168", "reason": "杯子裂了"},
-                   files=[("photos", ("裂纹照片.jpg", _jpeg(5, crack=True), "image/jpeg"))])
+                   files=[("photos", ("裂纹照片.jpg", sample_jpeg(5, crack=True), "image/jpeg"))])
     assert r.status_code == 201, r.text
     claim_id = r.json()["claim"]["id"]
     service.wait_settled(claim_id)
     r = httpx.post(f"{service.base}/v1/claims/{claim_id}/evidence", headers=service.h("merchant"), timeout=30,
                    data={"statement": "发货时完好，有打包视频。"},
-                   files=[("photos", ("listing.jpg", _jpeg(5, crack=False), "image/jpeg"))])
+                   files=[("photos", ("listing.jpg", sample_jpeg(5, crack=False), "image/jpeg"))])
     assert r.status_code == 202, r.text
     job = r.json()["job_id"]
     assert job and service.wait_settled(claim_id)
@@ -180,8 +164,8 @@ def test_every_page_in_chinese_has_no_english_sentences(browser, service: Servic
     for path in ("/ui/queue", "/ui/claims", f"/ui/claims/{claim}", "/ui/claims/clm_missing", "/ui/queue?page=x"):
         visit(service.base + path)
     listing, photo = tmp_path / "listing.jpg", tmp_path / "claim.jpg"
-    listing.write_bytes(_jpeg(9, crack=False))
-    photo.write_bytes(_jpeg(9, crack=True))
+    listing.write_bytes(sample_jpeg(9, crack=False))
+    photo.write_bytes(sample_jpeg(9, crack=True))
     visit(f"{local_server}/?lang=zh")
     page.set_input_files("input[name=claim]", str(photo))
     page.set_input_files("input[name=reference]", str(listing))
@@ -213,7 +197,7 @@ def test_local_mode_shows_progress_during_a_slow_analysis(browser, local_server:
     from playwright.sync_api import Error as PlaywrightError
 
     big = tmp_path / "big-claim.jpg"
-    big.write_bytes(_jpeg(11, crack=True, size=(4000, 3000)))  # 12 MP: seconds of decoding and checks
+    big.write_bytes(sample_jpeg(11, crack=True, size=(4000, 3000)))  # 12 MP: seconds of decoding and checks
     page = browser.new_context(viewport={"width": 1000, "height": 800}).new_page()
     page.goto(f"{local_server}/?lang=zh")
     page.set_input_files("input[name=claim]", str(big))
@@ -274,8 +258,8 @@ def test_proven_edits_and_weak_cues_are_outlined_in_distinct_styles(browser, tmp
     from refundguard.verdict import assess
 
     listing, photo = tmp_path / "listing.jpg", tmp_path / "claim.jpg"
-    listing.write_bytes(_jpeg(21, crack=False))
-    photo.write_bytes(_jpeg(21, crack=True))
+    listing.write_bytes(sample_jpeg(21, crack=False))
+    photo.write_bytes(sample_jpeg(21, crack=True))
     result = analyze([photo], [listing], only=[])
     identity = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
     result.findings += [

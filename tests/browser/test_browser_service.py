@@ -3,7 +3,6 @@ audit entry visible; then ``refundguard bundle CLAIM_ID`` renders the stored cla
 
 from __future__ import annotations
 
-import io
 import re
 import shutil
 import subprocess
@@ -12,28 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import numpy as np
 import pytest
-from PIL import Image
 
-from tests.browser.services import Service, running_service
+from tests.browser.services import Service, running_service, sample_jpeg
 
 pytestmark = pytest.mark.slow
 
+CRACK_AT = (160, 150)  # where the painted crack starts on the 400x300 sample photo
 REASON = "裂纹是在商家主图上画出来的 / crack drawn onto the listing photo"
 
-
-def _jpeg(seed: int, crack: bool) -> bytes:
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:300, 0:400]
-    base = np.stack([100 + 70 * np.sin(x / 30.0), 150 + 40 * np.cos(y / 45.0), 90 + 0 * x], axis=-1)
-    pixels = np.clip(base + rng.normal(0, 5, base.shape), 0, 255).astype(np.uint8)
-    if crack:
-        for i in range(90):
-            pixels[150 + i // 3: 153 + i // 3, 160 + i] = 20
-    buf = io.BytesIO()
-    Image.fromarray(pixels).save(buf, format="JPEG", quality=90)
-    return buf.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +40,7 @@ def test_queue_respond_decide_and_audit(browser, service: Service, artifacts: Pa
                                         overflow_x, pdf_text) -> None:
     r = httpx.post(f"{service.base}/v1/claims", headers=service.h("platform"), timeout=30,
                    data={"merchant_id": "m-tea", "buyer_id": "buyer-9", "amount": "350", "reason": "杯子裂了"},
-                   files=[("photos", ("claim.jpg", _jpeg(3, crack=True), "image/jpeg"))])
+                   files=[("photos", ("claim.jpg", sample_jpeg(3, crack=True, crack_at=CRACK_AT), "image/jpeg"))])
     assert r.status_code == 201, r.text
     claim_id = r.json()["claim"]["id"]
     assert service.wait_settled(claim_id)["state"] in ("awaiting_merchant", "in_review")
@@ -71,7 +57,7 @@ def test_queue_respond_decide_and_audit(browser, service: Service, artifacts: Pa
         why = page.inner_text("#why-listing")  # the form says why a listing photo helps
         assert ("商品主图" in why and "改动" in why) or ("listing photo" in why and "changed" in why), why
         listing = tmp_path / "listing.jpg"
-        listing.write_bytes(_jpeg(3, crack=False))
+        listing.write_bytes(sample_jpeg(3, crack=False))
         page.set_input_files("#respond input[name=listing]", str(listing))
         page.fill("#respond textarea[name=statement]", "发货前拍过照片，杯子完好。")
         page.click("#respond button[type=submit]")
@@ -178,7 +164,7 @@ def test_a_form_on_another_origin_cannot_decide_and_logout_ends_the_session(brow
 
     r = httpx.post(f"{service.base}/v1/claims", headers=service.h("platform"), timeout=30,
                    data={"merchant_id": "m-tea", "buyer_id": "buyer-csrf", "amount": "640"},
-                   files=[("photos", ("claim.jpg", _jpeg(5, crack=True), "image/jpeg"))])
+                   files=[("photos", ("claim.jpg", sample_jpeg(5, crack=True, crack_at=CRACK_AT), "image/jpeg"))])
     claim_id = r.json()["claim"]["id"]
     service.wait_settled(claim_id)
     evil = (f'<!doctype html><form method="post" action="{service.base}/ui/claims/{claim_id}/decision">'

@@ -4,6 +4,7 @@ photos, outlines mapped onto the matched reference, details in photo numbers, th
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -65,6 +66,14 @@ def test_photo_indices_in_details_are_shown_as_numbered_names() -> None:
     lines = dict(evidence_lines({"reference_image": 1, "images": [0, 1], "inliers": 40}, names=["a.jpg", "b.jpg"]))
     assert lines == {"reference_image": "#2 b.jpg", "images": "#1 a.jpg, #2 b.jpg", "inliers": "40"}
     assert dict(evidence_lines({"reference_image": 7}, names=["a.jpg"]))["reference_image"] == "7"  # not a photo
+
+
+def test_photo_indices_nested_in_details_are_numbered_from_one() -> None:
+    details = {"pairs": [{"images": [0, 1], "matched_points": 12,
+                          "differences": [{"shown_in": 1, "missing_in": 0, "kind": "crack"}]}]}
+    pairs = json.loads(dict(evidence_lines(details, names=["a.jpg", "b.jpg"]))["pairs"])
+    assert pairs == [{"images": "#1 a.jpg, #2 b.jpg", "matched_points": 12,
+                      "differences": [{"shown_in": "#2 b.jpg", "missing_in": "#1 a.jpg", "kind": "crack"}]}]
 
 
 @pytest.mark.parametrize(("basis", "en", "zh"), [

@@ -164,8 +164,9 @@ class ReportView:
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-#: finding details that hold photo indices (0-based in the JSON): shown as the photo's number and name
-IMAGE_KEYS = frozenset({"reference_image", "image", "images"})
+#: finding details that hold photo indices (0-based in the JSON), at the top level or nested (multiview's
+#: ``pairs[].images``, ``differences[].shown_in``): shown as the photo's number and name
+IMAGE_KEYS = frozenset({"reference_image", "image", "images", "shown_in", "missing_in"})
 
 
 def _photo_label(value: Any, names: Sequence[str]) -> str | None:
@@ -175,6 +176,16 @@ def _photo_label(value: Any, names: Sequence[str]) -> str | None:
                               for i in indices):
         return None
     return ", ".join(f"#{i + 1} {names[i]}" for i in indices)
+
+
+def _numbered(value: Any, names: Sequence[str]) -> Any:
+    """``value`` with the photo indices nested in it (under :data:`IMAGE_KEYS`) shown as ``#2 listing.jpg``."""
+    if isinstance(value, Mapping):
+        return {k: (_photo_label(v, names) or v) if k in IMAGE_KEYS else _numbered(v, names)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbered(v, names) for v in value]
+    return value
 
 
 def evidence_lines(details: Mapping[str, Any], limit: int = 16, names: Sequence[str] = ()) -> list[tuple[str, str]]:
@@ -188,7 +199,8 @@ def evidence_lines(details: Mapping[str, Any], limit: int = 16, names: Sequence[
             lines.append(("…", f"+{len(items) - limit}"))
             break
         label = _photo_label(value, names) if key in IMAGE_KEYS else None
-        text = label or (value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str))
+        text = label or (value if isinstance(value, str)
+                         else json.dumps(_numbered(value, names), ensure_ascii=False, default=str))
         lines.append((str(key), text if len(text) <= 300 else text[:300] + "…"))
     return lines
 

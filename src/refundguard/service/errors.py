@@ -77,6 +77,13 @@ class TooManyRequests(DomainError):
         self.retry_after_s = retry_after_s
 
 
+class Unavailable(DomainError):
+    """A dependency the request needs (a peer, an operator) cannot answer now; trying later may work."""
+
+    status = 503
+    code = "unavailable"
+
+
 class Message(BaseModel):
     en: str
     zh: str

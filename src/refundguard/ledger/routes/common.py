@@ -8,7 +8,7 @@ from refundguard.ledger.auth import AuthError
 from refundguard.ledger.pseudonyms import PseudonymError
 from refundguard.ledger.runtime import Ledger
 from refundguard.service.auth.service import Principal, Role
-from refundguard.service.errors import DomainError, Forbidden
+from refundguard.service.errors import DomainError, Forbidden, Invalid, TooManyRequests, Unavailable
 
 #: who may do what in the ledger (default deny)
 ACTIONS: dict[str, frozenset[Role]] = {
@@ -32,16 +32,6 @@ def ledger_of(request: Request) -> Ledger:
     return request.app.state.ledger
 
 
-class LedgerUnavailable(DomainError):
-    status = 503
-    code = "ledger_unavailable"
-
-
-class RateLimited(DomainError):
-    status = 429
-    code = "rate_limited"
-
-
 class MemberRefused(DomainError):
     def __init__(self, exc: AuthError) -> None:
         super().__init__(exc.message, "成员请求认证失败：" + exc.code, code=exc.code)
@@ -50,12 +40,11 @@ class MemberRefused(DomainError):
 
 def pseudonym_error(exc: PseudonymError) -> DomainError:
     if exc.status == 429:
-        return RateLimited(str(exc), "OPRF 运营方拒绝：超出速率限制，请稍后重试")
+        return TooManyRequests(str(exc), "OPRF 运营方拒绝：超出速率限制，请稍后重试", retry_after_s=1.0,
+                               code="rate_limited")
     if exc.status == 422:
-        err = DomainError(str(exc), "标识数量无效", code="invalid")
-        err.status = 422
-        return err
-    return LedgerUnavailable(str(exc), "暂时无法生成假名（OPRF 运营方不可用或应答无效）")
+        return Invalid(str(exc), "标识数量无效")
+    return Unavailable(str(exc), "暂时无法生成假名（OPRF 运营方不可用或应答无效）", code="ledger_unavailable")
 
 
 def media_type(request: Request) -> str:
