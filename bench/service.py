@@ -1,9 +1,15 @@
 """Claim service throughput: claims created and analysed per second, and create latency (p50/p95).
 
-Embedded setup: one ``refundguard serve`` process (SQLite file, in-process analysis pool) on this
-machine's cores; the load comes from a second process over loopback HTTP. Bounded in count and time
-(at most ``max_s`` seconds in all). Each claim carries three distinct 640x480 camera-like JPEGs, or three of
-``photo_files`` (``bench speed`` passes 12 MP photos).
+Embedded setup: one ``refundguard serve`` process (SQLite file, one analysis worker process per core; set
+``BENCH_SERVICE_POOL=threads`` to measure analyses as threads of the server instead) on this machine's cores;
+the load comes from a second process over loopback HTTP. Bounded in count and time (at most ``max_s`` seconds
+in all). Each claim carries three distinct 640x480 camera-like JPEGs, or three of ``photo_files`` (``bench
+speed`` passes 12 MP photos).
+
+Besides claims per second (wall time: only meaningful on a quiet machine), the CPU seconds of the server and
+its workers while the load ran (``/proc``; counted from when the started server and its workers went idle)
+divided by the claims analysed: the service's cost per claim, comparable on a shared machine;
+``claims_per_s_at_cpu_cost`` is the throughput that cost allows on this machine's cores.
 """
 
 from __future__ import annotations
@@ -101,6 +107,44 @@ def _load(url: str, key: str, count: int, concurrency: int, budget_s: float,
                              "p95": round(float(np.percentile(turnaround, 95)), 2)}}
 
 
+def tree_cpu_s(root: int) -> float:
+    """User + system CPU seconds of process ``root`` and every live process below it (Linux ``/proc``): the
+    server and its analysis workers together."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (name) "
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(times.get(pid, 0.0) for pid in tree)
+
+
+def _settled_cpu_s(root: int, timeout_s: float = 60.0) -> float:
+    """:func:`tree_cpu_s` once the tree has stopped working (under 0.05 CPU-s in half a second): start-up done."""
+    deadline = time.monotonic() + timeout_s
+    last = tree_cpu_s(root)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = tree_cpu_s(root)
+        if now - last < 0.05:
+            return now
+        last = now
+    return last
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -113,10 +157,11 @@ def run(quick: bool = False, max_s: float = 60.0, photo_files: list[str] | None 
     concurrency = concurrency or (2 if quick else 4)
     workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     exe = Path(sys.executable).with_name("refundguard")
+    pool_kind = os.environ.get("BENCH_SERVICE_POOL", "processes")  # the service's default; "threads" to compare
     tmp = Path(tempfile.mkdtemp(prefix="rg-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFUNDGUARD_")}
     env |= {"REFUNDGUARD_DATABASE_URL": f"sqlite:///{tmp / 'rg.db'}", "REFUNDGUARD_DATA_DIR": str(tmp / "files"),
-            "REFUNDGUARD_SERVICE_LOCAL_WORKERS": str(workers)}
+            "REFUNDGUARD_SERVICE_LOCAL_WORKERS": str(workers), "REFUNDGUARD_SERVICE_LOCAL_POOL": pool_kind}
     began = time.monotonic()
     proc = None
     try:
@@ -138,14 +183,22 @@ def run(quick: bool = False, max_s: float = 60.0, photo_files: list[str] | None 
             if time.monotonic() - began > 30 or proc.poll() is not None:
                 raise RuntimeError("the server did not start")
         budget = max(5.0, max_s - (time.monotonic() - began) - 2)
+        idle_cpu = _settled_cpu_s(proc.pid)  # the server's analysis workers have started and imported the engine
         with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
             result = pool.submit(_load, url, key, count, concurrency, budget, photo_files).result(timeout=budget + 60)
+        served_cpu = tree_cpu_s(proc.pid) - idle_cpu
+        result["service_cpu_s"] = round(served_cpu, 2)
+        result["cpu_s_per_claim"] = (round(served_cpu / result["claims_analysed"], 2) if result["claims_analysed"]
+                                     else None)
+        cpus = workers
+        result["claims_per_s_at_cpu_cost"] = (round(cpus / (served_cpu / result["claims_analysed"]), 3)
+                                              if result["claims_analysed"] and served_cpu > 0 else None)
     finally:
         if proc is not None and proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=15)
         shutil.rmtree(tmp, ignore_errors=True)
-    return {"setup": {"database": "sqlite", "jobs": "local thread pool", "analysis_workers": workers,
+    return {"setup": {"database": "sqlite", "jobs": f"local worker {pool_kind}", "analysis_workers": workers,
                       "client_concurrency": concurrency, "photos_per_claim": 3,
                       "photo_size": "files given by the caller" if photo_files else "640x480 JPEG",
                       "claims_requested": count, "time_budget_s": max_s},

@@ -10,8 +10,9 @@
 * **cli**: ``refundguard --help`` and the start of an analysis (the whole ``analyze`` of a plain 64x64 JPEG,
   every check: interpreter start, imports, settings, check discovery, load, report; the photo has no
   text, so the OCR models are not loaded -- they load on the first photo that may carry text).
-* **service**: claims per second through an embedded ``refundguard serve`` (SQLite, in-process pool) with
-  three 12 MP photos a claim, and the same claims through the command line one after another.
+* **service**: claims per second and CPU seconds per claim through an embedded ``refundguard serve`` (SQLite,
+  one analysis worker process per core) with three 12 MP photos a claim, and the same claims through the
+  command line one after another.
 
 Photos: the openMVG Sceaux Castle camera JPEGs (``../shared/corpus/multiview/sceaux_castle``, Kodak Z612,
 2832x2128 = 6 MP) upscaled by 1.4125 with Lanczos to 4000x3006, the centre 4000x3000 kept, saved as JPEG

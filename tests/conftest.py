@@ -25,3 +25,9 @@ def corpus_path(*parts: str) -> Path:
 @pytest.fixture
 def corpus() -> Path:
     return corpus_path()
+
+
+# Services built inside the test process analyse on threads of that process: a worker process per app would cost
+# each test the engine's import, and tests replace engine functions in-process. tests/service/test_worker_pool.py
+# runs the default (worker processes), with a real server too.
+os.environ.setdefault("REFUNDGUARD_SERVICE_LOCAL_POOL", "threads")

@@ -7,13 +7,16 @@ import pytest
 
 from refundguard.index import open_index
 from refundguard.index.fingerprint import (
+    PDQ_SIDE,
     QUERY_FEATURES,
     content_box,
     hamming,
     image_fingerprint,
+    pack_bits,
+    pdq_codes,
 )
 from tests.conftest import corpus_path
-from tests.index._photos import TRANSFORMS, load_rgb, screenshot, skimage_photos
+from tests.index._photos import TRANSFORMS, load_rgb, scale, screenshot, skimage_photos
 
 
 def _photos() -> dict[str, np.ndarray]:
@@ -80,3 +83,16 @@ def test_fingerprint_stores_no_pixels() -> None:
     assert all(len(h) == 32 for h in fp.hashes)
     assert fp.local.descriptors.shape[1] == 32 and fp.local.descriptors.dtype == np.uint8
     assert 0 < len(fp.local) <= 64 and fp.local.points.min() >= 0 and fp.local.points.max() <= 1
+
+
+def test_pdq_of_a_large_photo_is_taken_on_a_reduced_copy_close_to_the_full_size_code() -> None:
+    import pdqhash
+
+    photo = next(iter(skimage_photos().values()))
+    big = scale(photo, 3 * PDQ_SIDE / max(photo.shape[:2]))  # well above the reduction size
+    full, _ = pdqhash.compute_dihedral(np.ascontiguousarray(big[..., :3]))
+    code, variants, quality = pdq_codes(big)
+    assert code == variants[0] and len(variants) == 8 and quality > 50
+    assert hamming(code, pack_bits(full[0])) <= 16  # the match threshold is 31
+    small = scale(photo, 0.5 * PDQ_SIDE / max(photo.shape[:2]))  # below it: the photo itself, as before
+    assert pdq_codes(small)[0] == pack_bits(pdqhash.compute_dihedral(np.ascontiguousarray(small[..., :3]))[0][0])

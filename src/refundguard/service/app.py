@@ -44,7 +44,7 @@ from refundguard.service.ingress.gate import SERVICE_RULES, RequestGate
 from refundguard.service.ingress.headers import SecurityHeaders
 from refundguard.service.ingress.quotas import UploadQuota
 from refundguard.service.ingress.service_auth import ServiceAuthenticator
-from refundguard.service.jobs import JobContext, LocalRunner, make_runner, recover
+from refundguard.service.jobs import CeleryRunner, JobContext, make_runner, recover
 from refundguard.service.openapi import document_errors
 
 if TYPE_CHECKING:
@@ -122,11 +122,12 @@ def create_app(settings: Settings | None = None, config: ServiceConfig | None = 
             db.upgrade()
         runner = make_runner(ctx)
         app.state.runner = runner
-        recovered = recover(ctx, runner.submit, all_running=isinstance(runner, LocalRunner))
+        embedded = not isinstance(runner, CeleryRunner)  # this server's own workers (processes or threads)
+        recovered = recover(ctx, runner.submit, all_running=embedded)
         if recovered:
             log.warning("re-queued %d unfinished analysis job(s)", len(recovered))
         periodic = None
-        if not isinstance(runner, LocalRunner):  # a broker's worker may die: re-send its expired jobs
+        if not embedded:  # a broker's worker may die: re-send its expired jobs
             lease = timedelta(seconds=config.job_lease_s)
             periodic = partial(recover, ctx, runner.submit, all_running=False, queued_older_than=lease)
         background = Background(db, config, recover=periodic) if config.background else None

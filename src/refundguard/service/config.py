@@ -222,7 +222,10 @@ class ServiceConfig(BaseSettings):
     requests: RequestLimitsConfig = Field(default_factory=RequestLimitsConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     jobs_backend: Literal["local", "celery"] = "local"
+    #: analyses in flight at once in the embedded service (``jobs_backend = "local"``)
     local_workers: int = 2
+    #: where they run: worker processes (default; each imports the engine once) or threads of the server process
+    local_pool: Literal["processes", "threads"] = "processes"
     broker_url: str = "redis://127.0.0.1:6379/0"
     job_lease_s: float = 600.0
     max_job_runtime_s: float = 3600.0

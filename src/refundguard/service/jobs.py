@@ -31,7 +31,7 @@ from refundguard.service.claims import service as claim_service
 from refundguard.service.claims.models import AnalysisJob, Claim
 from refundguard.service.claims.workflow import State
 from refundguard.service.config import AppConfig, ServiceConfig
-from refundguard.service.db import Database, utcnow
+from refundguard.service.db import Database, sqlite_path, utcnow
 from refundguard.service.evidence import service as evidence_service
 from refundguard.service.evidence.store import EvidenceStore
 
@@ -239,7 +239,8 @@ class Runner(Protocol):
 
 
 class LocalRunner:
-    """An in-process thread pool (NumPy/OpenCV release the GIL for the heavy parts)."""
+    """Threads of this process (``[service] local_pool = "threads"``): analyses share the interpreter lock with
+    each other and with the API, so this suits tests and small machines; the default is worker processes."""
 
     def __init__(self, ctx: JobContext, workers: int) -> None:
         self.ctx = ctx
@@ -326,9 +327,27 @@ class CeleryRunner:
 
 
 def make_runner(ctx: JobContext) -> Runner:
+    """The runner ``[service] jobs_backend`` names: Celery, or the embedded pool of ``local_workers`` (worker
+    processes, see :mod:`refundguard.service.worker_pool`; threads of this process with ``local_pool =
+    "threads"`` or an in-memory SQLite database, which other processes cannot open)."""
     if ctx.config.jobs_backend == "celery":
         return CeleryRunner(ctx.config.broker_url)
-    return LocalRunner(ctx, ctx.config.local_workers or (os.cpu_count() or 1))
+    workers = ctx.config.local_workers or (os.cpu_count() or 1)
+    if ctx.config.local_pool == "processes" and (not ctx.db.is_sqlite or sqlite_path(ctx.db.url) is not None):
+        from refundguard.service.worker_pool import ProcessRunner
+
+        return ProcessRunner(ctx, app_config_of(ctx), workers)
+    return LocalRunner(ctx, workers)
+
+
+def app_config_of(ctx: JobContext) -> AppConfig:
+    """The configuration a worker process rebuilds ``ctx`` from (the ledger's settings as attached, or off)."""
+    from refundguard.ledger.config import LedgerConfig
+
+    ledger = getattr(ctx.ledger, "config", None)
+    if not isinstance(ledger, LedgerConfig):
+        ledger = LedgerConfig.model_construct(enabled=False)
+    return AppConfig(settings=ctx.settings, service=ctx.config, ledger=ledger)
 
 
 def recover(ctx: JobContext, submit: Callable[[str], None], *, all_running: bool,

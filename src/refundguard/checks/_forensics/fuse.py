@@ -24,7 +24,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import ndimage
 
 #: single-cue ceilings: how far one cue alone may push the score.
 SINGLE_CAP = {"dq": 0.8, "grid": 0.5, "noise": 0.35, "resample": 0.25}
@@ -106,6 +105,7 @@ def find_regions(maps: dict[str, np.ndarray], heat: np.ndarray, *, threshold: fl
     local (between ``min_frac`` and ``max_frac`` of the picture) and holds most of the hot area
     (``share``); diffuse anomalies spread over the picture are scored down.
     """
+    from scipy import ndimage  # scipy loads when a photo needs it, not when the check is discovered
     hot = heat >= threshold
     n = heat.size
     total_hot = int(hot.sum())

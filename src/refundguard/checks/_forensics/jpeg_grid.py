@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
 
 def boundary_excess(gray: np.ndarray, axis: int, clip: float = 12.0) -> np.ndarray:
@@ -54,11 +53,13 @@ def phase_profiles(gray: np.ndarray, cell: int) -> tuple[np.ndarray, np.ndarray]
     """
     h, w = gray.shape
     ny, nx = h // cell, w // cell
-    ex = boundary_excess(gray, 1)[:ny * cell, :nx * cell]
-    ey = boundary_excess(gray, 0)[:ny * cell, :nx * cell]
     k = cell // 8
-    # Reduce along contiguous runs first (rows of a cell, then the k blocks), which is what makes it fast.
+    # Reduce along contiguous runs first (rows of a cell, then the k blocks), which is what makes it fast; one
+    # axis's full-size excess at a time (a 12 MP picture: 48 MiB each).
+    ex = boundary_excess(gray, 1)[:ny * cell, :nx * cell]
     px = ex.reshape(ny, cell, nx * cell).sum(axis=1).reshape(ny, nx, k, 8).sum(axis=2)
+    del ex
+    ey = boundary_excess(gray, 0)[:ny * cell, :nx * cell]
     py = ey.reshape(ny * cell, nx, cell).sum(axis=2).reshape(ny, k, 8, nx).sum(axis=1).transpose(0, 2, 1)
     return px, py
 
@@ -113,6 +114,7 @@ def grid_analysis(gray: np.ndarray, cell: int, window: int,
         Grids known to cover the whole picture besides the strongest one (a JPEG file's own grid at
         (0, 0), and the grid of an earlier compression found by :mod:`.jpeg_lattice`): never foreign.
     """
+    from scipy import ndimage  # scipy loads when a photo needs it, not when the check is discovered
     px, py = phase_profiles(gray, cell)
     ny, nx = px.shape[:2]
     if ny == 0 or nx == 0:

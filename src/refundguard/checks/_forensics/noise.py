@@ -11,7 +11,6 @@ z-score.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 
 def haar_bands(gray: np.ndarray, detail: bool = True) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
@@ -87,6 +86,7 @@ def noise_zmap(gray: np.ndarray, cell: int, window: int) -> tuple[np.ndarray, np
     valid : (ny, nx) bool
         Cells that are neither clipped (near black or white) nor flat.
     """
+    from scipy import ndimage  # scipy loads when a photo needs it, not when the check is discovered
     sigma, tex, bright = cell_noise(gray, cell)
     if sigma.size == 0:
         return sigma, sigma.astype(bool)

@@ -8,7 +8,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-from scipy import ndimage
 
 from refundguard.checks._forensics.fuse import RegionEvidence, cue_maps, find_regions, heatmap
 from refundguard.checks._forensics.jpeg_dct import block_dct, dq_analysis, unclipped_blocks
@@ -76,6 +75,7 @@ def _cell_sums(values: np.ndarray, valid: np.ndarray, k: int, ny: int, nx: int) 
 
 def _dq_cells(llr: np.ndarray, valid: np.ndarray, k: int, ny: int, nx: int, window: int) -> np.ndarray:
     """Window mean of the block log-likelihood ratios over valid (unclipped) blocks, per cell."""
+    from scipy import ndimage  # scipy loads when a photo needs it, not when the check is discovered
     num, den = _cell_sums(llr, valid, k, ny, nx)
     num = ndimage.uniform_filter(num, size=window, mode="nearest")
     den = ndimage.uniform_filter(den, size=window, mode="nearest")
@@ -98,6 +98,7 @@ def lattice_cells(llr: np.ndarray, usable: np.ndarray, k: int, ny: int, nx: int,
     :data:`LATTICE_LLR_RANGE` so that one block cannot decide alone. A neighbourhood needs at least
     three usable blocks.
     """
+    from scipy import ndimage  # scipy loads when a photo needs it, not when the check is discovered
     num, den = _cell_sums(np.clip(llr, *LATTICE_LLR_RANGE), usable, k, ny, nx)
     size = max(3, window // 2)
     num = ndimage.uniform_filter(num, size=size, mode="nearest") * size * size

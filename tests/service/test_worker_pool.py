@@ -1,0 +1,127 @@
+"""The embedded service's worker processes: claims are analysed outside the server process, a dead worker's job
+goes back to the queue and is analysed by the restarted pool, and a pool that cannot start is not restarted forever."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from refundguard.config import load_settings
+from refundguard.service.app import create_app
+from refundguard.service.claims.models import AnalysisJob, ClaimAnalysis
+from refundguard.service.config import ServiceConfig
+from refundguard.service.db import utcnow
+from refundguard.service.jobs import LocalRunner, make_runner
+from refundguard.service.worker_pool import MAX_RESTARTS, ProcessRunner, check_threads
+from tests.service.svc_helpers import make_keys, photo, wait_state
+
+
+def _app(tmp_path: Path, **config: object):  # type: ignore[no-untyped-def]
+    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'rg.db'}", data_dir=tmp_path / "data")
+    options = {"background": False, "local_workers": 1, "local_pool": "processes", **config}
+    return create_app(settings, ServiceConfig(**options), include_web=False)
+
+
+def _create(client: TestClient, keys, seed: int) -> str:  # type: ignore[no-untyped-def]
+    resp = client.post("/v1/claims", headers=keys.h("platform") | {"Idempotency-Key": f"k{seed}"},
+                       files=[("photos", ("p.jpg", photo(seed), "image/jpeg"))],
+                       data={"merchant_id": "m1", "amount": "50", "buyer_id": f"b{seed}"})
+    assert resp.status_code == 201, resp.text
+    return resp.json()["claim"]["id"]
+
+
+def test_claims_are_analysed_by_worker_processes_and_a_dead_workers_job_is_requeued(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    with TestClient(app) as client:
+        runner = app.state.runner
+        assert isinstance(runner, ProcessRunner) and runner.workers == 1
+        keys = make_keys(app.state.db.session)
+        first = wait_state(client.get, _create(client, keys, 1), keys.h("platform"), timeout=180.0)
+        assert first["state"] not in ("created", "analysing")
+        with app.state.db.session() as session:
+            assert session.scalars(select(ClaimAnalysis)).one().claim_id == first["id"]
+
+        # a worker died while it held the next job: the row says running, leased far ahead, attempt 1
+        runner.submit = lambda job_id: None  # type: ignore[method-assign]  # keep the job for the simulation
+        second = _create(client, keys, 2)
+        del runner.submit
+        with app.state.db.session() as session:
+            job = session.scalars(select(AnalysisJob).where(AnalysisJob.claim_id == second)).one()
+            job.status, job.attempts, job.lease_until = "running", 1, utcnow() + timedelta(hours=1)
+            job_id = job.id
+        broken: Future[str] = Future()
+        broken.set_exception(BrokenProcessPool("a worker was killed"))
+        old_pool = runner._pool
+        runner._done(job_id, old_pool, broken)
+        assert runner._pool is not old_pool  # replaced
+        done = wait_state(client.get, second, keys.h("platform"), timeout=180.0)
+        assert done["state"] not in ("created", "analysing")
+        with app.state.db.session() as session:
+            job = session.get(AnalysisJob, job_id)
+            assert job is not None and job.status == "done" and job.attempts == 2  # the dead worker's try counted
+
+
+def test_a_pool_that_keeps_breaking_before_any_job_is_not_restarted(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    with TestClient(app):
+        runner = app.state.runner
+        assert isinstance(runner, ProcessRunner)
+        for _ in range(MAX_RESTARTS):
+            broken: Future[str] = Future()
+            broken.set_exception(BrokenProcessPool("the worker could not start"))
+            runner._done("job-that-does-not-exist", runner._pool, broken)
+        assert runner._stopped
+        pool, waiting = runner._pool, len(runner._pool._pending_work_items)
+        runner.submit("another")  # refused quietly: the job stays queued for the next start
+        assert runner._pool is pool and len(pool._pending_work_items) == waiting
+
+
+def test_threads_and_in_memory_databases_stay_in_process(tmp_path: Path) -> None:
+    app = _app(tmp_path, local_pool="threads")
+    assert isinstance(make_runner(app.state.jobs), LocalRunner)
+    memory = create_app(load_settings(database_url="sqlite://", data_dir=tmp_path / "m"),
+                        ServiceConfig(background=False, local_workers=1, local_pool="processes"), include_web=False)
+    assert isinstance(make_runner(memory.state.jobs), LocalRunner)  # other processes cannot open it
+
+
+def test_each_worker_gets_its_share_of_the_cores() -> None:
+    cpus = len(os.sched_getaffinity(0))
+    assert check_threads(1) == cpus
+    assert check_threads(cpus) == 1
+    assert check_threads(4 * cpus) == 1
+
+
+def test_a_worker_killed_mid_analysis_has_its_claim_finished_by_the_restarted_pool(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    app = _app(tmp_path)
+    with TestClient(app) as client:
+        runner = app.state.runner
+        keys = make_keys(app.state.db.session)
+        old_pool = runner._pool
+        resp = client.post("/v1/claims", headers=keys.h("platform") | {"Idempotency-Key": "big"},
+                           files=[("photos", ("p.jpg", photo(7, 2400, 1800), "image/jpeg"))],
+                           data={"merchant_id": "m1", "amount": "50", "buyer_id": "b7"})
+        assert resp.status_code == 201, resp.text
+        claim_id = resp.json()["claim"]["id"]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # the worker has leased the job: its analysis is under way
+            with app.state.db.session() as session:
+                if session.scalars(select(AnalysisJob).where(AnalysisJob.status == "running")).first():
+                    break
+            time.sleep(0.05)
+        for process in list(old_pool._processes.values()):
+            os.kill(process.pid, signal.SIGKILL)
+        done = wait_state(client.get, claim_id, keys.h("platform"), timeout=240.0)
+        assert done["state"] not in ("created", "analysing")
+        assert runner._pool is not old_pool
+        with app.state.db.session() as session:
+            job = session.scalars(select(AnalysisJob).where(AnalysisJob.claim_id == claim_id)).one()
+            assert job.status == "done" and job.attempts == 2, (job.status, job.attempts)
