@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import io
 import os
+import platform
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -406,7 +407,9 @@ def _summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def sessions(quick: bool) -> dict[str, Any]:
+def sessions(quick: bool, sizes: tuple[int, int, int] | None = None) -> dict[str, Any]:
+    """``sizes``: how many multi-view scenes, magnetic tiles and inpainting pairs (default: all, or a few with
+    ``quick``)."""
     from bench.claimbench.sources import available
     from refundguard.passes import MemoryPassCache
 
@@ -414,8 +417,8 @@ def sessions(quick: bool) -> dict[str, Any]:
         return {"skipped": f"corpus not found at {CORPUS}"}
     cache = MemoryPassCache(512)
     rows: list[dict[str, Any]] = []
-    generators = (view_sessions(3 if quick else 7), tile_sessions(4 if quick else 10),
-                  inpainting_sessions(4 if quick else 12))
+    views, tiles_, pairs = sizes or ((3, 4, 4) if quick else (7, 10, 12))
+    generators = (view_sessions(views), tile_sessions(tiles_), inpainting_sessions(pairs))
     for gen in generators:
         for s in gen:
             row = {"source": s.source, "kind": s.kind, "recipe": s.recipe, "held_out": s.held_out, **judge(s, cache)}
@@ -575,3 +578,50 @@ def run(quick: bool = False) -> dict[str, Any]:
     """Sessions judged end to end, code reading, screen/print recapture, and time from last shot to verdict."""
     return {"sessions": sessions(quick), "code": code_reading(quick), "recapture": recapture(quick),
             "timing": timing(quick)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.capture_session``: a subset of the benchmark while tuning (the full run is
+    ``python -m bench capture_session``); prints the summary and writes it to ``--out`` (not bench/results/)."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(prog="python -m bench.capture_session", description=main.__doc__)
+    parser.add_argument("--sections", default="sessions", help="comma-separated: sessions,code,recapture,timing")
+    parser.add_argument("--views", type=int, default=3, help="multi-view scenes (6 sessions each)")
+    parser.add_argument("--tiles", type=int, default=4, help="magnetic tiles (one honest session each)")
+    parser.add_argument("--pairs", type=int, default=4, help="inpainting pairs (a forged and an honest session)")
+    parser.add_argument("--quick", action="store_true", help="quick code, recapture and timing sections")
+    parser.add_argument("--out", type=Path, default=None, help="write the result here as JSON")
+    parser.add_argument("--full-sessions", action="store_true", help="every session (the full run's), and --out "
+                        "in bench/results/ form, saying which sections were quick")
+    args = parser.parse_args(argv)
+    chosen = set(args.sections.split(","))
+    started = time.perf_counter()
+    result: dict[str, Any] = {}
+    if "sessions" in chosen:
+        sizes = (7, 10, 12) if args.full_sessions else (args.views, args.tiles, args.pairs)
+        result["sessions"] = sessions(args.quick, sizes)
+        print(json.dumps({k: v for k, v in result["sessions"].get("summary", {}).items() if k != "by_set"}, indent=1))
+    for name, section in (("code", code_reading), ("recapture", recapture), ("timing", timing)):
+        if name in chosen:
+            result[name] = section(args.quick)
+            print(json.dumps(result[name], indent=1))
+    if args.out:
+        if args.full_sessions:
+            from datetime import UTC, datetime
+
+            from bench.__main__ import _cpus
+
+            result = {"benchmark": "capture_session", "quick": False,
+                      "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                      "machine": {"python": platform.python_version(), "cpus": _cpus()},
+                      "seconds": round(time.perf_counter() - started, 1), **result,
+                      "sections": {name: ("quick" if args.quick and name != "sessions" else "full")
+                                   for name in result}}
+        args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -511,11 +511,19 @@ def real_painted(pairs: list[Any], recipes: dict[str, Any], seed: int) -> dict[s
     return {"all": total, "by_recipe": rows, "seconds_per_compared_pair": _percentiles(times)}
 
 
-def real_views(quick: bool = False) -> dict[str, Any]:
+#: the sections of :func:`real_views`, in order
+REAL_SECTIONS = ("untouched", "untouched_far_sceaux_half_q70", "painted_tuned", "painted_held_out",
+                 "painted_dent_limit")
+
+
+def real_views(quick: bool = False, sections: Sequence[str] = REAL_SECTIONS, kinds: Sequence[str] = ()
+               ) -> dict[str, Any]:
     """The real-views section: untouched real second views, and damage painted on one view of them.
 
     Tuned (the recipes and photos the thresholds were chosen on) and held-out (other recipes on other
     photos, never looked at while tuning) are reported side by side; dents (shading only) apart.
+    ``sections`` and ``kinds`` (``sceaux``, ``buddha``, ``tiles``) select a subset, for iterating
+    (``python -m bench.multiview --help``); the benchmark itself runs everything.
     """
     from bench import realviews as rv
 
@@ -527,19 +535,23 @@ def real_views(quick: bool = False) -> dict[str, Any]:
     painted = rv.sceaux_pairs() + rv.buddha_pairs() + tiles
     if quick:
         near, tiles, far, painted = near[::6], tiles[::12], [], painted[::8]
+    if kinds:
+        near, tiles, far, painted = ([p for p in group if p.kind in kinds] for group in (near, tiles, far, painted))
     tuning = [p for p in painted if p.split == "tuning"]
     held_out = [p for p in painted if p.split == "held_out"]
-    return {
-        "untouched": real_untouched(near + tiles, rv.LAUNDERING),
-        "untouched_far_sceaux_half_q70": real_untouched(far, ("half_q70",)),
-        "painted_tuned": real_painted(tuning, rv.TUNING_RECIPES, seed=14),
-        "painted_held_out": real_painted(held_out, rv.HELD_OUT_RECIPES, seed=41),
-        "painted_dent_limit": real_painted(held_out, rv.LIMIT_RECIPES, seed=43),
-        "note": ("real second views from ../shared/corpus (sceaux_castle pairs at most 3 apart, the 4 Buddha pairs "
-                 "that share surface, magnetic tiles under consecutive lightings), laundered camera / half_q70 / "
-                 "app_1080 / mixed; painted = damage painted on view A on matched surface (bench/realviews.py); "
-                 "on_damage = a reported damage region overlaps the painted box; only the multiview check runs"),
+    runs = {
+        "untouched": lambda: real_untouched(near + tiles, rv.LAUNDERING),
+        "untouched_far_sceaux_half_q70": lambda: real_untouched(far, ("half_q70",)),
+        "painted_tuned": lambda: real_painted(tuning, rv.TUNING_RECIPES, seed=14),
+        "painted_held_out": lambda: real_painted(held_out, rv.HELD_OUT_RECIPES, seed=41),
+        "painted_dent_limit": lambda: real_painted(held_out, rv.LIMIT_RECIPES, seed=43),
     }
+    out: dict[str, Any] = {name: runs[name]() for name in REAL_SECTIONS if name in sections}
+    out["note"] = ("real second views from ../shared/corpus (sceaux_castle pairs at most 3 apart, the 4 Buddha pairs "
+                   "that share surface, magnetic tiles under consecutive lightings), laundered camera / half_q70 / "
+                   "app_1080 / mixed; painted = damage painted on view A on matched surface (bench/realviews.py); "
+                   "on_damage = a reported damage region overlaps the painted box; only the multiview check runs")
+    return out
 
 
 def _percentiles(times: list[float]) -> dict[str, float]:
@@ -604,3 +616,22 @@ def run(quick: bool = False) -> dict:
                 "damage = painted branching crack; the analysis runs only the multiview check (no prior regions); "
                 "painted_dents: flag rate per set (independent should be flagged, the others not)",
     }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m bench.multiview --sections untouched painted_tuned --kinds sceaux``: a subset of the real-views
+    section, printed (nothing written to bench/results: the benchmark is ``python -m bench multiview``)."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(prog="python -m bench.multiview", description=main.__doc__)
+    parser.add_argument("--sections", nargs="+", choices=REAL_SECTIONS, default=list(REAL_SECTIONS))
+    parser.add_argument("--kinds", nargs="+", choices=("sceaux", "buddha", "tiles"), default=[])
+    parser.add_argument("--quick", action="store_true", help="every 6th/8th/12th pair only")
+    args = parser.parse_args(argv)
+    print(json.dumps(real_views(args.quick, args.sections, args.kinds), indent=1, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from tests.capture.sessions import HONEST_CONFIRMATION, jpeg, paint_crack, reframe, with_card, write_y4m
+from tests.capture.sessions import jpeg, paint_crack, reframe, with_card, write_y4m
 from tests.conftest import corpus_path
 
 pytestmark = pytest.mark.slow
@@ -184,7 +184,6 @@ def _take_session(page, clip: Path, views: dict[str, np.ndarray], *, write_code:
     return code
 
 
-@pytest.mark.xfail(strict=True, reason=HONEST_CONFIRMATION)
 def test_an_honest_session_confirms_the_damage_and_the_link_is_spent(  # type: ignore[no-untyped-def]
         service, camera, views, overflow_x) -> None:
     browser, clip = camera

@@ -92,10 +92,3 @@ def write_y4m(path: Path, rgb: np.ndarray) -> Path:
     tmp.replace(path)
     return path
 
-
-#: why the honest-session tests are expected to fail for now (strict xfail: they fail loudly once fixed)
-HONEST_CONFIRMATION = (
-    "known regression since the multiview rework (#14): on the real stereo pair these sessions use, the reworked "
-    "comparison finds the claimed place absent in the other camera view (its known stereo_motorcycle false "
-    "positive), so the live check does not confirm the honest damage; the live check must be re-tuned on the new "
-    "comparison (issue #15 note)")

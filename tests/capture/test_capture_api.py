@@ -13,7 +13,6 @@ from refundguard.capture.models import CaptureFrame, CaptureRequest
 from refundguard.service import policy
 from refundguard.service.db import utcnow
 from refundguard.service.webhooks.models import WebhookDelivery
-from tests.capture.sessions import HONEST_CONFIRMATION
 from tests.conftest import corpus_path
 
 pytestmark = pytest.mark.slow  # full analyses of capture sessions through the service
@@ -31,7 +30,6 @@ def _register_webhook(capture) -> None:  # type: ignore[no-untyped-def]
     assert r.status_code == 201, r.text
 
 
-@pytest.mark.xfail(strict=True, reason=HONEST_CONFIRMATION)
 def test_honest_session_end_to_end(capture, item) -> None:  # type: ignore[no-untyped-def]
     corpus_path("provenance", "c2pa", "certs")  # the session is signed with the shared test certificate
     _register_webhook(capture)

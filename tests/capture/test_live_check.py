@@ -13,7 +13,7 @@ from skimage import data
 from refundguard.checks.registry import ClaimInfo, LiveSession, LiveShot
 from refundguard.engine import Analysis, analyze
 from refundguard.media.load import load_image
-from tests.capture.sessions import HONEST_CONFIRMATION, jpeg, paint_crack, reframe, with_card
+from tests.capture.sessions import jpeg, paint_crack, reframe, with_card
 
 pytestmark = pytest.mark.slow  # each test compares a claim photo with three live shots
 KINDS = ("whole", "close", "turned")
@@ -49,6 +49,8 @@ def test_the_wrong_code_in_shot_a_is_a_finding_and_verifies_nothing(views) -> No
     assert codes.get("live.code_wrong") == 1 and "live.damage_confirmed" not in codes
     [wrong] = [f for f in result.findings if f.code == "live.code_wrong"]
     assert wrong.details["expected"] == CODE and wrong.regions  # where the other code was read
+    assert wrong.variant == "wrong" and "whole.jpg" in wrong.message.en and "whole.jpg" in wrong.message.zh
+    assert "XRTW" in wrong.message.en and "验证码" in wrong.message.zh  # worded by the catalogue, in both languages
     assert result.coverage.verified_by(0) == () and result.assessment.level != "low"
 
 
@@ -83,7 +85,6 @@ def test_shots_that_disagree_at_the_claimed_place_verify_nothing(views) -> None:
     assert result.coverage.verified_by(0) == ()  # never refunded on the strength of these shots
 
 
-@pytest.mark.xfail(strict=True, reason=HONEST_CONFIRMATION)
 def test_the_honest_session_is_confirmed_and_verified(views) -> None:  # type: ignore[no-untyped-def]
     left, right = views
     result = _judge(left, _honest_shots(left, right))

@@ -15,7 +15,7 @@ from refundguard.media.load import load_image
 from refundguard.passes import MemoryPassCache, PassResult
 from refundguard.report.json import to_dict
 from refundguard.service.db import Database
-from tests.capture.sessions import HONEST_CONFIRMATION, jpeg, reframe, with_card
+from tests.capture.sessions import jpeg, reframe, with_card
 
 KINDS = ("whole", "close", "turned")
 pytestmark = pytest.mark.slow  # several full analyses of a claim with three live shots
@@ -56,7 +56,6 @@ def test_every_check_examines_every_live_shot_and_the_cache_gives_the_same_answe
     assert first.checks["live"].status == "ran" and plain.checks["live"].status == "not_applicable"
 
 
-@pytest.mark.xfail(strict=True, reason=HONEST_CONFIRMATION)
 def test_live_shots_count_in_the_claims_risk(session_images) -> None:  # type: ignore[no-untyped-def]
     claim, shots, info = session_images
     from refundguard.config import default_settings

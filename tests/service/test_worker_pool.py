@@ -4,6 +4,9 @@ goes back to the queue and is analysed by the restarted pool, and a pool that ca
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from datetime import timedelta
@@ -125,3 +128,44 @@ def test_a_worker_killed_mid_analysis_has_its_claim_finished_by_the_restarted_po
         with app.state.db.session() as session:
             job = session.scalars(select(AnalysisJob).where(AnalysisJob.claim_id == claim_id)).one()
             assert job.status == "done" and job.attempts == 2, (job.status, job.attempts)
+
+
+_ORPHAN_SCRIPT = """
+import multiprocessing, sys, time
+from refundguard.service.worker_pool import _exit_with_parent
+
+def watch(server):
+    _exit_with_parent(server, every_s=0.05)
+
+if __name__ == "__main__":
+    import os
+    child = multiprocessing.get_context("spawn").Process(target=watch, args=(os.getpid(),))
+    child.start()
+    print(child.pid, flush=True)
+    time.sleep(60)
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+    return "\nState:\tZ" in state  # exited, not yet reaped by whoever adopted it
+
+
+def test_a_worker_whose_server_was_killed_exits(tmp_path: Path) -> None:
+    """A server killed with SIGKILL cannot shut its pool down; its workers must not wait for jobs forever."""
+    script = tmp_path / "orphan.py"
+    script.write_text(_ORPHAN_SCRIPT)
+    server = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(server.stdout.readline())  # type: ignore[union-attr]
+        assert not _gone(worker)
+    finally:
+        server.kill()
+        server.wait(10)
+    deadline = time.monotonic() + 20
+    while not _gone(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _gone(worker), f"worker {worker} outlived its killed server"

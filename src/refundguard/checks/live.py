@@ -48,12 +48,7 @@ from refundguard.checks._live.views import Box, Comparison, compare
 from refundguard.checks.registry import CheckContext, LiveSession, check
 from refundguard.errors import not_applicable
 from refundguard.findings import Finding, Region
-
-KIND_TEXT = {"whole": ("(a) the whole item with the code", "（a）整件商品与验证码"),
-             "close": ("(b) the damage close up", "（b）损坏处近景"),
-             "turned": ("(c) the damage from another angle", "（c）换角度拍摄的损坏处"),
-             "orbit": ("a frame of the video orbit", "环绕视频的一帧")}
-STILLS = ("whole", "close", "turned")
+from refundguard.media.load import LoadedImage
 
 
 @dataclass
@@ -71,13 +66,11 @@ class _ClaimPhoto:
     hidden: list[dict[str, Any]] = field(default_factory=list)  # shown live at the claimed place, not in the photo
     present_in: list[int] = field(default_factory=list)
     lacking_in: list[int] = field(default_factory=list)
+    doubted_in: list[int] = field(default_factory=list)
+    outside: list[dict[str, Any]] = field(default_factory=list)  # lacking live outside the claimed place
     structure: float = 0.0
     cover: float = 0.0  # largest share of the claim photo one live shot covers
     aimed: bool = False  # the claimed place is where the buyer aimed (b) and (c), nothing was marked
-
-
-def _text(r: Sequence[int]) -> str:
-    return f"x={r[0]}, y={r[1]}, {r[2]}×{r[3]} px"
 
 
 def _overlaps(a: Sequence[float], b: Sequence[float]) -> bool:
@@ -119,34 +112,25 @@ def _read_code(ctx: CheckContext, index: int, code: str, cfg: LiveConfig) -> Cod
 
 
 def _code_finding(ctx: CheckContext, index: int, read_: CodeRead, code: str, cfg: LiveConfig) -> Finding | None:
-    name = ctx.images[index].name
     if read_.status == "found":
         return None
-    details: dict[str, Any] = {"expected": code, "read": read_.read, "status": read_.status}
+    details: dict[str, Any] = {"expected": code, "read": read_.read, "status": read_.status, "shot": index}
     if read_.status == "wrong":
         x0, y0, x1, y1 = read_.box or (0, 0, 1, 1)
         region = Region(int(x0), int(y0), max(1, int(x1 - x0)), max(1, int(y1 - y0)))
-        return ctx.finding(
-            "live.code_wrong", image=index, score=cfg.score_code_wrong, regions=[region], details=details,
-            en=(f"Shot (a), {name}, shows the code {read_.read!r}, not the one-time code {code!r} this request "
-                "gave: the shots may have been made for something else, or before the request."),
-            zh=(f"拍摄（a）{name} 中写的是 {read_.read!r}，而不是本次请求给出的一次性验证码 {code!r}："
-                "这些照片可能是为别的用途或在请求之前拍摄的。"))
-    return ctx.finding(
-        "live.code_missing", image=index, score=cfg.score_code_missing, details=details,
-        en=(f"The one-time code {code!r} could not be read in shot (a), {name}: nothing ties these shots to this "
-            "request, so they cannot verify the claim (ask for the capture again, with the code written large)."),
-        zh=(f"在拍摄（a）{name} 中读不到一次性验证码 {code!r}：无法证明这些照片是为本次请求现场拍摄的，"
-            "因此不能用来核实申请（请重新发起拍摄，并把验证码写大）。"))
+        return ctx.finding("live.code_wrong", image=index, score=cfg.score_code_wrong, regions=[region],
+                           details=details, variant="wrong")
+    return ctx.finding("live.code_missing", image=index, score=cfg.score_code_missing, details=details,
+                       variant="missing")
 
 
 # ------------------------------------------------------------------------------------------ claim vs live
-def _claim_regions(ctx: CheckContext, index: int, session: LiveSession) -> list[Box]:
+def _claim_regions(ctx: CheckContext, index: int, session: LiveSession, cfg: LiveConfig) -> list[Box]:
     """The claimed damage as marked with the request, then the regions other checks reported on the photo."""
     position = [i for i, _ in ctx.claim_images].index(index)
     out: list[Box] = [(x, y, w, h) for k, x, y, w, h in session.marked if k == position]
-    for f in ctx.prior:
-        if f.image == index and f.score > 0:
+    for f in ctx.prior:  # weak findings (a single blind cue) do not say where the damage is
+        if f.image == index and f.score >= cfg.prior_min_score:
             out += [(r.x, r.y, r.w, r.h) for r in f.regions]
     return out[:8]
 
@@ -165,28 +149,37 @@ def _grown(box: Box, by: float) -> Box:
 def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[int, str], session: LiveSession,
                    cfg: LiveConfig, code_box: tuple[int, Box] | None = None) -> _ClaimPhoto:
     claim = ctx.images[index]
-    marked = _claim_regions(ctx, index, session)
+    marked = _claim_regions(ctx, index, session, cfg)
     result = _ClaimPhoto(index, list(marked))
-    for j in lives:
-        comp = compare(claim, ctx.images[j], regions=marked)
+    located: dict[int, Comparison] = {}
+    for j in lives:  # first where each live shot lies on the claim photo (the matches only)
+        comp = compare(claim, ctx.images[j], settings=cfg.place)
         if comp is None:
             result.unmatched.append(j)
         else:
-            result.compared[j] = comp
-    if not result.places:  # nothing marked: where the close-up and the turned shot land on the claim photo
-        aimed = [result.compared[j].footprint for j in lives
-                 if kinds[j] in ("close", "turned") and j in result.compared]
-        area = claim.width * claim.height
-        aimed = [b for b in aimed if b[2] * b[3] < 0.9 * area]
-        if aimed:
-            place: Box | None = aimed[0]
-            for b in aimed[1:]:
-                place = _intersection(place, b) if place else None
-            result.places.append(place or aimed[0])
-            result.aimed = True
-            # look again with the place as a region: inside it, fainter structure is examined
-            result.compared = {j: compare(claim, ctx.images[j], regions=result.places) or comp
-                               for j, comp in result.compared.items()}
+            located[j] = comp
+    # where the close-up and the turned shot land on the claim photo: the buyer aims them at the damage
+    # (the close-up's alone when it matched: it is aimed at the damage, and the place then does not move when the
+    # turned shot arrives, so what was compared on the earlier shots' arrival is reused)
+    area = claim.width * claim.height
+    aimed = [located[j].footprint for j in lives if kinds[j] == "close" and j in located]
+    aimed = [b for b in aimed if b[2] * b[3] < cfg.aimed_max_share * area][:1]
+    if not aimed:
+        aimed = [located[j].footprint for j in lives if kinds[j] == "turned" and j in located]
+        aimed = [b for b in aimed if b[2] * b[3] < cfg.aimed_max_share * area]
+    if aimed:
+        place: Box | None = aimed[0]
+        for b in aimed[1:]:
+            place = _intersection(place, b) if place else None
+        x, y, w, h = place or aimed[0]
+        core = cfg.aimed_core
+        place = (int(x + w * (1 - core) / 2), int(y + h * (1 - core) / 2), max(1, int(w * core)), max(1, int(h * core)))
+        if not any(_overlaps(place, p) for p in result.places) or not result.places:
+            result.places.append(place)
+            result.aimed = not marked
+    # then the claimed place looked for in every live shot, and the whole shared area compared more coarsely
+    result.compared = {j: compare(claim, ctx.images[j], regions=result.places, overview=True, settings=cfg.place)
+                       or comp for j, comp in located.items()}
     paper = (code_box[0], _grown(code_box[1], 0.5)) if code_box is not None else None
     lacking = [(m.region_shown, j, m.region_expected) for j, comp in result.compared.items() for m in comp.missing
                if m.shown_in == 0 and m.resolved and m.contrast >= cfg.min_contrast
@@ -194,16 +187,25 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
     for group in _cluster(lacking):  # the paper with the code hides what lies behind it in shot (a): not compared
         region = _union([r for r, _, _ in group])
         shots = sorted({j for _, j, _ in group})
-        showing = sorted(j for j, comp in result.compared.items()
-                         if j not in shots and comp.seen(region).status == "present")
         expected = {str(j): list(_union([e for _, k, e in group if k == j])) for j in shots}
-        entry = {"region": region, "shots": shots, "showing": showing, "expected": expected}
         if not any(_overlaps(region, p) for p in result.places):
             # outside the claimed place, a difference between a photo and another view is as often parallax,
             # an occluder or light as an edit: it is not reported, but the photo is then not verified either
-            # (structure the photo shows and a live view lacks may be damage painted where nobody looked)
-            result.unexplained.append(entry)
-        elif len(shots) >= cfg.absent_views and len(shots) > len(showing):
+            # (structure the photo shows and live views lack may be damage painted where nobody looked); what one
+            # live shot alone lacks there is noted (an edge of its frame, an occluder before it), blocking nothing
+            entry = {"region": region, "shots": shots, "expected": expected}
+            (result.unexplained if len(shots) >= cfg.absent_views else result.contradicted).append(entry)
+            result.outside.append(entry)
+            continue
+        others = {j: comp.seen(region) for j, comp in result.compared.items() if j not in shots}
+        showing = sorted(j for j, seen in others.items() if seen.status == "present")
+        # shots where something comes near the thresholds there without reaching them
+        doubting = sorted(j for j, seen in others.items() if seen.place is not None and seen.place.why == "doubt")
+        entry = {"region": region, "shots": shots, "showing": showing, "doubting": doubting, "expected": expected}
+        if len(shots) >= cfg.absent_views and len(showing) <= cfg.absent_showing:
+            result.absent.append({**entry, "strength": "corroborated"})
+        elif not showing and len(shots) + len(doubting) >= cfg.absent_views and cfg.doubt_corroborates:
+            # lacking in one shot and nearly so in another, shown in none
             result.absent.append({**entry, "strength": "corroborated"})
         elif not showing:
             result.absent.append({**entry, "strength": "single"})
@@ -218,23 +220,27 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
         shots = sorted({j for _, j, _ in group})
         entry = {"region": region, "shots": shots,
                  "shown": {str(j): list(_union([e for _, k, e in group if k == j])) for j in shots}}
-        seeing = [k for k, comp in result.compared.items() if k not in shots and comp.seen(region).status != "not_seen"]
         if not any(_overlaps(region, p) for p in result.places):
             # outside the claimed place, what one live view alone shows while the others see the place and agree
             # with the photo is what its own viewpoint uncovers (parallax, a disocclusion): noted, blocking nothing;
             # otherwise it withholds verification
-            odd_view = len(shots) < cfg.absent_views and bool(seeing)
+            odd_view = len(shots) < cfg.absent_views
             (result.contradicted if odd_view else result.unexplained).append(entry)
-        elif len(shots) >= cfg.absent_views:
+        elif len(shots) >= cfg.absent_views and sum(
+                c.seen(region).status == "present" for k, c in result.compared.items() if k not in shots
+        ) <= cfg.absent_showing:  # shown live in two or more shots, and no other shot agrees with the photo
             result.hidden.append(entry)
-        elif seeing:  # other live shots see the place and agree with the photo: that one view is the odd one
-            result.contradicted.append(entry)
+        elif any(c.seen(region).status != "not_seen" for k, c in result.compared.items() if k not in shots):
+            result.contradicted.append(entry)  # other live shots see the place and agree with the photo
         else:  # only one view, and nothing to say it is wrong: neither confirmed nor verified
             result.disputed.append(entry)
     for j, comp in result.compared.items():
-        statuses = [comp.seen(p).status for p in result.places]
+        seen = [comp.seen(p) for p in result.places]
+        statuses = [s.status for s in seen]
         if "absent" in statuses:
             result.lacking_in.append(j)
+        elif any(s.place is not None and s.place.why == "doubt" for s in seen):
+            result.doubted_in.append(j)  # something there comes near a lacking mark: not confirmed on this capture
         elif "present" in statuses:
             result.present_in.append(j)
     result.cover = max((c.shared[0] for c in result.compared.values()), default=0.0)
@@ -249,35 +255,24 @@ def _absent_finding(ctx: CheckContext, photo: _ClaimPhoto, cfg: LiveConfig) -> F
     shots = worst["shots"]
     if worst["strength"] == "corroborated":
         score = cfg.score_absent_all if len(shots) >= len(photo.compared) else cfg.score_absent
-        seen_en = f"{len(shots)} live shots ({', '.join(f'#{j} {ctx.images[j].name}' for j in shots)}) see that place"
-        seen_zh = f"{len(shots)} 张现场照片（{', '.join(f'#{j} {ctx.images[j].name}' for j in shots)}）都清楚地拍到了"
     else:
         score = cfg.score_absent_single
-        seen_en = (f"live shot #{shots[0]} ({ctx.images[shots[0]].name}) sees that place, the other shots do not "
-                   "show it at all")
-        seen_zh = f"现场照片 #{shots[0]}（{ctx.images[shots[0]].name}）清楚地拍到了，其他现场照片没有拍到"
     by_image: dict[str, list[dict[str, Any]]] = {str(photo.index): []}
     for a in photo.absent:
         x, y, w, h = a["region"]
         by_image[str(photo.index)].append({"x": x, "y": y, "w": w, "h": h, "role": "damage"})
         for j, (ex, ey, ew, eh) in a["expected"].items():
             by_image.setdefault(j, []).append({"x": ex, "y": ey, "w": ew, "h": eh, "role": "expected_damage_missing"})
-    details = {"claim_photo": photo.index, "live_shots": shots, "absent": photo.absent,
-               "contradicted": photo.contradicted,
+    details = {"claim_photo": photo.index, "region": list(region), "shots": shots, "count": len(shots),
+               "live_shots": shots, "absent": photo.absent, "contradicted": photo.contradicted,
                "regions_by_image": by_image, "compared": {str(j): c.to_dict() for j, c in photo.compared.items()}}
-    return ctx.finding(
-        "live.damage_absent", image=photo.index, score=score,
-        regions=[Region(*a["region"]) for a in photo.absent], details=details,
-        en=(f"The damage this claim photo shows at {_text(region)} is not on the item photographed live: "
-            f"{seen_en} of the item clearly, and there is no such damage there (outlined in each). Real damage is on "
-            "the item from every angle; damage painted onto a photo is not."),
-        zh=(f"这张凭证图片在 {_text(region)} 处显示的损坏，不在现场拍摄的实物上：{seen_zh}商品的这个位置，"
-            "却没有这样的损坏（已分别标出）。真实的损坏从任何角度看都在实物上；画在照片上的损坏则不会。"))
+    return ctx.finding("live.damage_absent", image=photo.index, score=score,
+                       regions=[Region(*a["region"]) for a in photo.absent], details=details,
+                       variant="corroborated" if worst["strength"] == "corroborated" else "single")
 
 
 def _hidden_finding(ctx: CheckContext, photo: _ClaimPhoto, cfg: LiveConfig) -> Finding:
     worst = max(photo.hidden, key=lambda h: len(h["shots"]))
-    names = ", ".join(f"#{j} {ctx.images[j].name}" for j in worst["shots"])
     by_image: dict[str, list[dict[str, Any]]] = {str(photo.index): []}
     for h in photo.hidden:
         x, y, w, h_ = h["region"]
@@ -286,14 +281,9 @@ def _hidden_finding(ctx: CheckContext, photo: _ClaimPhoto, cfg: LiveConfig) -> F
             by_image.setdefault(j, []).append({"x": sx, "y": sy, "w": sw, "h": sh, "role": "shown_live"})
     return ctx.finding(
         "live.place_differs", image=photo.index, score=cfg.score_place_differs,
-        regions=[Region(*h["region"]) for h in photo.hidden],
-        details={"claim_photo": photo.index, "hidden": photo.hidden, "regions_by_image": by_image},
-        en=(f"At the claimed place, {_text(worst['region'])}, the live item shows something this claim photo does "
-            f"not: {len(worst['shots'])} live shots ({names}) show it clearly where the photo, which sees that place "
-            "well, has nothing. Something may have been removed from the photo or painted over."),
-        zh=(f"在所称损坏处 {_text(worst['region'])}，现场实物上有而这张凭证图片上没有的内容："
-            f"{len(worst['shots'])} 张现场照片（{names}）都清楚地拍到了，而凭证图片清楚地拍到了这个位置却什么也没有。"
-            "照片中的内容可能被去除或涂改过。"))
+        regions=[Region(*h["region"]) for h in photo.hidden], variant="hidden",
+        details={"claim_photo": photo.index, "region": list(worst["region"]), "shots": worst["shots"],
+                 "count": len(worst["shots"]), "hidden": photo.hidden, "regions_by_image": by_image})
 
 
 # ---------------------------------------------------------------------------------------- live vs live
@@ -320,7 +310,7 @@ def _inconsistencies(ctx: CheckContext, pairs: list[tuple[int, int]], code_box: 
     shown: dict[int, list[tuple[Box, int, Box]]] = {}
     compared: dict[str, Any] = {}
     for a, b in pairs:
-        comp = compare(ctx.images[a], ctx.images[b])
+        comp = compare(ctx.images[a], ctx.images[b], regions=places.get(a, []), settings=cfg.place)
         if comp is None:
             compared[f"{a}-{b}"] = None
             continue
@@ -347,39 +337,42 @@ def _inconsistencies(ctx: CheckContext, pairs: list[tuple[int, int]], code_box: 
 # ----------------------------------------------------------------------------------------- re-captures
 def _recapture_finding(ctx: CheckContext, j: int, periodic: Periodicity | None, frames: list[tuple[int, float]],
                        flat_with: list[int], cfg: LiveConfig) -> Finding | None:
-    name = ctx.images[j].name
     framed = [(i, s) for i, s in frames if s >= cfg.frame_edge_share]
     moire = periodic is not None and periodic.share >= cfg.moire_share
     if not framed and not moire:
         return None
-    signals_en, signals_zh = [], []
+    signs: list[dict[str, Any]] = []
     if framed:
         i, s = max(framed, key=lambda t: t[1])
-        signals_en.append(f"claim photo #{i} appears inside it whole, its border running along a straight edge "
-                          f"({s:.0%} of the border)")
-        signals_zh.append(f"凭证图片 #{i} 完整地出现在画面中，其边框与一条直边重合（{s:.0%} 的边框）")
+        signs.append({"part": "framed", "claim_photo": i, "border_share": round(s, 3)})
     if moire:
         assert periodic is not None
-        signals_en.append(f"{periodic.peaked} of {periodic.tiles} tiles show periodic colour (moiré, sub-pixels "
-                          "or halftone dots) that a real surface does not")
-        signals_zh.append(f"{periodic.tiles} 个区块中有 {periodic.peaked} 个出现周期性色纹（摩尔纹、像素点阵或网点），"
-                          "真实物体表面不会这样")
+        signs.append({"part": "moire", "peaked": periodic.peaked, "tiles": periodic.tiles})
     if flat_with:
-        signals_en.append("everything it shares with the other photos lies on one flat plane")
-        signals_zh.append("它与其他照片的共同内容全部位于同一平面上")
+        signs.append({"part": "flat"})
     if framed and (moire or flat_with):
         score = cfg.score_frame_and_more
     elif moire and flat_with:
         score = cfg.score_moire_flat
     else:  # one sign alone: a photo of a flat, tightly cropped item or a real periodic texture can show it
         score = cfg.score_one_sign
-    details = {"picture_in_picture": [{"claim_photo": i, "border_share": round(s, 3)} for i, s in frames],
+    details = {"image": j, "signs": signs,
+               "picture_in_picture": [{"claim_photo": i, "border_share": round(s, 3)} for i, s in frames],
                "periodicity": periodic.to_dict() if periodic else None, "flat_with": flat_with}
-    return ctx.finding(
-        "live.recapture", image=j, score=score, details=details,
-        en=f"Live shot {name} looks like a photo of a screen or a print, not of the item: " + "; ".join(signals_en)
-           + ".",
-        zh=f"现场照片 {name} 像是翻拍屏幕或打印件，而不是拍摄实物：" + "；".join(signals_zh) + "。")
+    return ctx.finding("live.recapture", image=j, score=score, details=details, variant="signs")
+
+
+_PERIODIC: dict[tuple[str, float], Periodicity] = {}
+
+
+def _periodicity(image: LoadedImage, cfg: LiveConfig) -> Periodicity:
+    """The shot's periodic colour, kept per file (a shot analysed on arrival is not measured again)."""
+    key = (image.sha256, cfg.moire_prominence)
+    if key not in _PERIODIC:
+        if len(_PERIODIC) >= 64:
+            _PERIODIC.pop(next(iter(_PERIODIC)))
+        _PERIODIC[key] = periodicity(image.pixels, prominence=cfg.moire_prominence)
+    return _PERIODIC[key]
 
 
 def _is_flat(comp: Comparison, cfg: LiveConfig) -> bool:
@@ -430,7 +423,7 @@ def run(ctx: CheckContext) -> list[Finding]:
     inconsistent, live_compared = _inconsistencies(ctx, pairs, code_box, places, cfg)
     recaptured = False
     for j in lives:
-        periodic = periodicity(ctx.images[j].pixels, prominence=cfg.moire_prominence) if kinds[j] != "orbit" else None
+        periodic = _periodicity(ctx.images[j], cfg) if kinds[j] != "orbit" else None
         frames = [(p.index, p.compared[j].frame_edge) for p in photos if j in p.compared]
         flat = [p.index for p in photos if j in p.compared and _is_flat(p.compared[j], cfg)]
         produced = _recapture_finding(ctx, j, periodic, frames, flat, cfg)
@@ -440,28 +433,21 @@ def run(ctx: CheckContext) -> list[Finding]:
     if inconsistent:
         findings.append(_inconsistent_finding(ctx, inconsistent, live_compared, cfg))
     for photo in photos:
-        name = ctx.images[photo.index].name
         if photo.absent:
             findings.append(_absent_finding(ctx, photo, cfg))
         if photo.hidden:
             findings.append(_hidden_finding(ctx, photo, cfg))
         if not photo.compared:
             findings.append(ctx.finding(
-                "live.item_not_matched", image=photo.index, score=cfg.score_not_matched,
-                details={"claim_photo": photo.index, "live_shots": lives},
-                en=(f"None of the {len(lives)} live shots shows the item of {name}: they share no surface that "
-                    "matches it. The live item may not be the one in the claim photo."),
-                zh=(f"{len(lives)} 张现场照片都没有拍到 {name} 中的商品：它们与该图片没有可匹配的共同表面。"
-                    "现场拍摄的可能不是凭证图片中的那件商品。")))
+                "live.item_not_matched", image=photo.index, score=cfg.score_not_matched, variant="none",
+                details={"claim_photo": photo.index, "live_shots": lives, "count": len(lives)}))
         elif live_ok and not recaptured and not inconsistent and _confirmed(photo, cfg):
             # verified only on positive evidence: the damage seen at the claimed place in enough live shots and
             # lacking in none, nothing unexplained. "Nothing found different" is not enough: on real views the
             # comparison misses small painted damage inside a large place (docs/capture.md, bench capture_session)
-            kinds_seen = ", ".join(KIND_TEXT[kinds[j]][0] for j in photo.compared)
-            ctx.verified("live_capture", [photo.index],
-                         en=f"{name} compared with {len(photo.compared)} live shot(s) of the item ({kinds_seen}), "
-                            "taken with this request's code",
-                         zh=f"{name} 已与 {len(photo.compared)} 张带本次验证码的现场照片比对")
+            ctx.verified("live_capture", [photo.index], key="live.verified.capture",
+                         params={"claim_photo": photo.index, "count": len(photo.compared),
+                                 "kinds": [kinds[j] for j in photo.compared]})
     confirmed = [p for p in photos if _confirmed(p, cfg)]
     trouble = any(p.absent or not p.compared for p in photos) or inconsistent or recaptured
     if live_ok and confirmed and not trouble:
@@ -474,22 +460,19 @@ def _confirmed(photo: _ClaimPhoto, cfg: LiveConfig) -> bool:
     place is only where the buyer aimed (nothing was marked), no live shot may lack anything the photo shows."""
     if photo.unexplained or photo.hidden or photo.disputed:
         return False
-    return (not photo.absent and not photo.lacking_in and len(photo.present_in) >= cfg.confirm_views
+    return (not photo.absent and not photo.lacking_in and not photo.doubted_in and not photo.outside
+            and len(photo.present_in) >= cfg.confirm_views
             and photo.structure >= cfg.min_damage_structure and photo.cover >= cfg.min_cover)
 
 
 def _confirmed_finding(ctx: CheckContext, confirmed: list[_ClaimPhoto], photos: list[_ClaimPhoto],
                        kinds: dict[int, str], cfg: LiveConfig) -> Finding:
     every = len(confirmed) == len(photos) and all(len(p.present_in) >= 3 for p in confirmed)
-    parts_en, parts_zh = [], []
+    parts: list[dict[str, Any]] = []
     by_image: dict[str, list[dict[str, Any]]] = {}
     for p in confirmed:
-        name = ctx.images[p.index].name
-        seen = ", ".join(KIND_TEXT[kinds[j]][0] for j in p.present_in)
-        seen_zh = "、".join(KIND_TEXT[kinds[j]][1] for j in p.present_in)
-        parts_en.append(f"the damage of {name} is at the same place on the item in {len(p.present_in)} live shots "
-                        f"({seen})")
-        parts_zh.append(f"{name} 中的损坏在 {len(p.present_in)} 张现场照片（{seen_zh}）中位于实物的同一位置")
+        parts.append({"part": "photo", "claim_photo": p.index, "count": len(p.present_in),
+                      "kinds": [kinds[j] for j in p.present_in]})
         for x, y, w, h in p.places:
             by_image.setdefault(str(p.index), []).append({"x": x, "y": y, "w": w, "h": h, "role": "confirmed_damage"})
         for j in p.present_in:
@@ -498,23 +481,16 @@ def _confirmed_finding(ctx: CheckContext, confirmed: list[_ClaimPhoto], photos: 
                 if seen.status == "present" and seen.other_region is not None:
                     x, y, w, h = seen.other_region
                     by_image.setdefault(str(j), []).append({"x": x, "y": y, "w": w, "h": h, "role": "confirmed_damage"})
-    details = {"confirmed_photos": [p.index for p in confirmed],
+    details = {"confirmed_photos": [p.index for p in confirmed], "photos": parts,
                "views": {str(p.index): p.present_in for p in confirmed}, "regions_by_image": by_image}
-    return ctx.finding(
-        "live.damage_confirmed", image=None, score=cfg.score_confirmed_all if every else cfg.score_confirmed,
-        details=details,
-        en=("Confirmed live: " + "; ".join(parts_en) + ". The shots carry this request's one-time code, agree with "
-            "each other and show the real item, not a screen or a print. Real damage seen live from several angles "
-            "lowers the risk of this claim."),
-        zh=("现场拍摄已确认：" + "；".join(parts_zh) + "。这些照片带有本次请求的一次性验证码，彼此一致，拍摄的是实物"
-            "而非屏幕或打印件。从多个角度现场看到的真实损坏降低了本申请的风险。"))
+    return ctx.finding("live.damage_confirmed", image=None, score=cfg.score_confirmed_all if every else
+                       cfg.score_confirmed, details=details, variant="confirmed")
 
 
 def _inconsistent_finding(ctx: CheckContext, inconsistent: list[dict[str, Any]], compared: dict[str, Any],
                           cfg: LiveConfig) -> Finding:
     worst = max(inconsistent, key=lambda d: len(d["missing_in"]))
     where = worst["shown_in"]
-    others = ", ".join(f"#{o}" for o in worst["missing_in"])
     by_image: dict[str, list[dict[str, Any]]] = {}
     for d in inconsistent:
         x, y, w, h = d["region"]
@@ -522,10 +498,6 @@ def _inconsistent_finding(ctx: CheckContext, inconsistent: list[dict[str, Any]],
         for o, (ex, ey, ew, eh) in d["expected"].items():
             by_image.setdefault(o, []).append({"x": ex, "y": ey, "w": ew, "h": eh, "role": "expected_damage_missing"})
     return ctx.finding(
-        "live.inconsistent_views", image=None, score=cfg.score_inconsistent,
-        details={"differences": inconsistent, "pairs": compared, "regions_by_image": by_image},
-        en=(f"The live shots disagree: live shot #{where} ({ctx.images[where].name}) shows damage at "
-            f"{_text(worst['region'])} that live shots {others} lack where they see that place clearly. Live "
-            "photos of one real item agree with each other."),
-        zh=(f"现场照片彼此不一致：现场照片 #{where}（{ctx.images[where].name}）在 {_text(worst['region'])} 处有损坏，"
-            f"而现场照片 {others} 清楚地拍到了该位置却没有。同一件实物的现场照片应当相互一致。"))
+        "live.inconsistent_views", image=None, score=cfg.score_inconsistent, variant="disagree",
+        details={"shown_in": where, "region": list(worst["region"]), "missing_in": worst["missing_in"],
+                 "differences": inconsistent, "pairs": compared, "regions_by_image": by_image})

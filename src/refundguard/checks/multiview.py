@@ -125,30 +125,31 @@ def _strong(d: Difference) -> bool:
             and ev.unexplained >= 0.5)
 
 
-def _region_text(r: Sequence[int]) -> str:
-    return f"x={r[0]}, y={r[1]}, {r[2]}×{r[3]} px"
-
-
-def _why_en(d: Difference, inliers: int) -> str:
+def _why(d: Difference) -> list[dict[str, Any]]:
+    """Why the photo that lacks ``d`` should have shown it: the parts of catalogue ``multiview.why.``."""
     ev = d.evidence
-    parts = [f"it sees that place with {ev.resolution:.2f} of a pixel for each pixel of photo #{d.shown_in + 1}"]
+    parts: list[dict[str, Any]] = [{"part": "resolution", "resolution": round(ev.resolution, 2)}]
     if ev.sharpness is not None:
-        parts.append(f"its fine detail there is {min(ev.sharpness, 9.99):.2f} of photo #{d.shown_in + 1}'s")
-    parts.append("it is neither blown out nor in shadow there")
-    agreement = "" if ev.ring_agreement is None else f", texture correlation {ev.ring_agreement:.2f}"
-    parts.append(f"the surface around it matches in both photos ({inliers} matched points{agreement})")
-    return "; ".join(parts)
+        parts.append({"part": "sharpness", "sharpness": round(min(ev.sharpness, 9.99), 2)})
+    parts.append({"part": "exposure"})
+    if ev.ring_agreement is None:
+        parts.append({"part": "surround"})
+    else:
+        parts.append({"part": "surround_texture", "ring_agreement": round(ev.ring_agreement, 2)})
+    return parts
 
 
-def _why_zh(d: Difference, inliers: int) -> str:
-    ev = d.evidence
-    parts = [f"该处在照片 #{d.missing_in + 1} 中的分辨率为照片 #{d.shown_in + 1} 的 {ev.resolution:.2f} 倍"]
-    if ev.sharpness is not None:
-        parts.append(f"细节清晰度为照片 #{d.shown_in + 1} 的 {min(ev.sharpness, 9.99):.2f} 倍")
-    parts.append("该处既未过曝也不在阴影中")
-    agreement = "" if ev.ring_agreement is None else f"，纹理相关 {ev.ring_agreement:.2f}"
-    parts.append(f"周围表面在两张照片中一致（{inliers} 个匹配点{agreement}）")
-    return "；".join(parts)
+def _sentence_params(worst: PairResult, d: Difference, other: Difference | None) -> dict[str, Any]:
+    """The finding sentence's parameters (photo numbers from 1, regions in their own photo's pixels)."""
+    params: dict[str, Any] = {"shown_in": d.shown_in, "missing_in": d.missing_in, "shown_number": d.shown_in + 1,
+                              "missing_number": d.missing_in + 1, "region_shown": list(d.region_shown),
+                              "region_expected": list(d.region_expected), "matched_points": worst.inliers,
+                              "why": _why(d)}
+    if other is not None:
+        params.update({"other_shown_number": other.shown_in + 1, "other_missing_number": other.missing_in + 1,
+                       "other_region_shown": list(other.region_shown),
+                       "other_region_expected": list(other.region_expected)})
+    return params
 
 
 def _pair_details(ctx: CheckContext, res: PairResult, cfg: MultiviewConfig) -> dict[str, Any]:
@@ -178,32 +179,15 @@ def _finding(ctx: CheckContext, bad: list[PairResult], compared: list[PairResult
     worst = max(bad, key=lambda r: pair_score(r, cfg.score)[0])
     score, basis = pair_score(worst, cfg.score)
     d = max(worst.resolved, key=lambda x: (not x.replaced, x.evidence.contrast))
-    shown, missing = ctx.images[d.shown_in].name, ctx.images[d.missing_in].name
-    other_en = other_zh = ""
+    other = None
     if basis == "two_sided":
-        o = next(x for x in worst.resolved if x.shown_in != d.shown_in and not x.replaced)
-        other_en = (f" Photo #{o.shown_in + 1} in turn shows damage at {_region_text(o.region_shown)} that photo "
-                    f"#{o.missing_in + 1} lacks at {_region_text(o.region_expected)}.")
-        other_zh = (f"反过来，照片 #{o.shown_in + 1} 在 {_region_text(o.region_shown)} 处的损坏，在照片 "
-                    f"#{o.missing_in + 1} 的对应位置 {_region_text(o.region_expected)} 也没有。")
-    replaced_en = replaced_zh = ""
-    if d.replaced:
-        replaced_en = (" The two photos show different content at that place, which a reflection or something "
-                       "in front of the item can also cause; a person should compare them.")
-        replaced_zh = "两张照片在该处显示的内容不同，反光或物品前方的遮挡也可能造成这种情况，需人工比对。"
+        other = next(x for x in worst.resolved if x.shown_in != d.shown_in and not x.replaced)
+    variant = "two_sided" if other is not None else "replaced" if d.replaced else "added"
     details = {"pairs": [_pair_details(ctx, r, cfg) for r in bad],
                "consistent_pairs": [[r.first, r.second] for r in compared if not r.resolved],
                "unmatched_pairs": unmatched, "basis": basis,
-               "regions_by_image": _regions_by_image(bad)}
-    return ctx.finding(
-        "multiview.inconsistent_damage", image=None, score=score, details=details,
-        en=(f"The damage differs between two photos of the same item: photo #{d.shown_in + 1} ({shown}) shows damage "
-            f"at {_region_text(d.region_shown)}, but photo #{d.missing_in + 1} ({missing}) shows none at the "
-            f"corresponding place, {_region_text(d.region_expected)}, although it should have shown it: "
-            f"{_why_en(d, worst.inliers)}.{other_en}{replaced_en} Real damage looks the same from every angle."),
-        zh=(f"同一商品的两张照片中损坏不一致：照片 #{d.shown_in + 1}（{shown}）在 {_region_text(d.region_shown)} 处有"
-            f"损坏，而照片 #{d.missing_in + 1}（{missing}）的对应位置 {_region_text(d.region_expected)} 却没有，"
-            f"尽管它本应能拍到：{_why_zh(d, worst.inliers)}。{other_zh}{replaced_zh}真实的损坏从任何角度看都应一致。"))
+               "regions_by_image": _regions_by_image(bad), **_sentence_params(worst, d, other)}
+    return ctx.finding("multiview.inconsistent_damage", image=None, score=score, variant=variant, details=details)
 
 
 def _prior_regions(ctx: CheckContext, claim_indices: set[int]) -> dict[int, list[tuple[int, int, int, int]]]:
@@ -222,26 +206,18 @@ def _record_coverage(ctx: CheckContext, compared: list[PairResult], claims: list
         if max(res.shared) < cfg.score.min_shared:
             continue
         i, j = res.first, res.second
-        a, b = ctx.images[i].name, ctx.images[j].name
         covered |= {i, j}
-        share = f"{max(res.shared):.0%}"
-        ctx.verified("second_view", [i, j],
-                     en=(f"{a} and {b} show the same item and were compared as two views of it where both see it "
-                         f"({res.inliers} matched points, {share} of a photo compared)"),
-                     zh=(f"{a} 与 {b} 为同一商品，已作为两个角度在两者共同可见处比对（{res.inliers} 个匹配点，"
-                         f"比对面积 {share}）"))
+        ctx.verified("second_view", [i, j], key="multiview.verified.second_view",
+                     params={"first": i, "second": j, "matched_points": res.inliers,
+                             "share": round(max(res.shared), 3)})
     matched = {k for res in compared for k in (res.first, res.second)}
     for i in claims:
         if i in covered:
             continue
-        name = ctx.images[i].name
         if i in matched:
-            ctx.skip(i, en=(f"{name} shares too little visible surface with the other claim photos to compare the "
-                            f"damage (less than {cfg.score.min_shared:.0%} of a photo)"),
-                     zh=f"{name} 与其他申请照片共同可见的表面太少（不足 {cfg.score.min_shared:.0%}），无法比对损坏")
+            ctx.skip(i, key="multiview.skip.little_shared", params={"image": i, "min_shared": cfg.score.min_shared})
         else:
-            ctx.skip(i, en=f"{name} shares no reliably matched surface with the other claim photos",
-                     zh=f"{name} 与其他申请照片没有可靠匹配的共同表面")
+            ctx.skip(i, key="multiview.skip.unmatched", params={"image": i})
 
 
 @check("multiview", after=("reference", "tamper"), config=MultiviewConfig)
@@ -252,8 +228,7 @@ def run(ctx: CheckContext) -> list[Finding]:
     if len(claims) < 2:
         raise not_applicable("multiview.na.single_photo")
     for i, _ in claims[cfg.max_views:]:
-        ctx.skip(i, en=f"only the first {cfg.max_views} claim photos are compared with each other",
-                 zh=f"仅比对前 {cfg.max_views} 张申请照片")
+        ctx.skip(i, key="multiview.skip.beyond_max_views", params={"max_views": cfg.max_views})
     claims = claims[:cfg.max_views]
     prepared = {i: _prepare(im.pixels, cfg) for i, im in claims}
     prior = _prior_regions(ctx, set(prepared))

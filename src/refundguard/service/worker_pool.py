@@ -55,14 +55,24 @@ def check_threads(workers: int) -> int:
     return max(1, cpus // max(1, workers))
 
 
-def _start_worker(config: AppConfig, threads: int) -> None:
+def _start_worker(config: AppConfig, threads: int, server_pid: int) -> None:
     """Initialiser of a worker process: its check threads, its job context, the engine imported."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle; it shuts the pool down
+    threading.Thread(target=_exit_with_parent, args=(server_pid,), name="parent-watch", daemon=True).start()
     os.environ.setdefault("REFUNDGUARD_CHECK_THREADS", str(threads))
     from refundguard.service.jobs import warm_up, worker_context
 
     worker_context(config)
     warm_up()
+
+
+def _exit_with_parent(parent: int, every_s: float = 1.0) -> None:
+    """End this worker when the server that started it is gone (killed with SIGKILL, it cannot shut the pool
+    down; the worker, re-parented, would otherwise wait for jobs forever)."""
+    while os.getppid() == parent:
+        time.sleep(every_s)
+    log.warning("the server that started this analysis worker is gone; the worker exits")
+    os._exit(0)
 
 
 def _ready() -> int:
@@ -92,7 +102,7 @@ class ProcessRunner:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
-                                   initializer=_start_worker, initargs=(self.config, self.threads))
+                                   initializer=_start_worker, initargs=(self.config, self.threads, os.getpid()))
         for _ in range(self.workers):  # every worker starts now (each submission finds none idle yet), not on a claim
             pool.submit(_ready)
         return pool

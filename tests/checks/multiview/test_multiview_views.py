@@ -49,7 +49,7 @@ MISSED = pytest.mark.xfail(strict=True, reason="known miss: a mark on a plain pa
 
 
 @pytest.mark.parametrize(("base", "seed"), [("coffee", 5), ("astronaut", 1), pytest.param("chelsea", 2, marks=MISSED),
-                                            pytest.param("rocket", 5, marks=MISSED)])
+                                            ("rocket", 5)])
 def test_independent_damage_is_flagged_with_both_regions(base: str, seed: int) -> None:
     pair = make_pair(BASES[base](), seed, consistent=False)
     result = run_views(pair.view_a, pair.view_b)
@@ -63,7 +63,10 @@ def test_independent_damage_is_flagged_with_both_regions(base: str, seed: int) -
         assert set(diff["regions"]) == {"0", "1"}
         # the reported damage is the painted crack of that view
         assert overlaps(diff["regions"][str(shown)], truth[shown])
-    assert "#1" in finding.message.en and "照片" in finding.message.zh
+    # the sentence is the catalogue's, made from the details (photo numbers from 1)
+    assert finding.variant in ("added", "two_sided", "replaced")
+    assert "photo 1" in finding.message.en and "照片 1" in finding.message.zh
+    assert finding.details["shown_number"] == finding.details["shown_in"] + 1
     assert set(finding.details["regions_by_image"]) <= {"0", "1"}
 
 

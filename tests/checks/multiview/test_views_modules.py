@@ -4,6 +4,7 @@ and the pair score (each on small synthetic views with a known geometry)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -126,13 +127,56 @@ def test_highlights_parallax_and_misalignment_are_not_differences(change: dict[s
     assert not judge(evidence(**change)).difference
 
 
-def test_measure_sees_the_crack() -> None:
+SCUFF = {"darkest": 0.0, "light": 0.3, "light_width": 1.5, "light_elongation": 12.0, "light_grey": 190.0}
+
+
+@pytest.mark.parametrize(("change", "scuff"), [
+    ({}, True),  # a thin light line, many times longer than wide, not white: a scuff on a dark surface
+    ({"light_elongation": 1.5}, False),  # a compact bright blob: a reflection that moved, sunlit leaves
+    ({"light_grey": 250.0}, False),  # a white line: a glint off an edge or a pane
+    ({"light_width": 6.0}, False),  # a wide band of light
+])
+def test_only_a_thin_grey_line_of_light_is_a_scuff(change: dict[str, float], scuff: bool) -> None:
+    assert judge(evidence(**{**SCUFF, **change})).difference is scuff
+
+
+def test_light_shape_tells_a_line_from_a_blob() -> None:
+    from refundguard.checks._views.evidence import _light_shape
+
+    def shape(draw: np.ndarray) -> tuple[float, float, float]:
+        h, w = draw.shape
+        mask = draw > 0
+        gray = np.where(mask, 180, 60).astype(np.uint8)
+        lum = np.log(gray.astype(np.float32) + 10.0)
+        al = SimpleNamespace(overlap=np.ones((h, w), bool), gray_x=gray)
+        ring = np.zeros((h, w), bool)
+        ring[:2] = True
+        return _light_shape(al, mask, (0, 0, w, h), ring, np.full((h, w), np.log(70.0), np.float32) - lum)
+
+    line = np.zeros((40, 60), np.uint8)
+    cv2.line(line, (5, 20), (55, 24), 1, 2)
+    blob = np.zeros((40, 60), np.uint8)
+    cv2.circle(blob, (30, 20), 8, 1, -1)
+    width, elongation, grey = shape(line)
+    assert width <= 4.0 and elongation >= 8.0 and grey == 180
+    width, elongation, _ = shape(blob)
+    assert width > 8.0 and elongation < 2.5
+
+
+def _painted_candidate():  # type: ignore[no-untyped-def]
+    """A crack painted on view A of the flat scene: the prepared views, their correspondence and alignment, and
+    the candidate mask over the crack."""
     a = base()
     painted, (x, y, w, h) = crack(a)
     wa, wb, vm = prepared(painted, view_b(a))
     corr_ab, _ = correspond(wa.gray, wb.gray, vm)
     al = align(wa.gray, wa.rgb, wb.gray, wb.rgb, corr_ab)
     mask = next(m for m in candidates(al) if m[y:y + h, x:x + w].any())
+    return wa, vm, corr_ab, al, mask
+
+
+def test_measure_sees_the_crack() -> None:
+    _wa, _vm, _corr, al, mask = _painted_candidate()
     ev = measure(al, mask)
     assert ev is not None and ev.unexplained > 0.35 and ev.darkest > 0.12 and ev.resolution > 0.8
 
@@ -140,12 +184,7 @@ def test_measure_sees_the_crack() -> None:
 # --- parallax -----------------------------------------------------------------------------------------
 
 def test_a_painted_mark_is_not_found_along_its_epipolar_line() -> None:
-    a = base()
-    painted, (x, y, w, h) = crack(a)
-    wa, wb, vm = prepared(painted, view_b(a))
-    corr_ab, _ = correspond(wa.gray, wb.gray, vm)
-    al = align(wa.gray, wa.rgb, wb.gray, wb.rgb, corr_ab)
-    mask = next(m for m in candidates(al) if m[y:y + h, x:x + w].any())
+    wa, vm, corr_ab, al, mask = _painted_candidate()
     bound = parallax_bound(vm, True, max(wa.shape), 0.08)
     assert 4.0 <= bound < 10.0  # a flat scene: a few pixels
     assert epipolar_agreement(al, corr_ab, vm.fundamental, mask, bound) < 0.75

@@ -5,8 +5,67 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class PlaceSettings(BaseModel):
+    """The live check's own comparison of a place of one photo with another view (``[checks.live.place]``,
+    see ``_live.place``); distances in working pixels of the place's crop."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    side: int = Field(1280, ge=128, le=4096, description="longest side of the crop a claimed place is compared in")
+    max_pixels: int = Field(1_000_000, ge=16_384, description="... and most pixels of that crop")
+    overview_side: int = Field(768, ge=128, le=2048, description="longest side of the crop of the whole shared area")
+    prior_sigma: float = Field(0.06, gt=0, le=1, description="reach of each match's parallax (× the crop's side)")
+    context: float = Field(0.35, ge=0, le=2, description="surface around the place compared with it (× its side)")
+    min_margin: float = Field(60.0, ge=0, description="... and at least this (px per 1000 px of the photo's long "
+                              "side): a small region is judged with surface around it")
+    local_reach: float = Field(0.75, ge=0, le=4, description="matches this far around the place (× its side) fit "
+                               "its own homography")
+    local_matches: int = Field(16, ge=8, description="... when at least this many lie there")
+    resolves: float = Field(0.6, gt=0, le=1, description="the other view resolves a place when it sees it at this "
+                            "share of the working resolution or finer")
+    seen_share: float = Field(0.6, gt=0, le=1, description="a place is seen when this share of it lies in the "
+                              "other view's frame")
+    flow_smoothing: float = Field(4.0, gt=0, description="Gaussian smoothing of the flow (px at half resolution)")
+    max_parallax: float = Field(0.06, ge=0, le=0.3, description="largest displacement the flow may add (× side)")
+    tolerance: int = Field(2, ge=0, le=8, description="structure of the other view this near explains (px)")
+    min_typical: float = Field(0.02, gt=0, description="floor of the typical structure (log-luminance gradient)")
+    level_sigma: float = Field(3.0, gt=0, description="reach (px) of the other view's local structure level")
+    lack_contrast: float = Field(1.5, gt=0, description="a candidate's pixels: unexplained structure at least this × "
+                                 "the other view's local structure level")
+    offset_sigma: float = Field(15.0, gt=0, description="reach (px) of how the two views' brightness differs")
+    stain_darkening: float = Field(0.25, gt=0, description="a candidate's pixels also: darker than the other view "
+                                   "by this much against that difference (log units: a stain)")
+    min_darkening: float = Field(0.45, ge=0, description="... and darker there than the other view by at least this "
+                                 "(log units, against the ring): cracks, stains, tears and chips darken")
+    min_contrast: float = Field(4.0, gt=0, description="a mark: its unexplained structure (90th percentile) at "
+                                "least this × that level")
+    lack_share: float = Field(0.6, gt=0, le=1, description="... and this share of the structure there")
+    min_lack_area: float = Field(0.04, gt=0, description="a mark's pixels at least this × the crop's size "
+                                 "(square root of its area)")
+    min_lack_length: float = Field(0.025, gt=0, le=1, description="... and its extent at least this × the side")
+    search: int = Field(8, ge=0, le=40, description="a mark found this near in the other view is displaced, not "
+                        "lacking (px)")
+    found_nearby: float = Field(0.6, gt=0, le=1, description="... found: the other view's structure, shifted, "
+                                "explains at least this share of the mark's")
+    max_replaced: float = Field(0.35, gt=0, le=1, description="a mark is lacking only where the other view shows "
+                                "less than this share of its own structure unexplained (else: different content)")
+    ring_agreement: float = Field(0.6, ge=-1, le=1, description="the surface around a lacking mark must correlate "
+                                  "this well between the views (the comparison is sound there)")
+    doubt_contrast: float = Field(3.0, gt=0, description="a place is not confirmed while a candidate there has this "
+                                  "contrast ...")
+    doubt_darkening: float = Field(0.3, ge=0, description="... this darkening ...")
+    doubt_displaced: float = Field(0.7, gt=0, le=1, description="... is explained by less than this when shifted ...")
+    doubt_ring: float = Field(0.4, ge=-1, le=1, description="... and sits on a surface agreeing at least this well")
+    present_agreement: float = Field(0.35, ge=-1, le=1, description="a place agrees: its texture correlates this well")
+    present_explained: float = Field(0.7, gt=0, le=1, description="... and the other view shows this share of its "
+                                     "strong structure")
+
+
 class LiveConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    #: how a place of one photo is compared with another view (the live check's own structure comparison)
+    place: PlaceSettings = Field(default_factory=PlaceSettings)
 
     #: OCR passes on shot (a): the whole photo, then this many tiles a side when the code was not read whole
     code_tile_grid: int = Field(2, ge=1, le=4)
@@ -15,10 +74,24 @@ class LiveConfig(BaseModel):
     #: claimed damage counts as absent from the live item when this many live shots, each seeing the place well
     #: enough to show it, lack it there
     absent_views: int = Field(2, ge=1, le=4)
+    #: ... and at most this many live shots show it there (a live shot that shows the mark is evidence it is on
+    #: the item: two shots from one viewpoint lacking it against one that shows it is not corroboration)
+    absent_showing: int = Field(0, ge=0, le=4)
+    #: a mark lacking in one live shot and nearly lacking (``place.doubt_*``) in another, shown in none, counts
+    #: as lacking in two
+    doubt_corroborates: bool = False
     #: damage is confirmed when at least this many live shots show the claimed place and none lacks it
     confirm_views: int = Field(2, ge=1, le=4)
     #: a structure a live shot shows alone counts as an inconsistency when this many other live shots lack it
     inconsistent_views: int = Field(2, ge=1, le=4)
+    #: regions other checks reported on a claim photo are claimed places when their finding scores at least this
+    prior_min_score: float = Field(0.6, ge=0, le=1)
+    #: where close-up (b) and turned shot (c) land on the claim photo is the claimed place unless one covers more
+    #: than this share of the photo (then it does not say where the damage is)
+    aimed_max_share: float = Field(0.9, gt=0, le=1)
+    #: ... and of where they land, the central part this share of its width and height (the buyer centres the
+    #: damage in the close-up)
+    aimed_core: float = Field(0.5, gt=0, le=1)
     #: a claim photo counts as compared with the live item when one live shot covers this share of it
     min_cover: float = Field(0.3, gt=0, le=1)
     #: smallest contrast (multiple of the object's typical gradient) of a difference that counts
@@ -39,7 +112,7 @@ class LiveConfig(BaseModel):
     score_absent: float = Field(0.9, ge=0, le=1)
     score_absent_all: float = Field(0.95, ge=0, le=1)
     score_place_differs: float = Field(0.85, ge=0, le=1)
-    score_absent_single: float = Field(0.5, ge=0, le=1)  # one live shot lacks it, no other shot sees the place
+    score_absent_single: float = Field(0.3, ge=0, le=1)  # one live shot lacks it, no other shot sees the place
     score_confirmed: float = Field(0.8, ge=0, le=1)
     score_confirmed_all: float = Field(0.95, ge=0, le=1)
     score_code_missing: float = Field(0.6, ge=0, le=1)

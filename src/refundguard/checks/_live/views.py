@@ -1,13 +1,13 @@
 """Compare one photo with another view of the same item: the one place where the live check meets the
-multiview geometry (:mod:`refundguard.checks._views`).
+view geometry.
 
 :func:`compare` answers, for a claim photo and a live shot (or two live shots): do they show the same
-object; how much of each photo the other covers; which structure one shows that the other lacks at the
-corresponding place, and whether the other sees that place well enough to have shown it; and, for given
-regions of the first photo (the claimed damage), whether the other shows them (``present``), shows the place
-without them (``absent``) or does not see the place (``not_seen``). Everything the live check needs from the
-geometry goes through this function, so the multiview rebuild can replace its inside without touching the
-check.
+object (SIFT matches consistent with one rigid scene, :mod:`refundguard.checks._views.match`); how much of each
+photo the other covers; which structure one shows that the other lacks at the corresponding place, and whether
+the other sees that place well enough to have shown it; and, for given regions of the first photo (the claimed
+damage), whether the other shows them (``present``), shows the place without them (``absent``) or does not see
+the place (``not_seen``). The structure comparison is the live check's own (:mod:`refundguard.checks._live.place`,
+thresholds in ``[checks.live.place]``): its decisions do not move when the multiview check's comparison is tuned.
 
 Working copies and their SIFT features are kept per image (by SHA-256) in a small process-wide cache, so a
 live shot analysed when it arrived is not matched from scratch again when the session completes.
@@ -18,31 +18,19 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TypeVar
 
 import cv2
 import numpy as np
 
+from refundguard.checks._live.config import PlaceSettings
+from refundguard.checks._live.place import PlaceSeen, examine_place
 from refundguard.checks._live.recapture import frame_edge_support
-from refundguard.checks._views.match import (
-    Features,
-    ViewMatch,
-    WorkImage,
-    area_scale,
-    features,
-    map_box,
-    match,
-    work_image,
-)
-from refundguard.checks._views.pair import examine
+from refundguard.checks._views.match import Features, ViewMatch, WorkImage, features, map_box, match, work_image
 from refundguard.media.load import LoadedImage
 
 Box = tuple[int, int, int, int]
-#: the other photo "resolves" a place when it sees it with at least this fraction of a pixel per pixel
-RESOLVES = 0.6
-#: a region is "seen" by the other photo when at least this share of it maps inside the other's matched area
-SEEN_SHARE = 0.6
 
 
 @dataclass(frozen=True)
@@ -56,13 +44,16 @@ class Missing:
     resolved: bool
     magnification: float
     contrast: float
-    source: str  # "found" or "region" (inside a region given to look at)
+    source: str  # "found" (comparing the whole shared area) or "region" (inside a region given to look at)
+    best_match: float = 0.0
+    ring_agreement: float = 0.0
 
     def to_dict(self) -> dict[str, object]:
         return {"shown_in": self.shown_in, "region_shown": list(self.region_shown),
                 "region_expected": list(self.region_expected), "resolved": self.resolved,
                 "magnification": round(self.magnification, 2), "contrast": round(self.contrast, 2),
-                "source": self.source}
+                "source": self.source, "best_match": round(self.best_match, 3),
+                "ring_agreement": round(self.ring_agreement, 3)}
 
 
 @dataclass(frozen=True)
@@ -72,10 +63,14 @@ class RegionSeen:
     region: Box
     other_region: Box | None
     status: str
+    place: PlaceSeen | None = None
 
     def to_dict(self) -> dict[str, object]:
         other = None if self.other_region is None else list(self.other_region)
-        return {"region": list(self.region), "other_region": other, "status": self.status}
+        out: dict[str, object] = {"region": list(self.region), "other_region": other, "status": self.status}
+        if self.place is not None:
+            out |= {k: v for k, v in self.place.to_dict().items() if k not in out}
+        return out
 
 
 @dataclass(frozen=True)
@@ -96,15 +91,13 @@ class Comparison:
 
     def seen(self, region: Box) -> RegionSeen:
         """Whether the other photo shows ``region`` of the first (see :class:`RegionSeen`)."""
+        for r in self.regions:
+            if tuple(r.region) == tuple(region):
+                return r
         g = self._geometry
         if g is None:
-            return RegionSeen(tuple(region), None, "not_seen")
-        hint = tuple(float(v) * g.scale_a for v in region)
-        mapped = map_box(g.to_b, hint)
-        if _inside_share(mapped, g.hull_b) < SEEN_SHARE or _inside_share(hint, g.hull_a) < SEEN_SHARE:
-            return RegionSeen(tuple(region), None, "not_seen")
-        gone = any(m.shown_in == 0 and m.resolved and _overlap(m.region_shown, region) for m in self.missing)
-        return RegionSeen(tuple(region), _to_original(mapped, g.scale_b, g.size_b), "absent" if gone else "present")
+            return RegionSeen(tuple(region), None, "not_seen")  # type: ignore[arg-type]
+        return g.look(tuple(region))  # type: ignore[arg-type]
 
     def to_dict(self) -> dict[str, object]:
         return {"matched_points": self.inliers, "shared": [round(s, 3) for s in self.shared],
@@ -113,14 +106,54 @@ class Comparison:
                 "regions": [r.to_dict() for r in self.regions], "frame_edge": round(self.frame_edge, 3)}
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Geometry:
-    to_b: np.ndarray  # first -> other, working pixels
+    """Both photos (grey, original pixels), the match and the settings: looks a region up on demand."""
+
+    gray_a: np.ndarray
+    gray_b: np.ndarray
+    vm: ViewMatch
     scale_a: float
     scale_b: float
-    size_b: tuple[int, int]
     hull_a: np.ndarray
-    hull_b: np.ndarray
+    settings: PlaceSettings
+    key: tuple[str, str] = ("", "")  # the two photos' SHA-256
+
+    def homography(self, region: Box | None) -> np.ndarray:
+        """A's original pixels → B's: the dominant surface's, or one fitted to the matches around ``region``."""
+        work = np.linalg.inv(self.vm.homography)  # A -> B, working pixels
+        if region is not None:
+            x, y, w, h = (v * self.scale_a for v in region)
+            reach = self.settings.local_reach * max(w, h)
+            pa, pb = self.vm.pts_a, self.vm.pts_b
+            near = ((pa[:, 0] >= x - reach) & (pa[:, 0] <= x + w + reach)
+                    & (pa[:, 1] >= y - reach) & (pa[:, 1] <= y + h + reach))
+            if near.sum() >= self.settings.local_matches:
+                try:
+                    local, mask = cv2.findHomography(pa[near], pb[near], cv2.USAC_MAGSAC, 2.0, maxIters=2000,
+                                                     confidence=0.995)
+                except cv2.error:
+                    local, mask = None, None
+                if local is not None and mask is not None and mask.sum() >= 0.75 * self.settings.local_matches:
+                    work = local
+        to_work = np.diag([self.scale_a, self.scale_a, 1.0])
+        from_work = np.diag([1 / self.scale_b, 1 / self.scale_b, 1.0])
+        return from_work @ work @ to_work
+
+    def look(self, region: Box, side: int | None = None) -> RegionSeen:
+        key = (*self.key, tuple(region), side or 0, self.settings.model_dump_json())
+        return _LOOKED.get(key, lambda: self._look(region, side))
+
+    def _look(self, region: Box, side: int | None) -> RegionSeen:
+        settings = self.settings if side is None else self.settings.model_copy(update={"side": side,
+                                                                                        "max_pixels": side * side})
+        work = tuple(float(v) * self.scale_a for v in region)
+        if _inside_share(work, self.hull_a) < settings.seen_share:
+            return RegionSeen(region, None, "not_seen")
+        hom = self.homography(region if side is None else None)
+        matches = (self.vm.pts_a / self.scale_a, self.vm.pts_b / self.scale_b)
+        place = examine_place(self.gray_a, self.gray_b, hom, region, settings, matches)
+        return RegionSeen(region, place.other_region, place.status, place)
 
 
 K = TypeVar("K")
@@ -150,6 +183,8 @@ class _Memo:
 
 _PREPARED = _Memo(24)
 _COMPARED = _Memo(64)
+_LOOKED = _Memo(256)
+_MATCHED = _Memo(64)
 
 
 @dataclass(frozen=True)
@@ -177,13 +212,6 @@ def prepare(image: LoadedImage) -> tuple[WorkImage, Features]:
     return _prepare(_View(image.pixels, image.sha256))
 
 
-def _to_original(box: Sequence[float], scale: float, size: tuple[int, int]) -> Box:
-    x, y, w, h = (float(v) / scale for v in box)
-    x0, y0 = max(0, int(np.floor(x))), max(0, int(np.floor(y)))
-    x1, y1 = min(size[0], int(np.ceil(x + w))), min(size[1], int(np.ceil(y + h)))
-    return x0, y0, max(1, x1 - x0), max(1, y1 - y0)
-
-
 def _hull_share(points: np.ndarray, shape: tuple[int, int]) -> tuple[float, np.ndarray]:
     mask = np.zeros(shape, np.uint8)
     cv2.fillConvexPoly(mask, cv2.convexHull(points.astype(np.float32)).astype(np.int32), 1)
@@ -201,47 +229,70 @@ def _inside_share(box: Sequence[float], mask: np.ndarray) -> float:
     return 0.0 if x1 <= x0 or y1 <= y0 else float(mask[y0:y1, x0:x1].sum()) / area
 
 
-def compare(photo: LoadedImage, other: LoadedImage, *, regions: Sequence[Box] = ()) -> Comparison | None:
-    """Compare ``photo`` (0) with ``other`` (1); None when they do not show the same object."""
-    key = (photo.sha256, other.sha256, tuple(tuple(r) for r in regions))
-    return _COMPARED.get(key, lambda: _compare(_View(photo.pixels, photo.sha256), _View(other.pixels, other.sha256),
-                                               regions))
+def _to_original(box: Sequence[float], scale: float, size: tuple[int, int]) -> Box:
+    x, y, w, h = (float(v) / scale for v in box)
+    x0, y0 = max(0, int(np.floor(x))), max(0, int(np.floor(y)))
+    x1, y1 = min(size[0], int(np.ceil(x + w))), min(size[1], int(np.ceil(y + h)))
+    return x0, y0, max(1, x1 - x0), max(1, y1 - y0)
 
 
-def _compare(view_a: _View, view_b: _View, regions: Sequence[Box]) -> Comparison | None:
+def compare(photo: LoadedImage, other: LoadedImage, *, regions: Sequence[Box] = (), overview: bool = False,
+            settings: PlaceSettings | None = None) -> Comparison | None:
+    """Compare ``photo`` (0) with ``other`` (1); None when they do not show the same object.
+
+    ``regions`` of the photo are looked for in the other (:class:`RegionSeen`); with ``overview`` the whole area
+    they share is compared as well (at a coarser resolution), and what one shows there and the other lacks is in
+    ``missing`` with source ``found``."""
+    cfg = settings or PlaceSettings()
+    key = (photo.sha256, other.sha256, tuple(tuple(r) for r in regions), overview, cfg.model_dump_json())
+    return _COMPARED.get(key, lambda: _compare(photo, other, regions, overview, cfg))
+
+
+def _missing(seen: RegionSeen, source: str) -> list[Missing]:
+    place = seen.place
+    if place is None:
+        return []
+    resolved = place.resolution >= 1.0 - 1e-6 or place.status != "not_seen"
+    out = [Missing(0, lack.box, lack.other_box, resolved, place.resolution, lack.contrast, source, lack.best_match,
+                   lack.ring_agreement) for lack in place.lacking]
+    out += [Missing(1, lack.box, lack.other_box, resolved, place.resolution, lack.contrast, source, lack.best_match,
+                    lack.ring_agreement) for lack in place.extra]
+    return out
+
+
+def _compare(photo: LoadedImage, other: LoadedImage, regions: Sequence[Box], overview: bool,
+             cfg: PlaceSettings) -> Comparison | None:
+    view_a, view_b = _View(photo.pixels, photo.sha256), _View(other.pixels, other.sha256)
     wa, fa = _prepare(view_a)
     wb, fb = _prepare(view_b)
-    vm = match(fa, fb)
+    vm = _MATCHED.get((photo.sha256, other.sha256), lambda: match(fa, fb))
     if vm is None:
         return None
-    size_a, size_b = view_a.size, view_b.size
-    hints = [tuple(float(v) * wa.scale for v in r) for r in regions]
-    res = examine(0, 1, wa, wb, vm, None, (hints, []))  # type: ignore[arg-type]
-    to_b = np.linalg.inv(vm.homography)  # A -> B (working pixels)
+    size_a = view_a.size
     share_a, hull_a = _hull_share(vm.pts_a, wa.shape)
-    share_b, hull_b = _hull_share(vm.pts_b, wb.shape)
-    missing = []
-    for d in res.differences:
-        x, y, w, h = d.evidence.box
-        centre = (x + w / 2.0, y + h / 2.0)
-        hom = to_b if d.shown_in == 0 else vm.homography
-        mag = area_scale(hom, centre)
-        inside = any(_overlap(d.evidence.box, hint) for hint in hints) if d.shown_in == 0 else False
-        missing.append(Missing(shown_in=0 if d.shown_in == 0 else 1, region_shown=tuple(d.region_shown),
-                               region_expected=tuple(d.region_expected), resolved=mag >= RESOLVES,
-                               magnification=mag, contrast=d.evidence.contrast,
-                               source="region" if inside or d.source == "prior" else "found"))
+    share_b, _ = _hull_share(vm.pts_b, wb.shape)
+    geometry = _Geometry(photo.gray, other.gray, vm, wa.scale, wb.scale, hull_a, cfg, (photo.sha256, other.sha256))
+    to_b = np.linalg.inv(vm.homography)  # A -> B (working pixels)
     frame_b = (0.0, 0.0, float(wb.shape[1]), float(wb.shape[0]))
     footprint = _to_original(map_box(vm.homography, frame_b), wa.scale, size_a)
+    missing: list[Missing] = []
+    if overview:  # the whole area the photos share, coarser: what a place given to look at would not cover
+        ys, xs = np.nonzero(hull_a)
+        shared = _to_original((float(xs.min()), float(ys.min()), float(np.ptp(xs) + 1), float(np.ptp(ys) + 1)),
+                              wa.scale, size_a)
+        missing += [m for m in _missing(geometry.look(shared, cfg.overview_side), "found")
+                    if not any(_overlap(m.region_shown if m.shown_in == 0 else m.region_expected, r)
+                               for r in regions)]
+    seen = tuple(geometry.look(tuple(r)) for r in regions)  # type: ignore[arg-type]
+    for r in seen:
+        missing += _missing(r, "region")
     ha, wa_ = wa.shape
     corners = np.float64([[0, 0], [wa_, 0], [wa_, ha], [0, ha]]).reshape(-1, 1, 2)
     quad = cv2.perspectiveTransform(corners, to_b).reshape(-1, 2)
-    geometry = _Geometry(to_b, wa.scale, wb.scale, size_b, hull_a, hull_b)
-    comp = Comparison(inliers=vm.inliers, shared=(share_a, share_b), footprint=footprint,
+    return Comparison(inliers=vm.inliers, shared=(share_a, share_b), footprint=footprint,
                       planar_share=vm.plane_inliers / max(1, vm.inliers), residual=_residual(vm),
-                      missing=tuple(missing), regions=(), frame_edge=frame_edge_support(wb.gray, quad),
+                      missing=tuple(missing), regions=seen, frame_edge=frame_edge_support(wb.gray, quad),
                       _geometry=geometry)
-    return replace(comp, regions=tuple(comp.seen(r) for r in regions))
 
 
 def _residual(vm: ViewMatch) -> float:

@@ -47,7 +47,9 @@ class AlignSettings(_Section):
     planar_share: float = Field(0.9, gt=0, le=1, description="a flat scene: at least this share of the matches "
                                 "obeys one homography ...")
     planar_residual_px: float = Field(3.0, gt=0, description="... with 90 % of them within this (px); the flow's "
-                                      "gaps inside the matched area are then mapped by that homography")
+                                      "gaps inside the matched area are then mapped by that homography ...")
+    planar_reach: float = Field(0.1, ge=0, le=0.5, description="... and up to this share of the side beyond the "
+                                "matched points' hull (a flat item's edge where no feature was matched)")
 
 
 class CompareSettings(_Section):
@@ -66,6 +68,10 @@ class CompareSettings(_Section):
     blob_unexplained: float = Field(0.35, gt=0, le=1, description="share of a candidate's structure unexplained")
     ring_unexplained: float = Field(0.25, gt=0, le=1, description="most unexplained share of the ring around it")
     min_contrast: float = Field(0.8, gt=0, description="strongest unexplained structure, × typical gradient")
+    stain_contrast: float = Field(0.5, gt=0, description="... or at least this when the mark darkens the surface "
+                                  "by stain_darkening: a stain's edges are soft, its darkening is what shows")
+    stain_darkening: float = Field(0.3, gt=0, description="darkening (log units, 90th percentile) of such a "
+                                   "soft-edged mark")
     parallax_ncc: float = Field(0.75, gt=0, le=1, description="found again along its epipolar line with this "
                                 "structure correlation: parallax, not a difference")
     max_parallax: float = Field(0.08, gt=0, le=0.5, description="longest epipolar search, share of the side")
@@ -75,7 +81,12 @@ class CompareSettings(_Section):
                                  "somewhere on the mark (log units); a mark that only adds light is a reflection, "
                                  "a highlight or flare that moved")
     scuff_width: float = Field(3.0, gt=0, description="a mark X brightens (by min_darkening at least) that is "
-                               "at most this wide (px) is a scuff line across the surface, not a highlight")
+                               "at most this wide (px) ...")
+    scuff_elongation: float = Field(4.0, ge=1, description="... and this many times longer than wide is a scuff "
+                                    "line across the surface, not a highlight (a reflection or sunlit leaves are "
+                                    "blobs) ...")
+    glint_grey: float = Field(235.0, gt=0, le=255, description="... and not this bright (grey level, 95th "
+                              "percentile of the line): a white line is a glint off an edge or a pane, not a scuff")
     interior_light: float = Field(0.15, gt=0, description="X brighter than Y around the mark inside its box "
                                   "(log units): a reflection that moved, not damage")
     highlight_max_darkening: float = Field(0.15, ge=0, le=1, description="... that darkens nowhere more than this")

@@ -352,8 +352,11 @@ def correspond(gray_a: np.ndarray, gray_b: np.ndarray, vm: ViewMatch, settings: 
                        & (_epipolar_distance(mapping, fundamental) <= cfg.max_epipolar_error))
         if planar:
             flat = _homography_map(src.shape, homographies[name])
-            gaps = (~valid & _hull(vm.pts_a if name == "ab" else vm.pts_b, src.shape)
-                    & _inside(flat, dst.shape, _MARGIN))
+            hull = _hull(vm.pts_a if name == "ab" else vm.pts_b, src.shape)
+            reach = int(cfg.planar_reach * max(src.shape))
+            if reach > 0:
+                hull = cv2.dilate(hull.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)).astype(bool)
+            gaps = ~valid & hull & _inside(flat, dst.shape, _MARGIN)
             mapping = np.where(gaps[..., None], flat, mapping).astype(np.float32)
             valid = valid | gaps
         scale, resolution = jacobian_scales(mapping)

@@ -55,6 +55,8 @@ class Evidence:
     filled: float = 0.0  # share of the mark inside an enclosed hole of the flow, mapped by the surface around
     parallax_ncc: float = 0.0  # best agreement with the other view along the epipolar line
     light_width: float = 0.0  # mean width (px) of what X brightens at the mark (thin: a scuff line)
+    light_elongation: float = 0.0  # ... its length over its width (a line: many times; a blob: about 1)
+    light_grey: float = 0.0  # ... its brightest grey level in X (95th percentile, 0-255: a glint is white)
     ring_trusted: float = 1.0  # share of the ring the flow itself aligned (not filled from the surface around)
     foreshortening: float = 1.0  # Y's worst over best direction of magnification there (1: seen face-on as X)
 
@@ -70,7 +72,9 @@ class Evidence:
                 "other_dark": r(self.other_dark), "other_plain": r(self.other_plain),
                 "filled": r(self.filled), "foreshortening": r(self.foreshortening), "hole_fit": r(self.hole_fit),
                 "epipolar_best_ncc": r(self.parallax_ncc),
-                "light_width": r(self.light_width, 2), "ring_trusted": r(self.ring_trusted)}
+                "light_width": r(self.light_width, 2), "light_elongation": r(self.light_elongation, 1),
+                "light_grey": r(self.light_grey, 0),
+                "ring_trusted": r(self.ring_trusted)}
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,9 @@ def measure(al: Aligned, mask: np.ndarray, settings: CompareSettings | None = No
     filled = float(al.filled[mask].mean()) if al.filled is not None else 0.0
     hole_fit = _hole_fit(al, mask, box) if filled > 0 else 1.0
     light, interior_light, other_dark, other_plain, darkest = _light(al, mask, box, ring, offset, cfg)
-    return Evidence(ring_trusted=ring_trusted, light_width=_light_width(al, mask, box, ring, offset), filled=filled,
+    light_width, light_elongation, light_grey = _light_shape(al, mask, box, ring, offset)
+    return Evidence(ring_trusted=ring_trusted, light_width=light_width,
+                    light_elongation=light_elongation, light_grey=light_grey, filled=filled,
                     hole_fit=hole_fit,
                     light=light, darkest=darkest, interior_light=interior_light,
                     other_dark=other_dark, other_plain=other_plain, box=box, unexplained=unexplained, ring=ring_part,
@@ -200,20 +206,45 @@ def _light(al: Aligned, mask: np.ndarray, box: tuple[int, int, int, int], ring: 
     return light, interior_light, other_dark, plain, darkest
 
 
-def _light_width(al: Aligned, mask: np.ndarray, box: tuple[int, int, int, int], ring: np.ndarray,
-                 offset: np.ndarray) -> float:
-    """Mean width (px) of what X brightens at the mark: a scuff line is 1–3 px wide, a highlight a blob."""
+def _light_shape(al: Aligned, mask: np.ndarray, box: tuple[int, int, int, int], ring: np.ndarray,
+                 offset: np.ndarray) -> tuple[float, float, float]:
+    """Width (px), elongation (length over width) and brightest grey level (95th percentile) of what X
+    brightens at the mark.
+
+    Each connected piece of the brightened pixels is measured by its second moments (a line of length L
+    has variance L²/12 along it; its width is its area over L); the pieces are averaged by area. A scuff
+    is a line, 1–3 px wide and many times longer, and lighter than the surface but not blown out; a
+    reflection, a highlight or sunlit leaves are blobs, and a glint off an edge is white.
+    """
     x, y, w, h = box
     sl = (slice(y, y + h), slice(x, x + w))
     over = -(offset[sl] - float(np.median(offset[ring])))
     near = cv2.dilate(mask[sl].astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & al.overlap[sl]
     if not near.any():
-        return 0.0
+        return 0.0, 0.0, 0.0
     peak = float(np.percentile(over[near], 95))
     if peak <= 0:
-        return 0.0
-    bright = near & (over >= 0.5 * peak)
-    return float(bright.sum() / np.hypot(w, h))
+        return 0.0, 0.0, 0.0
+    bright = (near & (over >= 0.5 * peak)).astype(np.uint8)
+    brightest = float(np.percentile(al.gray_x[sl][bright > 0], 95))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(bright, connectivity=8)
+    widths, lengths, areas = [], [], []
+    for k in range(1, n):
+        area = int(stats[k, cv2.CC_STAT_AREA])
+        if area < 3:
+            continue
+        ys, xs = np.nonzero(labels == k)
+        cov = np.cov(np.stack([xs, ys]).astype(np.float64)) if area > 1 else np.zeros((2, 2))
+        length = max(float(np.sqrt(12.0 * max(np.linalg.eigvalsh(cov)[-1], 0.0))), 1.0)
+        widths.append(area / length)
+        lengths.append(length)
+        areas.append(area)
+    if not areas:
+        return 0.0, 0.0, brightest
+    weights = np.asarray(areas, np.float64)
+    width = float(np.average(widths, weights=weights))
+    elongation = float(np.average(np.asarray(lengths) / np.maximum(np.asarray(widths), 1e-6), weights=weights))
+    return width, elongation, brightest
 
 
 def _hole_fit(al: Aligned, mask: np.ndarray, box: tuple[int, int, int, int]) -> float:
@@ -250,11 +281,15 @@ def judge(ev: Evidence, compare: CompareSettings | None = None, visibility: Visi
     vis = visibility or VisibilitySettings()
     # light that moved with the viewpoint (a highlight, a reflection, glare), not damage: X adds light there
     # ... unless what X brightens is a thin line across the surface: a scuff or scratch on a dark surface
-    scuff = 0 < ev.light_width <= cfg.scuff_width and ev.light >= cfg.min_darkening
+    scuff = (0 < ev.light_width <= cfg.scuff_width and ev.light_elongation >= cfg.scuff_elongation
+             and ev.light_grey < cfg.glint_grey and ev.light >= cfg.min_darkening)
     highlight = ((not scuff and (ev.lift >= cfg.highlight_lift or ev.light >= cfg.highlight_lift))
                  or ev.interior_light >= cfg.interior_light)
+    # visible: strong structure, or a soft-edged mark (a stain) that darkens the surface markedly
+    visible = ev.contrast >= cfg.min_contrast or (ev.contrast >= cfg.stain_contrast
+                                                  and ev.darkest >= cfg.stain_darkening)
     difference = (ev.unexplained >= cfg.blob_unexplained and ev.ring <= cfg.ring_unexplained
-                  and ev.contrast >= cfg.min_contrast and not highlight and ev.parallax_ncc < cfg.parallax_ncc
+                  and visible and not highlight and ev.parallax_ncc < cfg.parallax_ncc
                   and (ev.darkest >= cfg.min_darkening or scuff))
     reasons = []
     if ev.resolution < vis.min_resolution:

@@ -1,7 +1,9 @@
 """Sentences of the checks' findings, skips and not-applicable reasons, keyed ``code:variant``.
 
-Parameters come from the finding's ``details`` (and, for photo names, the report's images). Checks not listed
-here (reference, multiview, live) still write their own sentences; they are converted when their rebuilds land.
+Parameters come from the finding's ``details`` (and, for photo names, the report's images). Multiview's are in
+:mod:`refundguard.messages.texts.multiview`, the live check's in :mod:`refundguard.messages.texts.live`. Checks not
+listed (reference) still write their own sentences;
+they are converted when their rebuilds land.
 Meanwhile their parameterless English reasons are listed below, so that a page or the PDF shows them in Chinese
 (:meth:`~refundguard.messages.catalogue.Catalogue.by_english`), and the checks can raise them by key.
 """
@@ -93,17 +95,3 @@ CATALOGUE.define("ledger.query.", {
                  "按 {identifiers} 个身份标识查到 {matches} 条有效条目"),
 })
 
-# -------------------------------------------------------------------------------------------------- live
-CATALOGUE.define("live.na.", {
-    "no_capture": ("no live capture was taken for this claim", "本申请没有现场拍摄"),
-})
-
-# --------------------------------------------------------------------------------------------- multiview
-CATALOGUE.define("multiview.na.", {
-    "single_photo": ("fewer than two claim photos: there is no second view to compare the damage with",
-                     "凭证图片少于两张：没有第二个角度可用来比对损坏"),
-    "not_same_object": ("the claim photos do not show the same object: no two of them have a reliable geometric match "
-                        "(at least {min_inliers} matches consistent with one rigid scene)",
-                        "凭证图片并非同一物品：任意两张之间都没有可靠的几何匹配"
-                        "（至少需要 {min_inliers} 个与同一刚性场景一致的匹配点）"),
-})
