@@ -231,6 +231,26 @@ def _shift_explains(claim: np.ndarray, ref: np.ndarray, box: tuple[int, int, int
     return best <= (1.0 - s.shift_explained) * base
 
 
+def _moves_light(diff: np.ndarray, labels: np.ndarray, box: tuple[int, int, int, int], label: int,
+                 s: ChangeSettings) -> bool:
+    """Whether the region's luminance difference only moves light around: smoothed by a Gaussian of
+    ``coherence_sigma`` px, it keeps under ``min_coherence`` of its mass. Resampling (a perspective warp's
+    interpolation, a resize), a slightly misplaced edge and re-encoding redistribute light locally — bright
+    and dark dashes side by side along an edge, which cancel when smoothed; a scratch, a spot, a stain or a
+    dent adds or removes light, one-signed over its own size, and keeps most of its mass."""
+    x, y, w, h = box
+    pad = int(np.ceil(3 * s.coherence_sigma)) + 2
+    hh, ww = diff.shape
+    ya, yb, xa, xb = max(0, y - pad), min(hh, y + h + pad), max(0, x - pad), min(ww, x + w + pad)
+    region = cv2.dilate((labels[ya:yb, xa:xb] == label).astype(np.uint8), np.ones((3, 3), np.uint8))
+    d = diff[ya:yb, xa:xb] * region
+    mass = float(np.abs(d).sum())
+    if mass <= 0:
+        return True
+    kept = float(np.abs(cv2.GaussianBlur(d, (0, 0), s.coherence_sigma)).sum())
+    return kept < s.min_coherence * mass
+
+
 def find_changes(claim: np.ndarray, ref: np.ndarray, valid: np.ndarray, unchanged: np.ndarray | None = None,
                  settings: ChangeSettings | None = None, claim_scale: float = 1.0) -> Changes:
     """Find the changed regions of an aligned pair (see module docstring).
@@ -310,12 +330,15 @@ def find_changes(claim: np.ndarray, ref: np.ndarray, valid: np.ndarray, unchange
         # a small spot spans too few pixels to sum up evidence: its strongest visible pixel alone may decide
         visible_z = zi * (best_v[y:y + h, x:x + w][sub] >= s.min_visibility)
         peak_visible = float(visible_z.max())
+        py0, px0 = divmod(int(np.flatnonzero(sub)[order[0]]), w)  # the region's peak
         if (significance < s.seed_z or visibility < s.min_visibility) and peak_visible < s.peak_z:
             continue
+        if CHANNELS[int(best_ch[y + py0, x + px0])][1] == 0 and _moves_light(
+                c_opp[:, :, 0] - r_opp[:, :, 0], labels, (x, y, w, h), i, s):
+            continue  # resampling or re-encoding moved light along an edge; nothing was added
         if s.shift_explained < 1.0 and _shift_explains(c_opp[:, :, 0], r_opp[:, :, 0], (x, y, w, h), labels, i, s):
             continue  # a local misregistration (an edge moved), not a change
-        peak = int(np.flatnonzero(sub)[order[0]])
-        py, px = divmod(peak, w)
+        py, px = py0, px0
         lr = lum_res[y:y + h, x:x + w][labels[y:y + h, x:x + w] == i]
         mag = float(np.abs(lr).sum())
         keep[i] = True

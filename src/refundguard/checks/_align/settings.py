@@ -30,6 +30,10 @@ class ChangeSettings(_Strict):
     shift_explained: float = Field(0.6, gt=0, le=1, description="share of a region's difference a local shift "
                                                                  "of the reference must remove to call it "
                                                                  "misregistration (1: never)")
+    coherence_sigma: float = Field(2.0, gt=0, description="smoothing (px) under which a change that only moves "
+                                                          "light around cancels")
+    min_coherence: float = Field(0.2, ge=0, lt=1, description="share of a luminance region's difference that must "
+                                                              "survive that smoothing (0: never dropped)")
     framing_margin_px: float = Field(8.0, ge=0,
                                      description="claim pixels inside the reference's edge treated as framing")
     max_regions: int = Field(12, ge=1, description="regions reported per photo (the most visible first)")
@@ -104,6 +108,12 @@ class KindSettings(_Strict):
                                                          "opaque overlay; softer patches are stains")
     rectangular: float = Field(0.85, gt=0, le=1, description="fill of the bounding box that marks a tag or bar")
     text_components: int = Field(3, ge=2, description="glyph-like components in a row that make text")
+    glyph_area_ratio: float = Field(3.0, gt=1, description="largest area ratio between a glyph and the median "
+                                                           "glyph (letters of one font have one size)")
+    glyph_share: float = Field(0.5, gt=0, le=1, description="share of the region's strokes (by area) its glyphs "
+                                                             "must carry to make text")
+    baseline_tolerance: float = Field(0.3, gt=0, description="largest distance (line heights) of a glyph's bottom "
+                                                             "from the text's baseline")
     line_elongation: float = Field(4.0, gt=1, description="length / width above which a region is a line")
     line_thickness_px: float = Field(8.0, gt=0, description="widest region (working pixels, as grown by the "
                                                             "detector) still called a line")
