@@ -181,7 +181,6 @@ def merge(area: AreaChanges, a_kinds: list[RegionKind | None], changes: Changes,
                                 detector="area", confidence=float(np.clip(conf, 0.5, 1.0)),
                                 measures=_measures(changes, best) if best is not None else {}), sel))
         taken |= sel
-    p_structure = 0.0
     for j, (r, k) in enumerate(zip(changes.regions, kinds, strict=True)):
         if p_area >= 0.5:
             break  # the area path found the change: its outlines are the localisation
@@ -189,13 +188,14 @@ def merge(area: AreaChanges, a_kinds: list[RegionKind | None], changes: Changes,
         if (sel & taken).any():
             continue
         conf = structure_confidence(r.significance, r.visibility, seed_z, min_visibility, r.peak_visible_z, peak_z)
-        if k.family == "damage":
-            if conf < s.structure_min:
-                continue
-            p_structure = max(p_structure, conf)
+        if k.family == "damage" and conf < s.structure_min:
+            continue
         reported.append((Change(box=r.box, family=k.family, kind=k.kind, features=k.features, detector="structure",
                                 confidence=conf, measures=_measures(changes, j)), sel))
     reported = _pieces_of_overlays(reported, s.overlay_reach, s.text_reach)
+    # a structure region that turned out to be a piece of an overlay is no evidence of an edit
+    p_structure = max((c.confidence for c, _ in reported if c.family == "damage" and c.detector == "structure"),
+                      default=0.0)
     reported.sort(key=lambda cm: (cm[0].family != "damage", -cm[0].confidence))
     labels = np.zeros(valid.shape, np.int32)
     heat = np.minimum(np.maximum(np.clip(area.strength, 0.0, 1.0) * 0.49, np.minimum(changes.heat, 0.49)), 0.49)
