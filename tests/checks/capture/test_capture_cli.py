@@ -25,7 +25,8 @@ def test_cli_delivery_time_flags_early_photo(tmp_path: Path) -> None:
     assert report["checks"]["capture"]["status"] == "ran"
     [finding] = [f for f in report["findings"] if f["code"] == "capture.after_delivery_mismatch"]
     assert finding["image"] == 0
-    assert "2026-05-01 09:00:00+08:00" in finding["message"]["en"]
+    assert finding["variant"] == "delivery" and finding["details"]["gap_minutes"] == 2 * 1440 + 179
+    assert "(in the file: 2026-05-01 09:00 UTC+08:00)" in finding["message"]["en"]
     assert "签收" in finding["message"]["zh"]
 
 
