@@ -56,8 +56,9 @@ class Reduction:
     def params(self) -> dict[str, object]:
         """The parameters of its sentence in the message catalogue (``media.reduced.<scope>``)."""
         return {"original_width": self.original_width, "original_height": self.original_height,
-                "width": self.width, "height": self.height, "original_pixels": self.original_width * self.original_height,
-                "pixels": self.width * self.height, "budget_pixels": self.budget, "scope": self.scope}
+                "width": self.width, "height": self.height,
+                "original_pixels": self.original_width * self.original_height, "pixels": self.width * self.height,
+                "budget_pixels": self.budget, "scope": self.scope}
 
     def message(self) -> tuple[str, str]:
         """One sentence in English and in Chinese, for reports and skip reasons."""

@@ -23,7 +23,8 @@ _LISTED = "{shown_claims:each:reuse.claim}{unlisted:parts:reuse.unlisted.}"
 CATALOGUE.define("reuse.duplicate:", {
     "same_photo": ("This photo (the same photo) was already submitted in "
                    "{claim_count:plural:other claim|other claims} {who:msg:reuse.who.}: " + _LISTED + ".",
-                   "该图片（同一张照片）已在其他 {claim_count} 个申请中提交过，{who:msg:reuse.who.}：" + _LISTED + "。"),
+                   "该图片（同一张照片）已在其他 {claim_count} 个申请中提交过，{who:msg:reuse.who.}："
+                   + _LISTED + "。"),
     "copy": ("This photo (a mirrored, cropped or framed copy) was already submitted in "
              "{claim_count:plural:other claim|other claims} {who:msg:reuse.who.}: " + _LISTED + ".",
              "该图片（镜像、裁剪或加框后的副本）已在其他 {claim_count} 个申请中提交过，{who:msg:reuse.who.}："
