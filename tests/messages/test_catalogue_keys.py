@@ -38,6 +38,8 @@ def _keys_in(path: Path) -> Iterator[tuple[str, int]]:
         if not isinstance(node, ast.Call):
             continue
         name = _name(node.func)
+        if name == "text" and not isinstance(node.func, ast.Name):  # a method of that name (Signal.text(lang))
+            name = ""
         if node.args and (name in KEYED_CALLS or (name == "render" and renders)):
             for key in _string(node.args[0]):
                 yield key, node.lineno

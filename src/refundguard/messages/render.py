@@ -25,6 +25,10 @@ Parameters are formatted by the spec in the template (``{image:photo}``, ``{shar
 ``sentences:PREFIX`` the same as ``parts``, each made a sentence of its own after the text (`` A. B.`` / ``A。B。``);
                 nothing for an empty list
 ``each:KEY``    a list of ``{name: value}`` -> the sentence ``KEY`` made with each item's values, joined like ``parts``
+``or:KEY``      a value, or the catalogue text ``KEY`` when it is missing (None or empty): ``{agent:or:word.unknown}``
+``short:N``     a value cut to ``N`` characters (with ``…``), the whole of it staying in the record
+``lang``        ``{"en": ..., "zh": ...}`` (a name a record keeps in both languages) -> the reader's
+``codes``       a list of finding codes -> their titles in the reader's language (``refundguard.findings.CODES``)
 ``msg:PREFIX``  a word (or a list of words) -> the catalogue text ``PREFIX + word`` (``{check:msg:check.}``
                 names a check in the reader's language), joined
 =============== ==============================================================================
@@ -173,6 +177,18 @@ class _Formatter(string.Formatter):
             if kind == "sentences":
                 return "".join(rendered) if zh else "".join(" " + r for r in rendered)
             return ("；" if zh else "; ").join(rendered)
+        if format_spec == "lang":
+            return str(value.get(ctx.lang) or value.get("en") or "") if isinstance(value, Mapping) else str(value)
+        if format_spec == "codes":
+            from refundguard.findings import CODES
+
+            return join([CODES[str(c)][1 if zh else 0] if str(c) in CODES else str(c) for c in _seq(value)],
+                        ctx.lang)
+        if format_spec.startswith("or:"):
+            return render(format_spec[len("or:"):], {}, ctx) if value in (None, "") else str(value)
+        if format_spec.startswith("short:"):
+            limit, text = int(format_spec[len("short:"):]), str(value)
+            return text if len(text) <= limit else text[: limit - 1] + "…"
         if format_spec.startswith("each:"):
             key = format_spec[len("each:"):]
             return ("；" if zh else "; ").join(render(key, {**self.params, **dict(item)}, ctx) for item in _seq(value))
