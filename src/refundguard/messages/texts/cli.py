@@ -6,6 +6,8 @@ CATALOGUE.define("cli.", {
     "bad_time": ("{option}: {value!r} is not an ISO-8601 date/time (e.g. 2026-05-01T14:30+08:00)",
                  "{option}：{value!r} 不是 ISO-8601 日期时间（例如 2026-05-01T14:30+08:00）"),
     "bad_lang": ("--lang must be zh or en", "--lang 只能是 zh 或 en"),
+    "bad_timezone": ("--timezone: {value!r} is not a time zone (an IANA name such as Asia/Shanghai)",
+                     "--timezone：{value!r} 不是时区（应为 IANA 名称，例如 Asia/Shanghai）"),
     "unknown_checks": ("unknown check(s) {unknown:list}; known: {known:list}",
                        "未知的检查：{unknown:list}；可用：{known:list}"),
     "no_image": ("no image found in the given claim path(s)", "在给出的凭证路径中未找到图片"),
