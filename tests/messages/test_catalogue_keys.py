@@ -108,5 +108,6 @@ def test_every_entry_has_both_languages_and_chinese_where_it_has_words() -> None
         assert entry.en.strip() and entry.zh.strip(), entry.key
         zh = _literal(entry.zh)
         if _literal(entry.en) != zh:  # texts of tags and names alone (``EXIF {tag}``) are the same in both
-            words = [w for w in zh.replace("/", " ").split() if w.isascii() and sum(c.isalpha() for c in w) > 1]
+            words = [w for w in zh.replace("/", " ").split()  # English words, not --options
+                     if w.isascii() and not w.startswith("-") and sum(c.isalpha() for c in w) > 1]
             assert any("\u4e00" <= ch <= "\u9fff" for ch in zh) or not words, f"{entry.key}: {entry.zh!r}"
