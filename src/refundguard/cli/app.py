@@ -42,6 +42,19 @@ def fail(message: str | BaseException, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def warn_without_cjk_font() -> None:
+    """At a server's start: say at once, in both languages, when no Chinese font is installed (its evidence bundles
+    are then refused with a clear page, never printed as empty boxes)."""
+    from refundguard.messages import Context, render
+    from refundguard.report.pdf import FontMissing, check_cjk_font
+
+    try:
+        check_cjk_font()
+    except FontMissing:
+        en, zh = (render("cli.no_cjk_font", {}, Context(lang)) for lang in ("en", "zh"))
+        err.print(Text("warning: ", style="bold yellow") + plain(f"{en} / {zh}"), highlight=False, soft_wrap=True)
+
+
 def fail_about(subject: object, exc: BaseException, code: int = 2) -> typer.Exit:
     """:func:`fail` for an error about one file or option: ``subject: error``, with the error's Chinese when it
     has one."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from refundguard.cli.app import app, err, fail, fail_bilingual, fail_with, out
+from refundguard.cli.app import app, err, fail, fail_bilingual, fail_with, out, warn_without_cjk_font
 from refundguard.errors import RefundGuardError
 
 if TYPE_CHECKING:
@@ -147,6 +147,7 @@ def serve(
             application = create_app(cfg.settings, cfg.service, ledger=cfg.ledger)
         except (SigningKeyError, RefundGuardError) as exc:  # an unusable key or ledger settings: one line
             raise fail(exc) from exc
+    warn_without_cjk_font()
     uvicorn.run(application, host=host, port=port, log_level=log_level, workers=1, proxy_headers=True,
                 forwarded_allow_ips=forwarded_allow_ips, limit_concurrency=limit_concurrency, timeout_keep_alive=5,
                 server_header=False)

@@ -44,6 +44,10 @@ CATALOGUE.define("cli.", {
     "internal_error": ("internal error ({kind}: {detail}); set REFUNDGUARD_DEBUG=1 for the traceback",
                        "内部错误（{kind}：{detail}）；设置 REFUNDGUARD_DEBUG=1 可查看调用栈"),
     "interrupted": ("interrupted", "已中断"),
+    "no_cjk_font": ("no Chinese (CJK) font is installed: evidence bundles (PDF) will be refused until one is "
+                    "(`make fonts`, or apt-get install fonts-wqy-microhei)",
+                    "未安装中文字体：在安装之前，证据材料（PDF）将无法生成（运行 `make fonts`，或 apt-get install "
+                    "fonts-wqy-microhei）"),
     "error": ("error: {message}", "错误：{message}"),
     "no_photo": ("no claim photo given", "未提供凭证图片"),
     "no_such_file": ("{file}: no such file", "{file}：文件不存在"),
