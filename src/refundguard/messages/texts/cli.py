@@ -44,6 +44,17 @@ CATALOGUE.define("cli.", {
     "internal_error": ("internal error ({kind}: {detail}); set REFUNDGUARD_DEBUG=1 for the traceback",
                        "内部错误（{kind}：{detail}）；设置 REFUNDGUARD_DEBUG=1 可查看调用栈"),
     "interrupted": ("interrupted", "已中断"),
+    # a command line the parser refused (Click's own English stays above this line)
+    "usage.missing_option": ("missing option {name}", "缺少选项 {name}"),
+    "usage.missing_argument": ("missing argument {name}", "缺少参数 {name}"),
+    "usage.no_such_option": ("no such option: {name}", "没有这个选项：{name}"),
+    "usage.no_such_option_near": ("no such option: {name} (did you mean {near:list}?)",
+                                  "没有这个选项：{name}（是否想用 {near:list}？）"),
+    "usage.bad_value": ("invalid value for {name}", "{name} 的值无效"),
+    "usage.bad_option": ("option {name} used wrongly", "选项 {name} 用法有误"),
+    "usage.no_such_command": ("no such command {name}", "没有这个命令：{name}"),
+    "usage.other": ("the command line is not valid", "命令行用法有误"),
+    "usage.help": ("{message}; run `{command} --help` for the usage", "{message}；运行 `{command} --help` 查看用法"),
     "no_cjk_font": ("no Chinese (CJK) font is installed: evidence bundles (PDF) will be refused until one is "
                     "(`make fonts`, or apt-get install fonts-wqy-microhei)",
                     "未安装中文字体：在安装之前，证据材料（PDF）将无法生成（运行 `make fonts`，或 apt-get install "
