@@ -42,7 +42,8 @@ def warp(image: np.ndarray, h: np.ndarray, size: tuple[int, int],
     return out, valid
 
 
-#: corner movement (px, at ECC_SIDE) beyond which a diverging ECC run is given up (see :func:`ecc_warp`)
+#: corner movement (px, at ECC_SIDE) beyond which a diverging ECC run is given up (see :func:`ecc_warp`; the
+#: check passes ``[checks.reference] ecc_give_up_px``, whose default this is)
 ECC_GIVE_UP_PX = 48.0
 #: largest corner movement (px, at ECC_SIDE) of an accepted refinement: more, and ECC locked on something else
 ECC_MAX_MOVE_PX = 6.0
@@ -89,11 +90,13 @@ def ecc_warp(template: np.ndarray, image: np.ndarray, mask: np.ndarray, size: tu
     return w
 
 
-def refine(claim_gray: np.ndarray, ref_gray: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, bool]:
+def refine(claim_gray: np.ndarray, ref_gray: np.ndarray, h: np.ndarray,
+           give_up_px: float = ECC_GIVE_UP_PX) -> tuple[np.ndarray, bool]:
     """Refine ``h`` (reference -> claim, working pixels) by maximising the enhanced correlation coefficient.
 
     ECC runs on copies whose long side is at most ``ECC_SIDE``; it is invariant to a global gain and
     offset of brightness. Returns the refined homography and whether ECC converged (else ``h`` unchanged).
+    ``give_up_px``: see :func:`ecc_warp` (``[checks.reference] ecc_give_up_px``).
     """
     ch, cw = claim_gray.shape
     f = min(1.0, ECC_SIDE / max(ch, cw))
@@ -104,7 +107,8 @@ def refine(claim_gray: np.ndarray, ref_gray: np.ndarray, h: np.ndarray) -> tuple
     warped, valid = warp(ref_gray, h_small, size)
     if valid.mean() < 0.05:
         return h, False
-    w = ecc_warp(template.astype(np.float32), warped.astype(np.float32), valid.astype(np.uint8), size)
+    w = ecc_warp(template.astype(np.float32), warped.astype(np.float32), valid.astype(np.uint8), size,
+                 give_up_px=give_up_px)
     if w is None or not np.all(np.isfinite(w)):
         return h, False
     # warped(W x) ~ claim(x): reference -> claim (small) is W^-1 @ h_small
