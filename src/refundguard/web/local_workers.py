@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Any
 
@@ -85,6 +86,15 @@ def analyse(token: str, uploads: list[tuple[str, str, Probe]], info: ClaimInfo, 
                 _EVENTS.put((token, what))
 
     try:
+        return _decoded_and_analysed(uploads, info, settings, stage, analyze, decode, InputError)
+    finally:
+        if _EVENTS is not None:
+            _EVENTS.put((token, None))  # the last stage sent: the server may now hand over the result
+
+
+def _decoded_and_analysed(uploads: list[tuple[str, str, Probe]], info: ClaimInfo, settings: Settings,
+                          stage: Callable[[str], None], analyze: Any, decode: Any, input_error: Any) -> Outcome:
+    try:
         loaded = []
         for role, name, data in uploads:
             loaded.append((role, decode(data, name=name, limits=settings.limits)))
@@ -94,13 +104,23 @@ def analyse(token: str, uploads: list[tuple[str, str, Probe]], info: ClaimInfo, 
                            progress=lambda what: stage(what) if what.startswith("check ") else None)
     except PageError as exc:
         return ("error", exc.status, exc.en, exc.zh)
-    except InputError as exc:
+    except input_error as exc:
         return ("error", 422, f"The photos cannot be analysed: {exc}",
                 f"无法分析这些图片：{getattr(exc, 'zh', None) or exc}")
     except Exception as exc:  # the page says so; the worker and the server stay up
         log.exception("local analysis failed")
         return ("error", 500, f"The analysis failed ({type(exc).__name__}).", f"分析失败（{type(exc).__name__}）。")
     return ("ok", analysis)
+
+
+@dataclass
+class _Pending:
+    """An upload being analysed: where its stages go, who gets the result, and what has arrived so far."""
+
+    stage: Callable[[str], None]
+    done: Callable[[Analysis | None, PageError | None], None]
+    outcome: Outcome | None = None
+    ended: bool = False  # the worker's last stage came through the queue
 
 
 def check_threads(workers: int) -> int:
@@ -116,7 +136,7 @@ class AnalysisWorkers:
         self.workers = max(1, workers)
         self._ctx = get_context("spawn")
         self._events: Any = self._ctx.Queue()
-        self._listeners: dict[str, Callable[[str], None]] = {}
+        self._listeners: dict[str, _Pending] = {}
         self._lock = threading.Lock()
         self._closed = False
         self._pool = self._new_pool()
@@ -140,7 +160,7 @@ class AnalysisWorkers:
             if self._closed:
                 done(None, PageError(503, "The server is shutting down.", "服务器正在关闭。"))
                 return
-            self._listeners[token] = stage
+            self._listeners[token] = _Pending(stage, done)
             pool = self._pool
             try:
                 future = pool.submit(analyse, token, uploads, info, settings)
@@ -151,9 +171,18 @@ class AnalysisWorkers:
 
     def _finished(self, token: str, pool: ProcessPoolExecutor, future: Future[Outcome],
                   done: Callable[[Analysis | None, PageError | None], None]) -> None:
+        error = None if future.cancelled() else future.exception()
+        if not future.cancelled() and error is None:
+            with self._lock:  # handed over once the worker's last stage has come through the queue too
+                pending = self._listeners.get(token)
+                if pending is not None and not pending.ended:
+                    pending.outcome = future.result()
+                    return
+                self._listeners.pop(token, None)
+            self._deliver(future.result(), done)
+            return
         with self._lock:
             self._listeners.pop(token, None)
-        error = None if future.cancelled() else future.exception()
         if future.cancelled() or error is not None:
             if isinstance(error, BrokenProcessPool):
                 log.error("a local analysis worker died; the workers restart")
@@ -164,7 +193,9 @@ class AnalysisWorkers:
             name = "cancelled" if future.cancelled() else type(error).__name__
             done(None, PageError(500, f"The analysis failed ({name}).", f"分析失败（{name}）。"))
             return
-        outcome = future.result()
+
+    @staticmethod
+    def _deliver(outcome: Outcome, done: Callable[[Analysis | None, PageError | None], None]) -> None:
         if outcome[0] == "ok":
             done(outcome[1], None)
         else:
@@ -183,9 +214,18 @@ class AnalysisWorkers:
                 return
             token, what = item
             with self._lock:
-                listener = self._listeners.get(token)
-            if listener is not None:
-                listener(what)
+                pending = self._listeners.get(token)
+                if pending is not None and what is None:  # the worker's last stage
+                    pending.ended = True
+                    if pending.outcome is None:
+                        continue
+                    self._listeners.pop(token, None)
+            if pending is None:
+                continue
+            if what is None:
+                self._deliver(pending.outcome, pending.done)  # type: ignore[arg-type]
+            else:
+                pending.stage(what)
 
     def shutdown(self) -> None:
         with self._lock:
