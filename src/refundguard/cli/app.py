@@ -42,6 +42,31 @@ def fail(message: str | BaseException, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def warn_without_cjk_font() -> None:
+    """At a server's start: say at once, in both languages, when no Chinese font is installed (its evidence bundles
+    are then refused with a clear page, never printed as empty boxes)."""
+    from refundguard.messages import Context, render
+    from refundguard.report.pdf import FontMissing, check_cjk_font
+
+    try:
+        check_cjk_font()
+    except FontMissing:
+        en, zh = (render("cli.no_cjk_font", {}, Context(lang)) for lang in ("en", "zh"))
+        err.print(Text("warning: ", style="bold yellow") + plain(f"{en} / {zh}"), highlight=False, soft_wrap=True)
+
+
+def fail_about(subject: object, exc: BaseException, code: int = 2) -> typer.Exit:
+    """:func:`fail` for an error about one file or option: ``subject: error``, with the error's Chinese when it
+    has one."""
+    zh = getattr(exc, "zh", None) or str(exc)
+    return fail(_Bilingual(f"{subject}: {exc}", f"{subject}：{zh}"), code)
+
+
+def fail_bilingual(en: str, zh: str, code: int = 2) -> typer.Exit:
+    """:func:`fail` with a sentence already made in both languages (a domain error's ``en``/``zh``)."""
+    return fail(_Bilingual(en, zh), code)
+
+
 def fail_with(key: str, code: int = 2, **params: object) -> typer.Exit:
     """:func:`fail` with the catalogue's sentence ``key`` in English and Chinese."""
     from refundguard.messages import Context, render
@@ -53,6 +78,12 @@ class _Bilingual(Exception):
     def __init__(self, en: str, zh: str) -> None:
         super().__init__(en)
         self.zh = zh
+
+
+def _interrupted() -> str:
+    from refundguard.messages import Context, render
+
+    return f"{render('cli.interrupted', {}, Context('en'))} / {render('cli.interrupted', {}, Context('zh'))}"
 
 
 def parse_time(value: str | None, name: str) -> datetime | None:
@@ -80,12 +111,12 @@ def run() -> None:  # console-script entry point with a last-resort guard agains
     try:
         app()
     except KeyboardInterrupt:
-        err.print("interrupted")
+        err.print(_interrupted())
         sys.exit(130)
     except InputError as exc:  # unusable input that a command did not catch: still one line, exit 2
         raise SystemExit(fail(exc).exit_code) from None
     except (RefundGuardError, Exception) as exc:
         if os.environ.get("REFUNDGUARD_DEBUG"):
             traceback.print_exc()
-        fail(f"internal error ({type(exc).__name__}: {exc}); set REFUNDGUARD_DEBUG=1 for the traceback", 1)
+        fail_with("cli.internal_error", 1, kind=type(exc).__name__, detail=str(exc))
         sys.exit(1)
