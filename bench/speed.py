@@ -6,7 +6,10 @@
   reference photos, as a whole process: wall seconds, CPU seconds (user + system of that child, from
   ``os.wait4``) and peak RSS, median of N runs; beside it, decoding the same three files with Pillow
   in this process (median of N), and the ratio analysis / decode. Two cases: a genuine claim (another
-  camera photo of the same scene as the references) and a forged one (a reference with a painted crack).
+  camera photo of the same scene as the references) and a forged one (a reference with a painted crack);
+  and the genuine claim again with its references read from the reference check's store (their working
+  copies and features prepared by an earlier run, as a service worker has them for a merchant's listing
+  photos: ``checks/_align/store.py``).
 * **cli**: ``refundguard --help`` and the start of an analysis (the whole ``analyze`` of a plain 64x64 JPEG,
   every check: interpreter start, imports, settings, check discovery, load, report; the photo has no
   text, so the OCR models are not loaded -- they load on the first photo that may carry text).
@@ -158,11 +161,19 @@ def decode(paths: list[Path], repeats: int) -> dict[str, Any]:
             "cpu_p50_s": round(statistics.median(cpus), 3)}
 
 
-def _analyze_case(claim: Path, refs: list[Path], repeats: int, folder: Path) -> dict[str, Any]:
+def _analyze_case(claim: Path, refs: list[Path], repeats: int, folder: Path, *,
+                  stored_references: bool = False) -> dict[str, Any]:
+    """``refundguard analyze`` of ``claim`` against ``refs``; with ``stored_references`` the references' prepared
+    copies and features are read from a store folder (``REFUNDGUARD_REFERENCE_STORE``) filled by one run first,
+    as a service worker reads a merchant's listing photos prepared for an earlier claim."""
     cmd = [*_cli(), "analyze", str(claim), *[a for r in refs for a in ("-r", str(r))], "--json", "--no-heatmaps",
            "--lang", "en"]
     report = folder / "report.json"
-    runs = [whole_process(cmd, out=report) for _ in range(repeats)]
+    env = _env()
+    if stored_references:
+        env["REFUNDGUARD_REFERENCE_STORE"] = str(folder / "reference-features")
+        whole_process(cmd, out=report, env=env)  # fills the store
+    runs = [whole_process(cmd, out=report, env=env) for _ in range(repeats)]
     import json
 
     data = json.loads(report.read_text())
@@ -221,6 +232,8 @@ def run(quick: bool = False) -> dict[str, Any]:
             "cli": _cli_start(files["tiny"], repeats),
             "analyze_12mp_two_references": _analyze_case(claim, refs, repeats, folder),
             "analyze_12mp_forged_two_references": _analyze_case(forged, refs, repeats, folder),
+            "analyze_12mp_two_stored_references": _analyze_case(claim, refs, repeats, folder,
+                                                                stored_references=True),
         }
         result.update(_service(files["service_photos"], quick))
         result["note"] = ("CPU seconds are per child process (os.wait4) and comparable on a busy machine; wall "

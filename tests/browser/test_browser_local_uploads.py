@@ -80,10 +80,21 @@ def test_upload_without_the_form_token_is_403(client: TestClient) -> None:
         "content-security-policy"]
 
 
+def _finished(client: TestClient, url: str) -> str:
+    """The report page once the analysis (in a worker process, in the background) is done."""
+    for _ in range(600):
+        page = client.get(url).text
+        if 'id="verdict"' in page:
+            return page
+        time.sleep(0.1)
+    raise AssertionError(f"the analysis did not finish: {page[:400]}")
+
+
 def test_good_upload_then_unknown_report(client: TestClient) -> None:
     r = client.post("/analyze", files=[("claim", ("ok.png", _png(), "image/png"))],
                     data={"amount": "12.5", "csrf_token": _token(client)})
     assert r.status_code == 200 and "/report/" in str(r.url)
+    _finished(client, str(r.url))
     assert client.get("/report/not-a-token").status_code == 404
     assert client.get("/report/%3Cscript%3E").status_code == 404
     pdf = client.get(str(r.url) + "/bundle.pdf")
@@ -96,6 +107,7 @@ def test_a_missing_chinese_font_is_a_503_page_not_a_pdf_of_empty_boxes(client: T
     r = client.post("/analyze", files=[("claim", ("ok.png", _png(), "image/png"))],
                     data={"csrf_token": _token(client)})
     assert r.status_code == 200
+    _finished(client, str(r.url))
     monkeypatch.setattr(bundle, "_cjk_families", lambda: ())
     answer = client.get(str(r.url) + "/bundle.pdf")
     assert answer.status_code == 503 and "text/html" in answer.headers["content-type"]
@@ -107,11 +119,7 @@ def test_two_photos_of_one_name_are_told_apart(client: TestClient) -> None:
                                        ("reference", ("img_0001.PNG", _png(), "image/png"))],
                     data={"csrf_token": _token(client), "lang": "en"})
     assert r.status_code == 200
-    for _ in range(300):  # the analysis runs in the background
-        page = client.get(str(r.url)).text
-        if 'id="verdict"' in page:
-            break
-        time.sleep(0.1)
+    page = _finished(client, str(r.url))
     assert "IMG_0001.png" in page and "img_0001 (2).PNG" in page
 
 

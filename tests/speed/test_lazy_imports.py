@@ -38,3 +38,13 @@ def test_lazy_names_resolve():
     assert refundguard.analyze.__module__ == "refundguard.engine"
     assert media.LoadedImage.__name__ == "LoadedImage" and callable(index.image_fingerprint)
     assert "analyze" in dir(refundguard)
+
+
+def test_reference_check_imports_its_image_math_only_when_it_runs():
+    code = ("import sys\nimport refundguard.checks.reference\n"
+            "import json\n"
+            "print(json.dumps(sorted(m for m in sys.modules if m.startswith('refundguard.checks._align'))))")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, timeout=60)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == ["refundguard.checks._align",
+                                                               "refundguard.checks._align.settings"]

@@ -16,3 +16,25 @@ def test_warm_up_imports_the_checks_and_loads_all_three_ocr_models() -> None:
             "      'refundguard.checks.tamper' in sys.modules and 'refundguard.checks.label' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.split() == ["True", "True"], out.stderr[-2000:]
+
+
+def test_warm_up_with_settings_keeps_prepared_references_in_the_data_folder(tmp_path) -> None:
+    code = ("from refundguard.config import Settings\n"
+            "from refundguard.service.jobs import warm_up\n"
+            f"warm_up(Settings(data_dir={str(tmp_path)!r}))\n"
+            "from refundguard.checks._align.store import shared_store\n"
+            "print(shared_store().folder)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.split()[-1] == str(tmp_path / "reference-features"), out.stderr[-2000:]
+
+
+def test_rapidocr_reads_its_model_table_once_and_omegaconf_is_left_as_it_was() -> None:
+    code = ("import omegaconf\n"
+            "real = omegaconf.OmegaConf.load\n"
+            "calls = []\n"
+            "omegaconf.OmegaConf.load = lambda f, *a, **k: calls.append(str(f)) or real(f, *a, **k)\n"
+            "from refundguard.checks import _ocr\n"
+            "_ocr.engine()\n"
+            "print(sum(c.endswith('default_models.yaml') for c in calls), omegaconf.OmegaConf.load is not real)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.split() == ["1", "True"], out.stderr[-2000:]

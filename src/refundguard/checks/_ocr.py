@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,13 +51,43 @@ def model_dir() -> Path:
     return folder
 
 
+@contextmanager
+def _yaml_read_once() -> Iterator[None]:
+    """While rapidocr is imported, a YAML file it loads twice with OmegaConf is parsed once.
+
+    Importing rapidocr reads its table of downloadable models (``default_models.yaml``, 1600 lines) into an
+    OmegaConf tree twice, in two of its modules, for ~0.17 CPU-s each; both only read it (model routes,
+    language names, download addresses: none is used here, the models are given by path). The second read
+    gets the first one's tree.
+    """
+    from omegaconf import OmegaConf
+
+    real = OmegaConf.load
+    trees: dict[str, Any] = {}
+
+    def load_once(file_: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs or not isinstance(file_, (str, Path)):
+            return real(file_, *args, **kwargs)
+        key = str(Path(file_).resolve())
+        if key not in trees:
+            trees[key] = real(file_)
+        return trees[key]
+
+    OmegaConf.load = load_once  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        OmegaConf.load = real  # type: ignore[method-assign]
+
+
 def engine() -> Any:
     """The process-wide rapidocr engine (thread-safe creation)."""
     global _ENGINE
     if _ENGINE is None:
         with _ENGINE_LOCK:
             if _ENGINE is None:
-                from rapidocr import RapidOCR
+                with _yaml_read_once():
+                    from rapidocr import RapidOCR
 
                 folder = model_dir()
                 # the detector's default scales every input up to a 736-px short side; capping the long

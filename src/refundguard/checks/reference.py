@@ -10,19 +10,21 @@ measurements behind the thresholds.
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from refundguard.checks._align import Comparison, Prepared, compare, prepare
-from refundguard.checks._align.merge import Change
-from refundguard.checks._align.prepare import MIN_KEYPOINTS
 from refundguard.checks._align.settings import ReferenceConfig
-from refundguard.checks._align.similarity import colour_similarity
 from refundguard.checks.registry import CheckContext, check
 from refundguard.errors import not_applicable
 from refundguard.findings import Finding, Heatmap, Region
 from refundguard.messages import both
+
+if TYPE_CHECKING:  # the image math is imported by run(), after the not-applicable tests (docs/ARCHITECTURE.md)
+    from pathlib import Path
+
+    from refundguard.checks._align.compare import Comparison
+    from refundguard.checks._align.merge import Change
+    from refundguard.checks._align.prepare import Prepared
 
 
 def _kind_label(kind: str) -> dict[str, str]:
@@ -41,10 +43,41 @@ def heatmap_legend() -> list[dict[str, Any]]:
 
 
 def _prepared(ctx: CheckContext, index: int) -> Prepared:
+    """The working copy of photo ``index`` (prepared once per analysis)."""
+    from refundguard.checks._align.prepare import prepare
+
     key = f"reference.prepared.{index}"
     if key not in ctx.cache:
         ctx.cache[key] = prepare(ctx.images[index].pixels)
     return ctx.cache[key]
+
+
+def _store_key(ctx: CheckContext, index: int) -> str:
+    from refundguard.checks._align.store import key_of
+
+    image = ctx.images[index]
+    return key_of(image.sha256, image.width, image.height)
+
+
+def _reference(ctx: CheckContext, index: int) -> Prepared:
+    """Reference photo ``index`` prepared, with its direct features.
+
+    A usable reference is prepared once and kept in the process's store (:mod:`refundguard.checks._align.store`):
+    the next claim with the same listing photo reads it back, bit for bit, instead of preparing it again.
+    """
+    from refundguard.checks._align.prepare import MIN_KEYPOINTS
+    from refundguard.checks._align.store import shared_store
+
+    key = f"reference.prepared.{index}"
+    if key not in ctx.cache:
+        stored = shared_store().get(_store_key(ctx, index))
+        if stored is not None:
+            ctx.cache[key] = stored
+            ctx.cache[f"reference.stored.{index}"] = len(stored.cached_features())
+    p = _prepared(ctx, index)
+    if p.problem is None and len(p.features()) < MIN_KEYPOINTS:
+        p.problem = {"part": "few_features", "min_keypoints": MIN_KEYPOINTS}
+    return p
 
 
 def _transform(c: Comparison) -> list[list[float]]:
@@ -66,7 +99,7 @@ def _pair_details(ref_index: int, c: Comparison) -> dict[str, Any]:
                        aligned_tiles=round(c.capture.aligned, 4),
                        shared_pixel_detail=round(c.capture.pixel, 4),
                        alignment_residual_px=round(c.capture.residual_px, 3)
-                       if np.isfinite(c.capture.residual_px) else None)
+                       if math.isfinite(c.capture.residual_px) else None)
     if c.relight is not None:
         details.update(smooth_residual=round(c.relight.lowfreq, 5), relit_reshoot=c.relight.reshoot,
                        reshoot_test_pixel_detail=round(c.relight.evidence.pixel, 4),
@@ -102,12 +135,14 @@ def _tally(c: Comparison, family: str) -> list[dict[str, Any]]:
 
 
 def _usable_references(ctx: CheckContext) -> tuple[list[tuple[int, Prepared]], list[dict[str, Any]]]:
+    from refundguard.parallel import fork
+
+    indexes = [i for i, _ in ctx.reference_images]
+    pending = [fork(_reference, ctx, i) for i in indexes[1:]]  # the references side by side on the shared pool
+    prepared = [_reference(ctx, indexes[0]), *(f.result() for f in pending)]
     usable: list[tuple[int, Prepared]] = []
     skipped: list[dict[str, Any]] = []
-    for i, _ in ctx.reference_images:
-        p = _prepared(ctx, i)
-        if p.problem is None and len(p.features()) < MIN_KEYPOINTS:
-            p.problem = {"part": "few_features", "min_keypoints": MIN_KEYPOINTS}
+    for i, p in zip(indexes, prepared, strict=True):
         if p.problem is None:
             usable.append((i, p))
         else:
@@ -123,8 +158,15 @@ def _verified(ctx: CheckContext, index: int, ref_index: int, what: str) -> None:
 
 def _decide(ctx: CheckContext, index: int, claim: Prepared, refs: list[tuple[int, Prepared]],
             skipped: list[dict[str, Any]]) -> list[Finding]:
+    from refundguard.checks._align.compare import compare
+    from refundguard.checks._align.similarity import colour_similarity
+    from refundguard.parallel import fork
+
     cfg: ReferenceConfig = ctx.config
-    results = [(ri, compare(claim, rp, cfg)) for ri, rp in refs]
+    claim.features()  # once, before the comparisons share it
+    pending = [fork(compare, claim, rp, cfg) for _, rp in refs[1:]]  # each reference on the shared pool
+    compared = [compare(claim, refs[0][1], cfg), *(f.result() for f in pending)]
+    results = [(ri, c) for (ri, _), c in zip(refs, compared, strict=True)]
     matched = [(ri, c) for ri, c in results if c.match is not None]
     if not matched:
         sims = [colour_similarity(claim.rgb, rp.rgb) for _, rp in refs]
@@ -164,6 +206,15 @@ def _decide(ctx: CheckContext, index: int, claim: Prepared, refs: list[tuple[int
     return [ctx.finding("reference.derived_copy", image=index, score=best.p_same, variant="copy", details=details)]
 
 
+def store_references_in(folder: Path | None) -> None:
+    """Keep this process's prepared reference photos in ``folder`` (a service worker: ``<data_dir>/reference-
+    features``), so that every later claim with the same listing photo, in any worker, reads them back instead of
+    preparing them again (:mod:`refundguard.checks._align.store`); None keeps them in memory only."""
+    from refundguard.checks._align.store import use_folder
+
+    use_folder(folder)
+
+
 @check("reference", config=ReferenceConfig)
 def run(ctx: CheckContext) -> list[Finding]:
     """Compare each claim photo with the merchant's reference photos."""
@@ -181,6 +232,19 @@ def run(ctx: CheckContext) -> list[Finding]:
             continue
         judged += 1
         findings.extend(_decide(ctx, index, claim, refs, skipped))
+    _store_references(ctx, refs)
     if not judged:
         raise not_applicable("reference.na.no_claim")
     return findings
+
+
+def _store_references(ctx: CheckContext, refs: list[tuple[int, Prepared]]) -> None:
+    """Keep the usable references, with every feature set the comparisons computed, for the next claims."""
+    from refundguard.checks._align.store import shared_store
+
+    store = shared_store()
+    for i, p in refs:
+        kept = len(p.cached_features())
+        if ctx.cache.get(f"reference.stored.{i}") != kept:  # new, or with a feature set the store lacks
+            store.put(_store_key(ctx, i), p)
+            ctx.cache[f"reference.stored.{i}"] = kept

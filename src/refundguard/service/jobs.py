@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import or_, select, update
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     from refundguard.index import ReuseIndex
 
 log = logging.getLogger("refundguard.jobs")
+#: the folder under ``data_dir`` where the workers keep prepared reference photos (a cache: deleting it is safe)
+REFERENCE_FEATURES = "reference-features"
 TASK_NAME = "refundguard.analyse"
 
 
@@ -161,16 +164,21 @@ class LeaseKeeper:
                 return
 
 
-def warm_up() -> None:
+def warm_up(settings: Settings | None = None) -> None:
     """Import the engine and every check once, and load the OCR models, before the first job: a worker's first
     claim then costs what the others cost (the models alone took ~0.8 CPU-s of the first claim with text). The
     analyses' checks run on the process's shared pool (:mod:`refundguard.parallel`), so the number of jobs in
-    flight never multiplies the threads doing check work."""
+    flight never multiplies the threads doing check work. With ``settings``, the reference check keeps the
+    merchants' prepared reference photos in ``<data_dir>/reference-features`` (shared by every worker: a
+    listing photo is prepared once, not per claim; :mod:`refundguard.checks.reference`)."""
     from refundguard.checks._ocr import load_models
+    from refundguard.checks.reference import store_references_in
     from refundguard.checks.registry import registered
     from refundguard.parallel import shared_pool
     from refundguard.report.json import to_dict  # noqa: F401  (imported for its cost, once)
 
+    if settings is not None:
+        store_references_in(Path(settings.data_dir) / REFERENCE_FEATURES)
     registered()
     shared_pool()
     try:
@@ -252,7 +260,7 @@ class LocalRunner:
         self.ctx = ctx
         # ``workers`` analyses in flight; their checks share refundguard.parallel's pool (one per process)
         self.pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="rg-analysis")
-        self.pool.submit(warm_up)
+        self.pool.submit(warm_up, ctx.settings)
 
     def submit(self, job_id: str) -> None:
         self.pool.submit(self._run, job_id)
@@ -287,7 +295,7 @@ def make_celery(broker_url: str, config: AppConfig | None = None) -> Any:
 
     from celery.signals import worker_process_init
 
-    worker_process_init.connect(lambda **_: warm_up(), weak=False)
+    worker_process_init.connect(lambda **_: warm_up(worker_context(config).settings), weak=False)
 
     return app
 

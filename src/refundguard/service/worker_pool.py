@@ -66,7 +66,7 @@ def _start_worker(config: AppConfig, threads: int, server_pid: int) -> None:
     from refundguard.service.jobs import warm_up, worker_context
 
     worker_context(config)
-    warm_up()
+    warm_up(config.settings)
 
 
 def _exit_with_parent(parent: int, every_s: float = 1.0) -> None:

@@ -7,7 +7,8 @@ The upload form carries a token that must match a cookie set with the form (a pa
 make the browser post photos here), bodies are capped and timed by the service's request gate, and every
 answer has the service's browser security headers.
 
-An upload is answered at once: the analysis runs in the background (one or two at a time) and the report page
+An upload is answered at once: the analysis runs in the background, in a worker process
+(:mod:`refundguard.web.local_workers`, one or two at a time; the pages never wait behind it), and the report page
 shows its stage ("decoding…", "comparing with the listing photo…") until it is done -- a script polls
 ``/report/{token}/status``, and without scripts the page refreshes itself.
 """
@@ -18,7 +19,9 @@ import hmac
 import secrets
 import threading
 from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -31,8 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from refundguard.checks.registry import ClaimInfo
 from refundguard.config import Settings, default_settings
-from refundguard.engine import Analysis, analyze
-from refundguard.errors import InputError
+from refundguard.engine import Analysis
 from refundguard.media.load import Probe
 from refundguard.media.names import distinct
 from refundguard.progress import Stages
@@ -44,7 +46,7 @@ from refundguard.service.ingress.headers import SecurityHeaders
 from refundguard.web.errors import PageError, font_missing_page
 from refundguard.web.i18n import pick_lang
 from refundguard.web.rendering import error_page, page, script, stylesheet
-from refundguard.web.uploads import UploadLimits, checked, decode, read_upload, safe_name, uploads_of
+from refundguard.web.uploads import UploadLimits, checked, read_upload, safe_name, uploads_of
 from refundguard.web.view import page_report
 
 TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -128,18 +130,56 @@ def _when(raw: str, label_en: str, label_zh: str) -> datetime | None:
         raise PageError(400, f"{label_en}: not a date and time", f"{label_zh}：不是有效的日期时间") from exc
 
 
+def _in_threads(workers: int) -> Callable[..., None]:
+    """Analyses on ``workers`` threads of this process (``processes=False``: where processes cannot be spawned);
+    the same interface as :meth:`~refundguard.web.local_workers.AnalysisWorkers.submit`."""
+    from refundguard.web.local_workers import analyse
+
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="local-analysis")
+
+    def submit(token: str, uploads: list[tuple[str, str, Probe]], info: ClaimInfo, settings: Settings,
+               stage: Callable[[str], None], done: Callable[[Analysis | None, PageError | None], None]) -> None:
+        def work() -> None:
+            outcome = analyse(token, uploads, info, settings, stage)
+            if outcome[0] == "ok":
+                done(outcome[1], None)
+            else:
+                done(None, PageError(*outcome[1:]))
+
+        pool.submit(work)
+
+    return submit
+
+
 def create_local_app(*, settings: Settings | None = None, limits: UploadLimits | None = None,
-                     tiers: LegalTiers | None = None, keep: int = 16, workers: int = 1,
+                     tiers: LegalTiers | None = None, keep: int = 16, workers: int = 1, processes: bool = True,
                      timezone: str = "Asia/Shanghai") -> FastAPI:
-    """The local-mode web app (engine only); ``workers`` analyses run at a time, the others wait their turn."""
+    """The local-mode web app (engine only); ``workers`` analyses run at a time, the others wait their turn, each
+    in a worker process (``processes``, the default; see :mod:`refundguard.web.local_workers`) or a thread."""
     from zoneinfo import ZoneInfo
 
     settings = settings or default_settings()
     limits = limits or UploadLimits()
     legal = tiers or load_legal_tiers()
     store = ResultStore(keep)
-    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="local-analysis")
-    app = FastAPI(title="RefundGuard local", docs_url=None, redoc_url=None, openapi_url=None)
+    pool: Any = None
+    if processes:
+        from refundguard.web.local_workers import AnalysisWorkers
+
+        pool = AnalysisWorkers(workers)
+        submit_analysis = pool.submit
+    else:
+        submit_analysis = _in_threads(workers)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if pool is not None:
+            pool.start()
+        yield
+        if pool is not None:
+            pool.shutdown()
+
+    app = FastAPI(title="RefundGuard local", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     request_limits = RequestLimitsConfig()
     app.add_middleware(RequestGate, limits=request_limits, rules=(
         BodyRule(r"/analyze", lambda _c: limits.max_request_bytes, "none", POST, same_origin=True),
@@ -235,27 +275,9 @@ def create_local_app(*, settings: Settings | None = None, limits: UploadLimits |
                        names=claim_names)
         job.stages.start()
 
-        def work() -> None:
-            try:
-                loaded = []
-                for role, name, data in raw:
-                    loaded.append((role, decode(data, name=name, limits=settings.limits)))
-                    job.stages(f"loaded {name}")
-                analysis = analyze([im for r, im in loaded if r == "claim"],
-                                   [im for r, im in loaded if r == "reference"], info=info, settings=settings,
-                                   progress=lambda what: job.stages(what) if what.startswith("check ") else None)
-            except PageError as exc:
-                job.error = exc
-                job.stages.finish("stage.failed")
-                return
-            except InputError as exc:
-                job.error = PageError(422, f"The photos cannot be analysed: {exc}",
-                                      f"无法分析这些图片：{getattr(exc, 'zh', None) or exc}")
-                job.stages.finish("stage.failed")
-                return
-            except Exception as exc:  # the page says so; the server stays up
-                job.error = PageError(500, f"The analysis failed ({type(exc).__name__}).",
-                                      f"分析失败（{type(exc).__name__}）。")
+        def done(analysis: Analysis | None, error: PageError | None) -> None:
+            if analysis is None:
+                job.error = error or PageError(500, "The analysis failed.", "分析失败。")
                 job.stages.finish("stage.failed")
                 return
             job.stages.finish("stage.report")
@@ -263,7 +285,7 @@ def create_local_app(*, settings: Settings | None = None, limits: UploadLimits |
             job.stages.finish()
 
         token = store.put(job)
-        pool.submit(work)
+        submit_analysis(token, raw, info, settings, job.stages, done)
         return RedirectResponse(f"/report/{token}", status_code=303)
 
     @app.get("/report/{token}/status", include_in_schema=False)

@@ -6,11 +6,12 @@ import cv2
 import numpy as np
 from skimage import data
 
-from refundguard.checks._align import compare, prepare
 from refundguard.checks._align.capture import capture_evidence
 from refundguard.checks._align.changes import find_changes
+from refundguard.checks._align.compare import compare
 from refundguard.checks._align.match import match
 from refundguard.checks._align.photometric import apply_colour, fit_colour
+from refundguard.checks._align.prepare import prepare
 from refundguard.checks._align.refine import refine, warp
 
 

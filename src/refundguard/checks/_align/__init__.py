@@ -4,10 +4,8 @@ Pipeline: :func:`prepare` (working resolution, usability) -> :func:`match` (SIFT
 against the mirrored reference) -> :func:`refine` (ECC, sub-pixel) -> :func:`warp` -> :func:`fit_colour`
 (robust colour model) -> :func:`capture_evidence` (same capture or a different one?) -> :func:`find_changes`
 -> :func:`relighting` (or a fixed-camera re-shoot under other light?).
-:func:`compare` runs it all for one pair.
+:func:`compare.compare` runs it all for one pair.
+
+The package itself imports nothing: the check module imports :mod:`settings` (its config model) when it is
+discovered and the image math from the modules (``_align.compare``, ``_align.prepare``, ...) only when it runs.
 """
-
-from refundguard.checks._align.compare import Comparison, compare
-from refundguard.checks._align.prepare import Prepared, prepare
-
-__all__ = ["Comparison", "Prepared", "compare", "prepare"]

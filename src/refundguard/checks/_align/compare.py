@@ -156,7 +156,7 @@ def compare(claim: Prepared, ref: Prepared, settings: ReferenceConfig | None = N
         return Comparison(match=None)
     whole = claim
     claim, h = _focus(claim, ref, m.homography)
-    h, converged = refine(claim.gray, ref.gray, h)
+    h, converged = refine(claim.gray, ref.gray, h, cfg.ecc_give_up_px)
     warped, valid = warp(ref.rgb, h, claim.size)
     coverage = float(valid.mean())
     if coverage < 0.05:

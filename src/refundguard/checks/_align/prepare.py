@@ -86,6 +86,14 @@ class Prepared:
             self._features[mirrored] = detect(gray)
         return self._features[mirrored]
 
+    def cached_features(self) -> dict[bool, Features]:
+        """The feature sets computed so far (key: mirrored), for storing (:mod:`store`)."""
+        return dict(self._features)
+
+    def set_features(self, mirrored: bool, features: Features) -> None:
+        """Give the photo (or its mirror image) features computed before (a stored reference)."""
+        self._features[mirrored] = features
+
 
 def resize_matrix(fx: float, fy: float) -> np.ndarray:
     """3x3 matrix of an image resize by (fx, fy) under the pixel-centre convention of ``cv2.resize``."""
@@ -108,14 +116,21 @@ def prepare(pixels: np.ndarray, work_side: int = WORK_SIDE) -> Prepared:
         pixels, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
     if scale < 1.0:
         scale = small.shape[1] / w
+    prepared = from_working(small, scale, (w, h))
+    prepared.pixels = pixels
+    if min(h, w) < MIN_SIDE:
+        prepared.problem = {"part": "too_small", "width": w, "height": h, "min_side": MIN_SIDE}
+    elif float(prepared.gray.std()) * 255.0 < MIN_STD:
+        prepared.problem = {"part": "blank"}
+    return prepared
+
+
+def from_working(small: np.ndarray, scale: float, full_size: tuple[int, int]) -> Prepared:
+    """A :class:`Prepared` from its working copy ``small`` (RGB uint8): what :func:`prepare` makes of a photo,
+    and what a stored reference (:mod:`store`) is made back from, bit for bit."""
     rgb = small.astype(np.float32) / 255.0
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    problem: dict[str, object] | None = None
-    if min(h, w) < MIN_SIDE:
-        problem = {"part": "too_small", "width": w, "height": h, "min_side": MIN_SIDE}
-    elif float(gray.std()) * 255.0 < MIN_STD:
-        problem = {"part": "blank"}
-    return Prepared(rgb=rgb, gray=gray, scale=scale, full_size=(w, h), pixels=pixels, problem=problem)
+    return Prepared(rgb=rgb, gray=gray, scale=scale, full_size=full_size)
 
 
 def detect(gray: np.ndarray, side: int = FEATURE_SIDE) -> Features:

@@ -129,6 +129,10 @@ class ReferenceConfig(_Strict):
     different_similarity: float = Field(0.6, ge=0, le=1,
                                         description="colour similarity below which an unmatched photo may be "
                                                     "another product")
+    ecc_give_up_px: float = Field(48.0, gt=6.0,
+                                  description="corner movement (px of the 640-px ECC copy) at which a diverging "
+                                              "sub-pixel refinement is given up (a speed setting: a refinement "
+                                              "moving the frame over 6 px is rejected in any case)")
     capture: CaptureSettings = Field(default_factory=CaptureSettings)
     area: AreaSettings = Field(default_factory=AreaSettings)
     laundering: LaunderingSettings = Field(default_factory=LaunderingSettings)
