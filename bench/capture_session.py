@@ -246,8 +246,14 @@ class Scene:
 #: turn around a statue and no homography between two of them places a damage (the bench's geometry finds none).
 #: Tuned: the live check's thresholds were set looking at these. 100_7106 was looked at while tuning (issue #15,
 #: session 2) and moved here; held out: scenes no threshold was set on (bench/HELD_OUT.md)
-TUNED_SCENES = ("100_7100", "100_7101", "100_7102", "100_7103", "100_7104", "100_7105", "100_7106")
-HELD_OUT_SCENES = ("100_7107", "100_7108")
+TUNED_SCENES = ("100_7100", "100_7101", "100_7102", "100_7103", "100_7104", "100_7105", "100_7106", "100_7107")
+HELD_OUT_SCENES = ("100_7108",)
+#: held-out sessions the capture work's third session looked at (its ``signed_search`` run flagged their honest
+#: sessions, and the option was left off on that account): replaced by untouched ones of the same source, the
+#: Sceaux scene moved to ``TUNED_SCENES`` (the castle set has no further scene; bench/HELD_OUT.md)
+SEEN_TILES = {"exp6_num_88201.jpg": "exp6_num_86064.jpg"}
+SEEN_PAIRS = {"000_final_paper_supp_good_000000000871.jpg": "001_final_paper_supp_good_r0b0e2ba5t_Q85.jpg",
+              "01_road_02.png": "01_road_01.png"}
 
 
 def _scene_sets() -> list[tuple[str, Path, list[Path], bool]]:
@@ -334,7 +340,9 @@ def tile_sessions(limit: int) -> Iterator[Session]:
     from bench.claimbench.sources import tile_defect, tiles
 
     rng = np.random.default_rng(SEED + 1)
-    files = [p for kind in ("Crack", "Break") for p in tiles(kind)][::max(1, 142 // max(1, limit))][:limit]
+    every = [p for kind in ("Crack", "Break") for p in tiles(kind)]
+    by_name = {p.name: p for p in every}
+    files = [by_name.get(SEEN_TILES.get(p.name, p.name), p) for p in every[::max(1, 142 // max(1, limit))][:limit]]
     fonts = [f for f in FONTS_TUNED if Path(f).exists()]
     for path in files:
         img, mask = tile_defect(path)
@@ -364,6 +372,8 @@ def inpainting_sessions(limit: int) -> Iterator[Session]:
     fonts = [f for f in FONTS_TUNED if Path(f).exists()]
     pairs = inpainting_pairs()
     pairs = pairs[::2] + pairs[1::2]  # SAGI and MagicInpainter both in a short run
+    by_name = {o.name: (src, o, e) for src, o, e in pairs}
+    pairs = [by_name.get(SEEN_PAIRS.get(o.name, o.name), (src, o, e)) for src, o, e in pairs]
     for n, (source, original_path, edited_path) in enumerate(pairs):
         if n >= limit:
             return

@@ -313,9 +313,9 @@ def _inconsistencies(ctx: CheckContext, pairs: list[tuple[int, int]], code_box: 
     are not reported (parallax and occlusion between hand-held views)."""
     shown: dict[int, list[tuple[Box, int, Box]]] = {}
     compared: dict[str, Any] = {}
-    # between live shots a mark is looked for without the signed search: no one painted on them, and what the
-    # sharper close-up resolves and a wider shot blurs is not an inconsistency
-    settings = cfg.place.model_copy(update={"signed_search": False})
+    # between live shots a mark is looked for without the signed search and the shape test: no one painted on
+    # them, and what the sharper close-up resolves and a wider shot blurs is not an inconsistency
+    settings = cfg.place.model_copy(update={"signed_search": False, "shape_test": False})
     for a, b in pairs:
         comp = compare(ctx.images[a], ctx.images[b], regions=places.get(a, []), settings=settings)
         if comp is None:
