@@ -252,6 +252,10 @@ HELD_OUT_SCENES = ("100_7108",)
 #: sessions, and the option was left off on that account): replaced by untouched ones of the same source, the
 #: Sceaux scene moved to ``TUNED_SCENES`` (the castle set has no further scene; bench/HELD_OUT.md)
 SEEN_TILES = {"exp6_num_88201.jpg": "exp6_num_86064.jpg"}
+#: a pair whose honest session the fourth session debugged (the shape test flagged it held out: a dot the flow
+#: left 5-8 px aside), so tuned since; an untouched SAGI pair was added held out in its place (full runs)
+TUNED_PAIRS = ("004_final_paper_supp_good_r0a19cb85t_Q69.jpg",)
+EXTRA_HELD_OUT_PAIRS = ("003_final_paper_supp_good_000000002627_val.jpg",)
 SEEN_PAIRS = {"000_final_paper_supp_good_000000000871.jpg": "001_final_paper_supp_good_r0b0e2ba5t_Q85.jpg",
               "01_road_02.png": "01_road_01.png"}
 
@@ -374,9 +378,9 @@ def inpainting_sessions(limit: int) -> Iterator[Session]:
     pairs = pairs[::2] + pairs[1::2]  # SAGI and MagicInpainter both in a short run
     by_name = {o.name: (src, o, e) for src, o, e in pairs}
     pairs = [by_name.get(SEEN_PAIRS.get(o.name, o.name), (src, o, e)) for src, o, e in pairs]
-    for n, (source, original_path, edited_path) in enumerate(pairs):
-        if n >= limit:
-            return
+    chosen = pairs[:limit] + ([by_name[name] for name in EXTRA_HELD_OUT_PAIRS] if limit >= 12 else [])
+    for source, original_path, edited_path in chosen:
+        held = original_path.name not in TUNED_PAIRS
         original, edited = _read(original_path), _read(edited_path)
         if original.shape != edited.shape:
             continue
@@ -390,8 +394,8 @@ def inpainting_sessions(limit: int) -> Iterator[Session]:
         close, _ = reframe(original, rng, zoom=1.8, centre=centre, tilt=0.02, out=out)
         turned, _ = reframe(relight(original, rng), rng, zoom=1.15, centre=centre, tilt=0.07, out=out)
         shots = {"whole": _jpeg(whole), "close": _jpeg(close), "turned": _jpeg(turned)}
-        yield Session(source, "forged", source, True, _jpeg(edited, 92), shots, code, mask)
-        yield Session(source, "honest", source + "_original", True, _jpeg(original, 92), shots, code)
+        yield Session(source, "forged", source, held, _jpeg(edited, 92), shots, code, mask)
+        yield Session(source, "honest", source + "_original", held, _jpeg(original, 92), shots, code)
 
 
 # ------------------------------------------------------------------------------------------- evaluation
