@@ -20,10 +20,11 @@ Sessions (the claim photo, then live shots (a) whole item + code card, (b) close
 own evidence (``live.damage_absent`` on the painted or inpainted place), confirmations and verifications.
 
 Held out (no threshold of the ``live`` check was set on them): recipes ``tear``, ``shatter`` and ``multiview_crack``,
-the scenes in ``HELD_OUT_SCENES`` (Sceaux 100_7107, 100_7108), magnetic tiles, SAGI, MagicInpainter.
-Tuned: ``crack``, ``stain`` on the scenes in ``TUNED_SCENES`` (Sceaux 100_7100–100_7106; 100_7106 was looked at while
-tuning and moved there). The magnetic tiles and the inpainting pairs have one photo of each item: their three live
-shots are re-framings of that one photo, not independent views (bench/HELD_OUT.md).
+the scenes in ``HELD_OUT_SCENES`` (Sceaux 100_7108), magnetic tiles, SAGI, MagicInpainter (but ``TUNED_PAIRS``).
+Tuned: ``crack``, ``stain`` on the scenes in ``TUNED_SCENES`` (Sceaux 100_7100–100_7107; 100_7106 and 100_7107 were
+looked at while tuning and moved there), the pairs in ``TUNED_PAIRS``. The magnetic tiles and the inpainting pairs
+have one photo of each item: their three live shots are re-framings of that one photo, not independent views
+(bench/HELD_OUT.md).
 
 ``code``: one-time codes written on a card in print-like fonts (tuned: DejaVu Sans Bold, Liberation Sans Bold, Comic
 Neue; held out: Humor Sans, DejaVu Serif, Liberation Mono, WenQuanYi Micro Hei), the card photographed beside real
@@ -245,7 +246,8 @@ class Scene:
 #: multi-view scenes by split (Sceaux castle: the claim view and the next views). The Buddha set is not used: its views
 #: turn around a statue and no homography between two of them places a damage (the bench's geometry finds none).
 #: Tuned: the live check's thresholds were set looking at these. 100_7106 was looked at while tuning (issue #15,
-#: session 2) and moved here; held out: scenes no threshold was set on (bench/HELD_OUT.md)
+#: session 2) and 100_7107 (session 4, see ``SEEN_TILES``) and moved here; held out: scenes no threshold was set on
+#: (bench/HELD_OUT.md)
 TUNED_SCENES = ("100_7100", "100_7101", "100_7102", "100_7103", "100_7104", "100_7105", "100_7106", "100_7107")
 HELD_OUT_SCENES = ("100_7108",)
 #: held-out sessions the capture work's third session looked at (its ``signed_search`` run flagged their honest
