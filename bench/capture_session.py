@@ -20,10 +20,11 @@ Sessions (the claim photo, then live shots (a) whole item + code card, (b) close
 own evidence (``live.damage_absent`` on the painted or inpainted place), confirmations and verifications.
 
 Held out (no threshold of the ``live`` check was set on them): recipes ``tear``, ``shatter`` and ``multiview_crack``,
-the scenes in ``HELD_OUT_SCENES`` (Sceaux 100_7107, 100_7108), magnetic tiles, SAGI, MagicInpainter.
-Tuned: ``crack``, ``stain`` on the scenes in ``TUNED_SCENES`` (Sceaux 100_7100–100_7106; 100_7106 was looked at while
-tuning and moved there). The magnetic tiles and the inpainting pairs have one photo of each item: their three live
-shots are re-framings of that one photo, not independent views (bench/HELD_OUT.md).
+the scenes in ``HELD_OUT_SCENES`` (Sceaux 100_7108), magnetic tiles, SAGI, MagicInpainter (but ``TUNED_PAIRS``).
+Tuned: ``crack``, ``stain`` on the scenes in ``TUNED_SCENES`` (Sceaux 100_7100–100_7107; 100_7106 and 100_7107 were
+looked at while tuning and moved there), the pairs in ``TUNED_PAIRS``. The magnetic tiles and the inpainting pairs
+have one photo of each item: their three live shots are re-framings of that one photo, not independent views
+(bench/HELD_OUT.md).
 
 ``code``: one-time codes written on a card in print-like fonts (tuned: DejaVu Sans Bold, Liberation Sans Bold, Comic
 Neue; held out: Humor Sans, DejaVu Serif, Liberation Mono, WenQuanYi Micro Hei), the card photographed beside real
@@ -245,9 +246,20 @@ class Scene:
 #: multi-view scenes by split (Sceaux castle: the claim view and the next views). The Buddha set is not used: its views
 #: turn around a statue and no homography between two of them places a damage (the bench's geometry finds none).
 #: Tuned: the live check's thresholds were set looking at these. 100_7106 was looked at while tuning (issue #15,
-#: session 2) and moved here; held out: scenes no threshold was set on (bench/HELD_OUT.md)
-TUNED_SCENES = ("100_7100", "100_7101", "100_7102", "100_7103", "100_7104", "100_7105", "100_7106")
-HELD_OUT_SCENES = ("100_7107", "100_7108")
+#: session 2) and 100_7107 (session 4, see ``SEEN_TILES``) and moved here; held out: scenes no threshold was set on
+#: (bench/HELD_OUT.md)
+TUNED_SCENES = ("100_7100", "100_7101", "100_7102", "100_7103", "100_7104", "100_7105", "100_7106", "100_7107")
+HELD_OUT_SCENES = ("100_7108",)
+#: held-out sessions the capture work's third session looked at (its ``signed_search`` run flagged their honest
+#: sessions, and the option was left off on that account): replaced by untouched ones of the same source, the
+#: Sceaux scene moved to ``TUNED_SCENES`` (the castle set has no further scene; bench/HELD_OUT.md)
+SEEN_TILES = {"exp6_num_88201.jpg": "exp6_num_86064.jpg"}
+#: a pair whose honest session the fourth session debugged (the shape test flagged it held out: a dot the flow
+#: left 5-8 px aside), so tuned since; an untouched SAGI pair was added held out in its place (full runs)
+TUNED_PAIRS = ("004_final_paper_supp_good_r0a19cb85t_Q69.jpg",)
+EXTRA_HELD_OUT_PAIRS = ("003_final_paper_supp_good_000000002627_val.jpg",)
+SEEN_PAIRS = {"000_final_paper_supp_good_000000000871.jpg": "001_final_paper_supp_good_r0b0e2ba5t_Q85.jpg",
+              "01_road_02.png": "01_road_01.png"}
 
 
 def _scene_sets() -> list[tuple[str, Path, list[Path], bool]]:
@@ -334,7 +346,9 @@ def tile_sessions(limit: int) -> Iterator[Session]:
     from bench.claimbench.sources import tile_defect, tiles
 
     rng = np.random.default_rng(SEED + 1)
-    files = [p for kind in ("Crack", "Break") for p in tiles(kind)][::max(1, 142 // max(1, limit))][:limit]
+    every = [p for kind in ("Crack", "Break") for p in tiles(kind)]
+    by_name = {p.name: p for p in every}
+    files = [by_name.get(SEEN_TILES.get(p.name, p.name), p) for p in every[::max(1, 142 // max(1, limit))][:limit]]
     fonts = [f for f in FONTS_TUNED if Path(f).exists()]
     for path in files:
         img, mask = tile_defect(path)
@@ -364,9 +378,11 @@ def inpainting_sessions(limit: int) -> Iterator[Session]:
     fonts = [f for f in FONTS_TUNED if Path(f).exists()]
     pairs = inpainting_pairs()
     pairs = pairs[::2] + pairs[1::2]  # SAGI and MagicInpainter both in a short run
-    for n, (source, original_path, edited_path) in enumerate(pairs):
-        if n >= limit:
-            return
+    by_name = {o.name: (src, o, e) for src, o, e in pairs}
+    pairs = [by_name.get(SEEN_PAIRS.get(o.name, o.name), (src, o, e)) for src, o, e in pairs]
+    chosen = pairs[:limit] + ([by_name[name] for name in EXTRA_HELD_OUT_PAIRS] if limit >= 12 else [])
+    for source, original_path, edited_path in chosen:
+        held = original_path.name not in TUNED_PAIRS
         original, edited = _read(original_path), _read(edited_path)
         if original.shape != edited.shape:
             continue
@@ -380,8 +396,8 @@ def inpainting_sessions(limit: int) -> Iterator[Session]:
         close, _ = reframe(original, rng, zoom=1.8, centre=centre, tilt=0.02, out=out)
         turned, _ = reframe(relight(original, rng), rng, zoom=1.15, centre=centre, tilt=0.07, out=out)
         shots = {"whole": _jpeg(whole), "close": _jpeg(close), "turned": _jpeg(turned)}
-        yield Session(source, "forged", source, True, _jpeg(edited, 92), shots, code, mask)
-        yield Session(source, "honest", source + "_original", True, _jpeg(original, 92), shots, code)
+        yield Session(source, "forged", source, held, _jpeg(edited, 92), shots, code, mask)
+        yield Session(source, "honest", source + "_original", held, _jpeg(original, 92), shots, code)
 
 
 # ------------------------------------------------------------------------------------------- evaluation

@@ -96,3 +96,34 @@ def test_a_dark_hairline_beside_a_bright_edge_is_not_explained_by_it() -> None:
     signed = _the_line(PlaceSettings(signed_search=True))
     assert signed.best_match < PlaceSettings().found_nearby and signed.signed
     assert signed.unsigned_match == pytest.approx(plain.best_match)
+
+
+def test_the_shape_test_finds_a_painted_hairline_lacking_though_a_bright_edge_explains_its_gradient() -> None:
+    """The ridge 5 px away explains the painted line's gradient (the displaced test finds it nearby), but the other
+    view is no darker in the line's shape anywhere near: the line is lacking."""
+    from refundguard.checks._live.place import _is_lack
+
+    settings = PlaceSettings()
+    line = _the_line(settings)
+    assert line.best_match >= settings.found_nearby  # what let painted cracks on busy surfaces through
+    assert line.shape_shown is not None and line.shape_shown < settings.shape_shown
+    assert _is_lack(line, settings)
+    off = _the_line(PlaceSettings(shape_test=False))
+    assert off.shape_shown is None and not _is_lack(off, PlaceSettings(shape_test=False))
+
+
+def test_the_shape_test_keeps_a_real_mark_that_the_other_view_shows_fainter_and_displaced() -> None:
+    """A real dark line the other view shows 3 px aside, softer and at half the contrast (a hazier, more distant
+    view): dark in its shape there, so not lacking by the shape test."""
+    from refundguard.checks._live.place import _shape_shown
+
+    shows = _ridge_scene(65)
+    other = _ridge_scene(None)
+    other[125:195, 68:70] -= 0.35
+    other = cv2.GaussianBlur(other, (0, 0), 1.2)
+    mask = np.zeros(shows.shape, np.uint8)
+    mask[125:195, 65:67] = 1
+    _, labels = cv2.connectedComponents(mask)
+    share, ring = _shape_shown(shows, other, np.ones(shows.shape, bool), labels, 1, (65, 125, 2, 70),
+                               PlaceSettings())
+    assert share is not None and share >= PlaceSettings().shape_shown and ring > 0.5

@@ -310,12 +310,14 @@ def _inconsistencies(ctx: CheckContext, pairs: list[tuple[int, int]], code_box: 
     """Structure one live shot shows at the claimed place and ``inconsistent_views`` others lack there.
 
     ``places``: the claimed place as each live shot sees it. Elsewhere the shots are compared but differences
-    are not reported (parallax and occlusion between hand-held views)."""
+    are not reported (parallax and occlusion between hand-held views); nor where a claim photo shows the structure
+    as the one shot does (``claim_explains_views``: two viewpoints against two others)."""
     shown: dict[int, list[tuple[Box, int, Box]]] = {}
     compared: dict[str, Any] = {}
-    # between live shots a mark is looked for without the signed search: no one painted on them, and what the
-    # sharper close-up resolves and a wider shot blurs is not an inconsistency
-    settings = cfg.place.model_copy(update={"signed_search": False})
+    explained: list[dict[str, Any]] = []
+    # between live shots a mark is looked for without the signed search and the shape test: no one painted on
+    # them, and what the sharper close-up resolves and a wider shot blurs is not an inconsistency
+    settings = cfg.place.model_copy(update={"signed_search": False, "shape_test": False})
     for a, b in pairs:
         comp = compare(ctx.images[a], ctx.images[b], regions=places.get(a, []), settings=settings)
         if comp is None:
@@ -335,10 +337,30 @@ def _inconsistencies(ctx: CheckContext, pairs: list[tuple[int, int]], code_box: 
     for where, items in shown.items():
         for group in _cluster(items):
             others = sorted({o for _, o, _ in group})
-            if len(others) >= cfg.inconsistent_views:
-                out.append({"shown_in": where, "region": list(_union([r for r, _, _ in group])), "missing_in": others,
-                            "expected": {str(o): list(_union([e for _, k, e in group if k == o])) for o in others}})
+            if len(others) < cfg.inconsistent_views:
+                continue
+            region = _union([r for r, _, _ in group])
+            entry = {"shown_in": where, "region": list(region), "missing_in": others,
+                     "expected": {str(o): list(_union([e for _, k, e in group if k == o])) for o in others}}
+            viewpoint = _claim_shows(ctx, where, region, settings) if cfg.claim_explains_views else None
+            if viewpoint is not None:
+                # a claim photo shows it where this shot does: the shots that lack it see the place from elsewhere
+                # (a protruding part hides it from them), not a shot of something else
+                explained.append({**entry, "shown_in_claim_photo": viewpoint})
+                continue
+            out.append(entry)
+    if explained:
+        compared["explained_by_viewpoint"] = explained
     return out, compared
+
+
+def _claim_shows(ctx: CheckContext, shot: int, region: Box, settings: Any) -> int | None:
+    """The first claim photo that shows ``region`` of live shot ``shot`` (``present`` there), or None."""
+    for i, _ in ctx.claim_images:
+        comp = compare(ctx.images[shot], ctx.images[i], regions=[region], settings=settings)
+        if comp is not None and comp.seen(region).status == "present":
+            return i
+    return None
 
 
 # ----------------------------------------------------------------------------------------- re-captures

@@ -53,6 +53,16 @@ class PlaceSettings(BaseModel):
                                "agreeing at least this well around it")
     found_nearby: float = Field(0.6, gt=0, le=1, description="... found: the other view's structure, shifted, "
                                 "explains at least this share of the mark's")
+    shape_test: bool = Field(True, description="a dark mark is also lacking where the other view is not dark in "
+                             "its shape (``_live.place._shape_shown``), though nearby texture explains its gradient")
+    shape_search: int = Field(8, ge=0, le=16, description="... its shape shifted this far in the other view "
+                              "(px; as far as ``search``: what the flow left aside is found)")
+    shape_shown: float = Field(0.2, gt=0, le=1, description="... lacking where the other view is darker there than "
+                               "around by less than this share of the mark's darkening (contrasts matched)")
+    shape_ring: float = Field(0.7, ge=-1, le=1, description="... on a surface correlating at least this well "
+                              "around it")
+    shape_min_dark: float = Field(0.1, gt=0, description="... for marks darker than their surroundings by at least "
+                                  "this (log units)")
     max_replaced: float = Field(0.35, gt=0, le=1, description="a mark is lacking only where the other view shows "
                                 "less than this share of its own structure unexplained (else: different content)")
     ring_agreement: float = Field(0.6, ge=-1, le=1, description="the surface around a lacking mark must correlate "
@@ -90,6 +100,9 @@ class LiveConfig(BaseModel):
     confirm_views: int = Field(2, ge=1, le=4)
     #: a structure a live shot shows alone counts as an inconsistency when this many other live shots lack it
     inconsistent_views: int = Field(2, ge=1, le=4)
+    #: ... unless a claim photo shows that structure where the shot does: the shots lacking it see the place from
+    #: elsewhere (a protruding part hides what lies behind it from them), the shot is not of something else
+    claim_explains_views: bool = True
     #: regions other checks reported on a claim photo are claimed places when their finding scores at least this
     prior_min_score: float = Field(0.6, ge=0, le=1)
     #: where close-up (b) and turned shot (c) land on the claim photo is the claimed place unless one covers more

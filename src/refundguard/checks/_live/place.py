@@ -246,11 +246,17 @@ class _Candidate:
     area: int
     signed: bool = False  # explained nearby by structure of either sign, not by a mark as dark (``signed_search``)
     unsigned_match: float = 0.0  # ``best_match`` by structure of either sign (what the doubt test reads)
+    #: how dark the other view is in the mark's own shape (shifted within ``shape_search``) against the surface
+    #: around, as a share of how dark the mark is in the photo that shows it (contrasts of the two views matched on
+    #: that surface); None where the mark is not darker than its surroundings (``shape_test``)
+    shape_shown: float | None = None
+    shape_ring: float = 0.0  # correlation of the two views on the surface around the mark's shape
 
 
 def _candidates(shows: np.ndarray, grad_shows: np.ndarray, other: np.ndarray, grad_other: np.ndarray,
-                valid: np.ndarray, within: np.ndarray, cfg: PlaceSettings) -> list[_Candidate]:
-    """Components of structure ``shows`` has and ``other`` lacks, inside ``within`` (crop pixels), measured."""
+                valid: np.ndarray, within: np.ndarray, cfg: PlaceSettings, shape: bool = True) -> list[_Candidate]:
+    """Components of structure ``shows`` has and ``other`` lacks, inside ``within`` (crop pixels), measured;
+    ``shape``: measure each dark mark's shape in the other view too (``shape_test``)."""
     k = 2 * cfg.tolerance + 1
     explained = cv2.dilate(grad_other, np.ones((k, k), np.uint8))
     level = np.maximum(cv2.GaussianBlur(explained, (0, 0), cfg.level_sigma), cfg.min_typical)
@@ -313,9 +319,57 @@ def _candidates(shows: np.ndarray, grad_shows: np.ndarray, other: np.ndarray, gr
         p = 3
         tx0, ty0, tx1, ty1 = max(0, x - p), max(0, y - p), min(w, x + bw + p), min(h, y + bh + p)
         replaced = float(other_unexplained[ty0:ty1, tx0:tx1].sum() / max(1e-6, grad_other[ty0:ty1, tx0:tx1].sum()))
+        shape_shown, shape_ring = _shape_shown(shows, other, valid, labels, n, (x, y, bw, bh), cfg) \
+            if shape and cfg.shape_test else (None, 0.0)
         out.append(_Candidate((x, y, bw, bh), contrast, best, ring_agreement, replaced, darkening, area, rescued,
-                              unsigned))
+                              unsigned, shape_shown, shape_ring))
     return out
+
+
+def _shape_shown(shows: np.ndarray, other: np.ndarray, valid: np.ndarray, labels: np.ndarray, n: int, box: Box,
+                 cfg: PlaceSettings) -> tuple[float | None, float]:
+    """Is the dark mark ``n`` (its pixels in ``labels``, bounding ``box``) dark in the other view too?
+
+    The mark's darkening in the photo that shows it is the median log-luminance of the surface around it (a ring
+    of half its extent, the mark itself kept out) minus the mark's median; the other view's, the same with the
+    mark's own shape laid on it, shifted up to ``shape_search`` pixels, the darkest placement kept (parallax left
+    by the flow). The other view's is divided by the contrast ratio of the two views on the ring (a hazier or
+    softer view shows a real mark fainter, not lacking). A painted crack or stain on an undamaged surface leaves
+    the other view no darker there (a share near 0); a real mark that the gradient test calls lacking (a view
+    that blurs it, a parallax the flow left) is still dark there (near 1). Returns (share, ring correlation); the
+    share is None where the mark is not darker than its surroundings."""
+    x, y, bw, bh = box
+    h, w = shows.shape
+    r = max(6, int(0.5 * max(bw, bh)))
+    m = cfg.shape_search
+    x0, y0, x1, y1 = max(0, x - r - m), max(0, y - r - m), min(w, x + bw + r + m), min(h, y + bh + r + m)
+    comp = labels[y0:y1, x0:x1] == n
+    a, b, ok = shows[y0:y1, x0:x1], other[y0:y1, x0:x1], valid[y0:y1, x0:x1]
+    ring = np.zeros(comp.shape, bool)
+    ring[max(0, y - r - y0):y + bh + r - y0, max(0, x - r - x0):x + bw + r - x0] = True
+    ring &= ok & ~cv2.dilate(comp.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    if ring.sum() < 30 or comp.sum() < 5:
+        return None, 0.0
+    ring_a, ring_b = a[ring], b[ring]
+    level_a, level_b = float(np.median(ring_a)), float(np.median(ring_b))
+    dark = level_a - float(np.median(a[comp]))
+    if dark < cfg.shape_min_dark:
+        return None, _ncc(ring_a, ring_b)
+    spread_a = float(np.median(np.abs(ring_a - level_a))) + 1e-4
+    spread_b = float(np.median(np.abs(ring_b - level_b))) + 1e-4
+    ys, xs = np.nonzero(comp)
+    hh, ww = comp.shape
+    best = -np.inf
+    for dy in range(-m, m + 1):
+        for dx in range(-m, m + 1):
+            yy, xx = ys + dy, xs + dx
+            inside = (yy >= 0) & (yy < hh) & (xx >= 0) & (xx < ww)
+            if inside.mean() < 0.9:
+                continue
+            best = max(best, level_b - float(np.median(b[yy[inside], xx[inside]])))
+    if not np.isfinite(best):
+        return None, _ncc(ring_a, ring_b)
+    return best / (dark * spread_b / spread_a), _ncc(ring_a, ring_b)
 
 
 def _displaced(mark: np.ndarray, explained: np.ndarray, origin: tuple[int, int], search: int) -> float:
@@ -341,9 +395,14 @@ def _is_lack(c: _Candidate, cfg: PlaceSettings) -> bool:
     """A candidate is structure the other view lacks when it stands out, sits on a surface that agrees, is found
     nowhere near in the other view and does not replace other content there."""
     ring = cfg.signed_ring if c.signed else cfg.ring_agreement
-    return (c.contrast >= cfg.min_contrast and c.ring_agreement >= ring
-            and c.darkening >= cfg.min_darkening
-            and c.best_match < cfg.found_nearby and c.replaced < cfg.max_replaced)
+    if not (c.contrast >= cfg.min_contrast and c.darkening >= cfg.min_darkening and c.replaced < cfg.max_replaced):
+        return False
+    if c.ring_agreement >= ring and c.best_match < cfg.found_nearby:
+        return True
+    # a dark mark the other view does not show dark in its shape, on a surface that agrees well around it: what
+    # the displaced test lets any nearby texture explain on a busy surface (``_shape_shown``)
+    return (c.shape_shown is not None and c.shape_shown < cfg.shape_shown
+            and min(c.ring_agreement, c.shape_ring) >= cfg.shape_ring)
 
 
 def _to_a(f: _Frames, box: tuple[float, float, float, float]) -> Box:
@@ -411,7 +470,8 @@ def examine_place(gray_a: np.ndarray, gray_b: np.ndarray, hom: np.ndarray, regio
         return tuple(out)
 
     forward = _candidates(f.lum_a, f.grad_a, f.lum_b, f.grad_b, f.valid, within, cfg)
-    backward = _candidates(f.lum_b, f.grad_b, f.lum_a, f.grad_a, f.valid, within, cfg)
+    # what B shows and A lacks is judged by the gradient test alone: the shape test is for marks painted on A
+    backward = _candidates(f.lum_b, f.grad_b, f.lum_a, f.grad_a, f.valid, within, cfg, shape=False)
     lacking = kept(forward, True)
     extra = kept(backward, False)
     # structure the other view may lack, too weak to say so: the place is then not confirmed either

@@ -145,8 +145,10 @@ class _Geometry:
         return _LOOKED.get(key, lambda: self._look(region, side))
 
     def _look(self, region: Box, side: int | None) -> RegionSeen:
-        settings = self.settings if side is None else self.settings.model_copy(update={"side": side,
-                                                                                        "max_pixels": side * side})
+        # the whole shared area (``side`` given) is compared by the gradient test alone: the shape test looks at
+        # the claimed place, where a painted mark is looked for
+        settings = self.settings if side is None else self.settings.model_copy(update={
+            "side": side, "max_pixels": side * side, "shape_test": False})
         work = tuple(float(v) * self.scale_a for v in region)
         if _inside_share(work, self.hull_a) < settings.seen_share:
             return RegionSeen(region, None, "not_seen")
