@@ -3,8 +3,12 @@
 Sessions (the claim photo, then live shots (a) whole item + code card, (b) close-up, (c) another angle):
 
 - **honest, real second views** — ``../shared/corpus/multiview``: the claim photo is one camera view, the live shots
-  other views of the same scene taken minutes apart (Sceaux castle: neighbouring views; Buddha: views that
-  match); the close-up is a native-resolution crop of a live view where the claim photo's damage place lies;
+  other views of the same scene taken minutes apart (Sceaux castle: the next views; the Buddha views turn around
+  a statue, and the bench's homography places no damage across them);
+  the close-up is a crop at the corpus's full resolution (1.7-1.8x the session's pixel density), centred on the
+  claim photo's damage place as far as the frame allows, of a *third* photo of the scene — an independent view —
+  where the set has one (every scene but Sceaux 100_7108, the last but two, whose close-up is cut from the turned
+  shot's photo);
 - **honest, real damage** — magnetic tiles (real cracks and breaks): the live shots re-frame and relight the tile
   (the dataset has one photo per tile);
 - **forged, damage painted** onto the claim photo where the live views see it (claimbench recipes), live shots from
@@ -16,8 +20,10 @@ Sessions (the claim photo, then live shots (a) whole item + code card, (b) close
 own evidence (``live.damage_absent`` on the painted or inpainted place), confirmations and verifications.
 
 Held out (no threshold of the ``live`` check was set on them): recipes ``tear``, ``shatter`` and ``multiview_crack``,
-Sceaux views 100_7106–100_7110, Buddha, magnetic tiles, SAGI, MagicInpainter. Tuned: ``crack``, ``stain`` on Sceaux
-100_7100–100_7105.
+the scenes in ``HELD_OUT_SCENES`` (Sceaux 100_7107, 100_7108), magnetic tiles, SAGI, MagicInpainter.
+Tuned: ``crack``, ``stain`` on the scenes in ``TUNED_SCENES`` (Sceaux 100_7100–100_7106; 100_7106 was looked at while
+tuning and moved there). The magnetic tiles and the inpainting pairs have one photo of each item: their three live
+shots are re-framings of that one photo, not independent views (bench/HELD_OUT.md).
 
 ``code``: one-time codes written on a card in print-like fonts (tuned: DejaVu Sans Bold, Liberation Sans Bold, Comic
 Neue; held out: Humor Sans, DejaVu Serif, Liberation Mono, WenQuanYi Micro Hei), the card photographed beside real
@@ -229,20 +235,35 @@ class Scene:
     to_live: list[np.ndarray]  # claim → each live view
     place: tuple[float, float]  # a point of the claim photo every live view sees (where damage goes)
     held_out: bool
+    #: the photo the close-up is cut from, at the corpus's full resolution, and the claim → it homography: a third
+    #: photo of the scene where the set has one (an independent view), else the turned shot's photo
+    close_source: np.ndarray | None = None
+    to_close: np.ndarray | None = None
+    close_independent: bool = False
+
+
+#: multi-view scenes by split (Sceaux castle: the claim view and the next views). The Buddha set is not used: its views
+#: turn around a statue and no homography between two of them places a damage (the bench's geometry finds none).
+#: Tuned: the live check's thresholds were set looking at these. 100_7106 was looked at while tuning (issue #15,
+#: session 2) and moved here; held out: scenes no threshold was set on (bench/HELD_OUT.md)
+TUNED_SCENES = ("100_7100", "100_7101", "100_7102", "100_7103", "100_7104", "100_7105", "100_7106")
+HELD_OUT_SCENES = ("100_7107", "100_7108")
+
+
+def _scene_sets() -> list[tuple[str, Path, list[Path], bool]]:
+    castle = sorted((CORPUS / "multiview" / "sceaux_castle").glob("100_71*.JPG"))
+    sets = [(f"sceaux:{p.stem}", p, castle[k + 1:k + 4], p.stem not in TUNED_SCENES)
+            for k, p in enumerate(castle[:-2]) if p.stem in (*TUNED_SCENES, *HELD_OUT_SCENES)]
+    return sets
 
 
 def _views_scenes(limit: int) -> Iterator[Scene]:
-    """Claim view + two live views from the real multi-view sets, where the geometry matches."""
-    sets = []
-    castle = sorted((CORPUS / "multiview" / "sceaux_castle").glob("100_71*.JPG"))
-    sets += [(f"sceaux:{p.stem}", p, [castle[k + 1], castle[k + 2]], p.stem >= "100_7106")
-             for k, p in enumerate(castle[:-2])]
-    buddha = sorted((CORPUS / "multiview" / "buddha").glob("buddha_*.jpg"))
-    sets += [(f"buddha:{p.stem}", p, [q for q in buddha if q != p], True) for p in buddha]
+    """Claim view + two live views (and a third for the close-up, where the set has one) from the real multi-view
+    sets, where the geometry matches."""
     made = 0
-    for name, path, candidates, held in sets:
+    for name, path, candidates, held in _scene_sets():
         claim = _read(path, SESSION_SIDE)
-        live, homs = [], []
+        live, homs, paths = [], [], []
         for cand in candidates:
             view = _read(cand, SESSION_SIDE)
             hom, inliers = _homography(claim, view)
@@ -250,15 +271,22 @@ def _views_scenes(limit: int) -> Iterator[Scene]:
                 continue
             live.append(view)
             homs.append(hom)
-            if len(live) == 2:
+            paths.append(cand)
+            if len(live) == 3:
                 break
         if len(live) < 2:
             continue
         _, inliers = _homography(claim, live[1])
         place = tuple(float(v) for v in np.median(inliers, axis=0)) if len(inliers) else (claim.shape[1] / 2,
                                                                                            claim.shape[0] / 2)
+        independent = len(live) == 3
+        close_path = paths[2] if independent else paths[1]
+        source = _read(close_path)
+        up = max(source.shape[:2]) / max(live[-1 if independent else 1].shape[:2])
+        to_close = np.diag([up, up, 1.0]) @ homs[2 if independent else 1]
         original = path.read_bytes() if max(claim.shape[:2]) == max(_read(path).shape[:2]) else _jpeg(claim, 90)
-        yield Scene(name, claim, original, live, homs, place, held)  # type: ignore[arg-type]
+        yield Scene(name, claim, original, live[:2], homs[:2], place, held, source, to_close,  # type: ignore[arg-type]
+                    independent)
         made += 1
         if made >= limit:
             return
@@ -271,15 +299,19 @@ def _code(rng: np.random.Generator) -> str:
 
 
 def _shots_of(scene: Scene, rng: np.random.Generator, code: str) -> dict[str, bytes]:
-    """(a) the first live view with the code card, (b) a native-resolution crop of the second live view around the
-    damage place, (c) the second live view whole, relit."""
+    """(a) the first live view with the code card, (b) the close-up: a crop at the corpus's full resolution, centred
+    on the damage place as far as the frame allows, of a third photo of the scene (of the second live view's photo
+    where the set has no third), (c) the second live view whole, relit."""
     fonts = [f for f in (*FONTS_TUNED, *FONTS_HELD_OUT) if Path(f).exists()]
     whole = place_card(scene.live[0], card(code, 300, str(rng.choice(fonts)), rng), rng)
-    px, py = _project(scene.to_live[1], scene.place)
-    lh, lw = scene.live[1].shape[:2]
-    cw, ch = lw // 2, lh // 2
+    assert scene.close_source is not None and scene.to_close is not None
+    px, py = _project(scene.to_close, scene.place)
+    lh, lw = scene.close_source.shape[:2]
+    # the close-up frames as much of the item as the claim photo's side at the full resolution: magnified
+    # (full resolution / session side) about 1.8x on the Sceaux photos
+    ch, cw = min(lh, int(SESSION_SIDE * lh / lw * 0.75)), min(lw, int(SESSION_SIDE * 0.75))
     x0, y0 = int(min(max(px - cw / 2, 0), lw - cw)), int(min(max(py - ch / 2, 0), lh - ch))
-    close = scene.live[1][y0:y0 + ch, x0:x0 + cw]
+    close = scene.close_source[y0:y0 + ch, x0:x0 + cw]
     return {"whole": _jpeg(whole), "close": _jpeg(close), "turned": _jpeg(relight(scene.live[1], rng))}
 
 
@@ -407,9 +439,9 @@ def _summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def sessions(quick: bool, sizes: tuple[int, int, int] | None = None) -> dict[str, Any]:
+def sessions(quick: bool, sizes: tuple[int, int, int] | None = None, split: str = "all") -> dict[str, Any]:
     """``sizes``: how many multi-view scenes, magnetic tiles and inpainting pairs (default: all, or a few with
-    ``quick``)."""
+    ``quick``); ``split``: ``tuned`` or ``held_out`` judges only those sessions (``all``: every one)."""
     from bench.claimbench.sources import available
     from refundguard.passes import MemoryPassCache
 
@@ -417,10 +449,12 @@ def sessions(quick: bool, sizes: tuple[int, int, int] | None = None) -> dict[str
         return {"skipped": f"corpus not found at {CORPUS}"}
     cache = MemoryPassCache(512)
     rows: list[dict[str, Any]] = []
-    views, tiles_, pairs = sizes or ((3, 4, 4) if quick else (7, 10, 12))
+    views, tiles_, pairs = sizes or ((3, 4, 4) if quick else (len(TUNED_SCENES) + len(HELD_OUT_SCENES), 10, 12))
     generators = (view_sessions(views), tile_sessions(tiles_), inpainting_sessions(pairs))
     for gen in generators:
         for s in gen:
+            if split != "all" and s.held_out != (split == "held_out"):
+                continue
             row = {"source": s.source, "kind": s.kind, "recipe": s.recipe, "held_out": s.held_out, **judge(s, cache)}
             rows.append(row)
             print(f"  {s.kind:6} {s.source:14} {s.recipe:16} level={row['level']:6} live={row['live_codes']} "
@@ -591,6 +625,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--views", type=int, default=3, help="multi-view scenes (6 sessions each)")
     parser.add_argument("--tiles", type=int, default=4, help="magnetic tiles (one honest session each)")
     parser.add_argument("--pairs", type=int, default=4, help="inpainting pairs (a forged and an honest session)")
+    parser.add_argument("--split", choices=("all", "tuned", "held_out"), default="all",
+                        help="judge only the tuned or only the held-out sessions")
     parser.add_argument("--quick", action="store_true", help="quick code, recapture and timing sections")
     parser.add_argument("--out", type=Path, default=None, help="write the result here as JSON")
     parser.add_argument("--full-sessions", action="store_true", help="every session (the full run's), and --out "
@@ -600,8 +636,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     result: dict[str, Any] = {}
     if "sessions" in chosen:
-        sizes = (7, 10, 12) if args.full_sessions else (args.views, args.tiles, args.pairs)
-        result["sessions"] = sessions(args.quick, sizes)
+        sizes = ((len(TUNED_SCENES) + len(HELD_OUT_SCENES), 10, 12) if args.full_sessions
+                 else (args.views, args.tiles, args.pairs))
+        result["sessions"] = sessions(args.quick, sizes, args.split)
         print(json.dumps({k: v for k, v in result["sessions"].get("summary", {}).items() if k != "by_set"}, indent=1))
     for name, section in (("code", code_reading), ("recapture", recapture), ("timing", timing)):
         if name in chosen:

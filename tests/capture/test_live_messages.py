@@ -49,3 +49,17 @@ def test_the_recapture_signs_and_the_confirmation_are_joined_parts() -> None:
     assert "claim.jpg appears inside it whole" in en and "9 of 16 tiles" in en and "one flat plane" in en
     zh = render("live.damage_confirmed:confirmed", DETAILS["live.damage_confirmed:confirmed"], Context("zh", NAMES))
     assert "（a）整件商品与验证码" in zh and "3 张现场照片" in zh
+
+
+def test_the_capture_service_names_each_shot_kind_from_the_catalogue() -> None:
+    from refundguard.capture.service import KINDS
+    from refundguard.messages import both
+
+    for kind in KINDS:
+        made = both(f"capture.kind.{kind}")
+        assert made["en"] and made["zh"] and made["en"] != made["zh"]
+    missing = both("capture.error.shots_missing", {"missing": ["close", "turned_or_video"]})
+    assert "shot (b), the damage close up" in missing["en"] and "(or the video orbit)" in missing["en"]
+    assert "拍摄（b）：损坏处近景" in missing["zh"] and "环绕视频" in missing["zh"]
+    wrong = both("capture.error.not_video", {"kind": "video", "what": "it is JPEG"})
+    assert wrong["en"] == "the video orbit: not a video (it is JPEG)"

@@ -3,6 +3,7 @@ goes back to the queue and is analysed by the restarted pool, and a pool that ca
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -169,3 +170,65 @@ def test_a_worker_whose_server_was_killed_exits(tmp_path: Path) -> None:
     while not _gone(worker) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _gone(worker), f"worker {worker} outlived its killed server"
+
+
+def test_capture_warm_ups_run_in_a_worker_and_one_killed_doing_it_is_replaced(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import signal
+
+    from refundguard.capture import prefetch
+
+    def in_the_server(*_: object) -> None:
+        raise AssertionError("a warm-up ran in the server process")
+
+    monkeypatch.setattr(prefetch, "warm", in_the_server)
+    app = _app(tmp_path)
+    with TestClient(app) as client:
+        runner = app.state.runner
+        assert prefetch.prefetcher(app).runner is runner
+        assert runner.prefetch("no-such-request").result(timeout=180) is None  # warm() in a worker: nothing to do
+        old_pool = runner._pool
+        for process in list(old_pool._processes.values()):
+            os.kill(process.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while runner._pool is old_pool and time.monotonic() < deadline:
+            with contextlib.suppress(BrokenProcessPool):
+                runner.prefetch("no-such-request").result(timeout=60)
+            time.sleep(0.05)
+        assert runner._pool is not old_pool  # the broken pool was replaced by the warm-up that found it broken
+        keys = make_keys(app.state.db.session)
+        done = wait_state(client.get, _create(client, keys, 11), keys.h("platform"), timeout=240.0)
+        assert done["state"] not in ("created", "analysing")
+
+
+def test_the_prefetcher_hands_requests_to_the_runner_and_never_analyses_itself() -> None:
+    import threading
+
+    from refundguard.capture.prefetch import Prefetcher
+
+    asked: list[str] = []
+    done = threading.Event()
+
+    class Runner:
+        def prefetch(self, request_id: str) -> Future[None]:
+            asked.append(request_id)
+            future: Future[None] = Future()
+            future.set_result(None)
+            done.set()
+            return future
+
+    Prefetcher(jobs=None, runner=Runner()).submit("r1")  # jobs=None: an in-process warm() would fail on it
+    assert done.wait(10) and asked == ["r1"]
+    assert Prefetcher(jobs=None, runner=object()).runner is None  # no worker processes: the thread analyses
+
+
+def test_a_warm_up_never_queues_ahead_of_a_claim(tmp_path: Path) -> None:
+    app = _app(tmp_path)
+    with TestClient(app):
+        runner = app.state.runner
+        runner._busy = runner.workers  # every worker has a job
+        waiting = len(runner._pool._pending_work_items)  # the workers' start-up calls, if not answered yet
+        assert runner.prefetch("no-such-request").result(timeout=5) is None  # skipped at once, nothing queued
+        assert len(runner._pool._pending_work_items) <= waiting
+        runner._busy = 0
+        assert runner.prefetch("no-such-request").result(timeout=180) is None  # an idle worker: it runs there
+        assert runner._busy == 0

@@ -1,9 +1,14 @@
 """Analyse each live shot as it arrives, while the buyer takes the next one.
 
-After a frame is accepted (and the session is not yet complete), one background thread runs the whole analysis
-of the claim with the shots received so far through the pass cache: the claim photos' pass is found there, the
-new shot's pass is computed and kept, and the view comparisons and the code read are kept in memory. When the
-last shot comes, only what involves it is left to do. The buyer is told only whether the code was read in shot
+After a frame is accepted (and the session is not yet complete), the whole analysis of the claim with the
+shots received so far runs through the pass cache, one request at a time: in one of the service's analysis
+worker processes (:class:`~refundguard.service.worker_pool.ProcessRunner`, the default) when one is idle
+(skipped when all are busy: a warm-up never queues ahead of a claim's job), so that the server process only
+hands over the request id and keeps serving the API; in a thread of the server process when the service has
+no worker processes (``local_pool = "threads"``, an in-memory database, or Celery). The claim photos' pass is
+found in the cache, the new shot's pass is computed and kept (in the database, shared by every worker; the
+last ones also in that process's memory). When the last shot comes, only what involves it is left to do. The
+buyer is told only whether the code was read in shot
 (a) (to retake it); nothing about the forensics.
 """
 
@@ -24,10 +29,12 @@ log = logging.getLogger("refundguard.capture")
 
 
 class Prefetcher:
-    """One daemon thread working through request ids; a request queued twice is analysed once."""
+    """One daemon thread working through request ids, one at a time (a request queued twice is analysed once):
+    each is analysed by ``runner.prefetch`` (a worker process) when the runner has one, else in the thread."""
 
-    def __init__(self, jobs: Any) -> None:
+    def __init__(self, jobs: Any, runner: Any = None) -> None:
         self.jobs = jobs
+        self.runner = runner if callable(getattr(runner, "prefetch", None)) else None
         self._queue: queue.Queue[str] = queue.Queue()
         self._pending: set[str] = set()
         self._lock = threading.Lock()
@@ -47,9 +54,16 @@ class Prefetcher:
             with self._lock:
                 self._pending.discard(request_id)
             try:
-                warm(self.jobs, request_id)
+                if self.runner is not None:  # the thread only waits: the analysis runs in a worker process
+                    # a warm-up that hangs holds one worker, never the next requests' warm-ups
+                    self.runner.prefetch(request_id).result(timeout=self._timeout_s())
+                else:
+                    warm(self.jobs, request_id)
             except Exception:  # a failed warm-up only costs time at completion
                 log.warning("capture prefetch of %s failed", request_id, exc_info=True)
+
+    def _timeout_s(self) -> float:
+        return float(getattr(getattr(self.jobs, "config", None), "max_job_runtime_s", 3600.0))
 
 
 def warm(jobs: Any, request_id: str) -> dict[str, Any] | None:
@@ -90,6 +104,6 @@ def prefetcher(app: Any) -> Prefetcher:
     with _LOCK:
         found = getattr(app.state, "capture_prefetch", None)
         if found is None:
-            found = Prefetcher(app.state.jobs)
+            found = Prefetcher(app.state.jobs, getattr(app.state, "runner", None))
             app.state.capture_prefetch = found
         return found

@@ -37,6 +37,7 @@ from refundguard.config import Limits
 from refundguard.errors import InputError
 from refundguard.media.load import load_image
 from refundguard.media.sniff import VIDEO_FORMATS, describe_unknown, sniff
+from refundguard.messages import both
 from refundguard.service.audit import service as audit
 from refundguard.service.auth.service import Principal, Role
 from refundguard.service.claims.models import AnalysisJob, Claim
@@ -53,10 +54,6 @@ KINDS = (*STILLS, "video")
 OPEN = ("requested", "started")
 #: photo formats the page sends (canvas or ImageCapture output)
 FRAME_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
-KIND_TEXT = {"whole": ("shot (a), the whole item with the code", "拍摄（a）：整件商品与验证码"),
-             "close": ("shot (b), the damage close up", "拍摄（b）：损坏处近景"),
-             "turned": ("shot (c), the damage turned", "拍摄（c）：换角度拍摄损坏处"),
-             "video": ("the video orbit", "环绕视频")}
 
 
 def link_of(token: str, config: CaptureConfig) -> dict[str, str | None]:
@@ -262,13 +259,13 @@ def add_frame(*, session: Session, request: CaptureRequest, frame: Frame, store:
                       f"本次拍摄已提交 {sent} 帧，已达上限")
     if not frame.data:
         raise Invalid("the frame is empty", "该帧为空")
-    kind_en, kind_zh = KIND_TEXT[frame.kind]
+    kind_en = both(f"capture.kind.{frame.kind}")["en"]  # the evidence store's own messages name the file
     fmt = sniff(frame.data[:64])
     rows: list[CaptureFrame] = []
     if frame.kind == "video":
         if fmt not in VIDEO_FORMATS:
             what = describe_unknown(frame.data[:64]) if fmt is None else f"it is {fmt}"
-            raise UnsupportedMedia(f"{kind_en}: not a video ({what})", f"{kind_zh}：不是视频（{what}）")
+            raise UnsupportedMedia(**both("capture.error.not_video", {"kind": frame.kind, "what": what}))
         with tempfile.NamedTemporaryFile(suffix=".video") as tmp:
             tmp.write(frame.data)
             tmp.flush()
@@ -289,13 +286,12 @@ def add_frame(*, session: Session, request: CaptureRequest, frame: Frame, store:
     else:
         if fmt not in FRAME_FORMATS:
             what = describe_unknown(frame.data[:64]) if fmt is None else f"it is {fmt}"
-            raise UnsupportedMedia(f"{kind_en}: not a photo the capture page takes ({what})",
-                                   f"{kind_zh}：不是拍摄页面生成的照片（{what}）")
+            raise UnsupportedMedia(**both("capture.error.not_photo", {"kind": frame.kind, "what": what}))
         try:
             image = load_image(frame.data, limits=limits.model_copy(update={
                 "max_pixels": min(limits.max_pixels, config.max_frame_pixels), "max_frames": 1}))
         except InputError as exc:
-            raise Invalid(f"{kind_en}: the photo cannot be used ({exc})", f"{kind_zh}：照片无法使用（{exc}）") from exc
+            raise Invalid(**both("capture.error.unusable_photo", {"kind": frame.kind, "problem": str(exc)})) from exc
         stored = store.put_bytes(frame.data, kinds=IMAGE, max_bytes=config.max_frame_bytes, name=kind_en)
         _replace(session, request, (frame.kind,))
         rows.append(CaptureFrame(request_id=request.id, kind=frame.kind, status="current", sha256=stored.sha256,
@@ -337,12 +333,10 @@ def complete(*, session: Session, request: CaptureRequest, store: EvidenceStore,
     frames = frames_of(session=session, request=request)
     shots = shots_present(frames)
     if not complete_ready(shots):
-        missing = [KIND_TEXT[k] for k in ("whole", "close") if not shots[k]]
+        missing = [k for k in ("whole", "close") if not shots[k]]
         if not (shots["turned"] or shots["video"]):
-            missing.append(("shot (c), the damage turned (or the video orbit)",
-                            "拍摄（c）：换角度拍摄损坏处（或环绕视频）"))
-        raise Conflict("the capture is not complete: " + "; ".join(m[0] for m in missing) + " missing",
-                       "现场拍摄尚未完成：缺少" + "；".join(m[1] for m in missing), code="shots_missing")
+            missing.append("turned_or_video")
+        raise Conflict(**both("capture.error.shots_missing", {"missing": missing}), code="shots_missing")
     claim = session.get(Claim, request.claim_id)
     assert claim is not None
     request.status, request.completed_at, request.ended_at = "completed", now, now

@@ -71,6 +71,16 @@ def engine() -> Any:
     return _ENGINE
 
 
+def load_models() -> None:
+    """Create the engine and load its three models now (a detection, orientation and recognition call on a blank
+    picture): for a process that analyses many photos (a service worker, at start), so that its first photo with
+    text does not pay ~0.8 CPU-s of engine set-up and model loading."""
+    blank = np.full((64, 64, 3), 127, np.uint8)
+    with CALL_LOCK:
+        engine()(blank, use_det=True, use_cls=True, use_rec=True)
+        engine()(blank, use_det=False, use_cls=True, use_rec=True)  # a blank picture has no line to recognise
+
+
 def padded(rgb: np.ndarray) -> np.ndarray:
     """Pad (right/bottom, grey) to at most 4:1 and at least 64 px a side.
 

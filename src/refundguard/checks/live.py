@@ -198,7 +198,11 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
             result.outside.append(entry)
             continue
         others = {j: comp.seen(region) for j, comp in result.compared.items() if j not in shots}
-        showing = sorted(j for j, seen in others.items() if seen.status == "present")
+        # a shot shows it when the region itself agrees there, or when the claimed place around it does (compared
+        # whole, with nothing lacking or nearly lacking: the small region alone often aligns too poorly to say)
+        showing = sorted(j for j, seen in others.items() if seen.status == "present"
+                         or any(_overlaps(region, p) and result.compared[j].seen(p).status == "present"
+                                for p in result.places))
         # shots where something comes near the thresholds there without reaching them
         doubting = sorted(j for j, seen in others.items() if seen.place is not None and seen.place.why == "doubt")
         entry = {"region": region, "shots": shots, "showing": showing, "doubting": doubting, "expected": expected}
@@ -309,8 +313,11 @@ def _inconsistencies(ctx: CheckContext, pairs: list[tuple[int, int]], code_box: 
     are not reported (parallax and occlusion between hand-held views)."""
     shown: dict[int, list[tuple[Box, int, Box]]] = {}
     compared: dict[str, Any] = {}
+    # between live shots a mark is looked for without the signed search: no one painted on them, and what the
+    # sharper close-up resolves and a wider shot blurs is not an inconsistency
+    settings = cfg.place.model_copy(update={"signed_search": False})
     for a, b in pairs:
-        comp = compare(ctx.images[a], ctx.images[b], regions=places.get(a, []), settings=cfg.place)
+        comp = compare(ctx.images[a], ctx.images[b], regions=places.get(a, []), settings=settings)
         if comp is None:
             compared[f"{a}-{b}"] = None
             continue

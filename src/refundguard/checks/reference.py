@@ -16,31 +16,28 @@ import numpy as np
 
 from refundguard.checks._align import Comparison, Prepared, compare, prepare
 from refundguard.checks._align.merge import Change
+from refundguard.checks._align.prepare import MIN_KEYPOINTS
 from refundguard.checks._align.settings import ReferenceConfig
 from refundguard.checks._align.similarity import colour_similarity
 from refundguard.checks.registry import CheckContext, check
-from refundguard.errors import NotApplicable
+from refundguard.errors import not_applicable
 from refundguard.findings import Finding, Heatmap, Region
+from refundguard.messages import both
 
-#: names of the region kinds in both languages (see checks/_align/kinds.py)
-KIND_NAMES: dict[str, tuple[str, str, str]] = {
-    "scratch": ("scratch", "scratches", "划痕"), "crack": ("crack", "cracks", "裂纹"),
-    "chip": ("chip", "chips", "磕碰缺口"), "stain": ("stain", "stains", "污渍"), "dent": ("dent", "dents", "凹痕"),
-    "breakage": ("broken area", "broken areas", "破损"), "altered": ("altered area", "altered areas", "内容改动"),
-    "text": ("text mark", "text marks", "文字"), "watermark": ("watermark", "watermarks", "水印"),
-    "sticker": ("sticker", "stickers", "贴纸"), "price_tag": ("price tag", "price tags", "价格标签"),
-    "ui_bar": ("app bar", "app bars", "应用界面栏"),
-}
-HEATMAP_LEGEND = [
-    {"from": 0.0, "to": 0.49, "family": None, "en": "differences below the change threshold (laundering noise)",
-     "zh": "低于修改阈值的差异（压缩、缩放等带来的噪声）"},
-    {"from": 0.5, "to": 0.7, "family": "overlay",
-     "en": "overlay drawn over the photo (text, watermark, sticker, price tag, app bar): not damage",
-     "zh": "叠加在图片上的内容（文字、水印、贴纸、价格标签、界面栏）：不是损坏"},
-    {"from": 0.75, "to": 1.0, "family": "damage",
-     "en": "damage-like change (scratch, crack, chip, stain, dent, breakage, altered content)",
-     "zh": "类似损坏的修改（划痕、裂纹、磕碰、污渍、凹痕、破损、内容改动）"},
-]
+
+def _kind_label(kind: str) -> dict[str, str]:
+    """A region kind (checks/_align/kinds.py) in both languages: the catalogue's ``reference.kind.`` word."""
+    return both(f"reference.kind.{kind}")
+
+
+#: the heatmap's value bands (checks/_align/merge.py), each worded by the catalogue's ``reference.legend.`` entry
+LEGEND_BANDS = (("noise", 0.0, 0.49, None), ("overlay", 0.5, 0.7, "overlay"), ("damage", 0.75, 1.0, "damage"))
+
+
+def heatmap_legend() -> list[dict[str, Any]]:
+    """The heatmap legend of a finding's details: each band's values, family, key and sentence in both languages."""
+    return [{"from": lo, "to": hi, "family": family, "key": f"reference.legend.{name}",
+             **both(f"reference.legend.{name}")} for name, lo, hi, family in LEGEND_BANDS]
 
 
 def _prepared(ctx: CheckContext, index: int) -> Prepared:
@@ -75,31 +72,33 @@ def _pair_details(ref_index: int, c: Comparison) -> dict[str, Any]:
                        reshoot_test_pixel_detail=round(c.relight.evidence.pixel, 4),
                        reshoot_test_aligned_tiles=round(c.relight.evidence.aligned, 4),
                        reshoot_test_fine_detail=round(c.relight.evidence.fine, 4))
+    if c.laundering is not None:
+        details.update(simulated_jpeg_quality=c.laundering.quality,
+                       simulation_window_difference=[round(c.laundering.before, 5), round(c.laundering.after, 5)])
     if c.changes is not None:
         details.update(changed_share=round(c.changes.share, 5), noise_level=round(c.noise, 5),
                        changed_regions=[_region_details(box, change) for box, change in
                                         zip(c.regions, c.kinds, strict=True)],
-                       heatmap_legend=HEATMAP_LEGEND)
+                       heatmap_legend=heatmap_legend())
     return details
 
 
 def _region_details(box: tuple[int, int, int, int], change: Change) -> dict[str, Any]:
-    en, _, zh = KIND_NAMES[change.kind]
     x, y, w, h = box
     return {"x": x, "y": y, "w": w, "h": h, "family": change.family, "kind": change.kind,
-            "label": {"en": en, "zh": zh}, "detector": change.detector, "confidence": round(change.confidence, 3),
+            "label": _kind_label(change.kind), "family_label": both(f"reference.family.{change.family}"),
+            "detector": change.detector, "confidence": round(change.confidence, 3),
             **change.measures, "features": change.features}
 
 
-def _tally(c: Comparison, family: str) -> tuple[int, str, str]:
-    """How many regions of ``family`` and a list of their kinds in both languages ("2 scratches, 1 stain")."""
+def _tally(c: Comparison, family: str) -> list[dict[str, Any]]:
+    """The kinds of the regions of ``family`` with their counts, as catalogue parts of ``reference.tally.``
+    (``[{"part": "scratch", "count": 2}, ...]``, in the order the kinds are first reported)."""
     counts: dict[str, int] = {}
     for k in c.kinds:
         if k.family == family:
             counts[k.kind] = counts.get(k.kind, 0) + 1
-    en = ", ".join(f"{n} {KIND_NAMES[k][0] if n == 1 else KIND_NAMES[k][1]}" for k, n in counts.items())
-    zh = "、".join(f"{KIND_NAMES[k][2]} {n} 处" for k, n in counts.items())
-    return sum(counts.values()), en, zh
+    return [{"part": kind, "count": n} for kind, n in counts.items()]
 
 
 def _usable_references(ctx: CheckContext) -> tuple[list[tuple[int, Prepared]], list[dict[str, Any]]]:
@@ -107,14 +106,19 @@ def _usable_references(ctx: CheckContext) -> tuple[list[tuple[int, Prepared]], l
     skipped: list[dict[str, Any]] = []
     for i, _ in ctx.reference_images:
         p = _prepared(ctx, i)
-        if p.problem is None and len(p.features()) < 12:
-            p.problem = ("too little detail to match (fewer than 12 distinctive points)",
-                         "细节太少，无法匹配（少于 12 个特征点）")
+        if p.problem is None and len(p.features()) < MIN_KEYPOINTS:
+            p.problem = {"part": "few_features", "min_keypoints": MIN_KEYPOINTS}
         if p.problem is None:
             usable.append((i, p))
         else:
-            skipped.append({"image": i, "why": p.problem[0], "why_zh": p.problem[1]})
+            why = both(f"reference.problem.{p.problem['part']}", p.problem)
+            skipped.append({**p.problem, "image": i, "why": why["en"], "why_zh": why["zh"]})
     return usable, skipped
+
+
+def _verified(ctx: CheckContext, index: int, ref_index: int, what: str) -> None:
+    ctx.verified("reference", [index, ref_index], key=f"reference.verified.{what}",
+                 params={"claim_image": index, "reference_image": ref_index})
 
 
 def _decide(ctx: CheckContext, index: int, claim: Prepared, refs: list[tuple[int, Prepared]],
@@ -129,90 +133,54 @@ def _decide(ctx: CheckContext, index: int, claim: Prepared, refs: list[tuple[int
             return []
         score = 0.3 + 0.4 * (cfg.different_similarity - best_sim) / cfg.different_similarity
         return [ctx.finding(
-            "reference.different_product", image=index, score=score,
-            en=f"The photo matches none of the {len(refs)} reference photo(s) and its colours differ from them "
-               "(weak evidence: the item may be another product, or photographed very differently).",
-            zh=f"该图片与 {len(refs)} 张参考图片均不匹配，颜色分布也不同"
-               "（弱证据：可能不是所售商品，或拍摄方式差异很大）。",
+            "reference.different_product", image=index, score=score, variant="unmatched",
             details={"colour_similarity": round(best_sim, 4), "references_compared": [ri for ri, _ in refs],
-                     "references_skipped": skipped})]
+                     "references_count": len(refs), "references_skipped": skipped})]
     ri, best = max(matched, key=lambda rc: (rc[1].p_same, rc[1].match.inliers if rc[1].match else 0))
-    claim_name, name = ctx.images[index].name, ctx.images[ri].name
     if best.p_same < 0.5:  # a different capture of the same product: the honest buyer
-        ctx.verified("reference", [index, ri],
-                     en=f"{claim_name} matched the listing photo {name}: the same product, photographed "
-                        "separately (not derived from the listing photo)",
-                     zh=f"{claim_name} 与商品图 {name} 匹配：同一商品、单独拍摄（并非由商品图修改而来）")
+        _verified(ctx, index, ri, "separate")
         return []
     details = _pair_details(ri, best)
     details["references_skipped"] = skipped
-    residual = details.get("alignment_residual_px")
-    aligned_en = f"aligned to {residual} px" if residual is not None else "aligned to sub-pixel accuracy"
-    aligned_zh = f"对齐误差 {residual} 像素" if residual is not None else "亚像素级对齐"
+    details["alignment"] = ["residual" if details.get("alignment_residual_px") is not None else "subpixel"]
     damage = [(box, k) for box, k in zip(best.regions, best.kinds, strict=True) if k.family == "damage"]
     overlays = [(box, k) for box, k in zip(best.regions, best.kinds, strict=True) if k.family == "overlay"]
-    n_over, over_en, over_zh = _tally(best, "overlay")
+    details.update(damage_count=len(damage), damage_tally=_tally(best, "damage"),
+                   overlay_count=len(overlays), overlay_tally=_tally(best, "overlay"))
     heat = Heatmap(best.heat) if best.heat is not None else None
     if damage and best.changes is not None:
-        n_dmg, dmg_en, dmg_zh = _tally(best, "damage")
-        also_en = (f" Also {n_over} overlay(s) drawn over it ({over_en}), which are not evidence of damage."
-                   if n_over else "")
-        also_zh = f"另有 {n_over} 处叠加内容（{over_zh}），叠加内容不是损坏的证据。" if n_over else ""
-        ctx.verified("reference", [index, ri],
-                     en=f"{claim_name} matched the listing photo {name}: derived from it, with damage-like changes",
-                     zh=f"{claim_name} 与商品图 {name} 匹配：由该图派生，含类似损坏的修改")
+        _verified(ctx, index, ri, "damage")
         return [ctx.finding(
             "reference.derived_edit", image=index, score=best.p_same * best.p_edit,
-            en=f"This photo is the reference photo {name} (same capture, {aligned_en}) with {n_dmg} damage-like "
-               f"change(s) added: {dmg_en}.{also_en}",
-            zh=f"该图片就是参考图片 {name}（同一次拍摄，{aligned_zh}），其中有 {n_dmg} 处类似损坏的修改："
-               f"{dmg_zh}。{also_zh}",
+            variant="damage_and_overlays" if overlays else "damage",
             regions=[Region(*box) for box, _ in damage[:cfg.changes.max_regions]], heatmap=heat, details=details)]
     if overlays:
-        ctx.verified("reference", [index, ri],
-                     en=f"{claim_name} matched the listing photo {name}: derived from it, with overlays only",
-                     zh=f"{claim_name} 与商品图 {name} 匹配：由该图派生，仅有叠加内容")
+        _verified(ctx, index, ri, "overlays")
         return [ctx.finding(
-            "reference.derived_overlay", image=index, score=best.p_same * best.p_overlay,
-            en=f"This photo is the reference photo {name} (same capture, {aligned_en}) with {n_over} overlay(s) "
-               f"drawn over it ({over_en}) and no damage-like change. An overlay is not evidence of damage: the "
-               "photo shows the merchant's picture, not the received item.",
-            zh=f"该图片就是参考图片 {name}（同一次拍摄，{aligned_zh}），仅叠加了 {n_over} 处内容（{over_zh}），"
-               "没有类似损坏的修改。叠加内容不是损坏的证据：图片展示的是商家的图片，而不是收到的商品。",
+            "reference.derived_overlay", image=index, score=best.p_same * best.p_overlay, variant="overlays",
             regions=[Region(*box) for box, _ in overlays[:cfg.changes.max_regions]], heatmap=heat,
             details=details)]
-    ctx.verified("reference", [index, ri],
-                 en=f"{claim_name} matched the listing photo {name}: derived from it, unchanged",
-                 zh=f"{claim_name} 与商品图 {name} 匹配：由该图派生，没有修改")
-    return [ctx.finding(
-        "reference.derived_copy", image=index, score=best.p_same,
-        en=f"This photo is the reference photo {name} itself (re-encoded, cropped, framed or filtered, no "
-           "meaningful change): it shows the merchant's photo, not the received item.",
-        zh=f"该图片就是参考图片 {name}（仅经过重新压缩、裁剪、加框或滤镜，没有实质改动）："
-           "它展示的是商家的图片，而不是收到的商品。",
-        details=details)]
+    _verified(ctx, index, ri, "copy")
+    return [ctx.finding("reference.derived_copy", image=index, score=best.p_same, variant="copy", details=details)]
 
 
 @check("reference", config=ReferenceConfig)
 def run(ctx: CheckContext) -> list[Finding]:
     """Compare each claim photo with the merchant's reference photos."""
     if not any(True for _ in ctx.reference_images):
-        raise NotApplicable("no reference photo given / 未提供参考图片")
+        raise not_applicable("reference.na.no_reference")
     refs, skipped = _usable_references(ctx)
     if not refs:
-        reasons = "; ".join(f"{ctx.images[s['image']].name}: {s['why']}" for s in skipped)
-        reasons_zh = "；".join(f"{ctx.images[s['image']].name}：{s['why_zh']}" for s in skipped)
-        raise NotApplicable(f"no usable reference photo ({reasons}) / 没有可用的参考图片（{reasons_zh}）")
+        raise not_applicable("reference.na.none_usable", skipped=skipped)
     findings: list[Finding] = []
     judged = 0
     for index, _ in ctx.claim_images:
         claim = _prepared(ctx, index)
         if claim.problem is not None:
-            ctx.skip(index, en=f"not compared with the reference photos: {claim.problem[0]}",
-                     zh=f"未与参考图片比对：{claim.problem[1]}")
+            ctx.skip(index, key="reference.skip.unusable_claim", params={"problem": [claim.problem]})
             continue
         judged += 1
         findings.extend(_decide(ctx, index, claim, refs, skipped))
     if not judged:
-        raise NotApplicable("no claim photo can be compared (too small or blank) / 没有可比较的申请图片（太小或空白）")
+        raise not_applicable("reference.na.no_claim")
     return findings

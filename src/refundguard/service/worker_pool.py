@@ -10,6 +10,9 @@ application's configuration (exactly as a Celery worker does, see
 job id after another. The server process keeps the HTTP API and hands over job ids only; the job rows, the
 evidence store and the pass cache are shared through the database and the data folder.
 
+The capture page's warm-ups (each live shot analysed while the buyer takes the next one, see
+:mod:`refundguard.capture.prefetch`) run in the same workers, beside the jobs, never in the server process.
+
 The pool has ``[service] local_workers`` processes (started with the server, replaced when one dies). Each worker
 runs its checks on ``cores / workers`` threads (at least one; ``REFUNDGUARD_CHECK_THREADS`` overrides), so that a
 full pool keeps each core busy with one piece of work instead of several competing for it.
@@ -32,7 +35,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from multiprocessing import get_context
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
 
@@ -85,6 +88,13 @@ def _run_job(job_id: str) -> str:
     return execute(worker_context(), job_id)
 
 
+def _warm_capture(request_id: str) -> dict[str, Any] | None:
+    from refundguard.capture.prefetch import warm
+    from refundguard.service.jobs import worker_context
+
+    return warm(worker_context(), request_id)
+
+
 class ProcessRunner:
     """Runs analysis jobs in a pool of ``workers`` processes (see the module docstring)."""
 
@@ -98,6 +108,7 @@ class ProcessRunner:
         self._stopped = False  # the pool kept breaking: jobs wait for the next start
         self._breaks: deque[float] = deque()
         self._finished_since_break = 0
+        self._busy = 0  # jobs and warm-ups handed to the pool and not finished
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
@@ -117,7 +128,42 @@ class ProcessRunner:
             except BrokenProcessPool:
                 future = Future()
                 future.set_exception(BrokenProcessPool("the worker pool broke"))
+            self._busy += 1
+        future.add_done_callback(self._release)
         future.add_done_callback(partial(self._done, job_id, pool))
+
+    def _release(self, _: Future[Any]) -> None:
+        with self._lock:
+            self._busy -= 1
+
+    def prefetch(self, request_id: str) -> Future[dict[str, Any] | None]:
+        """Analyse a live capture's shots so far in a worker (:func:`refundguard.capture.prefetch.warm`), only when
+        a worker is idle: a warm-up never queues ahead of a claim's job (it only saves time at completion, and is
+        skipped, with ``None``, when every worker is busy). A worker that dies doing it breaks the pool, which is
+        then replaced as for a job; the warm-up itself is not retried."""
+        future: Future[dict[str, Any] | None] = Future()
+        with self._lock:
+            pool = self._pool
+            if self._closed or self._stopped:
+                future.set_exception(BrokenProcessPool("the analysis workers are stopped"))
+                return future
+            if self._busy >= self.workers:
+                future.set_result(None)
+                return future
+            try:
+                future = pool.submit(_warm_capture, request_id)
+            except BrokenProcessPool as exc:
+                future.set_exception(exc)
+            self._busy += 1
+        future.add_done_callback(self._release)
+        future.add_done_callback(partial(self._warmed, pool))
+        return future
+
+    def _warmed(self, pool: ProcessPoolExecutor, future: Future[Any]) -> None:
+        if not future.cancelled() and isinstance(future.exception(), BrokenProcessPool):
+            with self._lock:
+                if not self._closed:
+                    self._replace(pool)
 
     def _done(self, job_id: str, pool: ProcessPoolExecutor, future: Future[str]) -> None:
         if future.cancelled():
@@ -133,25 +179,30 @@ class ProcessRunner:
         with self._lock:
             if self._closed:
                 return
-            if self._pool is pool:  # the first of this pool's jobs to hear of it replaces the pool
-                now = time.monotonic()
-                if self._finished_since_break == 0:
-                    self._breaks.append(now)
-                else:
-                    self._breaks.clear()
-                while self._breaks and now - self._breaks[0] > RESTART_WINDOW_S:
-                    self._breaks.popleft()
-                self._finished_since_break = 0
-                pool.shutdown(wait=False, cancel_futures=True)
-                if len(self._breaks) >= MAX_RESTARTS:
-                    self._stopped = True
-                    log.error("analysis workers keep dying before finishing a job; not restarting them: queued "
-                              "jobs wait for the next start of the server")
-                else:
-                    log.error("an analysis worker died; its jobs go back to the queue and the workers restart")
-                    self._pool = self._new_pool()
+            self._replace(pool)
         requeue(self.ctx, job_id)
         self.submit(job_id)
+
+    def _replace(self, pool: ProcessPoolExecutor) -> None:
+        """Start a new pool in place of ``pool``, which broke (called with the lock held; once per broken pool)."""
+        if self._pool is not pool:  # another of its jobs (or warm-ups) heard of it first and replaced it
+            return
+        now = time.monotonic()
+        if self._finished_since_break == 0:
+            self._breaks.append(now)
+        else:
+            self._breaks.clear()
+        while self._breaks and now - self._breaks[0] > RESTART_WINDOW_S:
+            self._breaks.popleft()
+        self._finished_since_break = 0
+        pool.shutdown(wait=False, cancel_futures=True)
+        if len(self._breaks) >= MAX_RESTARTS:
+            self._stopped = True
+            log.error("analysis workers keep dying before finishing a job; not restarting them: queued "
+                      "jobs wait for the next start of the server")
+        else:
+            log.error("an analysis worker died; its jobs go back to the queue and the workers restart")
+            self._pool = self._new_pool()
 
     def shutdown(self) -> None:
         with self._lock:

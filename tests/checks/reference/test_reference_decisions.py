@@ -9,6 +9,7 @@ from skimage import data
 
 from bench.claimbench.damage import add_crack
 from bench.claimbench.sources import inpainting_mask
+from refundguard.messages import both
 from tests.checks.reference.conftest import boxes_cover, codes, only_finding, run_reference
 from tests.conftest import corpus_path
 
@@ -100,4 +101,5 @@ def test_without_reference_the_check_is_not_applicable(coffee):
     result = analyze([loaded(coffee)], [], only=["reference"])
     status = result.checks["reference"]
     assert status.status == "not_applicable"
-    assert "no reference photo given" in status.why and "未提供参考图片" in status.why
+    assert status.why == "no reference photo given" and status.key == "reference.na.no_reference"
+    assert both(status.key, status.params)["zh"] == "未提供参考图片"

@@ -118,3 +118,13 @@ def test_large_edit_is_outlined_by_the_area_detector_and_its_thresholds_are_sett
     blind.write_text("[checks.reference.area]\nhi_floor = 5.0\n[checks.reference.changes]\nmin_visibility = 1000.0\n")
     result = analyze([loaded(claim)], [loaded(coffee)], only=["reference"], settings=load_settings(blind))
     assert codes(result) == ["reference.derived_copy"]
+
+
+def test_a_stroke_beside_a_watermark_word_is_part_of_it_and_no_evidence_of_an_edit():
+    # tuned-0092: a watermark found by the structure detector in three pieces, one of them stroke-like
+    # (a "scratch"); it takes the watermark's kind, and the photo's edit probability must not keep its 0.63
+    structure = _structure(((120, 100, 68, 27), 50.0, 10.0), ((90, 110, 16, 12), 13.0, 1.3))
+    watermark = RegionKind("overlay", "watermark", {})
+    merged = merge(_area(), [], structure, [watermark, DAMAGE], np.ones((H, W), bool), MergeSettings(), 10.0, 1.0)
+    assert [(c.family, c.kind) for c in merged.changes] == [("overlay", "watermark"), ("overlay", "watermark")]
+    assert merged.p_edit == 0.0 and merged.p_overlay == 1.0

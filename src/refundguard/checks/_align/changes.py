@@ -79,6 +79,7 @@ class ChangedRegion:
     visibility: float
     channel: str
     lighter: float
+    peak_visible_z: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,8 @@ class Changes:
     share : changed pixels / footprint pixels.
     framing : pixels of the footprint's edge band treated as framing (never a peak).
     residual : (h, w, 3) tolerant residual (luminance, red-green, yellow-blue), for the region kinds.
+    z : (h, w) float32, each pixel's highest significance over the channels (noise units).
+    visibility : (h, w) float32, the contrast over the just-noticeable difference of that channel.
     """
 
     heat: np.ndarray
@@ -106,6 +109,8 @@ class Changes:
     share: float
     framing: np.ndarray = field(repr=False)
     residual: np.ndarray = field(repr=False)
+    z: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0), np.float32))
+    visibility: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0), np.float32))
 
     @property
     def boxes(self) -> list[tuple[int, int, int, int]]:
@@ -196,6 +201,56 @@ def framing_band(valid: np.ndarray, margin_px: float) -> np.ndarray:
     return valid & ~inner
 
 
+def _shift_explains(claim: np.ndarray, ref: np.ndarray, box: tuple[int, int, int, int], labels: np.ndarray,
+                    label: int, s: ChangeSettings) -> bool:
+    """Whether moving the reference locally by up to ``shift_px`` (a sub-pixel grid of shifts) removes at least
+    ``shift_explained`` of the region's luminance difference: an edge the homography placed slightly off
+    (an alignment pulled by a large overlay, a lens the homography does not model) lights up as a pair of
+    bright and dark lines along it, which a shift explains; a scratch or a spot is new and no shift of the
+    reference draws it."""
+    x, y, w, h = box
+    pad = int(np.ceil(s.shift_px)) + 2
+    hh, ww = claim.shape
+    ya, yb, xa, xb = max(0, y - pad), min(hh, y + h + pad), max(0, x - pad), min(ww, x + w + pad)
+    region = labels[ya:yb, xa:xb] == label
+    region = cv2.dilate(region.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    c, r = claim[ya:yb, xa:xb], ref[ya:yb, xa:xb]
+    base = float(np.abs(c - r)[region].sum())
+    if base <= 0:
+        return True
+    steps = np.arange(-s.shift_px, s.shift_px + 1e-6, 0.5)
+    best = base
+    for dy in steps:
+        for dx in steps:
+            if dx == 0 and dy == 0:
+                continue
+            m = np.float32([[1, 0, dx], [0, 1, dy]])
+            moved = cv2.warpAffine(r, m, (r.shape[1], r.shape[0]), flags=cv2.INTER_LINEAR,
+                                   borderMode=cv2.BORDER_REFLECT)
+            best = min(best, float(np.abs(c - moved)[region].sum()))
+    return best <= (1.0 - s.shift_explained) * base
+
+
+def _moves_light(diff: np.ndarray, labels: np.ndarray, box: tuple[int, int, int, int], label: int,
+                 s: ChangeSettings) -> bool:
+    """Whether the region's luminance difference only moves light around: smoothed by a Gaussian of
+    ``coherence_sigma`` px, it keeps under ``min_coherence`` of its mass. Resampling (a perspective warp's
+    interpolation, a resize), a slightly misplaced edge and re-encoding redistribute light locally — bright
+    and dark dashes side by side along an edge, which cancel when smoothed; a scratch, a spot, a stain or a
+    dent adds or removes light, one-signed over its own size, and keeps most of its mass."""
+    x, y, w, h = box
+    pad = int(np.ceil(3 * s.coherence_sigma)) + 2
+    hh, ww = diff.shape
+    ya, yb, xa, xb = max(0, y - pad), min(hh, y + h + pad), max(0, x - pad), min(ww, x + w + pad)
+    region = cv2.dilate((labels[ya:yb, xa:xb] == label).astype(np.uint8), np.ones((3, 3), np.uint8))
+    d = diff[ya:yb, xa:xb] * region
+    mass = float(np.abs(d).sum())
+    if mass <= 0:
+        return True
+    kept = float(np.abs(cv2.GaussianBlur(d, (0, 0), s.coherence_sigma)).sum())
+    return kept < s.min_coherence * mass
+
+
 def find_changes(claim: np.ndarray, ref: np.ndarray, valid: np.ndarray, unchanged: np.ndarray | None = None,
                  settings: ChangeSettings | None = None, claim_scale: float = 1.0) -> Changes:
     """Find the changed regions of an aligned pair (see module docstring).
@@ -272,16 +327,25 @@ def find_changes(claim: np.ndarray, ref: np.ndarray, valid: np.ndarray, unchange
         significance = float(np.sqrt(np.sum(top * top) / CORRELATION_AREA))
         vis_top = best_v[y:y + h, x:x + w][sub][order]
         visibility = float(np.mean(vis_top) * (len(top) / CORRELATION_AREA) ** 0.25)
-        if significance < s.seed_z or visibility < s.min_visibility:
+        # a small spot spans too few pixels to sum up evidence: its strongest visible pixel alone may decide
+        visible_z = zi * (best_v[y:y + h, x:x + w][sub] >= s.min_visibility)
+        peak_visible = float(visible_z.max())
+        py0, px0 = divmod(int(np.flatnonzero(sub)[order[0]]), w)  # the region's peak
+        if (significance < s.seed_z or visibility < s.min_visibility) and peak_visible < s.peak_z:
             continue
-        peak = int(np.flatnonzero(sub)[order[0]])
-        py, px = divmod(peak, w)
+        if CHANNELS[int(best_ch[y + py0, x + px0])][1] == 0 and _moves_light(
+                c_opp[:, :, 0] - r_opp[:, :, 0], labels, (x, y, w, h), i, s):
+            continue  # resampling or re-encoding moved light along an edge; nothing was added
+        if s.shift_explained < 1.0 and _shift_explains(c_opp[:, :, 0], r_opp[:, :, 0], (x, y, w, h), labels, i, s):
+            continue  # a local misregistration (an edge moved), not a change
+        py, px = py0, px0
         lr = lum_res[y:y + h, x:x + w][labels[y:y + h, x:x + w] == i]
         mag = float(np.abs(lr).sum())
         keep[i] = True
         regions.append(ChangedRegion(
             label=i, box=(x, y, w, h), area=int(st[i, cv2.CC_STAT_AREA]), peak_z=float(top[0]),
             significance=significance, contrast=float(best_c[y + py, x + px]), visibility=visibility,
+            peak_visible_z=peak_visible,
             channel=CHANNELS[int(best_ch[y + py, x + px])][0],
             lighter=float(np.clip(lr, 0, None).sum() / mag) if mag > 0 else 0.5))
     regions.sort(key=lambda r: -r.visibility)
@@ -291,4 +355,4 @@ def find_changes(claim: np.ndarray, ref: np.ndarray, valid: np.ndarray, unchange
     heat = np.clip(best_z / (2.0 * s.seed_z), 0.0, 1.0)
     heat = np.where(mask, 0.5 + 0.5 * heat, np.minimum(heat, 0.49)) * valid
     return Changes(heat=heat.astype(np.float32), mask=mask, labels=labels, regions=regions, noise=noise,
-                   share=float(mask.sum()) / footprint, framing=framing, residual=res)
+                   share=float(mask.sum()) / footprint, framing=framing, residual=res, z=best_z, visibility=best_v)

@@ -11,6 +11,7 @@ from refundguard.checks._align.area import find_area_changes
 from refundguard.checks._align.capture import NCC_CONSISTENT, TILE, CaptureEvidence, capture_evidence
 from refundguard.checks._align.changes import find_changes
 from refundguard.checks._align.kinds import classify, classify_area
+from refundguard.checks._align.laundering import Simulated, launder_like
 from refundguard.checks._align.match import Match, match
 from refundguard.checks._align.merge import Change, Merged, area_kinds, merge
 from refundguard.checks._align.photometric import apply_colour, fit_colour
@@ -50,6 +51,7 @@ class Comparison:
     coverage : share of the claim frame covered by the reference.
     relight : relit re-shoot evidence (None unless the texture tests said "same capture").
     noise : the laundering noise level of the structure detector's fine channel (0 unless compared).
+    laundering : the claim's JPEG laundering simulated on the reference before differencing (:mod:`laundering`).
     """
 
     match: Match | None
@@ -65,6 +67,7 @@ class Comparison:
     heat: np.ndarray | None = None
     relight: Relighting | None = None
     noise: float = 0.0
+    laundering: Simulated | None = None
 
     @property
     def kinds(self) -> tuple[Change, ...]:
@@ -176,8 +179,13 @@ def compare(claim: Prepared, ref: Prepared, settings: ReferenceConfig | None = N
     if p_same < 0.5:
         return result
     consistent = _consistent_pixels(evidence, claim.size)
-    area = find_area_changes(claim.rgb, normalised, valid, consistent, cfg.area)
     sharp = np.clip(apply_colour(warp(ref.rgb, h, claim.size, cv2.INTER_CUBIC)[0], coef), 0.0, 1.0)
+    if claim.scale >= 0.999:  # the compared frame is the claim's own pixel grid: its JPEG blocks can be redone
+        (normalised, sharp), laundered = launder_like(claim.rgb, [normalised, sharp], valid, consistent & valid,
+                                                      claim.offset, cfg.laundering)
+    else:
+        laundered = Simulated(None, 0.0, 0.0)
+    area = find_area_changes(claim.rgb, normalised, valid, consistent, cfg.area)
     changes = find_changes(claim.rgb, sharp, valid, consistent, cfg.changes, claim_scale=claim.scale)
     relit = relighting(claim.gray, ref_gray, valid, area.mask, evidence,
                        magnification=float(np.sqrt(valid.sum() / max(1, ref.size[0] * ref.size[1]))))
@@ -187,9 +195,9 @@ def compare(claim: Prepared, ref: Prepared, settings: ReferenceConfig | None = N
     kinds = classify(changes, claim.rgb, sharp, valid, cfg.kinds)
     own = classify_area(area, changes, claim.rgb, sharp, valid, cfg.kinds)
     merged = merge(area, area_kinds(area, changes, kinds, own, cfg.merge), changes, kinds, valid, cfg.merge,
-                   cfg.changes.seed_z, cfg.changes.min_visibility)
+                   cfg.changes.seed_z, cfg.changes.min_visibility, cfg.changes.peak_z)
     return Comparison(match=m, homography=result.homography, capture=evidence, changes=merged, p_same=p_same,
                       p_edit=merged.p_edit, p_overlay=merged.p_overlay,
                       regions=_boxes_to_full([c.box for c in merged.changes], claim), coverage=coverage,
                       ecc_converged=converged, heat=_embed(merged.heat, claim, whole), relight=relit,
-                      noise=changes.noise)
+                      noise=changes.noise, laundering=laundered)

@@ -84,7 +84,11 @@ def _ncc(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _text_like(res: np.ndarray, box: tuple[int, int, int, int], settings: KindSettings) -> bool:
-    """Glyphs of one height in a row: the region's strong change split into strokes, fitted by a line."""
+    """Letters in a row: the region's strong change split into strokes, of which at least
+    ``text_components`` are letter-like pieces of one height *and* one size (area), standing on one
+    baseline, close together along it, and carrying most of the change; the row is longer than it is
+    tall. A shatter or a branching crack also breaks into pieces, but of every size and height, scattered
+    in two dimensions, with one piece holding most of the change."""
     x, y, w, h = box
     patch = np.abs(res[y:y + h, x:x + w])
     if patch.size < 30 or float(patch.max()) <= 0:
@@ -95,22 +99,41 @@ def _text_like(res: np.ndarray, box: tuple[int, int, int, int], settings: KindSe
         return False
     heights = st[1:, cv2.CC_STAT_HEIGHT].astype(np.float64)
     widths = st[1:, cv2.CC_STAT_WIDTH].astype(np.float64)
-    areas = st[1:, cv2.CC_STAT_AREA]
-    big = areas >= 3
+    areas = st[1:, cv2.CC_STAT_AREA].astype(np.float64)
+    big = areas >= max(3.0, 0.05 * float(areas.max()))  # glyphs, not the specks re-encoding breaks off them
     if big.sum() < settings.text_components:
         return False
-    hm = float(np.median(heights[big]))
+    # the glyphs' height: the median weighted by area, so a word's letters set it and its fragments do not
+    order = np.argsort(heights[big])
+    weight = np.cumsum(areas[big][order])
+    hm = float(heights[big][order][int(np.searchsorted(weight, 0.5 * weight[-1]))])
     if hm < 3:
         return False
-    glyph = big & (heights >= 0.5 * hm) & (heights <= 1.6 * hm) & (heights / np.maximum(widths, 1) <= 4.0) \
-        & (heights / np.maximum(widths, 1) >= 0.25)
+    aspect = heights / np.maximum(widths, 1)
+    glyph = big & (heights >= 0.5 * hm) & (heights <= 1.6 * hm) & (aspect <= 4.0) & (aspect >= 0.25)
     if glyph.sum() < settings.text_components:
         return False
-    pts = centres[1:][glyph].astype(np.float32)
-    vx, vy, x0, y0 = cv2.fitLine(pts, cv2.DIST_L2, 0, 0.01, 0.01).ravel()
-    off = np.abs((pts[:, 0] - x0) * vy - (pts[:, 1] - y0) * vx)
-    along = (pts[:, 0] - x0) * vx + (pts[:, 1] - y0) * vy
-    return float(np.median(off)) <= 0.35 * hm and float(along.max() - along.min()) >= 2.0 * hm
+    am = float(np.median(areas[glyph]))  # letters of one font have one size
+    glyph &= (areas >= am / settings.glyph_area_ratio) & (areas <= am * settings.glyph_area_ratio)
+    if glyph.sum() < settings.text_components or float(areas[glyph].sum()) < settings.glyph_share * float(
+            areas[big].sum()):
+        return False
+    # one baseline: the glyphs' bottoms on a straight line (letters without descenders sit on it)
+    bottoms = np.stack([centres[1:][glyph][:, 0], st[1:, cv2.CC_STAT_TOP][glyph] + heights[glyph]], axis=1)
+    vx, vy, x0, y0 = cv2.fitLine(bottoms.astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+    off = np.abs((bottoms[:, 0] - x0) * vy - (bottoms[:, 1] - y0) * vx)
+    on_line = off <= settings.baseline_tolerance * hm
+    if on_line.sum() < settings.text_components:
+        return False
+    along = np.sort((bottoms[on_line, 0] - x0) * vx + (bottoms[on_line, 1] - y0) * vy)
+    # letters of a word follow each other closely: the longest run of glyphs without a gap of 2 line heights
+    run, best = 1, 1
+    for gap in np.diff(along):
+        run = run + 1 if gap <= 2.0 * hm else 1
+        best = max(best, run)
+    # the row, from the first letter's edge to the last one's, is at least two line heights long
+    extent = float(along[-1] - along[0]) + float(np.mean(widths[glyph][on_line]))
+    return best >= settings.text_components and extent >= 2.0 * hm
 
 
 def classify(changes: Changes, claim: np.ndarray, ref: np.ndarray, valid: np.ndarray,
@@ -251,6 +274,7 @@ def _classify_one(region: ChangedRegion, changes: Changes, c_opp: np.ndarray, r_
     coloured = claim_chroma >= s.overlay_chroma and d_chroma >= 0.5 * s.overlay_chroma
     vivid = claim_chroma >= s.vivid_chroma and d_chroma >= s.overlay_chroma and (ncc is None or ncc < s.covered_ncc)
     sharp = edge_px <= s.sharp_edge_px
+    features["vivid"] = bool(vivid)
     if share >= MIN_OVERLAY_SHARE and (vivid or (opaque and (coloured or flat) and sharp)) and f["solidity"] >= 0.85 \
             and f["elongation"] < s.line_elongation:
         upright = f["rect_fill"] >= s.rectangular and f["tilt_deg"] <= 5.0

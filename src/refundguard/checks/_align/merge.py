@@ -83,9 +83,11 @@ def _logistic(x: float, center: float, width: float) -> float:
     return float(1.0 / (1.0 + np.exp(-(x - center) / width)))
 
 
-def structure_confidence(significance: float, visibility: float, seed_z: float, min_visibility: float) -> float:
-    """0.5 at the structure detector's thresholds, 1.0 at twice them (the weaker of significance and visibility)."""
-    margin = min(significance / seed_z, visibility / min_visibility)
+def structure_confidence(significance: float, visibility: float, seed_z: float, min_visibility: float,
+                         peak_visible_z: float = 0.0, peak_z: float = float("inf")) -> float:
+    """0.5 at the structure detector's thresholds, 1.0 at twice them: the weaker of significance and visibility,
+    or the strongest visible pixel over ``peak_z`` (a spot too small to sum evidence over), whichever is higher."""
+    margin = max(min(significance / seed_z, visibility / min_visibility), peak_visible_z / peak_z)
     return float(np.clip(0.5 + 0.5 * (margin - 1.0), 0.5, 1.0))
 
 
@@ -113,7 +115,11 @@ def area_kinds(area: AreaChanges, changes: Changes, kinds: list[RegionKind], own
             pixels[k.family] += int(counts[r.label])
             if k.family == "damage" and counts[r.label]:
                 damage_kinds[k.kind] = damage_kinds.get(k.kind, 0) + int(counts[r.label])
-        if own[i].family == "overlay" and pixels["overlay"] > pixels["damage"]:
+        if float((under > 0).mean()) < s.structure_support:  # laundering the structure detector explained
+            out.append(None)
+            continue
+        trusted = own[i].kind == "ui_bar" or bool(own[i].features.get("vivid"))  # a bar along the edge, printed colour
+        if own[i].family == "overlay" and (pixels["overlay"] > pixels["damage"] or trusted):
             out.append(RegionKind("overlay", own[i].kind, {**own[i].features, "overlay_pixels_under": pixels["overlay"],
                                                            "damage_pixels_under": pixels["damage"]}))
         else:
@@ -124,8 +130,36 @@ def area_kinds(area: AreaChanges, changes: Changes, kinds: list[RegionKind], own
     return out
 
 
+def _pieces_of_overlays(reported: list[tuple[Change, np.ndarray]], reach: float, text_reach: float
+                        ) -> list[tuple[Change, np.ndarray]]:
+    """A damage-like change that is a piece of an overlay takes the overlay's kind: its box lies within the
+    overlay's box grown by ``reach`` of its size on each side (at least 4 px; beside text, ``text_reach`` line
+    heights along the line), and it is smaller than the overlay. Both detectors cut an overlay in pieces (the
+    words of a watermark, a bar and the icons on it, a sticker's outline), and one piece looking like a stroke
+    must not turn a decorated copy into an edit."""
+    overlays = [c for c, _ in reported if c.family == "overlay"]
+    out = []
+    for c, sel in reported:
+        if c.family == "damage":
+            x, y, w, h = c.box
+            for o in overlays:
+                ox, oy, ow, oh = o.box
+                gx, gy = max(4.0, reach * ow), max(4.0, reach * oh)
+                if o.kind in ("text", "watermark"):  # the next words of the same line
+                    gx = max(gx, text_reach * oh)
+                if ox - gx <= x and x + w <= ox + ow + gx and oy - gy <= y and y + h <= oy + oh + gy \
+                        and w * h < ow * oh:
+                    c = Change(box=c.box, family="overlay", kind=o.kind,
+                               features={**c.features, "part_of_overlay": o.kind}, detector=c.detector,
+                               confidence=min(c.confidence, o.confidence), measures=c.measures)
+                    break
+        out.append((c, sel))
+    return out
+
+
 def merge(area: AreaChanges, a_kinds: list[RegionKind | None], changes: Changes, kinds: list[RegionKind],
-          valid: np.ndarray, s: MergeSettings, seed_z: float, min_visibility: float) -> Merged:
+          valid: np.ndarray, s: MergeSettings, seed_z: float, min_visibility: float,
+          peak_z: float = float("inf")) -> Merged:
     """Combine both detectors' regions (see module docstring)."""
     footprint = max(1, int(valid.sum()))
     damage_area = [i for i, k in enumerate(a_kinds) if k is not None and k.family == "damage"]
@@ -147,20 +181,21 @@ def merge(area: AreaChanges, a_kinds: list[RegionKind | None], changes: Changes,
                                 detector="area", confidence=float(np.clip(conf, 0.5, 1.0)),
                                 measures=_measures(changes, best) if best is not None else {}), sel))
         taken |= sel
-    p_structure = 0.0
     for j, (r, k) in enumerate(zip(changes.regions, kinds, strict=True)):
         if p_area >= 0.5:
             break  # the area path found the change: its outlines are the localisation
         sel = changes.labels == r.label
         if (sel & taken).any():
             continue
-        conf = structure_confidence(r.significance, r.visibility, seed_z, min_visibility)
-        if k.family == "damage":
-            if conf < s.structure_min:
-                continue
-            p_structure = max(p_structure, conf)
+        conf = structure_confidence(r.significance, r.visibility, seed_z, min_visibility, r.peak_visible_z, peak_z)
+        if k.family == "damage" and conf < s.structure_min:
+            continue
         reported.append((Change(box=r.box, family=k.family, kind=k.kind, features=k.features, detector="structure",
                                 confidence=conf, measures=_measures(changes, j)), sel))
+    reported = _pieces_of_overlays(reported, s.overlay_reach, s.text_reach)
+    # a structure region that turned out to be a piece of an overlay is no evidence of an edit
+    p_structure = max((c.confidence for c, _ in reported if c.family == "damage" and c.detector == "structure"),
+                      default=0.0)
     reported.sort(key=lambda cm: (cm[0].family != "damage", -cm[0].confidence))
     labels = np.zeros(valid.shape, np.int32)
     heat = np.minimum(np.maximum(np.clip(area.strength, 0.0, 1.0) * 0.49, np.minimum(changes.heat, 0.49)), 0.49)

@@ -39,7 +39,8 @@ class Prepared:
     full_size : (width, height) of the full-resolution photo.
     offset : (x, y) of this copy's origin in the full photo (non-zero for a crop, see :meth:`crop`).
     pixels : the full-resolution RGB photo (kept by reference, to re-prepare a crop at higher detail).
-    problem : why the photo cannot be used for comparison (None when usable); (en, zh).
+    problem : why the photo cannot be used for comparison (None when usable): a catalogue part
+        ``{"part": name, **params}`` of ``reference.problem.`` (:mod:`refundguard.messages.texts.reference`).
     """
 
     rgb: np.ndarray
@@ -48,7 +49,7 @@ class Prepared:
     full_size: tuple[int, int]
     offset: tuple[int, int] = (0, 0)
     pixels: np.ndarray | None = field(default=None, repr=False)
-    problem: tuple[str, str] | None = None
+    problem: dict[str, object] | None = None
     _features: dict[bool, Features] = field(default_factory=dict, repr=False)
 
     @property
@@ -109,12 +110,11 @@ def prepare(pixels: np.ndarray, work_side: int = WORK_SIDE) -> Prepared:
         scale = small.shape[1] / w
     rgb = small.astype(np.float32) / 255.0
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    problem: tuple[str, str] | None = None
+    problem: dict[str, object] | None = None
     if min(h, w) < MIN_SIDE:
-        problem = (f"too small ({w}x{h} px; at least {MIN_SIDE} px a side is needed)",
-                   f"图片太小（{w}x{h} 像素，每边至少需要 {MIN_SIDE} 像素）")
+        problem = {"part": "too_small", "width": w, "height": h, "min_side": MIN_SIDE}
     elif float(gray.std()) * 255.0 < MIN_STD:
-        problem = ("blank or uniform image (no detail to compare)", "空白或纯色图片（没有可比较的细节）")
+        problem = {"part": "blank"}
     return Prepared(rgb=rgb, gray=gray, scale=scale, full_size=(w, h), pixels=pixels, problem=problem)
 
 

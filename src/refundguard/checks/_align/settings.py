@@ -17,13 +17,23 @@ class ChangeSettings(_Strict):
 
     seed_z: float = Field(10.0, gt=0, description="significance (noise units) a region's peak must reach")
     grow_z: float = Field(3.5, gt=0, description="significance down to which a region grows around its peak")
+    peak_z: float = Field(12.0, gt=0, description="significance of one visible pixel that makes a region on its own "
+                                                  "(a spot too small to sum evidence over)")
     min_visibility: float = Field(1.0, gt=0, description="contrast / just-noticeable difference a region needs")
     jnd_base: float = Field(0.01, gt=0, description="just-noticeable luminance change on a flat area (gray 0-1)")
     jnd_masking: float = Field(0.3, ge=0, description="added to the JND per unit of local texture contrast")
     chroma_jnd: float = Field(0.05, gt=0, description="just-noticeable chroma change (opponent units 0-1)")
     min_area_px: int = Field(3, ge=1, description="smallest region (working pixels) a person would call damage")
     tolerance_px: float = Field(0.5, ge=0, le=1, description="misalignment tolerated per pixel (fraction of 1 px)")
-    noise_floor: float = Field(0.0025, gt=0, description="lowest noise scale assumed (gray 0-1)")
+    noise_floor: float = Field(0.0015, gt=0, description="lowest noise scale assumed (gray 0-1)")
+    shift_px: float = Field(1.5, ge=0.5, description="largest local shift of the reference tried on a region")
+    shift_explained: float = Field(0.6, gt=0, le=1, description="share of a region's difference a local shift "
+                                                                 "of the reference must remove to call it "
+                                                                 "misregistration (1: never)")
+    coherence_sigma: float = Field(2.0, gt=0, description="smoothing (px) under which a change that only moves "
+                                                          "light around cancels")
+    min_coherence: float = Field(0.2, ge=0, lt=1, description="share of a luminance region's difference that must "
+                                                              "survive that smoothing (0: never dropped)")
     framing_margin_px: float = Field(8.0, ge=0,
                                      description="claim pixels inside the reference's edge treated as framing")
     max_regions: int = Field(12, ge=1, description="regions reported per photo (the most visible first)")
@@ -50,9 +60,27 @@ class MergeSettings(_Strict):
     edit_center: float = Field(3e-4, gt=0, description="damage-like area share at which the area path's edit "
                                                         "probability is 0.5")
     edit_width: float = Field(1e-4, gt=0, description="width of that logistic (share of the footprint)")
-    structure_min: float = Field(0.72, ge=0.5, le=1, description="confidence a damage-like structure region "
+    overlay_reach: float = Field(0.25, ge=0, description="a damage-like change inside an overlay's box grown by "
+                                 "this share of its size is a piece of that overlay")
+    text_reach: float = Field(3.0, ge=0, description="line heights along a line of text within which a damage-like "
+                              "change of its height is a further word of it")
+    structure_support: float = Field(0.01, ge=0, le=1, description="share of an area component's pixels the "
+                                     "structure detector must also call changed; below it the component is "
+                                     "laundering the structure detector explained (dropped)")
+    structure_min: float = Field(0.58, ge=0.5, le=1, description="confidence a damage-like structure region "
                                                                   "needs to be reported on its own (0.5: at the "
                                                                   "detector's thresholds, 1: twice them)")
+
+
+class LaunderingSettings(_Strict):
+    """The claim's laundering simulated on the reference (``[checks.reference.laundering]``, :mod:`laundering`)."""
+
+    enabled: bool = Field(True, description="encode the aligned reference like the claim before differencing")
+    qualities: tuple[int, ...] = Field((35, 45, 55, 65, 75, 85, 92), min_length=1,
+                                       description="JPEG qualities tried (each on one window)")
+    min_gain: float = Field(0.85, gt=0, le=1, description="the best quality must bring the window's difference "
+                                                           "to at most this share of the unencoded one")
+    window_px: int = Field(256, ge=32, description="side of the window of unchanged area the quality is fitted on")
 
 
 class CaptureSettings(_Strict):
@@ -80,6 +108,12 @@ class KindSettings(_Strict):
                                                          "opaque overlay; softer patches are stains")
     rectangular: float = Field(0.85, gt=0, le=1, description="fill of the bounding box that marks a tag or bar")
     text_components: int = Field(3, ge=2, description="glyph-like components in a row that make text")
+    glyph_area_ratio: float = Field(3.0, gt=1, description="largest area ratio between a glyph and the median "
+                                                           "glyph (letters of one font have one size)")
+    glyph_share: float = Field(0.5, gt=0, le=1, description="share of the region's strokes (by area) its glyphs "
+                                                             "must carry to make text")
+    baseline_tolerance: float = Field(0.3, gt=0, description="largest distance (line heights) of a glyph's bottom "
+                                                             "from the text's baseline")
     line_elongation: float = Field(4.0, gt=1, description="length / width above which a region is a line")
     line_thickness_px: float = Field(8.0, gt=0, description="widest region (working pixels, as grown by the "
                                                             "detector) still called a line")
@@ -93,6 +127,7 @@ class ReferenceConfig(_Strict):
                                                     "another product")
     capture: CaptureSettings = Field(default_factory=CaptureSettings)
     area: AreaSettings = Field(default_factory=AreaSettings)
+    laundering: LaunderingSettings = Field(default_factory=LaunderingSettings)
     changes: ChangeSettings = Field(default_factory=ChangeSettings)
     merge: MergeSettings = Field(default_factory=MergeSettings)
     kinds: KindSettings = Field(default_factory=KindSettings)

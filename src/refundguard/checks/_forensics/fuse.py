@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from refundguard.checks._forensics.filters import closed, components
+
 #: single-cue ceilings: how far one cue alone may push the score.
 SINGLE_CAP = {"dq": 0.8, "grid": 0.5, "noise": 0.35, "resample": 0.25}
 #: ceiling of an agreement of the other cues without double-quantisation support.
@@ -105,19 +107,13 @@ def find_regions(maps: dict[str, np.ndarray], heat: np.ndarray, *, threshold: fl
     local (between ``min_frac`` and ``max_frac`` of the picture) and holds most of the hot area
     (``share``); diffuse anomalies spread over the picture are scored down.
     """
-    from scipy import ndimage  # scipy loads when a photo needs it, not when the check is discovered
     hot = heat >= threshold
     n = heat.size
     total_hot = int(hot.sum())
     if total_hot == 0:
         return []
-    labels, _ = ndimage.label(ndimage.binary_closing(hot, iterations=1) & (heat > 0.5 * threshold),
-                                  structure=np.ones((3, 3), bool))
     out: list[RegionEvidence] = []
-    for idx, sl in enumerate(ndimage.find_objects(labels), start=1):
-        if sl is None:
-            continue
-        mask = labels == idx
+    for mask, sl in components(closed(hot) & (heat > 0.5 * threshold)):
         cells = int(mask.sum())
         if cells < max(min_cells, int(min_frac * n)) or cells > max_frac * n:
             continue

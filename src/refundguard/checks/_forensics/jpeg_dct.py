@@ -36,6 +36,10 @@ _D = dct_matrix()
 _D2 = np.kron(_D, _D).T.astype(np.float32)
 
 
+#: blocks transformed at once by :func:`block_dct` (its working copy: 64 float32 each, ~4 MiB)
+_CHUNK_BLOCKS = 16384
+
+
 def block_dct(gray: np.ndarray, offset: tuple[int, int] = (0, 0), step: int = 1) -> np.ndarray:
     """DCT of every 8x8 block of ``gray`` (level-shifted by 128), as JPEG computes it.
 
@@ -60,10 +64,15 @@ def block_dct(gray: np.ndarray, offset: tuple[int, int] = (0, 0), step: int = 1)
     blocks = g[:nby * 8, :nbx * 8].reshape(nby, 8, nbx, 8).transpose(0, 2, 1, 3)
     if step > 1:
         blocks = blocks[::step, ::step]
-    shape = blocks.shape[:2]
-    flat = np.array(blocks, dtype=np.float32).reshape(-1, 64)  # always a copy: shifted in place below
-    flat -= 128.0
-    return (flat @ _D2).reshape(*shape, 8, 8)
+    rows, cols = blocks.shape[:2]
+    out = np.empty((rows, cols, 64), np.float32)
+    # a few block rows at a time: one working copy of that size beside the result, not a second full-size one
+    chunk = max(1, _CHUNK_BLOCKS // max(cols, 1))
+    for top in range(0, rows, chunk):
+        flat = np.array(blocks[top:top + chunk], dtype=np.float32).reshape(-1, 64)  # a copy: shifted in place
+        flat -= 128.0
+        np.matmul(flat, _D2, out=out[top:top + chunk].reshape(-1, 64))
+    return out.reshape(rows, cols, 8, 8)
 
 
 @dataclass

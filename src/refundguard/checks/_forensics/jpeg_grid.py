@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from refundguard.checks._forensics.filters import box_mean
+
 
 def boundary_excess(gray: np.ndarray, axis: int, clip: float = 12.0) -> np.ndarray:
     """Step across each pixel border minus the mean step of its two neighbours.
@@ -54,14 +56,26 @@ def phase_profiles(gray: np.ndarray, cell: int) -> tuple[np.ndarray, np.ndarray]
     h, w = gray.shape
     ny, nx = h // cell, w // cell
     k = cell // 8
-    # Reduce along contiguous runs first (rows of a cell, then the k blocks), which is what makes it fast; one
-    # axis's full-size excess at a time (a 12 MP picture: 48 MiB each).
-    ex = boundary_excess(gray, 1)[:ny * cell, :nx * cell]
-    px = ex.reshape(ny, cell, nx * cell).sum(axis=1).reshape(ny, nx, k, 8).sum(axis=2)
-    del ex
-    ey = boundary_excess(gray, 0)[:ny * cell, :nx * cell]
-    py = ey.reshape(ny * cell, nx, cell).sum(axis=2).reshape(ny, k, 8, nx).sum(axis=1).transpose(0, 2, 1)
+    px = np.empty((ny, nx, 8), np.float32)
+    py = np.empty((ny, nx, 8), np.float32)
+    # Reduce along contiguous runs first (rows of a cell, then the k blocks), which is what makes it fast; a few
+    # rows of cells at a time (the same sums: each row's excess along x is its own, and along y a strip needs
+    # the two rows above it and one below), so the excess of a 12 MP picture never exists whole (48 MiB a copy).
+    rows = max(1, _STRIP_PIXELS // max(1, w * cell))
+    for top in range(0, ny, rows):
+        end = min(ny, top + rows)
+        y0, y1 = top * cell, end * cell
+        ex = boundary_excess(gray[y0:y1], 1)[:, :nx * cell]
+        px[top:end] = ex.reshape(end - top, cell, nx * cell).sum(axis=1).reshape(end - top, nx, k, 8).sum(axis=2)
+        base = max(0, y0 - 2)
+        ey = boundary_excess(gray[base:y1 + 1], 0)[y0 - base:y1 - base, :nx * cell]
+        py[top:end] = (ey.reshape(y1 - y0, nx, cell).sum(axis=2).reshape(end - top, k, 8, nx).sum(axis=1)
+                       .transpose(0, 2, 1))
     return px, py
+
+
+#: pixels of the strips :func:`phase_profiles` works through at once (float32 working copies of ~8 MiB)
+_STRIP_PIXELS = 2_000_000
 
 
 @dataclass
@@ -114,7 +128,6 @@ def grid_analysis(gray: np.ndarray, cell: int, window: int,
         Grids known to cover the whole picture besides the strongest one (a JPEG file's own grid at
         (0, 0), and the grid of an earlier compression found by :mod:`.jpeg_lattice`): never foreign.
     """
-    from scipy import ndimage  # scipy loads when a photo needs it, not when the check is discovered
     px, py = phase_profiles(gray, cell)
     ny, nx = px.shape[:2]
     if ny == 0 or nx == 0:
@@ -123,9 +136,8 @@ def grid_analysis(gray: np.ndarray, cell: int, window: int,
     gx, zx = _peak_z(px.sum(axis=(0, 1)))
     gy, zy = _peak_z(py.sum(axis=(0, 1)))
     strength = min(zx, zy)
-    size = (window, window, 1)
-    lx = ndimage.uniform_filter(px, size=size, mode="nearest") * window * window
-    ly = ndimage.uniform_filter(py, size=size, mode="nearest") * window * window
+    lx = box_mean(px, window) * window * window
+    ly = box_mean(py, window) * window * window
     shifted = np.zeros((ny, nx), np.float32)
     missing = np.zeros((ny, nx), np.float32)
     if strength < 2.0:
@@ -141,8 +153,8 @@ def grid_analysis(gray: np.ndarray, cell: int, window: int,
     # A foreign grid keeps one phase over its whole region: smooth each phase's z once more, so that a
     # consistent phase accumulates while the scatter of honest content averages out; then measure it
     # against this picture's own scatter of smoothed off-grid values (textures differ per picture).
-    zx_off = _standardise(ndimage.uniform_filter(off_x / sx, size=size, mode="nearest")).max(axis=2)
-    zy_off = _standardise(ndimage.uniform_filter(off_y / sy, size=size, mode="nearest")).max(axis=2)
+    zx_off = _standardise(box_mean(off_x / sx, window)).max(axis=2)
+    zy_off = _standardise(box_mean(off_y / sy, window)).max(axis=2)
     # A foreign grid shows on both axes unless its offset is a multiple of 8 on one of them.
     both = np.minimum(zx_off, zy_off)
     one = np.maximum(zx_off, zy_off)

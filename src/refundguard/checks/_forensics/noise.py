@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from refundguard.checks._forensics.filters import box_mean
+
 
 def haar_bands(gray: np.ndarray, detail: bool = True) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """One level of the orthonormal Haar transform.
@@ -86,7 +88,6 @@ def noise_zmap(gray: np.ndarray, cell: int, window: int) -> tuple[np.ndarray, np
     valid : (ny, nx) bool
         Cells that are neither clipped (near black or white) nor flat.
     """
-    from scipy import ndimage  # scipy loads when a photo needs it, not when the check is discovered
     sigma, tex, bright = cell_noise(gray, cell)
     if sigma.size == 0:
         return sigma, sigma.astype(bool)
@@ -98,7 +99,7 @@ def noise_zmap(gray: np.ndarray, cell: int, window: int) -> tuple[np.ndarray, np
     med = float(np.median(resid[valid])) if valid.any() else 0.0
     mad = 1.4826 * float(np.median(np.abs(resid[valid] - med))) if valid.any() else 1.0
     z = np.where(valid, (resid - med) / max(mad, 0.05), 0.0).astype(np.float32)
-    num = ndimage.uniform_filter(z, size=window, mode="nearest")
-    den = ndimage.uniform_filter(valid.astype(np.float32), size=window, mode="nearest")
+    num = box_mean(z, window)
+    den = box_mean(valid.astype(np.float32), window)
     zs = np.where(den > 0.3, num / np.maximum(den, 1e-6), 0.0).astype(np.float32)
     return zs, valid

@@ -9,6 +9,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from refundguard.checks._forensics.filters import box_mean
 from refundguard.checks._forensics.fuse import RegionEvidence, cue_maps, find_regions, heatmap
 from refundguard.checks._forensics.jpeg_dct import block_dct, dq_analysis, unclipped_blocks
 from refundguard.checks._forensics.jpeg_grid import grid_analysis
@@ -75,10 +76,9 @@ def _cell_sums(values: np.ndarray, valid: np.ndarray, k: int, ny: int, nx: int) 
 
 def _dq_cells(llr: np.ndarray, valid: np.ndarray, k: int, ny: int, nx: int, window: int) -> np.ndarray:
     """Window mean of the block log-likelihood ratios over valid (unclipped) blocks, per cell."""
-    from scipy import ndimage  # scipy loads when a photo needs it, not when the check is discovered
     num, den = _cell_sums(llr, valid, k, ny, nx)
-    num = ndimage.uniform_filter(num, size=window, mode="nearest")
-    den = ndimage.uniform_filter(den, size=window, mode="nearest")
+    num = box_mean(num, window)
+    den = box_mean(den, window)
     enough = den >= 0.3 * k * k
     return np.where(enough, num / np.maximum(den, 1e-6), 0.0).astype(np.float32)
 
@@ -98,11 +98,10 @@ def lattice_cells(llr: np.ndarray, usable: np.ndarray, k: int, ny: int, nx: int,
     :data:`LATTICE_LLR_RANGE` so that one block cannot decide alone. A neighbourhood needs at least
     three usable blocks.
     """
-    from scipy import ndimage  # scipy loads when a photo needs it, not when the check is discovered
     num, den = _cell_sums(np.clip(llr, *LATTICE_LLR_RANGE), usable, k, ny, nx)
     size = max(3, window // 2)
-    num = ndimage.uniform_filter(num, size=size, mode="nearest") * size * size
-    den = ndimage.uniform_filter(den, size=size, mode="nearest") * size * size
+    num = box_mean(num, size) * size * size
+    den = box_mean(den, size) * size * size
     mean = np.where(den >= max(3.0, 0.25 * size * size * k * k), num / np.maximum(den, 1e-6), 0.0)
     a, b = LATTICE_MEAN
     return np.clip((mean - a) / (b - a), 0.0, 1.0).astype(np.float32)
@@ -164,6 +163,7 @@ def _analyse(gray: np.ndarray, cell: int, window: int, qtable: np.ndarray | None
     if is_jpeg and qtable is not None:
         coef = block_dct(gray)
         dq = dq_analysis(coef, block_dct(gray, (4, 4), step=2), qtable)
+        del coef  # the size of the picture in float32: not held while the other cues run
         cues["dq"] = {"observed": dq.observed, "frequencies": len(dq.used), "grid_fit": round(dq.grid_fit, 3),
                       "double_fraction": round(dq.alpha, 3),
                       "first_steps": {f"{d['u']},{d['v']}": int(d["q1"]) for d in dq.used[:6]}}

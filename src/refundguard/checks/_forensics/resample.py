@@ -15,10 +15,13 @@ uniformly, a JPEG grid (present in every block) or camera demosaicing (likewise)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from refundguard.checks._forensics.filters import window_sum, window_sum_inplace
 
 #: the pixel minus Kirchner's predictor, as one 3x3 kernel (symmetric, so correlation = convolution).
 _PREDICTOR_RESIDUAL = np.array([[0.25, -0.5, 0.25], [-0.5, 1.0, -0.5], [0.25, -0.5, 0.25]], np.float32)
@@ -26,6 +29,8 @@ _PREDICTOR_RESIDUAL = np.array([[0.25, -0.5, 0.25], [-0.5, 1.0, -0.5], [0.25, -0
 P_SIGMA = 1.0
 #: frequencies below this radius (cycles per pixel) carry picture content, not resampling.
 F_MIN = 0.08
+#: varying blocks a picture needs for its blocks to be compared with each other
+MIN_BLOCKS = 8
 #: robust z (after smoothing over neighbouring blocks) from which a block's peak starts to count.
 Z_START = 2.5
 #: z span over which the map rises from 0 to 1.
@@ -100,7 +105,25 @@ def block_power(p: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
     Each block is independent of the others, so rows of blocks are transformed a few at a time (the same
     numbers; the working copies of a 12 MP picture then take ~30 MiB instead of ~180).
     """
-    h, w = p.shape
+    return _strips_power(p.shape, block, lambda y0, y1: p[y0:y1])
+
+
+def luma_block_power(gray: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`block_power` of the p-map of ``gray``, the p-map made strip by strip (each strip with one row of
+    the picture above and below it, so its numbers are the whole p-map's): the p-map of a 12 MP picture never
+    exists whole (46 MiB)."""
+    h = gray.shape[0]
+
+    def strip(y0: int, y1: int) -> np.ndarray:
+        top, bottom = max(0, y0 - 1), min(h, y1 + 1)
+        return p_map(gray[top:bottom])[y0 - top:y1 - top]
+
+    return _strips_power(gray.shape, block, strip)
+
+
+def _strips_power(shape: tuple[int, ...], block: int, strip: Callable[[int, int], np.ndarray]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    h, w = shape[:2]
     nby, nbx = h // block, w // block
     if nby == 0 or nbx == 0:
         return np.zeros((nby, nbx, block, block // 2 + 1), np.float32), np.zeros((nby, nbx), bool)
@@ -112,18 +135,25 @@ def block_power(p: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
     rows = max(1, _CHUNK_PIXELS // (nbx * block * block))
     for top in range(0, nby, rows):
         end = min(nby, top + rows)
-        power[top:end], valid[top:end] = _rows_power(p[top * block:end * block, :nbx * block], block, window, mask)
+        rows_p = strip(top * block, end * block)[:, :nbx * block]
+        power[top:end], valid[top:end] = _rows_power(rows_p, block, window, mask)
     return power, valid
+
+
+def _centred_blocks(strip: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """The zero-mean ``block`` x ``block`` blocks of a strip of whole block rows, and which of them vary (the
+    p-map's standard deviation over 0.03)."""
+    nby, nbx = strip.shape[0] // block, strip.shape[1] // block
+    b = strip.reshape(nby, block, nbx, block).transpose(0, 2, 1, 3)
+    b = b - b.mean(axis=(2, 3), keepdims=True, dtype=np.float32)
+    return b, np.einsum("ijkl,ijkl->ij", b, b) > 0.03**2 * block * block
 
 
 def _rows_power(strip: np.ndarray, block: int, window: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`block_power` of one strip of whole block rows."""
     from scipy import fft as sfft  # scipy loads when a photo needs it, not when the check is discovered
 
-    nby, nbx = strip.shape[0] // block, strip.shape[1] // block
-    b = strip.reshape(nby, block, nbx, block).transpose(0, 2, 1, 3)
-    b = b - b.mean(axis=(2, 3), keepdims=True, dtype=np.float32)
-    valid = np.einsum("ijkl,ijkl->ij", b, b) > 0.03**2 * block * block  # standard deviation > 0.03
+    b, valid = _centred_blocks(strip, block)
     b *= window
     spectrum = sfft.rfft2(b, axes=(2, 3))
     del b
@@ -132,6 +162,22 @@ def _rows_power(strip: np.ndarray, block: int, window: np.ndarray, mask: np.ndar
     del spectrum
     power /= power[:, :, mask].mean(axis=2)[:, :, None, None] + 1e-9
     return power.astype(np.float32, copy=False), valid
+
+
+def spectral_sum(power: np.ndarray, size: int = 5) -> np.ndarray:
+    """Sum over the ``size`` x ``size`` spectral neighbourhood of every bin of (nby, nbx, fy, fx) half spectra,
+    wrapping along ``fy`` and mirrored at both ends of ``fx`` (SciPy's ``mode=("wrap", "mirror")``).
+
+    The blocks' spectra are stacked into one tall picture, each wrapped by ``size // 2`` rows on both sides, and
+    box-filtered by OpenCV (mirrored at its left and right borders); each block's own rows are kept.
+    """
+    nby, nbx, fy, fx = power.shape
+    r = size // 2
+    stacked = np.pad(power.reshape(nby * nbx, fy, fx), ((0, 0), (r, r), (0, 0)), mode="wrap")
+    summed = cv2.boxFilter(stacked.reshape(-1, fx), -1, (size, size), normalize=False,
+                           borderType=cv2.BORDER_REFLECT_101)
+    del stacked
+    return summed.reshape(nby, nbx, fy + 2 * r, fx)[:, :, r:r + fy]  # a view: each block's own rows
 
 
 def peak_ratio(power: np.ndarray, valid: np.ndarray, smooth: int) -> np.ndarray:
@@ -145,16 +191,21 @@ def peak_ratio(power: np.ndarray, valid: np.ndarray, smooth: int) -> np.ndarray:
 
     Returns
     -------
-    (nby, nbx, F) float32 ratio for the ``F`` bins of :func:`_frequency_mask`.
+    (nby, nbx, F) float32 ratio for the ``F`` bins of :func:`_frequency_mask`. ``power`` is overwritten (it
+    holds the averaged spectra afterwards).
     """
-    from scipy import ndimage  # scipy loads when a photo needs it, not when the check is discovered
     v = valid.astype(np.float32)[..., None, None]
-    # in place where an array is not needed again: the same arithmetic, two full-size arrays fewer at once
-    avg = ndimage.uniform_filter(power * v, size=(smooth, smooth, 1, 1), mode="constant")
-    den = ndimage.uniform_filter(v, size=(smooth, smooth, 1, 1), mode="constant")
+    # in place where an array is not needed again (``power`` itself becomes the averaged spectra): the same
+    # arithmetic, full-size arrays fewer at once. Window means over neighbouring blocks (zeros outside), then
+    # the sum over each bin's 5x5 spectral neighbourhood (wrapping along fy, mirrored at the ends of fx)
+    avg = power
+    avg *= v
+    window_sum_inplace(avg, smooth, 0)
+    window_sum_inplace(avg, smooth, 1)
+    avg /= smooth * smooth
+    den = window_sum(v, smooth, (0, 1)) / (smooth * smooth)
     avg /= np.maximum(den, 1e-6)
-    bg = ndimage.uniform_filter(avg, size=(1, 1, 5, 5), mode=("nearest", "nearest", "wrap", "mirror"))
-    bg *= 25.0
+    bg = spectral_sum(avg)
     bg -= avg
     bg /= 24.0
     bg += 1e-6
@@ -201,10 +252,15 @@ def resample_analysis(gray: np.ndarray, block: int, *, smooth: int = 3) -> Resam
     -------
     ResampleResult
     """
-    power, valid = block_power(p_map(gray), block)
-    nby, nbx = valid.shape
+    nby, nbx = gray.shape[0] // block, gray.shape[1] // block
+    if nby * nbx < MIN_BLOCKS:  # too few blocks to compare whatever their spectra: not transformed at all
+        p = p_map(gray)
+        valid = _centred_blocks(p[:nby * block, :nbx * block], block)[1] if nby and nbx else np.zeros((nby, nbx), bool)
+        power = None
+    else:
+        power, valid = luma_block_power(gray, block)
     zero = np.zeros((nby, nbx), np.float32)
-    if int(valid.sum()) < 8:
+    if power is None or int(valid.sum()) < MIN_BLOCKS:
         return ResampleResult(zero, zero, np.zeros((nby, nbx, 2), np.float32), valid, block)
     ratio = peak_ratio(power, valid, smooth if min(nby, nbx) >= smooth else 1)
     best = np.argmax(ratio, axis=2)

@@ -45,6 +45,12 @@ class PlaceSettings(BaseModel):
     min_lack_length: float = Field(0.025, gt=0, le=1, description="... and its extent at least this × the side")
     search: int = Field(8, ge=0, le=40, description="a mark found this near in the other view is displaced, not "
                         "lacking (px)")
+    signed_search: bool = Field(False, description="a dark mark is found nearby only where the other view is as "
+                                "dark there (not where any structure explains its gradient)")
+    signed_max_extent: float = Field(0.25, gt=0, le=1, description="... for marks no longer than this × the "
+                                     "crop's size (square root of its area)")
+    signed_ring: float = Field(0.7, ge=-1, le=1, description="... and such a mark is lacking only on a surface "
+                               "agreeing at least this well around it")
     found_nearby: float = Field(0.6, gt=0, le=1, description="... found: the other view's structure, shifted, "
                                 "explains at least this share of the mark's")
     max_replaced: float = Field(0.35, gt=0, le=1, description="a mark is lacking only where the other view shows "

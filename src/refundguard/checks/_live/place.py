@@ -244,6 +244,8 @@ class _Candidate:
     replaced: float  # share of the other view's structure there that this one lacks (different content)
     darkening: float  # how much darker the photo that shows it is there, against the ring (log units)
     area: int
+    signed: bool = False  # explained nearby by structure of either sign, not by a mark as dark (``signed_search``)
+    unsigned_match: float = 0.0  # ``best_match`` by structure of either sign (what the doubt test reads)
 
 
 def _candidates(shows: np.ndarray, grad_shows: np.ndarray, other: np.ndarray, grad_other: np.ndarray,
@@ -258,6 +260,10 @@ def _candidates(shows: np.ndarray, grad_shows: np.ndarray, other: np.ndarray, gr
     own = cv2.dilate(grad_shows, np.ones((k, k), np.uint8))
     other_unexplained = np.maximum(grad_other - own, 0.0)
     ratio = unexplained / level
+    # how much darker than its surroundings each pixel is (log units; for the signed displacement test)
+    local = cv2.GaussianBlur(shows, (0, 0), 4.0) - shows
+    k3 = 2 * max(1, cfg.tolerance) + 1
+    dark_other = cv2.dilate(np.maximum(cv2.GaussianBlur(other, (0, 0), 4.0) - other, 0.0), np.ones((k3, k3), np.uint8))
     mask = (valid & within & (ratio >= cfg.lack_contrast) & (unexplained >= cfg.lack_share * grad_shows))
     # ... or a stain: darker than the other view there, against how the two differ around it (light, exposure)
     diff = np.where(valid, shows - other, 0.0).astype(np.float32)
@@ -293,11 +299,22 @@ def _candidates(shows: np.ndarray, grad_shows: np.ndarray, other: np.ndarray, gr
         darkening = float(-np.percentile(diff, 10))
         # ... is the mark found near in the other view (parallax, a flow that slid)? The best share of its
         # unexplained structure that the other view's structure, shifted by up to ``search`` pixels, explains
-        best = _displaced(grad_shows[y:y + bh, x:x + bw] * comp, explained, (x, y), cfg.search)
+        best = unsigned = _displaced(grad_shows[y:y + bh, x:x + bw] * comp, explained, (x, y), cfg.search)
+        if cfg.signed_search and best >= cfg.found_nearby and max(bw, bh) <= cfg.signed_max_extent * side:
+            # structure of either sign explains a thin mark's gradient on a busy surface; a small dark mark is
+            # found nearby only where the other view is as dark, shifted within the search distance (a large one
+            # is an edge of the scene's own, which parallax and light reshape)
+            mark_dark = np.maximum(local[y:y + bh, x:x + bw], 0.0) * comp
+            signed = _displaced(mark_dark, dark_other, (x, y), cfg.search)
+            rescued = signed < cfg.found_nearby
+            best = min(best, signed)
+        else:
+            rescued = False
         p = 3
         tx0, ty0, tx1, ty1 = max(0, x - p), max(0, y - p), min(w, x + bw + p), min(h, y + bh + p)
         replaced = float(other_unexplained[ty0:ty1, tx0:tx1].sum() / max(1e-6, grad_other[ty0:ty1, tx0:tx1].sum()))
-        out.append(_Candidate((x, y, bw, bh), contrast, best, ring_agreement, replaced, darkening, area))
+        out.append(_Candidate((x, y, bw, bh), contrast, best, ring_agreement, replaced, darkening, area, rescued,
+                              unsigned))
     return out
 
 
@@ -323,7 +340,8 @@ def _displaced(mark: np.ndarray, explained: np.ndarray, origin: tuple[int, int],
 def _is_lack(c: _Candidate, cfg: PlaceSettings) -> bool:
     """A candidate is structure the other view lacks when it stands out, sits on a surface that agrees, is found
     nowhere near in the other view and does not replace other content there."""
-    return (c.contrast >= cfg.min_contrast and c.ring_agreement >= cfg.ring_agreement
+    ring = cfg.signed_ring if c.signed else cfg.ring_agreement
+    return (c.contrast >= cfg.min_contrast and c.ring_agreement >= ring
             and c.darkening >= cfg.min_darkening
             and c.best_match < cfg.found_nearby and c.replaced < cfg.max_replaced)
 
@@ -398,7 +416,7 @@ def examine_place(gray_a: np.ndarray, gray_b: np.ndarray, hom: np.ndarray, regio
     extra = kept(backward, False)
     # structure the other view may lack, too weak to say so: the place is then not confirmed either
     doubtful = any(c.contrast >= cfg.doubt_contrast and c.darkening >= cfg.doubt_darkening
-                   and c.best_match < cfg.doubt_displaced and c.ring_agreement >= cfg.doubt_ring for c in forward)
+                   and c.unsigned_match < cfg.doubt_displaced and c.ring_agreement >= cfg.doubt_ring for c in forward)
     if seen_share < cfg.seen_share:
         status, why = "not_seen", "outside"
     elif lacking:

@@ -1,3 +1,13 @@
 """The catalogue's texts, one module per domain (importing this package fills :data:`CATALOGUE`)."""
 
-from refundguard.messages.texts import checks, cli, coverage, live, multiview, service, words  # noqa: F401
+from refundguard.messages.texts import (  # noqa: F401
+    capture,
+    checks,
+    cli,
+    coverage,
+    live,
+    multiview,
+    reference,
+    service,
+    words,
+)
