@@ -436,9 +436,12 @@ def _summary(views: tuple[bytes, bytes]) -> dict[str, Any]:
 
 def _analysed(cases: list[tuple[bytes, bytes]]) -> list[dict[str, Any]]:
     """Analyse pairs on two worker processes (the machine's two cores); results in order."""
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=2) as pool:
+    # spawned, not forked: a fork of this process, whose OpenCV threads (laundering, tamper) may hold locks,
+    # hangs the workers at their first OpenCV call
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
         return list(pool.map(_summary, cases, chunksize=1))
 
 

@@ -59,7 +59,9 @@ def explained(findings: Sequence[Finding], settings: Settings) -> frozenset[int]
     """Indexes of findings that another finding on the same photo subsumes (see ``[subsumes]``)."""
     present: dict[int | None, set[str]] = {}
     for f in findings:
-        if f.contribution > 0:
+        # a finding explains what it subsumes because it was found, whatever weight the fit gave it: a re-sent
+        # listing photo explains its screenshot traces even where the copy itself adds no risk
+        if f.score > 0:
             present.setdefault(f.image, set()).add(f.code)
     out = set()
     for i, f in enumerate(findings):
