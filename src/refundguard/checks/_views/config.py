@@ -72,6 +72,12 @@ class CompareSettings(_Section):
                                       "texture the other view shows beside it")
     strong_contrast: float = Field(1.6, gt=0, description="strongest unexplained structure (× typical gradient) "
                                    "for the lower share: twice min_contrast")
+    strong_resolution: float = Field(0.8, gt=0, description="... and only where the other view sees the place "
+                                     "about as closely (its pixels per pixel, worst direction): seen smaller, the "
+                                     "part it explains may be the same feature drawn smaller (a pit whose dark "
+                                     "inside the other view barely shows)")
+    strong_foreshortening: float = Field(0.9, gt=0, le=1, description="... and about as face-on (worst over best "
+                                         "direction of magnification): at an angle, a recess hides its inside")
     ring_unexplained: float = Field(0.25, gt=0, le=1, description="most unexplained share of the ring around it")
     min_contrast: float = Field(0.8, gt=0, description="strongest unexplained structure, × typical gradient")
     stain_contrast: float = Field(0.5, gt=0, description="... or at least this when the mark darkens the surface "

@@ -296,8 +296,11 @@ def judge(ev: Evidence, compare: CompareSettings | None = None, visibility: Visi
     visible = ev.contrast >= cfg.min_contrast or (ev.contrast >= cfg.stain_contrast
                                                   and ev.darkest >= cfg.stain_darkening)
     # unexplained: most of its structure, or a good part of it when that part is strong (a mark on texture)
-    unexplained = ev.unexplained >= cfg.blob_unexplained or (ev.unexplained >= cfg.strong_unexplained
-                                                             and ev.contrast >= cfg.strong_contrast)
+    # and the other view sees the place as closely and as face-on: seen smaller or at an angle, what it
+    # explains may be the same feature (a pit, a hole) whose dark inside it shows smaller or not at all
+    unexplained = ev.unexplained >= cfg.blob_unexplained or (
+        ev.unexplained >= cfg.strong_unexplained and ev.contrast >= cfg.strong_contrast
+        and ev.resolution >= cfg.strong_resolution and ev.foreshortening >= cfg.strong_foreshortening)
     difference = (unexplained and ev.ring <= cfg.ring_unexplained
                   and visible and not highlight and ev.parallax_ncc < cfg.parallax_ncc
                   and (ev.darkest >= cfg.min_darkening or scuff))
