@@ -115,3 +115,26 @@ def test_errors_are_one_line_in_both_languages(tmp_path):
     assert result.exit_code == 2
     line = " ".join(result.output.split())
     assert "missing.jpg" in line and "错误" in line and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("args", "zh"), [
+    (["analyze"], "缺少参数 paths"),
+    (["analyze", "--refernce", "x.jpg", "y.jpg"], "没有这个选项：--refernce（是否想用 --reference？）"),
+    (["serve", "--port", "abc"], "--port 的值无效"),
+    (["nosuch"], "没有这个命令：'nosuch'"),
+])
+def test_a_refused_command_line_is_explained_in_chinese_too(args, zh):
+    # the parser's own errors (Typer's copy of Click) end the process like any other error: exit 2, Click's
+    # English, then the same in Chinese with how to see the usage, never a traceback
+    proc = subprocess.run([sys.executable, "-m", "refundguard.cli", *args], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert zh in proc.stderr and "--help` 查看用法" in proc.stderr, proc.stderr
+
+
+def test_help_and_version_still_exit_0():
+    for args in (["--help"], ["analyze", "--help"], ["--version"]):
+        proc = subprocess.run([sys.executable, "-m", "refundguard.cli", *args], capture_output=True, text=True,
+                              timeout=60)
+        assert proc.returncode == 0 and proc.stdout.strip(), (args, proc.stderr)

@@ -69,7 +69,8 @@ def test_deeply_nested_xmp_is_a_finding_and_the_label_is_still_read(tmp_path: Pa
     assert result.assessment.level == "high"
     # the photo's metadata was not read completely: provenance says so for that photo
     assert result.checks["provenance"].photos == [
-        {"image": 0, "status": "skipped", "why": result.skips[0].en, "why_zh": result.skips[0].zh}]
+        {"image": 0, "status": "skipped", "why": result.skips[0].en, "why_zh": result.skips[0].zh,
+         "key": "provenance.skip.unreadable", "params": {"sources": ["png:iTXt"]}}]
 
 
 def test_deep_xmp_without_a_label_still_reaches_review(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from refundguard.engine import analyze
 from refundguard.findings import Finding, Message, Region
 from refundguard.index import ReuseIndex, image_fingerprint, open_index, record_analysis
 from refundguard.media.load import load_image
+from refundguard.messages import Context, render
 from tests.conftest import corpus_path
 from tests.index._photos import TRANSFORMS, load_rgb, paste, skimage_photos
 
@@ -52,6 +53,8 @@ def test_duplicate_from_a_different_buyer_is_strong(index: ReuseIndex, tmp_path:
     assert match["claim_id"] == "C1" and match["buyer_differs"] is True and match["merchant_differs"] is False
     assert match["account_differs"] is True
     assert "C1" in f.message.en and "C1" in f.message.zh and "其他买家" in f.message.zh
+    assert f.variant == "copy" and f.details["who"] == "other_buyer" and f.details["claim_count"] == 1
+    assert [c["claim_id"] for c in f.details["shown_claims"]] == ["C1"] and f.details["unlisted"] == []
 
 
 def test_same_buyer_other_claim_is_medium(index: ReuseIndex, tmp_path: Path) -> None:
@@ -78,7 +81,9 @@ def test_without_index_the_check_is_not_applicable(tmp_path: Path) -> None:
     fresh = _save(tmp_path, "fresh.png", skimage_photos()["chelsea"])
     result = analyze([fresh], info=ClaimInfo(claim_id="C5"), index=None, only=["reuse"])
     assert result.checks["reuse"].status == "not_applicable"
-    assert "未配置复用索引" in (result.checks["reuse"].why or "")
+    status = result.checks["reuse"]
+    assert (status.key, status.why) == ("reuse.na.no_index", "no reuse index configured")
+    assert render(status.key, status.params, Context("zh")) == "未配置复用索引"
 
 
 def _crack() -> np.ndarray:

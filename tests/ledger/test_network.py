@@ -203,7 +203,9 @@ def test_three_platforms_share_adjudicated_abuse(network, tmp_path):
     claim_b2 = b.claim("ub-7", amount=500, seed=9)
     assert finding(b.report(claim_b2["id"])) is None  # excluded at B at once
     b.sync()  # forwards the appeal to A, which contests the entry in its feed
-    appeals_at_a = a.call("GET", "/v1/ledger/appeals", "reviewer").json()
+    listed = a.call("GET", "/v1/ledger/appeals", "reviewer").json()
+    assert (listed["total"], listed["limit"], listed["offset"]) == (1, 100, 0)  # a page, like every list route
+    appeals_at_a = listed["items"]
     assert [(x["origin"], x["entry_id"]) for x in appeals_at_a] == [("b", entry_2)]
     c.sync()
     assert prior(c, claim_c2["id"]).json()["count"] == 0  # contested: left out at C too

@@ -103,7 +103,7 @@ def test_window_appeal_publication_and_the_next_claim(platform):
     assert r.status_code == 303 and parse_qs(urlparse(r.headers["location"]).query)["message"] == ["appeal_filed"]
     assert publish(app, days=16) == 0  # appealed: waits for the appeal
 
-    appeals = client.get("/v1/ledger/appeals", headers=keys.h("reviewer")).json()
+    appeals = client.get("/v1/ledger/appeals", headers=keys.h("reviewer")).json()["items"]
     assert [a["adjudication_id"] for a in appeals] == [adj["id"]]
     r = client.post(f"/v1/ledger/appeals/{appeals[0]['id']}/decision", headers=keys.h("reviewer"),
                     json={"upheld": False, "reason": "the listing photo proves the edit"})

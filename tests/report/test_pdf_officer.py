@@ -151,3 +151,14 @@ def test_timeline_actors_in_words_with_their_key() -> None:
     assert actor_words("merchant:88a6085dcd5480e4:m-cup", en) == "merchant m-cup (key 88a6085dcd5480e4)"
     assert actor_words("system:ledger", zh) == "RefundGuard 账本"
     assert actor_words("cli:root", zh) == "cli:root"  # an operator's name stays as it is
+
+
+def test_a_server_says_at_its_start_when_no_chinese_font_is_installed(monkeypatch, capsys) -> None:
+    from refundguard.cli.app import warn_without_cjk_font
+
+    warn_without_cjk_font()
+    assert "fonts-wqy-microhei" not in capsys.readouterr().err  # installed here: nothing to say
+    monkeypatch.setattr(bundle, "_cjk_families", lambda: ())
+    warn_without_cjk_font()
+    said = " ".join(capsys.readouterr().err.split())
+    assert "warning:" in said and "evidence bundles (PDF) will be refused" in said and "未安装中文字体" in said

@@ -89,6 +89,10 @@ class CaptureTime:
 
     when: datetime
     source: str
+    #: where it was read, as the message catalogue names it (``capture.source.<part>``), and the tags read
+    part: str = "exif"
+    tag: str = ""
+    offset_tag: str = ""
 
     @property
     def aware(self) -> bool:
@@ -157,29 +161,15 @@ def capture_time(image: LoadedImage) -> CaptureTime | None:
         offset = exif.get(off) or exif.get("OffsetTime")
         when = parse_exif_time(exif.get(tag), exif.get(sub), offset)
         if when is not None:
-            return CaptureTime(when, f"EXIF {tag}" + (f" + {off if exif.get(off) else 'OffsetTime'}"
-                                                       if when.tzinfo else ""))
+            offset_tag = (off if exif.get(off) else "OffsetTime") if when.tzinfo else ""
+            return CaptureTime(when, f"EXIF {tag}" + (f" + {offset_tag}" if offset_tag else ""),
+                               "exif_offset" if offset_tag else "exif", tag, offset_tag)
     for _, ns, name, value in image.metadata.xmp_properties():
         if (ns, name) in ((EXIF_XMP_NS, "DateTimeOriginal"), (XMP_NS, "CreateDate")):
             when = parse_exif_time(value)
             if when is not None:
-                return CaptureTime(when, f"XMP {name}")
+                return CaptureTime(when, f"XMP {name}", "xmp", name)
     return None
-
-
-def fmt_time(when: datetime) -> str:
-    """A time as people read it, with its offset when it has one."""
-    text = when.isoformat(sep=" ", timespec="seconds")
-    return text if when.tzinfo else text + " (no time zone)"
-
-
-def _span(delta: timedelta) -> tuple[str, str]:
-    hours = int(abs(delta).total_seconds() // 3600)
-    minutes = int(abs(delta).total_seconds() // 60) % 60
-    days, hours = divmod(hours, 24)
-    en = (f"{days} d " if days else "") + f"{hours} h {minutes} min"
-    zh = (f"{days} 天 " if days else "") + f"{hours} 小时 {minutes} 分钟"
-    return en, zh
 
 
 def _difference(earlier: datetime, later: datetime, config: CaptureConfig = _DEFAULT) -> tuple[timedelta, timedelta]:
@@ -206,7 +196,8 @@ def _with_gps(shot: CaptureTime, gps: datetime | None,
     if abs(quarter) <= 14 * 3600 and abs(implied.total_seconds() - quarter) <= 300:
         zone = timezone(timedelta(seconds=quarter))
         info["offset_from_gps"] = zone.tzname(None)
-        return CaptureTime(shot.when.replace(tzinfo=zone), shot.source + " + offset from GPS time"), info
+        return CaptureTime(shot.when.replace(tzinfo=zone), shot.source + " + offset from GPS time",
+                           shot.part.split("_")[0] + "_gps", shot.tag), info
     info["gps_agrees"] = False
     return shot, info
 
@@ -219,7 +210,7 @@ def _time_finding(ctx: CheckContext, i: int, image: LoadedImage) -> Finding | No
     shot = capture_time(image)
     gps = gps_time(image.metadata.exif.get("GPS", {}))
     if shot is None and gps is not None:
-        shot = CaptureTime(gps, "EXIF GPS date/time stamp (UTC)")
+        shot = CaptureTime(gps, "EXIF GPS date/time stamp (UTC)", "gps")
     if shot is None:
         return None
     shot, gps_info = _with_gps(shot, gps, cfg)
@@ -241,31 +232,20 @@ def _time_finding(ctx: CheckContext, i: int, image: LoadedImage) -> Finding | No
     gps_confirms = gps is not None and (moment.tzinfo is not None) and gps < moment.astimezone(UTC) - cfg.clock_margin
     if gps_confirms:
         score = min(1.0, score + cfg.gps_confirms_bonus)
-    span_en, span_zh = _span(gap)
-    when_en = fmt_time(shot.when)
-    hours = f"{cfg.naive_tolerance_hours:g}"
-    zone_en = "" if shot.aware and moment.tzinfo else \
-        f" Compared with a ±{hours} h tolerance because a time has no zone."
-    zone_zh = "" if shot.aware and moment.tzinfo else f"因有时间未记录时区，按 ±{hours} 小时容差比较。"
-    what_en = "the order was placed" if name == "order" else "the item was delivered"
-    what_zh = "下单时间" if name == "order" else "签收时间"
-    gps_en = f" The GPS time stamp ({gps.isoformat(timespec='seconds')}) agrees." if gps_confirms and gps else ""
-    gps_zh = f"GPS 时间戳（{gps.isoformat(timespec='seconds')}）与之一致。" if gps_confirms and gps else ""
+    notes = [] if shot.aware and moment.tzinfo else ["no_zone"]
+    if gps_confirms and gps:
+        notes.append("gps")
     details = {"capture_time": shot.when.isoformat(), "source": shot.source, "has_offset": shot.aware,
                "compared_with": name, "reference_time": moment.isoformat(),
                "gap_hours": round(gap / timedelta(hours=1), 2),
-               "tolerance_hours": tolerance / timedelta(hours=1), **gps_info}
+               "tolerance_hours": tolerance / timedelta(hours=1), **gps_info,
+               "gap_minutes": int(abs(gap).total_seconds() // 60),
+               "time_source": {"part": shot.part, "tag": shot.tag, "offset_tag": shot.offset_tag}, "notes": notes}
     if delivered is not None:
         details["delivered_at"] = delivered.isoformat()
     if ordered is not None:
         details["order_time"] = ordered.isoformat()
-    return ctx.finding(
-        "capture.after_delivery_mismatch", image=i, score=score, details=details,
-        en=(f"Photo taken {when_en} ({shot.source}), {span_en} before {what_en} ({fmt_time(moment)}): a photo of "
-            f"damage on the received item cannot predate it.{zone_en}{gps_en}"),
-        zh=(f"照片拍摄于 {when_en.replace('(no time zone)', '（未记录时区）')}（{shot.source}），比{what_zh}"
-            f"（{fmt_time(moment).replace('(no time zone)', '（未记录时区）')}）早 {span_zh}；收货后拍摄的损坏照片"
-            f"不可能早于此时间。{zone_zh}{gps_zh}"))
+    return ctx.finding("capture.after_delivery_mismatch", image=i, score=score, details=details, variant=name)
 
 
 # --------------------------------------------------------------------------------------------- cameras
@@ -323,27 +303,20 @@ def _camera_finding(ctx: CheckContext, cams: dict[int, Camera]) -> Finding | Non
     models = {c.model.lower() for c in named.values() if c.model}
     listing = {str(i): {"camera": c.model, "body_serial": c.body_serial, "lens_serial": c.lens_serial}
                for i, c in named.items()}
-    names = ", ".join(f"#{i} {ctx.images[i].name}: {c.model}" for i, c in named.items())
+    cameras = [{"image": i, "camera": c.model} for i, c in named.items()]
     if len(models) > 1:
         return ctx.finding("capture.camera_mismatch", image=None, score=cfg.camera_model_mismatch,
-                           details={"images": listing},
-                           en=f"The photos of this claim come from different cameras ({names}).",
-                           zh=f"本申请的照片来自不同的相机（{names}）。")
+                           variant="model", details={"images": listing, "cameras": cameras})
     bodies = {c.body_serial for c in named.values() if c.body_serial}
     if len(bodies) > 1:
-        serials = ", ".join(f"#{i}: {c.body_serial}" for i, c in named.items() if c.body_serial)
+        serials = [{"image": i, "serial": c.body_serial} for i, c in named.items() if c.body_serial]
         return ctx.finding("capture.camera_mismatch", image=None, score=cfg.camera_body_mismatch,
-                           details={"images": listing},
-                           en=f"Same camera model but different camera bodies (serial numbers {serials}).",
-                           zh=f"相机型号相同但机身不同（序列号 {serials}）。")
+                           variant="body", details={"images": listing, "cameras": cameras, "serials": serials})
     lenses = {c.lens_serial for c in named.values() if c.lens_serial}
     if len(lenses) > 1:
-        serials = ", ".join(f"#{i}: {c.lens_serial}" for i, c in named.items() if c.lens_serial)
+        serials = [{"image": i, "serial": c.lens_serial} for i, c in named.items() if c.lens_serial]
         return ctx.finding("capture.camera_mismatch", image=None, score=cfg.camera_lens_mismatch,
-                           details={"images": listing},
-                           en=f"Same camera, different lenses (lens serial numbers {serials}); lenses can be "
-                              "swapped, so this is weak.",
-                           zh=f"同一相机但镜头不同（镜头序列号 {serials}）；镜头可以更换，此项证据较弱。")
+                           variant="lens", details={"images": listing, "cameras": cameras, "serials": serials})
     return None
 
 
@@ -445,25 +418,20 @@ def _editor_finding(ctx: CheckContext, i: int, image: LoadedImage) -> Finding | 
     retouch = any(kind == "retouch" for kind, _, _ in hits.values())
     score = (cfg.editor_retouch if retouch else cfg.editor_develop) + \
         (cfg.editor_after_capture_bonus if later_edits or modified_later else 0.0)
-    names = ", ".join(f"{name} ({source}: {value!r})" for name, (_, source, value) in hits.items())
-    extra_en = extra_zh = ""
+    notes: list[str] = []
+    agents = sorted({e["softwareAgent"] for e in later_edits if e.get("softwareAgent")})
     if later_edits:
-        agents = sorted({e["softwareAgent"] for e in later_edits if e.get("softwareAgent")})
-        by_en = f" by {', '.join(agents)}" if agents else ""
-        by_zh = f"由 {', '.join(agents)} " if agents else ""
-        extra_en = f" Its edit history records {len(later_edits)} save(s) after capture{by_en}."
-        extra_zh = f"编辑历史记录了拍摄后{by_zh}进行的 {len(later_edits)} 次保存。"
+        notes.append("history_by" if agents else "history")
     elif modified_later and modified is not None:
-        extra_en = f" The file was modified at {fmt_time(modified)}, after capture."
-        extra_zh = f"文件修改时间 {fmt_time(modified).replace('(no time zone)', '（未记录时区）')} 晚于拍摄时间。"
-    kind_en = "an image editor" if retouch else "photo development software (whole-image adjustments)"
-    kind_zh = "图像编辑软件" if retouch else "照片后期软件（整体调整）"
-    return ctx.finding(
-        "capture.editing_software", image=i, score=score,
-        details={"software": [{"name": n, "kind": k, "source": s, "value": v} for n, (k, s, v) in hits.items()],
-                 "edits_after_capture": later_edits[:20], "modified_after_capture": modified_later},
-        en=f"The file was processed with {kind_en}: {names}.{extra_en}",
-        zh=f"该文件经过{kind_zh}处理：{names}。{extra_zh}")
+        notes.append("modified")
+    details: dict[str, Any] = {
+        "software": [{"name": n, "kind": k, "source": s, "value": v} for n, (k, s, v) in hits.items()],
+        "edits_after_capture": later_edits[:20], "modified_after_capture": modified_later,
+        "edits_after_capture_count": len(later_edits), "edit_agents": agents, "notes": notes}
+    if modified is not None:
+        details["modified_at"] = modified.isoformat()
+    return ctx.finding("capture.editing_software", image=i, score=score, details=details,
+                       variant="retouch" if retouch else "develop")
 
 
 # ------------------------------------------------------------------------------------------- screenshots
@@ -493,12 +461,10 @@ def _screenshot_finding(ctx: CheckContext, i: int, image: LoadedImage, camera: b
     width, height = image.original_size  # the file's size, also when it was analysed reduced
     family = screen_family(width, height)
     bar = detect_status_bar(image.pixels) if not camera else None
-    signals_en: list[str] = []
-    signals_zh: list[str] = []
+    signs: list[dict[str, Any]] = []
     if labels:
         score = cfg.screenshot_labelled
-        signals_en += [f"{src} says {val!r}" for src, val in labels]
-        signals_zh += [f"{src} 为 {val!r}" for src, val in labels]
+        signs += [{"part": "label", "source": src, "value": val} for src, val in labels]
     else:
         if camera:
             return None
@@ -513,35 +479,27 @@ def _screenshot_finding(ctx: CheckContext, i: int, image: LoadedImage, camera: b
         if score < cfg.screenshot_min:  # camera data missing and nothing else: not a screenshot finding
             return None
     if family:
-        signals_en.append(f"the size {width}×{height} is a native {family} screen size")
-        signals_zh.append(f"尺寸 {width}×{height} 与 {family} 屏幕分辨率完全相同")
+        signs.append({"part": "screen_size", "width": width, "height": height, "family": family})
     if not camera:
-        signals_en.append("there is no camera data")
-        signals_zh.append("没有相机拍摄信息")
+        signs.append({"part": "no_camera"})
     if image.format == "PNG":
-        signals_en.append("it is a PNG (phones save camera photos as JPEG/HEIF)")
-        signals_zh.append("文件为 PNG（手机拍照保存为 JPEG/HEIF）")
+        signs.append({"part": "png"})
     if bar:
-        signals_en.append(f"the top {bar.height} px rows look like a status bar (flat band with small glyphs)")
-        signals_zh.append(f"顶部 {bar.height} 像素像状态栏（纯色条带上有小图标文字）")
+        signs.append({"part": "status_bar", "rows": bar.height})
     details: dict[str, Any] = {"labels": [{"source": s, "value": v} for s, v in labels], "screen_family": family,
-                               "format": image.format, "camera_data": camera}
+                               "format": image.format, "camera_data": camera, "signs": signs}
     if bar:
         details["status_bar"] = {"height": bar.height, "background": list(bar.background),
                                  "uniform_fraction": bar.uniform_fraction, "glyph_fraction": bar.glyph_fraction,
                                  "glyphs": bar.glyphs}
     return ctx.finding("capture.screenshot", image=i, score=min(score, cfg.screenshot_max), details=details,
-                       en="This looks like a screenshot, not a camera photo: " + "; ".join(signals_en) + ".",
-                       zh="这像是截图而非相机拍摄的照片：" + "；".join(signals_zh) + "。")
+                       variant="signs")
 
 
 def _no_camera_finding(ctx: CheckContext, i: int, image: LoadedImage) -> Finding:
     return ctx.finding(
         "capture.no_camera_data", image=i, score=ctx.config.no_camera_data, details={"format": image.format},
-        en=(f"This {image.format} has no camera data (no make, model or exposure). Messaging apps strip it "
-            "too, so this is weak evidence on its own."),
-        zh=(f"该 {image.format} 文件没有相机信息（无品牌、型号或曝光参数）。"
-            "聊天软件也会删除这些信息，单独来看证据很弱。"))
+        variant="missing")
 
 
 # ------------------------------------------------------------------------------------------------ check

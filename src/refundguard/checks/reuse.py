@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from refundguard.checks.registry import CheckContext, ClaimInfo, check
-from refundguard.errors import NotApplicable
+from refundguard.errors import not_applicable
 from refundguard.findings import Finding, Region
 from refundguard.index.base import Match, ReuseIndex
 from refundguard.index.fingerprint import QUERY_FEATURES, image_fingerprint, region_fingerprint
@@ -65,37 +65,38 @@ def _other_claims(claim: ClaimInfo, matches: list[Match]) -> list[Match]:
     return [m for m in matches if not (claim.claim_id and m.record.claim_id == claim.claim_id)]
 
 
-def _describe(matches: list[Match], shown: int) -> tuple[str, str]:
-    parts = []
-    for m in matches[:shown]:
-        when = m.record.at.date().isoformat() if m.record.at else "?"
-        parts.append(f"{m.record.claim_id or '?'} ({when})")
+def _listed(matches: list[Match], shown: int) -> dict[str, object]:
+    """The matches a sentence names (``shown_claims``: claim id and when) and how many it leaves out (``unlisted``:
+    a part ``reuse.unlisted.more`` when there are more)."""
     more = len(matches) - shown
-    text = ", ".join(parts)
-    return (text + (f" and {more} more" if more > 0 else ""), text + (f" 等另外 {more} 个" if more > 0 else ""))
+    return {"shown_claims": [{"claim_id": m.record.claim_id, "at": m.record.at.isoformat() if m.record.at else None}
+                             for m in matches[:shown]],
+            "unlisted": [{"part": "more", "count": more}] if more > 0 else []}
 
 
-def _who(relations: list[dict[str, bool | None]]) -> tuple[str, str]:
+def _who(relations: list[dict[str, bool | None]]) -> str:
+    """Who submitted the earlier photos, as the catalogue words it (``reuse.who.<name>``)."""
     if any(r["buyer_differs"] for r in relations):
-        return "by a different buyer", "提交者为其他买家"
+        return "other_buyer"
     if any(r["account_differs"] for r in relations):
-        return "from a different account", "来自其他账号"
+        return "other_account"
     if all(r["buyer_differs"] is False for r in relations):
-        return "by the same buyer", "提交者为同一买家"
-    return "by an unknown buyer", "提交者未知"
+        return "same_buyer"
+    return "unknown_buyer"
 
 
-def _details(claim: ClaimInfo, matches: list[Match]) -> dict[str, object]:
+def _details(claim: ClaimInfo, matches: list[Match], shown: int) -> dict[str, object]:
     return {"matches": [{**m.to_dict(), **_relation(claim, m)} for m in matches],
             "claims": sorted({m.record.claim_id or "" for m in matches}),
-            "buyers": sorted({m.record.buyer_id for m in matches if m.record.buyer_id})}
+            "buyers": sorted({m.record.buyer_id for m in matches if m.record.buyer_id}),
+            "who": _who([_relation(claim, m) for m in matches]), **_listed(matches, shown)}
 
 
 @check("reuse", after=("reference", "tamper"), config=ReuseCheckConfig)
 def run(ctx: CheckContext) -> list[Finding]:
     """Look every claim photo and damage region up in the reuse index."""
     if ctx.index is None:
-        raise NotApplicable("no reuse index configured / 未配置复用索引")
+        raise not_applicable("reuse.na.no_index")
     findings: list[Finding] = []
     k = ctx.config.candidates
     for i, image in ctx.claim_images:
@@ -115,16 +116,10 @@ def run(ctx: CheckContext) -> list[Finding]:
 def _duplicate_finding(ctx: CheckContext, i: int, matches: list[Match]) -> Finding:
     relations = [_relation(ctx.claim, m) for m in matches]
     score = max(_score(r, ctx.config) * m.strength for r, m in zip(relations, matches, strict=True))
-    listed_en, listed_zh = _describe(matches, ctx.config.shown)
-    who_en, who_zh = _who(relations)
-    n = len({m.record.claim_id for m in matches})
-    how = "a mirrored, cropped or framed copy" if any(m.method == "local" for m in matches) else "the same photo"
-    how_zh = "镜像、裁剪或加框后的副本" if how.startswith("a ") else "同一张照片"
-    return ctx.finding(
-        "reuse.duplicate", image=i, score=score,
-        en=f"This photo ({how}) was already submitted in {n} other claim(s) {who_en}: {listed_en}.",
-        zh=f"该图片（{how_zh}）已在其他 {n} 个申请中提交过，{who_zh}：{listed_zh}。",
-        details=_details(ctx.claim, matches))
+    details = {**_details(ctx.claim, matches, ctx.config.shown),
+               "claim_count": len({m.record.claim_id for m in matches})}
+    return ctx.finding("reuse.duplicate", image=i, score=score, details=details,
+                       variant="copy" if any(m.method == "local" for m in matches) else "same_photo")
 
 
 def _template_finding(ctx: CheckContext, i: int, pixels: np.ndarray, region: Region,
@@ -141,11 +136,5 @@ def _template_finding(ctx: CheckContext, i: int, pixels: np.ndarray, region: Reg
         return None
     relations = [_relation(ctx.claim, m) for m in matches]
     score = max(_score(r, ctx.config) * m.strength for r, m in zip(relations, matches, strict=True))
-    listed_en, listed_zh = _describe(matches, ctx.config.shown)
-    who_en, who_zh = _who(relations)
-    return ctx.finding(
-        "reuse.template", image=i, score=score, regions=[region],
-        en=f"The same damage pattern appears on other photos, in claim(s) {listed_en}, {who_en}: "
-           "a pasted damage template.",
-        zh=f"相同的损坏图案出现在其他照片上（申请 {listed_zh}，{who_zh}）：疑似粘贴的损坏模板。",
-        details=_details(ctx.claim, matches))
+    return ctx.finding("reuse.template", image=i, score=score, regions=[region], variant="pattern",
+                       details=_details(ctx.claim, matches, ctx.config.shown))

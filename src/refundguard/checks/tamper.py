@@ -134,9 +134,7 @@ def run(ctx: CheckContext) -> list[Finding]:
     for index, image in ctx.claim_images:
         if image.reduction is not None:  # JPEG grids and noise live in the file's own pixel grid
             reduced += 1
-            en, zh = image.reduction.message()
-            ctx.skip(index, en=f"Blind local traces need the file's own pixel grid; this photo was {en}.",
-                     zh=f"盲检局部编辑痕迹需要文件原始像素网格，此图片{zh}。")
+            ctx.skip(index, key="tamper.skip.reduced", params=image.reduction.params())
             continue
         if min(image.width, image.height) < cfg.min_side:
             continue

@@ -85,9 +85,7 @@ def run(ctx: CheckContext) -> list[Finding]:
     for index, image in ctx.claim_images:
         if image.reduction is not None:  # the marks live in the file's own pixel grid
             reduced += 1
-            en, zh = image.reduction.message()
-            ctx.skip(index, en=f"Invisible watermarks are read at the file's own size; this photo was {en}.",
-                     zh=f"隐形水印需按文件原始尺寸读取，此图片{zh}。")
+            ctx.skip(index, key="watermark.skip.reduced", params=image.reduction.params())
             continue
         if image.width * image.height < ctx.config.min_pixels:
             continue

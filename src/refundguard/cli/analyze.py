@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -25,6 +26,9 @@ def analyze_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
     html: Annotated[Path | None, typer.Option("--html", help="Write the self-contained HTML report here.")] = None,
     lang: Annotated[str, typer.Option("--lang", help="Language of the text output: zh or en.")] = "zh",
+    timezone: Annotated[str | None, typer.Option(
+        "--timezone", help="Zone of the times shown (IANA name, e.g. Asia/Shanghai); default Asia/Shanghai with "
+                           "--lang zh, UTC with en.")] = None,
     claim_id: Annotated[str | None, typer.Option("--claim-id", help="Claim id.")] = None,
     order_time: Annotated[str | None, typer.Option("--order-time", help="Order time (ISO 8601).")] = None,
     delivered_at: Annotated[str | None, typer.Option("--delivered-at", help="Delivery time (ISO 8601).")] = None,
@@ -49,6 +53,7 @@ def analyze_command(
 
     if lang not in ("zh", "en"):
         raise fail_with("cli.bad_lang")
+    tz = reader_zone(timezone, lang)
     try:
         settings = load_settings(config)
     except RefundGuardError as exc:
@@ -75,7 +80,7 @@ def analyze_command(
                 from refundguard.report import html as html_report
 
                 progress("stage.report")
-                html_report.write(result, html, lang=lang)
+                html_report.write(result, html, lang=lang, tz=tz)
         if reuse_index is not None and claim_id:
             record_analysis(reuse_index, result)
     except RefundGuardError as exc:
@@ -86,29 +91,43 @@ def analyze_command(
     if as_json:
         print(json_report.dumps(result, heatmaps=not no_heatmaps))
     else:
-        _print_summary(result, lang)
+        _print_summary(result, lang, tz)
         if html:
             from refundguard.messages import Context, render
 
             out.print(plain(render("cli.summary.html", {"path": os.fspath(html)}, Context(lang))), highlight=False)
 
 
-def _print_summary(result: Analysis, lang: str) -> None:
+def reader_zone(name: str | None, lang: str) -> tzinfo:
+    """The zone times are shown in: ``name`` (an IANA zone), else Asia/Shanghai for Chinese and UTC for English."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if name is None:
+        return ZoneInfo("Asia/Shanghai") if lang == "zh" else UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise fail_with("cli.bad_timezone", value=name) from exc
+
+
+def _print_summary(result: Analysis, lang: str, tz: tzinfo | None = None) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from refundguard.messages import Context, render
+    from refundguard.messages import Context, finding_key, render, shown
     from refundguard.report import json as json_report
 
     zh = lang == "zh"
-    words = Context(lang)
+    words = Context(lang, [im.name for im in result.images], tz)
     a = result.assessment
     out.print(Text(render("cli.summary.risk", {"risk": a.risk, "level": a.level}, words), style=LEVEL_STYLE[a.level])
               + Text(render("cli.summary.basis", {"basis": a.basis}, words)), highlight=False)
     for i, note in enumerate(a.notes, 1):
         out.print(Text(f"  {i}. ") + plain(note.zh if zh else note.en, style="yellow"), highlight=False)
     for i, f in enumerate(a.reasons, len(a.notes) + 1):
-        text = json_report.photo_prefix(result, f.image) + (f.message.zh if zh else f.message.en)
+        # made again for this reader (times in their zone); a finding without a key as it wrote itself
+        said = shown(finding_key(f.code, f.variant), f.details, words, stored=f.message.to_dict())
+        text = json_report.photo_prefix(result, f.image) + said
         out.print(Text(f"  {i}. ") + plain(text) + Text(f"  ({f.code})", style="dim"), highlight=False)
     if not a.reasons:
         out.print("  " + render("cli.summary.nothing", {}, words))

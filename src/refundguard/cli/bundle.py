@@ -58,7 +58,7 @@ def bundle_files_command(
                                        tiers=legal, progress=progress)
         written = write_bundle(pdf, out_path)
     except RefundGuardError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     except OSError as exc:
         raise fail_with("cli.cannot_write", path=str(out_path), why=exc.strerror or str(exc)) from exc
     out.print(f"证据材料 / evidence bundle: {written}", highlight=False)
@@ -93,7 +93,8 @@ def bundle_command(
                                           checkpoints=held, progress=progress)
         written = write_bundle(pdf, out_path or Path(f"bundle-{claim_id}.pdf"))
     except (RefundGuardError, StoredClaimError) as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     except OSError as exc:
-        raise fail(f"cannot write the bundle: {exc.strerror or exc}") from exc
+        raise fail_with("cli.cannot_write", path=str(out_path or f"bundle-{claim_id}.pdf"),
+                        why=exc.strerror or str(exc)) from exc
     out.print(f"证据材料 / evidence bundle: {written}", highlight=False)

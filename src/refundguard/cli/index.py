@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from refundguard.cli.app import app, fail, out, parse_time
+from refundguard.cli.app import app, fail, fail_about, fail_with, out, parse_time
 from refundguard.errors import RefundGuardError
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def database_errors() -> Iterator[None]:
         yield
     except (sqlite3.Error, psycopg.Error) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise fail(f"reuse index database error: {first} / 复用索引数据库错误") from exc
+        raise fail_with("cli.index_db_error", detail=first) from exc
 
 
 def open_configured(option: str | None, config: Path | None) -> tuple[Settings, ReuseIndex]:
@@ -59,11 +59,10 @@ def open_configured(option: str | None, config: Path | None) -> tuple[Settings, 
         settings = load_settings(config)
         url = index_url(option, settings)
         if not url:
-            raise fail("no reuse index configured: pass --index URL or set REFUNDGUARD_INDEX_URL "
-                       "/ 未配置复用索引")
+            raise fail_with("cli.no_index")
         return settings, open_index(url)
     except RefundGuardError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
 
 
 @index_app.command("add")
@@ -86,14 +85,14 @@ def add_command(
     when = parse_time(at, "at") or datetime.now(UTC)
     files = expand_paths(paths)
     if not files:
-        raise fail("no image found in the given path(s) / 未找到图片")
+        raise fail_with("cli.no_image_in_paths")
     settings, ix = open_configured(index, config)
     with ix, database_errors():
         for path in files:
             try:
                 image = load_image(path, limits=settings.limits)
             except RefundGuardError as exc:
-                raise fail(f"{path}: {exc}") from exc
+                raise fail_about(path, exc) from exc
             ix.add(image_fingerprint(image.pixels), claim_id=claim, buyer_id=buyer, merchant_id=merchant,
                    account_id=account, at=when, image_sha256=image.sha256)
         out.print(f"added {len(files)} photo(s) to {ix.url} / 已加入 {len(files)} 张图片", highlight=False)
@@ -118,7 +117,7 @@ def query_command(
         try:
             image = load_image(path, limits=settings.limits)
         except RefundGuardError as exc:
-            raise fail(f"{path}: {exc}") from exc
+            raise fail_about(path, exc) from exc
         matches = ix.query(image_fingerprint(image.pixels, features=QUERY_FEATURES), k=limit,
                            mirror_pixels=image.pixels)
     if as_json:

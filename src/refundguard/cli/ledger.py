@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from refundguard.cli.app import app, fail, out
+from refundguard.cli.app import app, fail, fail_with, out
 from refundguard.errors import RefundGuardError
 
 if TYPE_CHECKING:
@@ -52,9 +52,9 @@ def _ledger(config: Path | None, ledger_config: Path | None, database_url: str |
         ledger = Ledger(cfg.ledger, db, cfg.settings.data_dir)
         ledger.prepare()
     except RefundGuardError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     except (SQLAlchemyError, OSError, ValueError) as exc:
-        raise fail(f"the ledger cannot open its database or keys: {str(exc).splitlines()[0]}") from exc
+        raise fail_with("cli.ledger_unavailable", detail=(str(exc).splitlines() or [type(exc).__name__])[0]) from exc
     return ledger
 
 
@@ -124,13 +124,13 @@ def revoke(
     from refundguard.service.audit import service as audit
 
     if reason not in ("court_decision", "issuer_withdrawn", "appeal_upheld"):
-        raise fail("--reason must be court_decision, issuer_withdrawn or appeal_upheld")
+        raise fail_with("cli.bad_reason")
     ledger = _ledger(config, ledger_config, database_url)
     try:
         with ledger.db.session() as session:
             entry = session.get(LedgerEntry, (ledger.config.platform, entry_id))
             if entry is None or entry.status in ("revoked", "expired"):
-                raise fail(f"no standing entry {entry_id!r} issued by {ledger.config.platform}")
+                raise fail_with("cli.no_standing_entry", entry_id=entry_id, platform=ledger.config.platform)
             adjudication.revoke(session, ledger, entry_id, reason=reason, actor="operator:cli")
             audit.record(session=session, actor="operator:cli", action="ledger.revocation_note",
                          subject_type="ledger_entry", subject_id=entry_id, details={"note": note})
@@ -149,7 +149,7 @@ def verify_records(
     try:
         data = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError) as exc:
-        raise fail(f"cannot read {path}: {exc}") from exc
+        raise fail_with("cli.cannot_read", path=str(path), why=str(exc)) from exc
     results = verify_attachment(data)
     for line in results:
         out.print(f"{'ok ' if line['ok'] else 'BAD'} {line['issuer']} #{line['seq']} {line['entry_id']}: "
@@ -185,7 +185,7 @@ def operator_serve(
     try:
         application = create_operator_app(load_operator_config(config))
     except RefundGuardError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     uvicorn.run(application, host=host, port=port, log_level=log_level, workers=1)
 
@@ -203,6 +203,6 @@ def operator_key(
         settings = load_operator_config(config)
         evaluator = Evaluator(signing.read_secret(settings.key_file, create=True))
     except RefundGuardError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
     out.print(json.dumps({"suite": "ristretto255-SHA512", "mode": "VOPRF", "public_key": evaluator.public_key}),
               highlight=False)

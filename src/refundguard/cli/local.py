@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from refundguard.cli.app import app, fail, out
+from refundguard.cli.app import app, fail, fail_with, out, warn_without_cjk_font
 from refundguard.errors import RefundGuardError
 
 
@@ -29,9 +29,10 @@ def local_command(
     try:
         web_app = create_local_app(settings=load_settings(config), tiers=load_legal_tiers(tiers))
     except RefundGuardError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
+    warn_without_cjk_font()
     out.print(f"RefundGuard: http://{host}:{port}/  (Ctrl+C 停止 / to stop)", highlight=False)
     try:
         uvicorn.run(web_app, host=host, port=port, log_level="warning")
     except OSError as exc:
-        raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        raise fail_with("cli.cannot_listen", host=host, port=port, why=exc.strerror or str(exc)) from exc

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from refundguard.cli.app import app, err, fail, out
+from refundguard.cli.app import app, err, fail, fail_bilingual, fail_with, out, warn_without_cjk_font
 from refundguard.errors import RefundGuardError
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def load_config(config: Path | None, database_url: str | None, **service: object
     try:
         return load_app_config(config, database_url=database_url, **service)
     except RefundGuardError as exc:
-        raise fail(str(exc)) from exc
+        raise fail(exc) from exc
 
 
 def _guard(cfg: AppConfig, *, need_key: bool) -> ChainGuard:
@@ -62,7 +62,7 @@ def _guard(cfg: AppConfig, *, need_key: bool) -> ChainGuard:
         return guard_for(cfg.settings, cfg.service)
     except SigningKeyError as exc:
         if need_key:
-            raise fail(str(exc)) from exc
+            raise fail(exc) from exc
         return ChainGuard(signer=None, witness=Witness(cfg.service.audit.witness_path(cfg.settings)))
 
 
@@ -74,8 +74,7 @@ def existing_database(cfg: AppConfig, *, guard: ChainGuard | None = None) -> Dat
     try:
         return open_existing(url, session_info=guard.session_info() if guard else None)
     except DatabaseMissing as exc:
-        raise fail(f"{exc} — database {_shown(url)}; create it with `refundguard db upgrade` or "
-                   "`refundguard serve`, or pass --database-url / 数据库不存在或未初始化") from exc
+        raise fail_with("cli.database_missing", detail=str(exc), url=_shown(url)) from exc
 
 
 def _created_database(cfg: AppConfig) -> Database:
@@ -88,7 +87,8 @@ def _created_database(cfg: AppConfig) -> Database:
         db = _Database(cfg.settings.database_url)
         db.upgrade()
     except (SQLAlchemyError, OSError, ValueError) as exc:
-        raise fail(f"database {_shown(cfg.settings.database_url)} is not usable: {str(exc).splitlines()[0]}") from exc
+        raise fail_with("cli.database_unusable", url=_shown(cfg.settings.database_url),
+                        detail=(str(exc).splitlines() or [type(exc).__name__])[0]) from exc
     return db
 
 
@@ -127,7 +127,7 @@ def serve(
     import uvicorn
 
     if workers_backend not in (None, "local", "celery"):
-        raise fail("--workers-backend must be local or celery / --workers-backend 只能是 local 或 celery")
+        raise fail_with("cli.bad_workers_backend")
     overrides: dict[str, object] = {}
     if workers_backend:
         overrides["jobs_backend"] = workers_backend
@@ -146,7 +146,8 @@ def serve(
         try:
             application = create_app(cfg.settings, cfg.service, ledger=cfg.ledger)
         except (SigningKeyError, RefundGuardError) as exc:  # an unusable key or ledger settings: one line
-            raise fail(str(exc)) from exc
+            raise fail(exc) from exc
+    warn_without_cjk_font()
     uvicorn.run(application, host=host, port=port, log_level=log_level, workers=1, proxy_headers=True,
                 forwarded_allow_ips=forwarded_allow_ips, limit_concurrency=limit_concurrency, timeout_keep_alive=5,
                 server_header=False)
@@ -202,7 +203,7 @@ def _key_session(config: Path | None, database_url: str | None) -> Iterator[Sess
         with db.session() as session:
             yield session
     except DomainError as exc:
-        raise fail(f"{exc.en} / {exc.zh}") from exc
+        raise fail_bilingual(exc.en, exc.zh) from exc
     finally:
         db.dispose()
 
@@ -319,7 +320,7 @@ def read_checkpoints(paths: list[Path]) -> list:  # type: ignore[type-arg]
             docs = data if isinstance(data, list) else [data]
             found.extend(Checkpoint.from_dict(d) for d in docs)
         except (OSError, ValueError, BadCheckpoint) as exc:
-            raise fail(f"checkpoint file {path}: {exc}") from exc
+            raise fail_with("cli.checkpoint_file", path=str(path), detail=str(exc)) from exc
     return found
 
 
@@ -331,7 +332,7 @@ def trusted_keys(cfg: AppConfig, guard: ChainGuard, public_key: Path | None) -> 
         try:
             key = load_public_key(public_key.read_bytes())
         except (OSError, SigningKeyError) as exc:
-            raise fail(f"--public-key {public_key}: {exc}") from exc
+            raise fail_with("cli.public_key_file", path=str(public_key), detail=str(exc)) from exc
         return {key_id(key): key}
     return guard.signer.trusted() if guard.signer is not None else {}
 
@@ -359,14 +360,14 @@ def audit_verify(
     given = read_checkpoints(checkpoint or [])
     trusted = trusted_keys(cfg, guard, public_key)
     if (given or (guard.witness and guard.witness.path.exists())) and not trusted:
-        raise fail("cannot check checkpoint signatures: no signing key file and no --public-key")
+        raise fail_with("cli.no_trusted_key")
     db = existing_database(cfg, guard=guard)
     try:
         with db.session() as session:
             try:
                 held = held_checkpoints(session, tenant)
             except BadCheckpoint as exc:  # an unreadable held-checkpoint file is reported, not a crash
-                raise fail(str(exc)) from exc
+                raise fail(exc) from exc
             result = verify(session=session, tenant=tenant, checkpoints=held + given, trusted=trusted)
     finally:
         db.dispose()
@@ -409,7 +410,7 @@ def audit_checkpoint(
     from refundguard.service.audit.service import chain_diverged, checkpoint
 
     if (tenant is None) == (not global_chain):
-        raise fail("give --tenant NAME or --global / 请指定 --tenant 或 --global")
+        raise fail_with("cli.tenant_or_global")
     cfg = load_config(config, database_url)
     guard = _guard(cfg, need_key=True)
     chain = GLOBAL if global_chain else str(tenant)
@@ -422,9 +423,8 @@ def audit_checkpoint(
         db.dispose()
     if cp is None:
         if diverged:
-            raise fail(f"chain {chain} no longer contains the checkpoint the service holds: nothing signed; "
-                       "run `refundguard audit verify`", code=1)
-        raise fail(f"chain {chain} has no entries")
+            raise fail_with("cli.chain_diverged", code=1, chain=chain)
+        raise fail_with("cli.chain_empty", chain=chain)
     text = json.dumps(cp.to_dict(), ensure_ascii=False, indent=2)
     if out_path is None:
         print(text)
@@ -433,7 +433,7 @@ def audit_checkpoint(
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_text(text + "\n", "utf-8")
     except OSError as exc:
-        raise fail(f"cannot write {out_path}: {exc.strerror or exc}") from exc
+        raise fail_with("cli.cannot_write", path=str(out_path), why=exc.strerror or str(exc)) from exc
     out.print(f"checkpoint of chain {chain} at entry {cp.seq} ({cp.hash[:16]}) written to {out_path} / "
               "检查点已写入", highlight=False)
 
@@ -444,5 +444,5 @@ def audit_public_key(config: ConfigOption = None, database_url: DatabaseOption =
     cfg = load_config(config, database_url)
     signer = _guard(cfg, need_key=True).signer
     if signer is None:
-        raise fail("no audit signing key")
+        raise fail_with("cli.no_signing_key")
     print(signer.public_pem, end="")

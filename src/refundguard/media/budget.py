@@ -53,20 +53,19 @@ class Reduction:
     def scale(self) -> float:
         return self.width / max(1, self.original_width)
 
+    def params(self) -> dict[str, object]:
+        """The parameters of its sentence in the message catalogue (``media.reduced.<scope>``)."""
+        return {"original_width": self.original_width, "original_height": self.original_height,
+                "width": self.width, "height": self.height,
+                "original_pixels": self.original_width * self.original_height, "pixels": self.width * self.height,
+                "budget_pixels": self.budget, "scope": self.scope}
+
     def message(self) -> tuple[str, str]:
         """One sentence in English and in Chinese, for reports and skip reasons."""
-        was, now = _mp(self.original_width * self.original_height), _mp(self.width * self.height)
-        if self.scope == "claim":
-            why_en = f"the claim's photos together may use {_mp(self.budget)} MP each here"
-            why_zh = f"本次申请的图片合计超出分析上限，每张分配 {_wan(self.budget)}像素"
-        else:
-            why_en = f"the analysis budget is {_mp(self.budget)} MP per photo"
-            why_zh = f"每张图片的分析上限为 {_wan(self.budget)}像素"
-        en = (f"analysed at reduced size: {self.original_width}×{self.original_height} ({was} MP) → "
-              f"{self.width}×{self.height} ({now} MP), because {why_en}")
-        zh = (f"已缩小后分析：{self.original_width}×{self.original_height}（{was} MP）→ "
-              f"{self.width}×{self.height}（{now} MP），因为{why_zh}")
-        return en, zh
+        from refundguard.messages import both
+
+        made = both(f"media.reduced.{self.scope}", self.params())
+        return made["en"], made["zh"]
 
     def to_dict(self) -> dict[str, object]:
         en, zh = self.message()
@@ -74,14 +73,6 @@ class Reduction:
                 "width": self.width, "height": self.height, "scale": round(self.scale, 4),
                 "budget_pixels": self.budget, "scope": self.scope, "method": self.method,
                 "message": {"en": en, "zh": zh}}
-
-
-def _mp(pixels: int) -> str:
-    return f"{pixels / 1e6:.1f}"
-
-
-def _wan(pixels: int) -> str:
-    return f"{pixels / 1e4:.0f} 万"
 
 
 def check_geometry(geometry: Geometry, fmt: str, limits: Limits) -> None:

@@ -11,11 +11,24 @@ Parameters are formatted by the spec in the template (``{image:photo}``, ``{shar
 ``totals``      ``{currency: amount}`` -> ``CNY 1,280.00, USD 5.00``
 ``time``        an ISO time or datetime -> the reader's zone with its offset (``2026-05-01 10:00 UTC+08:00``)
 ``date``        the same, the date only
+``clock``       a time that may have no zone: with an offset, as ``time``; without one, as written, marked
+                "(no time zone)" (it cannot be placed in any zone)
+``recorded``    a time read from a file (EXIF): as ``clock``, and where the file's own offset is not the
+                reader's, also as the file records it (``… (in the file: 2011-07-30 15:41 UTC-07:00)``)
+``megapixels``  a number of pixels -> ``12.0 MP`` / ``1200 万像素``
+``span``        a number of minutes -> ``2 d 3 h 5 min`` / ``2 天 3 小时 5 分钟``
 ``plural:a|b``  a count -> ``1 a`` / ``3 b`` (English plural forms)
 ``checks``      a list of check names -> their names in the reader's language, joined
 ``kinds``       a list of verification kinds -> what each did, joined
 ``parts:PREFIX`` a list of part names (or ``{"part": name, **params}``) -> the sentences ``PREFIX + name``
                 made with the record's parameters (and the part's own), joined with ``; `` / ``；``
+``sentences:PREFIX`` the same as ``parts``, each made a sentence of its own after the text (`` A. B.`` / ``A。B。``);
+                nothing for an empty list
+``each:KEY``    a list of ``{name: value}`` -> the sentence ``KEY`` made with each item's values, joined like ``parts``
+``or:KEY``      a value, or the catalogue text ``KEY`` when it is missing (None or empty): ``{agent:or:word.unknown}``
+``short:N``     a value cut to ``N`` characters (with ``…``), the whole of it staying in the record
+``lang``        ``{"en": ..., "zh": ...}`` (a name a record keeps in both languages) -> the reader's
+``codes``       a list of finding codes -> their titles in the reader's language (``refundguard.findings.CODES``)
 ``msg:PREFIX``  a word (or a list of words) -> the catalogue text ``PREFIX + word`` (``{check:msg:check.}``
                 names a check in the reader's language), joined
 =============== ==============================================================================
@@ -83,6 +96,31 @@ def format_time(value: Any, tz: tzinfo | None, *, date_only: bool = False) -> st
     return f"{local:%Y-%m-%d %H:%M} UTC{offset[:3]}:{offset[3:]}"
 
 
+def format_clock(value: Any, ctx: Context, *, recorded: bool = False) -> str:
+    """A time that may have no zone: with an offset, in the reader's zone (:func:`format_time`); without one, as
+    written (to the minute), marked as having no zone. ``recorded``: a time read from a file, also given with the
+    file's own offset where that differs from the reader's."""
+    when = parse_time(value)
+    if when is None:
+        return format_time(value, ctx.tz)
+    if when.tzinfo is None:
+        return f"{when:%Y-%m-%d %H:%M}" + ("（未记录时区）" if ctx.lang == "zh" else " (no time zone)")
+    shown, own = format_time(when, ctx.tz), format_time(when, when.tzinfo)
+    if not recorded or shown[-9:] == own[-9:]:  # the same offset: one time says it
+        return shown
+    return f"{shown}（文件中记录为 {own}）" if ctx.lang == "zh" else f"{shown} (in the file: {own})"
+
+
+def format_span(minutes: Any, lang: str) -> str:
+    """``2 d 3 h 5 min`` / ``2 天 3 小时 5 分钟`` (the days left out when there are none)."""
+    total = abs(int(minutes))
+    days, rest = divmod(total, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if lang == "zh":
+        return (f"{days} 天 " if days else "") + f"{hours} 小时 {mins} 分钟"
+    return (f"{days} d " if days else "") + f"{hours} h {mins} min"
+
+
 class _Formatter(string.Formatter):
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -120,17 +158,40 @@ class _Formatter(string.Formatter):
             return "—" if value is None else f"{ctx.symbol}{float(value):,.2f}"
         if format_spec in ("time", "date"):
             return format_time(value, ctx.tz, date_only=format_spec == "date")
+        if format_spec in ("clock", "recorded"):
+            return format_clock(value, ctx, recorded=format_spec == "recorded")
+        if format_spec == "megapixels":
+            return f"{float(value) / 1e4:.0f} 万像素" if zh else f"{float(value) / 1e6:.1f} MP"
+        if format_spec == "span":
+            return format_span(value, ctx.lang)
         if format_spec.startswith("plural:"):
             one, _, many = format_spec[len("plural:"):].partition("|")
             n = int(value)
             return f"{n} {one if n == 1 else (many or one)}"
-        if format_spec.startswith("parts:"):
-            prefix = format_spec[len("parts:"):]
+        if format_spec.startswith(("parts:", "sentences:")):
+            kind, _, prefix = format_spec.partition(":")
             rendered = []
             for part in _seq(value):
                 name, extra = (part, {}) if isinstance(part, str) else (str(part.get("part")), part)
                 rendered.append(render(prefix + name, {**self.params, **extra}, ctx))
+            if kind == "sentences":
+                return "".join(rendered) if zh else "".join(" " + r for r in rendered)
             return ("；" if zh else "; ").join(rendered)
+        if format_spec == "lang":
+            return str(value.get(ctx.lang) or value.get("en") or "") if isinstance(value, Mapping) else str(value)
+        if format_spec == "codes":
+            from refundguard.findings import CODES
+
+            return join([CODES[str(c)][1 if zh else 0] if str(c) in CODES else str(c) for c in _seq(value)],
+                        ctx.lang)
+        if format_spec.startswith("or:"):
+            return render(format_spec[len("or:"):], {}, ctx) if value in (None, "") else str(value)
+        if format_spec.startswith("short:"):
+            limit, text = int(format_spec[len("short:"):]), str(value)
+            return text if len(text) <= limit else text[: limit - 1] + "…"
+        if format_spec.startswith("each:"):
+            key = format_spec[len("each:"):]
+            return ("；" if zh else "; ").join(render(key, {**self.params, **dict(item)}, ctx) for item in _seq(value))
         if format_spec.startswith("msg:"):
             prefix = format_spec[len("msg:"):]
             words = [render(prefix + str(v), {}, ctx) if prefix + str(v) in CATALOGUE else str(v)

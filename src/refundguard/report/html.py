@@ -48,8 +48,9 @@ def render(analysis: Analysis, *, lang: str = "zh", tz: object = None) -> str:
                                                   show_alt=True)  # a file to pass on: both languages
 
 
-def write(analysis: Analysis, path: str | Path, *, lang: str = "zh") -> Path:
+def write(analysis: Analysis, path: str | Path, *, lang: str = "zh", tz: object = None) -> Path:
+    """Write the page; times in zone ``tz`` (UTC when None) with their offset."""
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(analysis, lang=lang), encoding="utf-8")
+    out.write_text(render(analysis, lang=lang, tz=tz), encoding="utf-8")
     return out

@@ -167,6 +167,10 @@ class ReportView:
 #: finding details that hold photo indices (0-based in the JSON), at the top level or nested (multiview's
 #: ``pairs[].images``, ``differences[].shown_in``): shown as the photo's number and name
 IMAGE_KEYS = frozenset({"reference_image", "image", "images", "shown_in", "missing_in"})
+#: details that only word a finding's sentence (which parts it says, what it repeats of other details): not
+#: evidence lines of their own
+WORDING_KEYS = frozenset({"notes", "sentence", "unlisted", "more_actions", "shown_action", "camera_shown",
+                          "remnant_parts", "shown_claims", "content", "summary", "time_source"})
 
 
 def _photo_label(value: Any, names: Sequence[str]) -> str | None:
@@ -192,7 +196,7 @@ def evidence_lines(details: Mapping[str, Any], limit: int = 16, names: Sequence[
     """Finding details as short ``(key, value)`` lines (metadata field, matched claim, OCR text ...); photo
     indices become the photo's number and file name (``#2 listing.jpg``), never the JSON's 0-based index."""
     lines: list[tuple[str, str]] = []
-    hidden = {"transform", "regions_by_image", "shown_cues"}
+    hidden = {"transform", "regions_by_image", "shown_cues", *WORDING_KEYS}
     items = [(k, v) for k, v in details.items() if k not in hidden]
     for key, value in items:
         if len(lines) >= limit:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import piexif
 
 from refundguard.checks.capture import gps_time, parse_exif_time
+from refundguard.messages import Context, finding_key, render
 from tests.checks.capture.conftest import camera_exif, codes, jpeg_bytes, run_capture
 from tests.conftest import corpus_path
 
@@ -35,10 +37,17 @@ def test_photo_before_delivery_with_offset_is_flagged(write) -> None:
     assert 0.6 < finding.score < 0.97
     assert finding.details["compared_with"] == "delivery"
     assert finding.details["has_offset"] is True
-    assert "2026-05-01 09:00:00+08:00" in finding.message.en
+    # the stored sentence is made in UTC, with the time as the file records it beside
+    assert "2026-05-01 01:00 UTC+00:00 (in the file: 2026-05-01 09:00 UTC+08:00)" in finding.message.en
     assert finding.details["capture_time"] == "2026-05-01T09:00:00.123000+08:00"
-    assert "2026-05-03 12:00:00+08:00" in finding.message.zh
+    assert "2026-05-03 04:00 UTC+00:00" in finding.message.zh and "文件中记录为 2026-05-01 09:00 UTC+08:00" in \
+        finding.message.zh
     assert "±14" not in finding.message.en
+    # a reader in Shanghai sees both times in their zone, once
+    shanghai = render(finding_key(finding.code, finding.variant), finding.details,
+                      Context("zh", tz=ZoneInfo("Asia/Shanghai")))
+    assert "照片拍摄于 2026-05-01 09:00 UTC+08:00（EXIF DateTimeOriginal + OffsetTimeOriginal）" in shanghai
+    assert "比签收时间（2026-05-03 12:00 UTC+08:00）早 2 天 2 小时 59 分钟" in shanghai and "文件中记录" not in shanghai
 
 
 def test_photo_after_delivery_is_not_flagged(write) -> None:
@@ -119,4 +128,4 @@ def test_corpus_photos_taken_after_delivery_are_not_flagged() -> None:
     # and the real camera times (with their -07:00 offsets) are caught when delivery comes later
     late = codes(run_capture(paths[:2], delivered="2022-01-01T00:00:00+08:00"), MISMATCH)
     assert {f.image for f in late} == {0, 1}
-    assert "-07:00" in late[0].message.en
+    assert "(in the file: 2011-07-30 15:41 UTC-07:00)" in late[0].message.en

@@ -102,3 +102,36 @@ def test_claimbench_shatter_and_crack_are_damage_and_a_perspective_copy_is_a_cop
         assert codes(run_reference(case.claim, case.references)) == ["reference.derived_edit"], case.source
     copy = g._genuine(25, np.random.default_rng([20261123, 2, 25]), "perspective", refs)
     assert codes(run_reference(copy.claim, copy.references)) == ["reference.derived_copy"]
+
+
+def test_claimbench_stains_are_damage_not_a_sticker_or_a_watermark():
+    """Two stains of the verdict's calibration set the overlay rules excused: a dark stain on an espresso's
+    crema (colourful surface, soft edge, half the texture kept) was called a sticker, a grey smudge over a
+    tree's branches (the branches broke it into letter-like pieces; soft edge) a watermark."""
+    corpus_path("inpainting", "sagi")
+    from bench.claimbench import generate as g
+    from bench.claimbench import sources
+    from tests.checks.reference.conftest import codes, run_reference
+
+    refs = sources.reference_photos()
+    defects = sources.tiles("Crack") + sources.tiles("Break")
+    for i in (12, 44):
+        case = g._forged(i, np.random.default_rng([424242, 1, i]), g.LAUNDERING[i % len(g.LAUNDERING)], refs,
+                         sources.inpainting_pairs(), defects)
+        assert case.source == "procedural:stain"
+        assert codes(run_reference(case.claim, case.references)) == ["reference.derived_edit"], case.id
+
+
+def test_drawn_letters_rise_sharply_and_a_soft_blob_does_not():
+    from refundguard.checks._align.kinds import _edge_width
+
+    s = KindSettings()
+    word = _word("SAMPLE")
+    half = cv2.resize(cv2.resize(word, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA), word.shape[::-1],
+                      interpolation=cv2.INTER_LINEAR)  # sent through a 0.5x messaging app and back
+    for res in (word, half):
+        assert _edge_width(res, res > 0.4 * res.max()) <= s.text_edge_px
+    blob = np.zeros((80, 120), np.float32)
+    cv2.ellipse(blob, (60, 40), (40, 25), 0, 0, 360, -0.2, -1)
+    blob = cv2.GaussianBlur(blob, (0, 0), 2)  # a stain's soft rim
+    assert _edge_width(blob, np.abs(blob) > 0.05) > s.text_edge_px

@@ -137,7 +137,7 @@ def _text_like(res: np.ndarray, box: tuple[int, int, int, int], settings: KindSe
 
 
 def classify(changes: Changes, claim: np.ndarray, ref: np.ndarray, valid: np.ndarray,
-             settings: KindSettings | None = None) -> list[RegionKind]:
+             settings: KindSettings | None = None, outlined: bool = False) -> list[RegionKind]:
     """The kind of each of ``changes.regions`` (same order), from the aligned pair.
 
     Parameters
@@ -145,6 +145,9 @@ def classify(changes: Changes, claim: np.ndarray, ref: np.ndarray, valid: np.nda
     changes : the detector's result on this pair.
     claim, ref : (h, w, 3) float32 RGB, aligned and colour-normalised (as given to the detector).
     valid : the reference's footprint in the claim frame.
+    outlined : the regions follow the change's own outline (the area detector's components), so how
+        sharply the change rises at their boundary tells drawn letters from a soft blob; the structure
+        detector grows its regions beside a line, which blurs that boundary.
     """
     s = settings or KindSettings()
     ys, xs = np.nonzero(valid)
@@ -160,7 +163,7 @@ def classify(changes: Changes, claim: np.ndarray, ref: np.ndarray, valid: np.nda
     out: list[RegionKind] = []
     for region in changes.regions:
         out.append(_classify_one(region, changes, c_opp, r_opp, hp_c, hp_r, outside,
-                                 (fx0, fy0, fw, fh), footprint, s))
+                                 (fx0, fy0, fw, fh), footprint, s, outlined))
     _edge_bars(changes.regions, out, (fx0, fy0, fw, fh), s)
     _inherit(changes.regions, out)
     return out
@@ -221,7 +224,7 @@ def _inherit(regions: list[ChangedRegion], kinds: list[RegionKind]) -> None:
 
 def _classify_one(region: ChangedRegion, changes: Changes, c_opp: np.ndarray, r_opp: np.ndarray,
                   hp_c: np.ndarray, hp_r: np.ndarray, outside: np.ndarray, frame: tuple[int, int, int, int],
-                  footprint: float, s: KindSettings) -> RegionKind:
+                  footprint: float, s: KindSettings, outlined: bool = False) -> RegionKind:
     x, y, w, h = region.box
     comp = changes.labels[y:y + h, x:x + w] == region.label
     f = _shape(comp)
@@ -268,7 +271,8 @@ def _classify_one(region: ChangedRegion, changes: Changes, c_opp: np.ndarray, r_
         (span_x >= s.bar_span and span_y <= s.bar_depth) or (span_y >= s.bar_span and span_x <= s.bar_depth))
     if bar:
         return result("overlay", "ui_bar")
-    if share >= MIN_OVERLAY_SHARE and _text_like(res[:, :, 0] * comp, (0, 0, w, h), s):
+    lettered = (not outlined or edge_px <= s.text_edge_px) and _text_like(res[:, :, 0] * comp, (0, 0, w, h), s)
+    if share >= MIN_OVERLAY_SHARE and lettered:
         kept = ncc is not None and ncc >= s.opaque_ncc
         return result("overlay", "watermark" if kept or region.lighter >= 0.8 else "text")
     coloured = claim_chroma >= s.overlay_chroma and d_chroma >= 0.5 * s.overlay_chroma
@@ -314,4 +318,4 @@ def classify_area(area: AreaChanges, changes: Changes, claim: np.ndarray, ref: n
             lighter=float(np.clip(lr, 0, None).sum() / mag) if mag > 0 else 0.5))
     described = Changes(heat=np.zeros(1, np.float32), mask=area.mask, labels=area.labels, regions=regions,
                         noise=area.noise, share=area.share, framing=changes.framing, residual=changes.residual)
-    return classify(described, claim, ref, valid, settings)
+    return classify(described, claim, ref, valid, settings, outlined=True)

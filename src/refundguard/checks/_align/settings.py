@@ -103,10 +103,14 @@ class KindSettings(_Strict):
     opaque_ncc: float = Field(0.3, description="texture correlation below which the photo is covered (opaque)")
     overlay_chroma: float = Field(0.12, gt=0, description="chroma of new colour that marks a sticker/tag")
     vivid_chroma: float = Field(0.3, gt=0, description="claim chroma of a printed, vivid colour (emoji, tag)")
-    covered_ncc: float = Field(0.5, description="texture correlation below which a vivid patch hides the photo")
+    covered_ncc: float = Field(0.4, description="texture correlation below which a vivid patch hides the photo "
+                                                "(a stain darkening a colourful surface keeps more of it)")
     sharp_edge_px: float = Field(2.0, gt=0, description="widest boundary rise (working pixels) of a drawn "
                                                          "opaque overlay; softer patches are stains")
     rectangular: float = Field(0.85, gt=0, le=1, description="fill of the bounding box that marks a tag or bar")
+    text_edge_px: float = Field(3.2, gt=0, description="widest boundary rise (working pixels) of letters outlined "
+                                                        "by the area detector; a soft blob that the photo's own "
+                                                        "edges break into pieces (a stain over branches) is not text")
     text_components: int = Field(3, ge=2, description="glyph-like components in a row that make text")
     glyph_area_ratio: float = Field(3.0, gt=1, description="largest area ratio between a glyph and the median "
                                                            "glyph (letters of one font have one size)")

@@ -109,8 +109,8 @@ def _merge(signals: list[Signal]) -> list[Signal]:
         if len(group) == 1:
             out.append(group[0])
             continue
-        out.append(Signal(code, max(s.score for s in group), " | ".join(s.en for s in group),
-                          " | ".join(s.zh for s in group), {"items": [s.details for s in group]}))
+        out.append(Signal(code, max(s.score for s in group), "several",
+                          {"items": [{**s.details, "part": s.variant} for s in group]}))
     return out
 
 
@@ -123,19 +123,16 @@ def run(ctx: CheckContext) -> list[Finding]:
         for index, image in images:
             role = ctx.roles[index]
             if image.reduction is not None and image.alpha is not None:  # LSB payloads need the file's pixels
-                en, zh = image.reduction.message()
-                ctx.skip(index, en="Alpha-channel payloads (NovelAI stealth pnginfo) were not read; this photo was "
-                                   f"{en}.",
-                         zh=f"未读取 Alpha 通道载荷（NovelAI stealth pnginfo），此图片{zh}。")
+                ctx.skip(index, key="provenance.skip.reduced_alpha", params=image.reduction.params())
             for s in analyse_image(image, trust_anchors=anchors, config=ctx.config):
-                en, zh = (s.en, s.zh) if role == "claim" else (f"Reference photo: {s.en}", f"参考图片：{s.zh}")
-                findings.append(ctx.finding(s.code, image=index, score=s.score, en=en, zh=zh,
-                                            details={**s.details, "image_role": role}))
+                details = {**s.details, "image_role": role}
+                if role != "claim":  # said as "Reference photo: <the sentence>"
+                    details["sentence"] = s.variant
+                findings.append(ctx.finding(s.code, image=index, score=s.score, details=details,
+                                            variant=s.variant if role == "claim" else "on_reference"))
             unread = [p.source for p in image.metadata.xmp if p.error]
             if unread:
-                ctx.skip(index, en=f"metadata partly unreadable ({', '.join(unread)})",
-                         zh=f"元数据部分无法读取（{', '.join(unread)}）")
+                ctx.skip(index, key="provenance.skip.unreadable", params={"sources": unread})
             else:
-                ctx.verified("provenance", [index], en=f"{image.name}: every metadata block read",
-                             zh=f"{image.name}：所有元数据块均已读取")
+                ctx.verified("provenance", [index], key="provenance.verified.read", params={"image": index})
     return findings

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from refundguard.checks.provenance.signal import Signal, short
@@ -66,9 +66,35 @@ class LabelHit:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
+    """A rule the label breaks: its code (API, ``details.problems[].code``), the sentence that says it
+    (``provenance.label.problem.<part>``, the code unless named) and that sentence's parameters."""
+
     code: str
-    en: str
-    zh: str
+    params: dict[str, Any] = field(default_factory=dict)
+    part: str | None = None
+
+    def text(self, lang: str) -> str:
+        from refundguard.messages import Context, render
+
+        return render(f"provenance.label.problem.{self.part or self.code}", self.params, Context(lang))
+
+    @property
+    def en(self) -> str:
+        return self.text("en")
+
+    @property
+    def zh(self) -> str:
+        return self.text("zh")
+
+    def to_dict(self, source: str) -> dict[str, Any]:
+        """The problem as ``details.problems`` lists it (its sentence in both languages beside the parameters)."""
+        return {"code": self.code, "source": source, "en": self.en, "zh": self.zh,
+                "problem": self.part or self.code, **self.params}
+
+
+def _remnant(part: str, **params: Any) -> dict[str, Any]:
+    """A remnant of a removed label: a part of ``provenance.label.remnant.`` with its parameters."""
+    return {"part": part, **params}
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -119,9 +145,9 @@ def _charset_ok(value: str) -> bool:
 
 # -------------------------------------------------------------------------------------- extraction
 
-def _xmp_hits(image: LoadedImage) -> tuple[list[LabelHit], list[str]]:
+def _xmp_hits(image: LoadedImage) -> tuple[list[LabelHit], list[dict[str, Any]]]:
     hits: list[LabelHit] = []
-    remnants: list[str] = []
+    remnants: list[dict[str, Any]] = []
     for packet in image.metadata.xmp:
         found = False
         if packet.root is not None:
@@ -139,7 +165,7 @@ def _xmp_hits(image: LoadedImage) -> tuple[list[LabelHit], list[str]]:
                         continue
                     found = True
                     if not value.strip():
-                        remnants.append(f"empty TC260:AIGC property in the XMP packet ({packet.source})")
+                        remnants.append(_remnant("empty_property", source=packet.source))
                         continue
                     hits.append(LabelHit(packet.source, form, value.strip(), ns))
         if not found:
@@ -149,12 +175,11 @@ def _xmp_hits(image: LoadedImage) -> tuple[list[LabelHit], list[str]]:
                 if text:
                     hits.append(LabelHit(packet.source, "xmp-prefix-only", text, None))
                 else:
-                    remnants.append(f"empty TC260:AIGC property in the XMP packet ({packet.source})")
+                    remnants.append(_remnant("empty_property", source=packet.source))
         if not found and TC260_NS.rstrip("/") in packet.text:
-            remnants.append(f"TC260 namespace declared without an AIGC label ({packet.source})")
+            remnants.append(_remnant("namespace_only", source=packet.source))
         elif not found and _DOUBAO_FINGERPRINT in packet.text:
-            remnants.append(f"ByteDance XMP writer fingerprint '{_DOUBAO_FINGERPRINT}' without an AIGC label "
-                            f"({packet.source})")
+            remnants.append(_remnant("writer_fingerprint", source=packet.source, fingerprint=_DOUBAO_FINGERPRINT))
     return hits, remnants
 
 
@@ -172,9 +197,9 @@ def _prefix_values(text: str) -> list[str]:
     return values
 
 
-def _text_hits(image: LoadedImage) -> tuple[list[LabelHit], list[str]]:
+def _text_hits(image: LoadedImage) -> tuple[list[LabelHit], list[dict[str, Any]]]:
     hits: list[LabelHit] = []
-    remnants: list[str] = []
+    remnants: list[dict[str, Any]] = []
     for chunk in image.metadata.text_chunks:
         if chunk.key == XMP_PNG_KEY or "AIGC" not in chunk.key.upper():
             continue
@@ -182,7 +207,7 @@ def _text_hits(image: LoadedImage) -> tuple[list[LabelHit], list[str]]:
         if chunk.text.strip():
             hits.append(LabelHit(where, "text-chunk", chunk.text.strip()))
         else:
-            remnants.append(f"empty {where} chunk")
+            remnants.append(_remnant("empty_chunk", source=where))
     return hits, remnants
 
 
@@ -221,21 +246,15 @@ def _code_problems(field: str, value: str, role: str) -> list[Problem]:
         return []
     out = []
     if decoded["format"] != "00":
-        out.append(Problem("code_format", f"{field} {value}: format code {decoded['format']!r} is not '00'",
-                           f"{field} {value}：格式码 {decoded['format']!r} 不是 '00'"))
+        out.append(Problem("code_format", {"field": field, "value": value, "format": decoded["format"]}))
     if not decoded["uscc_valid"]:
-        out.append(Problem("uscc_checksum", f"{field} {value}: USCC {decoded['uscc']} fails the GB 32100 check "
-                           "character", f"{field} {value}：统一社会信用代码 {decoded['uscc']} 校验位错误（GB 32100）"))
+        out.append(Problem("uscc_checksum", {"field": field, "value": value, "uscc": decoded["uscc"]}))
     expected = "1" if role == "producer" else "2"
     if decoded["service"] not in ("1", "2"):
-        out.append(Problem("service_type", f"{field} {value}: service type {decoded['service']!r} is neither "
-                           "1 (generation) nor 2 (propagation)",
-                           f"{field} {value}：服务类型 {decoded['service']!r} 既非 1（生成）也非 2（传播）"))
+        out.append(Problem("service_type", {"field": field, "value": value, "service": decoded["service"]}))
     elif decoded["service"] != expected:
-        role_zh = "生成" if role == "producer" else "传播"
-        out.append(Problem("service_role", f"{field} {value}: service type {decoded['service']} does not match the "
-                           f"{role} role (expected {expected})",
-                           f"{field} {value}：服务类型 {decoded['service']} 与{role_zh}角色不符（应为 {expected}）"))
+        out.append(Problem("service_role", {"field": field, "value": value, "service": decoded["service"],
+                                            "role": role, "expected": expected}))
     return out
 
 
@@ -243,33 +262,26 @@ def validate(fields: dict[str, Any], hit: LabelHit) -> list[Problem]:
     """Every rule of Annex E / §6 that the label breaks (empty list: valid)."""
     out: list[Problem] = []
     if hit.namespace is None:
-        out.append(Problem("namespace_prefix_only", "TC260:AIGC found by prefix only, without the namespace "
-                           f"{TC260_NS}", f"TC260:AIGC 仅凭前缀找到，未声明命名空间 {TC260_NS}"))
+        out.append(Problem("namespace_prefix_only", {"namespace": TC260_NS}))
     elif hit.form.startswith("xmp") and hit.namespace.rstrip("/") != TC260_NS.rstrip("/"):
-        out.append(Problem("namespace_wrong", f"AIGC property in the non-standard namespace {hit.namespace}",
-                           f"AIGC 属性使用了非标准命名空间 {hit.namespace}"))
+        out.append(Problem("namespace_wrong", {"namespace": hit.namespace}))
     label = fields.get("Label")
     if not isinstance(label, str) or label not in LABEL_MEANING:
-        out.append(Problem("bad_label", f"Label {json.dumps(label, ensure_ascii=False)} is not the string "
-                           "\"1\", \"2\" or \"3\"", f"Label {json.dumps(label, ensure_ascii=False)} 不是字符串 "
-                           "\"1\"、\"2\" 或 \"3\""))
+        out.append(Problem("bad_label", {"label": json.dumps(label, ensure_ascii=False)}))
     for name in ("ContentProducer", "ProduceID"):
         value = fields.get(name)
         if not isinstance(value, str) or not value.strip():
-            out.append(Problem(f"empty_{name}", f"{name} is missing or empty", f"{name} 缺失或为空"))
+            out.append(Problem(f"empty_{name}", {"name": name}, part="empty"))
     unknown = [k for k in fields if k not in FIELDS]
     if unknown:
-        out.append(Problem("unknown_fields", f"unknown fields {', '.join(map(str, unknown))}",
-                           f"未知字段 {', '.join(map(str, unknown))}"))
+        out.append(Problem("unknown_fields", {"fields": [str(k) for k in unknown]}))
     for name, value in fields.items():
         if name in FIELDS and value is not None and not isinstance(value, str):
-            out.append(Problem("not_string", f"{name} is not a string ({type(value).__name__})",
-                               f"{name} 不是字符串（{type(value).__name__}）"))
+            out.append(Problem("not_string", {"name": name, "type": type(value).__name__}))
         elif isinstance(value, str) and not _charset_ok(value):
             bad = sorted({c for c in value if not _charset_ok(c)})
             shown = " ".join(repr(c) for c in bad[:6])
-            out.append(Problem("charset", f"{name} holds characters outside the Annex E set: {shown}",
-                               f"{name} 含有附录 E 字符集之外的字符：{shown}"))
+            out.append(Problem("charset", {"name": name, "chars": shown}))
     for name, role in (("ContentProducer", "producer"), ("ContentPropagator", "propagator")):
         value = fields.get(name)
         if isinstance(value, str):
@@ -277,38 +289,38 @@ def validate(fields: dict[str, Any], hit: LabelHit) -> list[Problem]:
     prop, pid = fields.get("ContentPropagator"), fields.get("PropagateID")
     if bool(isinstance(prop, str) and prop.strip()) != bool(isinstance(pid, str) and pid.strip()):
         filled, empty = ("ContentPropagator", "PropagateID") if prop else ("PropagateID", "ContentPropagator")
-        out.append(Problem("half_filled_propagation", f"{filled} is set but {empty} is empty",
-                           f"{filled} 已填写但 {empty} 为空"))
+        out.append(Problem("half_filled_propagation", {"filled": filled, "empty": empty}))
     return out
 
 
 # ------------------------------------------------------------------------------------------ report
 
-def _describe_party(value: Any) -> tuple[str, str]:
+def _party(value: Any) -> dict[str, Any]:
+    """A producer or propagator as a sentence says it: a part of ``provenance.label.party.`` — a provider code
+    decoded (``code``: its USCC, the product when known, the kind of service, the app) or the value as it is."""
     text = str(value)
     decoded = decode_provider_code(text) if isinstance(value, str) else None
     if decoded is None:
-        return short(text, 60), short(text, 60)
-    service_en = {"1": "generation service", "2": "propagation service"}.get(decoded["service"], "unknown service")
-    service_zh = {"1": "生成服务", "2": "传播服务"}.get(decoded["service"], "未知服务")
-    who_en = f" = {decoded['product']}" if decoded["product"] else ""
-    who_zh = f" = {decoded['product_zh']}" if decoded["product_zh"] else ""
-    return (f"{text} (USCC {decoded['uscc']}{who_en}, {service_en}, app {decoded['app']})",
-            f"{text}（统一社会信用代码 {decoded['uscc']}{who_zh}，{service_zh}，应用编码 {decoded['app']}）")
+        return {"part": "plain", "text": text}
+    service = {"1": "generation", "2": "propagation"}.get(decoded["service"], "unknown")
+    product = [{"part": "known", "name": {"en": decoded["product"], "zh": decoded["product_zh"]}}] \
+        if decoded["product"] else []
+    return {"part": "code", "code": text, "uscc": decoded["uscc"], "product": product, "service_kind": service,
+            "app": decoded["app"]}
 
 
-def _summary(fields: dict[str, Any]) -> tuple[str, str]:
+def _summary(fields: dict[str, Any]) -> dict[str, Any]:
+    """What a label says, as the parameters of ``provenance.label.summary``: its Label and meaning, the producer
+    and ProduceID, and the propagator and PropagateID when it has them."""
     label = str(fields.get("Label"))
-    mean_en, mean_zh = LABEL_MEANING.get(label, ("has no valid meaning", "无有效含义"))
-    prod_en, prod_zh = _describe_party(fields.get("ContentProducer", ""))
-    en = f'Label "{label}" = {mean_en}; producer {prod_en}, ProduceID {short(fields.get("ProduceID", ""), 60)}'
-    zh = f'Label "{label}" = {mean_zh}；生成服务提供者 {prod_zh}，内容制作编号 {short(fields.get("ProduceID", ""), 60)}'
+    meaning = LABEL_MEANING.get(label, ("has no valid meaning", "无有效含义"))
+    out: dict[str, Any] = {"part": "summary", "label": label, "meaning": {"en": meaning[0], "zh": meaning[1]},
+                           "producer": _party(fields.get("ContentProducer", "")),
+                           "produce_id": str(fields.get("ProduceID", "")), "propagation": []}
     if fields.get("ContentPropagator") or fields.get("PropagateID"):
-        pr_en, pr_zh = _describe_party(fields.get("ContentPropagator", ""))
-        pid = short(fields.get("PropagateID", ""), 60)
-        en += f"; propagator {pr_en}, PropagateID {pid}"
-        zh += f"；传播服务提供者 {pr_zh}，内容传播编号 {pid}"
-    return en, zh
+        out["propagation"] = [{"part": "propagator", "propagator": _party(fields.get("ContentPropagator", "")),
+                               "propagate_id": str(fields.get("PropagateID", ""))}]
+    return out
 
 
 def _label_details(hit: LabelHit, fields: dict[str, Any] | None, wrapped: bool) -> dict[str, Any]:
@@ -340,55 +352,37 @@ def aigc_label_signals(image: LoadedImage, *, label_scores: dict[str, float] | N
     if not hits:
         if not remnants:
             return []
-        return [Signal("provenance.remnant", remnant_score,
-                       "Remnants of a removed GB 45438 AI label: " + "; ".join(remnants),
-                       "残留的已删除 GB 45438 AI 隐式标识：" + "；".join(_zh_remnant(r) for r in remnants),
-                       {"remnants": remnants, "standard": "GB 45438-2025"})]
+        return [Signal("provenance.remnant", remnant_score, "label_remnants",
+                       {"remnants": [_remnant_text(r) for r in remnants], "remnant_parts": remnants,
+                        "standard": "GB 45438-2025"})]
     parsed = [(hit, *parse_label(hit.raw)) for hit in hits]
     problems: list[tuple[LabelHit, Problem]] = []
     for hit, fields, _wrapped, error in parsed:
         if fields is None:
-            problems.append((hit, Problem("not_json", f"{error}: {short(hit.raw, 60)}",
-                                          f"标识值不是 JSON 对象：{short(hit.raw, 60)}")))
+            part = {"the value is not JSON": "not_json", "the value is not a JSON object": "not_object"}.get(
+                str(error), "too_deep")
+            problems.append((hit, Problem("not_json", {"error": error, "raw": short(hit.raw, 60)}, part=part)))
         else:
             problems += [(hit, p) for p in validate(fields, hit)]
     if len(hits) > 1:
-        where = ", ".join(h.source for h in hits)
-        problems.append((hits[0], Problem("duplicate", f"{len(hits)} labels in one file ({where}); §6.1 c) allows "
-                                          "only one", f"同一文件中有 {len(hits)} 份隐式标识（{where}），"
-                                          "GB 45438 第 6.1 c) 条只允许一份")))
+        problems.append((hits[0], Problem("duplicate", {"count": len(hits), "sources": [h.source for h in hits]})))
         distinct = {json.dumps(f, sort_keys=True, ensure_ascii=False) for _h, f, _w, _e in parsed if f is not None}
         if len(distinct) > 1:
-            problems.append((hits[0], Problem("disagree", "the labels in this file disagree with each other",
-                                              "文件中的多份标识内容互相矛盾")))
+            problems.append((hits[0], Problem("disagree")))
     labels = [_label_details(h, f, w) for h, f, w, _e in parsed]
     first_fields = next((f for _h, f, _w, _e in parsed if f is not None), None)
     if problems:
-        sum_en, sum_zh = _summary(first_fields) if first_fields else ("", "")
-        listed = "; ".join(f"{p.en} [{h.source}]" for h, p in problems)
-        en = (f"GB 45438 implicit label in {hits[0].source} is malformed or forged: {listed}"
-              + (f". Label content: {sum_en}" if sum_en else ""))
-        zh = ("GB 45438 隐式标识（" + hits[0].source + "）格式错误或被伪造：" + "；".join(f"{p.zh}［{h.source}］"
-              for h, p in problems) + (f"。标识内容：{sum_zh}" if sum_zh else ""))
-        return [Signal("provenance.aigc_label.invalid", 1.0, en, zh,
-                       {"labels": labels, "problems": [{"code": p.code, "source": h.source, "en": p.en, "zh": p.zh}
-                                                       for h, p in problems]})]
+        return [Signal("provenance.aigc_label.invalid", 1.0, "problems",
+                       {"labels": labels, "problems": [p.to_dict(h.source) for h, p in problems],
+                        "source": hits[0].source, "content": [_summary(first_fields)] if first_fields else []})]
     hit, fields, _wrapped, _err = parsed[0]
     assert fields is not None
-    sum_en, sum_zh = _summary(fields)
-    return [Signal("provenance.aigc_label", (label_scores or LABEL_SCORE)[fields["Label"]],
-                   f"GB 45438 implicit AI label in {hit.source} ({hit.form}): {sum_en}",
-                   f"GB 45438 隐式 AI 标识（{hit.source}，{_zh_form(hit.form)}）：{sum_zh}", labels[0])]
+    return [Signal("provenance.aigc_label", (label_scores or LABEL_SCORE)[fields["Label"]], "label",
+                   {**labels[0], "summary": _summary(fields)})]
 
 
-def _zh_form(form: str) -> str:
-    return {"xmp-element": "XMP 元素形式", "xmp-attribute": "XMP 属性形式", "text-chunk": "PNG 文本块",
-            "exif": "EXIF 字段", "jpeg-segment": "JPEG 段", "xmp-prefix-only": "XMP 仅前缀"}.get(form, form)
+def _remnant_text(remnant: dict[str, Any]) -> str:
+    """A remnant in English, as ``details.remnants`` lists them."""
+    from refundguard.messages import Context, render
 
-
-def _zh_remnant(text: str) -> str:
-    return (text.replace("empty TC260:AIGC property in the XMP packet", "XMP 包中 TC260:AIGC 属性为空")
-            .replace("TC260 namespace declared without an AIGC label", "声明了 TC260 命名空间但没有 AIGC 标识")
-            .replace("ByteDance XMP writer fingerprint", "字节跳动 XMP 写入器特征")
-            .replace("without an AIGC label", "但没有 AIGC 标识")
-            .replace("empty PNG", "空的 PNG").replace(" chunk", " 文本块"))
+    return render(f"provenance.label.remnant.{remnant['part']}", remnant, Context("en"))

@@ -16,7 +16,7 @@ from typing import Any
 from c2pa import C2paError, Context, Reader, Settings
 
 from refundguard.checks.provenance.aigc_label import REMNANT_SCORE
-from refundguard.checks.provenance.signal import Signal, short
+from refundguard.checks.provenance.signal import Signal
 from refundguard.errors import ConfigError
 from refundguard.media import bounded_json
 from refundguard.media.load import LoadedImage
@@ -122,12 +122,13 @@ def _integrity_failures(store: dict[str, Any], results: dict[str, Any]) -> list[
     for item in (results.get("activeManifest") or {}).get("failure") or []:
         if _is_integrity(str(item.get("code"))):
             out.append({"where": "active manifest", "code": item.get("code"), "url": item.get("url"),
-                        "explanation": item.get("explanation"), "score": 1.0})
+                        "explanation": item.get("explanation"), "score": 1.0, "place": {"part": "active"}})
     for delta in results.get("ingredientDeltas") or []:
         for item in (delta.get("validationDeltas") or {}).get("failure") or []:
             if _is_integrity(str(item.get("code"))):
                 out.append({"where": f"ingredient {delta.get('ingredientAssertionURI')}", "code": item.get("code"),
-                            "url": item.get("url"), "explanation": item.get("explanation"), "score": 0.8})
+                            "url": item.get("url"), "explanation": item.get("explanation"), "score": 0.8,
+                            "place": {"part": "ingredient", "uri": delta.get("ingredientAssertionURI")}})
     seen = {(f["code"], f["url"]) for f in out}
     for label, manifest in (store.get("manifests") or {}).items():
         for ingredient in manifest.get("ingredients") or []:
@@ -139,7 +140,8 @@ def _integrity_failures(store: dict[str, Any], results: dict[str, Any]) -> list[
                     seen.add((code, item.get("url")))
                     out.append({"where": f"ingredient '{ingredient.get('title')}' of {label} (recorded when it was "
                                          "added)", "code": code, "url": item.get("url"),
-                                "explanation": item.get("explanation"), "score": 0.7})
+                                "explanation": item.get("explanation"), "score": 0.7,
+                                "place": {"part": "recorded", "title": ingredient.get("title"), "manifest": label}})
     return out
 
 
@@ -163,11 +165,7 @@ def c2pa_signals(image: LoadedImage, *, trust_anchors: Path | None = None,
         return [_unreadable(str(exc), container, refs)]
     if reader is None:
         if refs and any(r.strip().startswith("self#jumbf") for r in refs):
-            return [Signal("provenance.remnant", remnant_score,
-                           f"XMP dcterms:provenance points to an embedded C2PA manifest ({short(refs[0])}) but the "
-                           "file has no JUMBF manifest store: the manifest was stripped",
-                           f"XMP dcterms:provenance 指向内嵌 C2PA 清单（{short(refs[0])}），但文件中没有 JUMBF "
-                           "清单：清单已被删除", {"dcterms_provenance": refs})]
+            return [Signal("provenance.remnant", remnant_score, "c2pa_stripped", {"dcterms_provenance": refs})]
         return []
     with reader:
         try:
@@ -182,14 +180,9 @@ def c2pa_signals(image: LoadedImage, *, trust_anchors: Path | None = None,
 def _unreadable(error: str, container: str | None, refs: list[str]) -> Signal:
     if error.startswith("Remote") or "remote manifest" in error.lower():
         url = error.split("from url", 1)[1].strip() if "from url" in error else (refs[0] if refs else None)
-        return Signal("provenance.c2pa.unverified", 1.0,
-                      f"C2PA: remote manifest, not checked (it lives at {url}; fetching is disabled offline)",
-                      f"C2PA：远程清单，未校验（位于 {url}；离线模式下不下载）",
+        return Signal("provenance.c2pa.unverified", 1.0, "remote",
                       {"remote_url": url, "fetched": False, "dcterms_provenance": refs})
-    return Signal("provenance.c2pa.unverified", 1.0,
-                  f"C2PA manifest in {container or 'the file'} could not be validated: {short(error, 120)}",
-                  f"{container or '文件'} 中的 C2PA 清单无法校验：{short(error, 120)}",
-                  {"error": error, "container": container})
+    return Signal("provenance.c2pa.unverified", 1.0, "unreadable", {"error": error, "container": container})
 
 
 def _assess(store: dict[str, Any], state: str | None, results: dict[str, Any], container: str | None) -> list[Signal]:
@@ -204,42 +197,30 @@ def _assess(store: dict[str, Any], state: str | None, results: dict[str, Any], c
     if ai:
         ai.sort(key=lambda a: (not a["active"], a["action"] != "c2pa.created"))
         first = ai[0]
-        where = "the active manifest" if first["active"] else "an ingredient (parent) manifest"
-        where_zh = "当前清单" if first["active"] else "成分（上游）清单"
-        agent = first["softwareAgent"] or first["claim_generator"] or "unknown tool"
-        en = (f"C2PA: {where} {first['manifest']} records action {first['action']} with digital source type "
-              f"{first['source_type']} (AI), software {agent}, signed by {first['issuer'] or 'unknown issuer'}"
-              f" ({first['common_name'] or '-'}); trust state {state}")
-        zh = (f"C2PA：{where_zh} {first['manifest']} 记录了操作 {first['action']}，数字来源类型 {first['source_type']}"
-              f"（AI 生成），软件 {agent}，签名者 {first['issuer'] or '未知'}（{first['common_name'] or '-'}）；"
-              f"信任状态 {state}")
-        if len(ai) > 1:
-            en += f"; {len(ai) - 1} more AI action(s)"
-            zh += f"；另有 {len(ai) - 1} 个 AI 操作"
-        out.append(Signal("provenance.c2pa.ai_source", 1.0, en, zh, {**base, "ai_actions": ai}))
+        more = [{"part": "actions", "count": len(ai) - 1}] if len(ai) > 1 else []
+        out.append(Signal("provenance.c2pa.ai_source", 1.0, "active" if first["active"] else "ingredient",
+                          {**base, "ai_actions": ai, "shown_action": _said(first), "trust_state": state,
+                           "more_actions": more}))
     if failures:
         top = max(failures, key=lambda f: f["score"])
         codes = sorted({f["code"] for f in failures})
-        out.append(Signal("provenance.c2pa.tampered", top["score"],
-                          f"C2PA integrity failure ({', '.join(codes)}) in the {top['where']}: the file or its "
-                          "manifest was changed after signing (a certificate problem would not show this)",
-                          f"C2PA 完整性校验失败（{', '.join(codes)}），位置：{top['where']}：签名后文件或清单被改动"
-                          "（证书问题不会产生此结果）", {**base, "failures": failures}))
+        out.append(Signal("provenance.c2pa.tampered", top["score"], "integrity",
+                          {**base, "failures": failures, "failure_codes": codes, "place": top["place"]}))
     if not ai and not failures:
         capture = _capture(actions)
         if capture is not None:
             score, act = capture
-            kind = act["source_type"] or "no digital source type"
-            out.append(Signal("provenance.c2pa.valid_capture", score,
-                              f"Valid C2PA manifest {act['manifest']}: action {act['action']} ({kind}) by "
-                              f"{act['softwareAgent'] or act['claim_generator'] or 'unknown tool'}, signed by "
-                              f"{act['issuer'] or 'unknown issuer'}; no AI source type anywhere in "
-                              f"{len(manifests)} manifest(s); trust state {state}",
-                              f"有效的 C2PA 清单 {act['manifest']}：操作 {act['action']}（{kind}），工具 "
-                              f"{act['softwareAgent'] or act['claim_generator'] or '未知'}，签名者 "
-                              f"{act['issuer'] or '未知'}；{len(manifests)} 份清单中均无 AI 来源类型；信任状态 {state}",
-                              {**base, "capture_action": act}))
+            out.append(Signal("provenance.c2pa.valid_capture", score, "capture",
+                              {**base, "capture_action": act, "shown_action": _said(act), "trust_state": state,
+                               "manifest_count": len(manifests)}))
     return out
+
+
+def _said(act: dict[str, Any]) -> dict[str, Any]:
+    """What a sentence says of one action: its manifest, action, source type, tool, signer and certificate name."""
+    return {"manifest": act["manifest"], "action": act["action"], "source_type": act["source_type"],
+            "agent": act["softwareAgent"] or act["claim_generator"], "issuer": act["issuer"],
+            "common_name": act["common_name"]}
 
 
 def _capture(actions: list[dict[str, Any]]) -> tuple[float, dict[str, Any]] | None:

@@ -34,20 +34,15 @@ def conflict_signals(image: LoadedImage, signals: list[Signal], *, camera_score:
     out: list[Signal] = []
     camera = camera_fields(image)
     if ai and camera:
-        shown = ", ".join(f"{k}={v}" for k, v in list(camera.items())[:4])
         codes = sorted({s.code for s in ai})
-        out.append(Signal("provenance.conflict", camera_score,
-                          f"Camera EXIF ({shown}) sits beside an AI declaration ({', '.join(codes)}): an AI-edited "
-                          "camera photo, or camera data copied onto a generated image",
-                          f"相机 EXIF（{shown}）与 AI 声明（{', '.join(codes)}）同时存在：要么是经 AI 编辑的相机照片，"
-                          "要么是把相机数据复制到了生成图片上", {"camera": camera, "ai_codes": codes}))
+        shown = [{"tag": k, "value": v} for k, v in list(camera.items())[:4]]
+        out.append(Signal("provenance.conflict", camera_score, "camera",
+                          {"camera": camera, "ai_codes": codes, "camera_shown": shown}))
     capture = [s for s in signals if s.code == "provenance.c2pa.valid_capture"]
     if capture and ai:
         codes = sorted({s.code for s in ai})
         kind = (capture[0].details.get("capture_action") or {}).get("source_type")
-        out.append(Signal("provenance.conflict", capture_score,
-                          f"A valid C2PA capture manifest ({kind}) contradicts an AI declaration in the same file "
-                          f"({', '.join(codes)})",
-                          f"有效的 C2PA 拍摄清单（{kind}）与同一文件中的 AI 声明（{', '.join(codes)}）相互矛盾",
-                          {"capture": capture[0].details.get("capture_action"), "ai_codes": codes}))
+        out.append(Signal("provenance.conflict", capture_score, "capture",
+                          {"capture": capture[0].details.get("capture_action"), "ai_codes": codes,
+                           "source_type": kind}))
     return out

@@ -194,7 +194,5 @@ def generator_signals(image: LoadedImage, *, max_stealth_bytes: int = MAX_STEALT
     if not items:
         return []
     names = sorted({i["generator"] for i in items})
-    listed = "; ".join(f"{i['field']} = {short(i['value'], 70)}" for i in items)
-    return [Signal("provenance.generator_metadata", max(i["score"] for i in items),
-                   f"AI generator metadata ({', '.join(names)}): {listed}",
-                   f"AI 生成工具元数据（{', '.join(names)}）：{listed}", {"generators": names, "evidence": items})]
+    return [Signal("provenance.generator_metadata", max(i["score"] for i in items), "traces",
+                   {"generators": names, "evidence": items})]

@@ -18,11 +18,5 @@ def hostile_signals(image: LoadedImage) -> list[Signal]:
     if not deep:
         return []
     worst = max(deep, key=lambda p: p.too_deep or 0)
-    where = ", ".join(sorted({p.source for p in deep}))
-    return [Signal(
-        "provenance.hostile_metadata", 1.0,
-        f"The XMP metadata in {where} is nested {worst.too_deep} levels deep (real metadata nests fewer than 10): "
-        f"it is built to make analysis tools fail. It was read down to {worst.max_depth} levels.",
-        f"{where} 中的 XMP 元数据嵌套了 {worst.too_deep} 层（正常元数据少于 10 层）：这是为了让分析工具出错而构造的。"
-        f"已读取前 {worst.max_depth} 层。",
-        {"sources": sorted({p.source for p in deep}), "depth": worst.too_deep, "read_to": worst.max_depth})]
+    return [Signal("provenance.hostile_metadata", 1.0, "nested",
+                   {"sources": sorted({p.source for p in deep}), "depth": worst.too_deep, "read_to": worst.max_depth})]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from refundguard.checks.provenance.c2pa_manifest import AI_SOURCE_TYPES, IPTC_DST
-from refundguard.checks.provenance.signal import Signal, short
+from refundguard.checks.provenance.signal import Signal
 from refundguard.media.load import LoadedImage
 
 IPTC_EXT_NS = "http://iptc.org/std/Iptc4xmpExt/2008-02-29/"
@@ -44,7 +44,4 @@ def iptc_signals(image: LoadedImage) -> list[Signal]:
             evidence.append({"field": "photoshop:Credit", "value": value.strip(), "source": source, "score": 0.9})
     if not evidence:
         return []
-    listed = "; ".join(f"{e['field']} = {short(e['value'])} ({e['source']})" for e in evidence)
-    return [Signal("provenance.iptc.ai_source", max(e["score"] for e in evidence),
-                   f"IPTC metadata declares AI generation: {listed}",
-                   f"IPTC 元数据声明内容由 AI 生成：{listed}", {"evidence": evidence})]
+    return [Signal("provenance.iptc.ai_source", max(e["score"] for e in evidence), "declared", {"evidence": evidence})]

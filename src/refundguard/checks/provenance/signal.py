@@ -8,13 +8,27 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Signal:
-    """A provenance observation: a finding code, a score in [0, 1], a bilingual message and details."""
+    """A provenance observation: a finding code, a score in [0, 1], the sentence's variant in the message catalogue
+    (key ``code:variant``, :mod:`refundguard.messages.texts.provenance`) and the details that are its parameters."""
 
     code: str
     score: float
-    en: str
-    zh: str
+    variant: str
     details: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: str) -> str:
+        """The sentence in ``lang`` (photos unnamed, times in UTC): what a record stores and a log shows."""
+        from refundguard.messages import Context, render
+
+        return render(f"{self.code}:{self.variant}", self.details, Context(lang))
+
+    @property
+    def en(self) -> str:
+        return self.text("en")
+
+    @property
+    def zh(self) -> str:
+        return self.text("zh")
 
 
 #: Finding codes that declare AI generation or AI editing (used by the conflict rules).

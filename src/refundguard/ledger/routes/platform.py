@@ -25,6 +25,7 @@ from refundguard.service.audit import service as audit
 from refundguard.service.auth.deps import CurrentPrincipal, DbSession
 from refundguard.service.claims.schemas import Ident
 from refundguard.service.errors import Conflict, NotFound
+from refundguard.service.paging import Limit, Offset, Page
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
 
@@ -121,18 +122,21 @@ class AppealRead(BaseModel):
     resolution: str | None = None
 
 
-@router.get("/appeals", response_model=list[AppealRead])
+@router.get("/appeals", response_model=Page[AppealRead])
 def list_appeals(request: Request, session: DbSession, principal: CurrentPrincipal,
                  status: Annotated[Literal["open", "upheld", "rejected"], Query()] = "open",
-                 limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[AppealRead]:
-    """Appeals about this platform's adjudications and entries (and those it forwarded to their issuers)."""
+                 limit: Limit = 100, offset: Offset = 0) -> Page[AppealRead]:
+    """Appeals about this platform's adjudications and entries (and those it forwarded to their issuers), oldest
+    first, one page at a time like every list of the API."""
     require(principal, "ledger.appeals")
     own = ledger_of(request).config.platform
-    rows = session.scalars(select(LedgerAppeal).where(
+    query = select(LedgerAppeal).where(
         LedgerAppeal.status == status,
         (LedgerAppeal.tenant == principal.tenant) | (LedgerAppeal.issuer == own))
-        .order_by(LedgerAppeal.created_at).limit(limit))
-    return [AppealRead.model_validate(r) for r in rows]
+    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    rows = session.scalars(query.order_by(LedgerAppeal.created_at, LedgerAppeal.id).offset(offset).limit(limit))
+    return Page[AppealRead](items=[AppealRead.model_validate(r) for r in rows], total=total, limit=limit,
+                            offset=offset)
 
 
 class AppealDecision(BaseModel):

@@ -2,12 +2,18 @@
 
 from refundguard.messages.texts import (  # noqa: F401
     capture,
+    capture_facts,
     checks,
     cli,
     coverage,
     live,
+    media,
     multiview,
+    provenance,
     reference,
+    reuse,
     service,
+    tamper,
+    watermark,
     words,
 )

@@ -1,52 +1,13 @@
-"""Sentences of the checks' findings, skips and not-applicable reasons, keyed ``code:variant``.
+"""Sentences of the label and ledger checks' findings and not-applicable reasons, keyed ``code:variant``.
 
-Parameters come from the finding's ``details`` (and, for photo names, the report's images). Multiview's are in
-:mod:`refundguard.messages.texts.multiview`, the live check's in :mod:`refundguard.messages.texts.live`. Checks not
-listed (reference) still write their own sentences;
-they are converted when their rebuilds land.
-Meanwhile their parameterless English reasons are listed below, so that a page or the PDF shows them in Chinese
-(:meth:`~refundguard.messages.catalogue.Catalogue.by_english`), and the checks can raise them by key.
+Parameters come from the finding's ``details`` (and, for photo names, the report's images). The other checks have
+modules of their own: :mod:`~refundguard.messages.texts.tamper`, :mod:`~refundguard.messages.texts.watermark`,
+:mod:`~refundguard.messages.texts.capture_facts`, :mod:`~refundguard.messages.texts.reuse`,
+:mod:`~refundguard.messages.texts.provenance`, :mod:`~refundguard.messages.texts.reference`,
+:mod:`~refundguard.messages.texts.multiview` and :mod:`~refundguard.messages.texts.live`.
 """
 
 from refundguard.messages.catalogue import CATALOGUE
-
-# ------------------------------------------------------------------------------------------------ tamper
-CATALOGUE.define("tamper.cue.", {
-    "dq": ("JPEG compression history", "JPEG 压缩历史"),
-    "grid": ("JPEG block grid", "JPEG 分块网格"),
-    "noise": ("noise level", "噪声水平"),
-    "resample": ("resampling (scaling or rotation) traces", "重采样（缩放或旋转）痕迹"),
-})
-CATALOGUE.define("tamper.local:", {
-    "strong": ("One region's {shown_cues:msg:tamper.cue.} differ from the rest of the photo, as when a region is "
-               "edited and the file saved again.",
-               "照片中某一区域的{shown_cues:msg:tamper.cue.}与其余部分不一致，符合局部编辑后再次保存的特征。"),
-    "single_cue": ("One region's {shown_cues:msg:tamper.cue.} differ from the rest of the photo, as when a region "
-                   "is edited and the file saved again (weak: a single cue; not proof on its own).",
-                   "照片中某一区域的{shown_cues:msg:tamper.cue.}与其余部分不一致，符合局部编辑后再次保存的特征"
-                   "（证据较弱：仅单一线索，不能单独作为证明）。"),
-})
-CATALOGUE.define("tamper.na.", {
-    "reduced": ("every claim photo was analysed at reduced size (blind traces need the file's own pixels)",
-                "所有凭证图片均以缩小尺寸分析（盲检痕迹需要文件的原始像素）"),
-    "too_small": ("no claim photo of at least {min_side}x{min_side} pixels",
-                  "没有至少 {min_side}×{min_side} 像素的凭证图片"),
-})
-
-# --------------------------------------------------------------------------------------------- watermark
-CATALOGUE.define("watermark.invisible:", {
-    "decoded": ("Invisible {scheme} watermark of {generator} found: {matched_bits} of {bits} bits match the "
-                "'{payload}' payload ({channel_order} channel order, {domain} colour conversion). These marks are "
-                "embedded by the image generator, not by cameras.",
-                "检测到 {generator} 的 {scheme} 隐形水印：{bits} 位中有 {matched_bits} 位与“{payload}”载荷一致"
-                "（{channel_order} 通道顺序，{domain} 色彩转换）。此类水印由图像生成模型嵌入，相机不会产生。"),
-})
-CATALOGUE.define("watermark.na.", {
-    "reduced": ("every claim photo was analysed at reduced size (watermarks need the file's own pixels)",
-                "所有凭证图片均以缩小尺寸分析（水印需要文件的原始像素）"),
-    "too_small": ("no claim photo of at least 256×256 pixels (smaller images cannot carry these marks)",
-                  "没有至少 256×256 像素的凭证图片（更小的图片无法携带此类水印）"),
-})
 
 # ------------------------------------------------------------------------------------------------- label
 CATALOGUE.define("label.position.", {
