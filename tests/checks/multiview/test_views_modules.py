@@ -140,6 +140,31 @@ def test_only_a_thin_grey_line_of_light_is_a_scuff(change: dict[str, float], scu
     assert judge(evidence(**{**SCUFF, **change})).difference is scuff
 
 
+@pytest.mark.parametrize(("change", "damage"), [
+    ({"darkest": 0.5, "brightest": 0.1}, True),  # a crack or stain: it takes light
+    ({"darkest": 0.14, "brightest": 0.18}, False),  # panes brighter in one view, their bars darker: added light
+    ({"darkest": 0.3, "brightest": 0.3}, False),  # as much light added as taken: a reflection, not a mark
+    ({**SCUFF, "brightest": 0.3}, True),  # a scuff line adds light and is still damage
+])
+def test_a_mark_that_adds_as_much_light_as_it_takes_is_not_damage(change: dict[str, float], damage: bool) -> None:
+    assert judge(evidence(**change)).difference is damage
+
+
+@pytest.mark.parametrize(("change", "damage"), [
+    ({"unexplained": 0.28, "contrast": 2.0}, True),  # a strong dark blob on texture: part of its outline explained
+    ({"unexplained": 0.28, "contrast": 1.0}, False),  # the same share of faint structure is not enough
+    ({"unexplained": 0.2, "contrast": 3.0}, False),  # nor is a small share, however strong
+    # a pit on a plaster head (Buddha 6-28): the other view sees it smaller and at an angle, and shows a
+    # smaller dark spot there; three quarters explained by it is not a mark the other view lacks
+    ({"unexplained": 0.27, "contrast": 2.9, "resolution": 0.62, "foreshortening": 0.84}, False),
+    ({"unexplained": 0.27, "contrast": 2.9, "resolution": 0.62}, False),
+    ({"unexplained": 0.27, "contrast": 2.9, "foreshortening": 0.84}, False),
+    ({"unexplained": 0.45, "contrast": 2.9, "resolution": 0.62, "foreshortening": 0.84}, True),  # most unexplained
+])
+def test_strong_unexplained_structure_needs_a_smaller_share(change: dict[str, float], damage: bool) -> None:
+    assert judge(evidence(**change)).difference is damage
+
+
 def test_light_shape_tells_a_line_from_a_blob() -> None:
     from refundguard.checks._views.evidence import _light_shape
 
@@ -179,6 +204,7 @@ def test_measure_sees_the_crack() -> None:
     _wa, _vm, _corr, al, mask = _painted_candidate()
     ev = measure(al, mask)
     assert ev is not None and ev.unexplained > 0.35 and ev.darkest > 0.12 and ev.resolution > 0.8
+    assert ev.brightest < ev.darkest  # a dark crack takes light; it adds none
 
 
 # --- parallax -----------------------------------------------------------------------------------------

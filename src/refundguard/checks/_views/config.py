@@ -66,6 +66,18 @@ class CompareSettings(_Section):
     merge_gap: int = Field(8, ge=0, description="pieces of one mark closer than this (px) are one candidate")
     min_area: float = Field(4e-5, gt=0, description="smallest candidate, share of the working image")
     blob_unexplained: float = Field(0.35, gt=0, le=1, description="share of a candidate's structure unexplained")
+    strong_unexplained: float = Field(0.25, gt=0, le=1, description="... or at least this share when the "
+                                      "unexplained structure is strong (strong_contrast): a dark blob or crack on "
+                                      "a finely textured surface leaves part of its outline 'explained' by the "
+                                      "texture the other view shows beside it")
+    strong_contrast: float = Field(1.6, gt=0, description="strongest unexplained structure (× typical gradient) "
+                                   "for the lower share: twice min_contrast")
+    strong_resolution: float = Field(0.8, gt=0, description="... and only where the other view sees the place "
+                                     "about as closely (its pixels per pixel, worst direction): seen smaller, the "
+                                     "part it explains may be the same feature drawn smaller (a pit whose dark "
+                                     "inside the other view barely shows)")
+    strong_foreshortening: float = Field(0.9, gt=0, le=1, description="... and about as face-on (worst over best "
+                                         "direction of magnification): at an angle, a recess hides its inside")
     ring_unexplained: float = Field(0.25, gt=0, le=1, description="most unexplained share of the ring around it")
     min_contrast: float = Field(0.8, gt=0, description="strongest unexplained structure, × typical gradient")
     stain_contrast: float = Field(0.5, gt=0, description="... or at least this when the mark darkens the surface "
@@ -87,6 +99,9 @@ class CompareSettings(_Section):
                                     "blobs) ...")
     glint_grey: float = Field(235.0, gt=0, le=255, description="... and not this bright (grey level, 95th "
                               "percentile of the line): a white line is a glint off an edge or a pane, not a scuff")
+    light_dominance: float = Field(1.0, gt=0, description="a mark X brightens (against Y, 90th percentile) at "
+                                   "least this multiple of how much it darkens is added light — a reflection in a "
+                                   "pane, a highlight that moved — not damage (scuffs aside)")
     interior_light: float = Field(0.15, gt=0, description="X brighter than Y around the mark inside its box "
                                   "(log units): a reflection that moved, not damage")
     highlight_max_darkening: float = Field(0.15, ge=0, le=1, description="... that darkens nowhere more than this")

@@ -59,6 +59,7 @@ class Evidence:
     light_grey: float = 0.0  # ... its brightest grey level in X (95th percentile, 0-255: a glint is white)
     ring_trusted: float = 1.0  # share of the ring the flow itself aligned (not filled from the surface around)
     foreshortening: float = 1.0  # Y's worst over best direction of magnification there (1: seen face-on as X)
+    brightest: float = 0.0  # how much brighter X is than Y at the mark (90th percentile, log units, against the ring)
 
     def to_dict(self) -> dict[str, float | None]:
         def r(v: float | None, n: int = 3) -> float | None:
@@ -74,7 +75,8 @@ class Evidence:
                 "epipolar_best_ncc": r(self.parallax_ncc),
                 "light_width": r(self.light_width, 2), "light_elongation": r(self.light_elongation, 1),
                 "light_grey": r(self.light_grey, 0),
-                "ring_trusted": r(self.ring_trusted)}
+                "ring_trusted": r(self.ring_trusted),
+                "brightest": r(self.brightest)}
 
 
 @dataclass(frozen=True)
@@ -162,9 +164,10 @@ def measure(al: Aligned, mask: np.ndarray, settings: CompareSettings | None = No
     lift = _lift(al.gray_x.astype(np.float32), mask, ring, cfg.highlight_max_darkening)
     filled = float(al.filled[mask].mean()) if al.filled is not None else 0.0
     hole_fit = _hole_fit(al, mask, box) if filled > 0 else 1.0
-    light, interior_light, other_dark, other_plain, darkest = _light(al, mask, box, ring, offset, cfg)
+    light, interior_light, other_dark, other_plain, darkest, brightest = _light(al, mask, box, ring, offset, cfg)
     light_width, light_elongation, light_grey = _light_shape(al, mask, box, ring, offset)
-    return Evidence(ring_trusted=ring_trusted, light_width=light_width,
+    return Evidence(brightest=brightest,
+                    ring_trusted=ring_trusted, light_width=light_width,
                     light_elongation=light_elongation, light_grey=light_grey, filled=filled,
                     hole_fit=hole_fit,
                     light=light, darkest=darkest, interior_light=interior_light,
@@ -176,10 +179,11 @@ def measure(al: Aligned, mask: np.ndarray, settings: CompareSettings | None = No
 
 
 def _light(al: Aligned, mask: np.ndarray, box: tuple[int, int, int, int], ring: np.ndarray, offset: np.ndarray,
-           cfg: CompareSettings) -> tuple[float, float, float, float | None, float]:
+           cfg: CompareSettings) -> tuple[float, float, float, float | None, float, float]:
     """How the light differs at the place: (X's brightening over Y at the mark when it is nowhere darker,
     X's brightening over Y around the mark inside its box, how much darker Y sees the place than the
-    surface around it, Y's fine detail there against its ring, how much darker X is than Y at the mark)."""
+    surface around it, Y's fine detail there against its ring, how much darker X is than Y at the mark,
+    how much brighter X is than Y at the mark, both 90th percentiles)."""
     base = float(np.median(offset[ring]))
     over = -offset - (-base)  # log X − log Y, against the ring's difference
     up = float(np.percentile(over[mask], 90))
@@ -203,7 +207,7 @@ def _light(al: Aligned, mask: np.ndarray, box: tuple[int, int, int, int], ring: 
     sel_ring, sel_place = _window(ring, box, size), _window(place, box, size)
     ring_detail = float(dy[sel_ring].std()) if sel_ring.any() else 0.0
     plain = float(dy[sel_place].std() / ring_detail) if ring_detail > 1e-4 and sel_place.any() else None
-    return light, interior_light, other_dark, plain, darkest
+    return light, interior_light, other_dark, plain, darkest, up
 
 
 def _light_shape(al: Aligned, mask: np.ndarray, box: tuple[int, int, int, int], ring: np.ndarray,
@@ -283,12 +287,21 @@ def judge(ev: Evidence, compare: CompareSettings | None = None, visibility: Visi
     # ... unless what X brightens is a thin line across the surface: a scuff or scratch on a dark surface
     scuff = (0 < ev.light_width <= cfg.scuff_width and ev.light_elongation >= cfg.scuff_elongation
              and ev.light_grey < cfg.glint_grey and ev.light >= cfg.min_darkening)
+    # ... or a mark that adds as much light as it takes: a pane that reflects the sky in one view and shows
+    # its dark bars against a dark interior in the other (damage takes light: cracks, stains, chips darken)
+    added_light = not scuff and ev.brightest > 0 and ev.brightest >= cfg.light_dominance * ev.darkest
     highlight = ((not scuff and (ev.lift >= cfg.highlight_lift or ev.light >= cfg.highlight_lift))
-                 or ev.interior_light >= cfg.interior_light)
+                 or ev.interior_light >= cfg.interior_light or added_light)
     # visible: strong structure, or a soft-edged mark (a stain) that darkens the surface markedly
     visible = ev.contrast >= cfg.min_contrast or (ev.contrast >= cfg.stain_contrast
                                                   and ev.darkest >= cfg.stain_darkening)
-    difference = (ev.unexplained >= cfg.blob_unexplained and ev.ring <= cfg.ring_unexplained
+    # unexplained: most of its structure, or a good part of it when that part is strong (a mark on texture)
+    # and the other view sees the place as closely and as face-on: seen smaller or at an angle, what it
+    # explains may be the same feature (a pit, a hole) whose dark inside it shows smaller or not at all
+    unexplained = ev.unexplained >= cfg.blob_unexplained or (
+        ev.unexplained >= cfg.strong_unexplained and ev.contrast >= cfg.strong_contrast
+        and ev.resolution >= cfg.strong_resolution and ev.foreshortening >= cfg.strong_foreshortening)
+    difference = (unexplained and ev.ring <= cfg.ring_unexplained
                   and visible and not highlight and ev.parallax_ncc < cfg.parallax_ncc
                   and (ev.darkest >= cfg.min_darkening or scuff))
     reasons = []
