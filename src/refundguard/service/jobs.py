@@ -165,26 +165,13 @@ class LeaseKeeper:
 
 
 def warm_up(settings: Settings | None = None) -> None:
-    """Import the engine and every check once, and load the OCR models, before the first job: a worker's first
-    claim then costs what the others cost (the models alone took ~0.8 CPU-s of the first claim with text). The
-    analyses' checks run on the process's shared pool (:mod:`refundguard.parallel`), so the number of jobs in
-    flight never multiplies the threads doing check work. With ``settings``, the reference check keeps the
-    merchants' prepared reference photos in ``<data_dir>/reference-features`` (shared by every worker: a
-    listing photo is prepared once, not per claim; :mod:`refundguard.checks.reference`)."""
-    from refundguard.checks._ocr import load_models
-    from refundguard.checks.reference import store_references_in
-    from refundguard.checks.registry import registered
-    from refundguard.parallel import shared_pool
+    """A service worker's :func:`refundguard.engine.warm_up`, and the report's JSON writer imported once. With
+    ``settings``, merchants' prepared reference photos are kept in ``<data_dir>/reference-features``, shared by
+    every worker: a listing photo is prepared once, not per claim."""
+    from refundguard.engine import warm_up as warm_engine
     from refundguard.report.json import to_dict  # noqa: F401  (imported for its cost, once)
 
-    if settings is not None:
-        store_references_in(Path(settings.data_dir) / REFERENCE_FEATURES)
-    registered()
-    shared_pool()
-    try:
-        load_models()
-    except Exception:  # the checks that read text then fail on their own, with the reason in their report
-        log.warning("the OCR models could not be loaded at worker start", exc_info=True)
+    warm_engine(Path(settings.data_dir) / REFERENCE_FEATURES if settings is not None else None)
 
 
 def execute(ctx: JobContext, job_id: str) -> str:

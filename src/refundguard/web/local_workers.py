@@ -48,16 +48,9 @@ def _start(events: Any, threads: int, server_pid: int) -> None:
     threading.Thread(target=_exit_with_parent, args=(server_pid,), name="parent-watch", daemon=True).start()
     _EVENTS = events
     os.environ.setdefault("REFUNDGUARD_CHECK_THREADS", str(threads))
-    from refundguard.checks._ocr import load_models
-    from refundguard.checks.registry import registered
-    from refundguard.parallel import shared_pool
+    from refundguard.engine import warm_up
 
-    registered()
-    shared_pool()
-    try:
-        load_models()
-    except Exception:  # the checks that read text then fail on their own, with the reason in their report
-        log.warning("the OCR models could not be loaded at worker start", exc_info=True)
+    warm_up()
 
 
 def _exit_with_parent(parent: int, every_s: float = 1.0) -> None:
