@@ -85,22 +85,30 @@ def test_a_row_of_letters_of_different_sizes_is_not_text():
     assert not _text_like(res, (0, 0, res.shape[1], res.shape[0]), KindSettings())
 
 
+def _forged_claimbench_case(seed: int, i: int):  # type: ignore[no-untyped-def]
+    """Forged claimbench case ``i`` of the set drawn with ``seed``, as :func:`bench.claimbench.generate.generate`
+    makes it (needs the corpus: skipped without it, failed under CI)."""
+    corpus_path("inpainting", "sagi")
+    from bench.claimbench import generate as g
+    from bench.claimbench import sources
+
+    return g._forged(i, np.random.default_rng([seed, 1, i]), g.LAUNDERING[i % len(g.LAUNDERING)],
+                     sources.reference_photos(), sources.inpainting_pairs(),
+                     sources.tiles("Crack") + sources.tiles("Break"))
+
+
 def test_claimbench_shatter_and_crack_are_damage_and_a_perspective_copy_is_a_copy():
     """The claimbench cases the earlier rules got wrong: a shatter after JPEG and a crack after a messaging
     app were called watermarks (the fragments read as letters), and the reference re-sent after a
     perspective warp got a 28 x 4 px "scratch" (interpolation along an edge)."""
-    corpus_path("inpainting", "sagi")
     from bench.claimbench import generate as g
     from bench.claimbench import sources
     from tests.checks.reference.conftest import codes, run_reference
 
-    refs = sources.reference_photos()
-    defects = sources.tiles("Crack") + sources.tiles("Break")
     for i in (1, 176):
-        case = g._forged(i, np.random.default_rng([20261123, 1, i]), g.LAUNDERING[i % len(g.LAUNDERING)], refs,
-                         sources.inpainting_pairs(), defects)
+        case = _forged_claimbench_case(20261123, i)
         assert codes(run_reference(case.claim, case.references)) == ["reference.derived_edit"], case.source
-    copy = g._genuine(25, np.random.default_rng([20261123, 2, 25]), "perspective", refs)
+    copy = g._genuine(25, np.random.default_rng([20261123, 2, 25]), "perspective", sources.reference_photos())
     assert codes(run_reference(copy.claim, copy.references)) == ["reference.derived_copy"]
 
 
@@ -108,16 +116,10 @@ def test_claimbench_stains_are_damage_not_a_sticker_or_a_watermark():
     """Two stains of the verdict's calibration set the overlay rules excused: a dark stain on an espresso's
     crema (colourful surface, soft edge, half the texture kept) was called a sticker, a grey smudge over a
     tree's branches (the branches broke it into letter-like pieces; soft edge) a watermark."""
-    corpus_path("inpainting", "sagi")
-    from bench.claimbench import generate as g
-    from bench.claimbench import sources
     from tests.checks.reference.conftest import codes, run_reference
 
-    refs = sources.reference_photos()
-    defects = sources.tiles("Crack") + sources.tiles("Break")
     for i in (12, 44):
-        case = g._forged(i, np.random.default_rng([424242, 1, i]), g.LAUNDERING[i % len(g.LAUNDERING)], refs,
-                         sources.inpainting_pairs(), defects)
+        case = _forged_claimbench_case(424242, i)  # bench/calibrate.py's seed
         assert case.source == "procedural:stain"
         assert codes(run_reference(case.claim, case.references)) == ["reference.derived_edit"], case.id
 
