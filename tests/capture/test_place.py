@@ -113,17 +113,111 @@ def test_the_shape_test_finds_a_painted_hairline_lacking_though_a_bright_edge_ex
 
 
 def test_the_shape_test_keeps_a_real_mark_that_the_other_view_shows_fainter_and_displaced() -> None:
-    """A real dark line the other view shows 3 px aside, softer and at half the contrast (a hazier, more distant
-    view): dark in its shape there, so not lacking by the shape test."""
+    """A real dark line the other view shows 3 px aside with its surface (parallax the flow left), softer and at half
+    the contrast (a hazier, more distant view): dark in its shape there, so not lacking by the shape test."""
     from refundguard.checks._live.place import _shape_shown
 
     shows = _ridge_scene(65)
     other = _ridge_scene(None)
-    other[125:195, 68:70] -= 0.35
-    other = cv2.GaussianBlur(other, (0, 0), 1.2)
+    other[125:195, 65:67] -= 0.35
+    other = np.roll(cv2.GaussianBlur(other, (0, 0), 1.2), 3, axis=1)  # the surface and its mark 3 px aside
     mask = np.zeros(shows.shape, np.uint8)
     mask[125:195, 65:67] = 1
     _, labels = cv2.connectedComponents(mask)
     share, ring = _shape_shown(shows, other, np.ones(shows.shape, bool), labels, 1, (65, 125, 2, 70),
                                PlaceSettings())
     assert share is not None and share >= PlaceSettings().shape_shown and ring > 0.5
+
+
+def _bricks(line: float | None, *, light: bool = False) -> np.ndarray:
+    """Log-luminance of a real brick wall (scikit-image's ``brick``, 320 px) and, with ``line``, a thin diagonal line
+    90 px long painted over it (dark, or ``light``: a scuff or a shatter's lit edge)."""
+    lum = np.log(data.brick()[100:420, 100:420].astype(np.float32) + 10.0)
+    if line is not None:
+        mark = np.zeros(lum.shape, np.uint8)
+        cv2.line(mark, (120, 110), (150, 200), 1, 2)
+        lum[mark > 0] += line if light else -line
+    return cv2.GaussianBlur(lum, (0, 0), 0.7)
+
+
+def _the_painted_line(shows: np.ndarray, other: np.ndarray, settings: PlaceSettings):  # type: ignore[no-untyped-def]
+    from refundguard.checks._live.place import _candidates, _gradient
+
+    valid = np.ones(shows.shape, bool)
+    found = _candidates(shows, _gradient(shows), other, _gradient(other), valid, valid, settings)
+    on_line = [c for c in found if 110 <= c.box[0] + c.box[2] // 2 <= 160 and 100 <= c.box[1] + c.box[3] // 2 <= 210]
+    assert on_line, [c.box for c in found]
+    return max(on_line, key=lambda c: c.area)
+
+
+def test_a_dark_line_painted_across_a_brick_wall_is_lacking_by_the_shape_test() -> None:
+    """A thin dark line painted across real bricks, the other view without it: where the surface around it aligns,
+    the other view is not dark in the line's shape against its flanks (some placement within 8 px always falls on
+    darker texture; aligned on the surroundings, none does)."""
+    from refundguard.checks._live.place import _is_lack
+
+    shows, other = _bricks(0.6), _bricks(None)
+    line = _the_painted_line(shows, other, PlaceSettings())
+    assert line.shape_shown is not None and line.shape_shown < PlaceSettings().shape_shown
+    assert line.shape_ring >= PlaceSettings().shape_ring
+    assert _is_lack(line, PlaceSettings())
+
+
+def test_the_flank_shape_test_finds_a_real_line_the_other_view_shows_displaced() -> None:
+    """The same line on the item, seen 4 px aside by the other view (parallax the flow left): shown, not lacking."""
+    from refundguard.checks._live.place import _is_lack
+
+    shows = _bricks(0.6)
+    other = np.roll(shows, 4, axis=1)  # the wall and its line 4 px aside
+    try:
+        line = _the_painted_line(shows, other, PlaceSettings())
+    except AssertionError:  # nothing unexplained there at all: the line is explained, as it should be
+        return
+    assert line.shape_shown is None or line.shape_shown >= PlaceSettings().shape_shown
+    assert not _is_lack(line, PlaceSettings())
+
+
+def test_a_light_line_painted_on_a_dark_surface_is_lacking_only_with_light_marks() -> None:
+    """A thin light line (a scuff, a shatter's lit edge) on dark bricks the other view shows without it: lacking
+    when light marks are looked for (the default), not by the dark-mark tests alone."""
+    from refundguard.checks._live.place import _is_lack
+
+    shows, other = _bricks(0.7, light=True) - 0.8, _bricks(None) - 0.8  # a dark wall
+    line = _the_painted_line(shows, other, PlaceSettings())
+    assert line.lightening >= PlaceSettings().min_lightening and line.width <= PlaceSettings().light_max_width
+    assert line.darkening < PlaceSettings().min_darkening
+    assert line.light_shown is not None and line.light_shown < PlaceSettings().shape_shown
+    assert _is_lack(line, PlaceSettings())
+    off = PlaceSettings(light_marks=False)
+    assert not _is_lack(_the_painted_line(shows, other, off), off)
+
+
+def test_a_broad_light_patch_is_a_reflection_not_a_light_mark() -> None:
+    """A light blob (a highlight that moved) is never lacking as a light mark: only thin lines are."""
+    from refundguard.checks._live.place import _candidates, _gradient, _is_lack
+
+    shows, other = _bricks(None) - 0.8, _bricks(None) - 0.8
+    cv2.circle(shows, (140, 150), 22, float(np.log(200.0)), -1)
+    valid = np.ones(shows.shape, bool)
+    found = _candidates(shows, _gradient(shows), other, _gradient(other), valid, valid, PlaceSettings())
+    blob = [c for c in found if c.box[0] <= 140 <= c.box[0] + c.box[2] and c.box[1] <= 150 <= c.box[1] + c.box[3]]
+    assert blob and all(c.light_shown is None for c in blob)
+    assert not any(_is_lack(c, PlaceSettings()) for c in blob)
+
+
+def test_a_plain_magnetic_tile_is_matched_on_equalised_copies() -> None:
+    """A real magnetic tile (a crack on an almost textureless surface, 606 × 242 px) seen again larger, re-framed and
+    relit: its own SIFT features do not match; equalised working copies (``plain_surfaces``) do."""
+    from tests.conftest import corpus_path
+
+    path = corpus_path("damage", "magnetic_tile", "MT_Crack", "Imgs", "exp1_num_85781.jpg")
+    with open(path, "rb") as fh:
+        claim_bytes = fh.read()
+    claim = load_image(claim_bytes, name="tile.jpg")
+    big = cv2.resize(claim.pixels, None, fx=800 / 606, fy=800 / 606, interpolation=cv2.INTER_LINEAR)
+    shot = reframe(np.clip(big.astype(np.float32) * 1.1, 0, 255).astype(np.uint8), zoom=1.2, centre=(0.5, 0.5),
+                   tilt=0.04)
+    live = load_image(jpeg(shot), name="shot.jpg")
+    assert compare(claim, live, settings=PlaceSettings(plain_surfaces=False)) is None
+    comp = compare(claim, live, settings=PlaceSettings())
+    assert comp is not None and comp.shared[0] > 0.5
