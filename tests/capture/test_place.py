@@ -152,18 +152,19 @@ def _the_painted_line(shows: np.ndarray, other: np.ndarray, settings: PlaceSetti
 
 def test_a_dark_line_painted_across_a_brick_wall_is_lacking_by_the_shape_test() -> None:
     """A thin dark line painted across real bricks, the other view without it: where the surface around it aligns,
-    the other view is not dark in the line's shape against its flanks (some placement within 8 px always falls on
-    darker texture; aligned on the surroundings, none does)."""
+    the other view is not dark in the line's shape, searched as far as the gradient test (8 px) or only where the
+    surroundings align (``shape_align``)."""
     from refundguard.checks._live.place import _is_lack
 
     shows, other = _bricks(0.6), _bricks(None)
-    line = _the_painted_line(shows, other, PlaceSettings())
-    assert line.shape_shown is not None and line.shape_shown < PlaceSettings().shape_shown
-    assert line.shape_ring >= PlaceSettings().shape_ring
-    assert _is_lack(line, PlaceSettings())
+    for settings in (PlaceSettings(), PlaceSettings(shape_align=True)):
+        line = _the_painted_line(shows, other, settings)
+        assert line.shape_shown is not None and line.shape_shown < settings.shape_shown
+        assert line.shape_ring >= settings.shape_ring
+        assert _is_lack(line, settings)
 
 
-def test_the_flank_shape_test_finds_a_real_line_the_other_view_shows_displaced() -> None:
+def test_the_shape_test_finds_a_real_line_the_other_view_shows_displaced() -> None:
     """The same line on the item, seen 4 px aside by the other view (parallax the flow left): shown, not lacking."""
     from refundguard.checks._live.place import _is_lack
 
