@@ -113,14 +113,14 @@ def test_the_shape_test_finds_a_painted_hairline_lacking_though_a_bright_edge_ex
 
 
 def test_the_shape_test_keeps_a_real_mark_that_the_other_view_shows_fainter_and_displaced() -> None:
-    """A real dark line the other view shows 3 px aside with its surface (parallax the flow left), softer and at half
-    the contrast (a hazier, more distant view): dark in its shape there, so not lacking by the shape test."""
+    """A real dark line the other view shows 3 px aside, softer and at half the contrast (a hazier, more distant
+    view): dark in its shape there, so not lacking by the shape test."""
     from refundguard.checks._live.place import _shape_shown
 
     shows = _ridge_scene(65)
     other = _ridge_scene(None)
-    other[125:195, 65:67] -= 0.35
-    other = np.roll(cv2.GaussianBlur(other, (0, 0), 1.2), 3, axis=1)  # the surface and its mark 3 px aside
+    other[125:195, 68:70] -= 0.35
+    other = cv2.GaussianBlur(other, (0, 0), 1.2)
     mask = np.zeros(shows.shape, np.uint8)
     mask[125:195, 65:67] = 1
     _, labels = cv2.connectedComponents(mask)
@@ -178,19 +178,41 @@ def test_the_shape_test_finds_a_real_line_the_other_view_shows_displaced() -> No
     assert not _is_lack(line, PlaceSettings())
 
 
-def test_a_light_line_painted_on_a_dark_surface_is_lacking_only_with_light_marks() -> None:
-    """A thin light line (a scuff, a shatter's lit edge) on dark bricks the other view shows without it: lacking
-    when light marks are looked for (the default), not by the dark-mark tests alone."""
+def test_a_light_line_the_other_view_does_not_show_light_is_lacking_only_with_light_marks() -> None:
+    """A light line 3 px wide (a scuff, a shatter's lit edge) on a dark, lightly textured surface the other view shows
+    without it is lacking when light marks are looked for, not by the dark-mark tests. The width bar is raised here:
+    with the default (6 px, measured on the candidate, which holds the line's two edges) a 3 px line is too wide, and
+    a 1 px line's candidate is mostly its edges, whose median is the surface's (docs/capture.md: the light test found
+    nothing new on the benchmark)."""
     from refundguard.checks._live.place import _is_lack
 
-    shows, other = _bricks(0.7, light=True) - 0.8, _bricks(None) - 0.8  # a dark wall
-    line = _the_painted_line(shows, other, PlaceSettings())
-    assert line.lightening >= PlaceSettings().min_lightening and line.width <= PlaceSettings().light_max_width
-    assert line.darkening < PlaceSettings().min_darkening
-    assert line.light_shown is not None and line.light_shown < PlaceSettings().shape_shown
-    assert _is_lack(line, PlaceSettings())
-    off = PlaceSettings(light_marks=False)
-    assert not _is_lack(_the_painted_line(shows, other, off), off)
+    other = _ridge_scene(None) - 1.2  # a dark surface (its bright ridge at column 60)
+    shows = other.copy()
+    mark = np.zeros(shows.shape, np.uint8)
+    cv2.line(mark, (150, 100), (190, 210), 1, 3)
+    shows[mark > 0] += 0.8
+    on = PlaceSettings(light_max_width=12.0)
+    line = _the_painted_line_at(shows, other, on, (170, 155))
+    assert line.lightening >= on.min_lightening and line.width <= on.light_max_width
+    assert line.darkening < on.min_darkening
+    assert line.light_shown is not None and line.light_shown < on.shape_shown
+    assert _is_lack(line, on)
+    off = on.model_copy(update={"light_marks": False})
+    assert not _is_lack(_the_painted_line_at(shows, other, off, (170, 155)), off)
+    default = _the_painted_line_at(shows, other, PlaceSettings(), (170, 155))
+    assert default.width > PlaceSettings().light_max_width and not _is_lack(default, PlaceSettings())
+
+
+def _the_painted_line_at(shows: np.ndarray, other: np.ndarray, settings: PlaceSettings,  # type: ignore[no-untyped-def]
+                         centre: tuple[int, int]):
+    from refundguard.checks._live.place import _candidates, _gradient
+
+    valid = np.ones(shows.shape, bool)
+    found = _candidates(shows, _gradient(shows), other, _gradient(other), valid, valid, settings)
+    near = [c for c in found if c.box[0] <= centre[0] <= c.box[0] + c.box[2] and c.box[1] <= centre[1] <= c.box[1]
+            + c.box[3]]
+    assert near, [c.box for c in found]
+    return max(near, key=lambda c: c.area)
 
 
 def test_a_broad_light_patch_is_a_reflection_not_a_light_mark() -> None:
