@@ -54,13 +54,14 @@ def chroma_energy(ref_opponent: np.ndarray) -> np.ndarray:
 class TextureModel:
     """Quantile bins of texture energy over the pixels used for statistics (see module docstring)."""
 
-    def __init__(self, energy: np.ndarray, stats: np.ndarray, seed: int = 0) -> None:
+    def __init__(self, energy: np.ndarray, stats: np.ndarray, seed: int = 0, by_place: bool = True) -> None:
         ys, xs = np.nonzero(stats)
         if len(ys) > SAMPLES:
             pick = np.random.default_rng(seed).choice(len(ys), size=SAMPLES, replace=False)
             ys, xs = ys[pick], xs[pick]
         self.ys, self.xs = ys, xs
         self.energy = energy
+        self.by_place = by_place
         values = energy[ys, xs]
         if values.size == 0:
             values = np.zeros(1, np.float32)
@@ -95,7 +96,9 @@ class TextureModel:
         stain fills more than 1 % of the flat pixels of its part and would otherwise set the pooled percentile
         (the edit judged against itself); laundering churns a texture all over the photo and leaves no part
         out. A texture that churns more in one place (foliage in a corner) is kept dark there by the local
-        scale (:func:`local_scale`)."""
+        scale (:func:`local_scale`). Not for colour (``by_place`` False): JPEG's 4:2:0 chroma error follows an
+        object's saturation, which the chroma energy does not bin — one vivid object (a green bag after q50) is a
+        place of its own, and its churn must stay in the scale (tuned-0139, a copy, became an overlay)."""
         mags = np.abs(response[self.ys, self.xs])
         vals = mags[self.order]
         kv = mags[self.key_order]
@@ -111,7 +114,7 @@ class TextureModel:
                 if phi - plo >= MIN_BIN_PX:
                     k = int(QUANTILE * (phi - plo - 1))
                     parts.append((float(np.partition(kv[plo:phi], k)[k]), g))
-            if len(parts) >= MIN_PLACES:
+            if self.by_place and len(parts) >= MIN_PLACES:
                 worst, g = max(parts)
                 if worst >= OUTLIER_PLACE * float(np.median([p for p, _ in parts])):
                     keep = np.ones(self.key_bounds[(b + 1) * per_bin] - self.key_bounds[b * per_bin], bool)
