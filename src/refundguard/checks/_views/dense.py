@@ -34,6 +34,7 @@ have shown a mark X shows.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -47,6 +48,8 @@ _STEP = 8
 _MARGIN = 6
 #: share of a hole's outline that must be trusted surface for the hole to be mapped by it
 _HOLE_OUTLINE = 0.6
+#: the gap filling's wide Gaussian is taken on a grid this many times coarser
+_GAP_STEP = 4
 #: value written where a map points outside the other view
 _OUTSIDE = -1.0e4
 
@@ -70,10 +73,13 @@ class Correspondence:
         return float(self.valid.mean())
 
 
+@lru_cache(maxsize=8)
 def pixel_grid(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """(x, y) coordinates of every pixel, float32."""
+    """(x, y) coordinates of every pixel, float32 (read-only: one grid per shape is shared)."""
     h, w = shape
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    xs.flags.writeable = False
+    ys.flags.writeable = False
     return xs, ys
 
 
@@ -268,8 +274,13 @@ def fill_gaps(corr: Correspondence, to_other: np.ndarray, shape_y: tuple[int, in
     v = corr.valid.astype(np.float32)
     field = np.where(corr.valid[..., None], corr.map - flat, 0).astype(np.float32)
 
+    # the Gaussian is wide (gap_sigma px): it is taken on a grid _GAP_STEP times coarser, and interpolated back
+    small = (max(1, w // _GAP_STEP), max(1, h // _GAP_STEP))
+
     def smooth(img: np.ndarray) -> np.ndarray:
-        return cv2.GaussianBlur(img, (0, 0), cfg.gap_sigma, borderType=cv2.BORDER_CONSTANT)
+        coarse = cv2.resize(img, small, interpolation=cv2.INTER_AREA)
+        coarse = cv2.GaussianBlur(coarse, (0, 0), cfg.gap_sigma * small[0] / w, borderType=cv2.BORDER_CONSTANT)
+        return cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)
 
     den = smooth(v)
     safe = np.maximum(den, 1e-6)
@@ -342,7 +353,7 @@ def correspond(gray_a: np.ndarray, gray_b: np.ndarray, vm: ViewMatch, settings: 
                                               ("ba", gray_b, gray_a, vm.fundamental.T, "ab")):
         mapping, agree, used = maps[name]
         reverse = maps[back][0]
-        scale, _ = jacobian_scales(mapping)
+        scale, resolution = jacobian_scales(mapping)
         returned = cv2.remap(reverse, mapping[..., 0], mapping[..., 1], cv2.INTER_LINEAR,
                              borderMode=cv2.BORDER_CONSTANT, borderValue=(_OUTSIDE, _OUTSIDE))
         xs, ys = pixel_grid(src.shape)
@@ -359,7 +370,8 @@ def correspond(gray_a: np.ndarray, gray_b: np.ndarray, vm: ViewMatch, settings: 
             gaps = ~valid & hull & _inside(flat, dst.shape, _MARGIN)
             mapping = np.where(gaps[..., None], flat, mapping).astype(np.float32)
             valid = valid | gaps
-        scale, resolution = jacobian_scales(mapping)
+            if gaps.any():
+                scale, resolution = jacobian_scales(mapping)
         corr = Correspondence(map=mapping, valid=valid, scale=scale, resolution=resolution,
                               agreement=agree, flow_used=used, planar=planar)
         corr = fill_holes(corr, dst.shape, cfg)
