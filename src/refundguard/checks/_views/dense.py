@@ -48,6 +48,8 @@ _STEP = 8
 _MARGIN = 6
 #: share of a hole's outline that must be trusted surface for the hole to be mapped by it
 _HOLE_OUTLINE = 0.6
+#: reach (px) of jacobian_scales' filters (a Gaussian of sigma 2, truncated at 4 sigma, then a 3x3 Sobel)
+_JACOBIAN_REACH = 12
 #: the gap filling's wide Gaussian is taken on a grid this many times coarser
 _GAP_STEP = 4
 #: value written where a map points outside the other view
@@ -154,6 +156,26 @@ def jacobian_scales(mapping: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.sqrt(det).astype(np.float32), smallest.astype(np.float32)
 
 
+def _jacobian_near(mapping: np.ndarray, where: np.ndarray, scale: np.ndarray, resolution: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """``scale`` and ``resolution`` with :func:`jacobian_scales` of ``mapping`` taken over ``where``.
+
+    Only the bounding box of ``where`` (with the reach of its filters) is recomputed: the same values as
+    over the whole map, at the cost of the region that changed.
+    """
+    ys, xs = np.nonzero(where)
+    h, w = where.shape
+    pad = _JACOBIAN_REACH
+    y0, y1 = max(0, ys.min() - pad), min(h, ys.max() + 1 + pad)
+    x0, x1 = max(0, xs.min() - pad), min(w, xs.max() + 1 + pad)
+    s_crop, r_crop = jacobian_scales(np.ascontiguousarray(mapping[y0:y1, x0:x1]))
+    sl = (slice(y0, y1), slice(x0, x1))
+    scale, resolution = scale.copy(), resolution.copy()
+    scale[sl] = np.where(where[sl], s_crop, scale[sl])
+    resolution[sl] = np.where(where[sl], r_crop, resolution[sl])
+    return scale, resolution
+
+
 def _inside(mapping: np.ndarray, shape: tuple[int, int], margin: float) -> np.ndarray:
     """Pixels of X that map at least ``margin`` px inside Y (filters and warps are unreliable at borders)."""
     h, w = shape
@@ -234,10 +256,9 @@ def fill_holes(corr: Correspondence, shape_y: tuple[int, int], settings: AlignSe
     if not filled.any():
         return Correspondence(corr.map, corr.valid, corr.scale, corr.resolution, corr.agreement, corr.flow_used, filled,
                               corr.planar)
-    scale, resolution = jacobian_scales(mapping)
     grown = cv2.dilate(filled.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    return Correspondence(mapping, corr.valid | filled, np.where(grown, scale, corr.scale),
-                          np.where(grown, resolution, corr.resolution), corr.agreement, corr.flow_used, filled,
+    scale, resolution = _jacobian_near(mapping, grown, corr.scale, corr.resolution)
+    return Correspondence(mapping, corr.valid | filled, scale, resolution, corr.agreement, corr.flow_used, filled,
                           corr.planar)
 
 
@@ -274,18 +295,20 @@ def fill_gaps(corr: Correspondence, to_other: np.ndarray, shape_y: tuple[int, in
     v = corr.valid.astype(np.float32)
     field = np.where(corr.valid[..., None], corr.map - flat, 0).astype(np.float32)
 
-    # the Gaussian is wide (gap_sigma px): it is taken on a grid _GAP_STEP times coarser, and interpolated back
+    # the Gaussian is wide (gap_sigma px): the normalised convolution is done on a grid _GAP_STEP times
+    # coarser, and its support, mean and spread are interpolated back
     small = (max(1, w // _GAP_STEP), max(1, h // _GAP_STEP))
 
     def smooth(img: np.ndarray) -> np.ndarray:
         coarse = cv2.resize(img, small, interpolation=cv2.INTER_AREA)
-        coarse = cv2.GaussianBlur(coarse, (0, 0), cfg.gap_sigma * small[0] / w, borderType=cv2.BORDER_CONSTANT)
-        return cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR)
+        return cv2.GaussianBlur(coarse, (0, 0), cfg.gap_sigma * small[0] / w, borderType=cv2.BORDER_CONSTANT)
 
     den = smooth(v)
-    safe = np.maximum(den, 1e-6)
-    mean = smooth(field) / safe[..., None]
-    spread = np.sqrt(np.maximum((smooth(field * field) / safe[..., None] - mean * mean).sum(axis=2), 0))
+    safe = np.maximum(den, 1e-6)[..., None]
+    mean = smooth(field) / safe
+    spread = np.sqrt(np.maximum((smooth(field * field) / safe - mean * mean).sum(axis=2), 0))
+    stats = cv2.resize(np.dstack([den, mean, spread]).astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    den, mean, spread = stats[..., 0], stats[..., 1:3], stats[..., 3]
     frame = np.zeros((h, w), bool)
     frame[_MARGIN:h - _MARGIN, _MARGIN:w - _MARGIN] = True
     mapped = (flat + mean).astype(np.float32)
@@ -295,10 +318,9 @@ def fill_gaps(corr: Correspondence, to_other: np.ndarray, shape_y: tuple[int, in
         return corr
     mapping = np.where(gaps[..., None], mapped, corr.map).astype(np.float32)
     filled = gaps if corr.filled is None else corr.filled | gaps
-    scale, resolution = jacobian_scales(mapping)
     grown = cv2.dilate(gaps.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    return Correspondence(mapping, corr.valid | gaps, np.where(grown, scale, corr.scale),
-                          np.where(grown, resolution, corr.resolution), corr.agreement, corr.flow_used, filled,
+    scale, resolution = _jacobian_near(mapping, grown, corr.scale, corr.resolution)
+    return Correspondence(mapping, corr.valid | gaps, scale, resolution, corr.agreement, corr.flow_used, filled,
                           corr.planar)
 
 
