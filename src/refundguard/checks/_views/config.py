@@ -131,7 +131,7 @@ class VisibilitySettings(_Section):
                                     "against its ring: below it, it sees a featureless patch amid texture there "
                                     "(glass, sky between parts, a shadowed recess), whose look changes with the "
                                     "viewpoint")
-    min_interior_agreement: float = Field(0.4, ge=-1, le=1, description="correlation of the two views' fine "
+    min_interior_agreement: float = Field(0.3, ge=-1, le=1, description="correlation of the two views' fine "
                                           "detail inside the mark's box, off the mark: below it the place itself "
                                           "shows other content in each view (a pane whose reflection or interior "
                                           "changed, a railing in front with the wall behind it moved by parallax) "
