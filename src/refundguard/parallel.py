@@ -47,12 +47,37 @@ def pool_size() -> int:
 
 
 def limit_library_threads() -> None:
-    """One thread for the BLAS, OpenMP and OpenCV thread pools of this process (see the module docstring)."""
+    """One thread for the BLAS, OpenMP and OpenCV thread pools of this process (see the module docstring), and
+    one malloc arena for the pool's threads (:func:`share_malloc_arena`)."""
     import cv2
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1)
     cv2.setNumThreads(1)
+    share_malloc_arena()
+
+
+#: glibc's ``mallopt`` parameter that bounds the number of malloc arenas (malloc.h)
+_M_ARENA_MAX = -8
+
+
+def share_malloc_arena() -> bool:
+    """Ask glibc to give the pool's threads the process's one malloc arena instead of one each.
+
+    With an arena per thread, the working arrays a check frees in one thread stay in that thread's arena, and
+    the next check's arrays in another thread take fresh pages: measured on the 12 MP claim with two references
+    (``python -m bench speed``), the peak RSS was ~25-35 MiB higher and the page faults ~20 % more. The checks'
+    work is in large arrays (few, long allocations), so the shared arena's lock is not contended. Returns
+    whether it was set (only glibc has the switch; elsewhere nothing changes)."""
+    import ctypes
+    import platform
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        return bool(ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 1))
+    except (OSError, AttributeError):
+        return False
 
 
 def shared_pool() -> ThreadPoolExecutor:

@@ -48,3 +48,13 @@ def test_reference_check_imports_its_image_math_only_when_it_runs():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, timeout=60)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == ["refundguard.checks._align",
                                                                "refundguard.checks._align.settings"]
+
+
+def test_provenance_check_loads_c2pa_only_for_a_photo_with_a_manifest():
+    """Discovery imports the provenance check without c2pa-python (~0.05 CPU-s); a plain photo is read without
+    it too: the reader loads only for a manifest store or a provenance pointer."""
+    loaded = _modules("import numpy as np\nfrom PIL import Image\nimport io\n"
+                      "import refundguard.checks.provenance as p\nfrom refundguard.media.load import load_image\n"
+                      "buf = io.BytesIO(); Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(buf, 'JPEG')\n"
+                      "assert p.analyse_image(load_image(buf.getvalue())) == []")
+    assert "c2pa" not in loaded

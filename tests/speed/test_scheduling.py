@@ -113,3 +113,14 @@ def test_one_pool_per_process_and_fork_never_waits_on_a_full_pool():
         hold.set()
         for b in blockers:
             b.result()
+
+
+def test_the_shared_pool_gives_its_threads_one_malloc_arena():
+    """On glibc the pool's threads share one malloc arena (working arrays freed by one check are reused by the next
+    instead of fresh pages); elsewhere the switch is not there and nothing changes."""
+    import platform
+
+    from refundguard.parallel import share_malloc_arena
+
+    glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert share_malloc_arena() is glibc

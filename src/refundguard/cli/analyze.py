@@ -43,11 +43,9 @@ def analyze_command(
     """Analyse claim photos, optionally against the merchant's reference photos."""
     # imported here, not at the top: `refundguard --help` and the other commands do not load the engine
     from refundguard.checks.registry import ClaimInfo, registered
-    from refundguard.cli.index import open_configured
     from refundguard.cli.progress import shown
     from refundguard.config import load_settings
     from refundguard.engine import analyze, expand_paths
-    from refundguard.index import record_analysis
     from refundguard.progress import Stages
     from refundguard.report import json as json_report
 
@@ -68,7 +66,11 @@ def analyze_command(
         raise fail_with("cli.no_image")
     info = ClaimInfo(claim_id=claim_id, order_time=parse_time(order_time, "order-time"),
                      delivered_at=parse_time(delivered_at, "delivered-at"), buyer_id=buyer, merchant_id=merchant)
-    reuse_index = open_configured(index, config)[1] if index or settings.index_url else None
+    reuse_index = None
+    if index or settings.index_url:  # the index (and its fingerprint libraries) loads only when one is used
+        from refundguard.cli.index import open_configured
+
+        reuse_index = open_configured(index, config)[1]
     # the check modules are imported for the bar only on a terminal: unusable photos otherwise fail before that
     checks = [c.name for c in registered() if not check or c.name in check] if err.is_terminal else []
     stages = Stages(files=[p.name for p in [*claims, *refs]], checks=checks, references=bool(refs))
@@ -82,6 +84,8 @@ def analyze_command(
                 progress("stage.report")
                 html_report.write(result, html, lang=lang, tz=tz)
         if reuse_index is not None and claim_id:
+            from refundguard.index import record_analysis
+
             record_analysis(reuse_index, result)
     except RefundGuardError as exc:
         raise fail(exc) from exc

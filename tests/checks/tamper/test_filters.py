@@ -59,6 +59,23 @@ def test_tamper_analysis_of_a_small_photo_does_not_import_scipy() -> None:
     assert out.stdout.strip() == "False"
 
 
+def test_tamper_analysis_with_the_resampling_cue_does_not_import_scipy() -> None:
+    """A photo with enough blocks for the resampling cue (384x512: 12x16 blocks of 32 px) takes its spectra from
+    NumPy's FFT: SciPy (scipy.fft ~0.3 CPU-s to import) stays unloaded through the whole analysis."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np\n"
+            "from refundguard.checks._forensics.pipeline import analyse\n"
+            "rng = np.random.default_rng(3)\n"
+            "gray = np.clip(rng.normal(128, 30, (384, 512)), 0, 255).astype(np.uint8)\n"
+            "r = analyse(gray, qtable=np.full((8, 8), 4.0), is_jpeg=True)\n"
+            "assert 'resample' in r.cues, r.cues\n"
+            "print(any(m.startswith('scipy') for m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 @pytest.mark.parametrize("size", [2, 3, 5])
 def test_window_sum_in_place_is_window_sum(size: int) -> None:
     a = np.random.default_rng(size).random((7, 6, 4)).astype(np.float32)

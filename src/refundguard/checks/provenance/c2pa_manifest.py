@@ -3,6 +3,9 @@
 Every manifest in the store is walked, not only the active one (ChatGPT files keep the AI action in
 the parent manifest). Integrity (hash/signature mismatches, also in ingredients) and trust (certificate
 untrusted/expired) are separate axes: only integrity failures are tampering.
+
+c2pa-python (~0.05 CPU-s to import) loads when a photo has a manifest store or a provenance pointer, not
+when the check is discovered: most photos have neither.
 """
 
 from __future__ import annotations
@@ -11,15 +14,16 @@ import io
 import os
 import threading
 from pathlib import Path
-from typing import Any
-
-from c2pa import C2paError, Context, Reader, Settings
+from typing import TYPE_CHECKING, Any
 
 from refundguard.checks.provenance.aigc_label import REMNANT_SCORE
 from refundguard.checks.provenance.signal import Signal
 from refundguard.errors import ConfigError
 from refundguard.media import bounded_json
 from refundguard.media.load import LoadedImage
+
+if TYPE_CHECKING:
+    from c2pa import Context
 
 DCTERMS_NS = "http://purl.org/dc/terms/"
 IPTC_DST = "cv.iptc.org/newscodes/digitalsourcetype/"
@@ -45,6 +49,8 @@ _LOCK = threading.Lock()
 
 def _context(trust_anchors: Path | None) -> Context:
     """A reader context with network off; cached per process and trust-anchor file."""
+    from c2pa import Context, Settings
+
     key = (os.getpid(), str(trust_anchors or ""))
     with _LOCK:
         if key not in _CONTEXTS:
@@ -158,6 +164,8 @@ def c2pa_signals(image: LoadedImage, *, trust_anchors: Path | None = None,
     container = image.metadata.c2pa_container
     if container is None and not refs:
         return []
+    from c2pa import C2paError, Reader
+
     try:
         reader = Reader.try_create(_MIME.get(image.format), io.BytesIO(image.data),
                                    context=_context(trust_anchors))
