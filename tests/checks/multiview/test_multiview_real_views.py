@@ -45,18 +45,22 @@ def test_cli_two_honest_camera_photos_pass_and_count_as_a_second_view() -> None:
     assert "second_view" in {v["kind"] for v in coverage["verifications"]}
 
 
-@pytest.mark.parametrize("name", [
-    "sceaux/7104-7105", "sceaux/7102-7103",
+@pytest.mark.parametrize(("name", "how"), [
+    ("sceaux/7104-7105", "half_q70"), ("sceaux/7102-7103", "half_q70"),
     # a dormer window's panes reflect the sky in one photo and show their bars dark against the room in the
     # other: the difference adds as much light as it takes, which damage does not
-    "sceaux/7108-7110",
-    # a lit object behind one window pane is seen in one photo only (through-glass content changes with the
-    # viewpoint; the other photo sees the pane dark but with its bars, so it is not taken for an opening)
-    pytest.param("sceaux/7101-7102", marks=pytest.mark.xfail(strict=True, reason="known false positive: "
-                                                               "a window pane's contents, docs/checks")),
+    ("sceaux/7108-7110", "half_q70"),
+    # a lit object behind one window pane is seen in one photo only: through the glass, the pane's contents
+    # change with the viewpoint, and inside the mark's box the two photos show different things though the
+    # frame around agrees (place_differs)
+    ("sceaux/7101-7102", "half_q70"),
+    # a dormer pane dark with its bars in one photo, reflecting the sky in the other
+    ("sceaux/7105-7106", "half_q70"),
+    # the top of a railing in front of a door: the door behind it moves by parallax inside the mark's box
+    ("sceaux/7107-7109", "app_1080"),
 ])
-def test_honest_messaging_app_copies_pass(name: str) -> None:
-    va, vb, _ = rv.laundered(pair(name), "half_q70")
+def test_honest_messaging_app_copies_pass(name: str, how: str) -> None:
+    va, vb, _ = rv.laundered(pair(name), how)
     result = analyze([load_image(va, name="a.jpg"), load_image(vb, name="b.jpg")], only=["multiview"])
     assert result.checks["multiview"].status == "ran"
     assert not [f for f in result.findings if f.code == CODE]

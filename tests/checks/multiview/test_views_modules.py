@@ -18,7 +18,7 @@ from refundguard.checks._views.evidence import Evidence, Judgement, judge, measu
 from refundguard.checks._views.match import features, match, work_image
 from refundguard.checks._views.pair import Difference, PairResult
 from refundguard.checks._views.parallax import epipolar_agreement, parallax_bound
-from refundguard.checks._views.structure import align, candidates
+from refundguard.checks._views.structure import align, candidates, oriented
 from refundguard.checks.multiview import compare_views, pair_score
 
 #: view B = the base photo under this homography (a little perspective, rotation and scale)
@@ -99,6 +99,22 @@ def test_exposure_change_is_not_structure_but_a_painted_crack_is() -> None:
     assert any((m & on).any() for m in masks)
 
 
+def test_oriented_structure_splits_each_edge_by_its_orientation() -> None:
+    # soft bins: an edge's magnitude is shared among the bins by max(cos(2θ − 2θ_k), 0)², normalised
+    img = cv2.GaussianBlur(np.random.default_rng(5).normal(0, 1, (64, 80)).astype(np.float32), (0, 0), 1.5)
+    out = oriented(img)
+    gx = cv2.Sobel(img, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(img, cv2.CV_32F, 0, 1, ksize=3)
+    mag = np.hypot(gx, gy)
+    np.testing.assert_allclose(out.sum(axis=0), mag, rtol=1e-4, atol=1e-6)
+    double = 2 * np.arctan2(gy, gx)
+    raw = np.stack([np.maximum(np.cos(double - 2 * np.pi * k / 6), 0) ** 2 for k in range(6)])
+    expected = raw / raw.sum(axis=0) * mag
+    assert np.abs(out - expected).max() <= 0.01 * mag.max()
+    weighted = oriented(img, weight=np.full(img.shape, 0.5, np.float32), out=out.copy())
+    np.testing.assert_allclose(weighted, 1.5 * out, rtol=1e-4, atol=1e-6)
+
+
 # --- evidence and judgement -------------------------------------------------------------------------
 
 def evidence(**changes: float) -> Evidence:
@@ -115,7 +131,8 @@ def test_judge_resolves_a_clear_difference() -> None:
 
 @pytest.mark.parametrize(("change", "reason"), [({"resolution": 0.2}, "resolution"), ({"sharpness": 0.2}, "focus"),
                                                  ({"clipped": 0.6}, "clipped"), ({"ring_valid": 0.3}, "occlusion"),
-                                                 ({"ring_agreement": 0.1}, "alignment")])
+                                                 ({"ring_agreement": 0.1}, "alignment"),
+                                                 ({"interior_agreement": 0.2}, "place_differs")])
 def test_a_place_the_other_view_cannot_resolve_is_not_resolved(change: dict[str, float], reason: str) -> None:
     verdict = judge(evidence(**change))
     assert verdict.difference and not verdict.resolved and reason in verdict.reasons
@@ -205,6 +222,31 @@ def test_measure_sees_the_crack() -> None:
     ev = measure(al, mask)
     assert ev is not None and ev.unexplained > 0.35 and ev.darkest > 0.12 and ev.resolution > 0.8
     assert ev.brightest < ev.darkest  # a dark crack takes light; it adds none
+    # the surface inside the crack's box, off the crack, is the same texture in both views (or too little of it)
+    assert ev.interior_agreement is None or ev.interior_agreement > 0.6
+    assert "place_differs" not in judge(ev).reasons
+
+
+def test_a_place_that_shows_other_content_inside_its_box_is_not_resolved() -> None:
+    # the ring agrees, but inside the mark's box view B shows other texture than A (a pane whose contents
+    # changed, a railing with the wall behind it moved by parallax): the correspondence does not hold there
+    a = base()
+    b = view_b(a)
+    wa, wb, vm = prepared(a, b)
+    corr_ab, _ = correspond(wa.gray, wb.gray, vm)
+    al = align(wa.gray, wa.rgb, wb.gray, wb.rgb, corr_ab)
+    x, y, w, h = 200, 200, 40, 30
+    rng = np.random.default_rng(3)
+    lum_y = al.lum_y.copy()
+    lum_y[y:y + h, x:x + w] = cv2.GaussianBlur(rng.normal(float(lum_y[y:y + h, x:x + w].mean()), 0.3,
+                                                          (h, w)).astype(np.float32), (0, 0), 1.0)
+    mask = np.zeros(al.shape, bool)
+    mask[y + 12:y + 18, x + 5:x + 35] = True
+    mask &= al.overlap
+    ev = measure(replace(al, lum_y=lum_y), mask)
+    assert ev is not None and ev.interior_agreement is not None and ev.interior_agreement < 0.4
+    assert ev.ring_agreement is not None and ev.ring_agreement > 0.35
+    assert "place_differs" in judge(ev).reasons
 
 
 # --- parallax -----------------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ LARGE_CHANGE = 0.05  # gray: a smoothed change above this and above the local co
 CORRELATION_AREA = 9.0
 LINE_ALONG = 3.5
 BACKGROUND_CELL = 64
+SMOOTH_SIGMA = 3.5  # channels this coarse spread a strong change into its neighbours (see _own_share)
 
 
 @dataclass(frozen=True)
@@ -251,6 +252,30 @@ def _moves_light(diff: np.ndarray, labels: np.ndarray, box: tuple[int, int, int,
     return kept < s.min_coherence * mass
 
 
+def _own_share(res: np.ndarray, kind: str, sigma: float, labels: np.ndarray, box: tuple[int, int, int, int],
+               label: int) -> float:
+    """Share of a smooth channel's response over a region that the region's own residual gives.
+
+    A coarse filter (the blob and shading channels, sigma 3.5-8 px) spreads a strong change into the pixels
+    beside it: next to a viewer's bar, a sticker or a watermark (an overlay, with its JPEG ringing and
+    sharpening halo) it draws a band of "shading" that nothing in the band itself explains. The response is
+    recomputed from the residual inside the region (grown by 1 px) only and compared with the full one over
+    the region's pixels; a dent or a stain is its own cause and keeps most of it."""
+    x, y, w, h = box
+    pad = int(np.ceil(3 * sigma)) + 2
+    hh, ww = labels.shape
+    ya, yb, xa, xb = max(0, y - pad), min(hh, y + h + pad), max(0, x - pad), min(ww, x + w + pad)
+    region = labels[ya:yb, xa:xb] == label
+    own = cv2.dilate(region.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(np.float32)
+    r = res[ya:yb, xa:xb]
+    full = cv2.GaussianBlur(r, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+    mine = cv2.GaussianBlur(r * own, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
+    total = float(np.abs(full[region]).sum())
+    if total <= 0 or kind not in ("gauss", "shade"):
+        return 1.0
+    return float(np.abs(mine[region]).sum()) / total
+
+
 def find_changes(claim: np.ndarray, ref: np.ndarray, valid: np.ndarray, unchanged: np.ndarray | None = None,
                  settings: ChangeSettings | None = None, claim_scale: float = 1.0) -> Changes:
     """Find the changed regions of an aligned pair (see module docstring).
@@ -282,7 +307,7 @@ def find_changes(claim: np.ndarray, ref: np.ndarray, valid: np.ndarray, unchange
     if int((stats & ~big).sum()) >= 500:
         stats = stats & ~big
     models = {0: TextureModel(texture_energy(r_opp[:, :, 0]), stats)}
-    models[1] = models[2] = TextureModel(chroma_energy(r_opp), stats)
+    models[1] = models[2] = TextureModel(chroma_energy(r_opp), stats, by_place=False)
     jnd_lum = s.jnd_base + s.jnd_masking * _masking(r_opp[:, :, 0])
     jnd_chroma = s.chroma_jnd + s.jnd_masking * np.maximum(_masking(r_opp[:, :, 1]), _masking(r_opp[:, :, 2]))
 
@@ -336,6 +361,10 @@ def find_changes(claim: np.ndarray, ref: np.ndarray, valid: np.ndarray, unchange
         if CHANNELS[int(best_ch[y + py0, x + px0])][1] == 0 and _moves_light(
                 c_opp[:, :, 0] - r_opp[:, :, 0], labels, (x, y, w, h), i, s):
             continue  # resampling or re-encoding moved light along an edge; nothing was added
+        name, channel, kind, sigma, _ = CHANNELS[int(best_ch[y + py0, x + px0])]
+        if s.min_own_response > 0 and sigma >= SMOOTH_SIGMA and _own_share(
+                res[:, :, channel], kind, sigma, labels, (x, y, w, h), i) < s.min_own_response:
+            continue  # the tail of a stronger change beside it (an overlay's edge), not a change of its own
         if s.shift_explained < 1.0 and _shift_explains(c_opp[:, :, 0], r_opp[:, :, 0], (x, y, w, h), labels, i, s):
             continue  # a local misregistration (an edge moved), not a change
         py, px = py0, px0

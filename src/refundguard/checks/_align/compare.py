@@ -148,6 +148,26 @@ def _consistent_pixels(evidence: CaptureEvidence, size: tuple[int, int]) -> np.n
     return out
 
 
+def _frame_moved(h: np.ndarray, h2: np.ndarray, size: tuple[int, int]) -> float:
+    """Largest movement (working px) of the claim frame's corners between two reference -> claim homographies."""
+    corners = np.array([[0, 0], [size[0], 0], [size[0], size[1]], [0, size[1]]], np.float64).reshape(-1, 1, 2)
+    back = cv2.perspectiveTransform(corners, np.linalg.inv(h))
+    return float(np.abs(cv2.perspectiveTransform(back, h2) - corners).max())
+
+
+def _comparison_copies(claim: Prepared, ref: Prepared, h: np.ndarray, normalised: np.ndarray, coef: np.ndarray,
+                       valid: np.ndarray, consistent: np.ndarray, cfg: ReferenceConfig
+                       ) -> tuple[np.ndarray, np.ndarray, Simulated]:
+    """The reference as both detectors compare it: the normalised bilinear warp and a bicubic one, with the
+    claim's JPEG laundering redone on them when the compared frame is the claim's own pixel grid."""
+    sharp = np.clip(apply_colour(warp(ref.rgb, h, claim.size, cv2.INTER_CUBIC)[0], coef), 0.0, 1.0)
+    if claim.scale >= 0.999:  # the compared frame is the claim's own pixel grid: its JPEG blocks can be redone
+        (normalised, sharp), laundered = launder_like(claim.rgb, [normalised, sharp], valid, consistent & valid,
+                                                      claim.offset, cfg.laundering)
+        return normalised, sharp, laundered
+    return normalised, sharp, Simulated(None, 0.0, 0.0)
+
+
 def compare(claim: Prepared, ref: Prepared, settings: ReferenceConfig | None = None) -> Comparison:
     """Decide how ``claim`` relates to ``ref`` (both prepared; neither may have a ``problem``)."""
     cfg = settings or ReferenceConfig()
@@ -179,13 +199,23 @@ def compare(claim: Prepared, ref: Prepared, settings: ReferenceConfig | None = N
     if p_same < 0.5:
         return result
     consistent = _consistent_pixels(evidence, claim.size)
-    sharp = np.clip(apply_colour(warp(ref.rgb, h, claim.size, cv2.INTER_CUBIC)[0], coef), 0.0, 1.0)
-    if claim.scale >= 0.999:  # the compared frame is the claim's own pixel grid: its JPEG blocks can be redone
-        (normalised, sharp), laundered = launder_like(claim.rgb, [normalised, sharp], valid, consistent & valid,
-                                                      claim.offset, cfg.laundering)
-    else:
-        laundered = Simulated(None, 0.0, 0.0)
+    normalised, sharp, laundered = _comparison_copies(claim, ref, h, normalised, coef, valid, consistent, cfg)
     area = find_area_changes(claim.rgb, normalised, valid, consistent, cfg.area)
+    if converged and cfg.realign_share > 0 and area.share >= cfg.realign_share:
+        # a large change (a viewer's bar, a sticker, a big edit) pulls ECC: edges elsewhere are then misplaced
+        # by a fraction of a pixel and light up as changes. Refine again without it and compare in that frame.
+        exclude = cv2.dilate(area.mask.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)
+        h2, ok = refine(claim.gray, ref.gray, h, cfg.ecc_give_up_px, exclude=exclude)
+        if ok and _frame_moved(h, h2, claim.size) >= cfg.realign_px:
+            h = h2
+            warped, valid = warp(ref.rgb, h, claim.size)
+            coef = fit_colour(claim.rgb, warped, valid & ~exclude)
+            normalised = apply_colour(warped, coef)
+            ref_gray = cv2.cvtColor(normalised, cv2.COLOR_RGB2GRAY)
+            normalised, sharp, laundered = _comparison_copies(claim, ref, h, normalised, coef, valid, consistent, cfg)
+            area = find_area_changes(claim.rgb, normalised, valid, consistent, cfg.area)
+            result = Comparison(match=m, homography=_to_full(h, claim, ref), capture=evidence, p_same=p_same,
+                                coverage=coverage, ecc_converged=converged)
     changes = find_changes(claim.rgb, sharp, valid, consistent, cfg.changes, claim_scale=claim.scale)
     relit = relighting(claim.gray, ref_gray, valid, area.mask, evidence,
                        magnification=float(np.sqrt(valid.sum() / max(1, ref.size[0] * ref.size[1]))))

@@ -27,6 +27,10 @@ LOCAL_WINDOW = 5  # cells of the coarse grid the local median spans (cv2.medianB
 LOCAL_CAP = 4.0  # local scale at most this multiple of the texture model
 QUANTILE = 0.99
 QUANTILE_Z = 2.576  # the 99th percentile of |x| for a Gaussian, in sigmas
+PLACES = 4  # the statistics pixels are split into PLACES x PLACES parts of the photo ...
+OUTLIER_PLACE = 2.0  # ... and the one part whose 99th percentile is this many times the parts' median is left out
+MIN_PLACES = 4  # parts (with at least MIN_BIN_PX pixels of the bin) needed to compare them
+MIN_BIN_PX = 20
 
 
 def texture_energy(ref_gray: np.ndarray) -> np.ndarray:
@@ -50,13 +54,14 @@ def chroma_energy(ref_opponent: np.ndarray) -> np.ndarray:
 class TextureModel:
     """Quantile bins of texture energy over the pixels used for statistics (see module docstring)."""
 
-    def __init__(self, energy: np.ndarray, stats: np.ndarray, seed: int = 0) -> None:
+    def __init__(self, energy: np.ndarray, stats: np.ndarray, seed: int = 0, by_place: bool = True) -> None:
         ys, xs = np.nonzero(stats)
         if len(ys) > SAMPLES:
             pick = np.random.default_rng(seed).choice(len(ys), size=SAMPLES, replace=False)
             ys, xs = ys[pick], xs[pick]
         self.ys, self.xs = ys, xs
         self.energy = energy
+        self.by_place = by_place
         values = energy[ys, xs]
         if values.size == 0:
             values = np.zeros(1, np.float32)
@@ -74,15 +79,50 @@ class TextureModel:
         self.order = np.argsort(self.bin_of, kind="stable")
         bounds = np.searchsorted(self.bin_of[self.order], np.arange(BINS + 1))
         self.groups = list(itertools.pairwise(bounds))
+        # the part of the photo each sample lies in: an edit (a dent, a stain) fills one place, laundering
+        # churns a texture everywhere, so a bin's scale is judged over places, not pooled (see scale())
+        h, w = energy.shape
+        place = (ys * PLACES // max(1, h)) * PLACES + (xs * PLACES // max(1, w))
+        self.key = (self.bin_of * PLACES * PLACES + place).astype(np.int64)
+        self.key_order = np.argsort(self.key, kind="stable")
+        self.key_bounds = np.searchsorted(self.key[self.key_order], np.arange(BINS * PLACES * PLACES + 1))
 
     def scale(self, response: np.ndarray, floor: float) -> tuple[np.ndarray, float]:
-        """Per-pixel noise scale of ``response`` from its texture bins, and its median over bins."""
-        vals = np.abs(response[self.ys, self.xs])[self.order]
+        """Per-pixel noise scale of ``response`` from its texture bins, and its median over bins.
+
+        A bin's scale is the 99th percentile / 2.576 of the response's magnitude over the bin's pixels, pooled
+        over the photo but for one part of it: the photo is split into PLACES x PLACES parts, and the part whose
+        own 99th percentile is at least OUTLIER_PLACE times the median of the parts' is left out. A faint dent or
+        stain fills more than 1 % of the flat pixels of its part and would otherwise set the pooled percentile
+        (the edit judged against itself); laundering churns a texture all over the photo and leaves no part
+        out. A texture that churns more in one place (foliage in a corner) is kept dark there by the local
+        scale (:func:`local_scale`). Not for colour (``by_place`` False): JPEG's 4:2:0 chroma error follows an
+        object's saturation, which the chroma energy does not bin — one vivid object (a green bag after q50) is a
+        place of its own, and its churn must stay in the scale (tuned-0139, a copy, became an overlay)."""
+        mags = np.abs(response[self.ys, self.xs])
+        vals = mags[self.order]
+        kv = mags[self.key_order]
         scales = np.full(BINS, floor, np.float64)
+        per_bin = PLACES * PLACES
         for b, (lo, hi) in enumerate(self.groups):
-            if hi - lo >= 20:
-                k = lo + int(QUANTILE * (hi - lo - 1))
-                scales[b] = max(floor, float(np.partition(vals[lo:hi], k - lo)[k - lo]) / QUANTILE_Z)
+            if hi - lo < MIN_BIN_PX:
+                continue
+            pooled = vals[lo:hi]
+            parts: list[tuple[float, int]] = []
+            for g in range(b * per_bin, (b + 1) * per_bin):
+                plo, phi = int(self.key_bounds[g]), int(self.key_bounds[g + 1])
+                if phi - plo >= MIN_BIN_PX:
+                    k = int(QUANTILE * (phi - plo - 1))
+                    parts.append((float(np.partition(kv[plo:phi], k)[k]), g))
+            if self.by_place and len(parts) >= MIN_PLACES:
+                worst, g = max(parts)
+                if worst >= OUTLIER_PLACE * float(np.median([p for p, _ in parts])):
+                    keep = np.ones(self.key_bounds[(b + 1) * per_bin] - self.key_bounds[b * per_bin], bool)
+                    base = int(self.key_bounds[b * per_bin])
+                    keep[int(self.key_bounds[g]) - base:int(self.key_bounds[g + 1]) - base] = False
+                    pooled = kv[base:base + len(keep)][keep]
+            k = int(QUANTILE * (len(pooled) - 1))
+            scales[b] = max(floor, float(np.partition(pooled, k)[k]) / QUANTILE_Z)
         scales = np.maximum.accumulate(scales)
         s32 = scales.astype(np.float32)
         per_pixel = s32[self.pos] + self.frac * (s32[self.pos + 1] - s32[self.pos])

@@ -91,12 +91,13 @@ def ecc_warp(template: np.ndarray, image: np.ndarray, mask: np.ndarray, size: tu
 
 
 def refine(claim_gray: np.ndarray, ref_gray: np.ndarray, h: np.ndarray,
-           give_up_px: float = ECC_GIVE_UP_PX) -> tuple[np.ndarray, bool]:
+           give_up_px: float = ECC_GIVE_UP_PX, exclude: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
     """Refine ``h`` (reference -> claim, working pixels) by maximising the enhanced correlation coefficient.
 
     ECC runs on copies whose long side is at most ``ECC_SIDE``; it is invariant to a global gain and
     offset of brightness. Returns the refined homography and whether ECC converged (else ``h`` unchanged).
-    ``give_up_px``: see :func:`ecc_warp` (``[checks.reference] ecc_give_up_px``).
+    ``give_up_px``: see :func:`ecc_warp` (``[checks.reference] ecc_give_up_px``). ``exclude``: claim pixels
+    (working frame) left out of the correlation, e.g. changed areas found by a first comparison.
     """
     ch, cw = claim_gray.shape
     f = min(1.0, ECC_SIDE / max(ch, cw))
@@ -105,6 +106,8 @@ def refine(claim_gray: np.ndarray, ref_gray: np.ndarray, h: np.ndarray,
     s_claim = resize_matrix(size[0] / cw, size[1] / ch)
     h_small = s_claim @ h
     warped, valid = warp(ref_gray, h_small, size)
+    if exclude is not None:
+        valid &= cv2.resize(exclude.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) == 0
     if valid.mean() < 0.05:
         return h, False
     w = ecc_warp(template.astype(np.float32), warped.astype(np.float32), valid.astype(np.uint8), size,

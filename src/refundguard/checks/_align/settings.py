@@ -34,6 +34,10 @@ class ChangeSettings(_Strict):
                                                           "light around cancels")
     min_coherence: float = Field(0.2, ge=0, lt=1, description="share of a luminance region's difference that must "
                                                               "survive that smoothing (0: never dropped)")
+    min_own_response: float = Field(0.5, ge=0, lt=1, description="share of a smooth-channel region's response "
+                                                                   "(blob, shading) its own pixels must explain; "
+                                                                   "the rest is the filter's tail of a stronger "
+                                                                   "change beside it (0: never dropped)")
     framing_margin_px: float = Field(8.0, ge=0,
                                      description="claim pixels inside the reference's edge treated as framing")
     max_regions: int = Field(12, ge=1, description="regions reported per photo (the most visible first)")
@@ -133,6 +137,12 @@ class ReferenceConfig(_Strict):
                                   description="corner movement (px of the 640-px ECC copy) at which a diverging "
                                               "sub-pixel refinement is given up (a speed setting: a refinement "
                                               "moving the frame over 6 px is rejected in any case)")
+    realign_share: float = Field(0.02, ge=0, le=1,
+                                 description="share of the footprint the first comparison's changed area must "
+                                             "cover for the alignment to be refined again without it (an overlay "
+                                             "or a large edit pulls ECC; 0: never)")
+    realign_px: float = Field(0.25, ge=0, description="frame movement (working px) of that second refinement "
+                                                      "above which the pair is compared again in its frame")
     capture: CaptureSettings = Field(default_factory=CaptureSettings)
     area: AreaSettings = Field(default_factory=AreaSettings)
     laundering: LaunderingSettings = Field(default_factory=LaunderingSettings)

@@ -131,6 +131,15 @@ class VisibilitySettings(_Section):
                                     "against its ring: below it, it sees a featureless patch amid texture there "
                                     "(glass, sky between parts, a shadowed recess), whose look changes with the "
                                     "viewpoint")
+    min_interior_agreement: float = Field(0.3, ge=-1, le=1, description="correlation of the two views' fine "
+                                          "detail inside the mark's box, off the mark: below it the place itself "
+                                          "shows other content in each view (a pane whose reflection or interior "
+                                          "changed, a railing in front with the wall behind it moved by parallax) "
+                                          "though the ring around agrees; the correspondence does not hold there")
+    min_filled_interior: float = Field(0.6, ge=-1, le=1, description="... and at least this correlation where "
+                                       "the mark lies in a flow hole mapped by the surface around it: the map there "
+                                       "is an assumption the place itself must bear out (a pane that is dark with "
+                                       "its bars in one view and reflects the sky in the other breaks the flow too)")
     very_dark: float = Field(0.3, gt=0, description="... or this much darker, however detailed (a window with its "
                              "bars and frames)")
     max_replaced: float = Field(0.5, gt=0, le=1, description="share of the other view's structure there the "

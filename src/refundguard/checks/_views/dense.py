@@ -34,6 +34,7 @@ have shown a mark X shows.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -47,6 +48,10 @@ _STEP = 8
 _MARGIN = 6
 #: share of a hole's outline that must be trusted surface for the hole to be mapped by it
 _HOLE_OUTLINE = 0.6
+#: reach (px) of jacobian_scales' filters (a Gaussian of sigma 2, truncated at 4 sigma, then a 3x3 Sobel)
+_JACOBIAN_REACH = 12
+#: the gap filling's wide Gaussian is taken on a grid this many times coarser
+_GAP_STEP = 4
 #: value written where a map points outside the other view
 _OUTSIDE = -1.0e4
 
@@ -70,10 +75,13 @@ class Correspondence:
         return float(self.valid.mean())
 
 
+@lru_cache(maxsize=8)
 def pixel_grid(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """(x, y) coordinates of every pixel, float32."""
+    """(x, y) coordinates of every pixel, float32 (read-only: one grid per shape is shared)."""
     h, w = shape
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    xs.flags.writeable = False
+    ys.flags.writeable = False
     return xs, ys
 
 
@@ -146,6 +154,26 @@ def jacobian_scales(mapping: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     total = dxdx ** 2 + dxdy ** 2 + dydx ** 2 + dydy ** 2
     smallest = np.sqrt(np.maximum((total - np.sqrt(np.maximum(total ** 2 - 4 * det ** 2, 0))) / 2, 0))
     return np.sqrt(det).astype(np.float32), smallest.astype(np.float32)
+
+
+def _jacobian_near(mapping: np.ndarray, where: np.ndarray, scale: np.ndarray, resolution: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """``scale`` and ``resolution`` with :func:`jacobian_scales` of ``mapping`` taken over ``where``.
+
+    Only the bounding box of ``where`` (with the reach of its filters) is recomputed: the same values as
+    over the whole map, at the cost of the region that changed.
+    """
+    ys, xs = np.nonzero(where)
+    h, w = where.shape
+    pad = _JACOBIAN_REACH
+    y0, y1 = max(0, ys.min() - pad), min(h, ys.max() + 1 + pad)
+    x0, x1 = max(0, xs.min() - pad), min(w, xs.max() + 1 + pad)
+    s_crop, r_crop = jacobian_scales(np.ascontiguousarray(mapping[y0:y1, x0:x1]))
+    sl = (slice(y0, y1), slice(x0, x1))
+    scale, resolution = scale.copy(), resolution.copy()
+    scale[sl] = np.where(where[sl], s_crop, scale[sl])
+    resolution[sl] = np.where(where[sl], r_crop, resolution[sl])
+    return scale, resolution
 
 
 def _inside(mapping: np.ndarray, shape: tuple[int, int], margin: float) -> np.ndarray:
@@ -228,10 +256,9 @@ def fill_holes(corr: Correspondence, shape_y: tuple[int, int], settings: AlignSe
     if not filled.any():
         return Correspondence(corr.map, corr.valid, corr.scale, corr.resolution, corr.agreement, corr.flow_used, filled,
                               corr.planar)
-    scale, resolution = jacobian_scales(mapping)
     grown = cv2.dilate(filled.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    return Correspondence(mapping, corr.valid | filled, np.where(grown, scale, corr.scale),
-                          np.where(grown, resolution, corr.resolution), corr.agreement, corr.flow_used, filled,
+    scale, resolution = _jacobian_near(mapping, grown, corr.scale, corr.resolution)
+    return Correspondence(mapping, corr.valid | filled, scale, resolution, corr.agreement, corr.flow_used, filled,
                           corr.planar)
 
 
@@ -268,13 +295,20 @@ def fill_gaps(corr: Correspondence, to_other: np.ndarray, shape_y: tuple[int, in
     v = corr.valid.astype(np.float32)
     field = np.where(corr.valid[..., None], corr.map - flat, 0).astype(np.float32)
 
+    # the Gaussian is wide (gap_sigma px): the normalised convolution is done on a grid _GAP_STEP times
+    # coarser, and its support, mean and spread are interpolated back
+    small = (max(1, w // _GAP_STEP), max(1, h // _GAP_STEP))
+
     def smooth(img: np.ndarray) -> np.ndarray:
-        return cv2.GaussianBlur(img, (0, 0), cfg.gap_sigma, borderType=cv2.BORDER_CONSTANT)
+        coarse = cv2.resize(img, small, interpolation=cv2.INTER_AREA)
+        return cv2.GaussianBlur(coarse, (0, 0), cfg.gap_sigma * small[0] / w, borderType=cv2.BORDER_CONSTANT)
 
     den = smooth(v)
-    safe = np.maximum(den, 1e-6)
-    mean = smooth(field) / safe[..., None]
-    spread = np.sqrt(np.maximum((smooth(field * field) / safe[..., None] - mean * mean).sum(axis=2), 0))
+    safe = np.maximum(den, 1e-6)[..., None]
+    mean = smooth(field) / safe
+    spread = np.sqrt(np.maximum((smooth(field * field) / safe - mean * mean).sum(axis=2), 0))
+    stats = cv2.resize(np.dstack([den, mean, spread]).astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    den, mean, spread = stats[..., 0], stats[..., 1:3], stats[..., 3]
     frame = np.zeros((h, w), bool)
     frame[_MARGIN:h - _MARGIN, _MARGIN:w - _MARGIN] = True
     mapped = (flat + mean).astype(np.float32)
@@ -284,10 +318,9 @@ def fill_gaps(corr: Correspondence, to_other: np.ndarray, shape_y: tuple[int, in
         return corr
     mapping = np.where(gaps[..., None], mapped, corr.map).astype(np.float32)
     filled = gaps if corr.filled is None else corr.filled | gaps
-    scale, resolution = jacobian_scales(mapping)
     grown = cv2.dilate(gaps.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    return Correspondence(mapping, corr.valid | gaps, np.where(grown, scale, corr.scale),
-                          np.where(grown, resolution, corr.resolution), corr.agreement, corr.flow_used, filled,
+    scale, resolution = _jacobian_near(mapping, grown, corr.scale, corr.resolution)
+    return Correspondence(mapping, corr.valid | gaps, scale, resolution, corr.agreement, corr.flow_used, filled,
                           corr.planar)
 
 
@@ -342,7 +375,7 @@ def correspond(gray_a: np.ndarray, gray_b: np.ndarray, vm: ViewMatch, settings: 
                                               ("ba", gray_b, gray_a, vm.fundamental.T, "ab")):
         mapping, agree, used = maps[name]
         reverse = maps[back][0]
-        scale, _ = jacobian_scales(mapping)
+        scale, resolution = jacobian_scales(mapping)
         returned = cv2.remap(reverse, mapping[..., 0], mapping[..., 1], cv2.INTER_LINEAR,
                              borderMode=cv2.BORDER_CONSTANT, borderValue=(_OUTSIDE, _OUTSIDE))
         xs, ys = pixel_grid(src.shape)
@@ -359,7 +392,8 @@ def correspond(gray_a: np.ndarray, gray_b: np.ndarray, vm: ViewMatch, settings: 
             gaps = ~valid & hull & _inside(flat, dst.shape, _MARGIN)
             mapping = np.where(gaps[..., None], flat, mapping).astype(np.float32)
             valid = valid | gaps
-        scale, resolution = jacobian_scales(mapping)
+            if gaps.any():
+                scale, resolution = jacobian_scales(mapping)
         corr = Correspondence(map=mapping, valid=valid, scale=scale, resolution=resolution,
                               agreement=agree, flow_used=used, planar=planar)
         corr = fill_holes(corr, dst.shape, cfg)

@@ -60,6 +60,7 @@ class Evidence:
     ring_trusted: float = 1.0  # share of the ring the flow itself aligned (not filled from the surface around)
     foreshortening: float = 1.0  # Y's worst over best direction of magnification there (1: seen face-on as X)
     brightest: float = 0.0  # how much brighter X is than Y at the mark (90th percentile, log units, against the ring)
+    interior_agreement: float | None = None  # correlation of X's and Y's fine detail inside the box, off the mark
 
     def to_dict(self) -> dict[str, float | None]:
         def r(v: float | None, n: int = 3) -> float | None:
@@ -76,7 +77,7 @@ class Evidence:
                 "light_width": r(self.light_width, 2), "light_elongation": r(self.light_elongation, 1),
                 "light_grey": r(self.light_grey, 0),
                 "ring_trusted": r(self.ring_trusted),
-                "brightest": r(self.brightest)}
+                "brightest": r(self.brightest), "interior_agreement": r(self.interior_agreement)}
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ def measure(al: Aligned, mask: np.ndarray, settings: CompareSettings | None = No
     hole_fit = _hole_fit(al, mask, box) if filled > 0 else 1.0
     light, interior_light, other_dark, other_plain, darkest, brightest = _light(al, mask, box, ring, offset, cfg)
     light_width, light_elongation, light_grey = _light_shape(al, mask, box, ring, offset)
-    return Evidence(brightest=brightest,
+    return Evidence(brightest=brightest, interior_agreement=_interior_agreement(al, mask, box),
                     ring_trusted=ring_trusted, light_width=light_width,
                     light_elongation=light_elongation, light_grey=light_grey, filled=filled,
                     hole_fit=hole_fit,
@@ -208,6 +209,20 @@ def _light(al: Aligned, mask: np.ndarray, box: tuple[int, int, int, int], ring: 
     ring_detail = float(dy[sel_ring].std()) if sel_ring.any() else 0.0
     plain = float(dy[sel_place].std() / ring_detail) if ring_detail > 1e-4 and sel_place.any() else None
     return light, interior_light, other_dark, plain, darkest, up
+
+
+def _interior_agreement(al: Aligned, mask: np.ndarray, box: tuple[int, int, int, int]) -> float | None:
+    """Correlation of X's and Y's fine detail inside the mark's box but off the mark (None: too little, or plain)."""
+    x, y, w, h = box
+    sl = (slice(y, y + h), slice(x, x + w))
+    mark = cv2.dilate((mask[sl] & (al.extra[sl] > 0.2 * al.scale)).astype(np.uint8), np.ones((5, 5), np.uint8))
+    interior = al.overlap[sl] & (mark == 0)
+    if interior.sum() < 30:
+        return None
+    dx, dy = _detail(al.lum_x, box, 0), _detail(al.lum_y, box, 0)
+    if float(dx[interior].std()) < _PLAIN_RING:
+        return None
+    return _ncc(dx[interior], dy[interior])
 
 
 def _light_shape(al: Aligned, mask: np.ndarray, box: tuple[int, int, int, int], ring: np.ndarray,
@@ -317,8 +332,14 @@ def judge(ev: Evidence, compare: CompareSettings | None = None, visibility: Visi
         reasons.append("occlusion")
     if ev.ring_agreement is not None and ev.ring_agreement < vis.min_ring_agreement:
         reasons.append("alignment")
-    if ev.filled >= 0.3 and (ev.hole_fit < vis.min_hole_fit or ev.ring_trusted < vis.min_ring_trusted):
+    # inside a flow hole the place is mapped by the motion of the surface around it: an assumption that the
+    # place itself must bear out (the surface beside the mark, inside its box, the same in both views)
+    filled_interior = ev.interior_agreement is not None and ev.interior_agreement < vis.min_filled_interior
+    if ev.filled >= 0.3 and (ev.hole_fit < vis.min_hole_fit or ev.ring_trusted < vis.min_ring_trusted
+                             or filled_interior):
         reasons.append("unaligned")
+    if ev.interior_agreement is not None and ev.interior_agreement < vis.min_interior_agreement:
+        reasons.append("place_differs")
     if ev.other_plain is not None and ev.other_plain < vis.min_place_detail:
         reasons.append("plain_place")
     if ev.other_dark >= vis.dark_region and (ev.other_plain is None or ev.other_plain <= vis.dark_plain

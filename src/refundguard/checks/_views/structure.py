@@ -24,6 +24,7 @@ show something, differently: a reflection, an occluder).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -67,36 +68,48 @@ def gradient(img: np.ndarray) -> np.ndarray:
     return cv2.magnitude(gx, gy)
 
 
-def oriented(img: np.ndarray, bins: int = _ORIENTATIONS) -> np.ndarray:
+#: double-angle steps of the orientation look-up table (0.25° of edge orientation: far below the bins' width)
+_ANGLE_STEPS = 1440
+
+
+@lru_cache(maxsize=4)
+def _orientation_weights(bins: int) -> np.ndarray:
+    """(bins, _ANGLE_STEPS) float32: each orientation bin's share of an edge at every double angle.
+
+    A bin's raw weight is ``max(cos(2θ − 2θ_k), 0)²`` (orientation, not sign); the weights of one angle
+    are normalised to sum to 1. They depend on the angle alone, so they are tabulated once.
+    """
+    double = np.arange(_ANGLE_STEPS, dtype=np.float64) * (2 * np.pi / _ANGLE_STEPS)
+    raw = np.stack([np.maximum(np.cos(double - 2 * np.pi * k / bins), 0) ** 2 for k in range(bins)])
+    table = (raw / np.maximum(raw.sum(axis=0), 1e-6)).astype(np.float32)
+    table.flags.writeable = False
+    return table
+
+
+def oriented(img: np.ndarray, bins: int = _ORIENTATIONS, *, weight: np.ndarray | None = None,
+             out: np.ndarray | None = None) -> np.ndarray:
     """(bins, h, w) gradient magnitude split by edge orientation (soft bins, each pixel's weights sum to 1).
 
     A crack crossing brick joints has the joints' strength but not their direction: split by
-    orientation, the other view's joints no longer explain it.
+    orientation, the other view's joints no longer explain it. Each pixel's bin weights are read from a
+    table over its gradient's double angle (:func:`_orientation_weights`). ``weight`` (h, w) scales the
+    magnitude per pixel; ``out`` (bins, h, w), when given, is added to and returned.
     """
     channels = [img] if img.ndim == 2 else [np.ascontiguousarray(img[..., k]) for k in range(img.shape[2])]
-    out = np.zeros((bins, *channels[0].shape), np.float32)
-    centres = [(np.float32(np.cos(2 * np.pi * k / bins)), np.float32(np.sin(2 * np.pi * k / bins)))
-               for k in range(bins)]
-    weights = np.empty_like(out)
+    if out is None:
+        out = np.zeros((bins, *channels[0].shape), np.float32)
+    table = _orientation_weights(bins)
     for ch in channels:
         gx = cv2.Sobel(ch, cv2.CV_32F, 1, 0, ksize=3)
         gy = cv2.Sobel(ch, cv2.CV_32F, 0, 1, ksize=3)
-        sq = gx * gx + gy * gy
-        mag = np.sqrt(sq)
-        inv = 1.0 / np.maximum(sq, np.float32(1e-12))
-        cos2 = (gx * gx - gy * gy) * inv  # the double angle: orientation, not sign
-        sin2 = 2.0 * gx * gy * inv
-        for k, (c, s_) in enumerate(centres):
-            w = weights[k]
-            np.multiply(cos2, c, out=w)
-            w += sin2 * s_
-            np.maximum(w, 0, out=w)
-            np.square(w, out=w)
-        total = weights.sum(axis=0)
-        np.maximum(total, np.float32(1e-6), out=total)
-        np.divide(mag, total, out=mag)
+        mag, angle = cv2.cartToPolar(gx, gy)
+        if weight is not None:
+            mag *= weight
+        # the double angle 2θ (orientation, not sign) as a table index
+        index = (angle * np.float32(2 * _ANGLE_STEPS / (2 * np.pi)) + np.float32(0.5)).astype(np.int32)
+        index %= _ANGLE_STEPS
         for k in range(bins):
-            out[k] += weights[k] * mag
+            out[k] += table[k][index] * mag
     return out
 
 
@@ -166,14 +179,16 @@ def _unexplained(ori_x: np.ndarray, ori_y: np.ndarray, grad_x: np.ndarray, grad_
     level_y = cv2.GaussianBlur(grad_y, (0, 0), _LEVEL_SIGMA) + floor
     extra = np.zeros(grad_x.shape, np.float32)
     missing = np.zeros(grad_x.shape, np.float32)
+    inv_x, inv_y = 1.0 / level_x, 1.0 / level_y
+    excess = float(cfg.excess)
     for ex, ey in zip(ori_x, ori_y, strict=True):
-        raw_x = np.maximum(ex - cfg.excess * cv2.dilate(ey, wide), 0)
-        raw_y = np.maximum(ey - cfg.excess * cv2.dilate(ex, wide), 0)
-        nx, ny = ex / level_x, ey / level_y
-        norm_x = np.maximum(nx - cfg.excess * cv2.dilate(ny, fine), 0) * level_x
-        norm_y = np.maximum(ny - cfg.excess * cv2.dilate(nx, fine), 0) * level_y
-        extra += np.minimum(raw_x, norm_x)
-        missing += np.minimum(raw_y, norm_y)
+        raw_x = cv2.max(cv2.scaleAdd(cv2.dilate(ey, wide), -excess, ex), 0.0)
+        raw_y = cv2.max(cv2.scaleAdd(cv2.dilate(ex, wide), -excess, ey), 0.0)
+        nx, ny = cv2.multiply(ex, inv_x), cv2.multiply(ey, inv_y)
+        norm_x = cv2.multiply(cv2.max(cv2.scaleAdd(cv2.dilate(ny, fine), -excess, nx), 0.0), level_x)
+        norm_y = cv2.multiply(cv2.max(cv2.scaleAdd(cv2.dilate(nx, fine), -excess, ny), 0.0), level_y)
+        cv2.add(extra, cv2.min(raw_x, norm_x), dst=extra)
+        cv2.add(missing, cv2.min(raw_y, norm_y), dst=missing)
     return extra, missing
 
 
@@ -215,8 +230,9 @@ def align(gray_x: np.ndarray, rgb_x: np.ndarray | None, gray_y: np.ndarray, rgb_
         chroma_y = _warp_banded(log_chroma(rgb_y), corr)
         # colour is unreliable where either view is dark (noise) or clipped
         lit = ((gray_x > 30) & (_warp(gray_y.astype(np.float32), corr) > 30)).astype(np.float32)
-        ori_x = ori_x + cfg.chroma_weight * oriented(chroma_x) * lit
-        ori_y = ori_y + cfg.chroma_weight * oriented(chroma_y) * lit
+        lit *= np.float32(cfg.chroma_weight)
+        oriented(chroma_x, weight=lit, out=ori_x)
+        oriented(chroma_y, weight=lit, out=ori_y)
     grad_x, grad_y = ori_x.sum(axis=0), ori_y.sum(axis=0)
     gain = _contrast_gain(grad_x, grad_y, valid, _CONTRAST_SIGMA * max(h, w))
     ori_y *= gain
