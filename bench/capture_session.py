@@ -65,7 +65,7 @@ FONTS_HELD_OUT = ("/usr/share/fonts/truetype/humor-sans/Humor-Sans.ttf",
                   "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
                   "/usr/share/fonts/truetype/liberation2/LiberationMono-Regular.ttf",
                   "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
-TUNED_RECIPES = ("crack", "stain")
+TUNED_RECIPES = ("crack", "stain")  # and "scratch" on the tuned scenes (``view_sessions``)
 #: long side of the sessions' photos (claim photos and live shots; the timing section uses 12 MP shots): the
 #: analysis of several hundred sessions at 6 MP does not fit a shared 2-core machine
 SESSION_SIDE = 1600
@@ -192,6 +192,10 @@ def _recipe(name: str) -> Callable[[np.ndarray, np.random.Generator], tuple[np.n
             return out, np.abs(out.astype(np.int16) - img).max(axis=2) > 12
 
         return crack
+    if name == "scratch":  # near-parallel thin strokes, lighter on a dark surface, darker on a light one
+        from bench.realviews import add_scratch
+
+        return add_scratch
     return {"crack": damage.add_crack, "stain": damage.add_stain, "tear": damage.add_tear,
             "shatter": damage.add_shatter}[name]
 
@@ -256,10 +260,21 @@ HELD_OUT_SCENES = ("100_7108",)
 SEEN_TILES = {"exp6_num_88201.jpg": "exp6_num_86064.jpg"}
 #: a pair whose honest session the fourth session debugged (the shape test flagged it held out: a dot the flow
 #: left 5-8 px aside), so tuned since; an untouched SAGI pair was added held out in its place (full runs)
-TUNED_PAIRS = ("004_final_paper_supp_good_r0a19cb85t_Q69.jpg",)
-EXTRA_HELD_OUT_PAIRS = ("003_final_paper_supp_good_000000002627_val.jpg",)
+TUNED_PAIRS = ("004_final_paper_supp_good_r0a19cb85t_Q69.jpg",
+               # fifth session: its forged session was verified by a lower min_damage_structure in the held-out run,
+               # and debugged; the untouched SAGI pair 011 added held out in its place
+               "010_final_paper_supp_good_rc7a1f2c6t_Q90.jpg")
+EXTRA_HELD_OUT_PAIRS = ("003_final_paper_supp_good_000000002627_val.jpg",
+                        "011_final_paper_supp_good_1aec902b1a6e3dc2.jpg")
 SEEN_PAIRS = {"000_final_paper_supp_good_000000000871.jpg": "001_final_paper_supp_good_r0b0e2ba5t_Q85.jpg",
               "01_road_02.png": "01_road_01.png"}
+#: tuned additions of the fifth session (bench/HELD_OUT.md): magnetic tiles halfway between the held-out ones in
+#: the dataset's order (``every[7::14]``, disjoint from ``every[::14]`` and its replacement), the two inpainting pairs
+#: the third session had seen (``SEEN_PAIRS``' keys) and three the benchmark had never used
+TUNED_TILE_OFFSET = 7
+TUNED_EXTRA_PAIRS = ("000_final_paper_supp_good_000000000871.jpg", "01_road_02.png",
+                     "005_final_paper_supp_good_83d4e7afd10210de.jpg", "007_final_paper_supp_good_ra09acb48t_Q71.jpg",
+                     "01_wall.png")
 
 
 def _scene_sets() -> list[tuple[str, Path, list[Path], bool]]:
@@ -329,7 +344,7 @@ def _shots_of(scene: Scene, rng: np.random.Generator, code: str) -> dict[str, by
 
 def view_sessions(limit: int) -> Iterator[Session]:
     rng = np.random.default_rng(SEED)
-    for scene in _views_scenes(limit):
+    for n, scene in enumerate(_views_scenes(limit)):
         code = _code(rng)
         shots = _shots_of(scene, rng, code)
         yield Session(scene.name.split(":")[0], "honest", "none", scene.held_out, scene.claim_bytes, shots, code)
@@ -338,17 +353,24 @@ def view_sessions(limit: int) -> Iterator[Session]:
             painted, mask = damage_at(scene.claim, scene.place, size, recipe, rng)
             yield Session(scene.name.split(":")[0], "forged", recipe, scene.held_out or recipe in HELD_OUT_RECIPES,
                           _jpeg(painted, 90), shots, code, mask)
+        if not scene.held_out:  # the light-or-dark scratch (fifth session), drawn from its own generator: the
+            # sessions above are the ones every earlier run judged
+            painted, mask = damage_at(scene.claim, scene.place, size, "scratch", np.random.default_rng(SEED + 20 + n))
+            yield Session(scene.name.split(":")[0], "forged", "scratch", False, _jpeg(painted, 90), shots, code, mask)
 
 
-def tile_sessions(limit: int) -> Iterator[Session]:
+def tile_sessions(limit: int, *, tuned: bool = False) -> Iterator[Session]:
     """Real damage: a magnetic tile's photo as the claim, the live shots re-framed and relit views of it (the code
-    card lies over a corner of the tile: the dataset's photos show the tile surface only)."""
+    card lies over a corner of the tile: the dataset's photos show the tile surface only). Held out: every 14th
+    tile from the first; ``tuned``: every 14th from the 8th (``TUNED_TILE_OFFSET``), disjoint from them."""
     from bench.claimbench.sources import tile_defect, tiles
 
-    rng = np.random.default_rng(SEED + 1)
+    rng = np.random.default_rng(SEED + (11 if tuned else 1))
     every = [p for kind in ("Crack", "Break") for p in tiles(kind)]
     by_name = {p.name: p for p in every}
-    files = [by_name.get(SEEN_TILES.get(p.name, p.name), p) for p in every[::max(1, 142 // max(1, limit))][:limit]]
+    step = max(1, 142 // max(1, limit))
+    files = [by_name.get(SEEN_TILES.get(p.name, p.name), p)
+             for p in every[(TUNED_TILE_OFFSET if tuned else 0)::step][:limit]]
     fonts = [f for f in FONTS_TUNED if Path(f).exists()]
     for path in files:
         img, mask = tile_defect(path)
@@ -364,25 +386,28 @@ def tile_sessions(limit: int) -> Iterator[Session]:
                            corner="bottom-right", share=0.2)
         close, _ = reframe(big, rng, zoom=1.8, centre=c, tilt=0.02, out=size)
         turned, _ = reframe(relight(big, rng), rng, zoom=1.2, centre=c, tilt=0.07, out=size)
-        yield Session("magnetic_tile", "honest", "real_damage", True, path.read_bytes(),
+        yield Session("magnetic_tile", "honest", "real_damage", not tuned, path.read_bytes(),
                       {"whole": _jpeg(whole), "close": _jpeg(relight(close, rng)), "turned": _jpeg(turned)}, code,
                       mask)
 
 
-def inpainting_sessions(limit: int) -> Iterator[Session]:
+def inpainting_sessions(limit: int, *, tuned_extra: bool = False) -> Iterator[Session]:
     """Real AI inpainting: the edited picture as the claim (forged) or the original (its honest twin); the live
-    shots re-frame and relight the untouched original."""
+    shots re-frame and relight the untouched original. ``tuned_extra``: the pairs of ``TUNED_EXTRA_PAIRS`` only."""
     from bench.claimbench.sources import inpainting_mask, inpainting_pairs
 
-    rng = np.random.default_rng(SEED + 2)
+    rng = np.random.default_rng(SEED + (12 if tuned_extra else 2))
     fonts = [f for f in FONTS_TUNED if Path(f).exists()]
     pairs = inpainting_pairs()
     pairs = pairs[::2] + pairs[1::2]  # SAGI and MagicInpainter both in a short run
     by_name = {o.name: (src, o, e) for src, o, e in pairs}
-    pairs = [by_name.get(SEEN_PAIRS.get(o.name, o.name), (src, o, e)) for src, o, e in pairs]
-    chosen = pairs[:limit] + ([by_name[name] for name in EXTRA_HELD_OUT_PAIRS] if limit >= 12 else [])
+    if tuned_extra:
+        chosen = [by_name[name] for name in TUNED_EXTRA_PAIRS if name in by_name][:limit]
+    else:
+        pairs = [by_name.get(SEEN_PAIRS.get(o.name, o.name), (src, o, e)) for src, o, e in pairs]
+        chosen = pairs[:limit] + ([by_name[name] for name in EXTRA_HELD_OUT_PAIRS] if limit >= 12 else [])
     for source, original_path, edited_path in chosen:
-        held = original_path.name not in TUNED_PAIRS
+        held = not tuned_extra and original_path.name not in TUNED_PAIRS
         original, edited = _read(original_path), _read(edited_path)
         if original.shape != edited.shape:
             continue
@@ -466,7 +491,8 @@ def sessions(quick: bool, sizes: tuple[int, int, int] | None = None, split: str 
     cache = MemoryPassCache(512)
     rows: list[dict[str, Any]] = []
     views, tiles_, pairs = sizes or ((3, 4, 4) if quick else (len(TUNED_SCENES) + len(HELD_OUT_SCENES), 10, 12))
-    generators = (view_sessions(views), tile_sessions(tiles_), inpainting_sessions(pairs))
+    generators = (view_sessions(views), tile_sessions(tiles_), inpainting_sessions(pairs),
+                  tile_sessions(tiles_, tuned=True), inpainting_sessions(pairs, tuned_extra=True))
     for gen in generators:
         for s in gen:
             if split != "all" and s.held_out != (split == "held_out"):

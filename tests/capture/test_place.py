@@ -127,3 +127,120 @@ def test_the_shape_test_keeps_a_real_mark_that_the_other_view_shows_fainter_and_
     share, ring = _shape_shown(shows, other, np.ones(shows.shape, bool), labels, 1, (65, 125, 2, 70),
                                PlaceSettings())
     assert share is not None and share >= PlaceSettings().shape_shown and ring > 0.5
+
+
+def _bricks(line: float | None, *, light: bool = False) -> np.ndarray:
+    """Log-luminance of a real brick wall (scikit-image's ``brick``, 320 px) and, with ``line``, a thin diagonal line
+    90 px long painted over it (dark, or ``light``: a scuff or a shatter's lit edge)."""
+    lum = np.log(data.brick()[100:420, 100:420].astype(np.float32) + 10.0)
+    if line is not None:
+        mark = np.zeros(lum.shape, np.uint8)
+        cv2.line(mark, (120, 110), (150, 200), 1, 2)
+        lum[mark > 0] += line if light else -line
+    return cv2.GaussianBlur(lum, (0, 0), 0.7)
+
+
+def _the_painted_line(shows: np.ndarray, other: np.ndarray, settings: PlaceSettings):  # type: ignore[no-untyped-def]
+    from refundguard.checks._live.place import _candidates, _gradient
+
+    valid = np.ones(shows.shape, bool)
+    found = _candidates(shows, _gradient(shows), other, _gradient(other), valid, valid, settings)
+    on_line = [c for c in found if 110 <= c.box[0] + c.box[2] // 2 <= 160 and 100 <= c.box[1] + c.box[3] // 2 <= 210]
+    assert on_line, [c.box for c in found]
+    return max(on_line, key=lambda c: c.area)
+
+
+def test_a_dark_line_painted_across_a_brick_wall_is_lacking_by_the_shape_test() -> None:
+    """A thin dark line painted across real bricks, the other view without it: where the surface around it aligns,
+    the other view is not dark in the line's shape, searched as far as the gradient test (8 px) or only where the
+    surroundings align (``shape_align``)."""
+    from refundguard.checks._live.place import _is_lack
+
+    shows, other = _bricks(0.6), _bricks(None)
+    for settings in (PlaceSettings(), PlaceSettings(shape_align=True)):
+        line = _the_painted_line(shows, other, settings)
+        assert line.shape_shown is not None and line.shape_shown < settings.shape_shown
+        assert line.shape_ring >= settings.shape_ring
+        assert _is_lack(line, settings)
+
+
+def test_the_shape_test_finds_a_real_line_the_other_view_shows_displaced() -> None:
+    """The same line on the item, seen 4 px aside by the other view (parallax the flow left): shown, not lacking."""
+    from refundguard.checks._live.place import _is_lack
+
+    shows = _bricks(0.6)
+    other = np.roll(shows, 4, axis=1)  # the wall and its line 4 px aside
+    try:
+        line = _the_painted_line(shows, other, PlaceSettings())
+    except AssertionError:  # nothing unexplained there at all: the line is explained, as it should be
+        return
+    assert line.shape_shown is None or line.shape_shown >= PlaceSettings().shape_shown
+    assert not _is_lack(line, PlaceSettings())
+
+
+def test_a_light_line_the_other_view_does_not_show_light_is_lacking_only_with_light_marks() -> None:
+    """A light line 3 px wide (a scuff, a shatter's lit edge) on a dark, lightly textured surface the other view shows
+    without it is lacking when light marks are looked for, not by the dark-mark tests. The width bar is raised here:
+    with the default (6 px, measured on the candidate, which holds the line's two edges) a 3 px line is too wide, and
+    a 1 px line's candidate is mostly its edges, whose median is the surface's (docs/capture.md: the light test found
+    nothing new on the benchmark)."""
+    from refundguard.checks._live.place import _is_lack
+
+    other = _ridge_scene(None) - 1.2  # a dark surface (its bright ridge at column 60)
+    shows = other.copy()
+    mark = np.zeros(shows.shape, np.uint8)
+    cv2.line(mark, (150, 100), (190, 210), 1, 3)
+    shows[mark > 0] += 0.8
+    on = PlaceSettings(light_max_width=12.0)
+    line = _the_painted_line_at(shows, other, on, (170, 155))
+    assert line.lightening >= on.min_lightening and line.width <= on.light_max_width
+    assert line.darkening < on.min_darkening
+    assert line.light_shown is not None and line.light_shown < on.shape_shown
+    assert _is_lack(line, on)
+    off = on.model_copy(update={"light_marks": False})
+    assert not _is_lack(_the_painted_line_at(shows, other, off, (170, 155)), off)
+    default = _the_painted_line_at(shows, other, PlaceSettings(), (170, 155))
+    assert default.width > PlaceSettings().light_max_width and not _is_lack(default, PlaceSettings())
+
+
+def _the_painted_line_at(shows: np.ndarray, other: np.ndarray, settings: PlaceSettings,  # type: ignore[no-untyped-def]
+                         centre: tuple[int, int]):
+    from refundguard.checks._live.place import _candidates, _gradient
+
+    valid = np.ones(shows.shape, bool)
+    found = _candidates(shows, _gradient(shows), other, _gradient(other), valid, valid, settings)
+    near = [c for c in found if c.box[0] <= centre[0] <= c.box[0] + c.box[2] and c.box[1] <= centre[1] <= c.box[1]
+            + c.box[3]]
+    assert near, [c.box for c in found]
+    return max(near, key=lambda c: c.area)
+
+
+def test_a_broad_light_patch_is_a_reflection_not_a_light_mark() -> None:
+    """A light blob (a highlight that moved) is never lacking as a light mark: only thin lines are."""
+    from refundguard.checks._live.place import _candidates, _gradient, _is_lack
+
+    shows, other = _bricks(None) - 0.8, _bricks(None) - 0.8
+    cv2.circle(shows, (140, 150), 22, float(np.log(200.0)), -1)
+    valid = np.ones(shows.shape, bool)
+    found = _candidates(shows, _gradient(shows), other, _gradient(other), valid, valid, PlaceSettings())
+    blob = [c for c in found if c.box[0] <= 140 <= c.box[0] + c.box[2] and c.box[1] <= 150 <= c.box[1] + c.box[3]]
+    assert blob and all(c.light_shown is None for c in blob)
+    assert not any(_is_lack(c, PlaceSettings()) for c in blob)
+
+
+def test_a_plain_magnetic_tile_is_matched_on_equalised_copies() -> None:
+    """A real magnetic tile (a crack on an almost textureless surface, 606 × 242 px) seen again larger, re-framed and
+    relit: its own SIFT features do not match; equalised working copies (``plain_surfaces``) do."""
+    from tests.conftest import corpus_path
+
+    path = corpus_path("damage", "magnetic_tile", "MT_Crack", "Imgs", "exp1_num_85781.jpg")
+    with open(path, "rb") as fh:
+        claim_bytes = fh.read()
+    claim = load_image(claim_bytes, name="tile.jpg")
+    big = cv2.resize(claim.pixels, None, fx=800 / 606, fy=800 / 606, interpolation=cv2.INTER_LINEAR)
+    shot = reframe(np.clip(big.astype(np.float32) * 1.1, 0, 255).astype(np.uint8), zoom=1.2, centre=(0.5, 0.5),
+                   tilt=0.04)
+    live = load_image(jpeg(shot), name="shot.jpg")
+    assert compare(claim, live, settings=PlaceSettings(plain_surfaces=False)) is None
+    comp = compare(claim, live, settings=PlaceSettings())
+    assert comp is not None and comp.shared[0] > 0.5

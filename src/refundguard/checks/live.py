@@ -180,7 +180,7 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
     # then the claimed place looked for in every live shot, and the whole shared area compared more coarsely
     result.compared = {j: compare(claim, ctx.images[j], regions=result.places, overview=True, settings=cfg.place)
                        or comp for j, comp in located.items()}
-    paper = (code_box[0], _grown(code_box[1], 0.5)) if code_box is not None else None
+    paper = (code_box[0], _grown(code_box[1], cfg.paper_margin)) if code_box is not None else None
     lacking = [(m.region_shown, j, m.region_expected) for j, comp in result.compared.items() for m in comp.missing
                if m.shown_in == 0 and m.resolved and m.contrast >= cfg.min_contrast
                and not (paper is not None and paper[0] == j and _overlaps(m.region_expected, paper[1]))]
@@ -328,7 +328,8 @@ def _inconsistencies(ctx: CheckContext, pairs: list[tuple[int, int]], code_box: 
             if not m.resolved or m.contrast < cfg.min_contrast:
                 continue
             where, other = (a, b) if m.shown_in == 0 else (b, a)
-            if code_box is not None and code_box[0] == where and _overlaps(m.region_shown, code_box[1]):
+            if code_box is not None and code_box[0] == where and _overlaps(m.region_shown,
+                                                                           _grown(code_box[1], cfg.paper_margin)):
                 continue  # the paper with the code is in shot (a) only
             if not any(_overlaps(m.region_shown, p) for p in places.get(where, [])):
                 continue

@@ -92,8 +92,15 @@ def _int_box(box: tuple[float, float, float, float], size: tuple[int, int]) -> B
     return x0, y0, max(1, x1 - x0), max(1, y1 - y0)
 
 
-def _log(gray: np.ndarray) -> np.ndarray:
-    return np.log(gray.astype(np.float32) + 8.0)
+#: the log-luminance's offset (grey levels). ``_views.structure.log_luminance`` adds 10; measured on the tuned sessions
+#: (fifth session) that loses a painted stain on Sceaux 100_7101 (``review`` → ``low``), nothing gained: the live
+#: check keeps its own
+_LOG_OFFSET = 8.0
+
+
+def log_luminance(gray: np.ndarray) -> np.ndarray:
+    """Log-luminance: exposure and white balance become offsets between two views."""
+    return np.log(gray.astype(np.float32) + _LOG_OFFSET)
 
 
 def _contrast_u8(lum: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -222,7 +229,7 @@ def _frames(gray_a: np.ndarray, gray_b: np.ndarray, hom: np.ndarray, grown: Box,
     map_y = ((where[..., 1] - by0) * sy).astype(np.float32)
     warped = cv2.remap(patch.astype(np.float32), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     valid = cv2.erode(inside.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
-    lum_a, lum_b = _log(a), _log(warped)
+    lum_a, lum_b = log_luminance(a), log_luminance(warped)
     flow = _flow(lum_a, lum_b, valid, cfg)
     fx, fy = xx.astype(np.float32) + flow[..., 0], yy.astype(np.float32) + flow[..., 1]
     lum_b = cv2.remap(lum_b, fx, fy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -251,6 +258,13 @@ class _Candidate:
     #: that surface); None where the mark is not darker than its surroundings (``shape_test``)
     shape_shown: float | None = None
     shape_ring: float = 0.0  # correlation of the two views on the surface around the mark's shape
+    #: how much lighter the photo that shows it is there, against the ring (log units): a light mark (a scuff,
+    #: the lit lines of a shatter on a dark surface) where ``darkening`` is small
+    lightening: float = 0.0
+    width: float = 0.0  # the mark's mean width (crop pixels: twice its area over its outline)
+    elongation: float = 0.0  # half its outline over that width (a line: long; a disc: about 3)
+    glint: float = 0.0  # its brightest log-luminance (95th percentile) in the photo that shows it
+    light_shown: float | None = None  # ``shape_shown`` for a light mark: how light the other view is in its shape
 
 
 def _candidates(shows: np.ndarray, grad_shows: np.ndarray, other: np.ndarray, grad_other: np.ndarray,
@@ -303,6 +317,12 @@ def _candidates(shows: np.ndarray, grad_shows: np.ndarray, other: np.ndarray, gr
         offset = float(np.median(a_ring - b_ring)) if ring.sum() >= 30 else 0.0
         diff = (shows[y:y + bh, x:x + bw] - other[y:y + bh, x:x + bw])[comp] - offset
         darkening = float(-np.percentile(diff, 10))
+        lightening = float(np.percentile(diff, 90))
+        outline = cv2.findContours(comp.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)[0]
+        perimeter = sum(cv2.arcLength(c, True) for c in outline)
+        width = 2.0 * float(comp.sum()) / max(1.0, perimeter)
+        elongation = perimeter / 2.0 / max(width, 1e-6)
+        glint = float(np.percentile(shows[y:y + bh, x:x + bw][comp], 95))
         # ... is the mark found near in the other view (parallax, a flow that slid)? The best share of its
         # unexplained structure that the other view's structure, shifted by up to ``search`` pixels, explains
         best = unsigned = _displaced(grad_shows[y:y + bh, x:x + bw] * comp, explained, (x, y), cfg.search)
@@ -321,13 +341,28 @@ def _candidates(shows: np.ndarray, grad_shows: np.ndarray, other: np.ndarray, gr
         replaced = float(other_unexplained[ty0:ty1, tx0:tx1].sum() / max(1e-6, grad_other[ty0:ty1, tx0:tx1].sum()))
         shape_shown, shape_ring = _shape_shown(shows, other, valid, labels, n, (x, y, bw, bh), cfg) \
             if shape and cfg.shape_test else (None, 0.0)
+        light_shown = None
+        if shape and cfg.light_marks and _light_line(lightening, width, elongation, glint, cfg):
+            light_shown, light_ring = _shape_shown(shows, other, valid, labels, n, (x, y, bw, bh), cfg, polarity=-1.0)
+            shape_ring = shape_ring if shape_shown is not None else light_ring
         out.append(_Candidate((x, y, bw, bh), contrast, best, ring_agreement, replaced, darkening, area, rescued,
-                              unsigned, shape_shown, shape_ring))
+                              unsigned, shape_shown, shape_ring, lightening, width, elongation, glint, light_shown))
     return out
 
 
+def _light_line(lightening: float, width: float, elongation: float, glint: float, cfg: PlaceSettings,
+                least: float | None = None) -> bool:
+    """A light mark that may be damage: lighter than the other view by ``min_lightening`` (``least`` instead: the
+    doubt test's lower bar), a thin line (a scuff, a shatter's lit edges: at most ``light_max_width`` wide and at
+    least ``light_elongation`` elongated) and not near white (a glint off an edge or a pane; ``glint`` in
+    log-luminance)."""
+    return (lightening >= (cfg.min_lightening if least is None else least) and width <= cfg.light_max_width
+            and elongation >= cfg.light_elongation
+            and glint < float(log_luminance(np.float32([cfg.light_glint]))[0]))
+
+
 def _shape_shown(shows: np.ndarray, other: np.ndarray, valid: np.ndarray, labels: np.ndarray, n: int, box: Box,
-                 cfg: PlaceSettings) -> tuple[float | None, float]:
+                 cfg: PlaceSettings, polarity: float = 1.0) -> tuple[float | None, float]:
     """Is the dark mark ``n`` (its pixels in ``labels``, bounding ``box``) dark in the other view too?
 
     The mark's darkening in the photo that shows it is the median log-luminance of the surface around it (a ring
@@ -337,7 +372,8 @@ def _shape_shown(shows: np.ndarray, other: np.ndarray, valid: np.ndarray, labels
     softer view shows a real mark fainter, not lacking). A painted crack or stain on an undamaged surface leaves
     the other view no darker there (a share near 0); a real mark that the gradient test calls lacking (a view
     that blurs it, a parallax the flow left) is still dark there (near 1). Returns (share, ring correlation); the
-    share is None where the mark is not darker than its surroundings."""
+    share is None where the mark is not darker than its surroundings. ``polarity`` -1 asks the same of a light
+    mark (lighter than its ring, the other view lighter in its shape)."""
     x, y, bw, bh = box
     h, w = shows.shape
     r = max(6, int(0.5 * max(bw, bh)))
@@ -352,24 +388,41 @@ def _shape_shown(shows: np.ndarray, other: np.ndarray, valid: np.ndarray, labels
         return None, 0.0
     ring_a, ring_b = a[ring], b[ring]
     level_a, level_b = float(np.median(ring_a)), float(np.median(ring_b))
-    dark = level_a - float(np.median(a[comp]))
-    if dark < cfg.shape_min_dark:
-        return None, _ncc(ring_a, ring_b)
     spread_a = float(np.median(np.abs(ring_a - level_a))) + 1e-4
     spread_b = float(np.median(np.abs(ring_b - level_b))) + 1e-4
+    agreement = _ncc(ring_a, ring_b)
     ys, xs = np.nonzero(comp)
-    hh, ww = comp.shape
-    best = -np.inf
-    for dy in range(-m, m + 1):
-        for dx in range(-m, m + 1):
-            yy, xx = ys + dy, xs + dx
-            inside = (yy >= 0) & (yy < hh) & (xx >= 0) & (xx < ww)
-            if inside.mean() < 0.9:
-                continue
-            best = max(best, level_b - float(np.median(b[yy[inside], xx[inside]])))
-    if not np.isfinite(best):
-        return None, _ncc(ring_a, ring_b)
-    return best / (dark * spread_b / spread_a), _ncc(ring_a, ring_b)
+    dark = polarity * (level_a - float(np.median(a[comp])))
+    if dark < cfg.shape_min_dark:
+        return None, agreement
+    scale = dark * spread_b / spread_a
+    shifts = np.arange(-m, m + 1)
+    dy, dx = (v.reshape(-1) for v in np.meshgrid(shifts, shifts, indexing="ij"))
+    # every placement at once: outside the window is NaN, and a placement with more than a tenth of the shape
+    # outside is not looked at
+    padded = np.pad(b.astype(np.float32), m, mode="constant", constant_values=np.nan)
+    if cfg.shape_align:
+        # only the placements where the surface around the mark aligns (what the flow left aside is left aside with
+        # its surroundings, a pixel either way; where the surface is plain or repeats, every placement that fits
+        # about as well): a real mark moves with its surface, a painted one is not there. Any placement within the
+        # search lets some darker texture (a brick, a joint) pass for the mark
+        ry, rx = np.nonzero(ring)
+        step = max(1, len(ry) // 1500)
+        ry, rx = ry[::step], rx[::step]
+        ring_b_at = np.nan_to_num(padded[ry + m + dy[:, None], rx + m + dx[:, None]], nan=level_b)
+        centred_b = ring_b_at - ring_b_at.mean(axis=1, keepdims=True)
+        centred_a = a[ry, rx] - a[ry, rx].mean()
+        fit = (centred_b @ centred_a) / (np.sqrt((centred_b ** 2).sum(axis=1) * float((centred_a ** 2).sum())) + 1e-9)
+        at = int(np.argmax(fit))
+        keep = ((np.abs(dy - dy[at]) <= 1) & (np.abs(dx - dx[at]) <= 1)) | (fit >= fit[at] - cfg.shape_fit_margin)
+        dy, dx = dy[keep], dx[keep]
+        agreement = max(agreement, float(fit[at]))
+    placed = padded[ys + m + dy[:, None], xs + m + dx[:, None]]
+    inside = np.isfinite(placed).mean(axis=1) >= 0.9
+    if not inside.any():
+        return None, agreement
+    inner = np.nanmedian(placed[inside], axis=1)
+    return float((polarity * (level_b - inner)).max()) / scale, agreement
 
 
 def _displaced(mark: np.ndarray, explained: np.ndarray, origin: tuple[int, int], search: int) -> float:
@@ -395,8 +448,13 @@ def _is_lack(c: _Candidate, cfg: PlaceSettings) -> bool:
     """A candidate is structure the other view lacks when it stands out, sits on a surface that agrees, is found
     nowhere near in the other view and does not replace other content there."""
     ring = cfg.signed_ring if c.signed else cfg.ring_agreement
-    if not (c.contrast >= cfg.min_contrast and c.darkening >= cfg.min_darkening and c.replaced < cfg.max_replaced):
+    if c.contrast < cfg.min_contrast or c.replaced >= cfg.max_replaced:
         return False
+    if c.darkening < cfg.min_darkening:
+        # not dark: a light line (a scuff, a shatter's lit edges on a dark surface) the other view does not show
+        # light in its shape, on a surface agreeing around it; a light blob is a reflection or a highlight
+        return (c.light_shown is not None and c.light_shown < cfg.shape_shown
+                and min(c.ring_agreement, c.shape_ring) >= cfg.shape_ring and c.best_match < cfg.light_found_nearby)
     if c.ring_agreement >= ring and c.best_match < cfg.found_nearby:
         return True
     # a dark mark the other view does not show dark in its shape, on a surface that agrees well around it: what
@@ -475,8 +533,12 @@ def examine_place(gray_a: np.ndarray, gray_b: np.ndarray, hom: np.ndarray, regio
     lacking = kept(forward, True)
     extra = kept(backward, False)
     # structure the other view may lack, too weak to say so: the place is then not confirmed either
-    doubtful = any(c.contrast >= cfg.doubt_contrast and c.darkening >= cfg.doubt_darkening
-                   and c.unsigned_match < cfg.doubt_displaced and c.ring_agreement >= cfg.doubt_ring for c in forward)
+    doubtful = any(c.contrast >= cfg.doubt_contrast and c.unsigned_match < cfg.doubt_displaced
+                   and c.ring_agreement >= cfg.doubt_ring
+                   and (c.darkening >= cfg.doubt_darkening
+                        or (cfg.light_marks and _light_line(c.lightening, c.width, c.elongation, c.glint, cfg,
+                                                                cfg.doubt_darkening)))
+                   for c in forward)
     if seen_share < cfg.seen_share:
         status, why = "not_seen", "outside"
     elif lacking:

@@ -201,12 +201,26 @@ class _View:
         return int(self.pixels.shape[1]), int(self.pixels.shape[0])
 
 
-def _prepare(view: _View) -> tuple[WorkImage, Features]:
+def _prepare(view: _View, *, plain_surface: bool = False) -> tuple[WorkImage, Features]:
+    """The working copy and its SIFT features; ``plain_surface``: a copy for a low-texture item (a magnetic tile, a
+    plain ceramic): brought up to the working size when the photo is smaller and its local contrast equalised
+    (CLAHE), so that SIFT finds enough of the surface's faint texture to match on."""
     def make() -> tuple[WorkImage, Features]:
         work = work_image(view.pixels)
+        if plain_surface:
+            work = _equalised(work, view.size)
         return work, features(work)
 
-    return _PREPARED.get(view.key, make)
+    return _PREPARED.get((view.key, plain_surface), make)
+
+
+def _equalised(work: WorkImage, size: tuple[int, int], side: int = 1024) -> WorkImage:
+    h, w = work.gray.shape
+    up = max(1.0, side / max(h, w))
+    gray = work.gray if up == 1.0 else cv2.resize(work.gray, (round(w * up), round(h * up)),
+                                                  interpolation=cv2.INTER_CUBIC)
+    gray = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(gray)
+    return WorkImage(gray=gray, scale=work.scale * gray.shape[1] / w, rgb=None, size=size)
 
 
 def prepare(image: LoadedImage) -> tuple[WorkImage, Features]:
@@ -265,11 +279,19 @@ def _missing(seen: RegionSeen, source: str) -> list[Missing]:
 def _compare(photo: LoadedImage, other: LoadedImage, regions: Sequence[Box], overview: bool,
              cfg: PlaceSettings) -> Comparison | None:
     view_a, view_b = _View(photo.pixels, photo.sha256), _View(other.pixels, other.sha256)
-    wa, fa = _prepare(view_a)
-    wb, fb = _prepare(view_b)
-    vm = _MATCHED.get((photo.sha256, other.sha256), lambda: match(fa, fb))
+
+    def matched() -> tuple[ViewMatch | None, bool]:
+        found = match(_prepare(view_a)[1], _prepare(view_b)[1])
+        if found is not None or not cfg.plain_surfaces:
+            return found, False
+        # too little texture for the photos' own features (a plain tile): equalised copies of both
+        return match(_prepare(view_a, plain_surface=True)[1], _prepare(view_b, plain_surface=True)[1]), True
+
+    vm, plain = _MATCHED.get((photo.sha256, other.sha256, cfg.plain_surfaces), matched)
     if vm is None:
         return None
+    wa, _ = _prepare(view_a, plain_surface=plain)
+    wb, _ = _prepare(view_b, plain_surface=plain)
     size_a = view_a.size
     share_a, hull_a = _hull_share(vm.pts_a, wa.shape)
     share_b, _ = _hull_share(vm.pts_b, wb.shape)
