@@ -26,7 +26,6 @@ import multiprocessing
 import pickle
 import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -290,10 +289,6 @@ def summary(cfg: Any = None, sets: tuple[str, ...] = ("tuned", "untouched", "ai"
             row[2] += int(o.flagged and on_edit(c, o))
         out["ai"] = {k: {"compared": r[0], "flagged": r[1], "region_on_edit": r[2]} for k, r in sorted(rows.items())}
     return out
-
-
-def iter_cases(which: str) -> Iterator[Staged]:
-    yield from load(which)
 
 
 def failures(ev: Any, cfg: Any = None) -> list[str]:
