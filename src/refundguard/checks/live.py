@@ -37,18 +37,37 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from refundguard.checks._live.code import CodeRead, read_code
 from refundguard.checks._live.config import LiveConfig
-from refundguard.checks._live.recapture import Periodicity, periodicity
-from refundguard.checks._live.views import Box, Comparison, compare
 from refundguard.checks.registry import CheckContext, LiveSession, check
 from refundguard.errors import not_applicable
 from refundguard.findings import Finding, Region
 from refundguard.media.load import LoadedImage
+
+if TYPE_CHECKING:
+    from refundguard.checks._live.code import CodeRead, read_code
+    from refundguard.checks._live.recapture import Periodicity, periodicity
+    from refundguard.checks._live.views import Box, Comparison, compare
+else:
+    # The comparison, code and recapture modules are imported on first use, not at check discovery: every
+    # analysis discovers this check, few have a live session.
+    def compare(*args: Any, **kwargs: Any) -> Any:
+        from refundguard.checks._live.views import compare as impl
+
+        return impl(*args, **kwargs)
+
+    def read_code(*args: Any, **kwargs: Any) -> Any:
+        from refundguard.checks._live.code import read_code as impl
+
+        return impl(*args, **kwargs)
+
+    def periodicity(*args: Any, **kwargs: Any) -> Any:
+        from refundguard.checks._live.recapture import periodicity as impl
+
+        return impl(*args, **kwargs)
 
 
 @dataclass
