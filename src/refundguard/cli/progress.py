@@ -33,6 +33,8 @@ def shown(stages: Stages, lang: str) -> Iterator[Callable[[str], None]]:
                 stages.done = max(stages.total - 1, 0)
             else:
                 stages(what)
-            bar.update(task, completed=stages.done, description=stages.words(lang))
+            # drawn at once: a stage shorter than the refresh interval (a small photo decodes in
+            # milliseconds) is still shown, not skipped by the 10-per-second redraw
+            bar.update(task, completed=stages.done, description=stages.words(lang), refresh=True)
 
         yield update
