@@ -59,8 +59,10 @@ def _sets(name: str, quick: bool = False) -> Iterable[Case]:
     raise ValueError(f"unknown set {name!r} (the held-out split is never staged)")
 
 
-def stage(name: str, folder: Path, quick: bool = False, progress: Callable[[str], None] = print) -> int:
-    """Run the reference check on set ``name`` once and keep every pair's alignment under ``folder``."""
+def stage(name: str | Iterable[Case], folder: Path, quick: bool = False,
+          progress: Callable[[str], None] = print) -> int:
+    """Run the reference check on set ``name`` (or on the given cases) once and keep every pair's alignment
+    under ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     recorded: list[Comparison | Aligned] = []
     real = compare_module.compare
@@ -75,7 +77,7 @@ def stage(name: str, folder: Path, quick: bool = False, progress: Callable[[str]
     compare_module.compare = recording
     n = 0
     try:
-        for case in _sets(name, quick):
+        for case in _sets(name, quick) if isinstance(name, str) else name:
             out = folder / f"{case.id}.pkl"
             if out.exists():
                 n += 1
@@ -88,7 +90,7 @@ def stage(name: str, folder: Path, quick: bool = False, progress: Callable[[str]
                              "mask": case.mask, "shape": case.claim.shape[:2], "pairs": list(recorded),
                              "row": row}, f, protocol=pickle.HIGHEST_PROTOCOL)
             n += 1
-            progress(f"{name} {case.id} {row['codes']} {row['score']:.3f}")
+            progress(f"{case.id} {row['codes']} {row['score']:.3f}")
     finally:
         compare_module.compare = real
     return n
