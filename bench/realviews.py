@@ -361,9 +361,13 @@ class PaintedPair:
     box_a: tuple[int, int, int, int]  # the painted damage's box in view A's pixels
 
 
-def painted_pairs(pairs: list[RealPair], recipes: dict[str, Painter], seed: int) -> Iterator[PaintedPair]:
-    """Each pair with each recipe painted on view A; laundering cycles through :data:`LAUNDERING`."""
-    k = 0
+def painted_pairs(pairs: list[RealPair], recipes: dict[str, Painter], seed: int, offset: int = 0
+                  ) -> Iterator[PaintedPair]:
+    """Each pair with each recipe painted on view A; laundering cycles through :data:`LAUNDERING`.
+
+    ``offset`` is the running number of the first draw: a pair at position ``i`` of a list gets the same
+    draws alone with ``offset=i * len(recipes)`` as within the list (for staging pairs in parallel)."""
+    k = offset
     for pair in pairs:
         a, b = read_rgb(pair.a), read_rgb(pair.b)
         for name, painter in recipes.items():

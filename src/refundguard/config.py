@@ -2,6 +2,11 @@
 
 Values come from defaults, then ``REFUNDGUARD_*`` environment variables, then an optional TOML file
 named by ``REFUNDGUARD_CONFIG``. Thresholds and weights are data, not code.
+
+The environment is read as pydantic-settings reads it (prefix ``REFUNDGUARD_``, nested with ``__``, names
+case-insensitive, complex values as JSON), through its own environment source; that library (with asyncio and
+its cloud providers, ~50 ms) is imported only when a ``REFUNDGUARD_*`` variable names one of the settings, so
+that a plain command-line start does not pay for it.
 """
 
 from __future__ import annotations
@@ -14,8 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from refundguard.errors import ConfigError
 
@@ -76,8 +80,21 @@ class Calibration(BaseModel):
     training_share: float = Field(0.33, gt=0.0, lt=1.0)
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="REFUNDGUARD_", env_nested_delimiter="__")
+#: prefix and nesting delimiter of the environment variables that set :class:`Settings`
+ENV_PREFIX = "REFUNDGUARD_"
+ENV_NESTED_DELIMITER = "__"
+
+
+class Settings(BaseModel):
+    """Every setting of an analysis. Built like a pydantic-settings ``BaseSettings``: keyword arguments over the
+    ``REFUNDGUARD_*`` environment over the defaults, merged table by table (:func:`environment`)."""
+
+    # pydantic-settings' BaseSettings configuration, which this class had before
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, validate_default=True)
+
+    def __init__(self, **data: Any) -> None:
+        env = environment()
+        super().__init__(**(_merged(env, data) if env else data))
 
     limits: Limits = Field(default_factory=Limits)
     levels: Levels = Field(default_factory=Levels)
@@ -118,6 +135,22 @@ class Settings(BaseSettings):
         raise ConfigError(f"no weight configured for finding code {code!r}")
 
 
+def environment() -> dict[str, Any]:
+    """The values the ``REFUNDGUARD_*`` environment gives :class:`Settings`, parsed by pydantic-settings'
+    environment source (case-insensitive names, ``__`` nesting, JSON for tables); ``{}`` without importing it when
+    no variable names a setting."""
+    fields = set(Settings.model_fields)
+    prefix = ENV_PREFIX.lower()
+    if not any(k.lower().startswith(prefix) and k[len(prefix):].lower().split(ENV_NESTED_DELIMITER)[0] in fields
+               for k in os.environ):
+        return {}
+    from pydantic_settings import EnvSettingsSource
+
+    source = EnvSettingsSource(Settings, case_sensitive=False, env_prefix=ENV_PREFIX,  # type: ignore[arg-type]
+                               env_nested_delimiter=ENV_NESTED_DELIMITER)
+    return source()
+
+
 def logit(p: float) -> float:
     """Log-odds of a probability."""
     return math.log(p / (1.0 - p))
@@ -155,7 +188,7 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) 
         user.pop("ledger", None)  # the ledger's own table (refundguard.ledger.config)
         data = _merged(data, user)
     data.update(overrides)
-    # Environment variables win over files: pydantic-settings gives init kwargs priority, so drop
+    # Environment variables win over files: Settings gives its keyword arguments priority, so drop
     # keys that the environment sets.
     env_keys = {k[len("REFUNDGUARD_"):].split("__")[0].lower() for k in os.environ if k.startswith("REFUNDGUARD_")}
     for key in env_keys & set(data) - set(overrides):

@@ -171,3 +171,15 @@ def test_no_false_hits_on_the_corpus() -> None:
         for d in decodes:  # comfortable margin below every threshold
             assert d.matched <= d.threshold - 3, f"{path.name} {d.payload} {d.scheme} {d.matched}"
     assert decoded >= 35
+
+
+def test_chroma_u_by_rows_equals_one_conversion(astronaut):
+    """:func:`chroma_u` converts a few rows at a time: the same U plane as one cvtColor of the whole picture."""
+    import cv2
+
+    rgb = np.ascontiguousarray(astronaut[: 3 * wm.CHROMA_ROWS + 7])
+    for order, code in (("bgr", cv2.COLOR_RGB2YUV), ("rgb", cv2.COLOR_BGR2YUV)):
+        whole_u8 = cv2.cvtColor(rgb, code)[:, :, 1].astype(np.float32)
+        whole_f = cv2.cvtColor(rgb.astype(np.float32), code)[:, :, 1]
+        assert np.array_equal(wm.chroma_u(rgb, order, "uint8"), whole_u8)
+        assert np.array_equal(wm.chroma_u(rgb, order, "float"), whole_f)

@@ -58,3 +58,39 @@ def test_provenance_check_loads_c2pa_only_for_a_photo_with_a_manifest():
                       "buf = io.BytesIO(); Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(buf, 'JPEG')\n"
                       "assert p.analyse_image(load_image(buf.getvalue())) == []")
     assert "c2pa" not in loaded
+
+
+def test_settings_read_without_pydantic_settings_unless_the_environment_sets_one():
+    """The settings are built without pydantic-settings (asyncio and its cloud providers, ~50 ms) when no
+    ``REFUNDGUARD_*`` variable names a setting; one that does is read by its environment source as before."""
+    code = ("import sys\nfrom refundguard.config import load_settings\ns = load_settings()\n"
+            "print('pydantic_settings' in sys.modules, s.base_rate, s.limits.max_bytes, s.database_url)")
+    base = {k: v for k, v in os.environ.items() if not k.upper().startswith("REFUNDGUARD_")}
+    base["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
+
+    def run(extra: dict[str, str]) -> list[str]:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**base, **extra},
+                             check=True, timeout=60)
+        return out.stdout.split()
+
+    plain = run({"REFUNDGUARD_CHECK_THREADS": "1"})  # not a setting of Settings
+    assert plain[0] == "False"
+    env = run({"REFUNDGUARD_BASE_RATE": "0.125", "REFUNDGUARD_LIMITS__MAX_BYTES": "12345",
+               "REFUNDGUARD_DATABASE_URL": "sqlite:///other.db"})
+    assert env == ["True", "0.125", "12345", "sqlite:///other.db"]
+
+
+def test_live_and_multiview_import_their_comparison_code_only_when_they_run():
+    loaded = _modules("import refundguard.checks.registry as r\nr.registered()")
+    code = ("import sys, json\nimport refundguard.checks.registry as r\nr.registered()\n"
+            "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('refundguard.checks._views', "
+            "'refundguard.checks._live')))))")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, timeout=60)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [
+        "refundguard.checks._live", "refundguard.checks._live.config", "refundguard.checks._views",
+        "refundguard.checks._views.config"]
+    assert "pydantic_settings" not in loaded
+    from refundguard.checks import multiview
+
+    assert multiview.PairResult.__module__ == "refundguard.checks._views.pair"

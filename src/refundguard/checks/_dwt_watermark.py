@@ -105,6 +105,10 @@ class Decode:
         return self.matched >= self.threshold and not self.degenerate
 
 
+#: rows of the picture converted to YUV at a time by :func:`chroma_u`
+CHROMA_ROWS = 64
+
+
 def chroma_u(rgb: np.ndarray, order: str, domain: str) -> np.ndarray:
     """The U plane the embedder saw, as float32.
 
@@ -122,8 +126,14 @@ def chroma_u(rgb: np.ndarray, order: str, domain: str) -> np.ndarray:
         raise ValueError(f"unknown order/domain {order!r}/{domain!r}")
     # cvtColor(bgr, BGR2YUV) on the flipped array equals cvtColor(rgb, RGB2YUV): no copy needed
     code = cv2.COLOR_RGB2YUV if order == "bgr" else cv2.COLOR_BGR2YUV
-    src = rgb if domain == "uint8" else rgb.astype(np.float32)
-    return cv2.cvtColor(src, code)[:, :, 1].astype(np.float32, copy=False)
+    # a few rows at a time (the conversion is per pixel): the float copy and the three-plane YUV picture never
+    # exist for the whole band (2 MP: 2 x 24 MB), only the U plane does
+    plane = np.empty(rgb.shape[:2], np.float32)
+    for top in range(0, rgb.shape[0], CHROMA_ROWS):
+        part = rgb[top:top + CHROMA_ROWS]
+        src = part if domain == "uint8" else part.astype(np.float32)
+        plane[top:top + CHROMA_ROWS] = cv2.cvtColor(src, code)[:, :, 1]
+    return plane
 
 
 def haar_ll(plane: np.ndarray) -> np.ndarray:

@@ -47,17 +47,49 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import combinations
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from refundguard.checks._views.config import MultiviewConfig, ScoreSettings
-from refundguard.checks._views.match import Features, WorkImage, features, match, work_image
-from refundguard.checks._views.pair import Box, Difference, PairResult, RegionCheck, examine
 from refundguard.checks.registry import CheckContext, check
 from refundguard.errors import not_applicable
 from refundguard.findings import Finding
 from refundguard.media.load import LoadedImage
+
+if TYPE_CHECKING:
+    from refundguard.checks._views.match import Features, WorkImage, features, match, work_image
+    from refundguard.checks._views.pair import Box, Difference, PairResult, RegionCheck, examine
+else:
+    # The matching and comparison modules are imported on first use, not at check discovery: every analysis
+    # discovers this check, only claims with two or more photos run it.
+    def work_image(*args: Any, **kwargs: Any) -> Any:
+        from refundguard.checks._views.match import work_image as impl
+
+        return impl(*args, **kwargs)
+
+    def features(*args: Any, **kwargs: Any) -> Any:
+        from refundguard.checks._views.match import features as impl
+
+        return impl(*args, **kwargs)
+
+    def match(*args: Any, **kwargs: Any) -> Any:
+        from refundguard.checks._views.match import match as impl
+
+        return impl(*args, **kwargs)
+
+    def examine(*args: Any, **kwargs: Any) -> Any:
+        from refundguard.checks._views.pair import examine as impl
+
+        return impl(*args, **kwargs)
+
+    def __getattr__(name: str) -> Any:
+        """The public result types (``Difference``, ``PairResult``, ``RegionCheck``) from their module."""
+        if name in ("Difference", "PairResult", "RegionCheck"):
+            from refundguard.checks._views import pair
+
+            return getattr(pair, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["Difference", "MultiviewConfig", "PairResult", "RegionCheck", "compare_views", "pair_score", "run"]
 

@@ -12,15 +12,17 @@ evidence; from the same buyer in a different claim, medium.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from refundguard.checks.registry import CheckContext, ClaimInfo, check
 from refundguard.errors import not_applicable
 from refundguard.findings import Finding, Region
-from refundguard.index.base import Match, ReuseIndex
-from refundguard.index.fingerprint import QUERY_FEATURES, image_fingerprint, region_fingerprint
-from refundguard.index.record import damage_regions
+
+if TYPE_CHECKING:  # the index and its fingerprint libraries load only when an analysis has an index
+    from refundguard.index.base import Match
 
 
 class ReuseCheckConfig(BaseModel):
@@ -97,6 +99,9 @@ def run(ctx: CheckContext) -> list[Finding]:
     """Look every claim photo and damage region up in the reuse index."""
     if ctx.index is None:
         raise not_applicable("reuse.na.no_index")
+    from refundguard.index.fingerprint import QUERY_FEATURES, image_fingerprint
+    from refundguard.index.record import damage_regions
+
     findings: list[Finding] = []
     k = ctx.config.candidates
     for i, image in ctx.claim_images:
@@ -124,6 +129,9 @@ def _duplicate_finding(ctx: CheckContext, i: int, matches: list[Match]) -> Findi
 
 def _template_finding(ctx: CheckContext, i: int, pixels: np.ndarray, region: Region,
                       seen_images: set[str]) -> Finding | None:
+    from refundguard.index.base import ReuseIndex
+    from refundguard.index.fingerprint import QUERY_FEATURES, region_fingerprint
+
     if not isinstance(ctx.index, ReuseIndex):  # an index without damage-region search
         return None
     try:

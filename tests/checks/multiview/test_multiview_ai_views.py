@@ -46,3 +46,18 @@ def test_two_views_of_one_picture_pass(pair_id: str, picture: str) -> None:
     result = analyze([load_image(a, name="a.jpg"), load_image(b, name="b.jpg")], only=["multiview"])
     assert result.checks["multiview"].status == "ran"
     assert not [f for f in result.findings if f.code == CODE]
+
+
+def test_a_regenerated_region_is_flagged_though_its_inside_differs() -> None:
+    # SAGI 012: the edit regenerates a region around what it removed; inside the mark's box the two pictures'
+    # fine detail does not correlate (as inside a window pane seen from two places), but the mark covers a
+    # sizeable share of the photo while the surface around it agrees: replaced content, reported
+    original, edited = sagi("012")
+    a, b, mask_a, mask_b = ai_view_pair(original, edited, 7012, "edited", "original")
+    result = analyze([load_image(a, name="edited.jpg"), load_image(b, name="original.jpg")], only=["multiview"])
+    [finding] = [f for f in result.findings if f.code == CODE]
+    masks = (mask_a, mask_b)
+    diffs = [d for pair in finding.details["pairs"] for d in pair["differences"] if d["resolved"]]
+    assert any(d["interior_agreement"] is not None and d["interior_agreement"] < 0.3 and d["share"] >= 0.005
+               for d in diffs)
+    assert any(on_edit(masks[int(k)], box) for d in diffs for k, box in d["regions"].items())

@@ -103,6 +103,22 @@ def test_a_crack_painted_on_one_view_is_found_where_it_is() -> None:
     assert "should have shown it" in finding.message.en and "本应能拍到" in finding.message.zh
 
 
+def test_a_crack_painted_on_a_grained_tile_is_found_where_it_is() -> None:
+    # a magnetic tile under two lights: the tile's grain, seen in both, "explains" part of the painted crack's
+    # outline; the crack is strong, and the other photo sees the place as closely and face-on (strong_contrast)
+    corpus_path("damage", "magnetic_tile")
+    tuning = [p for p in rv.sceaux_pairs() + rv.buddha_pairs() + rv.tile_pairs(all_pairs=False) if p.split == "tuning"]
+    [(index, p)] = [(i, p) for i, p in enumerate(tuning) if p.name == "tiles/exp4_num_194236-exp5_num_194256"]
+    [case] = [c for c in rv.painted_pairs([p], rv.TUNING_RECIPES, 14, offset=index * len(rv.TUNING_RECIPES))
+              if c.recipe == "crack"]
+    assert case.laundering == "camera"
+    result = analyze([load_image(case.view_a, name="painted.jpg"), load_image(case.view_b, name="other.jpg")],
+                     only=["multiview"])
+    [finding] = [f for f in result.findings if f.code == CODE]
+    shown = [r for r in finding.details["regions_by_image"]["0"] if r["role"] == "damage"]
+    assert any(_overlap((r["x"], r["y"], r["w"], r["h"]), case.box_a) for r in shown)
+
+
 def test_a_photo_of_another_item_is_skipped_with_a_reason() -> None:
     va, vb, _ = rv.laundered(pair("sceaux/7104-7105"), "half_q70")
     tile = (corpus_path("damage", "magnetic_tile") / "MT_Break" / "Imgs" / "exp4_num_348673.jpg").read_bytes()

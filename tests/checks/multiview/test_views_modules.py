@@ -129,6 +129,24 @@ def test_judge_resolves_a_clear_difference() -> None:
     assert verdict == Judgement(difference=True, resolved=True, replaced=False, reasons=())
 
 
+def test_a_strong_mark_on_grained_surface_needs_a_lower_unexplained_share() -> None:
+    # a crack on a finely grained surface: its outline is partly "explained" by the grain the other view shows;
+    # strong enough (strong_contrast) and seen as closely and face-on, a quarter unexplained is enough
+    assert judge(evidence(unexplained=0.28, contrast=1.3, ring=0.01, foreshortening=0.98)).difference
+    assert not judge(evidence(unexplained=0.28, contrast=1.1, ring=0.01, foreshortening=0.98)).difference
+    assert not judge(evidence(unexplained=0.28, contrast=1.3, ring=0.01, resolution=0.7)).difference
+    assert not judge(evidence(unexplained=0.22, contrast=1.3, ring=0.01, foreshortening=0.98)).difference
+
+
+def test_place_differs_concerns_a_local_place_not_a_regenerated_region() -> None:
+    # inside a pane-sized box the views show other content: the correspondence does not hold there; over a
+    # sizeable share of the photo (an AI edit regenerating the place) the surface around agrees and it is evidence
+    small = judge(evidence(interior_agreement=0.2, share=0.001))
+    large = judge(evidence(interior_agreement=0.2, share=0.01))
+    assert "place_differs" in small.reasons and not small.resolved
+    assert large.difference and large.resolved and "place_differs" not in large.reasons
+
+
 @pytest.mark.parametrize(("change", "reason"), [({"resolution": 0.2}, "resolution"), ({"sharpness": 0.2}, "focus"),
                                                  ({"clipped": 0.6}, "clipped"), ({"ring_valid": 0.3}, "occlusion"),
                                                  ({"ring_agreement": 0.1}, "alignment"),
@@ -225,6 +243,7 @@ def test_measure_sees_the_crack() -> None:
     # the surface inside the crack's box, off the crack, is the same texture in both views (or too little of it)
     assert ev.interior_agreement is None or ev.interior_agreement > 0.6
     assert "place_differs" not in judge(ev).reasons
+    assert ev.share == pytest.approx(ev.area / (al.shape[0] * al.shape[1]))
 
 
 def test_a_place_that_shows_other_content_inside_its_box_is_not_resolved() -> None:

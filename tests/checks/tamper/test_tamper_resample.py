@@ -123,3 +123,16 @@ def test_resampling_alone_is_never_reported_and_never_reaches_review_without_dq(
     assert combine({"dq": 0.0, "grid": 1.0, "noise": 1.0, "resample": 1.0}) <= 0.6
     assert combine({"dq": 0.8, "grid": 0.0, "noise": 0.0, "resample": 0.8}) > 0.7
     assert combine({"dq": 1.0, "grid": 1.0, "noise": 1.0, "resample": 1.0}) > 0.999
+
+
+def test_medians_over_the_picture_taken_a_few_bins_at_a_time_equal_one_median():
+    """:func:`relative_to_picture` takes the valid blocks' median bin by bin in chunks: the numbers of one
+    median over every bin at once."""
+    from refundguard.checks._forensics.resample import _CHUNK_PIXELS, relative_to_picture
+
+    rng = np.random.default_rng(3)
+    ratio = rng.gamma(2.0, 1.0, (120, 110, 64)).astype(np.float32)
+    valid = rng.random((120, 110)) > 0.1
+    assert _CHUNK_PIXELS // int(valid.sum()) < ratio.shape[-1]  # more than one chunk
+    expected = ratio / np.maximum(np.median(ratio[valid], axis=0), 1e-6)
+    assert np.array_equal(relative_to_picture(ratio.copy(), valid), expected)

@@ -235,9 +235,14 @@ def relative_to_picture(ratio: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """The second part of :func:`peak_ratio`: ``ratio`` divided, bin by bin, by its median over the valid blocks
     (in place)."""
     # the median along the contiguous axis: the same numbers, a third faster than along axis 0
-    # (of a copy made here, so the median may reorder it in place instead of copying it once more)
-    ref = (np.median(np.ascontiguousarray(ratio[valid].T), axis=1, overwrite_input=True) if valid.any()
-           else np.ones(ratio.shape[-1], np.float32))
+    # (of a copy made here, so the median may reorder it in place instead of copying it once more); a few bins
+    # at a time, each bin's median being its own: the copies never hold the valid blocks' ratios of all bins
+    if valid.any():
+        step = max(1, _CHUNK_PIXELS // int(valid.sum()))
+        ref = np.concatenate([np.median(np.ascontiguousarray(ratio[:, :, k:k + step][valid].T), axis=1,
+                                        overwrite_input=True) for k in range(0, ratio.shape[-1], step)])
+    else:
+        ref = np.ones(ratio.shape[-1], np.float32)
     ratio /= np.maximum(ref, 1e-6)
     return ratio
 

@@ -70,8 +70,9 @@ class CompareSettings(_Section):
                                       "unexplained structure is strong (strong_contrast): a dark blob or crack on "
                                       "a finely textured surface leaves part of its outline 'explained' by the "
                                       "texture the other view shows beside it")
-    strong_contrast: float = Field(1.6, gt=0, description="strongest unexplained structure (× typical gradient) "
-                                   "for the lower share: twice min_contrast")
+    strong_contrast: float = Field(1.2, gt=0, description="strongest unexplained structure (× typical gradient) "
+                                   "for the lower share: 1.5 × min_contrast (a crack or stain on a finely grained "
+                                   "surface, seen as closely and face-on by the other view)")
     strong_resolution: float = Field(0.8, gt=0, description="... and only where the other view sees the place "
                                      "about as closely (its pixels per pixel, worst direction): seen smaller, the "
                                      "part it explains may be the same feature drawn smaller (a pit whose dark "
@@ -136,6 +137,10 @@ class VisibilitySettings(_Section):
                                           "shows other content in each view (a pane whose reflection or interior "
                                           "changed, a railing in front with the wall behind it moved by parallax) "
                                           "though the ring around agrees; the correspondence does not hold there")
+    place_differs_max_share: float = Field(0.005, gt=0, le=1, description="... only for a mark smaller than this "
+                                           "share of the photo: a pane or a railing post is a local place; a region "
+                                           "regenerated over a larger share while the surface around agrees in both "
+                                           "(an AI edit) is replaced content, not a place the views see differently")
     min_filled_interior: float = Field(0.6, ge=-1, le=1, description="... and at least this correlation where "
                                        "the mark lies in a flow hole mapped by the surface around it: the map there "
                                        "is an assumption the place itself must bear out (a pane that is dark with "

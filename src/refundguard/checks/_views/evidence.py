@@ -61,6 +61,7 @@ class Evidence:
     foreshortening: float = 1.0  # Y's worst over best direction of magnification there (1: seen face-on as X)
     brightest: float = 0.0  # how much brighter X is than Y at the mark (90th percentile, log units, against the ring)
     interior_agreement: float | None = None  # correlation of X's and Y's fine detail inside the box, off the mark
+    share: float = 0.0  # the mark's area, share of X's working image
 
     def to_dict(self) -> dict[str, float | None]:
         def r(v: float | None, n: int = 3) -> float | None:
@@ -77,7 +78,8 @@ class Evidence:
                 "light_width": r(self.light_width, 2), "light_elongation": r(self.light_elongation, 1),
                 "light_grey": r(self.light_grey, 0),
                 "ring_trusted": r(self.ring_trusted),
-                "brightest": r(self.brightest), "interior_agreement": r(self.interior_agreement)}
+                "brightest": r(self.brightest), "interior_agreement": r(self.interior_agreement),
+                "share": r(self.share, 5)}
 
 
 @dataclass(frozen=True)
@@ -176,7 +178,8 @@ def measure(al: Aligned, mask: np.ndarray, settings: CompareSettings | None = No
                     contrast=contrast, lift=lift,
                     darkening=darkening, replaced=replaced, resolution=resolution, sharpness=sharpness,
                     foreshortening=foreshortening,
-                    clipped=clipped, ring_valid=ring_valid, ring_agreement=agreement, area=int(mask.sum()))
+                    clipped=clipped, ring_valid=ring_valid, ring_agreement=agreement, area=int(mask.sum()),
+                    share=float(mask.sum() / mask.size))
 
 
 def _light(al: Aligned, mask: np.ndarray, box: tuple[int, int, int, int], ring: np.ndarray, offset: np.ndarray,
@@ -338,7 +341,10 @@ def judge(ev: Evidence, compare: CompareSettings | None = None, visibility: Visi
     if ev.filled >= 0.3 and (ev.hole_fit < vis.min_hole_fit or ev.ring_trusted < vis.min_ring_trusted
                              or filled_interior):
         reasons.append("unaligned")
-    if ev.interior_agreement is not None and ev.interior_agreement < vis.min_interior_agreement:
+    # ... a local place (a pane, a railing post) whose content changes with the view; a region regenerated over
+    # a sizeable share of the photo while the surface around it agrees in both is replaced content, evidence
+    if (ev.interior_agreement is not None and ev.interior_agreement < vis.min_interior_agreement
+            and ev.share < vis.place_differs_max_share):
         reasons.append("place_differs")
     if ev.other_plain is not None and ev.other_plain < vis.min_place_detail:
         reasons.append("plain_place")
