@@ -153,7 +153,11 @@ def _timing(n: int) -> dict[str, Any]:
 
 
 def _claimbench(sizes: dict[str, int]) -> dict[str, Any]:
-    rows = _evaluate_all(generate(sizes["forged"], sizes["genuine"]))
+    return claimbench_summary(_evaluate_all(generate(sizes["forged"], sizes["genuine"])))
+
+
+def claimbench_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """claimbench's scores from its rows (:func:`_evaluate`'s, or :mod:`bench.reference_cache`'s replays)."""
     forged = [r for r in rows if r["kind"] == "forged"]
     genuine = [r for r in rows if r["kind"] == "genuine"]
     threshold = _threshold_at_fpr([r["score"] for r in genuine])
@@ -193,7 +197,8 @@ def _claimbench(sizes: dict[str, int]) -> dict[str, Any]:
                          "mean_f1_detected": round(float(np.mean([r["f1"] for r in detected])), 3) if detected else 0.0,
                          "mean_iou_all": round(float(np.mean([r["iou"] for r in forged])), 3)},
         "genuine": genuine_summary,
-        "time_per_case_p50_seconds": round(statistics.median(r["seconds"] for r in rows), 3),
+        "time_per_case_p50_seconds": round(statistics.median(r["seconds"] for r in rows), 3)
+        if all("seconds" in r for r in rows) else None,
         "missed": [{k: r[k] for k in ("id", "source", "laundering", "steps", "codes", "score")}
                    for r in forged if r["score"] < threshold],
         "genuine_errors": [{k: r[k] for k in ("id", "source", "laundering", "steps", "codes", "expected")}

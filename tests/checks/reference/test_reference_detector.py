@@ -216,3 +216,36 @@ def test_a_viewer_bar_that_pulls_the_alignment_leaves_no_damage_elsewhere():
     c = compare(prepare(case.claim), prepare(case.references[0]))
     assert c.p_same > 0.9
     assert [k.kind for k in c.kinds] and {k.family for k in c.kinds} == {"overlay"}
+
+
+def _textured(rng: np.random.Generator, shape: tuple[int, int] = (240, 320), amp: float = 0.1) -> np.ndarray:
+    import cv2
+
+    tex = cv2.GaussianBlur(rng.normal(0, 1, shape).astype(np.float32), (0, 0), 0.8)
+    gray = np.clip(0.5 + amp * tex / tex.std(), 0, 1)
+    return np.repeat(gray[:, :, None], 3, 2).astype(np.float32)
+
+
+def test_a_thin_line_in_texture_is_judged_visible_on_the_untolerated_difference():
+    from refundguard.checks._align.settings import ChangeSettings
+
+    rng = np.random.default_rng(3)
+    ref = _textured(rng)
+    claim = ref + rng.normal(0, 0.003, ref.shape).astype(np.float32)
+    claim[120, 100:140] -= 0.06  # a 1 px scratch, 6 % darker, on a textured surface
+    valid = np.ones(ref.shape[:2], bool)
+    tolerated_only = find_changes(claim, ref, valid, settings=ChangeSettings(raw_visibility_z=0.0))
+    assert not tolerated_only.regions  # the half-pixel tolerance takes most of its contrast
+    found = find_changes(claim, ref, valid, settings=ChangeSettings())
+    assert [r for r in found.regions if r.box[1] <= 120 < r.box[1] + r.box[3] and r.box[0] <= 120 < r.box[0] + r.box[2]]
+
+
+def test_a_half_pixel_misregistration_of_texture_is_no_change_on_the_untolerated_difference():
+    import cv2
+
+    rng = np.random.default_rng(4)
+    ref = _textured(rng, amp=0.2)
+    shifted = cv2.warpAffine(ref, np.float32([[1, 0, 0.4], [0, 1, -0.3]]), (ref.shape[1], ref.shape[0]),
+                             flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    valid = np.ones(ref.shape[:2], bool)
+    assert not find_changes(shifted, ref, valid).regions

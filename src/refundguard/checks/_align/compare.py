@@ -75,6 +75,8 @@ class Comparison:
         return tuple(self.changes.changes) if self.changes is not None else ()
 
 
+#: interpolation of the reference copy the structure detector compares (fine detail kept)
+SHARP_INTERPOLATION = cv2.INTER_CUBIC
 #: when a reference covers less than this share of the claim frame, compare on a full-detail crop
 CROP_BELOW = 0.5
 
@@ -160,7 +162,7 @@ def _comparison_copies(claim: Prepared, ref: Prepared, h: np.ndarray, normalised
                        ) -> tuple[np.ndarray, np.ndarray, Simulated]:
     """The reference as both detectors compare it: the normalised bilinear warp and a bicubic one, with the
     claim's JPEG laundering redone on them when the compared frame is the claim's own pixel grid."""
-    sharp = np.clip(apply_colour(warp(ref.rgb, h, claim.size, cv2.INTER_CUBIC)[0], coef), 0.0, 1.0)
+    sharp = np.clip(apply_colour(warp(ref.rgb, h, claim.size, SHARP_INTERPOLATION)[0], coef), 0.0, 1.0)
     if claim.scale >= 0.999:  # the compared frame is the claim's own pixel grid: its JPEG blocks can be redone
         (normalised, sharp), laundered = launder_like(claim.rgb, [normalised, sharp], valid, consistent & valid,
                                                       claim.offset, cfg.laundering)
@@ -168,9 +170,32 @@ def _comparison_copies(claim: Prepared, ref: Prepared, h: np.ndarray, normalised
     return normalised, sharp, Simulated(None, 0.0, 0.0)
 
 
-def compare(claim: Prepared, ref: Prepared, settings: ReferenceConfig | None = None) -> Comparison:
-    """Decide how ``claim`` relates to ``ref`` (both prepared; neither may have a ``problem``)."""
-    cfg = settings or ReferenceConfig()
+@dataclass(frozen=True)
+class Aligned:
+    """A pair aligned and tested for same capture, before its changes are looked for (:func:`detect`).
+
+    ``whole`` is the claim, ``claim`` the frame compared (the claim or a crop of it, :func:`_focus`), ``h``
+    the reference -> frame homography (working pixels) and ``normalised`` the colour-normalised warp.
+    """
+
+    match: Match
+    whole: Prepared
+    claim: Prepared
+    ref: Prepared
+    h: np.ndarray
+    converged: bool
+    coverage: float
+    evidence: CaptureEvidence
+    p_same: float
+    coef: np.ndarray
+    valid: np.ndarray
+    normalised: np.ndarray
+    ref_gray: np.ndarray
+
+
+def align(claim: Prepared, ref: Prepared, cfg: ReferenceConfig) -> Comparison | Aligned:
+    """Match, align and colour-normalise ``ref`` on ``claim`` and test for same capture: a finished
+    :class:`Comparison` when the pair is no derived copy, else the :class:`Aligned` pair to :func:`detect` on."""
     m = match(claim, ref)
     if m is None:
         return Comparison(match=None)
@@ -194,10 +219,28 @@ def compare(claim: Prepared, ref: Prepared, settings: ReferenceConfig | None = N
         # fine 0.33, mid 0.35, pixel 0.02-0.05; the lowest AI-inpainted SAGI pairs keep pixel >= 0.16 or
         # mid >= 0.52, docs/reference_check.md)
         p_same = min(p_same, cfg.capture.unshared_p_same)
+    if p_same < 0.5:
+        return Comparison(match=m, homography=_to_full(h, claim, ref), capture=evidence, p_same=p_same,
+                          coverage=coverage, ecc_converged=converged)
+    return Aligned(match=m, whole=whole, claim=claim, ref=ref, h=h, converged=converged, coverage=coverage,
+                   evidence=evidence, p_same=p_same, coef=coef, valid=valid, normalised=normalised,
+                   ref_gray=ref_gray)
+
+
+def compare(claim: Prepared, ref: Prepared, settings: ReferenceConfig | None = None) -> Comparison:
+    """Decide how ``claim`` relates to ``ref`` (both prepared; neither may have a ``problem``)."""
+    cfg = settings or ReferenceConfig()
+    aligned = align(claim, ref, cfg)
+    return aligned if isinstance(aligned, Comparison) else detect(aligned, cfg)
+
+
+def detect(a: Aligned, cfg: ReferenceConfig) -> Comparison:
+    """The changed regions of an aligned pair of one capture, their kinds and the pair's probabilities."""
+    m, whole, claim, ref, h, converged = a.match, a.whole, a.claim, a.ref, a.h, a.converged
+    valid, coef, normalised, ref_gray, evidence, p_same, coverage = (a.valid, a.coef, a.normalised, a.ref_gray,
+                                                                     a.evidence, a.p_same, a.coverage)
     result = Comparison(match=m, homography=_to_full(h, claim, ref), capture=evidence, p_same=p_same,
                         coverage=coverage, ecc_converged=converged)
-    if p_same < 0.5:
-        return result
     consistent = _consistent_pixels(evidence, claim.size)
     normalised, sharp, laundered = _comparison_copies(claim, ref, h, normalised, coef, valid, consistent, cfg)
     area = find_area_changes(claim.rgb, normalised, valid, consistent, cfg.area)

@@ -20,6 +20,11 @@ class ChangeSettings(_Strict):
     peak_z: float = Field(12.0, gt=0, description="significance of one visible pixel that makes a region on its own "
                                                   "(a spot too small to sum evidence over)")
     min_visibility: float = Field(1.0, gt=0, description="contrast / just-noticeable difference a region needs")
+    raw_visibility_z: float = Field(8.0, ge=0, description="peak significance (noise units) at which a region "
+                                                           "that is significant but not visible after the "
+                                                           "half-pixel tolerance is judged visible on the "
+                                                           "untolerated difference (a 1-2 px mark in texture; "
+                                                           "0: never)")
     jnd_base: float = Field(0.01, gt=0, description="just-noticeable luminance change on a flat area (gray 0-1)")
     jnd_masking: float = Field(0.3, ge=0, description="added to the JND per unit of local texture contrast")
     chroma_jnd: float = Field(0.05, gt=0, description="just-noticeable chroma change (opponent units 0-1)")
