@@ -263,9 +263,13 @@ SEEN_TILES = {"exp6_num_88201.jpg": "exp6_num_86064.jpg"}
 TUNED_PAIRS = ("004_final_paper_supp_good_r0a19cb85t_Q69.jpg",
                # fifth session: its forged session was verified by a lower min_damage_structure in the held-out run,
                # and debugged; the untouched SAGI pair 011 added held out in its place
-               "010_final_paper_supp_good_rc7a1f2c6t_Q90.jpg")
+               "010_final_paper_supp_good_rc7a1f2c6t_Q90.jpg",
+               # sixth session: its honest session was flagged held out by the optional shape_texture (seen as a level,
+               # the option left off); the untouched SAGI pair 009 added held out in its place
+               "001_final_paper_supp_good_r0b0e2ba5t_Q85.jpg")
 EXTRA_HELD_OUT_PAIRS = ("003_final_paper_supp_good_000000002627_val.jpg",
-                        "011_final_paper_supp_good_1aec902b1a6e3dc2.jpg")
+                        "011_final_paper_supp_good_1aec902b1a6e3dc2.jpg",
+                        "009_final_paper_supp_good_000000003335_val.jpg")
 SEEN_PAIRS = {"000_final_paper_supp_good_000000000871.jpg": "001_final_paper_supp_good_r0b0e2ba5t_Q85.jpg",
               "01_road_02.png": "01_road_01.png"}
 #: tuned additions of the fifth session (bench/HELD_OUT.md): magnetic tiles halfway between the held-out ones in

@@ -68,6 +68,12 @@ class PlaceSettings(BaseModel):
                                     "from it): a real mark moves with its surface, a painted one is not there")
     shape_shown: float = Field(0.2, gt=0, le=1, description="... lacking where the other view is darker there than "
                                "around by less than this share of the mark's darkening (contrasts matched)")
+    shape_texture: bool = Field(False, description="... and a dark mark the other view shows no darker in its shape "
+                                "than the photo's own surface is in that shape where the mark is not (the same "
+                                "placements, off the mark: on a busy surface some placement always finds a dark joint "
+                                "or edge) is lacking too, but only as corroboration: counted where another live shot "
+                                "lacks it as well, never alone and never against a confirmation. Off: on the held-out "
+                                "side it flagged an honest SAGI original (docs/capture.md, Measured)")
     shape_ring: float = Field(0.7, ge=-1, le=1, description="... on a surface correlating at least this well "
                               "around it")
     shape_min_dark: float = Field(0.1, gt=0, description="... for marks darker than their surroundings by at least "
