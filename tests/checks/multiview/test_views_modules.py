@@ -147,6 +147,22 @@ def test_place_differs_concerns_a_local_place_not_a_regenerated_region() -> None
     assert large.difference and large.resolved and "place_differs" not in large.reasons
 
 
+@pytest.mark.parametrize(("change", "resolved"), [
+    # a crack across a finely grained tile: the other view keeps 0.42 of the ring's fine detail at the place
+    # (below min_place_detail), but the mark is strong and the texture right around agrees closely: resolved
+    ({"other_plain": 0.42, "contrast": 1.8, "ring_agreement": 0.988}, True),
+    ({"other_plain": 0.42, "contrast": 1.26, "ring_agreement": 0.988}, False),  # an honest mark's strength
+    ({"other_plain": 0.42, "contrast": 1.8, "ring_agreement": 0.9}, False),  # the ring agrees less closely
+    ({"other_plain": 0.26, "contrast": 1.8, "ring_agreement": 0.988}, False),  # a featureless patch there
+    ({"other_plain": 0.42, "contrast": 1.8, "ring_agreement": None}, False),  # a plain ring: nothing to agree
+])
+def test_a_strong_mark_in_an_agreeing_ring_is_resolved_on_a_plainer_place(change: dict[str, float | None],
+                                                                           resolved: bool) -> None:
+    verdict = judge(evidence(**change))  # type: ignore[arg-type]
+    assert verdict.difference and verdict.resolved is resolved
+    assert ("plain_place" in verdict.reasons) is not resolved
+
+
 @pytest.mark.parametrize(("change", "reason"), [({"resolution": 0.2}, "resolution"), ({"sharpness": 0.2}, "focus"),
                                                  ({"clipped": 0.6}, "clipped"), ({"ring_valid": 0.3}, "occlusion"),
                                                  ({"ring_agreement": 0.1}, "alignment"),
@@ -170,6 +186,12 @@ SCUFF = {"darkest": 0.0, "light": 0.3, "light_width": 1.5, "light_elongation": 1
     ({"light_elongation": 1.5}, False),  # a compact bright blob: a reflection that moved, sunlit leaves
     ({"light_grey": 250.0}, False),  # a white line: a glint off an edge or a pane
     ({"light_width": 6.0}, False),  # a wide band of light
+    # a painted scratch on a dark pane or stone (Buddha 46-47): 3.2 px wide, mid-grey, is a scuff ...
+    ({"light_width": 3.2, "light_elongation": 5.5, "light_grey": 150.0}, True),
+    # ... an honest glint along an edge of the same Buddha, 4.15 px wide and near-white (225), is not
+    ({"light_width": 4.15, "light_elongation": 12.7, "light_grey": 225.0}, False),
+    ({"light_width": 3.2, "light_elongation": 12.7, "light_grey": 225.0}, False),  # too light, however thin
+    ({"light_width": 4.15, "light_elongation": 12.7, "light_grey": 150.0}, False),  # too wide, however grey
 ])
 def test_only_a_thin_grey_line_of_light_is_a_scuff(change: dict[str, float], scuff: bool) -> None:
     assert judge(evidence(**{**SCUFF, **change})).difference is scuff

@@ -93,12 +93,12 @@ class CompareSettings(_Section):
     min_darkening: float = Field(0.12, ge=0, description="damage darkens: X at least this much darker than Y "
                                  "somewhere on the mark (log units); a mark that only adds light is a reflection, "
                                  "a highlight or flare that moved")
-    scuff_width: float = Field(3.0, gt=0, description="a mark X brightens (by min_darkening at least) that is "
+    scuff_width: float = Field(3.5, gt=0, description="a mark X brightens (by min_darkening at least) that is "
                                "at most this wide (px) ...")
     scuff_elongation: float = Field(4.0, ge=1, description="... and this many times longer than wide is a scuff "
                                     "line across the surface, not a highlight (a reflection or sunlit leaves are "
                                     "blobs) ...")
-    glint_grey: float = Field(235.0, gt=0, le=255, description="... and not this bright (grey level, 95th "
+    glint_grey: float = Field(215.0, gt=0, le=255, description="... and not this bright (grey level, 95th "
                               "percentile of the line): a white line is a glint off an edge or a pane, not a scuff")
     light_dominance: float = Field(1.0, gt=0, description="a mark X brightens (against Y, 90th percentile) at "
                                    "least this multiple of how much it darkens is added light — a reflection in a "
@@ -132,6 +132,12 @@ class VisibilitySettings(_Section):
                                     "against its ring: below it, it sees a featureless patch amid texture there "
                                     "(glass, sky between parts, a shadowed recess), whose look changes with the "
                                     "viewpoint")
+    plain_strong_contrast: float = Field(1.5, gt=0, description="a mark at least this strong (× typical "
+                                         "gradient) ...")
+    plain_strong_ring_agreement: float = Field(0.95, ge=-1, le=1, description="... whose ring agrees in both views "
+                                               "with this correlation ...")
+    plain_strong_min_detail: float = Field(0.3, ge=0, le=1, description="... and where the other view keeps this "
+                                           "much of the ring's fine detail is resolved despite min_place_detail")
     min_interior_agreement: float = Field(0.3, ge=-1, le=1, description="correlation of the two views' fine "
                                           "detail inside the mark's box, off the mark: below it the place itself "
                                           "shows other content in each view (a pane whose reflection or interior "

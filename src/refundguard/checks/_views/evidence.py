@@ -346,7 +346,13 @@ def judge(ev: Evidence, compare: CompareSettings | None = None, visibility: Visi
     if (ev.interior_agreement is not None and ev.interior_agreement < vis.min_interior_agreement
             and ev.share < vis.place_differs_max_share):
         reasons.append("place_differs")
-    if ev.other_plain is not None and ev.other_plain < vis.min_place_detail:
+    # ... unless the mark is strong and the surface around it agrees closely in both views: a featureless patch
+    # whose look changes with the viewpoint (glass, sky) does not leave a strong dark mark in one view only
+    # while the texture right around it matches (a crack across a finely grained tile seen twice face-on)
+    strong_on_agreeing = (ev.contrast >= vis.plain_strong_contrast and ev.ring_agreement is not None
+                          and ev.ring_agreement >= vis.plain_strong_ring_agreement
+                          and ev.other_plain is not None and ev.other_plain >= vis.plain_strong_min_detail)
+    if ev.other_plain is not None and ev.other_plain < vis.min_place_detail and not strong_on_agreeing:
         reasons.append("plain_place")
     if ev.other_dark >= vis.dark_region and (ev.other_plain is None or ev.other_plain <= vis.dark_plain
                                              or ev.other_dark >= vis.very_dark):
