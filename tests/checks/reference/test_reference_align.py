@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 from skimage import data
 
-from refundguard.checks._align.capture import capture_evidence
+from refundguard.checks._align.capture import capture_evidence, local_shifts
 from refundguard.checks._align.changes import find_changes
 from refundguard.checks._align.compare import compare
 from refundguard.checks._align.match import match
@@ -51,6 +52,42 @@ def test_identical_photos_have_no_changes_and_full_capture_consistency():
     assert capture_evidence(p.gray, p.gray, valid).consistency > 0.95
     ch = find_changes(p.rgb, p.rgb, valid)
     assert ch.boxes == [] and ch.share == 0.0
+
+
+def _phase_correlate_windowing_inputs(real):
+    """OpenCV 4.x: with a window and no DFT padding, phaseCorrelate multiplied its inputs by it in place."""
+    def pc(a, b, window=None):
+        if window is not None:
+            a *= window
+            b *= window
+        return real(a, b)
+    return pc
+
+
+def _phase_correlate_leaving_inputs(real):
+    """OpenCV 5: phaseCorrelate leaves its inputs untouched."""
+    def pc(a, b, window=None):
+        return real(a.copy(), b.copy(), window) if window is not None else real(a.copy(), b.copy())
+    return pc
+
+
+def test_local_shifts_do_not_depend_on_whether_opencv_windows_its_inputs(monkeypatch: pytest.MonkeyPatch):
+    # a reference a little off in scale (as ECC leaves a pair with a large regenerated area): overlapping tiles
+    # measure different shifts, so windowed pixels of one tile change the next one's if the window leaks
+    gray = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2GRAY).astype(np.float32) / 255
+    ref = cv2.warpAffine(gray, np.float32([[1.006, 0.002, -1.2], [0.001, 1.005, 0.4]]), gray.shape[::-1],
+                         flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+    valid = np.ones(gray.shape, bool)
+    real = cv2.phaseCorrelate
+    results = []
+    for behaviour in (_phase_correlate_windowing_inputs, _phase_correlate_leaving_inputs):
+        monkeypatch.setattr(cv2, "phaseCorrelate", behaviour(real))
+        results.append(local_shifts(gray, ref, valid))
+    monkeypatch.setattr(cv2, "phaseCorrelate", real)
+    results.append(local_shifts(gray, ref, valid))
+    assert results[0].size > 50
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_array_equal(results[0], results[2])
 
 
 def test_warp_mask_marks_only_the_covered_area():

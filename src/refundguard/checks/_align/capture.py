@@ -84,7 +84,15 @@ def tile_ncc(hp_claim: np.ndarray, hp_ref: np.ndarray, valid: np.ndarray, tile: 
 
 def local_shifts(claim: np.ndarray, ref: np.ndarray, valid: np.ndarray, tile: int = SHIFT_TILE,
                  max_tiles: int = 160) -> np.ndarray:
-    """Sub-pixel shift magnitudes between claim and reference on the most textured overlapping tiles."""
+    """Sub-pixel shift magnitudes between claim and reference on the most textured overlapping tiles.
+
+    Each tile is multiplied by the Hanning window in place, on this function's blurred copies, before its
+    phase correlation, most textured tile first; overlapping tiles measured later see the windowed pixels.
+    That is what ``cv2.phaseCorrelate(r, c, win)`` did on OpenCV 4.x (it windowed its inputs in place when
+    no DFT padding was needed) and what the same-capture thresholds (``SHIFT_ALIGNED``, ``SAME_CENTER`` of
+    :mod:`.compare`) were measured with; OpenCV 5 leaves its inputs untouched. Windowing here, not inside
+    OpenCV, gives the same shifts on either version.
+    """
     c = cv2.GaussianBlur(claim, (0, 0), 1.0)
     r = cv2.GaussianBlur(ref, (0, 0), 1.0)
     win = cv2.createHanningWindow((tile, tile), cv2.CV_32F)
@@ -100,7 +108,10 @@ def local_shifts(claim: np.ndarray, ref: np.ndarray, valid: np.ndarray, tile: in
     candidates.sort(reverse=True)
     shifts = []
     for _, y, x in candidates[:max_tiles]:
-        (dx, dy), _ = cv2.phaseCorrelate(r[y:y + tile, x:x + tile], c[y:y + tile, x:x + tile], win)
+        rt, ct = r[y:y + tile, x:x + tile], c[y:y + tile, x:x + tile]
+        rt *= win
+        ct *= win
+        (dx, dy), _ = cv2.phaseCorrelate(rt, ct)
         shifts.append(float(np.hypot(dx, dy)))
     return np.array(shifts, np.float64)
 
