@@ -60,6 +60,9 @@ class Analysis:
     extras: dict[str, object] = field(default_factory=dict)
     skips: list[Skip] = field(default_factory=list)
     verifications: list[Verification] = field(default_factory=list)
+    #: what the analysis derived from its photos and keeps after it (:data:`refundguard.media.derived.KEPT`: the
+    #: reuse-index codes the reuse check made, so that recording the photos does not make them again)
+    pictures: Pictures = field(default_factory=Pictures)
 
     @property
     def coverage(self) -> Coverage:
@@ -125,7 +128,7 @@ def analyze(claim: Sequence[Source], references: Sequence[Source] = (), *, info:
     return Analysis(images=images, roles=roles, findings=findings, checks=statuses,
                     assessment=assess(findings, roles, settings, coverage=coverage,
                                       names=[im.name for im in images]),
-                    claim=info, skips=skips, verifications=verifications)
+                    claim=info, skips=skips, verifications=verifications, pictures=passes.pictures.kept())
 
 
 @dataclass

@@ -131,3 +131,39 @@ def test_record_analysis_needs_a_claim_id(tmp_path: Path) -> None:
     result = analyze([_save(tmp_path, "x.png", skimage_photos()["rocket"])], only=["reuse"])
     with pytest.raises(ValueError, match="claim id"):
         record_analysis(open_index(":memory:"), result)
+
+
+def test_recording_an_analysis_reuses_the_codes_its_query_made(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import pickle
+
+    from refundguard.index import fingerprint, record
+    from refundguard.index.fingerprint import QUERY_FEATURES, mirrored_local, photo_codes
+
+    photos = skimage_photos()
+    framed = np.full((600, 520, 3), 250, np.uint8)  # a framed photo: a second (content) PDQ code
+    framed[100:300, 60:360] = photos["coffee"][::2, ::2]
+    paths = [_save(tmp_path, "a.png", photos["chelsea"]), _save(tmp_path, "b.png", framed)]
+    made: list[int] = []
+    real = fingerprint.photo_codes
+    monkeypatch.setattr(record, "photo_codes", lambda pixels: made.append(1) or real(pixels))
+    index = open_index(":memory:")
+    result = analyze(paths, info=ClaimInfo(claim_id="C9", buyer_id="B9"), index=index, only=["reuse"])
+    assert result.checks["reuse"].status == "ran" and len(made) == 2
+
+    def same_local(a: fingerprint.LocalFeatures, b: fingerprint.LocalFeatures) -> bool:
+        return np.array_equal(a.descriptors, b.descriptors) and np.array_equal(a.points, b.points)
+
+    def same(a: fingerprint.ImageFingerprint, b: fingerprint.ImageFingerprint) -> bool:
+        return (a.hashes, a.variants, a.quality) == (b.hashes, b.variants, b.quality) and same_local(a.local, b.local)
+
+    for image in result.images:  # the kept codes give the very fingerprints made from the pixels alone
+        codes = record.codes_of(result.pictures, image)
+        assert same(image_fingerprint(image.pixels, codes=codes), image_fingerprint(image.pixels))
+        assert same(image_fingerprint(image.pixels, features=QUERY_FEATURES, codes=codes),
+                    image_fingerprint(image.pixels, features=QUERY_FEATURES))
+        assert same_local(mirrored_local(codes), mirrored_local(image.pixels))
+    assert len(photo_codes(framed).hashes) == 2
+    travelled = pickle.loads(pickle.dumps(result))  # an analysis made in a worker process comes back pickled
+    assert len(travelled.pictures) == 2 and len(record_analysis(index, travelled)) == 2
+    assert len(made) == 2  # recorded without making the codes again

@@ -50,6 +50,19 @@ def test_values_are_made_once_and_shared_between_threads():
     assert pics.reduced(same_file, 320) is small
 
 
+def test_an_analysis_keeps_only_the_kept_values_and_they_survive_pickling():
+    import pickle
+
+    image = load_image(_jpeg(320, 240))
+    pics = Pictures()
+    pics.reduced(image, 100)
+    pics.get(image, "index/photo_codes", lambda: "codes")
+    kept = pickle.loads(pickle.dumps(pics.kept()))
+    assert len(kept) == 1
+    assert kept.get(image, "index/photo_codes", lambda: "made again") == "codes"
+    assert kept.get(image, "reduced/100", lambda: "made again") == "made again"  # freed with the analysis
+
+
 def test_reduced_decode_uses_draft_mode_and_keeps_orientation():
     data = _jpeg(1600, 1200, orientation=6)  # stored landscape, shown portrait
     shown = load_image(data).pixels

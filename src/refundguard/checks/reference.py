@@ -22,7 +22,7 @@ from refundguard.messages import both
 if TYPE_CHECKING:  # the image math is imported by run(), after the not-applicable tests (docs/ARCHITECTURE.md)
     from pathlib import Path
 
-    from refundguard.checks._align.compare import Comparison
+    from refundguard.checks._align.compare import Aligned, Comparison
     from refundguard.checks._align.merge import Change
     from refundguard.checks._align.prepare import Prepared
 
@@ -156,16 +156,31 @@ def _verified(ctx: CheckContext, index: int, ref_index: int, what: str) -> None:
                  params={"claim_image": index, "reference_image": ref_index})
 
 
+def _compared(claim: Prepared, refs: list[Prepared], cfg: ReferenceConfig) -> list[Comparison]:
+    """``compare`` of the claim with each reference, side by side on the shared pool: every pair is aligned first
+    (SIFT matching, the mirror image's features when needed, ECC, the same-capture test), then the pairs of one
+    capture are searched for changes. The change search of one pair (~90 MiB of working arrays at 12 MP) then
+    never runs beside the SIFT features (~45 MiB inside OpenCV) and alignment of another: the same comparisons,
+    a lower peak."""
+    from refundguard.checks._align.compare import Comparison, align, detect
+    from refundguard.parallel import fork
+
+    def detected(aligned: Comparison | Aligned) -> Comparison:
+        return aligned if isinstance(aligned, Comparison) else detect(aligned, cfg)
+
+    pending = [fork(align, claim, rp, cfg) for rp in refs[1:]]
+    aligned = [align(claim, refs[0], cfg), *(f.result() for f in pending)]
+    searched = [fork(detected, a) for a in aligned[1:]]
+    return [detected(aligned[0]), *(f.result() for f in searched)]
+
+
 def _decide(ctx: CheckContext, index: int, claim: Prepared, refs: list[tuple[int, Prepared]],
             skipped: list[dict[str, Any]]) -> list[Finding]:
-    from refundguard.checks._align.compare import compare
     from refundguard.checks._align.similarity import colour_similarity
-    from refundguard.parallel import fork
 
     cfg: ReferenceConfig = ctx.config
     claim.features()  # once, before the comparisons share it
-    pending = [fork(compare, claim, rp, cfg) for _, rp in refs[1:]]  # each reference on the shared pool
-    compared = [compare(claim, refs[0][1], cfg), *(f.result() for f in pending)]
+    compared = _compared(claim, [rp for _, rp in refs], cfg)
     results = [(ri, c) for (ri, _), c in zip(refs, compared, strict=True)]
     matched = [(ri, c) for ri, c in results if c.match is not None]
     if not matched:

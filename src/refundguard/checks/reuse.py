@@ -100,13 +100,14 @@ def run(ctx: CheckContext) -> list[Finding]:
     if ctx.index is None:
         raise not_applicable("reuse.na.no_index")
     from refundguard.index.fingerprint import QUERY_FEATURES, image_fingerprint
-    from refundguard.index.record import damage_regions
+    from refundguard.index.record import codes_of, damage_regions
 
     findings: list[Finding] = []
     k = ctx.config.candidates
     for i, image in ctx.claim_images:
-        fingerprint = image_fingerprint(image.pixels, features=QUERY_FEATURES)
-        duplicates = _other_claims(ctx.claim, ctx.index.query(fingerprint, k=k, mirror_pixels=image.pixels))
+        codes = codes_of(ctx.pictures, image)  # kept by the analysis: recording this photo uses them again
+        fingerprint = image_fingerprint(image.pixels, features=QUERY_FEATURES, codes=codes)
+        duplicates = _other_claims(ctx.claim, ctx.index.query(fingerprint, k=k, mirror_pixels=codes))
         duplicates = [m for m in duplicates if m.record.kind == "image"]
         if duplicates:
             findings.append(_duplicate_finding(ctx, i, duplicates))

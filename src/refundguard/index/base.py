@@ -29,6 +29,7 @@ from refundguard.index.fingerprint import (
     QUERY_FEATURES,
     ImageFingerprint,
     LocalFeatures,
+    PhotoCodes,
     RegionFingerprint,
     image_fingerprint,
     mirrored_local,
@@ -187,7 +188,7 @@ class ReuseIndex(ABC):
 
     def query(self, fingerprint: ImageFingerprint | LoadedImage | np.ndarray, k: int = 10,
               max_distance: int = PDQ_MAX_DISTANCE, *, local: bool = True,
-              mirror_pixels: np.ndarray | None = None) -> list[Match]:
+              mirror_pixels: np.ndarray | PhotoCodes | None = None) -> list[Match]:
         """Indexed photos that this photo duplicates, best first (at most ``k``).
 
         Parameters
@@ -195,7 +196,8 @@ class ReuseIndex(ABC):
         fingerprint : a query fingerprint (made with ``features=QUERY_FEATURES``), a loaded image or RGB pixels.
         max_distance : PDQ distance (of 256 bits) at or below which whole-image hashes match.
         local : also match local features (finds crops and framed copies PDQ misses) for photos PDQ did not find.
-        mirror_pixels : the query's pixels, to also match local features of its mirror image.
+        mirror_pixels : the query's pixels (or their :func:`~refundguard.index.fingerprint.photo_codes`), to also
+            match local features of its mirror image.
         """
         if isinstance(fingerprint, LoadedImage | np.ndarray):
             pixels = fingerprint.pixels if isinstance(fingerprint, LoadedImage) else fingerprint

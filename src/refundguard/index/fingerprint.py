@@ -205,13 +205,28 @@ def _spread(keypoints: list[cv2.KeyPoint], count: int, w: int, h: int, grid: int
     return chosen
 
 
-def image_fingerprint(pixels: np.ndarray, *, features: int = STORED_FEATURES) -> ImageFingerprint:
-    """Fingerprint of one photo for the reuse index.
+@dataclass(frozen=True, slots=True)
+class PhotoCodes:
+    """The part of a photo's fingerprint that does not depend on how many local features are kept.
+
+    ``hashes``, ``variants`` and ``quality`` are those of :class:`ImageFingerprint`; ``small`` is the photo
+    reduced to :data:`LOCAL_SIDE` (RGB uint8), the picture local features (and those of its mirror image) are
+    taken from. A query (``QUERY_FEATURES``) and the record of the same photo (``STORED_FEATURES``) differ only in
+    the ORB step, so an analysis makes these once (:func:`photo_codes`) and both fingerprints from them.
+    """
+
+    hashes: tuple[bytes, ...]
+    variants: tuple[bytes, ...]
+    quality: int
+    small: np.ndarray
+
+
+def photo_codes(pixels: np.ndarray) -> PhotoCodes:
+    """PDQ codes (the photo's and, inside a screenshot or frame, its content's) and the reduced copy of a photo.
 
     Parameters
     ----------
     pixels : (H, W, 3) uint8 RGB.
-    features : how many local descriptors to keep (``STORED_FEATURES`` to store, ``QUERY_FEATURES`` to query).
     """
     rgb = _rgb(pixels)
     code, variants, quality = pdq_codes(rgb)
@@ -224,15 +239,31 @@ def image_fingerprint(pixels: np.ndarray, *, features: int = STORED_FEATURES) ->
         inner_code, inner_variants, _ = pdq_codes(inner)
         hashes.append(inner_code)
         all_variants.extend(inner_variants)
-    gray = _luma(_reduced(rgb, LOCAL_SIDE))  # reduced before the grey: the same picture, 1/40 of the work at 12 MP
-    return ImageFingerprint(hashes=tuple(hashes), variants=tuple(dict.fromkeys(all_variants)), quality=quality,
+    return PhotoCodes(hashes=tuple(hashes), variants=tuple(dict.fromkeys(all_variants)), quality=quality,
+                      small=_reduced(rgb, LOCAL_SIDE))
+
+
+def image_fingerprint(pixels: np.ndarray, *, features: int = STORED_FEATURES,
+                      codes: PhotoCodes | None = None) -> ImageFingerprint:
+    """Fingerprint of one photo for the reuse index.
+
+    Parameters
+    ----------
+    pixels : (H, W, 3) uint8 RGB.
+    features : how many local descriptors to keep (``STORED_FEATURES`` to store, ``QUERY_FEATURES`` to query).
+    codes : :func:`photo_codes` of ``pixels`` when already made (the same fingerprint, without making them again).
+    """
+    codes = codes if codes is not None else photo_codes(pixels)
+    gray = _luma(codes.small)  # reduced before the grey: the same picture, 1/40 of the work at 12 MP
+    return ImageFingerprint(hashes=codes.hashes, variants=codes.variants, quality=codes.quality,
                             local=local_features(gray, features))
 
 
-def mirrored_local(pixels: np.ndarray, count: int = QUERY_FEATURES) -> LocalFeatures:
-    """Local features of the mirror image (ORB is rotation- but not mirror-invariant)."""
-    rgb = np.ascontiguousarray(_reduced(_rgb(pixels), LOCAL_SIDE)[:, ::-1])
-    return local_features(_luma(rgb), count)
+def mirrored_local(pixels: np.ndarray | PhotoCodes, count: int = QUERY_FEATURES) -> LocalFeatures:
+    """Local features of the mirror image (ORB is rotation- but not mirror-invariant) of a photo, given as its
+    pixels or its :func:`photo_codes`."""
+    small = pixels.small if isinstance(pixels, PhotoCodes) else _reduced(_rgb(pixels), LOCAL_SIDE)
+    return local_features(_luma(np.ascontiguousarray(small[:, ::-1])), count)
 
 
 def region_fingerprint(pixels: np.ndarray, region: Region, *, features: int = STORED_FEATURES) -> RegionFingerprint:

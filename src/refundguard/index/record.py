@@ -8,15 +8,32 @@ from typing import TYPE_CHECKING
 
 from refundguard.findings import Finding, Region
 from refundguard.index.base import ReuseIndex
-from refundguard.index.fingerprint import MIN_REGION_SIDE, image_fingerprint, region_fingerprint
+from refundguard.index.fingerprint import (
+    MIN_REGION_SIDE,
+    PhotoCodes,
+    image_fingerprint,
+    photo_codes,
+    region_fingerprint,
+)
 
 if TYPE_CHECKING:  # the engine imports the checks, which import this package
     from refundguard.engine import Analysis
+    from refundguard.media.derived import Pictures
+    from refundguard.media.load import LoadedImage
 
 #: findings whose regions mark suspected (added or edited) damage: the template fingerprint's input
 DAMAGE_CODES = frozenset({"reference.derived_edit", "tamper.local"})
 #: at most this many damage regions are fingerprinted per photo (the highest-scoring findings first)
 MAX_REGIONS = 4
+#: where an analysis keeps a photo's :func:`~refundguard.index.fingerprint.photo_codes` (``ctx.pictures``, then
+#: ``Analysis.pictures``: under :data:`refundguard.media.derived.KEPT`, so they outlive the analysis)
+CODES_KEY = "index/photo_codes"
+
+
+def codes_of(pictures: Pictures, image: LoadedImage) -> PhotoCodes:
+    """The photo codes of ``image``, made once per analysis: the reuse check's query and the record of the same
+    photo (:func:`record_analysis`, the service's ``record_new``) take their fingerprints from them."""
+    return pictures.get(image, CODES_KEY, lambda: photo_codes(image.pixels))
 
 
 def damage_regions(findings: Iterable[Finding], image: int) -> Iterator[Region]:
@@ -49,7 +66,8 @@ def record_analysis(index: ReuseIndex, analysis: Analysis, *, at: datetime | Non
     for i, (image, role) in enumerate(zip(analysis.images, analysis.roles, strict=True)):
         if role != "claim":
             continue
-        ids.append(index.add(image_fingerprint(image.pixels), claim_id=claim.claim_id, buyer_id=claim.buyer_id,
+        fingerprint = image_fingerprint(image.pixels, codes=codes_of(analysis.pictures, image))
+        ids.append(index.add(fingerprint, claim_id=claim.claim_id, buyer_id=claim.buyer_id,
                              merchant_id=claim.merchant_id, account_id=claim.account_id, at=when,
                              image_sha256=image.sha256))
         for region in damage_regions(analysis.findings, i):

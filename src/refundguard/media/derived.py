@@ -10,8 +10,9 @@ grey levels, copies reduced to a working size, pyramids, masks, feature points -
     mask = ctx.pictures.get(image, "tamper.clipped", lambda: clipped_pixels(image.pixels))
 
 Each value is computed by the first check that asks, under a per-key lock (checks run in parallel), and the
-others wait for it and share it. Values live as long as the analysis. Keys name the photo by content
-(SHA-256 and decoded size), so the same file given twice is worked on once.
+others wait for it and share it. Values live as long as the analysis, except those under a :data:`KEPT`
+prefix, which the finished analysis keeps (``Analysis.pictures``) for the work done after it. Keys name the
+photo by content (SHA-256 and decoded size), so the same file given twice is worked on once.
 
 Outside an analysis, :func:`reduced_decode` makes a small picture straight from a file's bytes with
 Pillow's reduced-size JPEG decoding (draft mode: the decoder scales the DCT by 1/2, 1/4 or 1/8 and never
@@ -32,6 +33,11 @@ if TYPE_CHECKING:
     from refundguard.media.load import LoadedImage
 
 T = TypeVar("T")
+
+#: prefixes of the values a finished analysis keeps (:meth:`Pictures.kept`): ``index/``, the photos' reuse-index
+#: codes, which the reuse check makes and the recorder (:mod:`refundguard.index.record`, the service's
+#: ``record_new``) adds to the index after the analysis. Small (a 640-pixel copy and PDQ codes a photo).
+KEPT = ("index/",)
 
 
 class Pictures:
@@ -62,6 +68,20 @@ class Pictures:
 
     def __len__(self) -> int:
         return len(self._values)
+
+    def kept(self) -> Pictures:
+        """A cache holding only the values under a :data:`KEPT` prefix (what outlives the analysis)."""
+        out = Pictures()
+        out._values = {k: v for k, v in self._values.items() if str(k[-1]).startswith(KEPT)}
+        return out
+
+    def __getstate__(self) -> dict[str, Any]:  # an analysis made in a worker process travels back pickled
+        return {"values": dict(self._values)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._values = dict(state["values"])
+        self._locks = {}
+        self._guard = threading.Lock()
 
     def reduced(self, image: LoadedImage, long_side: int) -> np.ndarray:
         """RGB uint8 copy whose longer side is at most ``long_side`` (area-averaged; the photo itself when

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from refundguard.config import Settings
 from refundguard.index import ReuseIndex, damage_regions, image_fingerprint, open_index, region_fingerprint
+from refundguard.index.record import codes_of
 from refundguard.service.claims.models import ReuseRecorded
 from refundguard.service.config import ServiceConfig
 from refundguard.service.db import Database, normalise_url
@@ -73,7 +74,8 @@ def record_new(index: ReuseIndex, analysis: Analysis, *, db: Database, at: datet
         if role != "claim":
             continue
         if (image.sha256, "") not in seen and (image.sha256, "") not in added:
-            index.add(image_fingerprint(image.pixels), image_sha256=image.sha256, **ids)
+            fingerprint = image_fingerprint(image.pixels, codes=codes_of(analysis.pictures, image))
+            index.add(fingerprint, image_sha256=image.sha256, **ids)
             added.append((image.sha256, ""))
         for region in damage_regions(analysis.findings, i):
             key = _region_key(region.x, region.y, region.w, region.h)

@@ -137,3 +137,30 @@ def test_second_claim_reads_the_reference_from_the_store_and_decides_the_same(tm
         [(f.code, f.score, f.regions, f.details) for f in second.findings]
     assert first.findings and first.findings[0].code == "reference.derived_edit"
     assert prepared == [1]  # the claim photo only: the reference came from the store
+
+
+def test_references_aligned_first_then_searched_compare_as_one_by_one(monkeypatch):
+    from refundguard.checks import reference
+    from refundguard.checks._align import compare as compare_mod
+    from refundguard.checks._align.settings import ReferenceConfig
+
+    ref = data.astronaut()
+    claim = ref.copy()
+    cv2.line(claim, (100, 300), (300, 320), (20, 20, 20), 3)
+    other = np.ascontiguousarray(data.chelsea()[:, ::-1])  # a different picture: no derived copy
+    cfg = ReferenceConfig()
+    alone = [compare(prepare(claim), prepare(r), cfg) for r in (ref, other, ref)]
+    order: list[str] = []
+    real_align, real_detect = compare_mod.align, compare_mod.detect
+    monkeypatch.setattr(compare_mod, "align", lambda *a: order.append("align") or real_align(*a))
+    monkeypatch.setattr(compare_mod, "detect", lambda *a: order.append("detect") or real_detect(*a))
+    prepared = prepare(claim)
+    prepared.features()
+    together = reference._compared(prepared, [prepare(r) for r in (ref, other, ref)], cfg)
+    assert order[:3] == ["align"] * 3 and order.count("detect") == 2  # no change search beside an alignment
+    for a, b in zip(alone, together, strict=True):
+        assert a.p_same == b.p_same and a.regions == b.regions and a.kinds == b.kinds
+        assert (a.homography is None) == (b.homography is None)
+        if a.homography is not None:
+            assert np.array_equal(a.homography, b.homography)
+        assert (a.heat is None and b.heat is None) or np.array_equal(a.heat, b.heat)
