@@ -95,7 +95,7 @@ PRIOR: dict[str, Prior] = {
     "provenance.conflict": _weak(1.0, 1.5),
     "provenance.hostile_metadata": _verified(3.0),
     "watermark.invisible": _verified(7.5),
-    "label.visible_ai_text": _verified(7.0),
+    "label.visible_ai_text": _verified(7.5),  # a GB 45438 explicit label: as strong a declaration as IPTC's
     "reference.derived_edit": _verified(9.0),
     "reference.derived_copy": _weak(0.5, 2.0),
     "reference.derived_overlay": _weak(0.3, 2.0),
