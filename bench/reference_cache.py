@@ -30,7 +30,7 @@ from bench import reference as bench_reference
 from bench.claimbench import small
 from bench.claimbench.generate import Case, generate
 from refundguard.checks._align import compare as compare_module
-from refundguard.checks._align.compare import Aligned, Comparison, align, detect
+from refundguard.checks._align.compare import Aligned, Comparison, detect
 from refundguard.checks._align.prepare import Prepared
 from refundguard.checks._align.settings import ReferenceConfig
 
@@ -65,16 +65,17 @@ def stage(name: str | Iterable[Case], folder: Path, quick: bool = False,
     under ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     recorded: list[Comparison | Aligned] = []
-    real = compare_module.compare
+    real = compare_module.align
 
-    def recording(claim: Prepared, ref: Prepared, settings: ReferenceConfig | None = None) -> Comparison:
-        cfg = settings or ReferenceConfig()
-        a = align(claim, ref, cfg)
+    # the check aligns every reference first and searches the pairs of one capture after (checks.reference.
+    # _compared), both through this module's align, which is what is recorded
+    def recording(claim: Prepared, ref: Prepared, cfg: ReferenceConfig) -> Comparison | Aligned:
+        a = real(claim, ref, cfg)
         with _LOCK:
             recorded.append(a if isinstance(a, Comparison) else _strip(a))
-        return a if isinstance(a, Comparison) else detect(a, cfg)
+        return a
 
-    compare_module.compare = recording
+    compare_module.align = recording
     n = 0
     try:
         for case in _sets(name, quick) if isinstance(name, str) else name:
@@ -92,7 +93,7 @@ def stage(name: str | Iterable[Case], folder: Path, quick: bool = False,
             n += 1
             progress(f"{case.id} {row['codes']} {row['score']:.3f}")
     finally:
-        compare_module.compare = real
+        compare_module.align = real
     return n
 
 
