@@ -369,6 +369,24 @@ def _light_line(lightening: float, width: float, elongation: float, glint: float
             and glint < float(log_luminance(np.float32([cfg.light_glint]))[0]))
 
 
+def _shape_window(valid: np.ndarray, labels: np.ndarray, n: int, box: Box, cfg: PlaceSettings
+                  ) -> tuple[tuple[slice, slice], np.ndarray, np.ndarray]:
+    """Where the shape tests look at mark ``n`` (its ``box``): the window (the box grown by a ring of half its
+    extent and the ``shape_search``), the mark's shape in it, and the ring around the mark (valid pixels, the mark
+    grown by two pixels kept out)."""
+    x, y, bw, bh = box
+    h, w = labels.shape
+    r = max(6, int(0.5 * max(bw, bh)))
+    m = cfg.shape_search
+    x0, y0, x1, y1 = max(0, x - r - m), max(0, y - r - m), min(w, x + bw + r + m), min(h, y + bh + r + m)
+    window = (slice(y0, y1), slice(x0, x1))
+    comp = labels[window] == n
+    ring = np.zeros(comp.shape, bool)
+    ring[max(0, y - r - y0):y + bh + r - y0, max(0, x - r - x0):x + bw + r - x0] = True
+    ring &= valid[window] & ~cv2.dilate(comp.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    return window, comp, ring
+
+
 def _shape_shown(shows: np.ndarray, other: np.ndarray, valid: np.ndarray, labels: np.ndarray, n: int, box: Box,
                  cfg: PlaceSettings, polarity: float = 1.0) -> tuple[float | None, float]:
     """Is the dark mark ``n`` (its pixels in ``labels``, bounding ``box``) dark in the other view too?
@@ -382,16 +400,9 @@ def _shape_shown(shows: np.ndarray, other: np.ndarray, valid: np.ndarray, labels
     that blurs it, a parallax the flow left) is still dark there (near 1). Returns (share, ring correlation); the
     share is None where the mark is not darker than its surroundings. ``polarity`` -1 asks the same of a light
     mark (lighter than its ring, the other view lighter in its shape)."""
-    x, y, bw, bh = box
-    h, w = shows.shape
-    r = max(6, int(0.5 * max(bw, bh)))
+    window, comp, ring = _shape_window(valid, labels, n, box, cfg)
     m = cfg.shape_search
-    x0, y0, x1, y1 = max(0, x - r - m), max(0, y - r - m), min(w, x + bw + r + m), min(h, y + bh + r + m)
-    comp = labels[y0:y1, x0:x1] == n
-    a, b, ok = shows[y0:y1, x0:x1], other[y0:y1, x0:x1], valid[y0:y1, x0:x1]
-    ring = np.zeros(comp.shape, bool)
-    ring[max(0, y - r - y0):y + bh + r - y0, max(0, x - r - x0):x + bw + r - x0] = True
-    ring &= ok & ~cv2.dilate(comp.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    a, b = shows[window], other[window]
     if ring.sum() < 30 or comp.sum() < 5:
         return None, 0.0
     ring_a, ring_b = a[ring], b[ring]
@@ -440,16 +451,9 @@ def _texture_shown(shows: np.ndarray, valid: np.ndarray, labels: np.ndarray, n: 
     other view's darkest placement counts only above the darkest the photo that shows the mark is in that shape where
     the mark is not (the same placements, those that leave the mark). None where the mark is hardly darker than that
     (``shape_min_dark``) or the shape test did not apply."""
-    x, y, bw, bh = box
-    h, w = shows.shape
-    r = max(6, int(0.5 * max(bw, bh)))
+    window, comp, ring = _shape_window(valid, labels, n, box, cfg)
     m = cfg.shape_search
-    x0, y0, x1, y1 = max(0, x - r - m), max(0, y - r - m), min(w, x + bw + r + m), min(h, y + bh + r + m)
-    comp = labels[y0:y1, x0:x1] == n
-    a = shows[y0:y1, x0:x1]
-    ring = np.zeros(comp.shape, bool)
-    ring[max(0, y - r - y0):y + bh + r - y0, max(0, x - r - x0):x + bw + r - x0] = True
-    ring &= valid[y0:y1, x0:x1] & ~cv2.dilate(comp.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    a = shows[window]
     if ring.sum() < 30 or comp.sum() < 5:
         return None
     level = float(np.median(a[ring]))
