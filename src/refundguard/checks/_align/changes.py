@@ -136,22 +136,20 @@ def tolerant_residual(claim: np.ndarray, ref: np.ndarray, tolerance: float) -> n
     return claim - np.clip(claim, lo, hi)
 
 
-def _line_kernels(sigma: float, along_sigma: float, angles: int) -> list[np.ndarray]:
-    half = int(np.ceil(3 * along_sigma))
+def _line_kernels(sigma: float) -> list[np.ndarray]:
+    half = int(np.ceil(3 * LINE_ALONG))
     yy, xx = np.mgrid[-half:half + 1, -half:half + 1].astype(np.float32)
     out = []
-    for k in range(angles):
-        t = np.pi * k / angles
+    for k in range(LINE_ANGLES):
+        t = np.pi * k / LINE_ANGLES
         along = xx * np.cos(t) + yy * np.sin(t)
         across = -xx * np.sin(t) + yy * np.cos(t)
-        kern = np.exp(-0.5 * ((along / along_sigma) ** 2 + (across / sigma) ** 2)).astype(np.float32)
+        kern = np.exp(-0.5 * ((along / LINE_ALONG) ** 2 + (across / sigma) ** 2)).astype(np.float32)
         out.append(kern / kern.sum())
     return out
 
 
-#: line filter banks by kind: (sigma along, orientations)
-LINE_BANKS: dict[str, tuple[float, int]] = {"line": (LINE_ALONG, LINE_ANGLES)}
-_KERNELS: dict[tuple[str, float], list[np.ndarray]] = {}
+_KERNELS: dict[float, list[np.ndarray]] = {}
 
 
 def _background(a: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -173,11 +171,11 @@ def _response(kind: str, sigma: float, res: np.ndarray, valid: np.ndarray) -> np
     the strongest orientation, and its noise is then measured on that maximum, as for any channel)."""
     if kind == "gauss":
         return cv2.GaussianBlur(res, (0, 0), sigma)
-    if kind in LINE_BANKS:
-        if (kind, sigma) not in _KERNELS:
-            _KERNELS[kind, sigma] = _line_kernels(sigma, *LINE_BANKS[kind])
+    if kind == "line":
+        if sigma not in _KERNELS:
+            _KERNELS[sigma] = _line_kernels(sigma)
         best: np.ndarray | None = None
-        for k in _KERNELS[kind, sigma]:
+        for k in _KERNELS[sigma]:
             r = cv2.filter2D(res, cv2.CV_32F, k, borderType=cv2.BORDER_REFLECT)
             if best is None:
                 best = r
@@ -314,7 +312,7 @@ def _raw_visibility(c_opp: np.ndarray, r_opp: np.ndarray, valid: np.ndarray, bes
     vis = fallback.astype(np.float32).copy()
     for ci in np.unique(chans):
         _, channel, kind, sigma, _ = CHANNELS[int(ci)]
-        if sigma >= SMOOTH_SIGMA or kind not in ("gauss", *LINE_BANKS):
+        if sigma >= SMOOTH_SIGMA or kind not in ("gauss", "line"):
             continue
         resp = np.abs(_response(kind, sigma, np.ascontiguousarray(raw[:, :, channel]), valid[ya:yb, xa:xb]))
         at = chans == ci
