@@ -16,13 +16,18 @@ Sets (``python -m bench.multiview_cache stage SET``):
 * ``ai`` — the SAGI / MagicInpainter view pairs of ``ai_inpainted_views`` (edited vs original, and the two
   same-picture guards).
 
-Held-out painted pairs are never staged here (bench/HELD_OUT.md).
+* ``fresh`` — the second held-out set (``real_views``' ``painted_fresh_held_out``: the held-out recipes on
+  pairs and with a seed no earlier set used). Staged once, without judging; its decision is read once, at
+  the end of a session, by ``python -m bench.multiview_cache summary --sets fresh`` (bench/HELD_OUT.md).
+
+The first held-out painted pairs (``painted_held_out``) are never staged here.
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import pickle
 import sys
 import time
@@ -33,7 +38,8 @@ from typing import Any
 
 import numpy as np
 
-CACHE = Path("/tmp/multiview_cache")
+#: where staged cases are kept (``MULTIVIEW_CACHE`` overrides it: sessions working side by side keep apart)
+CACHE = Path(os.environ.get("MULTIVIEW_CACHE", "/tmp/multiview_cache"))
 
 
 @dataclass
@@ -128,6 +134,20 @@ def _tuned_job(args: tuple[int, Any, str]) -> list[str]:
     return done
 
 
+def _fresh_job(args: tuple[int, Any, str]) -> list[str]:
+    from bench import realviews as rv
+
+    index, pair, folder = args
+    done = []
+    for k, case in enumerate(rv.painted_pairs([pair], rv.HELD_OUT_RECIPES, rv.FRESH_SEED,
+                                              offset=index * len(rv.HELD_OUT_RECIPES))):
+        name = f"{case.pair.name} {case.laundering} {case.recipe}"
+        path = Path(folder) / f"{index:03d}_{k}.pkl"
+        _write(_stage_views(name, case.recipe, case.view_a, case.view_b, case.box_a), path)
+        done.append(name)
+    return done
+
+
 def _untouched_job(args: tuple[int, Any, str, str]) -> list[str]:
     from bench.realviews import laundered
 
@@ -160,6 +180,8 @@ def _jobs(which: str, folder: Path) -> tuple[Any, list[Any]]:
         painted = rv.sceaux_pairs() + rv.buddha_pairs() + rv.tile_pairs(all_pairs=False)
         tuning = [p for p in painted if p.split == "tuning"]
         return _tuned_job, [(i, p, str(folder)) for i, p in enumerate(tuning)]
+    if which == "fresh":
+        return _fresh_job, [(i, p, str(folder)) for i, p in enumerate(rv.fresh_held_out_pairs())]
     if which == "untouched":
         near = rv.sceaux_pairs() + rv.buddha_pairs() + rv.tile_pairs(all_pairs=False)
         far = [p for p in rv.sceaux_pairs(all_pairs=True) if not p.near]
@@ -257,22 +279,28 @@ def on_edit(case: Staged, outcome: Outcome) -> bool:
                for c, _ in outcome.resolved)
 
 
+def _painted(staged: list[Staged], cfg: Any) -> dict[str, Any]:
+    """Painted cases: compared, flagged, flagged on the damage (per recipe and in all)."""
+    hits: dict[str, list[int]] = {}
+    for c in staged:
+        if not c.matched:
+            continue
+        o = decide(c, cfg)
+        row = hits.setdefault(c.group, [0, 0, 0])
+        row[0] += 1
+        row[1] += int(o.flagged)
+        row[2] += int(on_damage(c, o))
+    total = [sum(r[k] for r in hits.values()) for k in range(3)]
+    return {"compared": total[0], "flagged": total[1], "on_damage": total[2],
+            "by_recipe": {k: {"compared": r[0], "flagged": r[1], "on_damage": r[2]} for k, r in hits.items()}}
+
+
 def summary(cfg: Any = None, sets: tuple[str, ...] = ("tuned", "untouched", "ai")) -> dict[str, Any]:
     """The bench's numbers on the cache under ``cfg``."""
     out: dict[str, Any] = {}
-    if "tuned" in sets:
-        cases = [c for c in load("tuned") if c.matched]
-        hits = {}
-        for c in cases:
-            o = decide(c, cfg)
-            row = hits.setdefault(c.group, [0, 0, 0])
-            row[0] += 1
-            row[1] += int(o.flagged)
-            row[2] += int(on_damage(c, o))
-        total = [sum(r[k] for r in hits.values()) for k in range(3)]
-        out["tuned"] = {"compared": total[0], "flagged": total[1], "on_damage": total[2],
-                        "by_recipe": {k: {"compared": r[0], "flagged": r[1], "on_damage": r[2]}
-                                      for k, r in hits.items()}}
+    for which in ("tuned", "fresh"):
+        if which in sets:
+            out[which] = _painted(load(which), cfg)
     if "untouched" in sets:
         cases = [c for c in load("untouched") if c.matched]
         flagged = [c.name for c in cases if decide(c, cfg).flagged]
@@ -350,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.multiview_cache", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     st = sub.add_parser("stage")
-    st.add_argument("which", choices=("tuned", "untouched", "ai"))
+    st.add_argument("which", choices=("tuned", "untouched", "ai", "fresh"))
     st.add_argument("--workers", type=int, default=2)
     sm = sub.add_parser("summary")
     sm.add_argument("--sets", nargs="+", default=["tuned", "untouched", "ai"])
