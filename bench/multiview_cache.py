@@ -71,7 +71,7 @@ def _stage_views(name: str, group: str, view_a: bytes, view_b: bytes, box_a: tup
     from refundguard.checks._views.config import MultiviewConfig
     from refundguard.checks._views.dense import correspond
     from refundguard.checks._views.evidence import measure
-    from refundguard.checks._views.match import features, match, work_image
+    from refundguard.checks._views.match import features, match_views, work_image
     from refundguard.checks._views.pair import _box_mask, _mapped_box, _to_original
     from refundguard.checks._views.parallax import epipolar_agreement, parallax_bound
     from refundguard.checks._views.structure import align, candidates
@@ -81,7 +81,7 @@ def _stage_views(name: str, group: str, view_a: bytes, view_b: bytes, box_a: tup
     cfg = MultiviewConfig()
     pa, pb = (load_image(v, name=n).pixels for v, n in ((view_a, "a.jpg"), (view_b, "b.jpg")))
     wa, wb = work_image(pa, cfg.match.work_side), work_image(pb, cfg.match.work_side)
-    vm = match(features(wa, cfg.match.features), features(wb, cfg.match.features), cfg.match)
+    vm = match_views(wa, features(wa, cfg.match.features), wb, features(wb, cfg.match.features), cfg.match)
     out = Staged(name, group, vm is not None, box_a=box_a, masks=masks)
     if vm is None:
         out.seconds = time.process_time() - started
@@ -197,9 +197,24 @@ def _jobs(which: str, folder: Path) -> tuple[Any, list[Any]]:
     raise SystemExit(f"unknown set {which}")
 
 
-def stage(which: str, workers: int = 2) -> None:
+def _unmatched_jobs(which: str, folder: Path, args: list[Any]) -> list[Any]:
+    """The jobs of ``args`` with a staged case that was not matched (to re-stage after a matching change)."""
+    out = []
+    for item in args:
+        pattern = f"{item[0]:04d}.pkl" if which == "untouched" else f"{item[0]:03d}_*.pkl"
+        for path in folder.glob(pattern):
+            with path.open("rb") as fh:
+                if not _Unpickler(fh).load().matched:
+                    out.append(item)
+                    break
+    return out
+
+
+def stage(which: str, workers: int = 2, unmatched: bool = False) -> None:
     folder = CACHE / which
     job, args = _jobs(which, folder)
+    if unmatched:
+        args = _unmatched_jobs(which, folder, args)
     started = time.time()
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         for k, names in enumerate(pool.map(job, args, chunksize=1)):
@@ -380,11 +395,12 @@ def main(argv: list[str] | None = None) -> int:
     st = sub.add_parser("stage")
     st.add_argument("which", choices=("tuned", "untouched", "ai", "fresh"))
     st.add_argument("--workers", type=int, default=2)
+    st.add_argument("--unmatched", action="store_true", help="re-stage only the jobs with a case not matched")
     sm = sub.add_parser("summary")
     sm.add_argument("--sets", nargs="+", default=["tuned", "untouched", "ai"])
     args = parser.parse_args(argv)
     if args.command == "stage":
-        stage(args.which, args.workers)
+        stage(args.which, args.workers, args.unmatched)
     else:
         print(json.dumps(summary(sets=tuple(args.sets)), indent=1))
     return 0
