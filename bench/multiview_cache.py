@@ -201,7 +201,8 @@ def _unmatched_jobs(which: str, folder: Path, args: list[Any]) -> list[Any]:
     """The jobs of ``args`` with a staged case that was not matched (to re-stage after a matching change)."""
     out = []
     for item in args:
-        pattern = f"{item[0]:04d}.pkl" if which == "untouched" else f"{item[0]:03d}_*.pkl"
+        pattern = {"untouched": f"{item[0]:04d}.pkl", "ai": f"{item[-2]}_{item[0]:03d}.pkl"}.get(which,
+                                                                                              f"{item[0]:03d}_*.pkl")
         for path in folder.glob(pattern):
             with path.open("rb") as fh:
                 if not _Unpickler(fh).load().matched:
