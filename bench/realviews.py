@@ -16,7 +16,9 @@ stay clean) and at damage painted by the :data:`TUNING_RECIPES` on the :data:`TU
 :data:`HELD_OUT_RECIPES` (other damage kinds, written separately) painted on the held-out photos were
 run only to be reported, never to pick a threshold: sceaux photos 100_7100–7104 and the even tile groups
 are for tuning; 100_7106–7110, two of the Buddha pairs and the odd tile groups are held out (pairs
-straddling the two halves are used only as untouched pairs).
+straddling the two halves are used only as untouched pairs). A second held-out set
+(:func:`fresh_held_out_pairs`, issue #14's eighth session) paints the held-out recipes with
+:data:`FRESH_SEED` on pairs no painted set used before (bench/HELD_OUT.md).
 
 **Laundering** (:data:`LAUNDERING`): ``camera`` (the files as taken; a painted view is saved as JPEG q92),
 ``half_q70`` (halved, JPEG q70 4:2:0: what WeChat-style apps do to a full photo) and ``app_1080``
