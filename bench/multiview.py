@@ -516,7 +516,7 @@ def real_painted(pairs: list[Any], recipes: dict[str, Any], seed: int) -> dict[s
 
 #: the sections of :func:`real_views`, in order
 REAL_SECTIONS = ("untouched", "untouched_far_sceaux_half_q70", "painted_tuned", "painted_held_out",
-                 "painted_dent_limit")
+                 "painted_fresh_held_out", "painted_dent_limit")
 
 
 def real_views(quick: bool = False, sections: Sequence[str] = REAL_SECTIONS, kinds: Sequence[str] = ()
@@ -524,7 +524,9 @@ def real_views(quick: bool = False, sections: Sequence[str] = REAL_SECTIONS, kin
     """The real-views section: untouched real second views, and damage painted on one view of them.
 
     Tuned (the recipes and photos the thresholds were chosen on) and held-out (other recipes on other
-    photos, never looked at while tuning) are reported side by side; dents (shading only) apart.
+    photos, never looked at while tuning) are reported side by side; dents (shading only) apart. The
+    second held-out set (``painted_fresh_held_out``) paints the held-out recipes with a new seed on pairs
+    no painted set used (:func:`bench.realviews.fresh_held_out_pairs`).
     ``sections`` and ``kinds`` (``sceaux``, ``buddha``, ``tiles``) select a subset, for iterating
     (``python -m bench.multiview --help``); the benchmark itself runs everything.
     """
@@ -540,6 +542,11 @@ def real_views(quick: bool = False, sections: Sequence[str] = REAL_SECTIONS, kin
         near, tiles, far, painted = near[::6], tiles[::12], [], painted[::8]
     if kinds:
         near, tiles, far, painted = ([p for p in group if p.kind in kinds] for group in (near, tiles, far, painted))
+    fresh = rv.fresh_held_out_pairs()
+    if quick:
+        fresh = fresh[::8]
+    if kinds:
+        fresh = [p for p in fresh if p.kind in kinds]
     tuning = [p for p in painted if p.split == "tuning"]
     held_out = [p for p in painted if p.split == "held_out"]
     runs = {
@@ -547,6 +554,7 @@ def real_views(quick: bool = False, sections: Sequence[str] = REAL_SECTIONS, kin
         "untouched_far_sceaux_half_q70": lambda: real_untouched(far, ("half_q70",)),
         "painted_tuned": lambda: real_painted(tuning, rv.TUNING_RECIPES, seed=14),
         "painted_held_out": lambda: real_painted(held_out, rv.HELD_OUT_RECIPES, seed=41),
+        "painted_fresh_held_out": lambda: real_painted(fresh, rv.HELD_OUT_RECIPES, seed=rv.FRESH_SEED),
         "painted_dent_limit": lambda: real_painted(held_out, rv.LIMIT_RECIPES, seed=43),
     }
     out: dict[str, Any] = {name: runs[name]() for name in REAL_SECTIONS if name in sections}

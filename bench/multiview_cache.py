@@ -16,13 +16,18 @@ Sets (``python -m bench.multiview_cache stage SET``):
 * ``ai`` — the SAGI / MagicInpainter view pairs of ``ai_inpainted_views`` (edited vs original, and the two
   same-picture guards).
 
-Held-out painted pairs are never staged here (bench/HELD_OUT.md).
+* ``fresh`` — the second held-out set (``real_views``' ``painted_fresh_held_out``: the held-out recipes on
+  pairs and with a seed no earlier set used). Staged once, without judging; its decision is read once, at
+  the end of a session, by ``python -m bench.multiview_cache summary --sets fresh`` (bench/HELD_OUT.md).
+
+The first held-out painted pairs (``painted_held_out``) are never staged here.
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import pickle
 import sys
 import time
@@ -33,7 +38,8 @@ from typing import Any
 
 import numpy as np
 
-CACHE = Path("/tmp/multiview_cache")
+#: where staged cases are kept (``MULTIVIEW_CACHE`` overrides it: sessions working side by side keep apart)
+CACHE = Path(os.environ.get("MULTIVIEW_CACHE", "/tmp/multiview_cache"))
 
 
 @dataclass
@@ -65,7 +71,7 @@ def _stage_views(name: str, group: str, view_a: bytes, view_b: bytes, box_a: tup
     from refundguard.checks._views.config import MultiviewConfig
     from refundguard.checks._views.dense import correspond
     from refundguard.checks._views.evidence import measure
-    from refundguard.checks._views.match import features, match, work_image
+    from refundguard.checks._views.match import features, match_views, work_image
     from refundguard.checks._views.pair import _box_mask, _mapped_box, _to_original
     from refundguard.checks._views.parallax import epipolar_agreement, parallax_bound
     from refundguard.checks._views.structure import align, candidates
@@ -75,7 +81,7 @@ def _stage_views(name: str, group: str, view_a: bytes, view_b: bytes, box_a: tup
     cfg = MultiviewConfig()
     pa, pb = (load_image(v, name=n).pixels for v, n in ((view_a, "a.jpg"), (view_b, "b.jpg")))
     wa, wb = work_image(pa, cfg.match.work_side), work_image(pb, cfg.match.work_side)
-    vm = match(features(wa, cfg.match.features), features(wb, cfg.match.features), cfg.match)
+    vm = match_views(wa, features(wa, cfg.match.features), wb, features(wb, cfg.match.features), cfg.match)
     out = Staged(name, group, vm is not None, box_a=box_a, masks=masks)
     if vm is None:
         out.seconds = time.process_time() - started
@@ -128,6 +134,20 @@ def _tuned_job(args: tuple[int, Any, str]) -> list[str]:
     return done
 
 
+def _fresh_job(args: tuple[int, Any, str]) -> list[str]:
+    from bench import realviews as rv
+
+    index, pair, folder = args
+    done = []
+    for k, case in enumerate(rv.painted_pairs([pair], rv.HELD_OUT_RECIPES, rv.FRESH_SEED,
+                                              offset=index * len(rv.HELD_OUT_RECIPES))):
+        name = f"{case.pair.name} {case.laundering} {case.recipe}"
+        path = Path(folder) / f"{index:03d}_{k}.pkl"
+        _write(_stage_views(name, case.recipe, case.view_a, case.view_b, case.box_a), path)
+        done.append(name)
+    return done
+
+
 def _untouched_job(args: tuple[int, Any, str, str]) -> list[str]:
     from bench.realviews import laundered
 
@@ -160,6 +180,8 @@ def _jobs(which: str, folder: Path) -> tuple[Any, list[Any]]:
         painted = rv.sceaux_pairs() + rv.buddha_pairs() + rv.tile_pairs(all_pairs=False)
         tuning = [p for p in painted if p.split == "tuning"]
         return _tuned_job, [(i, p, str(folder)) for i, p in enumerate(tuning)]
+    if which == "fresh":
+        return _fresh_job, [(i, p, str(folder)) for i, p in enumerate(rv.fresh_held_out_pairs())]
     if which == "untouched":
         near = rv.sceaux_pairs() + rv.buddha_pairs() + rv.tile_pairs(all_pairs=False)
         far = [p for p in rv.sceaux_pairs(all_pairs=True) if not p.near]
@@ -175,9 +197,25 @@ def _jobs(which: str, folder: Path) -> tuple[Any, list[Any]]:
     raise SystemExit(f"unknown set {which}")
 
 
-def stage(which: str, workers: int = 2) -> None:
+def _unmatched_jobs(which: str, folder: Path, args: list[Any]) -> list[Any]:
+    """The jobs of ``args`` with a staged case that was not matched (to re-stage after a matching change)."""
+    out = []
+    for item in args:
+        pattern = {"untouched": f"{item[0]:04d}.pkl", "ai": f"{item[-2]}_{item[0]:03d}.pkl"}.get(which,
+                                                                                              f"{item[0]:03d}_*.pkl")
+        for path in folder.glob(pattern):
+            with path.open("rb") as fh:
+                if not _Unpickler(fh).load().matched:
+                    out.append(item)
+                    break
+    return out
+
+
+def stage(which: str, workers: int = 2, unmatched: bool = False) -> None:
     folder = CACHE / which
     job, args = _jobs(which, folder)
+    if unmatched:
+        args = _unmatched_jobs(which, folder, args)
     started = time.time()
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         for k, names in enumerate(pool.map(job, args, chunksize=1)):
@@ -257,22 +295,28 @@ def on_edit(case: Staged, outcome: Outcome) -> bool:
                for c, _ in outcome.resolved)
 
 
+def _painted(staged: list[Staged], cfg: Any) -> dict[str, Any]:
+    """Painted cases: compared, flagged, flagged on the damage (per recipe and in all)."""
+    hits: dict[str, list[int]] = {}
+    for c in staged:
+        if not c.matched:
+            continue
+        o = decide(c, cfg)
+        row = hits.setdefault(c.group, [0, 0, 0])
+        row[0] += 1
+        row[1] += int(o.flagged)
+        row[2] += int(on_damage(c, o))
+    total = [sum(r[k] for r in hits.values()) for k in range(3)]
+    return {"compared": total[0], "flagged": total[1], "on_damage": total[2],
+            "by_recipe": {k: {"compared": r[0], "flagged": r[1], "on_damage": r[2]} for k, r in hits.items()}}
+
+
 def summary(cfg: Any = None, sets: tuple[str, ...] = ("tuned", "untouched", "ai")) -> dict[str, Any]:
     """The bench's numbers on the cache under ``cfg``."""
     out: dict[str, Any] = {}
-    if "tuned" in sets:
-        cases = [c for c in load("tuned") if c.matched]
-        hits = {}
-        for c in cases:
-            o = decide(c, cfg)
-            row = hits.setdefault(c.group, [0, 0, 0])
-            row[0] += 1
-            row[1] += int(o.flagged)
-            row[2] += int(on_damage(c, o))
-        total = [sum(r[k] for r in hits.values()) for k in range(3)]
-        out["tuned"] = {"compared": total[0], "flagged": total[1], "on_damage": total[2],
-                        "by_recipe": {k: {"compared": r[0], "flagged": r[1], "on_damage": r[2]}
-                                      for k, r in hits.items()}}
+    for which in ("tuned", "fresh"):
+        if which in sets:
+            out[which] = _painted(load(which), cfg)
     if "untouched" in sets:
         cases = [c for c in load("untouched") if c.matched]
         flagged = [c.name for c in cases if decide(c, cfg).flagged]
@@ -350,13 +394,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.multiview_cache", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     st = sub.add_parser("stage")
-    st.add_argument("which", choices=("tuned", "untouched", "ai"))
+    st.add_argument("which", choices=("tuned", "untouched", "ai", "fresh"))
     st.add_argument("--workers", type=int, default=2)
+    st.add_argument("--unmatched", action="store_true", help="re-stage only the jobs with a case not matched")
     sm = sub.add_parser("summary")
     sm.add_argument("--sets", nargs="+", default=["tuned", "untouched", "ai"])
     args = parser.parse_args(argv)
     if args.command == "stage":
-        stage(args.which, args.workers)
+        stage(args.which, args.workers, args.unmatched)
     else:
         print(json.dumps(summary(sets=tuple(args.sets)), indent=1))
     return 0

@@ -16,7 +16,9 @@ stay clean) and at damage painted by the :data:`TUNING_RECIPES` on the :data:`TU
 :data:`HELD_OUT_RECIPES` (other damage kinds, written separately) painted on the held-out photos were
 run only to be reported, never to pick a threshold: sceaux photos 100_7100–7104 and the even tile groups
 are for tuning; 100_7106–7110, two of the Buddha pairs and the odd tile groups are held out (pairs
-straddling the two halves are used only as untouched pairs).
+straddling the two halves are used only as untouched pairs). A second held-out set
+(:func:`fresh_held_out_pairs`, issue #14's eighth session) paints the held-out recipes with
+:data:`FRESH_SEED` on pairs no painted set used before (bench/HELD_OUT.md).
 
 **Laundering** (:data:`LAUNDERING`): ``camera`` (the files as taken; a painted view is saved as JPEG q92),
 ``half_q70`` (halved, JPEG q70 4:2:0: what WeChat-style apps do to a full photo) and ``app_1080``
@@ -36,7 +38,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
 
@@ -69,7 +71,7 @@ class RealPair:
     kind: str  # "sceaux" | "buddha" | "tiles"
     a: Path
     b: Path
-    split: str  # "tuning" | "held_out" | "untouched_only"
+    split: str  # "tuning" | "held_out" | "untouched_only" | "fresh_held_out"
     near: bool = True  # sceaux: at most SCEAUX_MAX_GAP apart
 
     @property
@@ -130,6 +132,29 @@ def tile_pairs(all_pairs: bool = True) -> list[RealPair]:
                  else list(pairwise(group)))
         for a, b in pairs:
             out.append(RealPair(f"tiles/{a.stem}-{b.stem}", "tiles", a, b, split))
+    return out
+
+
+#: the second held-out set (issue #14, eighth session): a seed and pair selections no earlier session painted
+FRESH_SEED = 97
+
+
+def fresh_held_out_pairs() -> list[RealPair]:
+    """Pairs no painted set used before, for :data:`HELD_OUT_RECIPES` drawn with :data:`FRESH_SEED`.
+
+    The Sceaux near pairs that straddle the tuning and held-out halves (used only untouched until then),
+    the held-out Sceaux and Buddha pairs the other way round (the damage on the later photo), and of each
+    odd tile group with three or more lightings the first and the third lighting (not consecutive)."""
+    sceaux, buddha = sceaux_pairs(), buddha_pairs()
+    out = [replace(p, split="fresh_held_out") for p in sceaux if p.split == "untouched_only"]
+    for p in sceaux + buddha:
+        if p.split == "held_out":
+            first, second = p.name.split("/")[1].split("-")
+            out.append(replace(p, name=f"{p.kind}/{second}-{first}", a=p.b, b=p.a, split="fresh_held_out"))
+    for k, group in enumerate(tile_groups()):
+        if k % 2 == 1 and len(group) >= 3:
+            out.append(RealPair(f"tiles/{group[0].stem}-{group[2].stem}", "tiles", group[0], group[2],
+                                "fresh_held_out"))
     return out
 
 

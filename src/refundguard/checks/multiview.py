@@ -58,7 +58,7 @@ from refundguard.findings import Finding
 from refundguard.media.load import LoadedImage
 
 if TYPE_CHECKING:
-    from refundguard.checks._views.match import Features, WorkImage, features, match, work_image
+    from refundguard.checks._views.match import Features, WorkImage, features, match_views, work_image
     from refundguard.checks._views.pair import Box, Difference, PairResult, RegionCheck, examine
 else:
     # The matching and comparison modules are imported on first use, not at check discovery: every analysis
@@ -73,8 +73,8 @@ else:
 
         return impl(*args, **kwargs)
 
-    def match(*args: Any, **kwargs: Any) -> Any:
-        from refundguard.checks._views.match import match as impl
+    def match_views(*args: Any, **kwargs: Any) -> Any:
+        from refundguard.checks._views.match import match_views as impl
 
         return impl(*args, **kwargs)
 
@@ -118,7 +118,7 @@ def compare_views(photo: LoadedImage | np.ndarray, other: LoadedImage | np.ndarr
     """
     cfg = config or MultiviewConfig()
     (wa, fa), (wb, fb) = _prepare(_pixels(photo), cfg), _prepare(_pixels(other), cfg)
-    vm = match(fa, fb, cfg.match)
+    vm = match_views(wa, fa, wb, fb, cfg.match)
     if vm is None:
         return None
     return examine(0, 1, wa, wb, vm, cfg, (_hints(regions, wa), []))
@@ -268,7 +268,7 @@ def run(ctx: CheckContext) -> list[Finding]:
     unmatched: list[list[int]] = []
     for (i, _), (j, _) in combinations(claims, 2):
         (wa, fa), (wb, fb) = prepared[i], prepared[j]
-        vm = match(fa, fb, cfg.match)
+        vm = match_views(wa, fa, wb, fb, cfg.match)
         if vm is None:
             unmatched.append([i, j])
             continue

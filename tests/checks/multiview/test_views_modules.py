@@ -15,7 +15,7 @@ from skimage import data
 from refundguard.checks._views.config import MultiviewConfig, ScoreSettings
 from refundguard.checks._views.dense import correspond, is_planar, pixel_grid
 from refundguard.checks._views.evidence import Evidence, Judgement, judge, measure
-from refundguard.checks._views.match import features, match, work_image
+from refundguard.checks._views.match import features, match, match_views, work_image
 from refundguard.checks._views.pair import Difference, PairResult
 from refundguard.checks._views.parallax import epipolar_agreement, parallax_bound
 from refundguard.checks._views.structure import align, candidates, oriented
@@ -161,6 +161,21 @@ def test_a_strong_mark_in_an_agreeing_ring_is_resolved_on_a_plainer_place(change
     verdict = judge(evidence(**change))  # type: ignore[arg-type]
     assert verdict.difference and verdict.resolved is resolved
     assert ("plain_place" in verdict.reasons) is not resolved
+
+
+@pytest.mark.parametrize(("change", "resolved"), [
+    # the other view sees the place darker (a shaded stretch of masonry), keeping its texture, in a ring that
+    # agrees closely (a tuned crack on Sceaux: ring 0.995, detail 0.56): resolved
+    ({"other_dark": 0.18, "other_plain": 0.56, "ring_agreement": 0.995}, True),
+    ({"other_dark": 0.44, "other_plain": 0.84, "ring_agreement": 0.991}, True),  # very dark, textured
+    ({"other_dark": 0.27, "other_plain": 0.58, "ring_agreement": 0.969}, False),  # an honest pane's ring
+    ({"other_dark": 0.18, "other_plain": 0.45, "ring_agreement": 0.995}, False),  # plainer there: glass
+    ({"other_dark": 0.18, "other_plain": 0.56, "ring_agreement": None}, False),  # a plain ring: nothing to agree
+])
+def test_a_darker_place_is_resolved_only_where_it_keeps_its_texture(change: dict[str, float | None],
+                                                                    resolved: bool) -> None:
+    verdict = judge(evidence(**change))  # type: ignore[arg-type]
+    assert verdict.difference and ("dark_region" in verdict.reasons) is not resolved
 
 
 @pytest.mark.parametrize(("change", "reason"), [({"resolution": 0.2}, "resolution"), ({"sharpness": 0.2}, "focus"),
@@ -333,6 +348,25 @@ def test_compare_views_reports_the_painted_region_in_both_photos() -> None:
 
 def test_compare_views_of_unrelated_photos_is_none() -> None:
     assert compare_views(base(), np.ascontiguousarray(data.coffee())) is None
+    # ... also after the retry on equalised copies
+    wa, wb = work_image(base()), work_image(np.ascontiguousarray(data.coffee()))
+    assert match_views(wa, features(wa), wb, features(wb)) is None
+
+
+def test_dim_views_under_another_light_match_on_equalised_copies() -> None:
+    # both views at a fifth and a tenth of the contrast: SIFT finds too few features to match, equalised ones match
+    dim_a = (base().astype(np.float32) * 0.2 + 20).astype(np.uint8)
+    dim_b = (view_b(base()).astype(np.float32) * 0.1 + 30).astype(np.uint8)
+    wa, wb = work_image(dim_a), work_image(dim_b)
+    fa, fb = features(wa), features(wb)
+    assert match(fa, fb) is None
+    vm = match_views(wa, fa, wb, fb)
+    assert vm is not None and vm.inliers >= 30
+    # where B maps to A, the matches follow the true geometry (H_B maps A to B)
+    back = cv2.perspectiveTransform(vm.pts_b.reshape(-1, 1, 2).astype(np.float64), np.linalg.inv(H_B)).reshape(-1, 2)
+    assert np.median(np.linalg.norm(back - vm.pts_a, axis=1)) < 2.0
+    off = MultiviewConfig.model_validate({"match": {"equalised_retry": 0}}).match
+    assert match_views(wa, fa, wb, fb, off) is None
 
 
 def _overlap(a: tuple[int, ...], b: tuple[int, ...]) -> bool:

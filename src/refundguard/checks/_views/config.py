@@ -23,6 +23,9 @@ class MatchSettings(_Section):
     ratio: float = Field(0.75, gt=0, lt=1, description="Lowe's ratio test")
     min_inliers: int = Field(30, ge=8, description="fewest epipolar-consistent matches for 'same object'")
     min_inlier_share: float = Field(0.25, gt=0, le=1, description="... and their share of the candidate matches")
+    equalised_retry: float = Field(2.0, ge=0, le=10, description="when two photos do not match, match again on "
+                                   "copies with their contrast equalised locally (CLAHE clip limit; 0: no retry): "
+                                   "a dim photo under another light gives too few features")
 
 
 class AlignSettings(_Section):
@@ -153,6 +156,11 @@ class VisibilitySettings(_Section):
                                        "its bars in one view and reflects the sky in the other breaks the flow too)")
     very_dark: float = Field(0.3, gt=0, description="... or this much darker, however detailed (a window with its "
                              "bars and frames)")
+    dark_texture_ring_agreement: float = Field(0.985, ge=-1, le=1, description="... but not where the ring around "
+                                               "the place agrees in both views with this correlation ...")
+    dark_texture_min_detail: float = Field(0.5, ge=0, description="... and the other view keeps this much of the "
+                                           "ring's fine detail at the place: a darker stretch of the same surface, "
+                                           "seen the same way from both places")
     max_replaced: float = Field(0.5, gt=0, le=1, description="share of the other view's structure there the "
                                 "first lacks; above it the place shows different content in each (occlusion, "
                                 "reflection), not an addition")

@@ -354,8 +354,13 @@ def judge(ev: Evidence, compare: CompareSettings | None = None, visibility: Visi
                           and ev.other_plain is not None and ev.other_plain >= vis.plain_strong_min_detail)
     if ev.other_plain is not None and ev.other_plain < vis.min_place_detail and not strong_on_agreeing:
         reasons.append("plain_place")
-    if ev.other_dark >= vis.dark_region and (ev.other_plain is None or ev.other_plain <= vis.dark_plain
-                                             or ev.other_dark >= vis.very_dark):
+    # ... unless the other view keeps the place's texture (half the ring's fine detail at least) and the ring
+    # around it agrees closely: a darker stretch of the same surface (masonry in shade), seen the same way from
+    # both places, where glass or an opening would change its look with the viewpoint
+    dark_keeps_texture = (ev.ring_agreement is not None and ev.ring_agreement >= vis.dark_texture_ring_agreement
+                          and ev.other_plain is not None and ev.other_plain >= vis.dark_texture_min_detail)
+    if (ev.other_dark >= vis.dark_region and not dark_keeps_texture
+            and (ev.other_plain is None or ev.other_plain <= vis.dark_plain or ev.other_dark >= vis.very_dark)):
         reasons.append("dark_region")
     return Judgement(difference=difference, resolved=not reasons, replaced=ev.replaced >= vis.max_replaced,
                      reasons=tuple(reasons))

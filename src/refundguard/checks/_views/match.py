@@ -125,6 +125,29 @@ def match(fa: Features, fb: Features, settings: MatchSettings | None = None) -> 
                      plane=h_mask.ravel().astype(bool), candidates=len(pairs))
 
 
+def equalised(image: WorkImage, clip: float) -> WorkImage:
+    """``image`` with its contrast equalised locally (CLAHE, 8×8 tiles): a dim or unevenly lit photo's texture
+    at the contrast of a well-lit one."""
+    gray = cv2.createCLAHE(clipLimit=clip, tileGridSize=(8, 8)).apply(image.gray)
+    return WorkImage(gray=gray, scale=image.scale, rgb=image.rgb, size=image.size)
+
+
+def match_views(wa: WorkImage, fa: Features, wb: WorkImage, fb: Features, settings: MatchSettings | None = None
+                ) -> ViewMatch | None:
+    """:func:`match` of two photos' features; when that finds no match and ``settings.equalised_retry`` is
+    set, the same on features of their locally equalised copies (:func:`equalised`).
+
+    A photo under another light — a dim, low-contrast surface lit from one side — yields few SIFT features
+    (tens, not thousands) and too few matches; equalised, the same surface gives hundreds. The retry runs
+    only for pairs that did not match, so every pair that matched before keeps its match."""
+    cfg = settings or MatchSettings()
+    vm = match(fa, fb, cfg)
+    if vm is not None or cfg.equalised_retry <= 0:
+        return vm
+    ea, eb = equalised(wa, cfg.equalised_retry), equalised(wb, cfg.equalised_retry)
+    return match(features(ea, cfg.features), features(eb, cfg.features), cfg)
+
+
 def area_scale(homography: np.ndarray, point: tuple[float, float]) -> float:
     """Linear magnification of ``homography`` at ``point`` (sqrt of the Jacobian determinant)."""
     x, y = point
