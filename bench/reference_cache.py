@@ -10,7 +10,9 @@ scores. Only tuned sets are meant to be staged (bench/HELD_OUT.md): the held-out
 
 ``python -m bench.reference_cache stage tuned|claimbench|honest FOLDER/NAME`` and
 ``python -m bench.reference_cache replay FOLDER/NAME ...`` (prints the summary of each set; the folder's name
-says which set it holds). :func:`diagnose` tells why one staged case came out as it did.
+says which set it holds). :func:`diagnose` tells why one staged case came out as it did, :func:`detectability`
+whether the detector sees a missed damage at all (``python -m bench.reference_cache why FOLDER`` for every
+missed damage of a tuned folder).
 """
 
 from __future__ import annotations
@@ -165,6 +167,48 @@ def summary(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
                                and any(c.startswith("reference.derived") for c in r["codes"])]}
 
 
+#: the quantile of the photo's own significance (off the mask) a damage must rise above to stand out of laundering
+NOISE_QUANTILE = 0.999
+
+
+def detectability(item: dict[str, Any], cfg: ReferenceConfig | None = None) -> dict[str, Any] | None:
+    """How far a staged damage stands out for the structure detector, before any rule judges it: on its mask
+    (in the compared frame, grown by 1 px) the highest significance ``z_on_mask`` and the visibility there and
+    at most, beside the photo's own significance off the mask at :data:`NOISE_QUANTILE` (``z_photo``: what the
+    laundering left in this photo). A damage whose ``z_on_mask`` does not clear ``z_photo`` (or whose mask is
+    empty once laundered) cannot be found by a threshold on significance: the detector's model must change.
+    None for a case without a mask or without an aligned pair."""
+    cfg = cfg or ReferenceConfig()
+    aligned = [p for p in item["pairs"] if isinstance(p, Aligned)]
+    if item["mask"] is None or not aligned:
+        return None
+    found: list[Any] = []
+    real = compare_module.find_changes
+
+    def keeping(*args: Any, **kwargs: Any) -> Any:
+        out = real(*args, **kwargs)
+        found.append(out)
+        return out
+
+    compare_module.find_changes = keeping
+    try:
+        detect(aligned[0], cfg)
+    finally:
+        compare_module.find_changes = real
+    changes, frame = found[-1], aligned[0].claim
+    mask = cv2.warpPerspective(item["mask"].astype(np.uint8), frame.from_full(), frame.size,
+                               flags=cv2.INTER_LINEAR) > 0
+    near = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    off = (changes.z > 0) & ~cv2.dilate(mask.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    z, vis = changes.z[near], changes.visibility[near]
+    peak = int(np.argmax(z)) if z.size else -1
+    return {"id": item["case"]["id"], "mask_px_work": int(mask.sum()),
+            "z_on_mask": round(float(z[peak]), 2) if z.size else 0.0,
+            "visibility_at_peak": round(float(vis[peak]), 2) if z.size else 0.0,
+            "visibility_max": round(float(vis.max()), 2) if vis.size else 0.0,
+            "z_photo": round(float(np.quantile(changes.z[off], NOISE_QUANTILE)), 2) if off.any() else 0.0}
+
+
 def main(argv: list[str]) -> None:
     if argv[0] == "stage":
         stage(argv[1], Path(argv[2]), quick="--quick" in argv)
@@ -175,6 +219,15 @@ def main(argv: list[str]) -> None:
         for folder in argv[1:]:
             rows = replay(Path(folder))
             print(folder, json.dumps(summary(Path(folder).name, rows), indent=1)[:6000])
+        return
+    if argv[0] == "why":  # the missed damages of a tuned folder, how far each stands out (detectability)
+        import json
+
+        for item in load(Path(argv[1])):
+            row = replay_one(item, ReferenceConfig())
+            if row.get("family") == "damage" and not (row["score"] > 0 and row.get("hit")):
+                print(json.dumps({**(detectability(item) or {"id": row["id"]}), "recipe": row.get("recipe"),
+                                  "strength": row.get("strength"), "laundering": row["laundering"]}))
         return
     raise SystemExit(__doc__)
 

@@ -1,5 +1,6 @@
 """The tuning harness of the reference check (bench/reference_cache.py): a staged case judged again gives the
-check's own decision, and the diagnosis names the rule that dropped each candidate."""
+check's own decision, the diagnosis names the rule that dropped each candidate, and the detectability measure
+sets a found damage above the photo's own laundering significance."""
 
 from __future__ import annotations
 
@@ -37,3 +38,8 @@ def test_a_staged_case_replays_to_the_checks_own_decision(tmp_path, coffee):
     why = reference_cache.diagnose(spot)
     assert any(c["dropped"] == "kept" for c in why["candidates_on_mask"])
     assert any(r["on_mask"] and r["family"] == "damage" for r in why["reported"])
+    seen = reference_cache.detectability(spot)
+    assert seen is not None and seen["mask_px_work"] > 0
+    assert seen["z_on_mask"] > max(seen["z_photo"], 1.0) and seen["visibility_max"] >= seen["visibility_at_peak"] > 0
+    copy = next(i for i in items if i["case"]["id"] == "t-copy")
+    assert reference_cache.detectability(copy) is None  # no mask: nothing to measure
