@@ -357,3 +357,39 @@ def test_the_shape_core_reads_a_thin_dark_line_on_bricks_more_clearly() -> None:
     moved = np.roll(shows, 3, axis=1)
     for c in _candidates_near(shows, moved, PlaceSettings(shape_core=True), (135, 155)):
         assert c.shape_shown is None or c.shape_shown >= PlaceSettings().shape_shown
+
+
+def _jointed(mark_at: int | None) -> np.ndarray:
+    """Log-luminance of a lightly textured surface with a dark joint at columns 71-72 (both views show it) and, at
+    ``mark_at``, a dark line 2 px wide, 70 px long."""
+    rng = np.random.default_rng(3)
+    lum = cv2.GaussianBlur(rng.normal(0, 0.03, (320, 320)).astype(np.float32), (0, 0), 2.0) + float(np.log(120.0))
+    lum[115:200, 71:73] -= 0.7
+    if mark_at is not None:
+        lum[125:195, mark_at:mark_at + 2] -= 0.7
+    return cv2.GaussianBlur(lum, (0, 0), 0.7)
+
+
+def test_the_paired_shape_test_does_not_take_a_joint_both_views_show_for_the_mark() -> None:
+    """A line painted 6 px beside a dark joint: the other view's darkest placement of its shape lands on the joint (as
+    dark as the mark: shown, by the plain shape test); the claim photo is as dark there itself, at the same placement
+    off the mark, so with ``shape_paired`` that darkness is the surface's and the line is lacking. A real line the
+    other view shows 3 px aside, or in place, is still shown."""
+    from refundguard.checks._live.place import _shape_shown
+
+    mask = np.zeros((320, 320), np.uint8)
+    mask[125:195, 65:67] = 1
+    _, labels = cv2.connectedComponents(mask)
+    valid = np.ones(mask.shape, bool)
+    plain, paired = PlaceSettings(shape_paired=False), PlaceSettings()
+    assert paired.shape_paired
+
+    def shown(other: np.ndarray, settings: PlaceSettings) -> float:
+        share, ring = _shape_shown(_jointed(65), other, valid, labels, 1, (65, 125, 2, 70), settings)
+        assert share is not None and ring >= settings.shape_ring
+        return share
+
+    assert shown(_jointed(None), plain) >= plain.shape_shown  # the joint passes for the painted line
+    assert shown(_jointed(None), paired) < paired.shape_shown
+    for real in (_jointed(68), _jointed(65)):
+        assert shown(real, paired) >= paired.shape_shown
