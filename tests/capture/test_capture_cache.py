@@ -34,7 +34,7 @@ def test_the_harness_keys_passes_without_the_live_settings(monkeypatch) -> None:
         return engine.pass_key("claim", [], [], settings=settings, configs={"live": live, "other": other},
                                checks=["tamper"], only=None, claim=None)
 
-    default, changed = LiveConfig(), LiveConfig(place=PlaceSettings(shape_paired=True))
+    default, changed = LiveConfig(), LiveConfig(place=PlaceSettings(side=1024))
     assert key(default, PlaceSettings()) != key(changed, PlaceSettings())  # the engine's own key
     capture_cache._without_live_settings()
     assert key(default, PlaceSettings()) == key(changed, PlaceSettings())

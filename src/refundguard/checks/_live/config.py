@@ -76,7 +76,8 @@ class PlaceSettings(BaseModel):
                                 "side it flagged an honest SAGI original (docs/capture.md, Measured)")
     shape_core: bool = Field(False, description="... measured on the mark's own pixels: those of its candidate (its "
                              "gradient's support, a thin line's two edges and the surface beside them) at least "
-                             "``shape_core_share`` as dark as its darkest tenth (as light, for a light mark)")
+                             "``shape_core_share`` as dark as its darkest tenth (as light, for a light mark). Off: "
+                             "on the tuned sessions it lost a painted stain and gained nothing (docs/capture.md)")
     shape_core_share: float = Field(0.5, gt=0, le=1, description="... that share of the 90th percentile of the "
                                     "candidate's darkening against its ring")
     shape_paired: bool = Field(True, description="... the other view's darkness at each placement counted above the "
@@ -86,7 +87,7 @@ class PlaceSettings(BaseModel):
     shape_band: int = Field(0, ge=0, le=32, description="... the surface around the mark read only this far from it "
                             "(px; 0: a ring of half its extent), and the shape test then judged on that band's "
                             "agreement alone: a long mark's wide ring spans parallax the comparison next to it does "
-                            "not have")
+                            "not have. Off (0): at 12 it flagged the tuned honest Sceaux 100_7107")
     shape_ring: float = Field(0.7, ge=-1, le=1, description="... on a surface correlating at least this well "
                               "around it")
     shape_min_dark: float = Field(0.1, gt=0, description="... for marks darker than their surroundings by at least "
@@ -96,7 +97,7 @@ class PlaceSettings(BaseModel):
                               "not show light in its shape (the shape test's thresholds)")
     light_core: bool = Field(False, description="... the line's width, elongation and brightness measured on its own "
                              "lighter pixels (as ``shape_core``; its candidate holds the line's two edges), and its "
-                             "shape test too")
+                             "shape test too. Off: no tuned session's outcome changed")
     min_lightening: float = Field(0.45, ge=0, description="... lighter there than the other view by at least this "
                                   "(log units, against the ring)")
     light_max_width: float = Field(6.0, gt=0, description="... a line at most this wide (crop px: twice its area "
