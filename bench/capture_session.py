@@ -436,7 +436,8 @@ def _overlaps(mask: np.ndarray, box: dict[str, int]) -> bool:
     return inside.size > 0 and bool(inside.any())
 
 
-def judge(session: Session, cache: Any) -> dict[str, Any]:
+def judge(session: Session, cache: Any, settings: Any = None) -> dict[str, Any]:
+    """One session through the full analysis (``settings``: the analysis's, default: the committed ones)."""
     from refundguard.checks.registry import ClaimInfo, LiveSession, LiveShot
     from refundguard.engine import analyze
     from refundguard.media.load import load_image
@@ -445,7 +446,8 @@ def judge(session: Session, cache: Any) -> dict[str, Any]:
     info = ClaimInfo(live=LiveSession("bench", session.code, tuple(LiveShot(k) for k in kinds)))
     started = time.perf_counter()
     a = analyze([load_image(session.claim, name="claim.jpg")],
-                live=[load_image(session.shots[k], name=f"{k}.jpg") for k in kinds], info=info, cache=cache)
+                live=[load_image(session.shots[k], name=f"{k}.jpg") for k in kinds], info=info, cache=cache,
+                 settings=settings)
     codes = {f.code for f in a.findings}
     absent = [f for f in a.findings if f.code == "live.damage_absent"]
     on_damage = session.mask is not None and any(_overlaps(session.mask, r.to_dict()) for f in absent

@@ -304,3 +304,92 @@ def test_the_texture_test_is_off_by_default() -> None:
     assert PlaceSettings().shape_texture is False
     found = _candidates(shows, _gradient(shows), other, _gradient(other), valid, valid, PlaceSettings())
     assert found and all(c.texture_shown is None for c in found)
+
+
+def test_a_thin_light_line_is_measured_on_its_own_pixels_with_light_core() -> None:
+    """A 1–3 px light line on a dark surface the other view shows without it: its candidate (the line's two edges and
+    the surface between) is too wide for a light line and its median is the surface's, so the default finds nothing;
+    measured on its own lighter pixels (``light_core``) it is a thin line the other view does not show light."""
+    from refundguard.checks._live.place import _is_lack
+
+    core = PlaceSettings(light_core=True)
+    for width in (1, 2, 3):
+        other = _ridge_scene(None) - 1.2
+        shows = other.copy()
+        mark = np.zeros(shows.shape, np.uint8)
+        cv2.line(mark, (150, 100), (190, 210), 1, width)
+        shows[mark > 0] += 0.8
+        default = _the_painted_line_at(shows, other, PlaceSettings(), (170, 155))
+        assert default.light_shown is None and not _is_lack(default, PlaceSettings())
+        line = _the_painted_line_at(shows, other, core, (170, 155))
+        assert line.width <= core.light_max_width and line.elongation >= core.light_elongation
+        assert line.light_shown is not None and line.light_shown < core.shape_shown and _is_lack(line, core)
+        # the same line on the item, seen by the other view too: shown, not lacking
+        seen = other.copy()
+        seen[mark > 0] += 0.8
+        found = _candidates_near(shows, seen, core, (170, 155))
+        assert not any(_is_lack(c, core) for c in found)
+
+
+def _candidates_near(shows: np.ndarray, other: np.ndarray, settings: PlaceSettings,  # type: ignore[no-untyped-def]
+                     centre: tuple[int, int]):
+    from refundguard.checks._live.place import _candidates, _gradient
+
+    valid = np.ones(shows.shape, bool)
+    found = _candidates(shows, _gradient(shows), other, _gradient(other), valid, valid, settings)
+    return [c for c in found if c.box[0] <= centre[0] <= c.box[0] + c.box[2]
+            and c.box[1] <= centre[1] <= c.box[1] + c.box[3]]
+
+
+def test_the_shape_core_reads_a_thin_dark_line_on_bricks_more_clearly() -> None:
+    """A 1 px dark line across real bricks: its candidate's shape is wider than the line, and on the bricks the darkest
+    of its placements in the other view lands on a joint; the line's own pixels (``shape_core``) are a thinner shape
+    that the joints fit less often. A real line the other view shows 3 px aside is still found."""
+    lum = np.log(data.brick()[100:420, 100:420].astype(np.float32) + 10.0)
+    mark = np.zeros(lum.shape, np.uint8)
+    cv2.line(mark, (120, 110), (150, 200), 1, 1)
+    shows = cv2.GaussianBlur(np.where(mark > 0, lum - 0.6, lum), (0, 0), 0.7)
+    other = cv2.GaussianBlur(lum, (0, 0), 0.7)
+    plain = _the_painted_line_at(shows, other, PlaceSettings(), (135, 155))
+    core = _the_painted_line_at(shows, other, PlaceSettings(shape_core=True), (135, 155))
+    assert plain.shape_shown is not None and core.shape_shown is not None
+    assert core.shape_shown < plain.shape_shown
+    moved = np.roll(shows, 3, axis=1)
+    for c in _candidates_near(shows, moved, PlaceSettings(shape_core=True), (135, 155)):
+        assert c.shape_shown is None or c.shape_shown >= PlaceSettings().shape_shown
+
+
+def _jointed(mark_at: int | None) -> np.ndarray:
+    """Log-luminance of a lightly textured surface with a dark joint at columns 71-72 (both views show it) and, at
+    ``mark_at``, a dark line 2 px wide, 70 px long."""
+    rng = np.random.default_rng(3)
+    lum = cv2.GaussianBlur(rng.normal(0, 0.03, (320, 320)).astype(np.float32), (0, 0), 2.0) + float(np.log(120.0))
+    lum[115:200, 71:73] -= 0.7
+    if mark_at is not None:
+        lum[125:195, mark_at:mark_at + 2] -= 0.7
+    return cv2.GaussianBlur(lum, (0, 0), 0.7)
+
+
+def test_the_paired_shape_test_does_not_take_a_joint_both_views_show_for_the_mark() -> None:
+    """A line painted 6 px beside a dark joint: the other view's darkest placement of its shape lands on the joint (as
+    dark as the mark: shown, by the plain shape test); the claim photo is as dark there itself, at the same placement
+    off the mark, so with ``shape_paired`` that darkness is the surface's and the line is lacking. A real line the
+    other view shows 3 px aside, or in place, is still shown."""
+    from refundguard.checks._live.place import _shape_shown
+
+    mask = np.zeros((320, 320), np.uint8)
+    mask[125:195, 65:67] = 1
+    _, labels = cv2.connectedComponents(mask)
+    valid = np.ones(mask.shape, bool)
+    plain, paired = PlaceSettings(shape_paired=False), PlaceSettings()
+    assert paired.shape_paired
+
+    def shown(other: np.ndarray, settings: PlaceSettings) -> float:
+        share, ring = _shape_shown(_jointed(65), other, valid, labels, 1, (65, 125, 2, 70), settings)
+        assert share is not None and ring >= settings.shape_ring
+        return share
+
+    assert shown(_jointed(None), plain) >= plain.shape_shown  # the joint passes for the painted line
+    assert shown(_jointed(None), paired) < paired.shape_shown
+    for real in (_jointed(68), _jointed(65)):
+        assert shown(real, paired) >= paired.shape_shown

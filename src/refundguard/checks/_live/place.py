@@ -323,10 +323,7 @@ def _candidates(shows: np.ndarray, grad_shows: np.ndarray, other: np.ndarray, gr
         diff = (shows[y:y + bh, x:x + bw] - other[y:y + bh, x:x + bw])[comp] - offset
         darkening = float(-np.percentile(diff, 10))
         lightening = float(np.percentile(diff, 90))
-        outline = cv2.findContours(comp.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)[0]
-        perimeter = sum(cv2.arcLength(c, True) for c in outline)
-        width = 2.0 * float(comp.sum()) / max(1.0, perimeter)
-        elongation = perimeter / 2.0 / max(width, 1e-6)
+        width, elongation = _width(comp)
         glint = float(np.percentile(shows[y:y + bh, x:x + bw][comp], 95))
         # ... is the mark found near in the other view (parallax, a flow that slid)? The best share of its
         # unexplained structure that the other view's structure, shifted by up to ``search`` pixels, explains
@@ -347,6 +344,12 @@ def _candidates(shows: np.ndarray, grad_shows: np.ndarray, other: np.ndarray, gr
         shape_shown, shape_ring = _shape_shown(shows, other, valid, labels, n, (x, y, bw, bh), cfg) \
             if shape and cfg.shape_test else (None, 0.0)
         light_shown = None
+        if shape and cfg.light_marks and cfg.light_core and ring.sum() >= 30:
+            # a thin light line measured on its own lighter pixels: its candidate holds the line's two edges
+            core = _core(shows[y:y + bh, x:x + bw], comp, float(np.median(a_ring)), -1.0, cfg)
+            if core is not comp:
+                width, elongation = _width(core)
+                glint = float(np.percentile(shows[y:y + bh, x:x + bw][core], 95))
         if shape and cfg.light_marks and _light_line(lightening, width, elongation, glint, cfg):
             light_shown, light_ring = _shape_shown(shows, other, valid, labels, n, (x, y, bw, bh), cfg, polarity=-1.0)
             shape_ring = shape_ring if shape_shown is not None else light_ring
@@ -356,6 +359,14 @@ def _candidates(shows: np.ndarray, grad_shows: np.ndarray, other: np.ndarray, gr
                               unsigned, shape_shown, shape_ring, lightening, width, elongation, glint, light_shown,
                               texture_shown))
     return out
+
+
+def _width(comp: np.ndarray) -> tuple[float, float]:
+    """A shape's mean width (twice its area over its outline) and elongation (half its outline over that width)."""
+    outline = cv2.findContours(comp.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)[0]
+    perimeter = sum(cv2.arcLength(c, True) for c in outline)
+    width = 2.0 * float(comp.sum()) / max(1.0, perimeter)
+    return width, perimeter / 2.0 / max(width, 1e-6)
 
 
 def _light_line(lightening: float, width: float, elongation: float, glint: float, cfg: PlaceSettings,
@@ -384,6 +395,9 @@ def _shape_window(valid: np.ndarray, labels: np.ndarray, n: int, box: Box, cfg: 
     ring = np.zeros(comp.shape, bool)
     ring[max(0, y - r - y0):y + bh + r - y0, max(0, x - r - x0):x + bw + r - x0] = True
     ring &= valid[window] & ~cv2.dilate(comp.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    if cfg.shape_band:  # only the surface next to the mark: where the views must align for the test to hold
+        k = 2 * (cfg.shape_band + 2) + 1
+        ring &= cv2.dilate(comp.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
     return window, comp, ring
 
 
@@ -410,6 +424,9 @@ def _shape_shown(shows: np.ndarray, other: np.ndarray, valid: np.ndarray, labels
     spread_a = float(np.median(np.abs(ring_a - level_a))) + 1e-4
     spread_b = float(np.median(np.abs(ring_b - level_b))) + 1e-4
     agreement = _ncc(ring_a, ring_b)
+    whole = comp
+    if cfg.shape_core if polarity > 0 else cfg.light_core:
+        comp = _core(a, comp, level_a, polarity, cfg)
     ys, xs = np.nonzero(comp)
     dark = polarity * (level_a - float(np.median(a[comp])))
     if dark < cfg.shape_min_dark:
@@ -441,7 +458,41 @@ def _shape_shown(shows: np.ndarray, other: np.ndarray, valid: np.ndarray, labels
     if not inside.any():
         return None, agreement
     inner = np.nanmedian(placed[inside], axis=1)
-    return float((polarity * (level_b - inner)).max()) / scale, agreement
+    shown = polarity * (level_b - inner)
+    if cfg.shape_paired:
+        own = _own_texture(a, whole, ys, xs, dy[inside], dx[inside], m, level_a, polarity)
+        shown = shown - own * spread_b / spread_a
+    return float(shown.max()) / scale, agreement
+
+
+def _own_texture(a: np.ndarray, whole: np.ndarray, ys: np.ndarray, xs: np.ndarray, dy: np.ndarray, dx: np.ndarray,
+                 m: int, level: float, polarity: float) -> np.ndarray:
+    """How dark (``polarity`` -1: light) the photo that shows the mark is itself, against its ring's ``level``, in the
+    mark's shape (pixels ``ys``, ``xs`` of the window) laid at each placement (``dy``, ``dx``) that leaves the mark
+    (``whole``: its candidate, grown by a pixel; at most a tenth of the shape on it), 0 at the others
+    (``shape_paired``). Where the other view is dark in the shape only as far as this photo's own surface is at the
+    same placement — a joint, an edge, a window reveal both views show — that darkness is the surface's, not the
+    mark's."""
+    grown = np.pad(cv2.dilate(whole.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(np.float32), m)
+    on_mark = grown[ys + m + dy[:, None], xs + m + dx[:, None]].mean(axis=1)
+    padded = np.pad(a.astype(np.float32), m, mode="constant", constant_values=np.nan)
+    placed = padded[ys + m + dy[:, None], xs + m + dx[:, None]]
+    with np.errstate(all="ignore"):
+        own = polarity * (level - np.nanmedian(placed, axis=1))
+    return np.where((on_mark <= 0.1) & np.isfinite(own), np.maximum(own, 0.0), 0.0)
+
+
+def _core(a: np.ndarray, comp: np.ndarray, level: float, polarity: float, cfg: PlaceSettings) -> np.ndarray:
+    """The mark's own pixels (``shape_core``): of the candidate's component — the support of its gradient, which holds
+    a thin line's two edges and some surface beside them — those at least ``shape_core_share`` as far beyond the ring's
+    level (darker, or lighter with ``polarity`` -1) as its 90th percentile; the whole component where fewer than five
+    are."""
+    depth = polarity * (level - a)
+    inside = depth[comp]
+    if inside.size < 5:
+        return comp
+    core = comp & (depth >= max(cfg.shape_min_dark, cfg.shape_core_share * float(np.percentile(inside, 90))))
+    return core if int(core.sum()) >= 5 else comp
 
 
 def _texture_shown(shows: np.ndarray, valid: np.ndarray, labels: np.ndarray, n: int, box: Box, share: float,
@@ -515,8 +566,8 @@ def _is_lack(c: _Candidate, cfg: PlaceSettings) -> bool:
         return True
     # a dark mark the other view does not show dark in its shape, on a surface that agrees well around it: what
     # the displaced test lets any nearby texture explain on a busy surface (``_shape_shown``)
-    return (c.shape_shown is not None and c.shape_shown < cfg.shape_shown
-            and min(c.ring_agreement, c.shape_ring) >= cfg.shape_ring)
+    ring = c.shape_ring if cfg.shape_band else min(c.ring_agreement, c.shape_ring)
+    return c.shape_shown is not None and c.shape_shown < cfg.shape_shown and ring >= cfg.shape_ring
 
 
 def _is_weak_lack(c: _Candidate, cfg: PlaceSettings) -> bool:
