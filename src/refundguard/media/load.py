@@ -58,6 +58,8 @@ def avif_supported() -> bool:
         return False
 
 
+#: pixels of the strips :func:`pixel_array` copies an RGB photo in (an RGBX working strip of 4 MiB)
+_PASTE_STRIP_PIXELS = 1 << 20
 #: pixels of the strips :attr:`LoadedImage.gray` is made from (float32 working copies of ~12 MiB)
 _GRAY_STRIP_PIXELS = 1_000_000
 
@@ -329,25 +331,30 @@ def _load_one(item: Probe | LoadedImage, budget: Budget, limits: Limits) -> Load
 def pixel_array(img: PILImage.Image) -> np.ndarray:
     """The pixels of a loaded Pillow image as a NumPy array, equal to ``np.asarray(img)``.
 
-    For RGB and L images the pixels are copied once, straight into NumPy's memory (an RGBX or L array that
-    Pillow maps as an image, then OpenCV's channel copy for RGB): ``np.asarray`` goes through ``tobytes``,
-    which packs the picture in 64 KiB pieces and joins them (two more copies; for a 12 MP photo ~0.05 CPU-s,
-    as much as the JPEG decode itself, against ~0.015). Other modes, and a Pillow without these internals,
-    take ``np.asarray``.
+    For RGB and L images the pixels go straight into NumPy's memory: an L array, or a small RGBX strip,
+    that Pillow maps as an image and pastes into, then OpenCV's channel copy into the RGB array.
+    ``np.asarray`` goes through ``tobytes``, which packs the picture in 64 KiB pieces and joins them (for a
+    12 MP photo ~0.05 CPU-s, as much as the JPEG decode itself, against ~0.015). Other modes, and a Pillow
+    without these internals, take ``np.asarray``.
     """
     if img.mode in ("RGB", "L") and img.width > 0 and img.height > 0:
         try:
             img.load()
             w, h = img.size
-            if img.mode == "RGB":
-                out = np.empty((h, w, 4), np.uint8)
-                view = PILImage.frombuffer("RGBX", (w, h), out, "raw", "RGBX", 0, 1)
-            else:
-                out = np.empty((h, w), np.uint8)
-                view = PILImage.frombuffer("L", (w, h), out, "raw", "L", 0, 1)
-            view.im.paste(img.im, (0, 0, w, h))  # into the mapped array itself (Image.paste would copy it first)
+            if img.mode == "L":
+                arr = np.empty((h, w), np.uint8)
+                view = PILImage.frombuffer("L", (w, h), arr, "raw", "L", 0, 1)
+                view.im.paste(img.im, (0, 0, w, h))  # into the mapped array itself (Image.paste copies it first)
+            else:  # a strip of rows at a time through a small RGBX array, not one of the whole photo (48 MiB)
+                arr = np.empty((h, w, 3), np.uint8)
+                step = max(1, _PASTE_STRIP_PIXELS // w)
+                strip = np.empty((min(step, h), w, 4), np.uint8)
+                view = PILImage.frombuffer("RGBX", (w, len(strip)), strip, "raw", "RGBX", 0, 1)
+                for top in range(0, h, step):
+                    rows = min(step, h - top)
+                    view.im.paste(img.im.crop((0, top, w, top + rows)), (0, 0, w, rows))
+                    cv2.cvtColor(strip[:rows], cv2.COLOR_RGBA2RGB, dst=arr[top:top + rows])
             del view
-            arr = cv2.cvtColor(out, cv2.COLOR_RGBA2RGB) if img.mode == "RGB" else out
             arr.flags.writeable = False  # as np.asarray gives it: the decoded photo is shared, never written
             return arr
         except (AttributeError, TypeError, ValueError):

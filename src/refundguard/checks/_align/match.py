@@ -60,7 +60,7 @@ def _plausible(h: np.ndarray, ref_size: tuple[int, int], claim_size: tuple[int, 
 #: largest squared descriptor length for which every sum in :func:`_two_nearest` is exact in float32 (2^23)
 _EXACT_NORM2 = float(1 << 23)
 #: query descriptors per matrix product in :func:`_two_nearest`
-_BLOCK = 1024
+_BLOCK = 256
 
 
 def _whole_numbers(d: np.ndarray) -> bool:
@@ -89,7 +89,7 @@ def _two_nearest(query: np.ndarray, train: np.ndarray) -> tuple[np.ndarray, np.n
     second = np.empty(len(query), np.intp)
     d_first = np.empty(len(query), np.float32)
     d_second = np.empty(len(query), np.float32)
-    for top in range(0, len(query), _BLOCK):  # a block of queries at a time: ~10 MB, not one 25 MB matrix
+    for top in range(0, len(query), _BLOCK):  # a block of queries at a time: ~2.5 MB, not one 25 MB matrix
         q = slice(top, top + _BLOCK)
         d2 = query[q] @ train.T
         d2 *= -2.0
