@@ -145,6 +145,20 @@ def test_pixel_array_equals_numpy_asarray(coffee, mode):
         assert got.flags.c_contiguous and not got.flags.writeable
 
 
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_pixel_array_of_rgb_and_l_never_goes_through_tobytes(coffee, mode, monkeypatch):
+    from refundguard.media.load import pixel_array
+
+    img = coffee.convert(mode).resize((1500, 900))  # several strips of an RGB photo
+    want = np.asarray(img)
+
+    def refused(*args, **kwargs):
+        raise AssertionError("tobytes called: pixel_array fell back to np.asarray")
+
+    monkeypatch.setattr(Image.Image, "tobytes", refused)
+    assert np.array_equal(pixel_array(img), want)
+
+
 def test_decoded_jpeg_pixels_are_those_of_numpy_asarray(tmp_path):
     path = corpus_path("multiview", "sceaux_castle", "100_7100.JPG")
     loaded = load_image(path)

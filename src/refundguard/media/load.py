@@ -353,7 +353,9 @@ def pixel_array(img: PILImage.Image) -> np.ndarray:
                 for top in range(0, h, step):
                     rows = min(step, h - top)
                     view.im.paste(img.im.crop((0, top, w, top + rows)), (0, 0, w, rows))
-                    cv2.cvtColor(strip[:rows], cv2.COLOR_RGBA2RGB, dst=arr[top:top + rows])
+                    rgb = arr[top:top + rows]
+                    if cv2.cvtColor(strip[:rows], cv2.COLOR_RGBA2RGB, dst=rgb).ctypes.data != rgb.ctypes.data:
+                        raise ValueError("OpenCV wrote the rows elsewhere")  # never seen; np.asarray then
             del view
             arr.flags.writeable = False  # as np.asarray gives it: the decoded photo is shared, never written
             return arr
