@@ -34,6 +34,7 @@ from refundguard.errors import InputError
 from refundguard.findings import Finding
 from refundguard.media.derived import Pictures
 from refundguard.media.load import LoadedImage, Probe, load_claim
+from refundguard.parallel import fork
 from refundguard.passes import EXTERNAL_STATE, PassCache, PassResult, pass_key
 from refundguard.scheduling import run_checks
 from refundguard.verdict import Assessment, assess
@@ -99,10 +100,11 @@ def analyze(claim: Sequence[Source], references: Sequence[Source] = (), *, info:
     settings = settings or default_settings()
     roles = ["claim"] * len(claim) + ["reference"] * len(references) + ["live"] * len(live)
     # every file is walked before any is decoded, and the claim's pixel budget shared among them
+    discovering = fork(registered)  # the check modules are imported while the photos decode (GIL released)
     images = load_claim([*claim, *references, *live], limits=settings.limits,
                         progress=(lambda im: progress(f"loaded {im.name}")) if progress else None)
     info = info or ClaimInfo()
-    checks = registered()
+    checks = discovering.result()
     configs = check_configs(settings, checks)
     plain = [c for c in checks if not c.live]
     passes = _Passes(images, roles, info, settings, index, ledger, configs, only, cache, progress, Pictures())

@@ -130,3 +130,57 @@ def test_missing_file_and_directory(tmp_path):
 def test_real_heic_from_corpus_decodes():
     im = load_image(corpus_path("provenance", "c2pa", "sample1.heic"))
     assert im.format == "HEIF" and im.width > 1000
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L", "RGBA", "P", "I;16"])
+def test_pixel_array_equals_numpy_asarray(coffee, mode):
+    from refundguard.media.load import pixel_array
+
+    img = coffee.convert(mode) if mode != "I;16" else Image.fromarray(
+        np.asarray(coffee.convert("L"), np.uint16) * 257)
+    for im in (img, img.crop((3, 5, 301, 211)), img.transpose(Image.Transpose.ROTATE_90)):
+        got, want = pixel_array(im), np.asarray(im)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        assert np.array_equal(got, want)
+        assert got.flags.c_contiguous and not got.flags.writeable
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_pixel_array_of_rgb_and_l_never_goes_through_tobytes(coffee, mode, monkeypatch):
+    from refundguard.media.load import pixel_array
+
+    img = coffee.convert(mode).resize((1500, 900))  # several strips of an RGB photo
+    want = np.asarray(img)
+
+    def refused(*args, **kwargs):
+        raise AssertionError("tobytes called: pixel_array fell back to np.asarray")
+
+    monkeypatch.setattr(Image.Image, "tobytes", refused)
+    assert np.array_equal(pixel_array(img), want)
+
+
+def test_decoded_jpeg_pixels_are_those_of_numpy_asarray(tmp_path):
+    path = corpus_path("multiview", "sceaux_castle", "100_7100.JPG")
+    loaded = load_image(path)
+    with Image.open(path) as im:
+        want = np.asarray(im.convert("RGB"))
+    assert np.array_equal(loaded.pixels, want)
+
+
+def test_load_claim_decodes_side_by_side_in_order_and_raises_the_first_failure(coffee, tmp_path):
+    from refundguard.media.load import load_claim
+
+    paths = []
+    for i in range(4):
+        p = tmp_path / f"p{i}.jpg"
+        p.write_bytes(_encode(coffee.rotate(90 * i, expand=True), "JPEG", quality=90))
+        paths.append(p)
+    seen: list[str] = []
+    images = load_claim(paths, progress=lambda im: seen.append(im.name))
+    assert [im.name for im in images] == seen == [p.name for p in paths]
+    for p, im in zip(paths, images, strict=True):
+        assert np.array_equal(im.pixels, load_image(p).pixels)
+    data = _encode(coffee, "JPEG", quality=90)
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 2])  # truncated: fails when decoded, not probed
+    with pytest.raises(UnreadableImage, match=r"cut\.jpg"):
+        load_claim([paths[0], tmp_path / "cut.jpg", paths[1]])
