@@ -23,6 +23,7 @@ show something, differently: a reflection, an occluder).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -30,7 +31,7 @@ import cv2
 import numpy as np
 
 from refundguard.checks._views.config import CompareSettings
-from refundguard.checks._views.dense import Correspondence
+from refundguard.checks._views.dense import Correspondence, flow_image
 
 #: log offset (grey levels) that keeps dark pixels from dominating
 _LOG_OFFSET = 10.0
@@ -108,8 +109,11 @@ def oriented(img: np.ndarray, bins: int = _ORIENTATIONS, *, weight: np.ndarray |
         # the double angle 2θ (orientation, not sign) as a table index
         index = (angle * np.float32(2 * _ANGLE_STEPS / (2 * np.pi)) + np.float32(0.5)).astype(np.int32)
         index %= _ANGLE_STEPS
+        share = np.empty_like(mag)  # one buffer for every bin's weights (the same products and sums as before)
         for k in range(bins):
-            out[k] += table[k][index] * mag
+            np.take(table[k], index, out=share)
+            np.multiply(share, mag, out=share)
+            np.add(out[k], share, out=out[k])
     return out
 
 
@@ -117,15 +121,16 @@ def _blur(img: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(img, (0, 0), sigma) if sigma > 0 else img
 
 
-def _banded(img: np.ndarray, ratio: np.ndarray) -> np.ndarray:
-    """``img`` blurred per pixel by how much finer it is than the other view (``ratio`` ≥ 1: finer)."""
-    out = _blur(img, _BASE_SIGMA).copy()
+def _banded(planes: Planes, kind: str, ratio: np.ndarray) -> np.ndarray:
+    """The photo's ``kind`` plane blurred per pixel by how much finer it is than the other view (``ratio`` ≥ 1:
+    finer)."""
+    out = planes.blurred(kind, _BASE_SIGMA).copy()
     lower = 0.0
     for upper, sigma in _BANDS:
         if sigma > 0:
             band = (ratio > lower) & (ratio <= upper)
             if band.any():
-                out[band] = _blur(img, float(np.hypot(sigma, _BASE_SIGMA)))[band]
+                out[band] = planes.blurred(kind, float(np.hypot(sigma, _BASE_SIGMA)))[band]
         lower = upper
     return out
 
@@ -134,15 +139,34 @@ def _warp(img: np.ndarray, corr: Correspondence) -> np.ndarray:
     return cv2.remap(img, corr.map[..., 0], corr.map[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def _warp_banded(img: np.ndarray, corr: Correspondence) -> np.ndarray:
-    """Y warped into X's frame, pre-blurred where Y is finer than X (so it is not aliased by the warp)."""
-    out = _warp(_blur(img, _BASE_SIGMA), corr)
+#: row length of the point lists :func:`_warp_at` remaps (OpenCV's remap takes maps under 32767 on a side)
+_ROW = 1024
+
+
+def _warp_at(img: np.ndarray, corr: Correspondence, where: np.ndarray) -> np.ndarray:
+    """``_warp(img, corr)[where]`` computed at those pixels only (remap interpolates each pixel on its own: the
+    same values)."""
+    pts = corr.map[where]
+    n = len(pts)
+    rows = max(1, -(-n // _ROW))
+    grid = np.zeros((rows * _ROW, 2), np.float32)
+    grid[:n] = pts
+    grid = grid.reshape(rows, _ROW, 2)
+    out = cv2.remap(img, np.ascontiguousarray(grid[..., 0]), np.ascontiguousarray(grid[..., 1]), cv2.INTER_LINEAR,
+                    borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape(rows * _ROW, *img.shape[2:])[:n]
+
+
+def _warp_banded(planes: Planes, kind: str, corr: Correspondence) -> np.ndarray:
+    """Y's ``kind`` plane warped into X's frame, pre-blurred where Y is finer than X (so it is not aliased by the
+    warp)."""
+    out = _warp(planes.blurred(kind, _BASE_SIGMA), corr)
     lower = 0.0
     for upper, sigma in _BANDS:
         if sigma > 0:
             band = (corr.scale > lower) & (corr.scale <= upper)
             if band.any():
-                out[band] = _warp(_blur(img, float(np.hypot(sigma, _BASE_SIGMA))), corr)[band]
+                out[band] = _warp_at(planes.blurred(kind, float(np.hypot(sigma, _BASE_SIGMA))), corr, band)
         lower = upper
     return out
 
@@ -215,21 +239,52 @@ class Aligned:
         return int(self.lum_x.shape[0]), int(self.lum_x.shape[1])
 
 
+class Planes:
+    """What the comparison derives from one photo's working copy alone: its log-luminance and log-chromaticity,
+    their blurs, its grey levels as floats. Each is made on first use and kept, so a photo compared in several
+    pairs (and as X and as Y in each) is worked on once; the values are those :func:`align` made for every
+    direction before. Safe to share between threads (a value two threads ask for at once is made twice, the
+    same both times)."""
+
+    def __init__(self, gray: np.ndarray, rgb: np.ndarray | None = None) -> None:
+        self.gray, self.rgb = gray, rgb
+        self._values: dict[tuple[str, float], np.ndarray] = {}
+
+    def _get(self, key: tuple[str, float], make: Callable[[], np.ndarray]) -> np.ndarray:
+        value = self._values.get(key)
+        if value is None:
+            value = self._values.setdefault(key, make())
+        return value
+
+    def plane(self, kind: str) -> np.ndarray:
+        """``lum`` (log-luminance), ``chroma`` (log-chromaticity, needs the colour copy), ``gray`` (float32) or
+        ``flow`` (the dense flow's input, :func:`~refundguard.checks._views.dense.flow_image`)."""
+        make = {"lum": lambda: log_luminance(self.gray), "gray": lambda: self.gray.astype(np.float32),
+                "chroma": lambda: log_chroma(self.rgb), "flow": lambda: flow_image(self.gray)}[kind]
+        return self._get((kind, 0.0), make)
+
+    def blurred(self, kind: str, sigma: float) -> np.ndarray:
+        return self._get((kind, sigma), lambda: _blur(self.plane(kind), sigma))
+
+
 def align(gray_x: np.ndarray, rgb_x: np.ndarray | None, gray_y: np.ndarray, rgb_y: np.ndarray | None,
-          corr: Correspondence, settings: CompareSettings | None = None) -> Aligned:
-    """Compare X with Y brought into X's frame by ``corr`` (X→Y)."""
+          corr: Correspondence, settings: CompareSettings | None = None, *,
+          planes: tuple[Planes, Planes] | None = None) -> Aligned:
+    """Compare X with Y brought into X's frame by ``corr`` (X→Y). ``planes``: X's and Y's :class:`Planes`, when
+    the caller keeps them across pairs (made here otherwise)."""
     cfg = settings or CompareSettings()
     h, w = gray_x.shape
+    px, py = planes if planes is not None else (Planes(gray_x, rgb_x), Planes(gray_y, rgb_y))
     finer_x = 1.0 / np.maximum(corr.scale, 1e-3)  # > 1 where X sees more pixels than Y
-    lum_x = _banded(log_luminance(gray_x), finer_x)
-    lum_y = _warp_banded(log_luminance(gray_y), corr)
+    lum_x = _banded(px, "lum", finer_x)
+    lum_y = _warp_banded(py, "lum", corr)
     valid = corr.valid
     ori_x, ori_y = oriented(lum_x), oriented(lum_y)
     if cfg.chroma_weight > 0 and rgb_x is not None and rgb_y is not None:
-        chroma_x = _banded(log_chroma(rgb_x), finer_x)
-        chroma_y = _warp_banded(log_chroma(rgb_y), corr)
+        chroma_x = _banded(px, "chroma", finer_x)
+        chroma_y = _warp_banded(py, "chroma", corr)
         # colour is unreliable where either view is dark (noise) or clipped
-        lit = ((gray_x > 30) & (_warp(gray_y.astype(np.float32), corr) > 30)).astype(np.float32)
+        lit = ((gray_x > 30) & (_warp(py.plane("gray"), corr) > 30)).astype(np.float32)
         lit *= np.float32(cfg.chroma_weight)
         oriented(chroma_x, weight=lit, out=ori_x)
         oriented(chroma_y, weight=lit, out=ori_y)
