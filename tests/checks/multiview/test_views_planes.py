@@ -41,7 +41,8 @@ def test_planes_hold_the_photo_s_own_values_read_only() -> None:
     assert np.array_equal(planes.plane("gray"), wa.gray.astype(np.float32))
     assert np.array_equal(planes.plane("flow"), flow_image(wa.gray))
     assert np.array_equal(planes.blurred("lum", 1.5), cv2.GaussianBlur(log_luminance(wa.gray), (0, 0), 1.5))
-    assert planes.blurred("chroma", 1.0) is planes.blurred("chroma", 1.0)  # made once
+    assert planes.blurred("chroma", 1.0) is planes.blurred("chroma", 1.0)  # the base blur: made once, kept
+    assert planes.plane("flow") is planes.plane("flow") and planes.plane("gray") is planes.plane("gray")
     with pytest.raises(ValueError):
         planes.blurred("lum", 1.0)[0, 0] = 0.0
 

@@ -268,9 +268,13 @@ class Aligned:
 
 
 class Planes:
-    """What the comparison derives from one photo's working copy alone: its log-luminance and log-chromaticity,
-    their blurs, its grey levels as floats. Each is made on first use and kept, so a photo compared in several
-    pairs (and as X and as Y in each) is worked on once; the values are those :func:`align` made for every
+    """What the comparison derives from one photo's working copy alone, made once for all its pairs.
+
+    Every direction of every pair the photo is in (as X and as Y) takes its log-luminance and log-chromaticity
+    at the base blur, its grey levels as floats and its flow image: those are made on first use and kept
+    (read-only), about 13 MiB a 1024-px photo. The stronger blurs of the resolution bands are needed only where
+    a band has pixels and are made when asked, not kept (kept, they would hold ~36 MiB more a photo). The
+    values are those :func:`align` and :func:`~refundguard.checks._views.dense.correspond` made for each
     direction before. Safe to share between threads (a value two threads ask for at once is made twice, the
     same both times)."""
 
@@ -278,7 +282,7 @@ class Planes:
         self.gray, self.rgb = gray, rgb
         self._values: dict[tuple[str, float], np.ndarray] = {}
 
-    def _get(self, key: tuple[str, float], make: Callable[[], np.ndarray]) -> np.ndarray:
+    def _kept(self, key: tuple[str, float], make: Callable[[], np.ndarray]) -> np.ndarray:
         value = self._values.get(key)
         if value is None:
             made = make()
@@ -287,14 +291,21 @@ class Planes:
         return value
 
     def plane(self, kind: str) -> np.ndarray:
-        """``lum`` (log-luminance), ``chroma`` (log-chromaticity, needs the colour copy), ``gray`` (float32) or
-        ``flow`` (the dense flow's input, :func:`~refundguard.checks._views.dense.flow_image`)."""
-        make = {"lum": lambda: log_luminance(self.gray), "gray": lambda: self.gray.astype(np.float32),
-                "chroma": lambda: log_chroma(self.rgb), "flow": lambda: flow_image(self.gray)}[kind]
-        return self._get((kind, 0.0), make)
+        """``lum`` (log-luminance) or ``chroma`` (log-chromaticity, needs the colour copy), made anew; ``gray``
+        (float32) or ``flow`` (the dense flow's input, :func:`~refundguard.checks._views.dense.flow_image`),
+        kept."""
+        if kind == "lum":
+            return log_luminance(self.gray)
+        if kind == "chroma":
+            return log_chroma(self.rgb)
+        make = {"gray": lambda: self.gray.astype(np.float32), "flow": lambda: flow_image(self.gray)}[kind]
+        return self._kept((kind, 0.0), make)
 
     def blurred(self, kind: str, sigma: float) -> np.ndarray:
-        return self._get((kind, sigma), lambda: _blur(self.plane(kind), sigma))
+        """The ``lum`` or ``chroma`` plane blurred by ``sigma`` px (kept at the base blur only)."""
+        if sigma == _BASE_SIGMA:
+            return self._kept((kind, sigma), lambda: _blur(self.plane(kind), sigma))
+        return _blur(self.plane(kind), sigma)
 
 
 def align(gray_x: np.ndarray, rgb_x: np.ndarray | None, gray_y: np.ndarray, rgb_y: np.ndarray | None,
