@@ -43,6 +43,11 @@ def test_planes_hold_the_photo_s_own_values_read_only() -> None:
     assert np.array_equal(planes.blurred("lum", 1.5), cv2.GaussianBlur(log_luminance(wa.gray), (0, 0), 1.5))
     assert planes.blurred("chroma", 1.0) is planes.blurred("chroma", 1.0)  # the base blur: made once, kept
     assert planes.plane("flow") is planes.plane("flow") and planes.plane("gray") is planes.plane("gray")
+    band = planes.blurred("lum", 2.0)
+    assert planes.blurred("lum", 2.0) is band  # a band's blur: kept for the pair ...
+    base = planes.blurred("lum", 1.0)
+    planes.drop_bands()  # ... and let go after it; the base blur stays
+    assert planes.blurred("lum", 2.0) is not band and planes.blurred("lum", 1.0) is base
     with pytest.raises(ValueError):
         planes.blurred("lum", 1.0)[0, 0] = 0.0
 

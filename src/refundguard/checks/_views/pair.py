@@ -217,6 +217,8 @@ def examine(first: int, second: int, work_a: WorkImage, work_b: WorkImage, vm: V
                                   flow_images=(pa.plane("flow"), pb.plane("flow")))
     al_a = align(work_a.gray, work_a.rgb, work_b.gray, work_b.rgb, corr_ab, cfg.compare, planes=(pa, pb))
     al_b = align(work_b.gray, work_b.rgb, work_a.gray, work_a.rgb, corr_ba, cfg.compare, planes=(pb, pa))
+    pa.drop_bands()
+    pb.drop_bands()
     result = PairResult(first, second, vm.inliers, (corr_ab.agreement, corr_ba.agreement),
                         (corr_ab.shared, corr_ba.shared))
     largest = cfg.compare.max_parallax

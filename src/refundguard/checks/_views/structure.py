@@ -268,15 +268,16 @@ class Aligned:
 
 
 class Planes:
-    """What the comparison derives from one photo's working copy alone, made once for all its pairs.
+    """What the comparison derives from one photo's working copy alone, made once and shared.
 
     Every direction of every pair the photo is in (as X and as Y) takes its log-luminance and log-chromaticity
     at the base blur, its grey levels as floats and its flow image: those are made on first use and kept
-    (read-only), about 13 MiB a 1024-px photo. The stronger blurs of the resolution bands are needed only where
-    a band has pixels and are made when asked, not kept (kept, they would hold ~36 MiB more a photo). The
-    values are those :func:`align` and :func:`~refundguard.checks._views.dense.correspond` made for each
-    direction before. Safe to share between threads (a value two threads ask for at once is made twice, the
-    same both times)."""
+    (read-only) for all the photo's pairs, about 13 MiB a 1024-px photo. The stronger blurs of the resolution
+    bands are needed where the photo is the finer view; a pair's two directions both take them (as X and as
+    Y), so they are kept until :meth:`drop_bands` (at the end of each pair: kept across pairs they would hold
+    ~36 MiB more a photo). The values are those :func:`align` and
+    :func:`~refundguard.checks._views.dense.correspond` made for each direction before. Safe to share between
+    threads (a value two threads ask for at once is made twice, the same both times)."""
 
     def __init__(self, gray: np.ndarray, rgb: np.ndarray | None = None) -> None:
         self.gray, self.rgb = gray, rgb
@@ -302,10 +303,13 @@ class Planes:
         return self._kept((kind, 0.0), make)
 
     def blurred(self, kind: str, sigma: float) -> np.ndarray:
-        """The ``lum`` or ``chroma`` plane blurred by ``sigma`` px (kept at the base blur only)."""
-        if sigma == _BASE_SIGMA:
-            return self._kept((kind, sigma), lambda: _blur(self.plane(kind), sigma))
-        return _blur(self.plane(kind), sigma)
+        """The ``lum`` or ``chroma`` plane blurred by ``sigma`` px (a band's blur kept until :meth:`drop_bands`)."""
+        return self._kept((kind, sigma), lambda: _blur(self.plane(kind), sigma))
+
+    def drop_bands(self) -> None:
+        """Let go of the band blurs (the base blur, the grey copy and the flow image stay)."""
+        for key in [k for k in self._values if k[0] in ("lum", "chroma") and k[1] != _BASE_SIGMA]:
+            del self._values[key]
 
 
 def align(gray_x: np.ndarray, rgb_x: np.ndarray | None, gray_y: np.ndarray, rgb_y: np.ndarray | None,
