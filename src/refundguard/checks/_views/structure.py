@@ -275,7 +275,7 @@ class Planes:
     (read-only) for all the photo's pairs, about 13 MiB a 1024-px photo. The stronger blurs of the resolution
     bands are needed where the photo is the finer view; a pair's two directions both take them (as X and as
     Y), so they are kept until :meth:`drop_bands` (at the end of each pair: kept across pairs they would hold
-    ~36 MiB more a photo). The values are those :func:`align` and
+    up to ~27 MiB more a photo). The values are those :func:`align` and
     :func:`~refundguard.checks._views.dense.correspond` made for each direction before. Safe to share between
     threads (a value two threads ask for at once is made twice, the same both times)."""
 
