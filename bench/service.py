@@ -156,8 +156,13 @@ def _free_port() -> int:
 START_LIMIT_S = 120.0
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
 def run(quick: bool = False, max_s: float = 60.0, photo_files: list[str] | None = None, count: int | None = None,
-        concurrency: int | None = None) -> dict:
+        concurrency: int | None = None, src: Path | None = None) -> dict:
+    """The bench; ``src``: the source tree the server and its workers import (default: this checkout's ``src``,
+    not whichever ``refundguard`` the interpreter has installed -- a worktree measures its own code)."""
     count = count or (6 if quick else 16)
     concurrency = concurrency or (2 if quick else 4)
     workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -165,6 +170,8 @@ def run(quick: bool = False, max_s: float = 60.0, photo_files: list[str] | None 
     pool_kind = os.environ.get("BENCH_SERVICE_POOL", "processes")  # the service's default; "threads" to compare
     tmp = Path(tempfile.mkdtemp(prefix="rg-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFUNDGUARD_")}
+    paths = (str(src or ROOT / "src"), str(ROOT), env.get("PYTHONPATH", ""))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
     env |= {"REFUNDGUARD_DATABASE_URL": f"sqlite:///{tmp / 'rg.db'}", "REFUNDGUARD_DATA_DIR": str(tmp / "files"),
             "REFUNDGUARD_SERVICE_LOCAL_WORKERS": str(workers), "REFUNDGUARD_SERVICE_LOCAL_POOL": pool_kind}
     began = time.monotonic()

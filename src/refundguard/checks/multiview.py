@@ -60,6 +60,7 @@ from refundguard.media.load import LoadedImage
 if TYPE_CHECKING:
     from refundguard.checks._views.match import Features, WorkImage, features, match_views, work_image
     from refundguard.checks._views.pair import Box, Difference, PairResult, RegionCheck, examine
+    from refundguard.checks._views.structure import Planes
 else:
     # The matching and comparison modules are imported on first use, not at check discovery: every analysis
     # discovers this check, only claims with two or more photos run it.
@@ -101,6 +102,13 @@ def _pixels(image: LoadedImage | np.ndarray) -> np.ndarray:
 def _prepare(pixels: np.ndarray, cfg: MultiviewConfig) -> tuple[WorkImage, Features]:
     work = work_image(pixels, cfg.match.work_side)
     return work, features(work, cfg.match.features)
+
+
+def _planes(work: WorkImage) -> Planes:
+    """What the comparison derives from ``work`` alone, kept for every pair the photo is in."""
+    from refundguard.checks._views.structure import Planes
+
+    return Planes(work.gray, work.rgb)
 
 
 def _hints(boxes: Sequence[Sequence[float]], work: WorkImage) -> list[Box]:
@@ -266,13 +274,25 @@ def run(ctx: CheckContext) -> list[Finding]:
     prior = _prior_regions(ctx, set(prepared))
     compared: list[PairResult] = []
     unmatched: list[list[int]] = []
-    for (i, _), (j, _) in combinations(claims, 2):
+    pairs = list(combinations([i for i, _ in claims], 2))
+    # what the comparison derives from one photo alone is made once for all its pairs, and let go after its last
+    last = {k: n for n, pair in enumerate(pairs) for k in pair}
+    planes: dict[int, Planes] = {}
+    for n, (i, j) in enumerate(pairs):
         (wa, fa), (wb, fb) = prepared[i], prepared[j]
         vm = match_views(wa, fa, wb, fb, cfg.match)
-        if vm is None:
+        if vm is not None:
+            for k, w in ((i, wa), (j, wb)):
+                if k not in planes:
+                    planes[k] = _planes(w)
+            compared.append(examine(i, j, wa, wb, vm, cfg,
+                                    (_hints(prior.get(i, []), wa), _hints(prior.get(j, []), wb)),
+                                    (planes[i], planes[j])))
+        else:
             unmatched.append([i, j])
-            continue
-        compared.append(examine(i, j, wa, wb, vm, cfg, (_hints(prior.get(i, []), wa), _hints(prior.get(j, []), wb))))
+        for k in (i, j):
+            if last[k] == n:
+                planes.pop(k, None)
     _record_coverage(ctx, compared, [i for i, _ in claims], cfg)
     if not compared:
         raise not_applicable("multiview.na.not_same_object", min_inliers=cfg.match.min_inliers)

@@ -350,11 +350,12 @@ def hidden_removed(corr: Correspondence, reverse: Correspondence, settings: Alig
     return replace(corr, valid=corr.valid & ~hidden, filled=corr.filled & ~hidden)
 
 
-def correspond(gray_a: np.ndarray, gray_b: np.ndarray, vm: ViewMatch, settings: AlignSettings | None = None
-               ) -> tuple[Correspondence, Correspondence]:
-    """Dense correspondences A→B and B→A of two matched working images (``vm`` relates them)."""
+def correspond(gray_a: np.ndarray, gray_b: np.ndarray, vm: ViewMatch, settings: AlignSettings | None = None, *,
+               flow_images: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[Correspondence, Correspondence]:
+    """Dense correspondences A→B and B→A of two matched working images (``vm`` relates them).
+    ``flow_images``: :func:`flow_image` of each, when the caller keeps them (made here otherwise)."""
     cfg = settings or AlignSettings()
-    fa, fb = flow_image(gray_a), flow_image(gray_b)
+    fa, fb = flow_images if flow_images is not None else (flow_image(gray_a), flow_image(gray_b))
     side = float(max(*gray_a.shape, *gray_b.shape))
     h_ab = np.linalg.inv(vm.homography)
     prior_ab = prior_map(gray_a.shape, h_ab, vm.pts_a, vm.pts_b, cfg.prior_sigma * side)

@@ -13,7 +13,7 @@ from refundguard.checks._views.dense import Correspondence, correspond
 from refundguard.checks._views.evidence import Evidence, Judgement, judge, measure
 from refundguard.checks._views.match import ViewMatch, WorkImage
 from refundguard.checks._views.parallax import epipolar_agreement, parallax_bound
-from refundguard.checks._views.structure import Aligned, align, candidates
+from refundguard.checks._views.structure import Aligned, Planes, align, candidates
 
 Box = tuple[float, float, float, float]
 IntBox = tuple[int, int, int, int]
@@ -200,19 +200,25 @@ def _examine_side(side: _Side, cfg: MultiviewConfig, hints: Sequence[Box], resul
 
 
 def examine(first: int, second: int, work_a: WorkImage, work_b: WorkImage, vm: ViewMatch,
-            config: MultiviewConfig | None = None, hints: tuple[Sequence[Box], Sequence[Box]] = ((), ())
-            ) -> PairResult:
+            config: MultiviewConfig | None = None, hints: tuple[Sequence[Box], Sequence[Box]] = ((), ()),
+            planes: tuple[Planes, Planes] | None = None) -> PairResult:
     """Compare photos ``first`` (A) and ``second`` (B) in both directions.
 
     Parameters
     ----------
     work_a, work_b : working copies; vm : their geometric match (B→A).
     hints : regions to examine in each photo (e.g. damage other checks reported), in *working* pixels.
+    planes : A's and B's :class:`~refundguard.checks._views.structure.Planes`, when the caller compares a photo
+        in several pairs and keeps what was derived from it (made for this pair otherwise).
     """
     cfg = config or MultiviewConfig()
-    corr_ab, corr_ba = correspond(work_a.gray, work_b.gray, vm, cfg.align)
-    al_a = align(work_a.gray, work_a.rgb, work_b.gray, work_b.rgb, corr_ab, cfg.compare)
-    al_b = align(work_b.gray, work_b.rgb, work_a.gray, work_a.rgb, corr_ba, cfg.compare)
+    pa, pb = planes if planes is not None else (Planes(work_a.gray, work_a.rgb), Planes(work_b.gray, work_b.rgb))
+    corr_ab, corr_ba = correspond(work_a.gray, work_b.gray, vm, cfg.align,
+                                  flow_images=(pa.plane("flow"), pb.plane("flow")))
+    al_a = align(work_a.gray, work_a.rgb, work_b.gray, work_b.rgb, corr_ab, cfg.compare, planes=(pa, pb))
+    al_b = align(work_b.gray, work_b.rgb, work_a.gray, work_a.rgb, corr_ba, cfg.compare, planes=(pb, pa))
+    pa.drop_bands()
+    pb.drop_bands()
     result = PairResult(first, second, vm.inliers, (corr_ab.agreement, corr_ba.agreement),
                         (corr_ab.shared, corr_ba.shared))
     largest = cfg.compare.max_parallax

@@ -23,6 +23,7 @@ show something, differently: a reflection, an occluder).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -30,7 +31,7 @@ import cv2
 import numpy as np
 
 from refundguard.checks._views.config import CompareSettings
-from refundguard.checks._views.dense import Correspondence
+from refundguard.checks._views.dense import Correspondence, flow_image
 
 #: log offset (grey levels) that keeps dark pixels from dominating
 _LOG_OFFSET = 10.0
@@ -86,6 +87,16 @@ def _orientation_weights(bins: int) -> np.ndarray:
     return table
 
 
+@lru_cache(maxsize=4)
+def _orientation_lookup(bins: int) -> np.ndarray:
+    """:func:`_orientation_weights` over every index :func:`oriented` computes from an angle in [0, 2π] (up to
+    ``2 * _ANGLE_STEPS``), the table repeated: the index needs no modulo (the same weights)."""
+    table = _orientation_weights(bins)
+    lookup = np.ascontiguousarray(table[:, np.arange(2 * _ANGLE_STEPS + 2) % _ANGLE_STEPS])
+    lookup.flags.writeable = False
+    return lookup
+
+
 def oriented(img: np.ndarray, bins: int = _ORIENTATIONS, *, weight: np.ndarray | None = None,
              out: np.ndarray | None = None) -> np.ndarray:
     """(bins, h, w) gradient magnitude split by edge orientation (soft bins, each pixel's weights sum to 1).
@@ -98,7 +109,7 @@ def oriented(img: np.ndarray, bins: int = _ORIENTATIONS, *, weight: np.ndarray |
     channels = [img] if img.ndim == 2 else [np.ascontiguousarray(img[..., k]) for k in range(img.shape[2])]
     if out is None:
         out = np.zeros((bins, *channels[0].shape), np.float32)
-    table = _orientation_weights(bins)
+    table = _orientation_lookup(bins)
     for ch in channels:
         gx = cv2.Sobel(ch, cv2.CV_32F, 1, 0, ksize=3)
         gy = cv2.Sobel(ch, cv2.CV_32F, 0, 1, ksize=3)
@@ -107,9 +118,11 @@ def oriented(img: np.ndarray, bins: int = _ORIENTATIONS, *, weight: np.ndarray |
             mag *= weight
         # the double angle 2θ (orientation, not sign) as a table index
         index = (angle * np.float32(2 * _ANGLE_STEPS / (2 * np.pi)) + np.float32(0.5)).astype(np.int32)
-        index %= _ANGLE_STEPS
+        share = np.empty_like(mag)  # one buffer for every bin's weights (the same products and sums as before)
         for k in range(bins):
-            out[k] += table[k][index] * mag
+            np.take(table[k], index, out=share)
+            np.multiply(share, mag, out=share)
+            np.add(out[k], share, out=out[k])
     return out
 
 
@@ -117,16 +130,28 @@ def _blur(img: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(img, (0, 0), sigma) if sigma > 0 else img
 
 
-def _banded(img: np.ndarray, ratio: np.ndarray) -> np.ndarray:
-    """``img`` blurred per pixel by how much finer it is than the other view (``ratio`` ≥ 1: finer)."""
-    out = _blur(img, _BASE_SIGMA).copy()
+def _bands(ratio: np.ndarray) -> list[tuple[float, np.ndarray]]:
+    """The blur (px, with the base blur) and the pixels of each resolution band of :data:`_BANDS` that blurs
+    more than the base and has pixels (``ratio``: how much finer one view is than the other)."""
+    out = []
     lower = 0.0
     for upper, sigma in _BANDS:
         if sigma > 0:
             band = (ratio > lower) & (ratio <= upper)
             if band.any():
-                out[band] = _blur(img, float(np.hypot(sigma, _BASE_SIGMA)))[band]
+                out.append((float(np.hypot(sigma, _BASE_SIGMA)), band))
         lower = upper
+    return out
+
+
+def _banded(planes: Planes, kind: str, bands: list[tuple[float, np.ndarray]]) -> np.ndarray:
+    """The photo's ``kind`` plane blurred per pixel by how much finer it is than the other view (:func:`_bands`;
+    read-only when no band blurs more than the base: the shared plane itself)."""
+    if not bands:
+        return planes.blurred(kind, _BASE_SIGMA)
+    out = planes.blurred(kind, _BASE_SIGMA).copy()
+    for sigma, band in bands:
+        np.copyto(out, planes.blurred(kind, sigma), where=band if out.ndim == 2 else band[..., None])
     return out
 
 
@@ -134,16 +159,43 @@ def _warp(img: np.ndarray, corr: Correspondence) -> np.ndarray:
     return cv2.remap(img, corr.map[..., 0], corr.map[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
-def _warp_banded(img: np.ndarray, corr: Correspondence) -> np.ndarray:
-    """Y warped into X's frame, pre-blurred where Y is finer than X (so it is not aliased by the warp)."""
-    out = _warp(_blur(img, _BASE_SIGMA), corr)
-    lower = 0.0
-    for upper, sigma in _BANDS:
-        if sigma > 0:
-            band = (corr.scale > lower) & (corr.scale <= upper)
-            if band.any():
-                out[band] = _warp(_blur(img, float(np.hypot(sigma, _BASE_SIGMA))), corr)[band]
-        lower = upper
+#: row length of the point lists :func:`_at` lays out for remap (OpenCV's remap takes maps under 32767 a side)
+_ROW = 1024
+
+
+@dataclass(frozen=True)
+class _Points:
+    """Some pixels of X (``where``) and where they lie in Y, laid out in rows for ``cv2.remap``."""
+
+    where: np.ndarray
+    map_x: np.ndarray
+    map_y: np.ndarray
+    count: int
+
+    def warp(self, img: np.ndarray) -> np.ndarray:
+        """``_warp(img, corr)[where]`` computed at those pixels only (remap interpolates each pixel on its own:
+        the same values)."""
+        out = cv2.remap(img, self.map_x, self.map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return out.reshape(-1, *img.shape[2:])[:self.count]
+
+
+def _at(corr: Correspondence, where: np.ndarray) -> _Points:
+    pts = corr.map[where]
+    n = len(pts)
+    rows = max(1, -(-n // _ROW))
+    grid = np.zeros((rows * _ROW, 2), np.float32)
+    grid[:n] = pts
+    grid = grid.reshape(rows, _ROW, 2)
+    return _Points(where, np.ascontiguousarray(grid[..., 0]), np.ascontiguousarray(grid[..., 1]), n)
+
+
+def _warp_banded(planes: Planes, kind: str, corr: Correspondence, bands: list[tuple[float, _Points]]
+                 ) -> np.ndarray:
+    """Y's ``kind`` plane warped into X's frame, pre-blurred where Y is finer than X (so it is not aliased by the
+    warp; ``bands``: :func:`_bands` of ``corr.scale``, their pixels as :func:`_at`)."""
+    out = _warp(planes.blurred(kind, _BASE_SIGMA), corr)
+    for sigma, points in bands:
+        out[points.where] = points.warp(planes.blurred(kind, sigma))
     return out
 
 
@@ -215,21 +267,70 @@ class Aligned:
         return int(self.lum_x.shape[0]), int(self.lum_x.shape[1])
 
 
+class Planes:
+    """What the comparison derives from one photo's working copy alone, made once and shared.
+
+    Every direction of every pair the photo is in (as X and as Y) takes its log-luminance and log-chromaticity
+    at the base blur, its grey levels as floats and its flow image: those are made on first use and kept
+    (read-only) for all the photo's pairs, about 13 MiB a 1024-px photo. The stronger blurs of the resolution
+    bands are needed where the photo is the finer view; a pair's two directions both take them (as X and as
+    Y), so they are kept until :meth:`drop_bands` (at the end of each pair: kept across pairs they would hold
+    up to ~27 MiB more a photo). The values are those :func:`align` and
+    :func:`~refundguard.checks._views.dense.correspond` made for each direction before. Safe to share between
+    threads (a value two threads ask for at once is made twice, the same both times)."""
+
+    def __init__(self, gray: np.ndarray, rgb: np.ndarray | None = None) -> None:
+        self.gray, self.rgb = gray, rgb
+        self._values: dict[tuple[str, float], np.ndarray] = {}
+
+    def _kept(self, key: tuple[str, float], make: Callable[[], np.ndarray]) -> np.ndarray:
+        value = self._values.get(key)
+        if value is None:
+            made = make()
+            made.flags.writeable = False  # shared by every pair: nothing may write into it
+            value = self._values.setdefault(key, made)
+        return value
+
+    def plane(self, kind: str) -> np.ndarray:
+        """``lum`` (log-luminance) or ``chroma`` (log-chromaticity, needs the colour copy), made anew; ``gray``
+        (float32) or ``flow`` (the dense flow's input, :func:`~refundguard.checks._views.dense.flow_image`),
+        kept."""
+        if kind == "lum":
+            return log_luminance(self.gray)
+        if kind == "chroma":
+            return log_chroma(self.rgb)
+        make = {"gray": lambda: self.gray.astype(np.float32), "flow": lambda: flow_image(self.gray)}[kind]
+        return self._kept((kind, 0.0), make)
+
+    def blurred(self, kind: str, sigma: float) -> np.ndarray:
+        """The ``lum`` or ``chroma`` plane blurred by ``sigma`` px (a band's blur kept until :meth:`drop_bands`)."""
+        return self._kept((kind, sigma), lambda: _blur(self.plane(kind), sigma))
+
+    def drop_bands(self) -> None:
+        """Let go of the band blurs (the base blur, the grey copy and the flow image stay)."""
+        for key in [k for k in self._values if k[0] in ("lum", "chroma") and k[1] != _BASE_SIGMA]:
+            del self._values[key]
+
+
 def align(gray_x: np.ndarray, rgb_x: np.ndarray | None, gray_y: np.ndarray, rgb_y: np.ndarray | None,
-          corr: Correspondence, settings: CompareSettings | None = None) -> Aligned:
-    """Compare X with Y brought into X's frame by ``corr`` (X→Y)."""
+          corr: Correspondence, settings: CompareSettings | None = None, *,
+          planes: tuple[Planes, Planes] | None = None) -> Aligned:
+    """Compare X with Y brought into X's frame by ``corr`` (X→Y). ``planes``: X's and Y's :class:`Planes`, when
+    the caller keeps them across pairs (made here otherwise)."""
     cfg = settings or CompareSettings()
     h, w = gray_x.shape
-    finer_x = 1.0 / np.maximum(corr.scale, 1e-3)  # > 1 where X sees more pixels than Y
-    lum_x = _banded(log_luminance(gray_x), finer_x)
-    lum_y = _warp_banded(log_luminance(gray_y), corr)
+    px, py = planes if planes is not None else (Planes(gray_x, rgb_x), Planes(gray_y, rgb_y))
+    bands_x = _bands(1.0 / np.maximum(corr.scale, 1e-3))  # > 1 where X sees more pixels than Y
+    bands_y = [(sigma, _at(corr, band)) for sigma, band in _bands(corr.scale)]
+    lum_x = _banded(px, "lum", bands_x)
+    lum_y = _warp_banded(py, "lum", corr, bands_y)
     valid = corr.valid
     ori_x, ori_y = oriented(lum_x), oriented(lum_y)
     if cfg.chroma_weight > 0 and rgb_x is not None and rgb_y is not None:
-        chroma_x = _banded(log_chroma(rgb_x), finer_x)
-        chroma_y = _warp_banded(log_chroma(rgb_y), corr)
+        chroma_x = _banded(px, "chroma", bands_x)
+        chroma_y = _warp_banded(py, "chroma", corr, bands_y)
         # colour is unreliable where either view is dark (noise) or clipped
-        lit = ((gray_x > 30) & (_warp(gray_y.astype(np.float32), corr) > 30)).astype(np.float32)
+        lit = ((gray_x > 30) & (_warp(py.plane("gray"), corr) > 30)).astype(np.float32)
         lit *= np.float32(cfg.chroma_weight)
         oriented(chroma_x, weight=lit, out=ori_x)
         oriented(chroma_y, weight=lit, out=ori_y)
