@@ -104,11 +104,13 @@ def test_gc_paused_only_while_a_one_claim_command_starts():
     from refundguard.cli._start import pause_gc_for_start, resume_gc
 
     assert gc.isenabled()
-    for argv in (["pytest", "analyze", "x.jpg"], ["refundguard", "--help"], ["refundguard", "index", "add", "x"],
-                 ["/usr/bin/refundguard", "serve"], []):
+    for argv in (["pytest", "analyze", "x.jpg"], ["pytest", "--help"], ["refundguard", "index", "add", "x"],
+                 ["/usr/bin/refundguard", "serve"], ["-m", "local"], []):
         assert not pause_gc_for_start(argv) and gc.isenabled(), argv
     frozen = gc.get_freeze_count()
     try:
+        assert pause_gc_for_start(["-m", "--help"]) and not gc.isenabled()  # no command: the help
+        resume_gc()
         assert pause_gc_for_start(["/venv/bin/refundguard", "--lang", "analyze", "x.jpg"])  # first non-option word
         assert not gc.isenabled()
         resume_gc()
