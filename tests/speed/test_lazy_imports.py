@@ -94,3 +94,55 @@ def test_live_and_multiview_import_their_comparison_code_only_when_they_run():
     from refundguard.checks import multiview
 
     assert multiview.PairResult.__module__ == "refundguard.checks._views.pair"
+
+
+def test_gc_paused_only_while_a_one_claim_command_starts():
+    """``refundguard analyze`` pauses the collector from the CLI's import until the analysis starts, then freezes
+    what the start made and turns it back on (refundguard.cli._start); other commands and importers keep it."""
+    import gc
+
+    from refundguard.cli._start import pause_gc_for_start, resume_gc
+
+    assert gc.isenabled()
+    for argv in (["pytest", "analyze", "x.jpg"], ["pytest", "--help"], ["refundguard", "index", "add", "x"],
+                 ["/usr/bin/refundguard", "serve"], ["-m", "local"], []):
+        assert not pause_gc_for_start(argv) and gc.isenabled(), argv
+    frozen = gc.get_freeze_count()
+    try:
+        assert pause_gc_for_start(["-m", "--help"]) and not gc.isenabled()  # no command: the help
+        resume_gc()
+        assert pause_gc_for_start(["/venv/bin/refundguard", "--lang", "analyze", "x.jpg"])  # first non-option word
+        assert not gc.isenabled()
+        resume_gc()
+        assert gc.isenabled() and gc.get_freeze_count() >= frozen
+        resume_gc()  # once only
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
+def test_analyze_starts_its_analysis_with_the_collector_on_and_the_start_frozen(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    photo = tmp_path / "tiny.jpg"
+    y, x = np.mgrid[0:64, 0:64]
+    Image.fromarray(np.stack([x * 3, y * 3, np.full_like(x, 128)], -1).astype(np.uint8)).save(photo, "JPEG")
+    code = ("import gc, sys, json\n"
+            f"sys.argv = ['/venv/bin/refundguard', 'analyze', {str(photo)!r}, '--json']\n"
+            "from refundguard.cli.app import run\n"
+            "seen = {'import': gc.isenabled()}\n"
+            "import refundguard.engine as engine\n"
+            "real = engine.analyze\n"
+            "def spy(*a, **k):\n"
+            "    seen.update(analysis=gc.isenabled(), frozen=gc.get_freeze_count())\n"
+            "    return real(*a, **k)\n"
+            "engine.analyze = spy\n"
+            "try:\n    run()\nexcept SystemExit as exc:\n    seen['rc'] = exc.code\n"
+            "print(json.dumps(seen), file=sys.stderr)")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, timeout=120)
+    seen = json.loads(out.stderr.strip().splitlines()[-1])
+    assert seen["import"] is False and seen["analysis"] is True and seen["frozen"] > 10_000, seen
+    assert seen["rc"] == 0 and json.loads(out.stdout)["level"] in ("low", "review", "high")

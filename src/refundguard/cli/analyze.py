@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from refundguard.cli._start import resume_gc
 from refundguard.cli.app import app, err, fail, fail_with, out, parse_time, plain
 from refundguard.errors import RefundGuardError
 
@@ -74,6 +75,7 @@ def analyze_command(
     # the check modules are imported for the bar only on a terminal: unusable photos otherwise fail before that
     checks = [c.name for c in registered() if not check or c.name in check] if err.is_terminal else []
     stages = Stages(files=[p.name for p in [*claims, *refs]], checks=checks, references=bool(refs))
+    resume_gc()  # the start is over: what it made is kept, frozen (see refundguard.cli._start)
     try:
         with shown(stages, lang) as progress:
             result = analyze(claims, refs, info=info, settings=settings, only=check, index=reuse_index,

@@ -162,8 +162,13 @@ def _refused(exc: Exception) -> None:
 
 
 def run() -> None:  # console-script entry point with a last-resort guard against tracebacks
+    from refundguard.cli._start import resume_gc
+
     try:
-        code = app(standalone_mode=False)
+        try:
+            code = app(standalone_mode=False)
+        finally:
+            resume_gc()  # a command that ended before an analysis started (its help, an error)
     except KeyboardInterrupt:
         err.print(_interrupted())
         sys.exit(130)
