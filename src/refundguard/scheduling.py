@@ -5,9 +5,9 @@ A check starts on the shared pool (:mod:`refundguard.parallel`) as soon as every
 ``prior``, ``upstream``, skips and verifications are its own. A check registered ``heavy`` (large working
 arrays: the reference and tamper checks at 12 MP) waits while another heavy check runs, lighter checks run
 beside it: measured on the 12 MP claims with two 12 MP references, peak RSS ~25 MiB lower (the reference
-check's change search and tamper's resampled planes are never live together) at the same CPU seconds. The results are put together in the
-registry's order, whatever order the checks finished in: findings, statuses, skips and verifications are
-exactly those of running the checks one after another.
+check's change search and tamper's resampled planes are never live together) at the same CPU seconds.
+The results are put together in the registry's order, whatever order the checks finished in: findings,
+statuses, skips and verifications are exactly those of running the checks one after another.
 """
 
 from __future__ import annotations
