@@ -124,3 +124,66 @@ def test_the_shared_pool_gives_its_threads_one_malloc_arena():
 
     glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
     assert share_malloc_arena() is glibc
+
+
+def test_heavy_checks_never_run_at_once_and_light_ones_run_beside_them(tmp_path):
+    """Two checks marked heavy (large working arrays) run one after the other; a light check overlaps a heavy
+    one; the results are in registry order as always."""
+    if pool_size() < 2:
+        pytest.skip("needs a pool of two threads")
+    lock = threading.Lock()
+    running: set[str] = set()
+    overlaps: list[frozenset[str]] = []
+    light_with_heavy = threading.Barrier(2, timeout=10)  # fails unless the light check runs beside a heavy one
+
+    def work(name):
+        def run(ctx):
+            with lock:
+                running.add(name)
+                overlaps.append(frozenset(running))
+            if name in ("heavy1", "light"):
+                light_with_heavy.wait()
+            time.sleep(0.05)
+            with lock:
+                running.discard(name)
+            return [ctx.finding("tamper.local", image=0, score=0.5, en=name, zh=name)]
+        return run
+
+    checks = [registry.Check(name="heavy1", run=work("heavy1"), after=(), doc="", heavy=True),
+              registry.Check(name="heavy2", run=work("heavy2"), after=(), doc="", heavy=True),
+              registry.Check(name="light", run=work("light"), after=(), doc="")]
+    out = run_checks(_ctx(tmp_path), checks)
+    assert [f.check for f in out.findings] == ["heavy1", "heavy2", "light"], out.statuses
+    assert not any({"heavy1", "heavy2"} <= seen for seen in overlaps), overlaps
+    assert any({"heavy1", "light"} <= seen for seen in overlaps), overlaps
+
+
+def test_the_registry_marks_reference_and_tamper_heavy():
+    heavy = {c.name for c in registry.registered() if c.heavy}
+    assert heavy == {"reference", "tamper"}
+
+
+def test_large_blocks_are_mmapped_and_given_back_when_freed():
+    """With the pool's malloc settings a freed 12 MP float32 plane leaves the resident set (glibc would otherwise
+    keep blocks under its raised mmap threshold in the heap after an earlier large block was freed)."""
+    import platform
+
+    if not (platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"):
+        pytest.skip("glibc only")
+    import os
+
+    from refundguard.parallel import share_malloc_arena
+
+    share_malloc_arena()
+
+    def rss() -> int:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    warm = np.ones(30 * 1024 * 1024, np.uint8)  # a large mmapped block freed: glibc's own threshold would rise
+    del warm
+    before = rss()
+    plane = np.ones(24 * 1024 * 1024, np.uint8)  # 24 MiB: under the raised threshold, over ours
+    assert rss() - before > 20 * 1024 * 1024
+    del plane
+    assert rss() - before < 4 * 1024 * 1024

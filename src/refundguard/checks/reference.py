@@ -230,7 +230,7 @@ def store_references_in(folder: Path | None) -> None:
     use_folder(folder)
 
 
-@check("reference", config=ReferenceConfig)
+@check("reference", config=ReferenceConfig, heavy=True)
 def run(ctx: CheckContext) -> list[Finding]:
     """Compare each claim photo with the merchant's reference photos."""
     if not any(True for _ in ctx.reference_images):

@@ -276,6 +276,9 @@ class Check:
     #: the check reads live shots (``ctx.live_images``): it runs in the session pass, after every other check
     #: has examined the claim photos and each live shot (see :mod:`refundguard.passes`)
     live: bool = False
+    #: the check's working arrays are large (hundreds of MiB at 12 MP): the scheduler never runs two heavy
+    #: checks of one analysis at once (:func:`refundguard.scheduling.run_checks`), lighter ones run beside them
+    heavy: bool = False
 
 
 _REGISTRY: dict[str, Check] = {}
@@ -285,17 +288,18 @@ _DISCOVER_LOCK = threading.Lock()
 IMPORT_ERRORS: dict[str, str] = {}
 
 
-def check(name: str, *, after: Sequence[str] = (), config: type[BaseModel] | None = None, live: bool = False
-          ) -> Callable[[CheckFunction], CheckFunction]:
+def check(name: str, *, after: Sequence[str] = (), config: type[BaseModel] | None = None, live: bool = False,
+          heavy: bool = False) -> Callable[[CheckFunction], CheckFunction]:
     """Register ``fn`` as the check ``name``; ``after`` names checks whose findings it reads; ``config`` is
-    the Pydantic model of its ``[checks.<name>]`` settings; ``live`` marks a check that reads live shots."""
+    the Pydantic model of its ``[checks.<name>]`` settings; ``live`` marks a check that reads live shots;
+    ``heavy`` one whose working arrays are large (never run beside another heavy check of the analysis)."""
 
     def register(fn: CheckFunction) -> CheckFunction:
         if name in _REGISTRY and _REGISTRY[name].run is not fn:
             raise ValueError(f"check {name!r} registered twice")
         module = importlib.import_module(fn.__module__)
         _REGISTRY[name] = Check(name=name, run=fn, after=tuple(after), doc=(module.__doc__ or "").strip(),
-                                config=config, live=live)
+                                config=config, live=live, heavy=heavy)
         return fn
 
     return register

@@ -126,7 +126,7 @@ def _shown_cues(cues: dict[str, float]) -> list[str]:
     return [k for k, v in sorted(cues.items(), key=lambda kv: -kv[1]) if v >= 0.25] or [max(cues, key=cues.get)]
 
 
-@check("tamper", config=TamperConfig)
+@check("tamper", config=TamperConfig, heavy=True)
 def run(ctx: CheckContext) -> list[Finding]:
     """Blind local traces on every claim photo."""
     cfg: TamperConfig = ctx.config
