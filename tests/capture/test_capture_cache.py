@@ -39,3 +39,42 @@ def test_the_harness_keys_passes_without_the_live_settings(monkeypatch) -> None:
     capture_cache._without_live_settings()
     assert key(default, PlaceSettings()) == key(changed, PlaceSettings())
     assert key(default, PlaceSettings()) != key(default, PlaceSettings(side=1024))
+
+
+def test_the_candidate_log_tells_a_line_held_back_by_its_darkening_alone() -> None:
+    """A 2 px line darkened 0.6 (log units) on a real brick wall, the other view without it, is logged on its painted
+    pixels and lacking; darkened 0.5 it measures under ``min_darkening`` (0.45) after the slight blur and is logged
+    as held back by its darkening alone; after the log's block nothing more is recorded."""
+    import cv2
+    import numpy as np
+    from skimage import data
+
+    from refundguard.checks._live.config import PlaceSettings
+    from refundguard.checks._live.place import examine_place
+
+    wall = data.brick()[100:420, 100:420].astype(np.float32)
+    line = np.zeros(wall.shape, np.uint8)
+    cv2.line(line, (120, 110), (150, 200), 1, 2)
+    other = cv2.GaussianBlur(wall, (0, 0), 0.7)
+
+    logs: list[capture_cache.CandidateLog] = []
+
+    def logged(depth: float) -> tuple[str, list[dict[str, object]]]:
+        shows = wall.copy()
+        shows[line > 0] *= np.exp(-depth)
+        with capture_cache.CandidateLog() as log:
+            logs.append(log)
+            log.mask = line.astype(bool)
+            seen = examine_place(cv2.GaussianBlur(shows, (0, 0), 0.7), other, np.eye(3), (100, 90, 80, 130),
+                                 PlaceSettings())
+        return seen.status, [r for r in log.rows if r["on_mask"]]
+
+    status, [dark] = logged(0.6)
+    assert status == "absent" and dark["is_lack"] and dark["darkening"] >= 0.45
+    status, [faint] = logged(0.5)
+    assert status != "absent" and not faint["is_lack"] and faint["lack_if_dark"] and faint["darkening"] < 0.45
+    kept = len(logs[-1].rows)
+    shows = wall.copy()
+    shows[line > 0] *= np.exp(-0.6)
+    again = examine_place(cv2.GaussianBlur(shows, (0, 0), 0.7), other, np.eye(3), (100, 90, 80, 130), PlaceSettings())
+    assert again.status == "absent" and len(logs[-1].rows) == kept
