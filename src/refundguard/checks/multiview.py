@@ -278,9 +278,12 @@ def run(ctx: CheckContext) -> list[Finding]:
     # what the comparison derives from one photo alone is made once for all its pairs, and let go after its last
     last = {k: n for n, pair in enumerate(pairs) for k in pair}
     planes: dict[int, Planes] = {}
+    from refundguard.checks._views.match import EqualisedFeatures
+
+    retry = EqualisedFeatures(cfg.match)  # a photo's equalised features made once, however many pairs retry
     for n, (i, j) in enumerate(pairs):
         (wa, fa), (wb, fb) = prepared[i], prepared[j]
-        vm = match_views(wa, fa, wb, fb, cfg.match)
+        vm = match_views(wa, fa, wb, fb, cfg.match, retry=retry)
         if vm is not None:
             for k, w in ((i, wa), (j, wb)):
                 if k not in planes:

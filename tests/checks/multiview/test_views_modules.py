@@ -12,10 +12,10 @@ import pytest
 from pydantic import ValidationError
 from skimage import data
 
-from refundguard.checks._views.config import MultiviewConfig, ScoreSettings
+from refundguard.checks._views.config import MatchSettings, MultiviewConfig, ScoreSettings
 from refundguard.checks._views.dense import correspond, is_planar, pixel_grid
 from refundguard.checks._views.evidence import Evidence, Judgement, judge, measure
-from refundguard.checks._views.match import features, match, match_views, work_image
+from refundguard.checks._views.match import EqualisedFeatures, equalised, features, match, match_views, work_image
 from refundguard.checks._views.pair import Difference, PairResult
 from refundguard.checks._views.parallax import epipolar_agreement, parallax_bound
 from refundguard.checks._views.structure import align, candidates, oriented
@@ -367,6 +367,12 @@ def test_dim_views_under_another_light_match_on_equalised_copies() -> None:
     assert np.median(np.linalg.norm(back - vm.pts_a, axis=1)) < 2.0
     off = MultiviewConfig.model_validate({"match": {"equalised_retry": 0}}).match
     assert match_views(wa, fa, wb, fb, off) is None
+    # a claim's pairs share one retry: a photo's equalised features are made once, and match the same
+    retry = EqualisedFeatures(MatchSettings())
+    shared = match_views(wa, fa, wb, fb, retry=retry)
+    assert shared is not None and shared.inliers == vm.inliers
+    again = features(equalised(wa, MatchSettings().equalised_retry))
+    assert retry(wa) is retry(wa) and np.array_equal(retry(wa).descriptors, again.descriptors)
 
 
 def _overlap(a: tuple[int, ...], b: tuple[int, ...]) -> bool:

@@ -132,10 +132,27 @@ def equalised(image: WorkImage, clip: float) -> WorkImage:
     return WorkImage(gray=gray, scale=image.scale, rgb=image.rgb, size=image.size)
 
 
-def match_views(wa: WorkImage, fa: Features, wb: WorkImage, fb: Features, settings: MatchSettings | None = None
-                ) -> ViewMatch | None:
+class EqualisedFeatures:
+    """SIFT features of photos' locally equalised copies (:func:`equalised`), made once per photo however many
+    of its pairs retry: a claim photo that matches none of the others is in every one of its pairs."""
+
+    def __init__(self, settings: MatchSettings) -> None:
+        self.settings = settings
+        self._made: dict[int, tuple[WorkImage, Features]] = {}  # by id; the image is kept, so its id stays its own
+
+    def __call__(self, image: WorkImage) -> Features:
+        made = self._made.get(id(image))
+        if made is None:
+            made = (image, features(equalised(image, self.settings.equalised_retry), self.settings.features))
+            self._made[id(image)] = made
+        return made[1]
+
+
+def match_views(wa: WorkImage, fa: Features, wb: WorkImage, fb: Features, settings: MatchSettings | None = None,
+                *, retry: EqualisedFeatures | None = None) -> ViewMatch | None:
     """:func:`match` of two photos' features; when that finds no match and ``settings.equalised_retry`` is
-    set, the same on features of their locally equalised copies (:func:`equalised`).
+    set, the same on features of their locally equalised copies (``retry``, shared by the pairs of one claim;
+    a fresh one when not given).
 
     A photo under another light — a dim, low-contrast surface lit from one side — yields few SIFT features
     (tens, not thousands) and too few matches; equalised, the same surface gives hundreds. The retry runs
@@ -144,8 +161,8 @@ def match_views(wa: WorkImage, fa: Features, wb: WorkImage, fb: Features, settin
     vm = match(fa, fb, cfg)
     if vm is not None or cfg.equalised_retry <= 0:
         return vm
-    ea, eb = equalised(wa, cfg.equalised_retry), equalised(wb, cfg.equalised_retry)
-    return match(features(ea, cfg.features), features(eb, cfg.features), cfg)
+    retry = retry or EqualisedFeatures(cfg)
+    return match(retry(wa), retry(wb), cfg)
 
 
 def area_scale(homography: np.ndarray, point: tuple[float, float]) -> float:
