@@ -110,6 +110,11 @@ def _load(url: str, key: str, count: int, concurrency: int, budget_s: float,
 def tree_cpu_s(root: int) -> float:
     """User + system CPU seconds of process ``root`` and every live process below it (Linux ``/proc``): the
     server and its analysis workers together."""
+    return sum(tree_cpu_by_process(root).values())
+
+
+def tree_cpu_by_process(root: int) -> dict[int, float]:
+    """:func:`tree_cpu_s` per process: CPU seconds of ``root`` and of each live process below it, by pid."""
     tick = os.sysconf("SC_CLK_TCK")
     parents: dict[int, int] = {}
     times: dict[int, float] = {}
@@ -129,7 +134,7 @@ def tree_cpu_s(root: int) -> float:
         children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
         tree.update(children)
         frontier.extend(children)
-    return sum(times.get(pid, 0.0) for pid in tree)
+    return {pid: times.get(pid, 0.0) for pid in tree}
 
 
 def _settled_cpu_s(root: int, timeout_s: float = 60.0) -> float:
@@ -196,10 +201,16 @@ def run(quick: bool = False, max_s: float = 60.0, photo_files: list[str] | None 
                 raise RuntimeError("the server did not start")
         budget = max(5.0, max_s - (time.monotonic() - began) - 2)
         idle_cpu = _settled_cpu_s(proc.pid)  # the server's analysis workers have started and imported the engine
+        idle_server = tree_cpu_by_process(proc.pid).get(proc.pid, 0.0)
         with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
             result = pool.submit(_load, url, key, count, concurrency, budget, photo_files).result(timeout=budget + 60)
-        served_cpu = tree_cpu_s(proc.pid) - idle_cpu
+        by_process = tree_cpu_by_process(proc.pid)
+        served_cpu = sum(by_process.values()) - idle_cpu
+        server_cpu = by_process.get(proc.pid, 0.0) - idle_server
         result["service_cpu_s"] = round(served_cpu, 2)
+        # the HTTP API, the uploads and the database (the server process) against the analyses (its workers)
+        result["server_cpu_s"] = round(server_cpu, 2)
+        result["workers_cpu_s"] = round(served_cpu - server_cpu, 2)
         result["cpu_s_per_claim"] = (round(served_cpu / result["claims_analysed"], 2) if result["claims_analysed"]
                                      else None)
         cpus = workers
