@@ -20,7 +20,11 @@ Sets (``python -m bench.multiview_cache stage SET``):
   pairs and with a seed no earlier set used). Staged once, without judging; its decision is read once, at
   the end of a session, by ``python -m bench.multiview_cache summary --sets fresh`` (bench/HELD_OUT.md).
 
-The first held-out painted pairs (``painted_held_out``) are never staged here.
+* ``third`` — the third held-out set (``real_views``' ``painted_third_held_out``, issue #14's ninth session:
+  the held-out recipes with a third seed on pairs neither earlier held-out set used). Staged once, at the
+  end of a session, without judging, and decided once by ``summary --sets third`` (bench/HELD_OUT.md).
+
+The first held-out painted pairs (``painted_held_out``) are never staged here; the second (``fresh``) is spent.
 """
 
 from __future__ import annotations
@@ -135,11 +139,19 @@ def _tuned_job(args: tuple[int, Any, str]) -> list[str]:
 
 
 def _fresh_job(args: tuple[int, Any, str]) -> list[str]:
+    return _held_out_job(args, "FRESH_SEED")
+
+
+def _third_job(args: tuple[int, Any, str]) -> list[str]:
+    return _held_out_job(args, "THIRD_SEED")
+
+
+def _held_out_job(args: tuple[int, Any, str], seed: str) -> list[str]:
     from bench import realviews as rv
 
     index, pair, folder = args
     done = []
-    for k, case in enumerate(rv.painted_pairs([pair], rv.HELD_OUT_RECIPES, rv.FRESH_SEED,
+    for k, case in enumerate(rv.painted_pairs([pair], rv.HELD_OUT_RECIPES, getattr(rv, seed),
                                               offset=index * len(rv.HELD_OUT_RECIPES))):
         name = f"{case.pair.name} {case.laundering} {case.recipe}"
         path = Path(folder) / f"{index:03d}_{k}.pkl"
@@ -182,6 +194,8 @@ def _jobs(which: str, folder: Path) -> tuple[Any, list[Any]]:
         return _tuned_job, [(i, p, str(folder)) for i, p in enumerate(tuning)]
     if which == "fresh":
         return _fresh_job, [(i, p, str(folder)) for i, p in enumerate(rv.fresh_held_out_pairs())]
+    if which == "third":
+        return _third_job, [(i, p, str(folder)) for i, p in enumerate(rv.third_held_out_pairs())]
     if which == "untouched":
         near = rv.sceaux_pairs() + rv.buddha_pairs() + rv.tile_pairs(all_pairs=False)
         far = [p for p in rv.sceaux_pairs(all_pairs=True) if not p.near]
@@ -314,7 +328,7 @@ def _painted(staged: list[Staged], cfg: Any) -> dict[str, Any]:
 def summary(cfg: Any = None, sets: tuple[str, ...] = ("tuned", "untouched", "ai")) -> dict[str, Any]:
     """The bench's numbers on the cache under ``cfg``."""
     out: dict[str, Any] = {}
-    for which in ("tuned", "fresh"):
+    for which in ("tuned", "fresh", "third"):
         if which in sets:
             out[which] = _painted(load(which), cfg)
     if "untouched" in sets:
@@ -394,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.multiview_cache", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     st = sub.add_parser("stage")
-    st.add_argument("which", choices=("tuned", "untouched", "ai", "fresh"))
+    st.add_argument("which", choices=("tuned", "untouched", "ai", "fresh", "third"))
     st.add_argument("--workers", type=int, default=2)
     st.add_argument("--unmatched", action="store_true", help="re-stage only the jobs with a case not matched")
     sm = sub.add_parser("summary")

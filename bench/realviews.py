@@ -18,7 +18,8 @@ run only to be reported, never to pick a threshold: sceaux photos 100_7100–710
 are for tuning; 100_7106–7110, two of the Buddha pairs and the odd tile groups are held out (pairs
 straddling the two halves are used only as untouched pairs). A second held-out set
 (:func:`fresh_held_out_pairs`, issue #14's eighth session) paints the held-out recipes with
-:data:`FRESH_SEED` on pairs no painted set used before (bench/HELD_OUT.md).
+:data:`FRESH_SEED` on pairs no painted set used before (bench/HELD_OUT.md), and a third one
+(:func:`third_held_out_pairs`, the ninth session) with :data:`THIRD_SEED` on pairs neither of them used.
 
 **Laundering** (:data:`LAUNDERING`): ``camera`` (the files as taken; a painted view is saved as JPEG q92),
 ``half_q70`` (halved, JPEG q70 4:2:0: what WeChat-style apps do to a full photo) and ``app_1080``
@@ -71,7 +72,7 @@ class RealPair:
     kind: str  # "sceaux" | "buddha" | "tiles"
     a: Path
     b: Path
-    split: str  # "tuning" | "held_out" | "untouched_only" | "fresh_held_out"
+    split: str  # "tuning" | "held_out" | "untouched_only" | "fresh_held_out" | "third_held_out"
     near: bool = True  # sceaux: at most SCEAUX_MAX_GAP apart
 
     @property
@@ -155,6 +156,41 @@ def fresh_held_out_pairs() -> list[RealPair]:
         if k % 2 == 1 and len(group) >= 3:
             out.append(RealPair(f"tiles/{group[0].stem}-{group[2].stem}", "tiles", group[0], group[2],
                                 "fresh_held_out"))
+    return out
+
+
+#: the third held-out set (issue #14, ninth session): a seed no earlier set used, on pairs no painted set used
+THIRD_SEED = 131
+#: Sceaux pairs of the third held-out set: this far apart in the sequence (beyond :data:`SCEAUX_MAX_GAP`)
+THIRD_SCEAUX_GAPS = (4, 5)
+
+
+def third_held_out_pairs() -> list[RealPair]:
+    """Pairs no painted set used before, for :data:`HELD_OUT_RECIPES` drawn with :data:`THIRD_SEED`.
+
+    * the Sceaux pairs 4 or 5 photos apart (:data:`THIRD_SCEAUX_GAPS`; only ever compared untouched, and only
+      halved), but for 100_7100-7104, whose two photos are both tuning photos;
+    * the Sceaux near pairs that straddle the tuning and held-out halves the other way round (the damage on
+      the later photo, 100_7105 … 100_7108, the earlier one as the other view);
+    * of each odd tile group, its last lighting painted with the lighting before it as the other view (no
+      painted set painted an odd group's last lighting).
+
+    The Buddha pairs are not used: both directions of the held-out ones are painted already, and the tuning
+    ones are tuning photos."""
+    tuning = TUNING["sceaux"]
+    out = []
+    for p in sceaux_pairs(all_pairs=True):
+        na, nb = (int(v) for v in p.name.split("/")[1].split("-"))
+        if nb - na in THIRD_SCEAUX_GAPS and not (na in tuning and nb in tuning):
+            out.append(replace(p, split="third_held_out"))
+    for p in sceaux_pairs():
+        if p.split == "untouched_only":
+            first, second = p.name.split("/")[1].split("-")
+            out.append(replace(p, name=f"{p.kind}/{second}-{first}", a=p.b, b=p.a, split="third_held_out"))
+    for k, group in enumerate(tile_groups()):
+        if k % 2 == 1:
+            out.append(RealPair(f"tiles/{group[-1].stem}-{group[-2].stem}", "tiles", group[-1], group[-2],
+                                "third_held_out"))
     return out
 
 
