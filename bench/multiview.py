@@ -515,8 +515,8 @@ def real_painted(pairs: list[Any], recipes: dict[str, Any], seed: int) -> dict[s
 
 
 #: the sections of :func:`real_views`, in order
-REAL_SECTIONS = ("untouched", "untouched_far_sceaux_half_q70", "painted_tuned", "painted_held_out",
-                 "painted_fresh_held_out", "painted_third_held_out", "painted_dent_limit")
+REAL_SECTIONS = ("untouched", "untouched_far_sceaux_half_q70", "painted_tuned", "painted_tuned_broad",
+                 "painted_held_out", "painted_fresh_held_out", "painted_third_held_out", "painted_dent_limit")
 
 
 def real_views(quick: bool = False, sections: Sequence[str] = REAL_SECTIONS, kinds: Sequence[str] = ()
@@ -556,6 +556,7 @@ def real_views(quick: bool = False, sections: Sequence[str] = REAL_SECTIONS, kin
         "untouched": lambda: real_untouched(near + tiles, rv.LAUNDERING),
         "untouched_far_sceaux_half_q70": lambda: real_untouched(far, ("half_q70",)),
         "painted_tuned": lambda: real_painted(tuning, rv.TUNING_RECIPES, seed=14),
+        "painted_tuned_broad": lambda: real_painted(tuning, rv.BROAD_RECIPES, seed=rv.BROAD_SEED),
         "painted_held_out": lambda: real_painted(held_out, rv.HELD_OUT_RECIPES, seed=41),
         "painted_fresh_held_out": lambda: real_painted(fresh, rv.HELD_OUT_RECIPES, seed=rv.FRESH_SEED),
         "painted_third_held_out": lambda: real_painted(third, rv.HELD_OUT_RECIPES, seed=rv.THIRD_SEED),

@@ -11,6 +11,8 @@ the check's own outcome (``python -m bench.multiview_cache verify``).
 Sets (``python -m bench.multiview_cache stage SET``):
 
 * ``tuned`` — damage painted by the tuning recipes on the tuning photos (``real_views``' ``painted_tuned``);
+* ``broad`` — damage painted by the broader tuning recipes (``BROAD_RECIPES``: smudge, fade, puncture, fracture;
+  the held-out families drawn by other painters) on the same tuning photos (``real_views``' ``painted_tuned_broad``);
 * ``untouched`` — every untouched real pair of ``real_views``' ``untouched`` and
   ``untouched_far_sceaux_half_q70`` (the honest guard);
 * ``ai`` — the SAGI / MagicInpainter view pairs of ``ai_inpainted_views`` (edited vs original, and the two
@@ -54,6 +56,8 @@ class Candidate:
     evidence: Any  # Evidence, parallax_ncc filled in
     region_shown: tuple[int, int, int, int]
     region_expected: tuple[int, int, int, int]
+    found_by: str = "main"  # "main" (candidate_level) or "thin" (the lower pass of thin_candidates)
+    thin: tuple[float, float] = (0.0, 0.0)  # a thin candidate's length and half-width (structure.thin_shape)
 
 
 @dataclass
@@ -70,19 +74,28 @@ class Staged:
     seconds: float = 0.0
 
 
+#: the thin pass as staged for iterating: generous enough that replaying a stricter ``thin_*`` setting (a longer
+#: or thinner piece) only filters what was staged (the level itself is fixed by the staging)
+STAGE_THIN = {"thin_level": 0.2, "thin_half_width": 3.0, "thin_min_length": 16.0, "thin_max": 20}
+
+
 def _stage_views(name: str, group: str, view_a: bytes, view_b: bytes, box_a: tuple[int, int, int, int] | None,
-                 masks: tuple[Any, Any] | None = None) -> Staged:
+                 masks: tuple[Any, Any] | None = None, exact: bool = False) -> Staged:
+    """Stage one case; ``exact``: the thin pass with the committed settings (a held-out set, decided once as the
+    check would), else with :data:`STAGE_THIN` (the sets rules are iterated on)."""
     from refundguard.checks._views.config import MultiviewConfig
     from refundguard.checks._views.dense import correspond
     from refundguard.checks._views.evidence import measure
     from refundguard.checks._views.match import features, match_views, work_image
     from refundguard.checks._views.pair import _box_mask, _mapped_box, _to_original
     from refundguard.checks._views.parallax import epipolar_agreement, parallax_bound
-    from refundguard.checks._views.structure import align, candidates
+    from refundguard.checks._views.structure import align, candidates, thin_candidates, thin_shape
     from refundguard.media.load import load_image
 
     started = time.process_time()
     cfg = MultiviewConfig()
+    main_cfg = cfg.compare.model_copy(update={"thin_level": 0.0})
+    thin_cfg = cfg.compare if exact else cfg.compare.model_copy(update=STAGE_THIN)
     pa, pb = (load_image(v, name=n).pixels for v, n in ((view_a, "a.jpg"), (view_b, "b.jpg")))
     wa, wb = work_image(pa, cfg.match.work_side), work_image(pb, cfg.match.work_side)
     vm = match_views(wa, features(wa, cfg.match.features), wb, features(wb, cfg.match.features), cfg.match)
@@ -95,13 +108,17 @@ def _stage_views(name: str, group: str, view_a: bytes, view_b: bytes, box_a: tup
     for side, wx, wy, corr, fund, x_is_a in sides:
         al = align(wx.gray, wx.rgb, wy.gray, wy.rgb, corr, cfg.compare)
         shift = parallax_bound(vm, x_is_a, max(wx.shape), cfg.compare.max_parallax)
-        for mask in candidates(al, cfg.compare):
-            ev = measure(al, mask, cfg.compare)
-            if ev is None:
-                continue
-            ev = replace(ev, parallax_ncc=epipolar_agreement(al, corr, fund, mask, shift))
-            expected = _mapped_box(corr, mask) or tuple(float(v) for v in ev.box)
-            out.candidates.append(Candidate(side, ev, _to_original(ev.box, wx), _to_original(expected, wy)))
+        main = candidates(al, main_cfg)
+        thin = thin_candidates(al, thin_cfg, main) if thin_cfg.thin_level > 0 else []
+        for found_by, masks_ in (("main", main), ("thin", thin)):
+            for mask in masks_:
+                ev = measure(al, mask, cfg.compare)
+                if ev is None:
+                    continue
+                ev = replace(ev, parallax_ncc=epipolar_agreement(al, corr, fund, mask, shift))
+                expected = _mapped_box(corr, mask) or tuple(float(v) for v in ev.box)
+                out.candidates.append(Candidate(side, ev, _to_original(ev.box, wx), _to_original(expected, wy),
+                                                found_by, thin_shape(mask) if found_by == "thin" else (0.0, 0.0)))
         if side == 0 and box_a is not None:
             box = tuple(v * wx.scale for v in box_a)
             bm = _box_mask(box, wx.shape)  # type: ignore[arg-type]
@@ -126,11 +143,22 @@ def _write(staged: Staged, path: Path) -> None:
 # --- the sets ---------------------------------------------------------------------------------------
 
 def _tuned_job(args: tuple[int, Any, str]) -> list[str]:
+    return _tuning_job(args, "TUNING_RECIPES", 14)
+
+
+def _broad_job(args: tuple[int, Any, str]) -> list[str]:
+    from bench import realviews as rv
+
+    return _tuning_job(args, "BROAD_RECIPES", rv.BROAD_SEED)
+
+
+def _tuning_job(args: tuple[int, Any, str], recipes: str, seed: int) -> list[str]:
     from bench import realviews as rv
 
     index, pair, folder = args
     done = []
-    for k, case in enumerate(rv.painted_pairs([pair], rv.TUNING_RECIPES, 14, offset=index * len(rv.TUNING_RECIPES))):
+    chosen = getattr(rv, recipes)
+    for k, case in enumerate(rv.painted_pairs([pair], chosen, seed, offset=index * len(chosen))):
         name = f"{case.pair.name} {case.laundering} {case.recipe}"
         path = Path(folder) / f"{index:03d}_{k}.pkl"
         _write(_stage_views(name, case.recipe, case.view_a, case.view_b, case.box_a), path)
@@ -155,7 +183,7 @@ def _held_out_job(args: tuple[int, Any, str], seed: str) -> list[str]:
                                               offset=index * len(rv.HELD_OUT_RECIPES))):
         name = f"{case.pair.name} {case.laundering} {case.recipe}"
         path = Path(folder) / f"{index:03d}_{k}.pkl"
-        _write(_stage_views(name, case.recipe, case.view_a, case.view_b, case.box_a), path)
+        _write(_stage_views(name, case.recipe, case.view_a, case.view_b, case.box_a, exact=True), path)
         done.append(name)
     return done
 
@@ -192,6 +220,9 @@ def _jobs(which: str, folder: Path) -> tuple[Any, list[Any]]:
         painted = rv.sceaux_pairs() + rv.buddha_pairs() + rv.tile_pairs(all_pairs=False)
         tuning = [p for p in painted if p.split == "tuning"]
         return _tuned_job, [(i, p, str(folder)) for i, p in enumerate(tuning)]
+    if which == "broad":
+        painted = rv.sceaux_pairs() + rv.buddha_pairs() + rv.tile_pairs(all_pairs=False)
+        return _broad_job, [(i, p, str(folder)) for i, p in enumerate(p for p in painted if p.split == "tuning")]
     if which == "fresh":
         return _fresh_job, [(i, p, str(folder)) for i, p in enumerate(rv.fresh_held_out_pairs())]
     if which == "third":
@@ -259,6 +290,15 @@ def _overlap(a: tuple[int, ...] | list[int], b: tuple[int, ...] | list[int]) -> 
     return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
+def _in_pass(c: Candidate, compare: Any) -> bool:
+    """Whether the check under ``compare`` examines ``c``: every main candidate; a thin one when the thin pass is
+    on and the piece is long and thin enough for its settings."""
+    if getattr(c, "found_by", "main") == "main":
+        return True
+    length, half = c.thin
+    return compare.thin_level > 0 and length >= compare.thin_min_length and half <= compare.thin_half_width
+
+
 @dataclass
 class Outcome:
     flagged: bool
@@ -276,7 +316,7 @@ def decide(case: Staged, cfg: Any = None) -> Outcome:
     for side in (0, 1):
         found = []
         for c in case.candidates:
-            if c.side != side:
+            if c.side != side or not _in_pass(c, cfg.compare):
                 continue
             verdict = judge(c.evidence, cfg.compare, cfg.visibility)
             if verdict.difference:
@@ -325,10 +365,10 @@ def _painted(staged: list[Staged], cfg: Any) -> dict[str, Any]:
             "by_recipe": {k: {"compared": r[0], "flagged": r[1], "on_damage": r[2]} for k, r in hits.items()}}
 
 
-def summary(cfg: Any = None, sets: tuple[str, ...] = ("tuned", "untouched", "ai")) -> dict[str, Any]:
+def summary(cfg: Any = None, sets: tuple[str, ...] = ("tuned", "broad", "untouched", "ai")) -> dict[str, Any]:
     """The bench's numbers on the cache under ``cfg``."""
     out: dict[str, Any] = {}
-    for which in ("tuned", "fresh", "third"):
+    for which in ("tuned", "broad", "fresh", "third"):
         if which in sets:
             out[which] = _painted(load(which), cfg)
     if "untouched" in sets:
@@ -381,6 +421,7 @@ def failures(ev: Any, cfg: Any = None) -> list[str]:
 
 def why_missed(case: Staged, cfg: Any = None) -> tuple[str, list[str]]:
     """The stage at which the painted damage of ``case`` was lost (``found`` when it was not)."""
+    from refundguard.checks._views.config import MultiviewConfig
     from refundguard.checks._views.evidence import judge
 
     outcome = decide(case, cfg)
@@ -389,7 +430,8 @@ def why_missed(case: Staged, cfg: Any = None) -> tuple[str, list[str]]:
     if on_damage(case, outcome):
         return "found", []
     assert case.box_a is not None
-    on = [c for c in case.candidates if c.side == 0 and _overlap(c.region_shown, case.box_a)]
+    on = [c for c in case.candidates if c.side == 0 and _overlap(c.region_shown, case.box_a)
+          and _in_pass(c, (cfg or MultiviewConfig()).compare)]
     if not on:
         return "no_candidate", [f"{k}={v:.2f}" for k, v in case.at_box.items()]
     kept = [(c, v) for c, v in outcome.differences if c.side == 0 and _overlap(c.region_shown, case.box_a)]
@@ -408,11 +450,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.multiview_cache", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     st = sub.add_parser("stage")
-    st.add_argument("which", choices=("tuned", "untouched", "ai", "fresh", "third"))
+    st.add_argument("which", choices=("tuned", "broad", "untouched", "ai", "fresh", "third"))
     st.add_argument("--workers", type=int, default=2)
     st.add_argument("--unmatched", action="store_true", help="re-stage only the jobs with a case not matched")
     sm = sub.add_parser("summary")
-    sm.add_argument("--sets", nargs="+", default=["tuned", "untouched", "ai"])
+    sm.add_argument("--sets", nargs="+", default=["tuned", "broad", "untouched", "ai"])
     args = parser.parse_args(argv)
     if args.command == "stage":
         stage(args.which, args.workers, args.unmatched)

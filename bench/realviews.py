@@ -402,9 +402,108 @@ def real_defect(img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, 
     return claimbench.paste_defect(img, rng, defect, mask)
 
 
+# --- the broader tuned recipes (ninth session): the held-out families, drawn differently --------------------
+
+def add_smudge(img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A soft grimy smear (grease, soot wiped across): a wide stroke with soft edges, greyer and darker.
+
+    Soft-edged and light, as a scorch's smoky ring or a faint stain, but a stroke, not a blob."""
+    h, w = img.shape[:2]
+    side = min(h, w)
+    alpha = np.zeros((h, w), np.float32)
+    angle = rng.uniform(0, np.pi)
+    start = np.array([rng.uniform(0.3, 0.7) * w, rng.uniform(0.3, 0.7) * h])
+    line = claimbench._walk(start, angle, side * rng.uniform(0.2, 0.4), side * 0.02, rng, 0.15)
+    line = line - (line.mean(axis=0) - start)
+    claimbench._draw(alpha, line, max(3, round(side * rng.uniform(0.03, 0.06))))
+    alpha = cv2.GaussianBlur(alpha, (0, 0), side * rng.uniform(0.008, 0.015))
+    alpha = np.clip(alpha / max(float(alpha.max()), 1e-6), 0, 1)
+    f = _f(img)
+    grey = f.mean(axis=2, keepdims=True)
+    dirty = (0.6 * f + 0.4 * grey) * rng.uniform(0.45, 0.7)
+    a = (alpha * rng.uniform(0.6, 0.9))[:, :, None]
+    out = f * (1 - a) + dirty * a
+    return claimbench._visible(img, _u8(out), alpha > 0.2)
+
+
+def add_fade(img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A large, low-contrast discolouration (water damage, a bleached or yellowed patch): a big irregular
+    blob that shifts the colour and darkens a little, with a faint tide line at its edge."""
+    h, w = img.shape[:2]
+    side = min(h, w)
+    blob = claimbench._blob((h, w), np.array([rng.uniform(0.4, 0.6) * w, rng.uniform(0.4, 0.6) * h]),
+                            side * rng.uniform(0.12, 0.2), rng)
+    soft = cv2.GaussianBlur(blob, (0, 0), side * 0.006)
+    tide = np.clip(soft * (1 - soft) * 4.0, 0, 1) ** 2
+    tint = np.array(rng.choice([[0.85, 0.75, 0.5], [0.7, 0.7, 0.75], [0.8, 0.65, 0.55]]), np.float32)
+    f = _f(img)
+    a = (soft * rng.uniform(0.35, 0.55))[:, :, None]
+    out = f * (1 - a) + f * tint * a
+    out = out * (1 - 0.25 * tide[:, :, None])
+    return claimbench._visible(img, _u8(out), soft > 0.15)
+
+
+def add_puncture(img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """One to three small round holes (a puncture, a pecked-out pit): a dark shaded inside, a lit rim on the
+    side facing the light, a thin dark rim on the other."""
+    h, w = img.shape[:2]
+    side = min(h, w)
+    hole = np.zeros((h, w), np.float32)
+    centre = np.array([rng.uniform(0.35, 0.65) * w, rng.uniform(0.35, 0.65) * h])
+    for _ in range(int(rng.integers(1, 4))):
+        at = centre + rng.normal(0, side * 0.06, 2)
+        axes = side * rng.uniform(0.015, 0.04) * rng.uniform(0.7, 1.0, 2)
+        cv2.ellipse(hole, (int(at[0]), int(at[1])), (max(2, int(axes[0])), max(2, int(axes[1]))),
+                    float(rng.uniform(0, 180)), 0, 360, 1.0, -1, cv2.LINE_AA)
+    light = rng.uniform(0, 2 * np.pi)
+    dx, dy = 2 * np.cos(light), 2 * np.sin(light)
+    lit = np.clip(cv2.warpAffine(hole, np.float32([[1, 0, -dx], [0, 1, -dy]]), (w, h)) - hole, 0, 1)
+    f = _f(img)
+    depth = cv2.GaussianBlur(hole, (0, 0), side * 0.006)
+    inside = f * (0.15 + 0.25 * (1 - depth))[:, :, None]
+    a = cv2.GaussianBlur(hole, (0, 0), 0.7)[:, :, None]
+    out = f * (1 - a) + inside * a
+    out = out + 0.3 * cv2.GaussianBlur(lit, (0, 0), 0.8)[:, :, None] * (1 - out)
+    return claimbench._visible(img, _u8(out), (a[:, :, 0] > 0.1) | (lit > 0.2))
+
+
+def add_fracture(img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A piece broken loose: a closed jagged outline (a crack all round an irregular piece) with the piece a
+    little lighter or darker than the surface, as if tilted out of its plane."""
+    h, w = img.shape[:2]
+    side = min(h, w)
+    centre = np.array([rng.uniform(0.35, 0.65) * w, rng.uniform(0.35, 0.65) * h])
+    n = int(rng.integers(5, 9))
+    angles = np.sort(rng.uniform(0, 2 * np.pi, n))
+    radius = side * rng.uniform(0.08, 0.15) * rng.uniform(0.6, 1.3, n)
+    corners = np.stack([centre[0] + radius * np.cos(angles), centre[1] + radius * np.sin(angles)], 1)
+    alpha = np.zeros((h, w), np.float32)
+    outline = []
+    for a, b in zip(corners, np.roll(corners, -1, 0), strict=True):  # each side a jagged walk from corner to corner
+        t = np.linspace(0, 1, 8)[:, None]
+        normal = np.array([-(b - a)[1], (b - a)[0]]) / max(float(np.hypot(*(b - a))), 1e-6)
+        jag = rng.normal(0, side * 0.006, (8, 1)) * np.sin(np.pi * t) ** 0.5
+        outline.append(a + (b - a) * t + normal * jag)
+    outline_pts = np.concatenate(outline).astype(np.float32)
+    claimbench._draw(alpha, np.vstack([outline_pts, outline_pts[:1]]), max(1, round(side * rng.uniform(0.003, 0.006))))
+    alpha = cv2.GaussianBlur(alpha, (0, 0), 0.6)
+    piece = np.zeros((h, w), np.float32)
+    cv2.fillPoly(piece, [np.round(outline_pts).astype(np.int32)], 1.0, cv2.LINE_AA)
+    shaded = claimbench._shade_lines(img, alpha, rng, depth=rng.uniform(0.5, 0.8))
+    tilt = float(rng.choice([0.8, 1.15])) * rng.uniform(0.95, 1.05)
+    out = _f(shaded) * (1 + (tilt - 1) * cv2.GaussianBlur(piece, (0, 0), 1.0))[:, :, None]
+    return claimbench._visible(img, _u8(out), claimbench._mask_from(alpha))
+
+
 #: damage recipes the thresholds were tuned on
 TUNING_RECIPES: dict[str, Painter] = {"crack": claimbench.add_crack, "stain": claimbench.add_stain,
                                       "scratch": add_scratch}
+#: broader tuned recipes (issue #14, ninth session): the held-out *families* — soft-edged light marks, holes,
+#: irregular breakage outlines, large low-contrast marks — drawn by other painters than the held-out recipes,
+#: painted on the tuning photos only with :data:`BROAD_SEED`
+BROAD_RECIPES: dict[str, Painter] = {"smudge": add_smudge, "fade": add_fade, "puncture": add_puncture,
+                                     "fracture": add_fracture}
+BROAD_SEED = 15
 #: damage recipes never looked at while tuning (measured only)
 HELD_OUT_RECIPES: dict[str, Painter] = {"shatter": claimbench.add_shatter, "tear": claimbench.add_tear,
                                         "chip": add_chip, "burn": add_burn, "real_defect": real_defect}

@@ -67,6 +67,16 @@ class CompareSettings(_Section):
     max_candidates: int = Field(40, ge=1, le=200, description="places examined per direction, most unexplained "
                                 "structure first")
     merge_gap: int = Field(8, ge=0, description="pieces of one mark closer than this (px) are one candidate")
+    thin_level: float = Field(0.0, ge=0, description="a second, lower level (× typical gradient) at which thin, "
+                              "elongated places are looked for (a hairline crack or a scuff unexplained only in "
+                              "parts at candidate_level); 0: no second pass")
+    thin_merge_gap: int = Field(4, ge=0, description="... pieces of one line closer than this (px) are one")
+    thin_half_width: float = Field(2.0, gt=0, description="... a piece is thin when half its pixels lie within "
+                                   "this (px) of its edge ...")
+    thin_min_length: float = Field(24.0, gt=0, description="... and long when its box's diagonal is this (px)")
+    thin_covered: float = Field(0.8, gt=0, le=1, description="... not when a candidate of the main pass covers "
+                                "this share of it (measured already)")
+    thin_max: int = Field(12, ge=0, le=100, description="... at most this many, most unexplained first")
     min_area: float = Field(4e-5, gt=0, description="smallest candidate, share of the working image")
     blob_unexplained: float = Field(0.35, gt=0, le=1, description="share of a candidate's structure unexplained")
     strong_unexplained: float = Field(0.25, gt=0, le=1, description="... or at least this share when the "
