@@ -551,12 +551,17 @@ def real_views(quick: bool = False, sections: Sequence[str] = REAL_SECTIONS, kin
         fresh = [p for p in fresh if p.kind in kinds]
         third = [p for p in third if p.kind in kinds]
     tuning = [p for p in painted if p.split == "tuning"]
+    broad = rv.broad_tuning_pairs()
+    if quick:
+        broad = broad[::8]
+    if kinds:
+        broad = [p for p in broad if p.kind in kinds]
     held_out = [p for p in painted if p.split == "held_out"]
     runs = {
         "untouched": lambda: real_untouched(near + tiles, rv.LAUNDERING),
         "untouched_far_sceaux_half_q70": lambda: real_untouched(far, ("half_q70",)),
         "painted_tuned": lambda: real_painted(tuning, rv.TUNING_RECIPES, seed=14),
-        "painted_tuned_broad": lambda: real_painted(tuning, rv.BROAD_RECIPES, seed=rv.BROAD_SEED),
+        "painted_tuned_broad": lambda: real_painted(broad, rv.BROAD_RECIPES, seed=rv.BROAD_SEED),
         "painted_held_out": lambda: real_painted(held_out, rv.HELD_OUT_RECIPES, seed=41),
         "painted_fresh_held_out": lambda: real_painted(fresh, rv.HELD_OUT_RECIPES, seed=rv.FRESH_SEED),
         "painted_third_held_out": lambda: real_painted(third, rv.HELD_OUT_RECIPES, seed=rv.THIRD_SEED),

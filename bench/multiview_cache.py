@@ -221,8 +221,7 @@ def _jobs(which: str, folder: Path) -> tuple[Any, list[Any]]:
         tuning = [p for p in painted if p.split == "tuning"]
         return _tuned_job, [(i, p, str(folder)) for i, p in enumerate(tuning)]
     if which == "broad":
-        painted = rv.sceaux_pairs() + rv.buddha_pairs() + rv.tile_pairs(all_pairs=False)
-        return _broad_job, [(i, p, str(folder)) for i, p in enumerate(p for p in painted if p.split == "tuning")]
+        return _broad_job, [(i, p, str(folder)) for i, p in enumerate(rv.broad_tuning_pairs())]
     if which == "fresh":
         return _fresh_job, [(i, p, str(folder)) for i, p in enumerate(rv.fresh_held_out_pairs())]
     if which == "third":

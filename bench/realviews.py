@@ -504,6 +504,20 @@ TUNING_RECIPES: dict[str, Painter] = {"crack": claimbench.add_crack, "stain": cl
 BROAD_RECIPES: dict[str, Painter] = {"smudge": add_smudge, "fade": add_fade, "puncture": add_puncture,
                                      "fracture": add_fracture}
 BROAD_SEED = 15
+
+
+def broad_tuning_pairs() -> list[RealPair]:
+    """The tuning pairs for :data:`BROAD_RECIPES`: every other one the other way round (the damage on the later
+    photo, as the later held-out sets paint many of theirs), so the tuned side also sees that geometry."""
+    painted = sceaux_pairs() + buddha_pairs() + tile_pairs(all_pairs=False)
+    out = []
+    for k, p in enumerate(p for p in painted if p.split == "tuning"):
+        if k % 2 == 1:
+            kind, names = p.name.split("/")
+            first, second = names.rsplit("-", 1) if kind != "tiles" else (p.a.stem, p.b.stem)
+            p = replace(p, name=f"{kind}/{second}-{first}", a=p.b, b=p.a)
+        out.append(p)
+    return out
 #: damage recipes never looked at while tuning (measured only)
 HELD_OUT_RECIPES: dict[str, Painter] = {"shatter": claimbench.add_shatter, "tear": claimbench.add_tear,
                                         "chip": add_chip, "burn": add_burn, "real_defect": real_defect}
