@@ -56,8 +56,9 @@ class Candidate:
     evidence: Any  # Evidence, parallax_ncc filled in
     region_shown: tuple[int, int, int, int]
     region_expected: tuple[int, int, int, int]
-    found_by: str = "main"  # "main" (candidate_level) or "thin" (the lower pass of thin_candidates)
-    thin: tuple[float, float] = (0.0, 0.0)  # a thin candidate's length and half-width (structure.thin_shape)
+    found_by: str = "main"  # "main" (candidate_level), "thin" (thin_candidates) or "dark" (dark_candidates)
+    thin: tuple[float, float] = (0.0, 0.0)  # a thin candidate's length and half-width (structure.thin_shape); a
+    # dark one's darkening (90th percentile of structure.local_darkening) and share of the image
 
 
 @dataclass
@@ -76,7 +77,8 @@ class Staged:
 
 #: the thin pass as staged for iterating: generous enough that replaying a stricter ``thin_*`` setting (a longer
 #: or thinner piece) only filters what was staged (the level itself is fixed by the staging)
-STAGE_THIN = {"thin_level": 0.2, "thin_half_width": 3.0, "thin_min_length": 16.0, "thin_max": 20}
+STAGE_THIN = {"thin_level": 0.2, "thin_half_width": 3.0, "thin_min_length": 16.0, "thin_max": 20,
+              "dark_level": 0.1, "dark_max": 12}
 
 
 def _stage_views(name: str, group: str, view_a: bytes, view_b: bytes, box_a: tuple[int, int, int, int] | None,
@@ -89,12 +91,19 @@ def _stage_views(name: str, group: str, view_a: bytes, view_b: bytes, box_a: tup
     from refundguard.checks._views.match import features, match_views, work_image
     from refundguard.checks._views.pair import _box_mask, _mapped_box, _to_original
     from refundguard.checks._views.parallax import epipolar_agreement, parallax_bound
-    from refundguard.checks._views.structure import align, candidates, thin_candidates, thin_shape
+    from refundguard.checks._views.structure import (
+        align,
+        candidates,
+        dark_candidates,
+        local_darkening,
+        thin_candidates,
+        thin_shape,
+    )
     from refundguard.media.load import load_image
 
     started = time.process_time()
     cfg = MultiviewConfig()
-    main_cfg = cfg.compare.model_copy(update={"thin_level": 0.0})
+    main_cfg = cfg.compare.model_copy(update={"thin_level": 0.0, "dark_level": 0.0})
     thin_cfg = cfg.compare if exact else cfg.compare.model_copy(update=STAGE_THIN)
     pa, pb = (load_image(v, name=n).pixels for v, n in ((view_a, "a.jpg"), (view_b, "b.jpg")))
     wa, wb = work_image(pa, cfg.match.work_side), work_image(pb, cfg.match.work_side)
@@ -110,15 +119,20 @@ def _stage_views(name: str, group: str, view_a: bytes, view_b: bytes, box_a: tup
         shift = parallax_bound(vm, x_is_a, max(wx.shape), cfg.compare.max_parallax)
         main = candidates(al, main_cfg)
         thin = thin_candidates(al, thin_cfg, main) if thin_cfg.thin_level > 0 else []
-        for found_by, masks_ in (("main", main), ("thin", thin)):
+        dark = dark_candidates(al, thin_cfg, main + thin) if thin_cfg.dark_level > 0 else []
+        local = local_darkening(al, thin_cfg.dark_sigma * max(al.shape)) if dark else None
+        for found_by, masks_ in (("main", main), ("thin", thin), ("dark", dark)):
             for mask in masks_:
                 ev = measure(al, mask, cfg.compare)
                 if ev is None:
                     continue
                 ev = replace(ev, parallax_ncc=epipolar_agreement(al, corr, fund, mask, shift))
                 expected = _mapped_box(corr, mask) or tuple(float(v) for v in ev.box)
+                shape = (thin_shape(mask) if found_by == "thin" else
+                         (float(np.percentile(local[mask], 90)), float(mask.mean())) if local is not None
+                         and found_by == "dark" else (0.0, 0.0))
                 out.candidates.append(Candidate(side, ev, _to_original(ev.box, wx), _to_original(expected, wy),
-                                                found_by, thin_shape(mask) if found_by == "thin" else (0.0, 0.0)))
+                                                found_by, shape))
         if side == 0 and box_a is not None:
             box = tuple(v * wx.scale for v in box_a)
             bm = _box_mask(box, wx.shape)  # type: ignore[arg-type]
@@ -292,8 +306,11 @@ def _overlap(a: tuple[int, ...] | list[int], b: tuple[int, ...] | list[int]) -> 
 def _in_pass(c: Candidate, compare: Any) -> bool:
     """Whether the check under ``compare`` examines ``c``: every main candidate; a thin one when the thin pass is
     on and the piece is long and thin enough for its settings."""
-    if getattr(c, "found_by", "main") == "main":
+    found_by = getattr(c, "found_by", "main")
+    if found_by == "main":
         return True
+    if found_by == "dark":
+        return compare.dark_level > 0 and c.thin[0] >= compare.dark_level and c.thin[1] <= compare.dark_max_share
     length, half = c.thin
     return compare.thin_level > 0 and length >= compare.thin_min_length and half <= compare.thin_half_width
 

@@ -77,6 +77,13 @@ class CompareSettings(_Section):
     thin_covered: float = Field(0.8, gt=0, le=1, description="... not when a candidate of the main pass covers "
                                 "this share of it (measured already)")
     thin_max: int = Field(12, ge=0, le=100, description="... at most this many, most unexplained first")
+    dark_level: float = Field(0.0, ge=0, description="places X shows this much darker than Y (log units, against "
+                              "the offset between the views around them) are candidates too: soft-edged marks "
+                              "darken without edges; 0: no such pass")
+    dark_sigma: float = Field(0.04, gt=0, le=0.5, description="... the neighbourhood of that offset, share of the "
+                              "side (slow changes of exposure and shading are not marks)")
+    dark_max_share: float = Field(0.03, gt=0, le=1, description="... at most this share of the image")
+    dark_max: int = Field(8, ge=0, le=100, description="... at most this many, most darkening first")
     min_area: float = Field(4e-5, gt=0, description="smallest candidate, share of the working image")
     blob_unexplained: float = Field(0.35, gt=0, le=1, description="share of a candidate's structure unexplained")
     strong_unexplained: float = Field(0.25, gt=0, le=1, description="... or at least this share when the "

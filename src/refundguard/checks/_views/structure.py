@@ -387,7 +387,47 @@ def candidates(al: Aligned, settings: CompareSettings | None = None, within: np.
     found = [(labels == k) & (cand > 0) for k in ranked]
     if within is None and level is None and cfg.thin_level > 0:
         found += thin_candidates(al, cfg, found, smooth)
+    if within is None and level is None and cfg.dark_level > 0:
+        found += dark_candidates(al, cfg, found)
     return found
+
+
+def local_darkening(al: Aligned, sigma: float) -> np.ndarray:
+    """How much darker X is than Y at each pixel (log units), against the offset between the views over a
+    Gaussian neighbourhood of ``sigma`` px (exposure, white balance and a lamp's shading vary slowly; a soft
+    mark does not). 0 where the views are not compared or Y is blown out or black."""
+    valid = (al.overlap & ~al.clipped).astype(np.float32)
+    diff = (al.lum_y - al.lum_x) * valid
+    def mean(sig: float) -> np.ndarray:
+        return cv2.GaussianBlur(diff, (0, 0), sig) / np.maximum(cv2.GaussianBlur(valid, (0, 0), sig), 1e-3)
+    return np.where(valid > 0, mean(2.0) - mean(sigma), 0.0).astype(np.float32)
+
+
+def dark_candidates(al: Aligned, settings: CompareSettings | None = None, taken: list[np.ndarray] | None = None
+                    ) -> list[np.ndarray]:
+    """Places X shows darker than Y by ``dark_level`` (log units, :func:`local_darkening`) that the structure
+    pass has not found: soft-edged marks (a smear, a scorch's smoky ring, a water mark) darken the surface
+    without the edges the structure comparison looks for. At most ``dark_max``, most darkening first, from
+    ``min_area`` up to ``dark_max_share`` of the image, and not those a candidate already found covers mostly."""
+    cfg = settings or CompareSettings()
+    h, w = al.shape
+    local = local_darkening(al, cfg.dark_sigma * max(h, w))
+    cand = cv2.morphologyEx((local > cfg.dark_level).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    n, labels = cv2.connectedComponents(cand, connectivity=8)
+    covered = np.zeros((h, w), np.uint8)
+    for mask in taken or ():
+        covered |= mask.astype(np.uint8)
+    covered = cv2.dilate(covered, np.ones((9, 9), np.uint8)) > 0
+    on = cand > 0
+    inside = labels[on]
+    area = np.bincount(inside, minlength=n)
+    strength = np.bincount(inside, weights=local[on], minlength=n)
+    overlap = np.bincount(inside, weights=covered[on].astype(np.float64), minlength=n)
+    ok = ((area >= max(12, int(cfg.min_area * h * w))) & (area <= cfg.dark_max_share * h * w)
+          & (overlap < cfg.thin_covered * np.maximum(area, 1)))
+    ok[0] = False
+    ranked = [k for k in np.argsort(-np.where(ok, strength, 0))[:cfg.dark_max] if ok[k]]
+    return [labels == k for k in ranked]
 
 
 def thin_candidates(al: Aligned, settings: CompareSettings | None = None, taken: list[np.ndarray] | None = None,
