@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from refundguard.checks._views.config import CompareSettings
-from refundguard.checks._views.structure import candidates, thin_candidates, thin_shape
+from refundguard.checks._views.structure import candidates, dark_candidates, thin_candidates, thin_shape
 
 
 def aligned(extra: np.ndarray) -> SimpleNamespace:
@@ -56,3 +56,44 @@ def test_thin_shape_measures_length_and_half_width() -> None:
     cv2.circle(disc, (30, 30), 20, 1, -1)
     length, half = thin_shape(disc > 0)
     assert half > 5.0
+
+
+def lit_views(blob_depth: float, gain: float = 0.0) -> SimpleNamespace:
+    """Log-luminance of two views of a textured surface: X with a soft dark blob of ``blob_depth`` (log units),
+    Y under an exposure ``gain`` (log units) and a slow shading ramp."""
+    rng = np.random.default_rng(5)
+    texture = cv2.GaussianBlur(rng.normal(0, 0.1, (300, 400)).astype(np.float32), (0, 0), 1.5) + 4.5
+    yy, xx = np.mgrid[0:300, 0:400].astype(np.float32)
+    blob = np.exp(-(((xx - 200) / 12) ** 2 + ((yy - 150) / 8) ** 2)).astype(np.float32)
+    lum_x = texture - blob_depth * blob
+    lum_y = texture + gain + 0.002 * xx
+    return SimpleNamespace(lum_x=lum_x, lum_y=lum_y, overlap=np.ones((300, 400), bool),
+                           clipped=np.zeros((300, 400), bool), shape=(300, 400), extra=np.zeros((300, 400), np.float32),
+                           scale=1.0), blob > 0.5
+
+
+def test_a_soft_dark_mark_is_a_dark_candidate_and_exposure_or_shading_is_not() -> None:
+    cfg = CompareSettings(dark_level=0.15)
+    al, blob = lit_views(0.4, gain=0.3)
+    found = dark_candidates(al, cfg)
+    assert len(found) == 1 and (found[0] & blob).sum() > 0.5 * blob.sum()
+    assert found[0][~cv2.dilate(blob.astype(np.uint8), np.ones((41, 41), np.uint8)).astype(bool)].sum() == 0
+    plain, _ = lit_views(0.0, gain=0.3)
+    assert not dark_candidates(plain, cfg)
+    assert not candidates(al, CompareSettings())  # the committed default: the pass is measured, not assumed on
+
+
+def test_a_soft_mark_is_a_difference_only_with_the_soft_rule_and_not_over_a_highlight_of_the_other_view() -> None:
+    from refundguard.checks._views.evidence import Evidence, judge
+
+    ev = Evidence(box=(10, 10, 60, 30), unexplained=0.02, ring=0.01, contrast=0.1, lift=0.0, darkening=0.3,
+                  replaced=0.0, resolution=0.95, sharpness=0.9, clipped=0.0, ring_valid=0.95, ring_agreement=0.97,
+                  area=1500, darkest=0.45, interior_agreement=0.9, share=2e-3, brightest=-0.1)
+    assert not judge(ev).difference
+    soft = CompareSettings(soft_darkening=0.3)
+    assert judge(ev, soft).difference
+    from dataclasses import replace
+
+    assert not judge(replace(ev, other_dark=-0.2), soft).difference  # the other view has a highlight there
+    assert not judge(replace(ev, darkest=0.2), soft).difference
+    assert not judge(replace(ev, ring_agreement=0.7), soft).difference

@@ -84,6 +84,15 @@ class CompareSettings(_Section):
                               "side (slow changes of exposure and shading are not marks)")
     dark_max_share: float = Field(0.03, gt=0, le=1, description="... at most this share of the image")
     dark_max: int = Field(8, ge=0, le=100, description="... at most this many, most darkening first")
+    soft_darkening: float = Field(0.0, ge=0, description="a mark X shows this much darker than Y (log units, 90th "
+                                  "percentile) is a difference without unexplained edges — a soft-edged mark — when "
+                                  "...; 0: never")
+    soft_min_share: float = Field(5e-4, ge=0, le=1, description="... it covers this share of the photo at least ...")
+    soft_ring_agreement: float = Field(0.9, ge=-1, le=1, description="... the ring around it agrees this closely ...")
+    soft_interior_agreement: float = Field(0.6, ge=-1, le=1, description="... and the texture inside its box, off "
+                                           "its strongest part, too (the surface goes on under the mark) ...")
+    soft_other_bright: float = Field(0.05, ge=0, description="... and the other view does not see the place more "
+                                     "than this brighter than around it (log units: not a highlight of its own)")
     min_area: float = Field(4e-5, gt=0, description="smallest candidate, share of the working image")
     blob_unexplained: float = Field(0.35, gt=0, le=1, description="share of a candidate's structure unexplained")
     strong_unexplained: float = Field(0.25, gt=0, le=1, description="... or at least this share when the "

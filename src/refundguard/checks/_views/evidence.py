@@ -319,8 +319,15 @@ def judge(ev: Evidence, compare: CompareSettings | None = None, visibility: Visi
     unexplained = ev.unexplained >= cfg.blob_unexplained or (
         ev.unexplained >= cfg.strong_unexplained and ev.contrast >= cfg.strong_contrast
         and ev.resolution >= cfg.strong_resolution and ev.foreshortening >= cfg.strong_foreshortening)
-    difference = (unexplained and ev.ring <= cfg.ring_unexplained
-                  and visible and not highlight and ev.parallax_ncc < cfg.parallax_ncc
+    # ... or a soft-edged mark (a smear, a water mark, a scorch's smoky ring) that has no edges to be unexplained:
+    # X markedly darker there than Y, on a surface that agrees closely around it and inside it (the texture goes
+    # on under the mark), while Y is not brighter there than around it (not a highlight of Y's)
+    soft = (cfg.soft_darkening > 0 and ev.darkest >= cfg.soft_darkening and ev.share >= cfg.soft_min_share
+            and ev.ring_agreement is not None and ev.ring_agreement >= cfg.soft_ring_agreement
+            and ev.interior_agreement is not None and ev.interior_agreement >= cfg.soft_interior_agreement
+            and ev.other_dark >= -cfg.soft_other_bright)
+    difference = (((unexplained and visible) or soft) and ev.ring <= cfg.ring_unexplained
+                  and not highlight and ev.parallax_ncc < cfg.parallax_ncc
                   and (ev.darkest >= cfg.min_darkening or scuff))
     reasons = []
     if ev.resolution < vis.min_resolution:
