@@ -269,11 +269,22 @@ def _unmatched_jobs(which: str, folder: Path, args: list[Any]) -> list[Any]:
     return out
 
 
-def stage(which: str, workers: int = 2, unmatched: bool = False) -> None:
+def _job_path(which: str, folder: Path, item: Any) -> str:
+    return {"untouched": f"{item[0]:04d}.pkl", "ai": f"{item[-2]}_{item[0]:03d}.pkl"}.get(which, f"{item[0]:03d}_*.pkl")
+
+
+def stage(which: str, workers: int = 2, unmatched: bool = False, kinds: tuple[str, ...] = (),
+          missing: bool = False) -> None:
+    """Stage ``which``; ``kinds``: only the pairs of these kinds (sceaux, buddha, tiles); ``missing``: only the jobs
+    with nothing staged yet (to resume, or to split a set between processes)."""
     folder = CACHE / which
     job, args = _jobs(which, folder)
     if unmatched:
         args = _unmatched_jobs(which, folder, args)
+    if kinds:
+        args = [a for a in args if getattr(a[1], "kind", None) in kinds]
+    if missing:
+        args = [a for a in args if not list(folder.glob(_job_path(which, folder, a)))]
     started = time.time()
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         for k, names in enumerate(pool.map(job, args, chunksize=1)):
@@ -469,11 +480,13 @@ def main(argv: list[str] | None = None) -> int:
     st.add_argument("which", choices=("tuned", "broad", "untouched", "ai", "fresh", "third"))
     st.add_argument("--workers", type=int, default=2)
     st.add_argument("--unmatched", action="store_true", help="re-stage only the jobs with a case not matched")
+    st.add_argument("--kinds", nargs="+", default=[], help="only the pairs of these kinds (sceaux, buddha, tiles)")
+    st.add_argument("--missing", action="store_true", help="only the jobs with nothing staged yet")
     sm = sub.add_parser("summary")
     sm.add_argument("--sets", nargs="+", default=["tuned", "broad", "untouched", "ai"])
     args = parser.parse_args(argv)
     if args.command == "stage":
-        stage(args.which, args.workers, args.unmatched)
+        stage(args.which, args.workers, args.unmatched, tuple(args.kinds), args.missing)
     else:
         print(json.dumps(summary(sets=tuple(args.sets)), indent=1))
     return 0

@@ -88,7 +88,7 @@ def test_a_soft_mark_is_a_difference_only_with_the_soft_rule_and_not_over_a_high
 
     ev = Evidence(box=(10, 10, 60, 30), unexplained=0.02, ring=0.01, contrast=0.1, lift=0.0, darkening=0.3,
                   replaced=0.0, resolution=0.95, sharpness=0.9, clipped=0.0, ring_valid=0.95, ring_agreement=0.97,
-                  area=1500, darkest=0.45, interior_agreement=0.9, share=2e-3, brightest=-0.1)
+                  area=1500, darkest=0.45, interior_agreement=0.9, share=2e-3, brightest=-0.1, other_plain=0.9)
     assert not judge(ev).difference
     soft = CompareSettings(soft_darkening=0.3)
     assert judge(ev, soft).difference

@@ -91,8 +91,11 @@ class CompareSettings(_Section):
     soft_ring_agreement: float = Field(0.9, ge=-1, le=1, description="... the ring around it agrees this closely ...")
     soft_interior_agreement: float = Field(0.6, ge=-1, le=1, description="... and the texture inside its box, off "
                                            "its strongest part, too (the surface goes on under the mark) ...")
-    soft_other_bright: float = Field(0.05, ge=0, description="... and the other view does not see the place more "
-                                     "than this brighter than around it (log units: not a highlight of its own)")
+    soft_other_bright: float = Field(0.05, ge=0, description="... the other view does not see the place more "
+                                     "than this brighter than around it (log units: not a highlight of its own) ...")
+    soft_max_detail: float = Field(1.2, gt=0, description="... and sees no more than this fine detail at the place "
+                                   "against its ring (the surface goes on plain there; a window's frames and bars "
+                                   "are busier than the wall)")
     min_area: float = Field(4e-5, gt=0, description="smallest candidate, share of the working image")
     blob_unexplained: float = Field(0.35, gt=0, le=1, description="share of a candidate's structure unexplained")
     strong_unexplained: float = Field(0.25, gt=0, le=1, description="... or at least this share when the "

@@ -321,11 +321,13 @@ def judge(ev: Evidence, compare: CompareSettings | None = None, visibility: Visi
         and ev.resolution >= cfg.strong_resolution and ev.foreshortening >= cfg.strong_foreshortening)
     # ... or a soft-edged mark (a smear, a water mark, a scorch's smoky ring) that has no edges to be unexplained:
     # X markedly darker there than Y, on a surface that agrees closely around it and inside it (the texture goes
-    # on under the mark), while Y is not brighter there than around it (not a highlight of Y's)
+    # on under the mark), while Y is not brighter there than around it (not a highlight of Y's) and shows no more
+    # fine detail there than around it (a window's frames and bars, whose panes change their look with the view)
     soft = (cfg.soft_darkening > 0 and ev.darkest >= cfg.soft_darkening and ev.share >= cfg.soft_min_share
             and ev.ring_agreement is not None and ev.ring_agreement >= cfg.soft_ring_agreement
             and ev.interior_agreement is not None and ev.interior_agreement >= cfg.soft_interior_agreement
-            and ev.other_dark >= -cfg.soft_other_bright)
+            and ev.other_dark >= -cfg.soft_other_bright
+            and ev.other_plain is not None and ev.other_plain <= cfg.soft_max_detail)
     difference = (((unexplained and visible) or soft) and ev.ring <= cfg.ring_unexplained
                   and not highlight and ev.parallax_ncc < cfg.parallax_ncc
                   and (ev.darkest >= cfg.min_darkening or scuff))
