@@ -97,3 +97,7 @@ def test_a_soft_mark_is_a_difference_only_with_the_soft_rule_and_not_over_a_high
     assert not judge(replace(ev, other_dark=-0.2), soft).difference  # the other view has a highlight there
     assert not judge(replace(ev, darkest=0.2), soft).difference
     assert not judge(replace(ev, ring_agreement=0.7), soft).difference
+    # the texture under a soft mark is found again along its epipolar line: not parallax for a soft mark ...
+    assert judge(replace(ev, parallax_ncc=0.9), soft).difference
+    # ... unless the rule is told to test it
+    assert not judge(replace(ev, parallax_ncc=0.9), soft.model_copy(update={"soft_skip_parallax": False})).difference

@@ -93,6 +93,9 @@ class CompareSettings(_Section):
                                            "its strongest part, too (the surface goes on under the mark) ...")
     soft_other_bright: float = Field(0.05, ge=0, description="... the other view does not see the place more "
                                      "than this brighter than around it (log units: not a highlight of its own) ...")
+    soft_skip_parallax: bool = Field(True, description="a soft mark is not tested for parallax: the epipolar "
+                                     "search compares a mark's own structure, and a soft mark has none (the texture "
+                                     "under it, which the other view shows, correlates along the line)")
     soft_max_detail: float = Field(1.2, gt=0, description="... and sees no more than this fine detail at the place "
                                    "against its ring (the surface goes on plain there; a window's frames and bars "
                                    "are busier than the wall)")

@@ -328,8 +328,11 @@ def judge(ev: Evidence, compare: CompareSettings | None = None, visibility: Visi
             and ev.interior_agreement is not None and ev.interior_agreement >= cfg.soft_interior_agreement
             and ev.other_dark >= -cfg.soft_other_bright
             and ev.other_plain is not None and ev.other_plain <= cfg.soft_max_detail)
-    difference = (((unexplained and visible) or soft) and ev.ring <= cfg.ring_unexplained
-                  and not highlight and ev.parallax_ncc < cfg.parallax_ncc
+    # the epipolar search compares the mark's structure: a soft mark has none of its own, only the texture it
+    # lies on, which the other view shows (shifted a little along the line, it correlates): not parallax
+    marked = unexplained and visible
+    parallax = ev.parallax_ncc >= cfg.parallax_ncc and (marked or not cfg.soft_skip_parallax)
+    difference = ((marked or soft) and ev.ring <= cfg.ring_unexplained and not highlight and not parallax
                   and (ev.darkest >= cfg.min_darkening or scuff))
     reasons = []
     if ev.resolution < vis.min_resolution:
