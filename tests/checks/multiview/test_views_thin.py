@@ -3,6 +3,7 @@ blob at the same level is not (soft differences of light stay below the main pas
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import cv2
@@ -29,9 +30,9 @@ def faint_line_and_blob(level: float, blob_level: float) -> tuple[np.ndarray, np
 
 def test_a_faint_thin_line_is_a_thin_candidate_and_a_faint_blob_is_not() -> None:
     extra, line, blob = faint_line_and_blob(0.36, 0.27)
-    off = CompareSettings()
-    on = CompareSettings(thin_level=0.2)
-    assert off.thin_level == 0 or thin_candidates(aligned(extra), on)  # the default is measured, not assumed
+    off = CompareSettings(dark_level=0.0)  # structure only: no luminance planes in this sketch of an alignment
+    on = CompareSettings(thin_level=0.2, dark_level=0.0)
+    assert CompareSettings().thin_level == 0  # measured, no gain on the staged tuned and broad cases: off
     assert not candidates(aligned(extra), off.model_copy(update={"thin_level": 0.0}))  # below candidate_level
     thin = thin_candidates(aligned(extra), on)
     assert len(thin) == 1 and (thin[0] & line).sum() > 0.5 * line.sum() and not (thin[0] & blob).any()
@@ -41,7 +42,7 @@ def test_a_faint_thin_line_is_a_thin_candidate_and_a_faint_blob_is_not() -> None
 
 def test_a_line_the_main_pass_found_is_not_measured_again() -> None:
     extra, line, _ = faint_line_and_blob(0.8, 0.27)  # above candidate_level: the main pass has it
-    cfg = CompareSettings(thin_level=0.2)
+    cfg = CompareSettings(thin_level=0.2, dark_level=0.0)
     main = candidates(aligned(extra), cfg.model_copy(update={"thin_level": 0.0}))
     assert any((m & line).any() for m in main)
     assert not thin_candidates(aligned(extra), cfg, main)
@@ -80,7 +81,9 @@ def test_a_soft_dark_mark_is_a_dark_candidate_and_exposure_or_shading_is_not() -
     assert found[0][~cv2.dilate(blob.astype(np.uint8), np.ones((41, 41), np.uint8)).astype(bool)].sum() == 0
     plain, _ = lit_views(0.0, gain=0.3)
     assert not dark_candidates(plain, cfg)
-    assert not candidates(al, CompareSettings())  # the committed default: the pass is measured, not assumed on
+    on_by_default = candidates(al, CompareSettings())  # the committed default runs the pass (dark_level 0.1)
+    assert len(on_by_default) == 1 and (on_by_default[0] & blob).any()
+    assert not candidates(al, CompareSettings(dark_level=0.0))
 
 
 def test_a_soft_mark_is_a_difference_only_with_the_soft_rule_and_not_over_a_highlight_of_the_other_view() -> None:
@@ -89,11 +92,11 @@ def test_a_soft_mark_is_a_difference_only_with_the_soft_rule_and_not_over_a_high
     ev = Evidence(box=(10, 10, 60, 30), unexplained=0.02, ring=0.01, contrast=0.1, lift=0.0, darkening=0.3,
                   replaced=0.0, resolution=0.95, sharpness=0.9, clipped=0.0, ring_valid=0.95, ring_agreement=0.97,
                   area=1500, darkest=0.45, interior_agreement=0.9, share=2e-3, brightest=-0.1, other_plain=0.9)
-    assert not judge(ev).difference
+    assert not judge(ev, CompareSettings(soft_darkening=0.0)).difference
     soft = CompareSettings(soft_darkening=0.3)
+    assert judge(ev).difference  # the committed default
+    assert not judge(replace(ev, share=5e-4), soft).difference  # window panes of the untouched pairs are this small
     assert judge(ev, soft).difference
-    from dataclasses import replace
-
     assert not judge(replace(ev, other_dark=-0.2), soft).difference  # the other view has a highlight there
     assert not judge(replace(ev, darkest=0.2), soft).difference
     assert not judge(replace(ev, ring_agreement=0.7), soft).difference
