@@ -77,16 +77,18 @@ class CompareSettings(_Section):
     thin_covered: float = Field(0.8, gt=0, le=1, description="... not when a candidate of the main pass covers "
                                 "this share of it (measured already)")
     thin_max: int = Field(12, ge=0, le=100, description="... at most this many, most unexplained first")
-    dark_level: float = Field(0.1, ge=0, description="places X shows this much darker than Y (log units, against "
+    dark_level: float = Field(0.0, ge=0, description="places X shows this much darker than Y (log units, against "
                               "the offset between the views around them) are candidates too: soft-edged marks "
-                              "darken without edges; 0: no such pass")
+                              "darken without edges; 0: no such pass (the default: alone it finds nothing the "
+                              "structure pass misses; with soft_darkening 0.3 it flags honest glass panes)")
     dark_sigma: float = Field(0.04, gt=0, le=0.5, description="... the neighbourhood of that offset, share of the "
                               "side (slow changes of exposure and shading are not marks)")
     dark_max_share: float = Field(0.03, gt=0, le=1, description="... at most this share of the image")
     dark_max: int = Field(12, ge=0, le=100, description="... at most this many, most darkening first")
-    soft_darkening: float = Field(0.3, ge=0, description="a mark X shows this much darker than Y (log units, 90th "
+    soft_darkening: float = Field(0.0, ge=0, description="a mark X shows this much darker than Y (log units, 90th "
                                   "percentile) is a difference without unexplained edges — a soft-edged mark — when "
-                                  "...; 0: never")
+                                  "...; 0: never (the default: measured at 0.3, it flags honest door panes whose "
+                                  "reflection changed, issue #14 ninth session; try it with dark_level 0.1)")
     soft_min_share: float = Field(1e-3, ge=0, le=1, description="... it covers this share of the photo at least ...")
     soft_ring_agreement: float = Field(0.9, ge=-1, le=1, description="... the ring around it agrees this closely ...")
     soft_interior_agreement: float = Field(0.6, ge=-1, le=1, description="... and the texture inside its box, off "
