@@ -103,3 +103,15 @@ def test_a_soft_mark_is_a_difference_only_with_the_soft_rule_and_not_over_a_high
     assert judge(replace(ev, parallax_ncc=0.9), soft).difference
     # ... unless the rule is told to test it
     assert not judge(replace(ev, parallax_ncc=0.9), soft.model_copy(update={"soft_skip_parallax": False})).difference
+
+
+def test_on_a_flat_scene_the_parallax_test_does_not_veto() -> None:
+    from refundguard.checks._views.evidence import Evidence, judge
+
+    ev = Evidence(box=(10, 10, 30, 8), unexplained=0.6, ring=0.02, contrast=1.5, lift=0.0, darkening=0.3,
+                  replaced=0.0, resolution=0.98, sharpness=1.0, clipped=0.0, ring_valid=1.0, ring_agreement=0.9,
+                  area=120, darkest=0.4, parallax_ncc=0.8, share=1e-3)
+    skip = CompareSettings(planar_skip_parallax=True)
+    assert not judge(ev, skip).difference  # a deep scene: found again along its epipolar line
+    assert judge(replace(ev, planar=True), skip).difference  # a flat item: nothing stands at another depth
+    assert not judge(replace(ev, planar=True), CompareSettings(planar_skip_parallax=False)).difference

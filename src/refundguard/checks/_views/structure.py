@@ -261,6 +261,7 @@ class Aligned:
     area_scale: np.ndarray  # Y pixels per X pixel, square root of the area ratio
     scale: float  # typical structure of the object (90th percentile over the overlap)
     filled: np.ndarray | None = None  # bool: compared through the motion of the surface around (enclosed holes)
+    planar: bool = False  # a flat scene: one homography maps the whole compared surface (nothing at another depth)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -348,7 +349,7 @@ def align(gray_x: np.ndarray, rgb_x: np.ndarray | None, gray_y: np.ndarray, rgb_
     return Aligned(lum_x=lum_x, lum_y=lum_y, grad_x=grad_x, grad_y=grad_y, extra=extra, missing=missing,
                    overlap=valid, clipped=clipped, gray_x=gray_x, resolution=corr.resolution,
                    area_scale=corr.scale, scale=scale,
-                   filled=corr.filled)
+                   filled=corr.filled, planar=corr.planar)
 
 
 def _pieces(al: Aligned, smooth: np.ndarray, level: float, merge_gap: int, within: np.ndarray | None
