@@ -515,8 +515,8 @@ def real_painted(pairs: list[Any], recipes: dict[str, Any], seed: int) -> dict[s
 
 
 #: the sections of :func:`real_views`, in order
-REAL_SECTIONS = ("untouched", "untouched_far_sceaux_half_q70", "painted_tuned", "painted_held_out",
-                 "painted_fresh_held_out", "painted_dent_limit")
+REAL_SECTIONS = ("untouched", "untouched_far_sceaux_half_q70", "painted_tuned", "painted_tuned_broad",
+                 "painted_held_out", "painted_fresh_held_out", "painted_third_held_out", "painted_dent_limit")
 
 
 def real_views(quick: bool = False, sections: Sequence[str] = REAL_SECTIONS, kinds: Sequence[str] = ()
@@ -526,7 +526,8 @@ def real_views(quick: bool = False, sections: Sequence[str] = REAL_SECTIONS, kin
     Tuned (the recipes and photos the thresholds were chosen on) and held-out (other recipes on other
     photos, never looked at while tuning) are reported side by side; dents (shading only) apart. The
     second held-out set (``painted_fresh_held_out``) paints the held-out recipes with a new seed on pairs
-    no painted set used (:func:`bench.realviews.fresh_held_out_pairs`).
+    no painted set used (:func:`bench.realviews.fresh_held_out_pairs`), the third one
+    (``painted_third_held_out``) with a third seed on pairs neither used (:func:`bench.realviews.third_held_out_pairs`).
     ``sections`` and ``kinds`` (``sceaux``, ``buddha``, ``tiles``) select a subset, for iterating
     (``python -m bench.multiview --help``); the benchmark itself runs everything.
     """
@@ -543,18 +544,27 @@ def real_views(quick: bool = False, sections: Sequence[str] = REAL_SECTIONS, kin
     if kinds:
         near, tiles, far, painted = ([p for p in group if p.kind in kinds] for group in (near, tiles, far, painted))
     fresh = rv.fresh_held_out_pairs()
+    third = rv.third_held_out_pairs()
     if quick:
-        fresh = fresh[::8]
+        fresh, third = fresh[::8], third[::8]
     if kinds:
         fresh = [p for p in fresh if p.kind in kinds]
+        third = [p for p in third if p.kind in kinds]
     tuning = [p for p in painted if p.split == "tuning"]
+    broad = rv.broad_tuning_pairs()
+    if quick:
+        broad = broad[::8]
+    if kinds:
+        broad = [p for p in broad if p.kind in kinds]
     held_out = [p for p in painted if p.split == "held_out"]
     runs = {
         "untouched": lambda: real_untouched(near + tiles, rv.LAUNDERING),
         "untouched_far_sceaux_half_q70": lambda: real_untouched(far, ("half_q70",)),
         "painted_tuned": lambda: real_painted(tuning, rv.TUNING_RECIPES, seed=14),
+        "painted_tuned_broad": lambda: real_painted(broad, rv.BROAD_RECIPES, seed=rv.BROAD_SEED),
         "painted_held_out": lambda: real_painted(held_out, rv.HELD_OUT_RECIPES, seed=41),
         "painted_fresh_held_out": lambda: real_painted(fresh, rv.HELD_OUT_RECIPES, seed=rv.FRESH_SEED),
+        "painted_third_held_out": lambda: real_painted(third, rv.HELD_OUT_RECIPES, seed=rv.THIRD_SEED),
         "painted_dent_limit": lambda: real_painted(held_out, rv.LIMIT_RECIPES, seed=43),
     }
     out: dict[str, Any] = {name: runs[name]() for name in REAL_SECTIONS if name in sections}

@@ -11,6 +11,8 @@ the check's own outcome (``python -m bench.multiview_cache verify``).
 Sets (``python -m bench.multiview_cache stage SET``):
 
 * ``tuned`` — damage painted by the tuning recipes on the tuning photos (``real_views``' ``painted_tuned``);
+* ``broad`` — damage painted by the broader tuning recipes (``BROAD_RECIPES``: smudge, fade, puncture, fracture;
+  the held-out families drawn by other painters) on the same tuning photos (``real_views``' ``painted_tuned_broad``);
 * ``untouched`` — every untouched real pair of ``real_views``' ``untouched`` and
   ``untouched_far_sceaux_half_q70`` (the honest guard);
 * ``ai`` — the SAGI / MagicInpainter view pairs of ``ai_inpainted_views`` (edited vs original, and the two
@@ -20,7 +22,11 @@ Sets (``python -m bench.multiview_cache stage SET``):
   pairs and with a seed no earlier set used). Staged once, without judging; its decision is read once, at
   the end of a session, by ``python -m bench.multiview_cache summary --sets fresh`` (bench/HELD_OUT.md).
 
-The first held-out painted pairs (``painted_held_out``) are never staged here.
+* ``third`` — the third held-out set (``real_views``' ``painted_third_held_out``, issue #14's ninth session:
+  the held-out recipes with a third seed on pairs neither earlier held-out set used). Staged once, at the
+  end of a session, without judging, and decided once by ``summary --sets third`` (bench/HELD_OUT.md).
+
+The first held-out painted pairs (``painted_held_out``) are never staged here; the second (``fresh``) is spent.
 """
 
 from __future__ import annotations
@@ -50,6 +56,9 @@ class Candidate:
     evidence: Any  # Evidence, parallax_ncc filled in
     region_shown: tuple[int, int, int, int]
     region_expected: tuple[int, int, int, int]
+    found_by: str = "main"  # "main" (candidate_level), "thin" (thin_candidates) or "dark" (dark_candidates)
+    thin: tuple[float, float] = (0.0, 0.0)  # a thin candidate's length and half-width (structure.thin_shape); a
+    # dark one's darkening (90th percentile of structure.local_darkening) and share of the image
 
 
 @dataclass
@@ -66,19 +75,36 @@ class Staged:
     seconds: float = 0.0
 
 
+#: the thin pass as staged for iterating: generous enough that replaying a stricter ``thin_*`` setting (a longer
+#: or thinner piece) only filters what was staged (the level itself is fixed by the staging)
+STAGE_THIN = {"thin_level": 0.2, "thin_half_width": 3.0, "thin_min_length": 16.0, "thin_max": 20,
+              "dark_level": 0.1, "dark_max": 12}
+
+
 def _stage_views(name: str, group: str, view_a: bytes, view_b: bytes, box_a: tuple[int, int, int, int] | None,
-                 masks: tuple[Any, Any] | None = None) -> Staged:
+                 masks: tuple[Any, Any] | None = None, exact: bool = False) -> Staged:
+    """Stage one case; ``exact``: the thin pass with the committed settings (a held-out set, decided once as the
+    check would), else with :data:`STAGE_THIN` (the sets rules are iterated on)."""
     from refundguard.checks._views.config import MultiviewConfig
     from refundguard.checks._views.dense import correspond
     from refundguard.checks._views.evidence import measure
     from refundguard.checks._views.match import features, match_views, work_image
     from refundguard.checks._views.pair import _box_mask, _mapped_box, _to_original
     from refundguard.checks._views.parallax import epipolar_agreement, parallax_bound
-    from refundguard.checks._views.structure import align, candidates
+    from refundguard.checks._views.structure import (
+        align,
+        candidates,
+        dark_candidates,
+        local_darkening,
+        thin_candidates,
+        thin_shape,
+    )
     from refundguard.media.load import load_image
 
     started = time.process_time()
     cfg = MultiviewConfig()
+    main_cfg = cfg.compare.model_copy(update={"thin_level": 0.0, "dark_level": 0.0})
+    thin_cfg = cfg.compare if exact else cfg.compare.model_copy(update=STAGE_THIN)
     pa, pb = (load_image(v, name=n).pixels for v, n in ((view_a, "a.jpg"), (view_b, "b.jpg")))
     wa, wb = work_image(pa, cfg.match.work_side), work_image(pb, cfg.match.work_side)
     vm = match_views(wa, features(wa, cfg.match.features), wb, features(wb, cfg.match.features), cfg.match)
@@ -91,13 +117,22 @@ def _stage_views(name: str, group: str, view_a: bytes, view_b: bytes, box_a: tup
     for side, wx, wy, corr, fund, x_is_a in sides:
         al = align(wx.gray, wx.rgb, wy.gray, wy.rgb, corr, cfg.compare)
         shift = parallax_bound(vm, x_is_a, max(wx.shape), cfg.compare.max_parallax)
-        for mask in candidates(al, cfg.compare):
-            ev = measure(al, mask, cfg.compare)
-            if ev is None:
-                continue
-            ev = replace(ev, parallax_ncc=epipolar_agreement(al, corr, fund, mask, shift))
-            expected = _mapped_box(corr, mask) or tuple(float(v) for v in ev.box)
-            out.candidates.append(Candidate(side, ev, _to_original(ev.box, wx), _to_original(expected, wy)))
+        main = candidates(al, main_cfg)
+        thin = thin_candidates(al, thin_cfg, main) if thin_cfg.thin_level > 0 else []
+        dark = dark_candidates(al, thin_cfg, main + thin) if thin_cfg.dark_level > 0 else []
+        local = local_darkening(al, thin_cfg.dark_sigma * max(al.shape)) if dark else None
+        for found_by, masks_ in (("main", main), ("thin", thin), ("dark", dark)):
+            for mask in masks_:
+                ev = measure(al, mask, cfg.compare)
+                if ev is None:
+                    continue
+                ev = replace(ev, parallax_ncc=epipolar_agreement(al, corr, fund, mask, shift))
+                expected = _mapped_box(corr, mask) or tuple(float(v) for v in ev.box)
+                shape = (thin_shape(mask) if found_by == "thin" else
+                         (float(np.percentile(local[mask], 90)), float(mask.mean())) if local is not None
+                         and found_by == "dark" else (0.0, 0.0))
+                out.candidates.append(Candidate(side, ev, _to_original(ev.box, wx), _to_original(expected, wy),
+                                                found_by, shape))
         if side == 0 and box_a is not None:
             box = tuple(v * wx.scale for v in box_a)
             bm = _box_mask(box, wx.shape)  # type: ignore[arg-type]
@@ -122,11 +157,22 @@ def _write(staged: Staged, path: Path) -> None:
 # --- the sets ---------------------------------------------------------------------------------------
 
 def _tuned_job(args: tuple[int, Any, str]) -> list[str]:
+    return _tuning_job(args, "TUNING_RECIPES", 14)
+
+
+def _broad_job(args: tuple[int, Any, str]) -> list[str]:
+    from bench import realviews as rv
+
+    return _tuning_job(args, "BROAD_RECIPES", rv.BROAD_SEED)
+
+
+def _tuning_job(args: tuple[int, Any, str], recipes: str, seed: int) -> list[str]:
     from bench import realviews as rv
 
     index, pair, folder = args
     done = []
-    for k, case in enumerate(rv.painted_pairs([pair], rv.TUNING_RECIPES, 14, offset=index * len(rv.TUNING_RECIPES))):
+    chosen = getattr(rv, recipes)
+    for k, case in enumerate(rv.painted_pairs([pair], chosen, seed, offset=index * len(chosen))):
         name = f"{case.pair.name} {case.laundering} {case.recipe}"
         path = Path(folder) / f"{index:03d}_{k}.pkl"
         _write(_stage_views(name, case.recipe, case.view_a, case.view_b, case.box_a), path)
@@ -135,15 +181,23 @@ def _tuned_job(args: tuple[int, Any, str]) -> list[str]:
 
 
 def _fresh_job(args: tuple[int, Any, str]) -> list[str]:
+    return _held_out_job(args, "FRESH_SEED")
+
+
+def _third_job(args: tuple[int, Any, str]) -> list[str]:
+    return _held_out_job(args, "THIRD_SEED")
+
+
+def _held_out_job(args: tuple[int, Any, str], seed: str) -> list[str]:
     from bench import realviews as rv
 
     index, pair, folder = args
     done = []
-    for k, case in enumerate(rv.painted_pairs([pair], rv.HELD_OUT_RECIPES, rv.FRESH_SEED,
+    for k, case in enumerate(rv.painted_pairs([pair], rv.HELD_OUT_RECIPES, getattr(rv, seed),
                                               offset=index * len(rv.HELD_OUT_RECIPES))):
         name = f"{case.pair.name} {case.laundering} {case.recipe}"
         path = Path(folder) / f"{index:03d}_{k}.pkl"
-        _write(_stage_views(name, case.recipe, case.view_a, case.view_b, case.box_a), path)
+        _write(_stage_views(name, case.recipe, case.view_a, case.view_b, case.box_a, exact=True), path)
         done.append(name)
     return done
 
@@ -180,8 +234,12 @@ def _jobs(which: str, folder: Path) -> tuple[Any, list[Any]]:
         painted = rv.sceaux_pairs() + rv.buddha_pairs() + rv.tile_pairs(all_pairs=False)
         tuning = [p for p in painted if p.split == "tuning"]
         return _tuned_job, [(i, p, str(folder)) for i, p in enumerate(tuning)]
+    if which == "broad":
+        return _broad_job, [(i, p, str(folder)) for i, p in enumerate(rv.broad_tuning_pairs())]
     if which == "fresh":
         return _fresh_job, [(i, p, str(folder)) for i, p in enumerate(rv.fresh_held_out_pairs())]
+    if which == "third":
+        return _third_job, [(i, p, str(folder)) for i, p in enumerate(rv.third_held_out_pairs())]
     if which == "untouched":
         near = rv.sceaux_pairs() + rv.buddha_pairs() + rv.tile_pairs(all_pairs=False)
         far = [p for p in rv.sceaux_pairs(all_pairs=True) if not p.near]
@@ -192,8 +250,9 @@ def _jobs(which: str, folder: Path) -> tuple[Any, list[Any]]:
         from bench.claimbench.sources import inpainting_pairs
 
         items = [(i, s, str(o), str(e), 7000 + i) for i, (s, o, e) in enumerate(inpainting_pairs())]
-        return _ai_job, [(*item, case, str(folder)) for case in ("edited_vs_original", "original_vs_original",
-                                                                 "edited_vs_edited") for item in items]
+        # the two guards (one picture seen twice) first: a session short of time has those
+        return _ai_job, [(*item, case, str(folder)) for case in ("original_vs_original", "edited_vs_edited",
+                                                                 "edited_vs_original") for item in items]
     raise SystemExit(f"unknown set {which}")
 
 
@@ -211,11 +270,22 @@ def _unmatched_jobs(which: str, folder: Path, args: list[Any]) -> list[Any]:
     return out
 
 
-def stage(which: str, workers: int = 2, unmatched: bool = False) -> None:
+def _job_path(which: str, folder: Path, item: Any) -> str:
+    return {"untouched": f"{item[0]:04d}.pkl", "ai": f"{item[-2]}_{item[0]:03d}.pkl"}.get(which, f"{item[0]:03d}_*.pkl")
+
+
+def stage(which: str, workers: int = 2, unmatched: bool = False, kinds: tuple[str, ...] = (),
+          missing: bool = False) -> None:
+    """Stage ``which``; ``kinds``: only the pairs of these kinds (sceaux, buddha, tiles); ``missing``: only the jobs
+    with nothing staged yet (to resume, or to split a set between processes)."""
     folder = CACHE / which
     job, args = _jobs(which, folder)
     if unmatched:
         args = _unmatched_jobs(which, folder, args)
+    if kinds:
+        args = [a for a in args if getattr(a[1], "kind", None) in kinds]
+    if missing:
+        args = [a for a in args if not list(folder.glob(_job_path(which, folder, a)))]
     started = time.time()
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         for k, names in enumerate(pool.map(job, args, chunksize=1)):
@@ -245,6 +315,18 @@ def _overlap(a: tuple[int, ...] | list[int], b: tuple[int, ...] | list[int]) -> 
     return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
+def _in_pass(c: Candidate, compare: Any) -> bool:
+    """Whether the check under ``compare`` examines ``c``: every main candidate; a thin one when the thin pass is
+    on and the piece is long and thin enough for its settings."""
+    found_by = getattr(c, "found_by", "main")
+    if found_by == "main":
+        return True
+    if found_by == "dark":
+        return compare.dark_level > 0 and c.thin[0] >= compare.dark_level and c.thin[1] <= compare.dark_max_share
+    length, half = c.thin
+    return compare.thin_level > 0 and length >= compare.thin_min_length and half <= compare.thin_half_width
+
+
 @dataclass
 class Outcome:
     flagged: bool
@@ -262,7 +344,7 @@ def decide(case: Staged, cfg: Any = None) -> Outcome:
     for side in (0, 1):
         found = []
         for c in case.candidates:
-            if c.side != side:
+            if c.side != side or not _in_pass(c, cfg.compare):
                 continue
             verdict = judge(c.evidence, cfg.compare, cfg.visibility)
             if verdict.difference:
@@ -311,10 +393,10 @@ def _painted(staged: list[Staged], cfg: Any) -> dict[str, Any]:
             "by_recipe": {k: {"compared": r[0], "flagged": r[1], "on_damage": r[2]} for k, r in hits.items()}}
 
 
-def summary(cfg: Any = None, sets: tuple[str, ...] = ("tuned", "untouched", "ai")) -> dict[str, Any]:
+def summary(cfg: Any = None, sets: tuple[str, ...] = ("tuned", "broad", "untouched", "ai")) -> dict[str, Any]:
     """The bench's numbers on the cache under ``cfg``."""
     out: dict[str, Any] = {}
-    for which in ("tuned", "fresh"):
+    for which in ("tuned", "broad", "fresh", "third"):
         if which in sets:
             out[which] = _painted(load(which), cfg)
     if "untouched" in sets:
@@ -367,6 +449,7 @@ def failures(ev: Any, cfg: Any = None) -> list[str]:
 
 def why_missed(case: Staged, cfg: Any = None) -> tuple[str, list[str]]:
     """The stage at which the painted damage of ``case`` was lost (``found`` when it was not)."""
+    from refundguard.checks._views.config import MultiviewConfig
     from refundguard.checks._views.evidence import judge
 
     outcome = decide(case, cfg)
@@ -375,7 +458,8 @@ def why_missed(case: Staged, cfg: Any = None) -> tuple[str, list[str]]:
     if on_damage(case, outcome):
         return "found", []
     assert case.box_a is not None
-    on = [c for c in case.candidates if c.side == 0 and _overlap(c.region_shown, case.box_a)]
+    on = [c for c in case.candidates if c.side == 0 and _overlap(c.region_shown, case.box_a)
+          and _in_pass(c, (cfg or MultiviewConfig()).compare)]
     if not on:
         return "no_candidate", [f"{k}={v:.2f}" for k, v in case.at_box.items()]
     kept = [(c, v) for c, v in outcome.differences if c.side == 0 and _overlap(c.region_shown, case.box_a)]
@@ -394,14 +478,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.multiview_cache", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     st = sub.add_parser("stage")
-    st.add_argument("which", choices=("tuned", "untouched", "ai", "fresh"))
+    st.add_argument("which", choices=("tuned", "broad", "untouched", "ai", "fresh", "third"))
     st.add_argument("--workers", type=int, default=2)
     st.add_argument("--unmatched", action="store_true", help="re-stage only the jobs with a case not matched")
+    st.add_argument("--kinds", nargs="+", default=[], help="only the pairs of these kinds (sceaux, buddha, tiles)")
+    st.add_argument("--missing", action="store_true", help="only the jobs with nothing staged yet")
     sm = sub.add_parser("summary")
-    sm.add_argument("--sets", nargs="+", default=["tuned", "untouched", "ai"])
+    sm.add_argument("--sets", nargs="+", default=["tuned", "broad", "untouched", "ai"])
     args = parser.parse_args(argv)
     if args.command == "stage":
-        stage(args.which, args.workers, args.unmatched)
+        stage(args.which, args.workers, args.unmatched, tuple(args.kinds), args.missing)
     else:
         print(json.dumps(summary(sets=tuple(args.sets)), indent=1))
     return 0

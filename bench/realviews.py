@@ -18,7 +18,8 @@ run only to be reported, never to pick a threshold: sceaux photos 100_7100–710
 are for tuning; 100_7106–7110, two of the Buddha pairs and the odd tile groups are held out (pairs
 straddling the two halves are used only as untouched pairs). A second held-out set
 (:func:`fresh_held_out_pairs`, issue #14's eighth session) paints the held-out recipes with
-:data:`FRESH_SEED` on pairs no painted set used before (bench/HELD_OUT.md).
+:data:`FRESH_SEED` on pairs no painted set used before (bench/HELD_OUT.md), and a third one
+(:func:`third_held_out_pairs`, the ninth session) with :data:`THIRD_SEED` on pairs neither of them used.
 
 **Laundering** (:data:`LAUNDERING`): ``camera`` (the files as taken; a painted view is saved as JPEG q92),
 ``half_q70`` (halved, JPEG q70 4:2:0: what WeChat-style apps do to a full photo) and ``app_1080``
@@ -71,7 +72,7 @@ class RealPair:
     kind: str  # "sceaux" | "buddha" | "tiles"
     a: Path
     b: Path
-    split: str  # "tuning" | "held_out" | "untouched_only" | "fresh_held_out"
+    split: str  # "tuning" | "held_out" | "untouched_only" | "fresh_held_out" | "third_held_out"
     near: bool = True  # sceaux: at most SCEAUX_MAX_GAP apart
 
     @property
@@ -155,6 +156,41 @@ def fresh_held_out_pairs() -> list[RealPair]:
         if k % 2 == 1 and len(group) >= 3:
             out.append(RealPair(f"tiles/{group[0].stem}-{group[2].stem}", "tiles", group[0], group[2],
                                 "fresh_held_out"))
+    return out
+
+
+#: the third held-out set (issue #14, ninth session): a seed no earlier set used, on pairs no painted set used
+THIRD_SEED = 131
+#: Sceaux pairs of the third held-out set: this far apart in the sequence (beyond :data:`SCEAUX_MAX_GAP`)
+THIRD_SCEAUX_GAPS = (4, 5)
+
+
+def third_held_out_pairs() -> list[RealPair]:
+    """Pairs no painted set used before, for :data:`HELD_OUT_RECIPES` drawn with :data:`THIRD_SEED`.
+
+    * the Sceaux pairs 4 or 5 photos apart (:data:`THIRD_SCEAUX_GAPS`; only ever compared untouched, and only
+      halved), but for 100_7100-7104, whose two photos are both tuning photos;
+    * the Sceaux near pairs that straddle the tuning and held-out halves the other way round (the damage on
+      the later photo, 100_7105 … 100_7108, the earlier one as the other view);
+    * of each odd tile group, its last lighting painted with the lighting before it as the other view (no
+      painted set painted an odd group's last lighting).
+
+    The Buddha pairs are not used: both directions of the held-out ones are painted already, and the tuning
+    ones are tuning photos."""
+    tuning = TUNING["sceaux"]
+    out = []
+    for p in sceaux_pairs(all_pairs=True):
+        na, nb = (int(v) for v in p.name.split("/")[1].split("-"))
+        if nb - na in THIRD_SCEAUX_GAPS and not (na in tuning and nb in tuning):
+            out.append(replace(p, split="third_held_out"))
+    for p in sceaux_pairs():
+        if p.split == "untouched_only":
+            first, second = p.name.split("/")[1].split("-")
+            out.append(replace(p, name=f"{p.kind}/{second}-{first}", a=p.b, b=p.a, split="third_held_out"))
+    for k, group in enumerate(tile_groups()):
+        if k % 2 == 1:
+            out.append(RealPair(f"tiles/{group[-1].stem}-{group[-2].stem}", "tiles", group[-1], group[-2],
+                                "third_held_out"))
     return out
 
 
@@ -366,9 +402,150 @@ def real_defect(img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, 
     return claimbench.paste_defect(img, rng, defect, mask)
 
 
+# --- the broader tuned recipes (ninth session): the held-out families, drawn differently --------------------
+
+def add_smudge(img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A soft grimy smear (grease, soot wiped across): a wide stroke with soft edges, greyer and darker.
+
+    Soft-edged and light, as a scorch's smoky ring or a faint stain, but a stroke, not a blob."""
+    h, w = img.shape[:2]
+    side = min(h, w)
+    alpha = np.zeros((h, w), np.float32)
+    angle = rng.uniform(0, np.pi)
+    start = np.array([rng.uniform(0.3, 0.7) * w, rng.uniform(0.3, 0.7) * h])
+    line = claimbench._walk(start, angle, side * rng.uniform(0.2, 0.4), side * 0.02, rng, 0.15)
+    line = line - (line.mean(axis=0) - start)
+    claimbench._draw(alpha, line, max(3, round(side * rng.uniform(0.03, 0.06))))
+    alpha = cv2.GaussianBlur(alpha, (0, 0), side * rng.uniform(0.008, 0.015))
+    alpha = np.clip(alpha / max(float(alpha.max()), 1e-6), 0, 1)
+    f = _f(img)
+    grey = f.mean(axis=2, keepdims=True)
+    dirty = (0.6 * f + 0.4 * grey) * rng.uniform(0.45, 0.7)
+    a = (alpha * rng.uniform(0.6, 0.9))[:, :, None]
+    out = f * (1 - a) + dirty * a
+    return claimbench._visible(img, _u8(out), alpha > 0.2)
+
+
+def add_fade(img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A large, low-contrast discolouration (water damage, a bleached or yellowed patch): a big irregular
+    blob that shifts the colour and darkens a little, with a faint tide line at its edge."""
+    h, w = img.shape[:2]
+    side = min(h, w)
+    blob = claimbench._blob((h, w), np.array([rng.uniform(0.4, 0.6) * w, rng.uniform(0.4, 0.6) * h]),
+                            side * rng.uniform(0.12, 0.2), rng)
+    soft = cv2.GaussianBlur(blob, (0, 0), side * 0.006)
+    tide = np.clip(soft * (1 - soft) * 4.0, 0, 1) ** 2
+    tint = np.array(rng.choice([[0.85, 0.75, 0.5], [0.7, 0.7, 0.75], [0.8, 0.65, 0.55]]), np.float32)
+    f = _f(img)
+    a = (soft * rng.uniform(0.35, 0.55))[:, :, None]
+    out = f * (1 - a) + f * tint * a
+    out = out * (1 - 0.25 * tide[:, :, None])
+    return claimbench._visible(img, _u8(out), soft > 0.15)
+
+
+def add_puncture(img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """One to three small round holes (a puncture, a pecked-out pit): a dark shaded inside, a lit rim on the
+    side facing the light, a thin dark rim on the other."""
+    h, w = img.shape[:2]
+    side = min(h, w)
+    hole = np.zeros((h, w), np.float32)
+    centre = np.array([rng.uniform(0.35, 0.65) * w, rng.uniform(0.35, 0.65) * h])
+    for _ in range(int(rng.integers(1, 4))):
+        at = centre + rng.normal(0, side * 0.06, 2)
+        axes = side * rng.uniform(0.015, 0.04) * rng.uniform(0.7, 1.0, 2)
+        cv2.ellipse(hole, (int(at[0]), int(at[1])), (max(2, int(axes[0])), max(2, int(axes[1]))),
+                    float(rng.uniform(0, 180)), 0, 360, 1.0, -1, cv2.LINE_AA)
+    light = rng.uniform(0, 2 * np.pi)
+    dx, dy = 2 * np.cos(light), 2 * np.sin(light)
+    lit = np.clip(cv2.warpAffine(hole, np.float32([[1, 0, -dx], [0, 1, -dy]]), (w, h)) - hole, 0, 1)
+    f = _f(img)
+    depth = cv2.GaussianBlur(hole, (0, 0), side * 0.006)
+    inside = f * (0.15 + 0.25 * (1 - depth))[:, :, None]
+    a = cv2.GaussianBlur(hole, (0, 0), 0.7)[:, :, None]
+    out = f * (1 - a) + inside * a
+    out = out + 0.3 * cv2.GaussianBlur(lit, (0, 0), 0.8)[:, :, None] * (1 - out)
+    return claimbench._visible(img, _u8(out), (a[:, :, 0] > 0.1) | (lit > 0.2))
+
+
+def add_fracture(img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A piece broken loose: a closed jagged outline (a crack all round an irregular piece) with the piece a
+    little lighter or darker than the surface, as if tilted out of its plane."""
+    h, w = img.shape[:2]
+    side = min(h, w)
+    centre = np.array([rng.uniform(0.35, 0.65) * w, rng.uniform(0.35, 0.65) * h])
+    n = int(rng.integers(5, 9))
+    angles = np.sort(rng.uniform(0, 2 * np.pi, n))
+    radius = side * rng.uniform(0.08, 0.15) * rng.uniform(0.6, 1.3, n)
+    corners = np.stack([centre[0] + radius * np.cos(angles), centre[1] + radius * np.sin(angles)], 1)
+    alpha = np.zeros((h, w), np.float32)
+    outline = []
+    for a, b in zip(corners, np.roll(corners, -1, 0), strict=True):  # each side a jagged walk from corner to corner
+        t = np.linspace(0, 1, 8)[:, None]
+        normal = np.array([-(b - a)[1], (b - a)[0]]) / max(float(np.hypot(*(b - a))), 1e-6)
+        jag = rng.normal(0, side * 0.006, (8, 1)) * np.sin(np.pi * t) ** 0.5
+        outline.append(a + (b - a) * t + normal * jag)
+    outline_pts = np.concatenate(outline).astype(np.float32)
+    claimbench._draw(alpha, np.vstack([outline_pts, outline_pts[:1]]), max(1, round(side * rng.uniform(0.003, 0.006))))
+    alpha = cv2.GaussianBlur(alpha, (0, 0), 0.6)
+    piece = np.zeros((h, w), np.float32)
+    cv2.fillPoly(piece, [np.round(outline_pts).astype(np.int32)], 1.0, cv2.LINE_AA)
+    shaded = claimbench._shade_lines(img, alpha, rng, depth=rng.uniform(0.5, 0.8))
+    tilt = float(rng.choice([0.8, 1.15])) * rng.uniform(0.95, 1.05)
+    out = _f(shaded) * (1 + (tilt - 1) * cv2.GaussianBlur(piece, (0, 0), 1.0))[:, :, None]
+    return claimbench._visible(img, _u8(out), claimbench._mask_from(alpha))
+
+
+def add_abrasion(img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A worn, scuffed patch: dozens of fine short strokes in one direction, soft-bounded, that take the
+    surface's shine and colour (lighter and greyer on a dark surface, darker on a light one)."""
+    h, w = img.shape[:2]
+    side = min(h, w)
+    alpha = np.zeros((h, w), np.float32)
+    centre = np.array([rng.uniform(0.35, 0.65) * w, rng.uniform(0.35, 0.65) * h])
+    spread = side * rng.uniform(0.06, 0.12)
+    angle = rng.uniform(0, np.pi)
+    direction = np.array([np.cos(angle), np.sin(angle)])
+    for _ in range(int(rng.integers(25, 60))):
+        start = centre + rng.normal(0, spread, 2)
+        length = side * rng.uniform(0.02, 0.08)
+        end = start + direction * length + rng.normal(0, side * 0.004, 2)
+        cv2.line(alpha, tuple(int(v) for v in start), tuple(int(v) for v in end), float(rng.uniform(0.4, 1.0)), 1,
+                 cv2.LINE_AA)
+    alpha = cv2.GaussianBlur(alpha, (0, 0), 0.8)
+    patch = cv2.GaussianBlur(np.clip(alpha * 3, 0, 1), (0, 0), side * 0.01)
+    f = _f(img)
+    grey = f.mean(axis=2, keepdims=True)
+    bright = float(grey[patch > 0.2].mean()) < 0.45 if (patch > 0.2).any() else True
+    worn = 0.5 * f + 0.5 * grey + (0.25 if bright else -0.25)
+    a = np.clip(0.6 * alpha + 0.3 * patch, 0, 1)[:, :, None] * rng.uniform(0.6, 0.9)
+    out = f * (1 - a) + worn * a
+    return claimbench._visible(img, _u8(out), patch > 0.2)
+
+
 #: damage recipes the thresholds were tuned on
 TUNING_RECIPES: dict[str, Painter] = {"crack": claimbench.add_crack, "stain": claimbench.add_stain,
                                       "scratch": add_scratch}
+#: broader tuned recipes (issue #14, ninth session): the held-out *families* — soft-edged and light marks, holes,
+#: irregular breakage outlines, large low-contrast marks — drawn by other painters than the held-out recipes
+#: (five, so that the laundering, cycling over four, changes from pair to pair for each recipe),
+#: painted on the tuning photos only with :data:`BROAD_SEED`
+BROAD_RECIPES: dict[str, Painter] = {"smudge": add_smudge, "fade": add_fade, "puncture": add_puncture,
+                                     "fracture": add_fracture, "abrasion": add_abrasion}
+BROAD_SEED = 15
+
+
+def broad_tuning_pairs() -> list[RealPair]:
+    """The tuning pairs for :data:`BROAD_RECIPES`: every other one the other way round (the damage on the later
+    photo, as the later held-out sets paint many of theirs), so the tuned side also sees that geometry."""
+    painted = sceaux_pairs() + buddha_pairs() + tile_pairs(all_pairs=False)
+    out = []
+    for k, p in enumerate(p for p in painted if p.split == "tuning"):
+        if k % 2 == 1:
+            kind, names = p.name.split("/")
+            first, second = names.rsplit("-", 1) if kind != "tiles" else (p.a.stem, p.b.stem)
+            p = replace(p, name=f"{kind}/{second}-{first}", a=p.b, b=p.a)
+        out.append(p)
+    return out
 #: damage recipes never looked at while tuning (measured only)
 HELD_OUT_RECIPES: dict[str, Painter] = {"shatter": claimbench.add_shatter, "tear": claimbench.add_tear,
                                         "chip": add_chip, "burn": add_burn, "real_defect": real_defect}

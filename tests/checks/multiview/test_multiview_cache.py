@@ -46,3 +46,13 @@ def test_the_stage_that_lost_the_damage_is_named() -> None:
     # the decision follows the config it is given
     loose = MultiviewConfig.model_validate({"compare": {"min_contrast": 0.2, "stain_contrast": 0.2}})
     assert why_missed(staged(faint), loose) == ("found", [])
+
+
+def test_thin_candidates_count_only_when_the_thin_pass_is_on_and_they_fit_its_settings() -> None:
+    thin = Candidate(0, evidence((50, 50, 20, 20)), (110, 110, 20, 20), (100, 100, 20, 20), "thin", (40.0, 1.5))
+    case = staged(thin)
+    assert not decide(case).flagged  # the committed default: no thin pass ... or one it does not fit
+    on = MultiviewConfig.model_validate({"compare": {"thin_level": 0.2, "thin_min_length": 30.0}})
+    assert decide(case, on).flagged and on_damage(case, decide(case, on))
+    longer = MultiviewConfig.model_validate({"compare": {"thin_level": 0.2, "thin_min_length": 50.0}})
+    assert not decide(case, longer).flagged

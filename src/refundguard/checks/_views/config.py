@@ -67,6 +67,40 @@ class CompareSettings(_Section):
     max_candidates: int = Field(40, ge=1, le=200, description="places examined per direction, most unexplained "
                                 "structure first")
     merge_gap: int = Field(8, ge=0, description="pieces of one mark closer than this (px) are one candidate")
+    thin_level: float = Field(0.0, ge=0, description="a second, lower level (× typical gradient) at which thin, "
+                              "elongated places are looked for (a hairline crack or a scuff unexplained only in "
+                              "parts at candidate_level); 0: no second pass")
+    thin_merge_gap: int = Field(4, ge=0, description="... pieces of one line closer than this (px) are one")
+    thin_half_width: float = Field(2.0, gt=0, description="... a piece is thin when half its pixels lie within "
+                                   "this (px) of its edge ...")
+    thin_min_length: float = Field(24.0, gt=0, description="... and long when its box's diagonal is this (px)")
+    thin_covered: float = Field(0.8, gt=0, le=1, description="... not when a candidate of the main pass covers "
+                                "this share of it (measured already)")
+    thin_max: int = Field(12, ge=0, le=100, description="... at most this many, most unexplained first")
+    dark_level: float = Field(0.0, ge=0, description="places X shows this much darker than Y (log units, against "
+                              "the offset between the views around them) are candidates too: soft-edged marks "
+                              "darken without edges; 0: no such pass (the default: alone it finds nothing the "
+                              "structure pass misses; with soft_darkening 0.3 it flags honest glass panes)")
+    dark_sigma: float = Field(0.04, gt=0, le=0.5, description="... the neighbourhood of that offset, share of the "
+                              "side (slow changes of exposure and shading are not marks)")
+    dark_max_share: float = Field(0.03, gt=0, le=1, description="... at most this share of the image")
+    dark_max: int = Field(12, ge=0, le=100, description="... at most this many, most darkening first")
+    soft_darkening: float = Field(0.0, ge=0, description="a mark X shows this much darker than Y (log units, 90th "
+                                  "percentile) is a difference without unexplained edges — a soft-edged mark — when "
+                                  "...; 0: never (the default: measured at 0.3, it flags honest door panes whose "
+                                  "reflection changed, issue #14 ninth session; try it with dark_level 0.1)")
+    soft_min_share: float = Field(1e-3, ge=0, le=1, description="... it covers this share of the photo at least ...")
+    soft_ring_agreement: float = Field(0.9, ge=-1, le=1, description="... the ring around it agrees this closely ...")
+    soft_interior_agreement: float = Field(0.6, ge=-1, le=1, description="... and the texture inside its box, off "
+                                           "its strongest part, too (the surface goes on under the mark) ...")
+    soft_other_bright: float = Field(0.05, ge=0, description="... the other view does not see the place more "
+                                     "than this brighter than around it (log units: not a highlight of its own) ...")
+    soft_skip_parallax: bool = Field(True, description="a soft mark is not tested for parallax: the epipolar "
+                                     "search compares a mark's own structure, and a soft mark has none (the texture "
+                                     "under it, which the other view shows, correlates along the line)")
+    soft_max_detail: float = Field(1.2, gt=0, description="... and sees no more than this fine detail at the place "
+                                   "against its ring (the surface goes on plain there; a window's frames and bars "
+                                   "are busier than the wall)")
     min_area: float = Field(4e-5, gt=0, description="smallest candidate, share of the working image")
     blob_unexplained: float = Field(0.35, gt=0, le=1, description="share of a candidate's structure unexplained")
     strong_unexplained: float = Field(0.25, gt=0, le=1, description="... or at least this share when the "
@@ -90,6 +124,11 @@ class CompareSettings(_Section):
                                    "soft-edged mark")
     parallax_ncc: float = Field(0.75, gt=0, le=1, description="found again along its epipolar line with this "
                                 "structure correlation: parallax, not a difference")
+    planar_skip_parallax: bool = Field(True, description="no parallax test on a flat scene (one homography maps "
+                                       "the pair, align.planar_*): nothing stands at another depth, and the epipolar "
+                                       "geometry of coplanar points is degenerate (issue #14, ninth session: tuned "
+                                       "77 -> 79 of 115, broad 93 -> 99 of 196, untouched and same-picture views 0 "
+                                       "flagged)")
     max_parallax: float = Field(0.08, gt=0, le=0.5, description="longest epipolar search, share of the side")
     chroma_weight: float = Field(1.0, ge=0, description="weight of colour structure (0: luminance only)")
     highlight_lift: float = Field(0.45, gt=0, le=1, description="brightening towards white of a moved highlight")

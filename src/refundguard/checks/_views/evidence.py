@@ -62,6 +62,7 @@ class Evidence:
     brightest: float = 0.0  # how much brighter X is than Y at the mark (90th percentile, log units, against the ring)
     interior_agreement: float | None = None  # correlation of X's and Y's fine detail inside the box, off the mark
     share: float = 0.0  # the mark's area, share of X's working image
+    planar: bool = False  # the pair is a flat scene (one homography maps it): nothing lies at another depth
 
     def to_dict(self) -> dict[str, float | None]:
         def r(v: float | None, n: int = 3) -> float | None:
@@ -79,7 +80,7 @@ class Evidence:
                 "light_grey": r(self.light_grey, 0),
                 "ring_trusted": r(self.ring_trusted),
                 "brightest": r(self.brightest), "interior_agreement": r(self.interior_agreement),
-                "share": r(self.share, 5)}
+                "share": r(self.share, 5), "planar": self.planar}
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ def measure(al: Aligned, mask: np.ndarray, settings: CompareSettings | None = No
                     darkening=darkening, replaced=replaced, resolution=resolution, sharpness=sharpness,
                     foreshortening=foreshortening,
                     clipped=clipped, ring_valid=ring_valid, ring_agreement=agreement, area=int(mask.sum()),
-                    share=float(mask.sum() / mask.size))
+                    share=float(mask.sum() / mask.size), planar=bool(getattr(al, "planar", False)))
 
 
 def _light(al: Aligned, mask: np.ndarray, box: tuple[int, int, int, int], ring: np.ndarray, offset: np.ndarray,
@@ -319,8 +320,24 @@ def judge(ev: Evidence, compare: CompareSettings | None = None, visibility: Visi
     unexplained = ev.unexplained >= cfg.blob_unexplained or (
         ev.unexplained >= cfg.strong_unexplained and ev.contrast >= cfg.strong_contrast
         and ev.resolution >= cfg.strong_resolution and ev.foreshortening >= cfg.strong_foreshortening)
-    difference = (unexplained and ev.ring <= cfg.ring_unexplained
-                  and visible and not highlight and ev.parallax_ncc < cfg.parallax_ncc
+    # ... or a soft-edged mark (a smear, a water mark, a scorch's smoky ring) that has no edges to be unexplained:
+    # X markedly darker there than Y, on a surface that agrees closely around it and inside it (the texture goes
+    # on under the mark), while Y is not brighter there than around it (not a highlight of Y's) and shows no more
+    # fine detail there than around it (a window's frames and bars, whose panes change their look with the view)
+    soft = (cfg.soft_darkening > 0 and ev.darkest >= cfg.soft_darkening and ev.share >= cfg.soft_min_share
+            and ev.ring_agreement is not None and ev.ring_agreement >= cfg.soft_ring_agreement
+            and ev.interior_agreement is not None and ev.interior_agreement >= cfg.soft_interior_agreement
+            and ev.other_dark >= -cfg.soft_other_bright
+            and ev.other_plain is not None and ev.other_plain <= cfg.soft_max_detail)
+    # the epipolar search compares the mark's structure: a soft mark has none of its own, only the texture it
+    # lies on, which the other view shows (shifted a little along the line, it correlates): not parallax
+    marked = unexplained and visible
+    # ... and on a flat item nothing stands at another depth: a homography maps the whole surface, the epipolar
+    # geometry of coplanar points is degenerate, and what the search finds along the line is the surface's own
+    # grain beside the mark
+    parallax = (ev.parallax_ncc >= cfg.parallax_ncc and (marked or not cfg.soft_skip_parallax)
+                and not (ev.planar and cfg.planar_skip_parallax))
+    difference = ((marked or soft) and ev.ring <= cfg.ring_unexplained and not highlight and not parallax
                   and (ev.darkest >= cfg.min_darkening or scuff))
     reasons = []
     if ev.resolution < vis.min_resolution:

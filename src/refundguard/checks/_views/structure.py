@@ -261,6 +261,7 @@ class Aligned:
     area_scale: np.ndarray  # Y pixels per X pixel, square root of the area ratio
     scale: float  # typical structure of the object (90th percentile over the overlap)
     filled: np.ndarray | None = None  # bool: compared through the motion of the surface around (enclosed holes)
+    planar: bool = False  # a flat scene: one homography maps the whole compared surface (nothing at another depth)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -348,13 +349,27 @@ def align(gray_x: np.ndarray, rgb_x: np.ndarray | None, gray_y: np.ndarray, rgb_
     return Aligned(lum_x=lum_x, lum_y=lum_y, grad_x=grad_x, grad_y=grad_y, extra=extra, missing=missing,
                    overlap=valid, clipped=clipped, gray_x=gray_x, resolution=corr.resolution,
                    area_scale=corr.scale, scale=scale,
-                   filled=corr.filled)
+                   filled=corr.filled, planar=corr.planar)
+
+
+def _pieces(al: Aligned, smooth: np.ndarray, level: float, merge_gap: int, within: np.ndarray | None
+            ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Pixels whose smoothed unexplained structure exceeds ``level`` × typical (closed by 5 px), and their
+    grouping (labels of the pieces grown by ``merge_gap``): (cand uint8, labels, count)."""
+    cand = (smooth > level * al.scale).astype(np.uint8)
+    if within is not None:
+        cand &= within.astype(np.uint8)
+    cand = cv2.morphologyEx(cand, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    grouped = cv2.dilate(cand, np.ones((merge_gap + 1, merge_gap + 1), np.uint8)) if merge_gap else cand
+    n, labels = cv2.connectedComponents(grouped, connectivity=8)
+    return cand, labels, n
 
 
 def candidates(al: Aligned, settings: CompareSettings | None = None, within: np.ndarray | None = None,
                level: float | None = None) -> list[np.ndarray]:
     """Masks of compact places where X shows strong structure Y lacks (most unexplained structure first,
-    at most ``max_candidates``).
+    at most ``max_candidates``), then the thin pieces of :func:`thin_candidates` (when ``thin_level`` is set
+    and no ``within`` region is given).
 
     Pieces closer than ``merge_gap`` are one candidate (a crack broken by texture is one mark). Ranking
     by the unexplained structure itself, not by area, keeps a thin crack ahead of wide foliage.
@@ -362,12 +377,7 @@ def candidates(al: Aligned, settings: CompareSettings | None = None, within: np.
     cfg = settings or CompareSettings()
     h, w = al.shape
     smooth = cv2.GaussianBlur(al.extra, (0, 0), 1.0)
-    cand = (smooth > (cfg.candidate_level if level is None else level) * al.scale).astype(np.uint8)
-    if within is not None:
-        cand &= within.astype(np.uint8)
-    cand = cv2.morphologyEx(cand, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
-    grouped = cv2.dilate(cand, np.ones((cfg.merge_gap + 1, cfg.merge_gap + 1), np.uint8)) if cfg.merge_gap else cand
-    n, labels = cv2.connectedComponents(grouped, connectivity=8)
+    cand, labels, n = _pieces(al, smooth, cfg.candidate_level if level is None else level, cfg.merge_gap, within)
     min_area = max(12, int(cfg.min_area * h * w)) if within is None else 12
     inside = labels[cand > 0]
     area = np.bincount(inside, minlength=n)
@@ -375,4 +385,96 @@ def candidates(al: Aligned, settings: CompareSettings | None = None, within: np.
     strength[area < min_area] = 0
     strength[0] = 0
     ranked = [k for k in np.argsort(-strength)[:cfg.max_candidates] if strength[k] > 0]
-    return [(labels == k) & (cand > 0) for k in ranked]
+    found = [(labels == k) & (cand > 0) for k in ranked]
+    if within is None and level is None and cfg.thin_level > 0:
+        found += thin_candidates(al, cfg, found, smooth)
+    if within is None and level is None and cfg.dark_level > 0:
+        found += dark_candidates(al, cfg, found)
+    return found
+
+
+def local_darkening(al: Aligned, sigma: float) -> np.ndarray:
+    """How much darker X is than Y at each pixel (log units), against the offset between the views over a
+    Gaussian neighbourhood of ``sigma`` px (exposure, white balance and a lamp's shading vary slowly; a soft
+    mark does not). 0 where the views are not compared or Y is blown out or black."""
+    valid = (al.overlap & ~al.clipped).astype(np.float32)
+    diff = (al.lum_y - al.lum_x) * valid
+    def mean(sig: float) -> np.ndarray:
+        return cv2.GaussianBlur(diff, (0, 0), sig) / np.maximum(cv2.GaussianBlur(valid, (0, 0), sig), 1e-3)
+    return np.where(valid > 0, mean(2.0) - mean(sigma), 0.0).astype(np.float32)
+
+
+def dark_candidates(al: Aligned, settings: CompareSettings | None = None, taken: list[np.ndarray] | None = None
+                    ) -> list[np.ndarray]:
+    """Places X shows darker than Y by ``dark_level`` (log units, :func:`local_darkening`) that the structure
+    pass has not found: soft-edged marks (a smear, a scorch's smoky ring, a water mark) darken the surface
+    without the edges the structure comparison looks for. At most ``dark_max``, most darkening first, from
+    ``min_area`` up to ``dark_max_share`` of the image, and not those a candidate already found covers mostly."""
+    cfg = settings or CompareSettings()
+    h, w = al.shape
+    local = local_darkening(al, cfg.dark_sigma * max(h, w))
+    cand = cv2.morphologyEx((local > cfg.dark_level).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    n, labels = cv2.connectedComponents(cand, connectivity=8)
+    covered = np.zeros((h, w), np.uint8)
+    for mask in taken or ():
+        covered |= mask.astype(np.uint8)
+    covered = cv2.dilate(covered, np.ones((9, 9), np.uint8)) > 0
+    on = cand > 0
+    inside = labels[on]
+    area = np.bincount(inside, minlength=n)
+    strength = np.bincount(inside, weights=local[on], minlength=n)
+    overlap = np.bincount(inside, weights=covered[on].astype(np.float64), minlength=n)
+    ok = ((area >= max(12, int(cfg.min_area * h * w))) & (area <= cfg.dark_max_share * h * w)
+          & (overlap < cfg.thin_covered * np.maximum(area, 1)))
+    ok[0] = False
+    ranked = [k for k in np.argsort(-np.where(ok, strength, 0))[:cfg.dark_max] if ok[k]]
+    return [labels == k for k in ranked]
+
+
+def thin_candidates(al: Aligned, settings: CompareSettings | None = None, taken: list[np.ndarray] | None = None,
+                    smooth: np.ndarray | None = None) -> list[np.ndarray]:
+    """Thin, elongated places of unexplained structure found at the lower ``thin_level``.
+
+    A hairline crack or a scuff on texture is unexplained only in parts at ``candidate_level`` (where it
+    crosses the texture's own edges the other view explains it): its pieces are then too small, or
+    measured apart. At a lower level the line is whole, while the lower level alone would let every soft
+    difference of light in: only pieces that stay thin (half their pixels within ``thin_half_width`` px of
+    the piece's edge) over a length of ``thin_min_length`` px at least are kept, most unexplained first, at
+    most ``thin_max``, and not those a candidate of the main pass covers mostly (``thin_covered``).
+    """
+    cfg = settings or CompareSettings()
+    h, w = al.shape
+    if smooth is None:
+        smooth = cv2.GaussianBlur(al.extra, (0, 0), 1.0)
+    cand, labels, n = _pieces(al, smooth, cfg.thin_level, cfg.thin_merge_gap, None)
+    covered = np.zeros((h, w), np.uint8)
+    for mask in taken or ():
+        covered |= mask.astype(np.uint8)
+    covered = cv2.dilate(covered, np.ones((5, 5), np.uint8)) > 0  # the same line is wider at the lower level
+    min_area = max(12, int(cfg.min_area * h * w))
+    on = cand > 0
+    inside = labels[on]
+    area = np.bincount(inside, minlength=n)
+    strength = np.bincount(inside, weights=smooth[on], minlength=n)
+    overlap = np.bincount(inside, weights=covered[on].astype(np.float64), minlength=n)
+    ok = (area >= min_area) & (overlap < cfg.thin_covered * np.maximum(area, 1))
+    ok[0] = False
+    out: list[np.ndarray] = []
+    for k in np.argsort(-np.where(ok, strength, 0)):
+        if not ok[k] or len(out) >= cfg.thin_max:
+            break
+        piece = (labels == k) & on
+        extent, half = thin_shape(piece)
+        if extent >= cfg.thin_min_length and half <= cfg.thin_half_width:
+            out.append(piece)
+    return out
+
+
+def thin_shape(piece: np.ndarray) -> tuple[float, float]:
+    """(the diagonal of the piece's box in px, the median distance of its pixels from its edge in px)."""
+    ys, xs = np.nonzero(piece)
+    y0, x0 = ys.min(), xs.min()
+    crop = np.zeros((ys.max() - y0 + 3, xs.max() - x0 + 3), np.uint8)
+    crop[ys - y0 + 1, xs - x0 + 1] = 1
+    half = cv2.distanceTransform(crop, cv2.DIST_L2, 3)
+    return float(np.hypot(xs.max() - x0 + 1, ys.max() - y0 + 1)), float(np.median(half[crop > 0]))
