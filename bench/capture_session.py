@@ -21,8 +21,9 @@ own evidence (``live.damage_absent`` on the painted or inpainted place), confirm
 
 Held out (no threshold of the ``live`` check was set on them): recipes ``tear``, ``shatter`` and ``multiview_crack``,
 the scenes in ``HELD_OUT_SCENES`` (Sceaux 100_7108), magnetic tiles, SAGI, MagicInpainter (but ``TUNED_PAIRS``).
-Tuned: ``crack``, ``stain`` on the scenes in ``TUNED_SCENES`` (Sceaux 100_7100–100_7107; 100_7106 and 100_7107 were
-looked at while tuning and moved there), the pairs in ``TUNED_PAIRS``. The magnetic tiles and the inpainting pairs
+Tuned: ``crack``, ``stain``, ``scratch`` and ``craze`` (a fracture network, :func:`add_craze`) on the scenes in
+``TUNED_SCENES`` (Sceaux 100_7100–100_7107; 100_7106 and 100_7107 were looked at while tuning and moved there), the
+pairs in ``TUNED_PAIRS``. The magnetic tiles and the inpainting pairs
 have one photo of each item: their three live shots are re-framings of that one photo, not independent views
 (bench/HELD_OUT.md).
 
