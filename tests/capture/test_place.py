@@ -246,6 +246,41 @@ def test_a_plain_magnetic_tile_is_matched_on_equalised_copies() -> None:
     assert comp is not None and comp.shared[0] > 0.5
 
 
+def test_a_thin_light_line_is_measured_on_its_own_pixels_with_light_core() -> None:
+    """A 1–3 px light line on a dark surface the other view shows without it: its candidate (the line's two edges and
+    the surface between) is too wide for a light line and its median is the surface's, so the default finds nothing;
+    measured on its own lighter pixels (``light_core``) it is a thin line the other view does not show light."""
+    from refundguard.checks._live.place import _is_lack
+
+    core = PlaceSettings(light_core=True)
+    for width in (1, 2, 3):
+        other = _ridge_scene(None) - 1.2
+        shows = other.copy()
+        mark = np.zeros(shows.shape, np.uint8)
+        cv2.line(mark, (150, 100), (190, 210), 1, width)
+        shows[mark > 0] += 0.8
+        default = _the_painted_line_at(shows, other, PlaceSettings(), (170, 155))
+        assert default.light_shown is None and not _is_lack(default, PlaceSettings())
+        line = _the_painted_line_at(shows, other, core, (170, 155))
+        assert line.width <= core.light_max_width and line.elongation >= core.light_elongation
+        assert line.light_shown is not None and line.light_shown < core.shape_shown and _is_lack(line, core)
+        # the same line on the item, seen by the other view too: shown, not lacking
+        seen = other.copy()
+        seen[mark > 0] += 0.8
+        found = _candidates_near(shows, seen, core, (170, 155))
+        assert not any(_is_lack(c, core) for c in found)
+
+
+def _candidates_near(shows: np.ndarray, other: np.ndarray, settings: PlaceSettings,  # type: ignore[no-untyped-def]
+                     centre: tuple[int, int]):
+    from refundguard.checks._live.place import _candidates, _gradient
+
+    valid = np.ones(shows.shape, bool)
+    found = _candidates(shows, _gradient(shows), other, _gradient(other), valid, valid, settings)
+    return [c for c in found if c.box[0] <= centre[0] <= c.box[0] + c.box[2]
+            and c.box[1] <= centre[1] <= c.box[1] + c.box[3]]
+
+
 def _jointed(mark_at: int | None) -> np.ndarray:
     """Log-luminance of a lightly textured surface with a dark joint at columns 71-72 (both views show it) and, at
     ``mark_at``, a dark line 2 px wide, 70 px long."""

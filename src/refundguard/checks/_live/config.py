@@ -79,6 +79,13 @@ class PlaceSettings(BaseModel):
     light_marks: bool = Field(True, description="light marks are looked for too: a thin line lighter than the other "
                               "view (a scuff, the lit edges of a shatter on a dark surface) that the other view does "
                               "not show light in its shape (the shape test's thresholds)")
+    light_core: bool = Field(False, description="... the line's width, elongation and brightness measured on its own "
+                             "lighter pixels (``light_core_share``; its candidate holds the line's two edges), and its "
+                             "shape test too. Off: on the tuned sessions (ninth session) it found a lit craze network "
+                             "that the defaults miss, but it has not been scored on the held-out split nor replayed on "
+                             "every tuned session (docs/capture.md, Measured)")
+    light_core_share: float = Field(0.5, gt=0, le=1, description="... its own pixels: those at least this share of "
+                                    "the 90th percentile of the candidate's lightening against its ring")
     min_lightening: float = Field(0.45, ge=0, description="... lighter there than the other view by at least this "
                                   "(log units, against the ring)")
     light_max_width: float = Field(6.0, gt=0, description="... a line at most this wide (crop px: twice its area "

@@ -339,6 +339,12 @@ def _candidates(shows: np.ndarray, grad_shows: np.ndarray, other: np.ndarray, gr
         shape_shown, shape_ring = _shape_shown(shows, other, valid, labels, n, (x, y, bw, bh), cfg) \
             if shape and cfg.shape_test else (None, 0.0)
         light_shown = None
+        if shape and cfg.light_marks and cfg.light_core and ring.sum() >= 30:
+            # a thin light line measured on its own lighter pixels: its candidate holds the line's two edges
+            core = _core(shows[y:y + bh, x:x + bw], comp, float(np.median(a_ring)), -1.0, cfg)
+            if core is not comp:
+                width, elongation = _width(core)
+                glint = float(np.percentile(shows[y:y + bh, x:x + bw][core], 95))
         if shape and cfg.light_marks and _light_line(lightening, width, elongation, glint, cfg):
             light_shown, light_ring = _shape_shown(shows, other, valid, labels, n, (x, y, bw, bh), cfg, polarity=-1.0)
             shape_ring = shape_ring if shape_shown is not None else light_ring
@@ -407,6 +413,9 @@ def _shape_shown(shows: np.ndarray, other: np.ndarray, valid: np.ndarray, labels
     spread_a = float(np.median(np.abs(ring_a - level_a))) + 1e-4
     spread_b = float(np.median(np.abs(ring_b - level_b))) + 1e-4
     agreement = _ncc(ring_a, ring_b)
+    whole = comp
+    if polarity < 0 and cfg.light_core:
+        comp = _core(a, comp, level_a, polarity, cfg)
     ys, xs = np.nonzero(comp)
     dark = polarity * (level_a - float(np.median(a[comp])))
     if dark < cfg.shape_min_dark:
@@ -440,7 +449,7 @@ def _shape_shown(shows: np.ndarray, other: np.ndarray, valid: np.ndarray, labels
     inner = np.nanmedian(placed[inside], axis=1)
     shown = polarity * (level_b - inner)
     if cfg.shape_paired:
-        own = _own_texture(a, comp, ys, xs, dy[inside], dx[inside], m, level_a, polarity)
+        own = _own_texture(a, whole, ys, xs, dy[inside], dx[inside], m, level_a, polarity)
         shown = shown - own * spread_b / spread_a
     return float(shown.max()) / scale, agreement
 
@@ -460,6 +469,19 @@ def _own_texture(a: np.ndarray, whole: np.ndarray, ys: np.ndarray, xs: np.ndarra
     with np.errstate(all="ignore"):
         own = polarity * (level - np.nanmedian(placed, axis=1))
     return np.where((on_mark <= 0.1) & np.isfinite(own), np.maximum(own, 0.0), 0.0)
+
+
+def _core(a: np.ndarray, comp: np.ndarray, level: float, polarity: float, cfg: PlaceSettings) -> np.ndarray:
+    """A light line's own pixels (``light_core``): of the candidate's component — the support of its gradient, which
+    holds a thin line's two edges and some surface beside them — those at least ``light_core_share`` as far beyond the
+    ring's level (lighter with ``polarity`` -1) as its 90th percentile; the whole component where fewer than five
+    are."""
+    depth = polarity * (level - a)
+    inside = depth[comp]
+    if inside.size < 5:
+        return comp
+    core = comp & (depth >= max(cfg.shape_min_dark, cfg.light_core_share * float(np.percentile(inside, 90))))
+    return core if int(core.sum()) >= 5 else comp
 
 
 def _displaced(mark: np.ndarray, explained: np.ndarray, origin: tuple[int, int], search: int) -> float:
