@@ -10,7 +10,7 @@ split is meant to be staged (bench/HELD_OUT.md); the held-out split is scored by
 --split held_out`` alone.
 
 ``python -m bench.capture_cache stage FOLDER`` and ``python -m bench.capture_cache replay FOLDER [JSON-SETTINGS ...]``
-(each JSON object updates ``[checks.live]``, e.g. ``'{"place": {"shape_texture": true}}'``; prints the summary).
+(each JSON object updates ``[checks.live]``, e.g. ``'{"place": {"shape_search": 6}}'``; prints the summary).
 ``python -m bench.capture_cache candidates FOLDER OUT.json [JSON-SETTINGS]`` replays once and also keeps every
 candidate mark the place test measured on the claim photo (:class:`CandidateLog`) with what held it back
 (:func:`blockers`), in ``OUT.json``.

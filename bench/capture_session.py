@@ -21,8 +21,9 @@ own evidence (``live.damage_absent`` on the painted or inpainted place), confirm
 
 Held out (no threshold of the ``live`` check was set on them): recipes ``tear``, ``shatter`` and ``multiview_crack``,
 the scenes in ``HELD_OUT_SCENES`` (Sceaux 100_7108), magnetic tiles, SAGI, MagicInpainter (but ``TUNED_PAIRS``).
-Tuned: ``crack``, ``stain`` on the scenes in ``TUNED_SCENES`` (Sceaux 100_7100–100_7107; 100_7106 and 100_7107 were
-looked at while tuning and moved there), the pairs in ``TUNED_PAIRS``. The magnetic tiles and the inpainting pairs
+Tuned: ``crack``, ``stain``, ``scratch`` and ``craze`` (a fracture network, :func:`add_craze`) on the scenes in
+``TUNED_SCENES`` (Sceaux 100_7100–100_7107; 100_7106 and 100_7107 were looked at while tuning and moved there), the
+pairs in ``TUNED_PAIRS``. The magnetic tiles and the inpainting pairs
 have one photo of each item: their three live shots are re-framings of that one photo, not independent views
 (bench/HELD_OUT.md).
 
@@ -65,7 +66,7 @@ FONTS_HELD_OUT = ("/usr/share/fonts/truetype/humor-sans/Humor-Sans.ttf",
                   "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf",
                   "/usr/share/fonts/truetype/liberation2/LiberationMono-Regular.ttf",
                   "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
-TUNED_RECIPES = ("crack", "stain")  # and "scratch" on the tuned scenes (``view_sessions``)
+TUNED_RECIPES = ("crack", "stain")  # and "scratch", "craze" on the tuned scenes (``view_sessions``)
 #: long side of the sessions' photos (claim photos and live shots; the timing section uses 12 MP shots): the
 #: analysis of several hundred sessions at 6 MP does not fit a shared 2-core machine
 SESSION_SIDE = 1600
@@ -196,8 +197,63 @@ def _recipe(name: str) -> Callable[[np.ndarray, np.random.Generator], tuple[np.n
         from bench.realviews import add_scratch
 
         return add_scratch
+    if name == "craze":
+        return add_craze
     return {"crack": damage.add_crack, "stain": damage.add_stain, "tear": damage.add_tear,
             "shatter": damage.add_shatter}[name]
+
+
+def add_craze(img: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A crazed fracture network (a glaze, a coating, a cracked screen without its impact point): hairline cracks,
+    1-2 px, along the edges of irregular polygonal cells (a Voronoi network, ``cv2.Subdiv2D``) inside a ragged
+    patch, some edges missing, each a little jagged; dark with a lit lip on a light surface, lit on a dark one. The
+    tuned side's fracture-network recipe (the held-out ``shatter`` radiates from an impact point with broken
+    rings; this one has no centre and no rings)."""
+    from bench.claimbench import damage
+
+    h, w = img.shape[:2]
+    side = min(h, w)
+    centre = np.array([rng.uniform(0.4, 0.6) * w, rng.uniform(0.4, 0.6) * h])
+    radius = side * rng.uniform(0.28, 0.42)
+    n = int(rng.integers(16, 30))
+    angle, dist = rng.uniform(0, 2 * np.pi, n), radius * np.sqrt(rng.uniform(0, 1, n)) * 1.3
+    points = centre + np.stack([np.cos(angle), np.sin(angle)], 1) * dist[:, None]
+    subdiv = cv2.Subdiv2D((-w, -h, 3 * w, 3 * h))
+    for x, y in points:
+        subdiv.insert((float(x), float(y)))
+    facets, _ = subdiv.getVoronoiFacetList([])
+    alpha = np.zeros((h, w), np.float32)
+    drawn: set[tuple[Any, ...]] = set()
+    for facet in facets:
+        corners = np.asarray(facet, np.float64)
+        for a, b in zip(corners, np.roll(corners, -1, axis=0), strict=True):
+            key = tuple(sorted((tuple(np.round(a).astype(int)), tuple(np.round(b).astype(int)))))
+            if key in drawn or rng.uniform() < 0.25:  # each edge once; a crazing network is never complete
+                drawn.add(key)
+                continue
+            drawn.add(key)
+            steps = max(2, int(np.hypot(*(b - a)) / (side * 0.02)))
+            t = np.linspace(0, 1, steps + 1)[:, None]
+            normal = np.array([a[1] - b[1], b[0] - a[0]]) / max(1e-6, float(np.hypot(*(b - a))))
+            jag = rng.normal(0, side * 0.004, (steps + 1, 1)) * (t > 0) * (t < 1)
+            pts = a + (b - a) * t + normal * jag
+            thick = 1 if rng.uniform() < 0.7 else 2
+            cv2.polylines(alpha, [np.round(pts * 4).astype(np.int32)], False, float(rng.uniform(0.7, 1.0)), thick,
+                          cv2.LINE_AA, shift=2)
+    # the network fades out at a ragged border (no cell is cut straight)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    ragged = radius * (1 + 0.25 * cv2.resize(rng.uniform(-1, 1, (4, 4)).astype(np.float32), (w, h),
+                                               interpolation=cv2.INTER_CUBIC))
+    alpha *= np.clip((ragged - np.hypot(xx - centre[0], yy - centre[1])) / (0.15 * radius), 0, 1)
+    alpha = cv2.GaussianBlur(alpha, (0, 0), 0.5)
+    f = damage._f(img)
+    region = alpha > 0.05
+    if region.any() and float(f.mean(axis=2)[region].mean()) < 0.4:  # lit lines on a dark surface
+        a = (alpha * rng.uniform(0.5, 0.8))[:, :, None]
+        out = damage._u8(f * (1 - a) + 0.9 * a)
+    else:
+        out = damage._shade_lines(img, alpha, rng, depth=rng.uniform(0.45, 0.75))
+    return damage._visible(img, out, damage._mask_from(alpha))
 
 
 def damage_at(img: np.ndarray, centre: tuple[float, float], size: int, recipe: str, rng: np.random.Generator
@@ -361,6 +417,9 @@ def view_sessions(limit: int) -> Iterator[Session]:
             # sessions above are the ones every earlier run judged
             painted, mask = damage_at(scene.claim, scene.place, size, "scratch", np.random.default_rng(SEED + 20 + n))
             yield Session(scene.name.split(":")[0], "forged", "scratch", False, _jpeg(painted, 90), shots, code, mask)
+            # the crazed fracture network (ninth session): the tuned side's counterpart of the held-out shatter
+            painted, mask = damage_at(scene.claim, scene.place, size, "craze", np.random.default_rng(SEED + 40 + n))
+            yield Session(scene.name.split(":")[0], "forged", "craze", False, _jpeg(painted, 90), shots, code, mask)
 
 
 def tile_sessions(limit: int, *, tuned: bool = False) -> Iterator[Session]:

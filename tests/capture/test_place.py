@@ -246,66 +246,6 @@ def test_a_plain_magnetic_tile_is_matched_on_equalised_copies() -> None:
     assert comp is not None and comp.shared[0] > 0.5
 
 
-def _joint_scene(line: bool, *, seed: int = 3) -> np.ndarray:
-    """Log-luminance of a lightly textured surface with a dark vertical joint, and with ``line`` a dark line 4 px
-    wide and 70 px long painted 3 px beside it, darker than the joint (a crack drawn along a mortar joint, an edge)."""
-    rng = np.random.default_rng(seed)
-    lum = np.log(150.0 + cv2.GaussianBlur(rng.normal(0, 12, (200, 200)).astype(np.float32), (0, 0), 2.0) + 10.0)
-    lum[:, 98:102] -= 0.5
-    if line:
-        lum[65:135, 105:109] -= 0.9
-    return cv2.GaussianBlur(lum.astype(np.float32), (0, 0), 0.7)
-
-
-def _the_line_by_the_joint(shows: np.ndarray, other: np.ndarray, cfg: PlaceSettings):  # type: ignore[no-untyped-def]
-    from refundguard.checks._live.place import _candidates, _gradient
-
-    valid = np.ones(shows.shape, bool)
-    found = _candidates(shows, _gradient(shows), other, _gradient(other), valid, valid, cfg)
-    on_line = [c for c in found if 103 <= c.box[0] + c.box[2] // 2 <= 112 and 60 <= c.box[1] + c.box[3] // 2 <= 140]
-    return max(on_line, key=lambda c: c.area) if on_line else None
-
-
-def test_a_line_painted_beside_a_dark_joint_is_lacking_over_the_texture_only() -> None:
-    """A line painted 3 px beside a dark joint, the other view without it: the joint lets the plain shape test
-    find the other view dark in the line's shape, but the photo's own surface is as dark there where the line is not
-    (the joint), so over the texture the other view shows nothing: a weak lack (corroboration only), not a lack."""
-    from refundguard.checks._live.place import _is_lack, _is_weak_lack
-
-    cfg = PlaceSettings(shape_texture=True)
-    line = _the_line_by_the_joint(_joint_scene(True), _joint_scene(False), cfg)
-    assert line is not None
-    assert line.shape_shown is not None and line.shape_shown >= cfg.shape_shown  # the joint passes for the line
-    assert line.texture_shown is not None and line.texture_shown < cfg.shape_shown
-    assert not _is_lack(line, cfg) and _is_weak_lack(line, cfg)
-
-
-def test_a_real_line_beside_a_joint_that_the_other_view_shows_softer_and_aside_is_not_a_weak_lack() -> None:
-    """The same line on the item, seen by a softer view (blur 1 px, 85 % of the contrast) 2 px aside: over the texture
-    it is still shown (about half its darkening), neither lacking nor a weak lack. (At 70 % of the contrast beside
-    the joint the test can no longer tell the line from the joint: that is why it only corroborates.)"""
-    from refundguard.checks._live.place import _is_lack, _is_weak_lack
-
-    shows, base = _joint_scene(True), _joint_scene(False)
-    other = np.roll(cv2.GaussianBlur(base + 0.85 * (shows - base), (0, 0), 1.0), 2, axis=1)
-    cfg = PlaceSettings(shape_texture=True)
-    line = _the_line_by_the_joint(shows, other, cfg)
-    assert line is not None and line.texture_shown is not None
-    assert line.texture_shown >= cfg.shape_shown
-    assert not _is_lack(line, cfg) and not _is_weak_lack(line, cfg)
-
-
-def test_the_texture_test_is_off_by_default() -> None:
-    """Off by default (it flagged a held-out honest SAGI original): no candidate carries the measure."""
-    from refundguard.checks._live.place import _candidates, _gradient
-
-    shows, other = _joint_scene(True), _joint_scene(False)
-    valid = np.ones(shows.shape, bool)
-    assert PlaceSettings().shape_texture is False
-    found = _candidates(shows, _gradient(shows), other, _gradient(other), valid, valid, PlaceSettings())
-    assert found and all(c.texture_shown is None for c in found)
-
-
 def test_a_thin_light_line_is_measured_on_its_own_pixels_with_light_core() -> None:
     """A 1–3 px light line on a dark surface the other view shows without it: its candidate (the line's two edges and
     the surface between) is too wide for a light line and its median is the surface's, so the default finds nothing;
@@ -339,24 +279,6 @@ def _candidates_near(shows: np.ndarray, other: np.ndarray, settings: PlaceSettin
     found = _candidates(shows, _gradient(shows), other, _gradient(other), valid, valid, settings)
     return [c for c in found if c.box[0] <= centre[0] <= c.box[0] + c.box[2]
             and c.box[1] <= centre[1] <= c.box[1] + c.box[3]]
-
-
-def test_the_shape_core_reads_a_thin_dark_line_on_bricks_more_clearly() -> None:
-    """A 1 px dark line across real bricks: its candidate's shape is wider than the line, and on the bricks the darkest
-    of its placements in the other view lands on a joint; the line's own pixels (``shape_core``) are a thinner shape
-    that the joints fit less often. A real line the other view shows 3 px aside is still found."""
-    lum = np.log(data.brick()[100:420, 100:420].astype(np.float32) + 10.0)
-    mark = np.zeros(lum.shape, np.uint8)
-    cv2.line(mark, (120, 110), (150, 200), 1, 1)
-    shows = cv2.GaussianBlur(np.where(mark > 0, lum - 0.6, lum), (0, 0), 0.7)
-    other = cv2.GaussianBlur(lum, (0, 0), 0.7)
-    plain = _the_painted_line_at(shows, other, PlaceSettings(), (135, 155))
-    core = _the_painted_line_at(shows, other, PlaceSettings(shape_core=True), (135, 155))
-    assert plain.shape_shown is not None and core.shape_shown is not None
-    assert core.shape_shown < plain.shape_shown
-    moved = np.roll(shows, 3, axis=1)
-    for c in _candidates_near(shows, moved, PlaceSettings(shape_core=True), (135, 155)):
-        assert c.shape_shown is None or c.shape_shown >= PlaceSettings().shape_shown
 
 
 def _jointed(mark_at: int | None) -> np.ndarray:

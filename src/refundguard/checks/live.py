@@ -203,13 +203,9 @@ def _examine_claim(ctx: CheckContext, index: int, lives: list[int], kinds: dict[
     lacking = [(m.region_shown, j, m.region_expected) for j, comp in result.compared.items() for m in comp.missing
                if m.shown_in == 0 and m.resolved and m.contrast >= cfg.min_contrast
                and not (paper is not None and paper[0] == j and _overlaps(m.region_expected, paper[1]))]
-    weak = {(m.region_shown, j) for j, comp in result.compared.items() for m in comp.missing if m.weak}
     for group in _cluster(lacking):  # the paper with the code hides what lies behind it in shot (a): not compared
         region = _union([r for r, _, _ in group])
         shots = sorted({j for _, j, _ in group})
-        if all((r, j) in weak for r, j, _ in group) and (
-                len(shots) < cfg.absent_views or not any(_overlaps(region, p) for p in result.places)):
-            continue  # the texture-relative shape test alone, in one shot: no evidence on its own (``shape_texture``)
         expected = {str(j): list(_union([e for _, k, e in group if k == j])) for j in shots}
         if not any(_overlaps(region, p) for p in result.places):
             # outside the claimed place, a difference between a photo and another view is as often parallax,

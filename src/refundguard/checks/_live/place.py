@@ -22,7 +22,6 @@ the other way (structure B shows there and A lacks). Regions come back in each p
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -70,15 +69,13 @@ class PlaceSeen:
     lacking: tuple[Lack, ...]  # A shows, B lacks
     extra: tuple[Lack, ...]  # B shows, A lacks
     why: str = ""  # why not_seen
-    #: A shows, B lacks by the texture-relative shape test only (``shape_texture``): does not change ``status``
-    weak: tuple[Lack, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {"region": list(self.region), "other_region": None if self.other_region is None else
                 list(self.other_region), "status": self.status, "resolution": round(self.resolution, 2),
                 "seen_share": round(self.seen_share, 3), "agreement": round(self.agreement, 3),
                 "explained": round(self.explained, 3), "lacking": [m.to_dict() for m in self.lacking],
-                "extra": [m.to_dict() for m in self.extra], "why": self.why, "weak": [m.to_dict() for m in self.weak]}
+                "extra": [m.to_dict() for m in self.extra], "why": self.why}
 
 
 def _scale_at(hom: np.ndarray, x: float, y: float) -> float:
@@ -268,8 +265,6 @@ class _Candidate:
     elongation: float = 0.0  # half its outline over that width (a line: long; a disc: about 3)
     glint: float = 0.0  # its brightest log-luminance (95th percentile) in the photo that shows it
     light_shown: float | None = None  # ``shape_shown`` for a light mark: how light the other view is in its shape
-    #: ``shape_shown`` counted above the surface's own texture (``shape_texture``, :func:`_texture_shown`)
-    texture_shown: float | None = None
 
 
 def _candidates(shows: np.ndarray, grad_shows: np.ndarray, other: np.ndarray, grad_other: np.ndarray,
@@ -353,11 +348,8 @@ def _candidates(shows: np.ndarray, grad_shows: np.ndarray, other: np.ndarray, gr
         if shape and cfg.light_marks and _light_line(lightening, width, elongation, glint, cfg):
             light_shown, light_ring = _shape_shown(shows, other, valid, labels, n, (x, y, bw, bh), cfg, polarity=-1.0)
             shape_ring = shape_ring if shape_shown is not None else light_ring
-        texture_shown = _texture_shown(shows, valid, labels, n, (x, y, bw, bh), shape_shown, cfg) \
-            if shape and cfg.shape_texture and shape_shown is not None else None
         out.append(_Candidate((x, y, bw, bh), contrast, best, ring_agreement, replaced, darkening, area, rescued,
-                              unsigned, shape_shown, shape_ring, lightening, width, elongation, glint, light_shown,
-                              texture_shown))
+                              unsigned, shape_shown, shape_ring, lightening, width, elongation, glint, light_shown))
     return out
 
 
@@ -395,9 +387,6 @@ def _shape_window(valid: np.ndarray, labels: np.ndarray, n: int, box: Box, cfg: 
     ring = np.zeros(comp.shape, bool)
     ring[max(0, y - r - y0):y + bh + r - y0, max(0, x - r - x0):x + bw + r - x0] = True
     ring &= valid[window] & ~cv2.dilate(comp.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    if cfg.shape_band:  # only the surface next to the mark: where the views must align for the test to hold
-        k = 2 * (cfg.shape_band + 2) + 1
-        ring &= cv2.dilate(comp.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
     return window, comp, ring
 
 
@@ -425,7 +414,7 @@ def _shape_shown(shows: np.ndarray, other: np.ndarray, valid: np.ndarray, labels
     spread_b = float(np.median(np.abs(ring_b - level_b))) + 1e-4
     agreement = _ncc(ring_a, ring_b)
     whole = comp
-    if cfg.shape_core if polarity > 0 else cfg.light_core:
+    if polarity < 0 and cfg.light_core:
         comp = _core(a, comp, level_a, polarity, cfg)
     ys, xs = np.nonzero(comp)
     dark = polarity * (level_a - float(np.median(a[comp])))
@@ -483,53 +472,16 @@ def _own_texture(a: np.ndarray, whole: np.ndarray, ys: np.ndarray, xs: np.ndarra
 
 
 def _core(a: np.ndarray, comp: np.ndarray, level: float, polarity: float, cfg: PlaceSettings) -> np.ndarray:
-    """The mark's own pixels (``shape_core``): of the candidate's component — the support of its gradient, which holds
-    a thin line's two edges and some surface beside them — those at least ``shape_core_share`` as far beyond the ring's
-    level (darker, or lighter with ``polarity`` -1) as its 90th percentile; the whole component where fewer than five
+    """A light line's own pixels (``light_core``): of the candidate's component — the support of its gradient, which
+    holds a thin line's two edges and some surface beside them — those at least ``light_core_share`` as far beyond the
+    ring's level (lighter with ``polarity`` -1) as its 90th percentile; the whole component where fewer than five
     are."""
     depth = polarity * (level - a)
     inside = depth[comp]
     if inside.size < 5:
         return comp
-    core = comp & (depth >= max(cfg.shape_min_dark, cfg.shape_core_share * float(np.percentile(inside, 90))))
+    core = comp & (depth >= max(cfg.shape_min_dark, cfg.light_core_share * float(np.percentile(inside, 90))))
     return core if int(core.sum()) >= 5 else comp
-
-
-def _texture_shown(shows: np.ndarray, valid: np.ndarray, labels: np.ndarray, n: int, box: Box, share: float,
-                   cfg: PlaceSettings) -> float | None:
-    """``share`` (the shape test's, :func:`_shape_shown`) counted above the surface's own texture: on a busy surface
-    some placement of a thin mark's shape within the search always finds a dark joint or edge, in either view, so the
-    other view's darkest placement counts only above the darkest the photo that shows the mark is in that shape where
-    the mark is not (the same placements, those that leave the mark). None where the mark is hardly darker than that
-    (``shape_min_dark``) or the shape test did not apply."""
-    window, comp, ring = _shape_window(valid, labels, n, box, cfg)
-    m = cfg.shape_search
-    a = shows[window]
-    if ring.sum() < 30 or comp.sum() < 5:
-        return None
-    level = float(np.median(a[ring]))
-    dark = level - float(np.median(a[comp]))
-    ys, xs = np.nonzero(comp)
-    shifts = np.arange(-m, m + 1)
-    dy, dx = (v.reshape(-1) for v in np.meshgrid(shifts, shifts, indexing="ij"))
-    texture = _texture_dark(a, comp, ys, xs, dy, dx, m, level)
-    if dark - texture < cfg.shape_min_dark:
-        return None
-    return (share * dark - texture) / (dark - texture)
-
-
-def _texture_dark(a: np.ndarray, comp: np.ndarray, ys: np.ndarray, xs: np.ndarray, dy: np.ndarray, dx: np.ndarray,
-                  m: int, level: float) -> float:
-    """The darkest the photo ``a`` is (against ``level``, as in :func:`_shape_shown`) in the mark's shape laid at the
-    placements that leave the mark (at most a tenth of the shape on the mark grown by a pixel); 0 where none does."""
-    grown = np.pad(cv2.dilate(comp.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(np.float32), m)
-    on_mark = grown[ys + m + dy[:, None], xs + m + dx[:, None]].mean(axis=1)
-    padded = np.pad(a.astype(np.float32), m, mode="constant", constant_values=np.nan)
-    placed = padded[ys + m + dy[:, None], xs + m + dx[:, None]]
-    off = (on_mark <= 0.1) & (np.isfinite(placed).mean(axis=1) >= 0.9)
-    if not off.any():
-        return 0.0
-    return max(0.0, float((level - np.nanmedian(placed[off], axis=1)).max()))
 
 
 def _displaced(mark: np.ndarray, explained: np.ndarray, origin: tuple[int, int], search: int) -> float:
@@ -566,16 +518,7 @@ def _is_lack(c: _Candidate, cfg: PlaceSettings) -> bool:
         return True
     # a dark mark the other view does not show dark in its shape, on a surface that agrees well around it: what
     # the displaced test lets any nearby texture explain on a busy surface (``_shape_shown``)
-    ring = c.shape_ring if cfg.shape_band else min(c.ring_agreement, c.shape_ring)
-    return c.shape_shown is not None and c.shape_shown < cfg.shape_shown and ring >= cfg.shape_ring
-
-
-def _is_weak_lack(c: _Candidate, cfg: PlaceSettings) -> bool:
-    """A dark mark that is not lacking by :func:`_is_lack` but that the other view shows no darker in its shape than
-    the surface's own texture there (``shape_texture``): evidence only where another live shot lacks it too (the live
-    check counts it in a corroborated absence, never alone and never against a confirmation)."""
-    return (c.texture_shown is not None and c.texture_shown < cfg.shape_shown and not _is_lack(c, cfg)
-            and c.contrast >= cfg.min_contrast and c.replaced < cfg.max_replaced and c.darkening >= cfg.min_darkening
+    return (c.shape_shown is not None and c.shape_shown < cfg.shape_shown
             and min(c.ring_agreement, c.shape_ring) >= cfg.shape_ring)
 
 
@@ -632,11 +575,10 @@ def examine_place(gray_a: np.ndarray, gray_b: np.ndarray, hom: np.ndarray, regio
     explained = float(np.minimum(f.grad_a[strong], explained_b[strong]).sum() / max(1e-6, f.grad_a[strong].sum())) \
         if strong.any() else 0.0
 
-    def kept(items: list[_Candidate], forward: bool, test: Callable[[_Candidate, PlaceSettings], bool] = _is_lack
-             ) -> tuple[Lack, ...]:
+    def kept(items: list[_Candidate], forward: bool) -> tuple[Lack, ...]:
         out = []
         for c in items:
-            if not test(c, cfg):
+            if not _is_lack(c, cfg):
                 continue
             fb = tuple(float(v) for v in c.box)
             a_box, b_box = _to_a(f, fb), _to_b(f, fb)  # type: ignore[arg-type]
@@ -649,7 +591,6 @@ def examine_place(gray_a: np.ndarray, gray_b: np.ndarray, hom: np.ndarray, regio
     backward = _candidates(f.lum_b, f.grad_b, f.lum_a, f.grad_a, f.valid, within, cfg, shape=False)
     lacking = kept(forward, True)
     extra = kept(backward, False)
-    weak = kept(forward, True, _is_weak_lack) if cfg.shape_texture else ()
     # structure the other view may lack, too weak to say so: the place is then not confirmed either
     doubtful = any(c.contrast >= cfg.doubt_contrast and c.unsigned_match < cfg.doubt_displaced
                    and c.ring_agreement >= cfg.doubt_ring
@@ -668,4 +609,4 @@ def examine_place(gray_a: np.ndarray, gray_b: np.ndarray, hom: np.ndarray, regio
     else:
         status, why = "not_seen", "alignment"
     return PlaceSeen(tuple(region), other_region, status, resolution, seen_share, agreement, explained, lacking,
-                     extra, why, weak)
+                     extra, why)

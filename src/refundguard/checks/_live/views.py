@@ -47,11 +47,9 @@ class Missing:
     source: str  # "found" (comparing the whole shared area) or "region" (inside a region given to look at)
     best_match: float = 0.0
     ring_agreement: float = 0.0
-    #: lacking by the texture-relative shape test only (``shape_texture``): counts only beside another shot's lack
-    weak: bool = False
 
     def to_dict(self) -> dict[str, object]:
-        return {"shown_in": self.shown_in, "weak": self.weak, "region_shown": list(self.region_shown),
+        return {"shown_in": self.shown_in, "region_shown": list(self.region_shown),
                 "region_expected": list(self.region_expected), "resolved": self.resolved,
                 "magnification": round(self.magnification, 2), "contrast": round(self.contrast, 2),
                 "source": self.source, "best_match": round(self.best_match, 3),
@@ -275,8 +273,6 @@ def _missing(seen: RegionSeen, source: str) -> list[Missing]:
                    lack.ring_agreement) for lack in place.lacking]
     out += [Missing(1, lack.box, lack.other_box, resolved, place.resolution, lack.contrast, source, lack.best_match,
                     lack.ring_agreement) for lack in place.extra]
-    out += [Missing(0, lack.box, lack.other_box, resolved, place.resolution, lack.contrast, source, lack.best_match,
-                    lack.ring_agreement, weak=True) for lack in place.weak]
     return out
 
 
