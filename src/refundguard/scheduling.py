@@ -3,9 +3,13 @@
 A check starts on the shared pool (:mod:`refundguard.parallel`) as soon as every check it names in
 ``after=`` has finished; it gets its own view of the analysis context (:meth:`CheckContext.for_check`), so
 ``prior``, ``upstream``, skips and verifications are its own. A check registered ``heavy`` (large working
-arrays: the reference and tamper checks at 12 MP) waits while another heavy check runs, lighter checks run
-beside it: measured on the 12 MP claims with two 12 MP references, peak RSS ~25 MiB lower (the reference
-check's change search and tamper's resampled planes are never live together) at the same CPU seconds.
+arrays: tamper at 12 MP) waits while another heavy check runs, or a light check's heavy part
+(:meth:`CheckContext.heavy_part`: the reference check's change search, ~90 MiB at 12 MP); lighter checks,
+and the light parts of the reference check (features, alignment, the same-capture test), run beside it.
+Measured on the 12 MP claims with two 12 MP references: peak RSS ~25 MiB lower than with no rule (the
+reference check's change search and tamper's resampled planes are never live together) at the same CPU
+seconds; and on a claim that is no copy of a reference (no change search) tamper runs beside the reference
+check instead of after it.
 The results are put together in the registry's order, whatever order the checks finished in: findings,
 statuses, skips and verifications are exactly those of running the checks one after another.
 """
@@ -84,13 +88,12 @@ def run_checks(ctx: CheckContext, checks: Sequence[Check], *, only: Sequence[str
     running: dict[Future[_Outcome], str] = {}
     failure: InputError | None = None
     pool = shared_pool()
+    heavy = {c.name for c in checks if c.heavy}
     while pending or running:
         if failure is None:
-            heavy_running = any(c.heavy for c in checks if c.name in running.values())
             for chk in [c for c in pending if _ready(c, known, statuses, outcomes)]:
-                if chk.heavy and heavy_running:
-                    continue  # waits for the running heavy check: their large arrays are never live together
-                heavy_running = heavy_running or chk.heavy
+                if chk.heavy and not ctx.heavy_lock.acquire(blocking=False):
+                    continue  # a heavy check or heavy part runs: their large arrays are never live together
                 pending.remove(chk)
                 before = [f for f in prior if f.check in chk.after] + [
                     f for c in checks if c.name in chk.after and c.name in outcomes for f in outcomes[c.name].findings]
@@ -105,6 +108,8 @@ def run_checks(ctx: CheckContext, checks: Sequence[Check], *, only: Sequence[str
         done, _ = wait(running, return_when=FIRST_COMPLETED)
         for future in done:
             name = running.pop(future)
+            if name in heavy:
+                ctx.heavy_lock.release()
             outcome = future.result()
             outcomes[name] = outcome
             if outcome.error is not None and failure is None:

@@ -44,6 +44,7 @@ import importlib
 import pkgutil
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -183,6 +184,9 @@ class CheckContext:
     verifications: list[Verification] = field(default_factory=list)
     #: pictures derived from the photos (grey levels, reduced decodes, ...), made once per analysis and shared
     pictures: Pictures = field(default_factory=Pictures)
+    #: held while a heavy check of this analysis runs, or a check's heavy part (:meth:`heavy_part`); shared by
+    #: every check's view of the analysis (:meth:`for_check`, :func:`refundguard.scheduling.run_checks`)
+    heavy_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def for_check(self, name: str, *, prior: Sequence[Finding] = (), upstream: dict[str, str] | None = None
                   ) -> CheckContext:
@@ -190,6 +194,14 @@ class CheckContext:
         pictures, with its own ``prior``/``upstream`` and its own lists of skips and verifications."""
         return dataclasses.replace(self, check_name=name, prior=list(prior), upstream=dict(upstream or {}),
                                    skips=[], verifications=[])
+
+    @contextmanager
+    def heavy_part(self) -> Iterator[None]:
+        """The block runs while no heavy check of the analysis runs (and keeps them from starting): for the
+        part of a light check whose working arrays are large (the reference check's change search, which
+        only a claim derived from a reference gets)."""
+        with self.heavy_lock:
+            yield
 
     @property
     def config(self) -> Any:
@@ -277,7 +289,8 @@ class Check:
     #: has examined the claim photos and each live shot (see :mod:`refundguard.passes`)
     live: bool = False
     #: the check's working arrays are large (hundreds of MiB at 12 MP): the scheduler never runs two heavy
-    #: checks of one analysis at once (:func:`refundguard.scheduling.run_checks`), lighter ones run beside them
+    #: checks of one analysis at once, nor one beside a light check's heavy part (:meth:`CheckContext.heavy_part`;
+    #: :func:`refundguard.scheduling.run_checks`); lighter ones run beside them
     heavy: bool = False
 
 
