@@ -210,6 +210,36 @@ def test_a_heavy_check_never_runs_beside_a_light_checks_heavy_part_and_runs_besi
     assert not ctx.heavy_lock.locked()
 
 
+def test_a_heavy_check_held_back_starts_as_the_heavy_part_ends_not_when_the_light_check_ends(tmp_path):
+    if pool_size() < 2:
+        pytest.skip("needs a pool of two threads")
+    in_part = threading.Event()
+    heavy_started = threading.Event()
+    seen: dict[str, bool] = {}
+
+    def parted(ctx):
+        with ctx.heavy_part():
+            in_part.set()
+            time.sleep(0.1)  # the scheduler tries the heavy check meanwhile, and holds it back
+        seen["heavy started while the light check ran on"] = heavy_started.wait(timeout=10)
+        return []
+
+    def heavy(ctx):
+        heavy_started.set()
+        return []
+
+    def gate(ctx):  # the heavy check becomes ready only once the heavy part is held
+        in_part.wait(timeout=10)
+        return []
+
+    checks = [registry.Check(name="parted", run=parted, after=(), doc=""),
+              registry.Check(name="gate", run=gate, after=(), doc=""),
+              registry.Check(name="heavy", run=heavy, after=("gate",), doc="", heavy=True)]
+    out = run_checks(_ctx(tmp_path), checks)
+    assert all(st.status == "ran" for st in out.statuses.values()), out.statuses
+    assert seen == {"heavy started while the light check ran on": True}
+
+
 def test_the_registry_marks_tamper_heavy_and_the_reference_check_has_a_heavy_part():
     heavy = {c.name for c in registry.registered() if c.heavy}
     assert heavy == {"tamper"}
