@@ -83,6 +83,19 @@ def features(image: WorkImage, n: int = 4000) -> Features:
     return Features(np.float32([k.pt for k in kps]), desc.astype(np.float32))
 
 
+def _backward(matcher: cv2.FlannBasedMatcher, fb: Features, fa: Features, wanted: list[int]) -> dict[int, int]:
+    """Nearest neighbour in ``fa`` of each of ``fb``'s descriptors ``wanted`` (the mutual check's other way).
+
+    Only the descriptors of ``fb`` that some ratio-test match points to are looked up: the index is built on
+    all of ``fa`` as before (the same trees from the same generator state) and each query is searched on its
+    own, so every neighbour is the one the whole set's lookup found -- at a fraction of the queries."""
+    if not wanted:
+        return {}
+    rows = np.asarray(wanted)
+    found = matcher.knnMatch(np.ascontiguousarray(fb.descriptors[rows]), fa.descriptors, k=1)
+    return {int(rows[m[0].queryIdx]): m[0].trainIdx for m in found if m}
+
+
 def match(fa: Features, fb: Features, settings: MatchSettings | None = None) -> ViewMatch | None:
     """Match two feature sets; None when they do not reliably show the same object.
 
@@ -98,9 +111,9 @@ def match(fa: Features, fb: Features, settings: MatchSettings | None = None) -> 
     cv2.setRNGSeed(_SEED)
     matcher = cv2.FlannBasedMatcher({"algorithm": 1, "trees": 4}, {"checks": 64})
     knn = matcher.knnMatch(fa.descriptors, fb.descriptors, k=2)
-    back = {m[0].queryIdx: m[0].trainIdx for m in matcher.knnMatch(fb.descriptors, fa.descriptors, k=1) if m}
-    pairs = [(m[0].queryIdx, m[0].trainIdx) for m in knn
-             if len(m) == 2 and m[0].distance < cfg.ratio * m[1].distance and back.get(m[0].trainIdx) == m[0].queryIdx]
+    ratio = [(m[0].queryIdx, m[0].trainIdx) for m in knn if len(m) == 2 and m[0].distance < cfg.ratio * m[1].distance]
+    back = _backward(matcher, fb, fa, sorted({t for _, t in ratio}))
+    pairs = [(q, t) for q, t in ratio if back.get(t) == q]
     if len(pairs) < cfg.min_inliers:
         return None
     idx = np.array(pairs)

@@ -32,13 +32,6 @@ def parallax_bound(vm: ViewMatch, x_is_a: bool, side: int, largest: float) -> fl
     return float(np.clip(1.5 * np.percentile(residual, 95) + 3.0, 4.0, largest * side))
 
 
-def _ncc(a: np.ndarray, b: np.ndarray) -> float:
-    a = a - a.mean()
-    b = b - b.mean()
-    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
-    return float((a * b).sum() / den) if den > 1e-9 else 0.0
-
-
 def _direction(corr: Correspondence, fundamental: np.ndarray, centre: tuple[float, float]) -> np.ndarray | None:
     """Unit direction, in X's frame, that moves the mapped point along its epipolar line in Y."""
     cx, cy = centre
@@ -78,8 +71,14 @@ def epipolar_agreement(al: Aligned, corr: Correspondence, fundamental: np.ndarra
     direction = _direction(corr, fundamental, centre)
     if direction is None:
         return 0.0
+    # X's side of every correlation is the same: centred and its energy summed once (the same values _ncc makes)
+    a = values - values.mean()
+    energy = (a * a).sum()
     best = -1.0
     for t in np.arange(-max_shift, max_shift + 1e-6, 1.0):
         px, py = centre[0] + t * direction[0], centre[1] + t * direction[1]
-        best = max(best, _ncc(values, cv2.getRectSubPix(al.grad_y, size, (float(px), float(py)))[support]))
+        b = cv2.getRectSubPix(al.grad_y, size, (float(px), float(py)))[support]
+        b = b - b.mean()
+        den = float(np.sqrt(energy * (b * b).sum()))
+        best = max(best, float((a * b).sum() / den) if den > 1e-9 else 0.0)
     return best
