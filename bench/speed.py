@@ -9,7 +9,8 @@
   camera photo of the same scene as the references) and a forged one (a reference with a painted crack);
   and the genuine claim again with its references read from the reference check's store (their working
   copies and features prepared by an earlier run, as a service worker has them for a merchant's listing
-  photos: ``checks/_align/store.py``).
+  photos: ``checks/_align/store.py``). Each case records ``report_digest`` (:func:`report_digest`): the same
+  digest from two code versions means the same report, so a speed change is seen to keep every number.
 * **cli**: ``refundguard --help`` and the start of an analysis (the whole ``analyze`` of a plain 64x64 JPEG,
   every check: interpreter start, imports, settings, check discovery, load, report; the photo has no
   text, so the OCR models are not loaded -- they load on the first photo that may carry text).
@@ -189,8 +190,27 @@ def _analyze_case(claim: Path, refs: list[Path], repeats: int, folder: Path, *,
         "level": data["level"], "findings": sorted(f["code"] for f in data["findings"]),
         "check_ms": {name: c.get("ms") for name, c in data["checks"].items()},
         "check_status": {name: c["status"] for name, c in data["checks"].items()},
+        "report_digest": report_digest(data),
     })
     return out
+
+
+def report_digest(report: dict[str, Any]) -> str:
+    """SHA-256 of a JSON report without what differs between two runs of the same code on the same photos (each
+    check's ``ms``, the photos' folder): two code versions whose digests agree made the same report, bit for bit
+    in every number it gives (a speed change must keep it)."""
+    import hashlib
+    import json
+
+    def kept(x: Any, key: str = "") -> Any:
+        if isinstance(x, dict):
+            return {k: kept(v, k) for k, v in x.items() if k != "ms"}
+        if isinstance(x, list):
+            return [kept(v, key) for v in x]
+        return os.path.basename(x) if key == "path" and isinstance(x, str) else x
+
+    canonical = json.dumps(kept(report), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _cli_start(tiny: Path, repeats: int) -> dict[str, Any]:

@@ -158,9 +158,91 @@ def test_heavy_checks_never_run_at_once_and_light_ones_run_beside_them(tmp_path)
     assert any({"heavy1", "light"} <= seen for seen in overlaps), overlaps
 
 
-def test_the_registry_marks_reference_and_tamper_heavy():
+def test_a_heavy_check_never_runs_beside_a_light_checks_heavy_part_and_runs_beside_its_light_part(tmp_path):
+    """A light check with a heavy part (the reference check's change search): the heavy check runs beside its
+    light part, the heavy part waits for the heavy check; a heavy check that becomes ready while a heavy part
+    runs is not started until it ends."""
+    if pool_size() < 2:
+        pytest.skip("needs a pool of two threads")
+    lock = threading.Lock()
+    running: set[str] = set()
+    overlaps: list[frozenset[str]] = []
+    light_with_heavy = threading.Barrier(2, timeout=10)  # fails unless the light part runs beside the heavy check
+
+    def note(name, on):
+        with lock:
+            (running.add if on else running.discard)(name)
+            overlaps.append(frozenset(running))
+
+    def heavy(ctx):
+        note("heavy", True)
+        light_with_heavy.wait()
+        time.sleep(0.05)
+        note("heavy", False)
+        return []
+
+    def parted(ctx):
+        note("light_part", True)
+        light_with_heavy.wait()
+        note("light_part", False)
+        with ctx.heavy_part():
+            note("heavy_part", True)
+            time.sleep(0.05)
+            note("heavy_part", False)
+        return []
+
+    def late(ctx):  # ready only after "quick": "parted" may be in its heavy part by then
+        note("late", True)
+        time.sleep(0.01)
+        note("late", False)
+        return []
+
+    checks = [registry.Check(name="parted", run=parted, after=(), doc=""),
+              registry.Check(name="heavy", run=heavy, after=(), doc="", heavy=True),
+              registry.Check(name="quick", run=lambda ctx: [], after=(), doc=""),
+              registry.Check(name="late", run=late, after=("quick",), doc="", heavy=True)]
+    ctx = _ctx(tmp_path)
+    out = run_checks(ctx, checks)
+    assert all(st.status == "ran" for st in out.statuses.values()), out.statuses
+    assert any({"heavy", "light_part"} <= seen for seen in overlaps), overlaps
+    assert not any({"heavy", "heavy_part"} <= seen or {"late", "heavy_part"} <= seen or {"late", "heavy"} <= seen
+                   for seen in overlaps), overlaps
+    assert not ctx.heavy_lock.locked()
+
+
+def test_a_heavy_check_held_back_starts_as_the_heavy_part_ends_not_when_the_light_check_ends(tmp_path):
+    if pool_size() < 2:
+        pytest.skip("needs a pool of two threads")
+    in_part = threading.Event()
+    heavy_started = threading.Event()
+    seen: dict[str, bool] = {}
+
+    def parted(ctx):
+        with ctx.heavy_part():
+            in_part.set()
+            time.sleep(0.1)  # the scheduler tries the heavy check meanwhile, and holds it back
+        seen["heavy started while the light check ran on"] = heavy_started.wait(timeout=10)
+        return []
+
+    def heavy(ctx):
+        heavy_started.set()
+        return []
+
+    def gate(ctx):  # the heavy check becomes ready only once the heavy part is held
+        in_part.wait(timeout=10)
+        return []
+
+    checks = [registry.Check(name="parted", run=parted, after=(), doc=""),
+              registry.Check(name="gate", run=gate, after=(), doc=""),
+              registry.Check(name="heavy", run=heavy, after=("gate",), doc="", heavy=True)]
+    out = run_checks(_ctx(tmp_path), checks)
+    assert all(st.status == "ran" for st in out.statuses.values()), out.statuses
+    assert seen == {"heavy started while the light check ran on": True}
+
+
+def test_the_registry_marks_tamper_heavy_and_the_reference_check_has_a_heavy_part():
     heavy = {c.name for c in registry.registered() if c.heavy}
-    assert heavy == {"reference", "tamper"}
+    assert heavy == {"tamper"}
 
 
 def test_large_blocks_are_mmapped_and_given_back_when_freed():

@@ -51,29 +51,46 @@ def model_dir() -> Path:
     return folder
 
 
-@contextmanager
-def _yaml_read_once() -> Iterator[None]:
-    """While rapidocr is imported, a YAML file it loads twice with OmegaConf is parsed once.
+#: the table of downloadable models rapidocr reads at import (:func:`_model_table_as_dict`)
+MODEL_TABLE = "default_models.yaml"
 
-    Importing rapidocr reads its table of downloadable models (``default_models.yaml``, 1600 lines) into an
-    OmegaConf tree twice, in two of its modules, for ~0.17 CPU-s each; both only read it (model routes,
-    language names, download addresses: none is used here, the models are given by path). The second read
-    gets the first one's tree.
+
+def _plain_yaml(path: Path) -> Any:
+    """``path`` parsed as YAML into plain dicts and lists (libyaml's parser where PyYAML has it)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(path, encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=loader)  # a safe loader (C or Python)
+
+
+@contextmanager
+def _model_table_as_dict() -> Iterator[None]:
+    """While rapidocr is imported, its table of downloadable models is read into plain dicts, once.
+
+    Importing rapidocr loads ``default_models.yaml`` (1600 lines: model routes, language names, download
+    addresses) with ``OmegaConf.load`` in two of its modules; building the OmegaConf tree took ~0.22 CPU-s of
+    the ~0.24 of a load (PyYAML's libyaml parser: 0.014), and it was built twice. Neither module needs a tree:
+    ``utils.model_resolver`` reads it with ``.get`` and ``[]`` (same answers from dicts; the table has no
+    interpolation, and its plain parse equals ``OmegaConf.to_container`` of the tree, tests), and
+    ``InferSession.model_info`` is read only to find a download address when no ``model_path`` is given, which
+    :func:`engine` always gives. Every other ``OmegaConf.load`` (the engine's ``config.yaml``, at construction)
+    is OmegaConf's own.
     """
     from omegaconf import OmegaConf
 
     real = OmegaConf.load
     trees: dict[str, Any] = {}
 
-    def load_once(file_: Any, *args: Any, **kwargs: Any) -> Any:
-        if args or kwargs or not isinstance(file_, (str, Path)):
+    def load_table(file_: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs or not isinstance(file_, (str, Path)) or Path(file_).name != MODEL_TABLE:
             return real(file_, *args, **kwargs)
         key = str(Path(file_).resolve())
         if key not in trees:
-            trees[key] = real(file_)
+            trees[key] = _plain_yaml(Path(key))
         return trees[key]
 
-    OmegaConf.load = load_once  # type: ignore[method-assign]
+    OmegaConf.load = load_table  # type: ignore[method-assign]
     try:
         yield
     finally:
@@ -86,7 +103,7 @@ def engine() -> Any:
     if _ENGINE is None:
         with _ENGINE_LOCK:
             if _ENGINE is None:
-                with _yaml_read_once():
+                with _model_table_as_dict():
                     from rapidocr import RapidOCR
 
                 folder = model_dir()

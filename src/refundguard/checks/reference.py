@@ -156,17 +156,23 @@ def _verified(ctx: CheckContext, index: int, ref_index: int, what: str) -> None:
                  params={"claim_image": index, "reference_image": ref_index})
 
 
-def _compared(claim: Prepared, refs: list[Prepared], cfg: ReferenceConfig) -> list[Comparison]:
+def _compared(ctx: CheckContext, claim: Prepared, refs: list[Prepared], cfg: ReferenceConfig) -> list[Comparison]:
     """``compare`` of the claim with each reference, side by side on the shared pool: every pair is aligned first
     (SIFT matching, the mirror image's features when needed, ECC, the same-capture test), then the pairs of one
     capture are searched for changes. The change search of one pair (~90 MiB of working arrays at 12 MP) then
     never runs beside the SIFT features (~45 MiB inside OpenCV) and alignment of another: the same comparisons,
-    a lower peak."""
+    a lower peak. Each change search is a heavy part of the check (:meth:`CheckContext.heavy_part`, as are the
+    SIFT features, :func:`run`): it waits for a heavy check of the analysis (tamper) to finish, and none starts
+    while it runs; the matching and alignment, all that a claim that is no copy of a reference gets after its
+    features, run beside them."""
     from refundguard.checks._align.compare import Comparison, align, detect
     from refundguard.parallel import fork
 
     def detected(aligned: Comparison | Aligned) -> Comparison:
-        return aligned if isinstance(aligned, Comparison) else detect(aligned, cfg)
+        if isinstance(aligned, Comparison):
+            return aligned
+        with ctx.heavy_part():
+            return detect(aligned, cfg)
 
     pending = [fork(align, claim, rp, cfg) for rp in refs[1:]]
     aligned = [align(claim, refs[0], cfg), *(f.result() for f in pending)]
@@ -179,8 +185,8 @@ def _decide(ctx: CheckContext, index: int, claim: Prepared, refs: list[tuple[int
     from refundguard.checks._align.similarity import colour_similarity
 
     cfg: ReferenceConfig = ctx.config
-    claim.features()  # once, before the comparisons share it
-    compared = _compared(claim, [rp for _, rp in refs], cfg)
+    claim.features()  # made in run(): the same features
+    compared = _compared(ctx, claim, [rp for _, rp in refs], cfg)
     results = [(ri, c) for (ri, _), c in zip(refs, compared, strict=True)]
     matched = [(ri, c) for ri, c in results if c.match is not None]
     if not matched:
@@ -230,14 +236,19 @@ def store_references_in(folder: Path | None) -> None:
     use_folder(folder)
 
 
-@check("reference", config=ReferenceConfig, heavy=True)
+@check("reference", config=ReferenceConfig)
 def run(ctx: CheckContext) -> list[Finding]:
     """Compare each claim photo with the merchant's reference photos."""
     if not any(True for _ in ctx.reference_images):
         raise not_applicable("reference.na.no_reference")
-    refs, skipped = _usable_references(ctx)
-    if not refs:
-        raise not_applicable("reference.na.none_usable", skipped=skipped)
+    with ctx.heavy_part():  # the working copies and SIFT features (~80 MiB inside OpenCV a 12 MP photo)
+        refs, skipped = _usable_references(ctx)
+        if not refs:
+            raise not_applicable("reference.na.none_usable", skipped=skipped)
+        for index, _ in ctx.claim_images:
+            claim = _prepared(ctx, index)
+            if claim.problem is None:
+                claim.features()  # once, before the comparisons share it
     findings: list[Finding] = []
     judged = 0
     for index, _ in ctx.claim_images:

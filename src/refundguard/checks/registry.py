@@ -44,6 +44,8 @@ import importlib
 import pkgutil
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -160,6 +162,47 @@ class LedgerHandle(Protocol):
     def prior_abuse(self, info: ClaimInfo) -> Any: ...
 
 
+class HeavyLock:
+    """A lock that can say when it is next released: the scheduler waits on :meth:`next_release` (with the
+    checks it runs) to start a heavy check as soon as a heavy part of a light check ends
+    (:meth:`CheckContext.heavy_part`, :func:`refundguard.scheduling.run_checks`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._guard = threading.Lock()
+        self._waiting: list[Future[None]] = []
+
+    def acquire(self, blocking: bool = True) -> bool:
+        return self._lock.acquire(blocking)
+
+    def release(self) -> None:
+        with self._guard:
+            self._lock.release()
+            waiting, self._waiting = self._waiting, []
+        for future in waiting:
+            future.set_result(None)
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+    def next_release(self) -> Future[None]:
+        """A future done when the lock is next released (done already when it is free now)."""
+        future: Future[None] = Future()
+        with self._guard:
+            if self._lock.locked():
+                self._waiting.append(future)
+                return future
+        future.set_result(None)
+        return future
+
+    def __enter__(self) -> HeavyLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
 @dataclass
 class CheckContext:
     """Inputs of one analysis: the claim's photos, the merchant's references and the claim facts.
@@ -183,6 +226,9 @@ class CheckContext:
     verifications: list[Verification] = field(default_factory=list)
     #: pictures derived from the photos (grey levels, reduced decodes, ...), made once per analysis and shared
     pictures: Pictures = field(default_factory=Pictures)
+    #: held while a heavy check of this analysis runs, or a check's heavy part (:meth:`heavy_part`); shared by
+    #: every check's view of the analysis (:meth:`for_check`, :func:`refundguard.scheduling.run_checks`)
+    heavy_lock: HeavyLock = field(default_factory=HeavyLock, repr=False, compare=False)
 
     def for_check(self, name: str, *, prior: Sequence[Finding] = (), upstream: dict[str, str] | None = None
                   ) -> CheckContext:
@@ -190,6 +236,14 @@ class CheckContext:
         pictures, with its own ``prior``/``upstream`` and its own lists of skips and verifications."""
         return dataclasses.replace(self, check_name=name, prior=list(prior), upstream=dict(upstream or {}),
                                    skips=[], verifications=[])
+
+    @contextmanager
+    def heavy_part(self) -> Iterator[None]:
+        """The block runs while no heavy check of the analysis runs (and keeps them from starting): for the
+        part of a light check whose working arrays are large (the reference check's SIFT features, its change
+        search). A heavy check waiting for it starts as it ends."""
+        with self.heavy_lock:
+            yield
 
     @property
     def config(self) -> Any:
@@ -277,7 +331,8 @@ class Check:
     #: has examined the claim photos and each live shot (see :mod:`refundguard.passes`)
     live: bool = False
     #: the check's working arrays are large (hundreds of MiB at 12 MP): the scheduler never runs two heavy
-    #: checks of one analysis at once (:func:`refundguard.scheduling.run_checks`), lighter ones run beside them
+    #: checks of one analysis at once, nor one beside a light check's heavy part (:meth:`CheckContext.heavy_part`;
+    #: :func:`refundguard.scheduling.run_checks`); lighter ones run beside them
     heavy: bool = False
 
 

@@ -13,6 +13,8 @@ from refundguard.checks._align.match import match
 from refundguard.checks._align.prepare import prepare
 from refundguard.checks._align.refine import ECC_EPS, ECC_FILTER, ECC_ITERATIONS, _moved, ecc_warp, warp
 from refundguard.checks._align.store import ReferenceStore, key_of
+from refundguard.checks.registry import CheckContext, ClaimInfo
+from refundguard.config import default_settings
 from refundguard.engine import analyze
 from refundguard.media.load import load_image
 
@@ -153,11 +155,15 @@ def test_references_aligned_first_then_searched_compare_as_one_by_one(monkeypatc
     order: list[str] = []
     real_align, real_detect = compare_mod.align, compare_mod.detect
     monkeypatch.setattr(compare_mod, "align", lambda *a: order.append("align") or real_align(*a))
-    monkeypatch.setattr(compare_mod, "detect", lambda *a: order.append("detect") or real_detect(*a))
+    ctx = CheckContext(images=[], roles=[], claim=ClaimInfo(), settings=default_settings())
+    held: list[bool] = []
+    monkeypatch.setattr(compare_mod, "detect", lambda *a: order.append("detect") or held.append(
+        ctx.heavy_lock.locked()) or real_detect(*a))
     prepared = prepare(claim)
     prepared.features()
-    together = reference._compared(prepared, [prepare(r) for r in (ref, other, ref)], cfg)
+    together = reference._compared(ctx, prepared, [prepare(r) for r in (ref, other, ref)], cfg)
     assert order[:3] == ["align"] * 3 and order.count("detect") == 2  # no change search beside an alignment
+    assert held == [True, True] and not ctx.heavy_lock.locked()  # each change search is the heavy part
     for a, b in zip(alone, together, strict=True):
         assert a.p_same == b.p_same and a.regions == b.regions and a.kinds == b.kinds
         assert (a.homography is None) == (b.homography is None)
