@@ -49,10 +49,13 @@ CORRELATION_AREA = 9.0
 LINE_ALONG = 3.5
 BACKGROUND_CELL = 64
 SMOOTH_SIGMA = 3.5  # channels this coarse spread a strong change into its neighbours (see _own_share)
-#: the line channel's orientations each judged against their own noise (see _line_z); False: the strongest
-#: orientation's response against the noise of that maximum
-LINE_NOISE_PER_ORIENTATION = True
-#: weight of the simulated laundering's churn beside the texture energy in the luminance noise bins
+#: the line channel's orientations each judged against their own noise (see _line_z); False (the rule in use):
+#: the strongest orientation's response against the noise of that maximum. Measured on the tuned cache (issue
+#: #16, eighth session): no tuned damage more found, one thin scratch lost (tuned-0002: found whole and stronger,
+#: z 48 instead of 27, and then read as a watermark by the text rule, see kinds.LINE_IS_NOT_TEXT); not kept
+LINE_NOISE_PER_ORIENTATION = False
+#: weight of the simulated laundering's churn beside the texture energy in the luminance noise bins (used when
+#: compare.CHURN_NOISE passes a churn map)
 CHURN_WEIGHT = 1.0
 
 

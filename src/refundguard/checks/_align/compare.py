@@ -79,8 +79,9 @@ class Comparison:
 SHARP_INTERPOLATION = cv2.INTER_CUBIC
 #: when a reference covers less than this share of the claim frame, compare on a full-detail crop
 CROP_BELOW = 0.5
-#: bin the luminance noise model by what the simulated laundering did to the reference too (changes.find_changes)
-CHURN_NOISE = True
+#: bin the luminance noise model by what the simulated JPEG laundering did to the reference too
+#: (changes.find_changes' ``churn``). Off: on the tuned cache (issue #16, eighth session) it changed no decision
+CHURN_NOISE = False
 
 
 def _to_full(h_work: np.ndarray, claim: Prepared, ref: Prepared) -> np.ndarray:
