@@ -10,6 +10,7 @@ Sections of ``bench/results/reference.json``:
   recipe, laundering and strength, a detection curve by edit size and strength, localisation of small
   edits, the kind each region was given, copies and overlays called edits. ``held_out`` uses recipes and
   photos no tuning touched (bench/HELD_OUT.md) and is scored at the threshold fixed on the tuned side;
+  ``held_out_fresh`` is a second draw of it (new seed, ids ``fresh-NNNN``), scored the same way;
 - ``honest_recaptures``: different views of one object (``multiview/``): none may be called derived;
 - ``timing_12mp_two_references``. ``python -m bench reference [--quick]``.
 """
@@ -236,7 +237,10 @@ def _curve(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _small_summary(rows: list[dict[str, Any]], threshold: float) -> dict[str, Any]:
     """Scores of one split of :mod:`bench.claimbench.small` at the given ``derived_edit`` threshold."""
-    damage = [r for r in rows if r["family"] == "damage"]
+    # a damage case whose mask is empty (every draw's change vanished into the laundering) can be neither found
+    # nor missed: it is counted apart, not in the detection rates
+    maskless = [r for r in rows if r["family"] == "damage" and r.get("mask_share", 0.0) <= 0.0]
+    damage = [r for r in rows if r["family"] == "damage" and r.get("mask_share", 0.0) > 0.0]
     for r in damage:  # a text-like mark counts as found when it is reported as a change of either family
         score = max(r["score"], r["overlay_score"]) if r["recipe"] == "text_mark" else r["score"]
         r["detected"] = bool(score >= threshold and score > 0 and r["hit"])
@@ -253,7 +257,9 @@ def _small_summary(rows: list[dict[str, Any]], threshold: float) -> dict[str, An
         for k in r.get("kinds_on_mask", []) or ["none"]:
             kinds[r["recipe"]][k] += 1
     return {
-        "cases": {"damage": len(damage), "overlay": len(overlays), "copies": len(copies)},
+        "cases": {"damage": len(damage), "overlay": len(overlays), "copies": len(copies),
+                  "damage_without_mask": [r["id"] for r in maskless],
+                  "damage_drawn_again": sum(int(r.get("draws", 1)) > 1 for r in damage)},
         "detection_at_1pct_fpr": _rate(damage)["detection"],
         "detection_visible_strengths": _rate(visible)["detection"],
         "per_recipe": _grouped(damage, "recipe"),
@@ -279,10 +285,12 @@ def _small_summary(rows: list[dict[str, Any]], threshold: float) -> dict[str, An
     }
 
 
-def held_out(quick: bool = False, threshold: float | None = None) -> dict[str, Any]:
-    """The held-out split alone (recipes and photos no tuning touched), at ``threshold`` (default: any
-    ``derived_edit``)."""
-    rows = _evaluate_all(small.cases("held_out", quick=quick))
+def held_out(quick: bool = False, threshold: float | None = None, split: str = "held_out") -> dict[str, Any]:
+    """A held-out split alone (recipes and photos no tuning touched), at ``threshold`` (default: any
+    ``derived_edit``): ``held_out`` (the first draw) or ``fresh`` (the second, bench/HELD_OUT.md)."""
+    if split == "tuned":
+        raise ValueError("held_out scores a held-out split")
+    rows = _evaluate_all(small.cases(split, quick=quick))
     return _small_summary(rows, threshold if threshold is not None else 0.0)
 
 
@@ -304,12 +312,14 @@ def score_sets(quick: bool = False) -> dict[str, Any]:
     threshold = max(bench["threshold_at_1pct_fpr"], _threshold_at_fpr(negatives))
     tuned = _small_summary(tuned_rows, threshold)
     held = held_out(quick, threshold)
+    fresh = held_out(quick, threshold, split="fresh")
     honest_derived = [r["id"] for r in honest if any(c.startswith("reference.derived") for c in r["codes"])]
     return {
         "threshold_small_at_1pct_fpr": round(threshold, 4),
         "claimbench": bench,
         "small_tuned": tuned,
         "held_out": held,
+        "held_out_fresh": fresh,
         "honest_recaptures": {"n": len(honest), "called_derived": honest_derived,
                               "per_laundering": {k: v["n"] for k, v in _grouped(
                                   [dict(r, detected=False) for r in honest], "laundering").items()}},

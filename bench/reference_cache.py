@@ -282,3 +282,52 @@ def diagnose(item: dict[str, Any], cfg: ReferenceConfig | None = None) -> dict[s
                                                                             c.box[0]:c.box[0] + c.box[2]].any())}
                        for c in best.changes.changes]
     return out
+
+
+#: detector variants :func:`score_variants` replays: module switches of the eighth session (issue #16)
+VARIANTS: dict[str, dict[str, bool]] = {
+    "main": {"LINE_NOISE_PER_ORIENTATION": False, "CHURN_NOISE": False},
+    "orientation": {"LINE_NOISE_PER_ORIENTATION": True, "CHURN_NOISE": False},
+    "orientation+churn": {"LINE_NOISE_PER_ORIENTATION": True, "CHURN_NOISE": True},
+}
+
+
+def _switch(variant: str) -> None:
+    from refundguard.checks._align import changes as changes_module
+
+    flags = VARIANTS[variant]
+    changes_module.LINE_NOISE_PER_ORIENTATION = flags["LINE_NOISE_PER_ORIENTATION"]
+    compare_module.CHURN_NOISE = flags["CHURN_NOISE"]
+
+
+def score_variants(cases: Iterable[Case], variants: Iterable[str], first: str) -> dict[str, list[dict[str, Any]]]:
+    """Every case through the real check once with variant ``first`` (its alignment recorded in memory, never
+    written to disk), then the other ``variants`` replayed on that alignment: the rows of each variant. For
+    a held-out split scored once with several candidate detectors (bench/HELD_OUT.md) at the cost of one
+    alignment; which variant is kept is decided on the tuned side, not on these rows."""
+    others = [v for v in variants if v != first]
+    rows: dict[str, list[dict[str, Any]]] = {v: [] for v in (first, *others)}
+    real = compare_module.align
+    recorded: list[Comparison | Aligned] = []
+
+    def recording(claim: Prepared, ref: Prepared, cfg: ReferenceConfig) -> Comparison | Aligned:
+        a = real(claim, ref, cfg)
+        with _LOCK:
+            recorded.append(a)
+        return a
+
+    compare_module.align = recording
+    try:
+        for case in cases:
+            recorded.clear()
+            _switch(first)
+            rows[first].append(bench_reference._evaluate(case))
+            item = {"case": {k: getattr(case, k) for k in ("id", "kind", "expected", "source", "laundering", "steps",
+                                                           "notes")}, "mask": case.mask, "pairs": list(recorded)}
+            for v in others:
+                _switch(v)
+                rows[v].append(replay_one(item, ReferenceConfig()))
+    finally:
+        compare_module.align = real
+        _switch(first)
+    return rows
