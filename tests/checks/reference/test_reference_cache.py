@@ -44,14 +44,3 @@ def test_a_staged_case_replays_to_the_checks_own_decision(tmp_path, coffee):
     copy = next(i for i in items if i["case"]["id"] == "t-copy")
     assert reference_cache.detectability(copy) is None  # no mask: nothing to measure
 
-
-def test_score_variants_replays_each_variant_on_one_alignment(coffee):
-    case = _case(coffee, "spot")
-    rows = reference_cache.score_variants([case], list(reference_cache.VARIANTS), first="main")
-    assert set(rows) == set(reference_cache.VARIANTS) and all(len(v) == 1 for v in rows.values())
-    assert rows["main"][0]["codes"] == ["reference.derived_edit"] and rows["main"][0]["hit"]
-    for v in rows.values():  # a clear spot after JPEG: every variant finds it on the one alignment
-        assert v[0]["id"] == "t-spot" and v[0]["codes"] == ["reference.derived_edit"]
-    from refundguard.checks._align import changes, compare
-
-    assert not changes.LINE_NOISE_PER_ORIENTATION and not compare.CHURN_NOISE  # switched back to the first

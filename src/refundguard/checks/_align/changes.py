@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from refundguard.checks._align.noise import TextureModel, chroma_energy, churn_energy, local_scale, texture_energy
+from refundguard.checks._align.noise import TextureModel, chroma_energy, local_scale, texture_energy
 from refundguard.checks._align.settings import ChangeSettings
 from refundguard.checks._align.sharpness import match_sharpness
 
@@ -49,14 +49,6 @@ CORRELATION_AREA = 9.0
 LINE_ALONG = 3.5
 BACKGROUND_CELL = 64
 SMOOTH_SIGMA = 3.5  # channels this coarse spread a strong change into its neighbours (see _own_share)
-#: the line channel's orientations each judged against their own noise (see _line_z); False (the rule in use):
-#: the strongest orientation's response against the noise of that maximum. Measured on the tuned cache (issue
-#: #16, eighth session): no tuned damage more found, one thin scratch lost (tuned-0002: found whole and stronger,
-#: z 48 instead of 27, and then read as a watermark by the text rule, see kinds.LINE_IS_NOT_TEXT); not kept
-LINE_NOISE_PER_ORIENTATION = False
-#: weight of the simulated laundering's churn beside the texture energy in the luminance noise bins (used when
-#: compare.CHURN_NOISE passes a churn map)
-CHURN_WEIGHT = 1.0
 
 
 @dataclass(frozen=True)
@@ -195,35 +187,6 @@ def _response(kind: str, sigma: float, res: np.ndarray, valid: np.ndarray) -> np
     return smooth - _background(smooth, valid)
 
 
-def _line_z(res: np.ndarray, sigma: float, model: TextureModel, floor: float, cell: int,
-            valid: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """The line channel judged orientation by orientation: each oriented filter's response over its own
-    noise scale (texture model and local scale of *that* orientation), the strongest significance per pixel.
-
-    JPEG's error is made block by block, 8 x 8 px on the claim's grid: its ringing and block edges are
-    horizontal and vertical lines, and a resize or a rotation lays the resampling error along the photo's own
-    edges. A filter along those directions therefore churns more than one across them, and the maximum over
-    eight orientations is set by the noisiest one: a faint diagonal scratch was judged against the block
-    edges' noise. Returns the signed response of the chosen orientation, its significance and the median
-    texture-model scale over orientations."""
-    if sigma not in _KERNELS:
-        _KERNELS[sigma] = _line_kernels(sigma)
-    best_z = np.zeros(res.shape, np.float32)
-    best_r = np.zeros(res.shape, np.float32)
-    typical = []
-    for k in _KERNELS[sigma]:
-        r = cv2.filter2D(res, cv2.CV_32F, k, borderType=cv2.BORDER_REFLECT)
-        model_scale, t = model.scale(r, floor)
-        scale = np.maximum(local_scale(r, cell, model_scale), model_scale) if cell else model_scale
-        z = np.abs(r) / scale
-        better = z > best_z
-        np.copyto(best_z, z, where=better)
-        np.copyto(best_r, r, where=better)
-        typical.append(t)
-    best_z[~valid] = 0.0
-    return best_r, best_z, float(np.median(typical))
-
-
 def _masking(channel: np.ndarray) -> np.ndarray:
     """Local contrast of the reference's own detail (RMS of image minus Gaussian sigma 2, window sigma 3)."""
     hp = channel - cv2.GaussianBlur(channel, (0, 0), 2.0)
@@ -360,7 +323,7 @@ def _raw_visibility(c_opp: np.ndarray, r_opp: np.ndarray, valid: np.ndarray, bes
 
 def find_changes(claim: np.ndarray, ref: np.ndarray, valid: np.ndarray, unchanged: np.ndarray | None = None,
                  settings: ChangeSettings | None = None, claim_scale: float = 1.0,
-                 trace: list[dict[str, object]] | None = None, churn: np.ndarray | None = None) -> Changes:
+                 trace: list[dict[str, object]] | None = None) -> Changes:
     """Find the changed regions of an aligned pair (see module docstring).
 
     Parameters
@@ -373,8 +336,6 @@ def find_changes(claim: np.ndarray, ref: np.ndarray, valid: np.ndarray, unchange
     claim_scale : working pixels per claim pixel (the framing margin is given in claim pixels).
     trace : when given, every candidate region that reached ``grow_z + 1`` is appended to it with its
         measures and the rule that dropped it (``"kept"`` when reported), for the benchmark's diagnostics.
-    churn : optional (h, w) luminance change the simulated laundering made to the reference (:mod:`laundering`):
-        the luminance noise model is binned by it as well as by texture (:func:`noise.churn_energy`).
     """
     s = settings or ChangeSettings()
     framing = framing_band(valid, s.framing_margin_px * claim_scale + 1.0)
@@ -393,10 +354,7 @@ def find_changes(claim: np.ndarray, ref: np.ndarray, valid: np.ndarray, unchange
     big = cv2.dilate(big.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
     if int((stats & ~big).sum()) >= 500:
         stats = stats & ~big
-    energy = texture_energy(r_opp[:, :, 0])
-    if churn is not None:
-        energy = np.hypot(energy, CHURN_WEIGHT * churn_energy(churn))
-    models = {0: TextureModel(energy, stats)}
+    models = {0: TextureModel(texture_energy(r_opp[:, :, 0]), stats)}
     models[1] = models[2] = TextureModel(chroma_energy(r_opp), stats, by_place=False)
     jnd_lum = s.jnd_base + s.jnd_masking * _masking(r_opp[:, :, 0])
     jnd_chroma = s.chroma_jnd + s.jnd_masking * np.maximum(_masking(r_opp[:, :, 1]), _masking(r_opp[:, :, 2]))
@@ -407,16 +365,12 @@ def find_changes(claim: np.ndarray, ref: np.ndarray, valid: np.ndarray, unchange
     best_ch = np.zeros(valid.shape, np.int8)
     noise = 0.0
     for ci, (name, channel, kind, sigma, cell) in enumerate(CHANNELS):
-        if kind == "line" and LINE_NOISE_PER_ORIENTATION:
-            resp, z, typical = _line_z(res[:, :, channel], sigma, models[channel], s.noise_floor, cell, valid)
-            mag = np.abs(resp)
-        else:
-            resp = _response(kind, sigma, res[:, :, channel], valid)
-            model_scale, typical = models[channel].scale(resp, s.noise_floor)
-            scale = np.maximum(local_scale(resp, cell, model_scale), model_scale) if cell else model_scale
-            mag = np.abs(resp)
-            z = mag / scale
-            z[~valid] = 0.0
+        resp = _response(kind, sigma, res[:, :, channel], valid)
+        model_scale, typical = models[channel].scale(resp, s.noise_floor)
+        scale = np.maximum(local_scale(resp, cell, model_scale), model_scale) if cell else model_scale
+        mag = np.abs(resp)
+        z = mag / scale
+        z[~valid] = 0.0
         if name == "fine":
             noise = typical
         better = z > best_z

@@ -79,9 +79,6 @@ class Comparison:
 SHARP_INTERPOLATION = cv2.INTER_CUBIC
 #: when a reference covers less than this share of the claim frame, compare on a full-detail crop
 CROP_BELOW = 0.5
-#: bin the luminance noise model by what the simulated JPEG laundering did to the reference too
-#: (changes.find_changes' ``churn``). Off: on the tuned cache (issue #16, eighth session) it changed no decision
-CHURN_NOISE = False
 
 
 def _to_full(h_work: np.ndarray, claim: Prepared, ref: Prepared) -> np.ndarray:
@@ -162,21 +159,15 @@ def _frame_moved(h: np.ndarray, h2: np.ndarray, size: tuple[int, int]) -> float:
 
 def _comparison_copies(claim: Prepared, ref: Prepared, h: np.ndarray, normalised: np.ndarray, coef: np.ndarray,
                        valid: np.ndarray, consistent: np.ndarray, cfg: ReferenceConfig
-                       ) -> tuple[np.ndarray, np.ndarray, Simulated, np.ndarray | None]:
+                       ) -> tuple[np.ndarray, np.ndarray, Simulated]:
     """The reference as both detectors compare it: the normalised bilinear warp and a bicubic one, with the
     claim's JPEG laundering redone on them when the compared frame is the claim's own pixel grid."""
     sharp = np.clip(apply_colour(warp(ref.rgb, h, claim.size, SHARP_INTERPOLATION)[0], coef), 0.0, 1.0)
     if claim.scale >= 0.999:  # the compared frame is the claim's own pixel grid: its JPEG blocks can be redone
-        plain = sharp
         (normalised, sharp), laundered = launder_like(claim.rgb, [normalised, sharp], valid, consistent & valid,
                                                       claim.offset, cfg.laundering)
-        churn = None
-        if laundered.quality is not None and CHURN_NOISE:
-            # what the simulated laundering did to each pixel of the reference: where it churned the most, the
-            # simulation's own error (quality, grid, resampling not redone exactly) is the largest too
-            churn = (cv2.cvtColor(sharp, cv2.COLOR_RGB2GRAY) - cv2.cvtColor(plain, cv2.COLOR_RGB2GRAY)) * valid
-        return normalised, sharp, laundered, churn
-    return normalised, sharp, Simulated(None, 0.0, 0.0), None
+        return normalised, sharp, laundered
+    return normalised, sharp, Simulated(None, 0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -251,8 +242,7 @@ def detect(a: Aligned, cfg: ReferenceConfig) -> Comparison:
     result = Comparison(match=m, homography=_to_full(h, claim, ref), capture=evidence, p_same=p_same,
                         coverage=coverage, ecc_converged=converged)
     consistent = _consistent_pixels(evidence, claim.size)
-    normalised, sharp, laundered, churn = _comparison_copies(claim, ref, h, normalised, coef, valid, consistent,
-                                                             cfg)
+    normalised, sharp, laundered = _comparison_copies(claim, ref, h, normalised, coef, valid, consistent, cfg)
     area = find_area_changes(claim.rgb, normalised, valid, consistent, cfg.area)
     if converged and cfg.realign_share > 0 and area.share >= cfg.realign_share:
         # a large change (a viewer's bar, a sticker, a big edit) pulls ECC: edges elsewhere are then misplaced
@@ -265,12 +255,11 @@ def detect(a: Aligned, cfg: ReferenceConfig) -> Comparison:
             coef = fit_colour(claim.rgb, warped, valid & ~exclude)
             normalised = apply_colour(warped, coef)
             ref_gray = cv2.cvtColor(normalised, cv2.COLOR_RGB2GRAY)
-            normalised, sharp, laundered, churn = _comparison_copies(claim, ref, h, normalised, coef, valid,
-                                                                     consistent, cfg)
+            normalised, sharp, laundered = _comparison_copies(claim, ref, h, normalised, coef, valid, consistent, cfg)
             area = find_area_changes(claim.rgb, normalised, valid, consistent, cfg.area)
             result = Comparison(match=m, homography=_to_full(h, claim, ref), capture=evidence, p_same=p_same,
                                 coverage=coverage, ecc_converged=converged)
-    changes = find_changes(claim.rgb, sharp, valid, consistent, cfg.changes, claim_scale=claim.scale, churn=churn)
+    changes = find_changes(claim.rgb, sharp, valid, consistent, cfg.changes, claim_scale=claim.scale)
     relit = relighting(claim.gray, ref_gray, valid, area.mask, evidence,
                        magnification=float(np.sqrt(valid.sum() / max(1, ref.size[0] * ref.size[1]))))
     if relit.reshoot:

@@ -44,12 +44,6 @@ class RegionKind:
     features: dict[str, Any]
 
 
-#: a region whose core is one straight line is never read as text (see _classify_one); off: main's rule
-LINE_IS_NOT_TEXT = False
-LINE_STRAIGHTNESS = 0.9
-LINE_CORE_ELONGATION = 20.0
-
-
 def _shape(comp: np.ndarray) -> dict[str, float]:
     area = float(comp.sum())
     contours, _ = cv2.findContours(comp.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
@@ -277,13 +271,7 @@ def _classify_one(region: ChangedRegion, changes: Changes, c_opp: np.ndarray, r_
         (span_x >= s.bar_span and span_y <= s.bar_depth) or (span_y >= s.bar_span and span_x <= s.bar_depth))
     if bar:
         return result("overlay", "ui_bar")
-    # a core that is one straight line (a scratch the line channel found whole, whose worn stretches the stroke
-    # threshold cuts into dashes of one size on one baseline) is not a word: a word's strokes make its outline
-    # many times longer than the row (core straightness well under 0.75)
-    one_line = LINE_IS_NOT_TEXT and line["straightness"] >= LINE_STRAIGHTNESS \
-        and line["elongation"] >= LINE_CORE_ELONGATION
-    lettered = not one_line and (not outlined or edge_px <= s.text_edge_px) and _text_like(
-        res[:, :, 0] * comp, (0, 0, w, h), s)
+    lettered = (not outlined or edge_px <= s.text_edge_px) and _text_like(res[:, :, 0] * comp, (0, 0, w, h), s)
     if share >= MIN_OVERLAY_SHARE and lettered:
         kept = ncc is not None and ncc >= s.opaque_ncc
         return result("overlay", "watermark" if kept or region.lighter >= 0.8 else "text")

@@ -42,13 +42,6 @@ def texture_energy(ref_gray: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(near, (0, 0), 0.7)
 
 
-def churn_energy(churn: np.ndarray) -> np.ndarray:
-    """How much the simulated laundering changed the reference around each pixel (the largest absolute change
-    within one pixel, lightly smoothed, as :func:`texture_energy`): its error is made where it churns."""
-    near = cv2.dilate(np.abs(churn).astype(np.float32), np.ones((3, 3), np.uint8))
-    return cv2.GaussianBlur(near, (0, 0), 0.7)
-
-
 def chroma_energy(ref_opponent: np.ndarray) -> np.ndarray:
     """Texture energy for the colour channels: JPEG keeps chroma at half resolution and quantises it
     hard, so colour churns with the chroma detail (sigma 2) and with the luminance detail beside it."""
