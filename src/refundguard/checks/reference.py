@@ -185,7 +185,6 @@ def _decide(ctx: CheckContext, index: int, claim: Prepared, refs: list[tuple[int
     from refundguard.checks._align.similarity import colour_similarity
 
     cfg: ReferenceConfig = ctx.config
-    claim.features()  # made in run(): the same features
     compared = _compared(ctx, claim, [rp for _, rp in refs], cfg)
     results = [(ri, c) for (ri, _), c in zip(refs, compared, strict=True)]
     matched = [(ri, c) for ri, c in results if c.match is not None]
